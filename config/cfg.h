@@ -1,0 +1,159 @@
+/* cfg: the main config file and the per-charger parameter files (INI, inih).
+ *
+ * The loader collects every problem as "file:line: message" instead of
+ * stopping at the first, so --check-config can list them all. A loaded
+ * cfg_main is read-only data owned by the caller (cfg_destroy).
+ */
+#ifndef OCPPKNX_CFG_H
+#define OCPPKNX_CFG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "knx/knx.h"
+
+enum {
+  CFG_OK = 0,
+  CFG_EINVALID = -1,  /* problems were found: see the diagnostics */
+  CFG_ENOMEM = -2
+};
+
+/* Every KNX object of a connector (DESIGN.md). The config key of each is
+ * cfg_object_key(); "_state" keys are the feedback the gateway sends, bare
+ * names are commands it receives (the sendonly objects have no _state
+ * suffix: status, error_code, session_energy ... online). */
+typedef enum {
+  CFG_OBJ_STATUS,
+  CFG_OBJ_ERROR_CODE,
+  CFG_OBJ_CHARGING_STATE,
+  CFG_OBJ_CHARGING,
+  CFG_OBJ_RESERVE,
+  CFG_OBJ_AVAILABILITY_STATE,
+  CFG_OBJ_AVAILABILITY,
+  CFG_OBJ_UNLOCK,
+  CFG_OBJ_SESSION_ENERGY,
+  CFG_OBJ_START_TIME,
+  CFG_OBJ_END_TIME,
+  CFG_OBJ_CURRENT,
+  CFG_OBJ_MAX_CURRENT_STATE,
+  CFG_OBJ_MAX_CURRENT,
+  CFG_OBJ_FAST_CHARGING_STATE,
+  CFG_OBJ_FAST_CHARGING,
+  CFG_OBJ_RESET,
+  CFG_OBJ_POWER,
+  CFG_OBJ_METER,
+  CFG_OBJ_SESSION_ENERGY_LIVE,
+  CFG_OBJ_LAST_TAG,
+  CFG_OBJ_PLUGGED,
+  CFG_OBJ_ONLINE,
+  CFG_OBJ_COUNT
+} cfg_object;
+
+/* "status", "charging_state", ...; NULL when out of range. */
+const char *cfg_object_key(cfg_object obj);
+
+/* true for objects the gateway sends (answers reads for). */
+bool cfg_object_is_state(cfg_object obj);
+
+/* The DPT an object uses for charger c (time_dpt, current_dpt, power_dpt,
+ * meter_dpt apply; the others are fixed by DESIGN.md's table). */
+struct cfg_charger;
+knx_dpt cfg_object_dpt(const struct cfg_charger *c, cfg_object obj);
+
+typedef enum { CFG_START_AUTO, CFG_START_TAG, CFG_START_ANY } cfg_start_mode;
+typedef enum { CFG_STOP_STOP, CFG_STOP_PAUSE } cfg_stop_mode;
+typedef enum { CFG_TAG_EXACT, CFG_TAG_RELAXED } cfg_tag_match;
+typedef enum { CFG_LOG_ERROR, CFG_LOG_WARN, CFG_LOG_INFO, CFG_LOG_DEBUG } cfg_log_level;
+
+#define CFG_MAX_CONNECTORS 8
+
+typedef struct {
+  int id;                        /* 1..CFG_MAX_CONNECTORS */
+  bool has_ga[CFG_OBJ_COUNT];
+  uint16_t ga[CFG_OBJ_COUNT];    /* valid where has_ga */
+  int line[CFG_OBJ_COUNT];       /* line of the key, for diagnostics */
+} cfg_connector;
+
+typedef struct cfg_charger {
+  char *file;                    /* path of the parameter file */
+  char *id;
+  char *name;                    /* defaults to id */
+  int security_profile;          /* 0..3 */
+  char *password;                /* NULL when not set */
+  double normal_current;         /* A, default 10 */
+  double fast_current;           /* A, default 16 */
+  double current_hysteresis;     /* A, default 0.2 */
+  double power_hysteresis;       /* W, default 100 */
+  double energy_hysteresis;      /* Wh, default 100 (meter, live energy) */
+  double voltage;                /* V per phase, default 230 */
+  int phases;                    /* 1 or 3, default 3 */
+  knx_dpt time_dpt;              /* 10.001 (default) or 19.001 */
+  knx_dpt current_dpt;           /* 14.019 (default) or 9.021 */
+  knx_dpt power_dpt;             /* 14.056 (default) or 9.024 */
+  knx_dpt meter_dpt;             /* 13.013 (default) or 13.010 */
+  cfg_start_mode start_mode;     /* default tag */
+  char **tags;                   /* default {"*"} */
+  size_t n_tags;
+  cfg_tag_match tag_match;       /* default exact */
+  char *remote_tag;              /* default "KNX" */
+  cfg_stop_mode stop_mode;       /* default stop */
+  int reservation_minutes;       /* ReserveNow expiry, default 30 */
+  cfg_connector connectors[CFG_MAX_CONNECTORS];
+  size_t n_connectors;           /* sections found; at least 1 is implied */
+} cfg_charger;
+
+typedef struct {
+  char *file;                    /* path of the main file */
+  /* [ocpp] */
+  char *listen;                  /* default "0.0.0.0:8016"; "" disables */
+  char *tls_listen;              /* default ""; "" disables */
+  char *tls_cert, *tls_key, *tls_ca; /* resolved against the file's dir */
+  int heartbeat_interval;        /* default 300 */
+  int call_timeout;              /* default 30 */
+  bool accept_unknown;           /* default false */
+  int meter_sample_interval;     /* default 60 */
+  int max_message_size;          /* default 65536 */
+  /* [knx] */
+  char *knx_url;                 /* default "local:/run/knx" */
+  int max_telegrams_per_second;  /* default 20, 1..1000 */
+  /* [store] */
+  char *store_dir;               /* default /var/lib/ocppknx, resolved */
+  /* [log] */
+  cfg_log_level log_level;       /* default info */
+  bool trace_ocpp;               /* default false */
+  /* [chargers] */
+  char *chargers_dir;            /* default "chargers.d", resolved */
+  cfg_charger *chargers;
+  size_t n_chargers;
+} cfg_main;
+
+/* Diagnostics: each entry is one "file:line: message" (line 0 for file-wide
+ * problems: "file: message"). */
+typedef struct {
+  char **lines;
+  size_t n;
+} cfg_diag;
+
+void cfg_diag_finish(cfg_diag *d);
+
+/* Loads the main file and every "*.conf" in chargers_dir (sorted by name).
+ * Checks every value (types, ranges, enums, group addresses, DPT choices,
+ * duplicate charger ids, one group address used by two objects with
+ * different DPTs or twice as a command, profile 1/2 without password, TLS
+ * files that cannot be read when a listener or a profile needs them).
+ * Returns 0 with *out set; CFG_EINVALID with every problem in diag and *out
+ * NULL; CFG_ENOMEM. diag may be NULL. */
+int cfg_load(const char *path, cfg_main **out, cfg_diag *diag);
+
+/* Loads only the charger files again (SIGHUP), with the same checks against
+ * the main file. Returns like cfg_load. */
+int cfg_load_chargers(const cfg_main *main, cfg_charger **chargers,
+                      size_t *n, cfg_diag *diag);
+
+void cfg_chargers_free(cfg_charger *chargers, size_t n);
+
+/* Frees everything; NULL is allowed. */
+void cfg_destroy(cfg_main *cfg);
+
+#endif

@@ -1,0 +1,86 @@
+/* gw_bridge: the per-charger mapping between OCPP events/commands and KNX
+ * objects (DESIGN.md's table). Pure logic: time comes in as now_ms, KNX
+ * telegrams and OCPP commands go out through gw_bridge_ops, so tests drive
+ * it with fake ends. It queues telegrams, coalesces them per group address
+ * and releases at most max_telegrams_per_second through gw_bridge_pump().
+ */
+#ifndef OCPPKNX_GW_BRIDGE_H
+#define OCPPKNX_GW_BRIDGE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "config/cfg.h"
+#include "knx/knx.h"
+#include "ocpp/ocpp.h"
+
+enum {
+  GW_BRIDGE_OK = 0,
+  GW_BRIDGE_EINVAL = -1,
+  GW_BRIDGE_ENOMEM = -2
+};
+
+/* The two ends. Command functions follow ocpp.h: 0 when queued (cb follows
+ * once), negative otherwise (cb never called). */
+typedef struct {
+  int (*knx_send)(void *user_data, uint16_t ga, knx_service svc,
+                  const knx_payload *p);
+  int (*remote_start)(void *user_data, const char *charger_id, int connector,
+                      const char *id_tag, ocpp_command_cb cb, void *cb_data);
+  int (*remote_stop)(void *user_data, const char *charger_id, int connector,
+                     ocpp_command_cb cb, void *cb_data);
+  int (*change_availability)(void *user_data, const char *charger_id,
+                             int connector, bool operative,
+                             ocpp_command_cb cb, void *cb_data);
+  int (*unlock)(void *user_data, const char *charger_id, int connector,
+                ocpp_command_cb cb, void *cb_data);
+  int (*reserve)(void *user_data, const char *charger_id, int connector,
+                 const char *id_tag, int expiry_s, ocpp_command_cb cb,
+                 void *cb_data);
+  int (*cancel_reservation)(void *user_data, const char *charger_id,
+                            int connector, ocpp_command_cb cb, void *cb_data);
+  int (*set_current_limit)(void *user_data, const char *charger_id,
+                           int connector, double amps, ocpp_command_cb cb,
+                           void *cb_data);
+  int (*reset)(void *user_data, const char *charger_id, bool hard,
+               ocpp_command_cb cb, void *cb_data);
+  /* One line per event; charger_id may be NULL. */
+  void (*log)(void *user_data, int level /* cfg_log_level */,
+              const char *charger_id, const char *message);
+} gw_bridge_ops;
+
+typedef struct gw_bridge gw_bridge;
+
+/* chargers: the configured chargers (the bridge keeps its own copy of what
+ * it needs). Returns 0, GW_BRIDGE_EINVAL, GW_BRIDGE_ENOMEM. */
+int gw_bridge_create(const cfg_charger *chargers, size_t n_chargers,
+                     int max_telegrams_per_second, const gw_bridge_ops *ops,
+                     void *user_data, gw_bridge **out);
+
+/* SIGHUP: new charger set; state of chargers that stay is kept. */
+int gw_bridge_set_chargers(gw_bridge *b, const cfg_charger *chargers,
+                           size_t n_chargers);
+
+void gw_bridge_destroy(gw_bridge *b);
+
+/* An OCPP event (all of ocpp.h's). */
+void gw_bridge_on_ocpp_event(gw_bridge *b, const ocpp_event *ev,
+                             uint64_t now_ms);
+
+/* A group telegram from the bus. */
+void gw_bridge_on_knx_group(gw_bridge *b, uint16_t src, uint16_t dst,
+                            knx_service svc, const knx_payload *p,
+                            uint64_t now_ms);
+
+/* The knxd link went up (every state object is queued again) or down
+ * (queue dropped; values are re-published on the next up). */
+void gw_bridge_on_knx_link(gw_bridge *b, bool up, uint64_t now_ms);
+
+/* Sends what the rate limit allows now. Returns the time (ms, same clock)
+ * when it should be called again, or 0 when nothing is queued. */
+uint64_t gw_bridge_pump(gw_bridge *b, uint64_t now_ms);
+
+/* Telegrams sent so far (for the status page and benchmarks). */
+uint64_t gw_bridge_telegrams_sent(const gw_bridge *b);
+
+#endif

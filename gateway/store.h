@@ -1,0 +1,98 @@
+/* gw_store: the SQLite session store in [store] dir.
+ *
+ * Holds the transaction counter, every charging session and the last known
+ * charger info. Starts and stops are durable (WAL, synchronous=FULL) before
+ * the call returns; meter readings are batched. When the disk cannot be
+ * written, records stay in memory and are written by gw_store_retry() once
+ * it works again: nothing is lost and no id is reused. Library code: it
+ * does not log; failures come back as codes plus gw_store_last_error().
+ */
+#ifndef OCPPKNX_GW_STORE_H
+#define OCPPKNX_GW_STORE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <time.h>
+
+enum {
+  GW_STORE_OK = 0,
+  GW_STORE_EINVAL = -1,
+  GW_STORE_ENOMEM = -2,
+  GW_STORE_EOPEN = -3,      /* cannot open/create the database */
+  GW_STORE_ESCHEMA = -4,    /* newer schema than this program knows */
+  GW_STORE_EDEFERRED = -5,  /* disk write failed: kept in memory, retried */
+  GW_STORE_ENOTFOUND = -6
+};
+
+typedef struct gw_store gw_store;
+
+typedef struct {
+  const char *charger_id;
+  int connector;
+  int32_t transaction_id;
+  const char *id_tag;           /* "" when unknown */
+  time_t start, stop;           /* 0 when unknown / still running */
+  bool has_meter_start; double meter_start_wh;
+  bool has_meter_stop;  double meter_stop_wh;
+  bool has_energy;      double energy_wh;
+  const char *stop_reason;      /* "" when running */
+} gw_session;
+
+/* Opens (creates, upgrades) dir/ocppknx.db; creates dir if missing.
+ * Returns 0, GW_STORE_EOPEN, GW_STORE_ESCHEMA, GW_STORE_ENOMEM. */
+int gw_store_open(const char *dir, gw_store **out);
+
+/* read_only: for the CSV export while the daemon runs. */
+int gw_store_open_readonly(const char *dir, gw_store **out);
+
+/* Flushes pending records (best effort) and closes. NULL allowed. */
+void gw_store_close(gw_store *st);
+
+const char *gw_store_last_error(const gw_store *st);
+
+/* Allocates the next transaction id (never reused, also across crashes) and
+ * records the session start. Returns 0 or GW_STORE_EDEFERRED (the id in
+ * *transaction_id is still valid and unique). */
+int gw_store_begin(gw_store *st, const char *charger_id, int connector,
+                   const char *id_tag, double meter_start_wh, time_t start,
+                   int32_t *transaction_id);
+
+/* Records the stop. Unknown transaction ids (also 0, -1) get a row of their
+ * own. A stop for a session that is already stopped changes nothing and
+ * sets *duplicate. *energy_wh is meter_stop - meter_start when both are
+ * known, else from the last meter reading; has_energy false when unknown.
+ * Returns 0, GW_STORE_EDEFERRED. */
+int gw_store_end(gw_store *st, const char *charger_id, int32_t transaction_id,
+                 const char *id_tag, bool has_meter_stop, double meter_stop_wh,
+                 time_t stop, const char *reason, bool *duplicate,
+                 bool *has_energy, double *energy_wh);
+
+/* Remembers the latest energy register of a running transaction (batched;
+ * written by gw_store_flush). A transaction the store does not know is
+ * created as a recovered session (tag "", start = first reading). */
+int gw_store_meter(gw_store *st, const char *charger_id, int connector,
+                   int32_t transaction_id, double energy_wh, time_t when);
+
+/* Writes batched meter readings and deferred records. Returns 0 or
+ * GW_STORE_EDEFERRED while the disk still fails. */
+int gw_store_flush(gw_store *st);
+
+/* true while records wait in memory for the disk. */
+bool gw_store_has_deferred(const gw_store *st);
+
+/* Looks a session up. Returns 0 (s filled; strings valid until the next
+ * call into the store) or GW_STORE_ENOTFOUND. */
+int gw_store_find(gw_store *st, const char *charger_id,
+                  int32_t transaction_id, gw_session *s);
+
+int gw_store_save_charger(gw_store *st, const char *charger_id,
+                          const char *vendor, const char *model,
+                          const char *serial, const char *firmware);
+
+/* Writes the CSV header and one row per session whose start (or stop, for
+ * sessions without a start) lies in [from, to) (0 = open end). Returns the
+ * number of rows, or a negative code. */
+int gw_store_export_csv(gw_store *st, FILE *out, time_t from, time_t to);
+
+#endif

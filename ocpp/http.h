@@ -1,0 +1,76 @@
+/* HTTP request parsing for the WebSocket upgrade and the status page.
+ * Pure code: bytes in, a filled struct out. Internal to ocpp/. */
+#ifndef OCPPKNX_OCPP_HTTP_H
+#define OCPPKNX_OCPP_HTTP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+enum {
+  OCPP_HTTP_INCOMPLETE = 0,  /* need more bytes */
+  OCPP_HTTP_EBAD = -1,       /* malformed request line or header */
+  OCPP_HTTP_ETOOBIG = -2,    /* headers exceed the cap */
+  OCPP_HTTP_EMETHOD = -3,    /* not GET */
+  OCPP_HTTP_EVERSION = -4    /* not HTTP/1.1 */
+};
+
+#define OCPP_HTTP_MAX_HEADERS 64
+#define OCPP_HTTP_PATH_MAX 512
+
+typedef struct {
+  char method[8];
+  char path[OCPP_HTTP_PATH_MAX];     /* request target, query included */
+  bool upgrade_websocket;            /* Upgrade: websocket (any case) */
+  bool connection_upgrade;           /* Connection: has token "upgrade" */
+  char ws_key[64];                   /* Sec-WebSocket-Key, "" if absent */
+  int ws_version;                    /* Sec-WebSocket-Version, 0 if absent */
+  bool has_protocol_header;          /* Sec-WebSocket-Protocol present */
+  bool offers_ocpp16;                /* ... and lists "ocpp1.6" */
+  char protocols[256];               /* the header's value, for logs */
+  char authorization[512];           /* Authorization, "" if absent */
+  char host[256];
+} ocpp_http_request;
+
+/* Parses the request line and headers in buf[0..len). Returns the number of
+ * bytes up to and including the blank line (> 0) when complete,
+ * OCPP_HTTP_INCOMPLETE when more bytes are needed, or a negative code.
+ * More than max_bytes without the end of headers is OCPP_HTTP_ETOOBIG; so
+ * are more than OCPP_HTTP_MAX_HEADERS header lines and over-long values of
+ * the fields above. Header names are case-insensitive; repeated
+ * Sec-WebSocket-Protocol headers are merged. */
+int ocpp_http_parse(const char *buf, size_t len, size_t max_bytes,
+                    ocpp_http_request *req);
+
+/* The charge point identity: the last non-empty path segment of target
+ * (query string dropped), percent-decoded. "/ocpp/CP%201" -> "CP 1".
+ * Returns 0, or OCPP_HTTP_EBAD when empty, bad percent escape, a decoded
+ * NUL or control character, a '/' from %2F, or longer than cap-1. */
+int ocpp_http_identity(const char *target, char *out, size_t cap);
+
+/* Sec-WebSocket-Accept for key (SHA-1 + Base64 with wolfSSL); out gets 28
+ * chars + NUL. Returns 0 or OCPP_HTTP_EBAD (key not 16 bytes in base64). */
+int ocpp_ws_accept(const char *key, char out[29]);
+
+/* Decodes "Basic base64(user:password)". Returns 0 or OCPP_HTTP_EBAD. */
+int ocpp_http_basic_auth(const char *authorization, char *user,
+                         size_t user_cap, char *password, size_t pass_cap);
+
+/* Constant-time comparison of two NUL-terminated secrets (time depends only
+ * on the length of b, the expected one). true when equal. */
+bool ocpp_secret_equal(const char *a, const char *b);
+
+/* Writes "HTTP/1.1 101 Switching Protocols" with the accept key and, when
+ * protocol is not NULL, Sec-WebSocket-Protocol. Returns the length, or 0 if
+ * cap is too small. */
+size_t ocpp_http_upgrade_response(char *buf, size_t cap, const char *accept,
+                                  const char *protocol);
+
+/* Writes a complete response with status (400, 401, 404, 405, 426, 500...),
+ * its reason phrase, Connection: close, Content-Type and Content-Length.
+ * extra_headers ("WWW-Authenticate: Basic realm=\"ocppknx\"\r\n") may be
+ * NULL. Returns the length, or 0 if cap is too small. */
+size_t ocpp_http_response(char *buf, size_t cap, int status,
+                          const char *content_type, const char *extra_headers,
+                          const char *body, size_t body_len);
+
+#endif

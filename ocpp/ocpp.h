@@ -1,0 +1,324 @@
+/* ocpp: the OCPP 1.6J central system.
+ *
+ * One ocpp_server listens for chargers (ws:// and wss://), runs the OCPP-J
+ * RPC with each of them, answers their requests and turns them into events,
+ * and sends the commands the application asks for. It knows nothing about
+ * KNX. The application passes its hooks once, as a struct plus user_data.
+ */
+#ifndef OCPPKNX_OCPP_H
+#define OCPPKNX_OCPP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include <jansson.h>
+#include <uv.h>
+
+/* Return codes: 0 is success, every failure is negative. */
+enum {
+  OCPP_OK = 0,
+  OCPP_EINVAL = -1,     /* bad argument (unknown connector, NULL id, ...) */
+  OCPP_ENOMEM = -2,
+  OCPP_ENOTCONN = -3,   /* the charger is not connected */
+  OCPP_EUNKNOWN = -4,   /* no such charger configured */
+  OCPP_EQUEUEFULL = -5, /* too many calls queued for this charger */
+  OCPP_ELISTEN = -6,    /* could not bind/listen (address in use, ...) */
+  OCPP_ETLS = -7,       /* TLS setup failed (certificate, key, CA) */
+  OCPP_ESTATE = -8      /* not possible in the current state (no transaction
+                           to stop, ...) */
+};
+
+const char *ocpp_strerror(int code);
+
+/* ---- enumerations of OCPP 1.6, in the order of the specification -------- */
+
+typedef enum {
+  OCPP_CP_AVAILABLE,
+  OCPP_CP_PREPARING,
+  OCPP_CP_CHARGING,
+  OCPP_CP_SUSPENDED_EV,
+  OCPP_CP_SUSPENDED_EVSE,
+  OCPP_CP_FINISHING,
+  OCPP_CP_RESERVED,
+  OCPP_CP_UNAVAILABLE,
+  OCPP_CP_FAULTED,
+  OCPP_CP_STATUS_COUNT
+} ocpp_cp_status;
+
+typedef enum {
+  OCPP_ERR_NO_ERROR,
+  OCPP_ERR_CONNECTOR_LOCK_FAILURE,
+  OCPP_ERR_EV_COMMUNICATION_ERROR,
+  OCPP_ERR_GROUND_FAILURE,
+  OCPP_ERR_HIGH_TEMPERATURE,
+  OCPP_ERR_INTERNAL_ERROR,
+  OCPP_ERR_LOCAL_LIST_CONFLICT,
+  OCPP_ERR_OTHER_ERROR,
+  OCPP_ERR_OVER_CURRENT_FAILURE,
+  OCPP_ERR_OVER_VOLTAGE,
+  OCPP_ERR_POWER_METER_FAILURE,
+  OCPP_ERR_POWER_SWITCH_FAILURE,
+  OCPP_ERR_READER_FAILURE,
+  OCPP_ERR_RESET_FAILURE,
+  OCPP_ERR_UNDER_VOLTAGE,
+  OCPP_ERR_WEAK_SIGNAL,
+  OCPP_ERR_COUNT
+} ocpp_cp_error;
+
+typedef enum {
+  OCPP_AUTH_ACCEPTED,
+  OCPP_AUTH_BLOCKED,
+  OCPP_AUTH_EXPIRED,
+  OCPP_AUTH_INVALID,
+  OCPP_AUTH_CONCURRENT_TX
+} ocpp_auth_status;
+
+/* "Available", "NoError", "Accepted"...; NULL when out of range. */
+const char *ocpp_cp_status_name(ocpp_cp_status s);
+const char *ocpp_cp_error_name(ocpp_cp_error e);
+const char *ocpp_auth_status_name(ocpp_auth_status a);
+
+/* ---- configuration ------------------------------------------------------ */
+
+typedef enum { OCPP_START_AUTO, OCPP_START_TAG, OCPP_START_ANY } ocpp_start_mode;
+
+/* How idTags are compared with the allowed list: exactly, or ignoring case
+ * and the separators ' ', ':', '-' (readers print the same UID differently). */
+typedef enum { OCPP_TAG_EXACT, OCPP_TAG_RELAXED } ocpp_tag_match;
+
+typedef struct {
+  const char *id;             /* charge point identity, as in the URL */
+  const char *name;           /* for logs and the status page; may be NULL */
+  int security_profile;       /* 0..3 */
+  const char *password;       /* Basic Auth, profiles 1 and 2; may be NULL */
+  ocpp_start_mode start_mode;
+  const char *const *tags;    /* allowed idTags; "*" allows all */
+  size_t n_tags;
+  ocpp_tag_match tag_match;
+  const char *remote_tag;     /* idTag of RemoteStart and ReserveNow */
+  int n_connectors;           /* connectors configured (>= 1) */
+  double voltage;             /* V per phase, to turn A into W (230) */
+  int phases;                 /* 1 or 3, to turn A into W */
+} ocpp_charger_options;
+
+typedef struct {
+  const char *listen;         /* "0.0.0.0:8016", "[::1]:8016"; NULL/"" off */
+  const char *tls_listen;     /* NULL/"" off */
+  const char *tls_cert;       /* PEM paths, used when tls_listen is set */
+  const char *tls_key;
+  const char *tls_ca;         /* may be NULL when no charger uses profile 3 */
+  int heartbeat_interval;     /* s, sent in BootNotification.conf */
+  int call_timeout;           /* s to wait for a charger's answer */
+  bool accept_unknown;        /* accept identities without options */
+  bool trace;                 /* report every frame through on_log */
+  size_t max_message_size;    /* bytes; 0 = default 65536 */
+  int meter_sample_interval;  /* s for MeterValueSampleInterval; 0 = 60 */
+} ocpp_server_options;
+
+/* ---- events (charger -> application) ------------------------------------ */
+
+typedef enum {
+  OCPP_EV_ONLINE,       /* WebSocket open, charger known */
+  OCPP_EV_OFFLINE,      /* connection gone (not sent when replaced) */
+  OCPP_EV_BOOT,         /* BootNotification (or stored info) */
+  OCPP_EV_STATUS,       /* StatusNotification for one connector (0 = all) */
+  OCPP_EV_TX_STARTED,   /* StartTransaction accepted, or a transaction
+                           recovered from MeterValues after a restart */
+  OCPP_EV_TX_STOPPED,   /* StopTransaction */
+  OCPP_EV_METER,        /* MeterValues (one event per meterValue element) */
+  OCPP_EV_TAG,          /* an idTag was presented (Authorize/Start) */
+  OCPP_EV_REFUSED       /* a connection was refused at the handshake */
+} ocpp_event_type;
+
+typedef struct {
+  ocpp_event_type type;
+  const char *charger_id;
+  int connector;            /* 0 when the event is not about a connector */
+  time_t timestamp;         /* charger's time if it sent one, else now */
+  union {
+    struct {
+      const char *vendor, *model, *serial, *firmware; /* "" when absent */
+    } boot;
+    struct {
+      ocpp_cp_status status;
+      ocpp_cp_error error;
+      const char *info;          /* "" when absent */
+      const char *vendor_error;  /* "" when absent */
+    } status;
+    struct {
+      int32_t transaction_id;
+      const char *id_tag;
+      double meter_start_wh;
+      bool recovered;            /* learnt from MeterValues, not Start */
+    } tx_started;
+    struct {
+      int32_t transaction_id;    /* as sent, may be 0 or -1 */
+      const char *id_tag;        /* "" when absent */
+      bool has_meter_stop;
+      double meter_stop_wh;
+      const char *reason;        /* "Local", "EVDisconnected", ...; "" */
+      bool duplicate;            /* this id was already stopped: the charger
+                                    is retrying; nothing new to record */
+    } tx_stopped;
+    struct {
+      int32_t transaction_id;    /* 0 when the sample is outside a tx */
+      const char *context;       /* "Sample.Periodic", ... */
+      bool has_energy;  double energy_wh;    /* Energy.Active.Import.Register */
+      bool has_current; double current_a;    /* highest phase current, or
+                                                the value without phase */
+      double current_phase_a[3];             /* L1..L3, NaN if absent */
+      bool has_power;   double power_w;      /* Power.Active.Import */
+      bool has_voltage; double voltage_v;
+      bool has_offered; double offered_a;    /* Current.Offered */
+    } meter;
+    struct {
+      const char *id_tag;
+      ocpp_auth_status result;
+    } tag;
+    struct {
+      const char *identity;      /* as requested, may be "" */
+      const char *address;       /* "192.0.2.7:51234" */
+      int http_status;           /* 404, 401, 400 ... */
+      const char *reason;        /* "unknown identity", ... */
+    } refused;
+  };
+} ocpp_event;
+
+/* Storage the server needs before it may answer a charger. Both are called
+ * synchronously; the answer leaves only after they return. */
+typedef struct {
+  /* Allocates a new transaction id (unique forever) and records the start
+   * durably. Returns 0 and sets *transaction_id, or a negative value when no
+   * id can be given; the server then answers the CALL with InternalError so
+   * the charger retries later. */
+  int (*begin_transaction)(void *user_data, const char *charger_id,
+                           int connector, const char *id_tag,
+                           double meter_start_wh, time_t start,
+                           int32_t *transaction_id);
+  /* Looks up a transaction that this process did not see start (after a
+   * restart). Return 0 and fill connector/meter_start_wh, or negative when
+   * unknown. May be NULL. */
+  int (*find_transaction)(void *user_data, const char *charger_id,
+                          int32_t transaction_id, int *connector,
+                          double *meter_start_wh, bool *stopped);
+} ocpp_store_hooks;
+
+typedef enum { OCPP_LOG_ERROR, OCPP_LOG_WARN, OCPP_LOG_INFO, OCPP_LOG_DEBUG } ocpp_log_level;
+
+typedef struct {
+  /* Every event, synchronously: a TX_STOPPED must be durable when this
+   * returns, since the answer to the charger goes out right after. */
+  void (*on_event)(void *user_data, const ocpp_event *ev);
+  /* One line per event; charger_id may be NULL. Passwords never appear. */
+  void (*on_log)(void *user_data, ocpp_log_level level, const char *charger_id,
+                 const char *message);
+  /* Answers a plain HTTP GET on the ws:// listener (status page). Return a
+   * malloc'd body and set *content_type (static string) and *http_status;
+   * NULL means 404. May be NULL. */
+  char *(*http_get)(void *user_data, const char *path,
+                    const char **content_type, int *http_status);
+  ocpp_store_hooks store;
+} ocpp_callbacks;
+
+/* ---- commands (application -> charger) ---------------------------------- */
+
+typedef enum {
+  OCPP_RESULT_ACCEPTED,
+  OCPP_RESULT_REJECTED,
+  OCPP_RESULT_NOT_SUPPORTED,
+  OCPP_RESULT_TIMEOUT,      /* no answer within call_timeout */
+  OCPP_RESULT_OFFLINE,      /* connection lost before the answer */
+  OCPP_RESULT_ERROR         /* CALLERROR or an answer that fails the schema */
+} ocpp_result;
+
+const char *ocpp_result_name(ocpp_result r);
+
+/* Called once for every command that was queued (never when the command
+ * function returned an error). */
+typedef void (*ocpp_command_cb)(void *user_data, ocpp_result result);
+
+typedef struct ocpp_server ocpp_server;
+
+/* Creates the server and starts listening. chargers/n_chargers: the known
+ * chargers (copied). Returns 0, OCPP_EINVAL, OCPP_ENOMEM, OCPP_ELISTEN or
+ * OCPP_ETLS; on failure *out is NULL and no callback is called. An optional
+ * error text goes to err (may be NULL). */
+int ocpp_server_create(uv_loop_t *loop, const ocpp_server_options *opts,
+                       const ocpp_charger_options *chargers, size_t n_chargers,
+                       const ocpp_callbacks *cb, void *user_data,
+                       ocpp_server **out, char *err, size_t err_len);
+
+/* Replaces the set of known chargers (SIGHUP). Connected chargers that are
+ * no longer known are disconnected. Returns 0, OCPP_EINVAL or OCPP_ENOMEM. */
+int ocpp_server_set_chargers(ocpp_server *srv,
+                             const ocpp_charger_options *chargers, size_t n);
+
+/* Status of every known or connected charger and the refused identities,
+ * as a new JSON object (caller owns it):
+ * {"chargers":[{id,name,online,vendor,model,serial,firmware,last_seen,
+ *   connectors:[{id,status,error_code,transaction_id,current_a,power_w,
+ *   energy_wh,session_energy_wh}]}], "refused":[{identity,address,time,
+ *   http_status,reason}]} */
+json_t *ocpp_server_status(const ocpp_server *srv);
+
+bool ocpp_server_is_online(const ocpp_server *srv, const char *charger_id);
+
+/* Closes every connection (WebSocket close 1001) and the listeners; then
+ * frees the server and calls on_closed(user_data). NULL srv is a no-op. */
+void ocpp_server_destroy(ocpp_server *srv, void (*on_closed)(void *user_data));
+
+/* Every command returns 0 when queued (cb follows exactly once), or
+ * OCPP_EUNKNOWN, OCPP_ENOTCONN, OCPP_EINVAL, OCPP_ESTATE, OCPP_EQUEUEFULL or
+ * OCPP_ENOMEM, in which case cb is never called. cb may be NULL. */
+
+int ocpp_remote_start(ocpp_server *srv, const char *charger_id, int connector,
+                      const char *id_tag, ocpp_command_cb cb, void *user_data);
+
+/* Stops the transaction running on connector (OCPP_ESTATE if none). */
+int ocpp_remote_stop(ocpp_server *srv, const char *charger_id, int connector,
+                     ocpp_command_cb cb, void *user_data);
+
+/* ChangeAvailability; connector 0 = whole charger. When a charger rejects
+ * connector 0 and has one connector, the call is repeated for connector 1.
+ * "Scheduled" counts as ACCEPTED. */
+int ocpp_change_availability(ocpp_server *srv, const char *charger_id,
+                             int connector, bool operative,
+                             ocpp_command_cb cb, void *user_data);
+
+/* UnlockConnector: Unlocked = ACCEPTED, UnlockFailed = REJECTED,
+ * NotSupported = NOT_SUPPORTED. */
+int ocpp_unlock(ocpp_server *srv, const char *charger_id, int connector,
+                ocpp_command_cb cb, void *user_data);
+
+/* ReserveNow for expiry_s seconds with id_tag (NULL = remote_tag).
+ * Occupied/Faulted/Unavailable/Rejected = REJECTED. */
+int ocpp_reserve(ocpp_server *srv, const char *charger_id, int connector,
+                 const char *id_tag, int expiry_s, ocpp_command_cb cb,
+                 void *user_data);
+
+/* CancelReservation of the reservation this server made on connector. */
+int ocpp_cancel_reservation(ocpp_server *srv, const char *charger_id,
+                            int connector, ocpp_command_cb cb,
+                            void *user_data);
+
+/* Sets the current limit for connector (0 = whole charger) with
+ * SetChargingProfile: ChargePointMaxProfile first, then TxDefaultProfile,
+ * then TxProfile for a running transaction; stack level within
+ * ChargeProfileMaxStackLevel; in W (voltage x phases) for chargers that only
+ * take W. amps = 0 pauses charging. */
+int ocpp_set_current_limit(ocpp_server *srv, const char *charger_id,
+                           int connector, double amps, ocpp_command_cb cb,
+                           void *user_data);
+
+int ocpp_reset(ocpp_server *srv, const char *charger_id, bool hard,
+               ocpp_command_cb cb, void *user_data);
+
+/* TriggerMessage; message is the OCPP MessageTrigger name
+ * ("StatusNotification", "MeterValues", "BootNotification", ...);
+ * connector 0 = none given. */
+int ocpp_trigger(ocpp_server *srv, const char *charger_id, int connector,
+                 const char *message, ocpp_command_cb cb, void *user_data);
+
+#endif
