@@ -99,8 +99,9 @@ typedef struct cfg_charger {
   char *remote_tag;              /* default "KNX" */
   cfg_stop_mode stop_mode;       /* default stop */
   int reservation_minutes;       /* ReserveNow expiry, default 30 */
-  cfg_connector connectors[CFG_MAX_CONNECTORS];
-  size_t n_connectors;           /* sections found; at least 1 is implied */
+  cfg_connector connectors[CFG_MAX_CONNECTORS]; /* sorted by id */
+  size_t n_connectors;           /* sections found; a file without any gets
+                                    connector 1 without objects, so >= 1 */
 } cfg_charger;
 
 typedef struct {
@@ -108,7 +109,8 @@ typedef struct {
   /* [ocpp] */
   char *listen;                  /* default "0.0.0.0:8016"; "" disables */
   char *tls_listen;              /* default ""; "" disables */
-  char *tls_cert, *tls_key, *tls_ca; /* resolved against the file's dir */
+  char *tls_cert, *tls_key, *tls_ca; /* resolved against the file's dir;
+                                        NULL when not set (or set to "") */
   int heartbeat_interval;        /* default 300 */
   int call_timeout;              /* default 30 */
   bool accept_unknown;           /* default false */
@@ -137,17 +139,20 @@ typedef struct {
 
 void cfg_diag_finish(cfg_diag *d);
 
-/* Loads the main file and every "*.conf" in chargers_dir (sorted by name).
+/* Loads the main file and every "*.conf" in chargers_dir (sorted by name;
+ * names starting with '.' are skipped).
  * Checks every value (types, ranges, enums, group addresses, DPT choices,
  * duplicate charger ids, one group address used by two objects with
  * different DPTs or twice as a command, profile 1/2 without password, TLS
  * files that cannot be read when a listener or a profile needs them).
  * Returns 0 with *out set; CFG_EINVALID with every problem in diag and *out
- * NULL; CFG_ENOMEM. diag may be NULL. */
+ * NULL (also for a NULL path or out); CFG_ENOMEM. diag may be NULL; lines
+ * are appended to it. */
 int cfg_load(const char *path, cfg_main **out, cfg_diag *diag);
 
 /* Loads only the charger files again (SIGHUP), with the same checks against
- * the main file. Returns like cfg_load. */
+ * the main file. Returns like cfg_load; on failure *chargers is NULL and *n
+ * is 0. */
 int cfg_load_chargers(const cfg_main *main, cfg_charger **chargers,
                       size_t *n, cfg_diag *diag);
 

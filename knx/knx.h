@@ -77,7 +77,8 @@ enum {
   KNX_DT_NO_DAY_OF_WEEK = 1 << 5,
   KNX_DT_NO_TIME = 1 << 6,
   KNX_DT_SUMMER_TIME = 1 << 7,
-  KNX_DT_EXT_SYNC = 1 << 8        /* clock quality: external sync signal */
+  KNX_DT_EXT_SYNC = 1 << 8,       /* clock quality: external sync signal */
+  KNX_DT_RELIABLE_SYNC = 1 << 9   /* sync source reliable (radio, Internet) */
 };
 
 typedef struct {
@@ -171,21 +172,26 @@ typedef struct {
 /* Creates the link and starts connecting to url ("local:/run/knx",
  * "ip:127.0.0.1:6720") on loop. The first attempt happens before this
  * returns; a knxd that is absent is not an error (the link retries).
+ * *out is set before that attempt, so an on_state(KNX_LINK_UP) called from
+ * inside this function can already use it.
  * Returns 0, KNX_EINVAL (url NULL/empty, callbacks NULL) or KNX_ENOMEM. On
  * failure no callback is ever called. */
 int knx_link_create(uv_loop_t *loop, const char *url,
                     const knx_link_callbacks *cb, void *user_data,
                     knx_link **out);
 
-/* Sends one group telegram to dst. Returns 0, KNX_ENOTCONN (link down), or
- * KNX_EIO (the send failed; the link goes DOWN and reconnects). */
+/* Sends one group telegram to dst. Returns 0, KNX_EINVAL (link NULL or a
+ * payload knx_apdu_encode refuses), KNX_ENOTCONN (link down), or KNX_EIO
+ * (the send failed; the link goes DOWN, on_state is called, and it
+ * reconnects). */
 int knx_link_send(knx_link *link, uint16_t dst, knx_service svc,
                   const knx_payload *p);
 
 knx_link_state knx_link_get_state(const knx_link *link);
 
 /* Text of the last connection problem ("connect local:/run/knx: No such file
- * or directory"), "" if none. Valid until the next call into the link. */
+ * or directory"), "" if none; it stays after the link is UP again. Valid
+ * until the next call into the link. */
 const char *knx_link_last_error(const knx_link *link);
 
 /* Closes the link; the memory is freed once libuv has closed the handles,

@@ -21,7 +21,7 @@ enum {
  * as chargers that send it mean). Returns 0 or OCPP_CODEC_EINVAL. */
 int ocpp_time_parse(const char *text, time_t *out);
 
-/* "2026-11-22T10:00:00.000Z": always UTC with Z. */
+/* "2026-11-22T10:00:00Z": always UTC with Z, whole seconds. */
 #define OCPP_TIME_STRLEN 32
 void ocpp_time_format(time_t t, char out[OCPP_TIME_STRLEN]);
 

@@ -24,19 +24,43 @@ typedef struct {
 
 enum {
   OCPP_SCHEMA_EUNKNOWN = -1,  /* no such action */
-  OCPP_SCHEMA_EINVALID = -2   /* see fault */
+  OCPP_SCHEMA_EINVALID = -2,  /* see fault */
+  OCPP_SCHEMA_ENOPATH = -3    /* no such node in the action's schema */
 };
 
 /* Validates payload as the request or response of action. Checks required
  * properties (Occurence), JSON types (Type; integers must be integers,
- * "number" accepts integers), enums, maxLength, date-time format and
- * additionalProperties:false (Property). Returns 0, OCPP_SCHEMA_EUNKNOWN or
- * OCPP_SCHEMA_EINVALID (first violation in fault). */
+ * "number" accepts integers), enums, maxLength, date-time and uri formats,
+ * multipleOf, minItems and additionalProperties:false (Property). fault may
+ * be NULL. Returns 0, OCPP_SCHEMA_EUNKNOWN or OCPP_SCHEMA_EINVALID (first
+ * violation in fault). */
 int ocpp_schema_validate(const char *action, ocpp_schema_kind kind,
                          const json_t *payload, ocpp_schema_fault *fault);
 
 /* true for the 28 actions of OCPP 1.6 (core, firmware, local list,
  * reservation, smart charging, remote trigger). */
 bool ocpp_schema_known_action(const char *action);
+
+/* One node of the compiled table, for checking the table against the schema
+ * files. */
+typedef struct {
+  const char *type;                /* "object", "array", "string", "integer",
+                                      "number" or "boolean" */
+  const char *format;              /* "date-time", "uri" or NULL */
+  const char *const *enum_values;  /* NULL-terminated, or NULL for none */
+  size_t max_length;               /* 0: no maxLength */
+  size_t min_items;                /* 0: no minItems */
+  double multiple_of;              /* 0: no multipleOf */
+  bool closed;                     /* additionalProperties: false */
+  bool required;                   /* listed in its parent's "required" */
+  size_t property_count;           /* properties of an object node */
+} ocpp_schema_node_info;
+
+/* Describes the node at path in the request or response schema of action.
+ * path is "" for the payload itself, property names joined by '.', and "[]"
+ * after a name for the items of that array: "meterValue[].sampledValue[].unit".
+ * Returns 0 (info filled), OCPP_SCHEMA_EUNKNOWN or OCPP_SCHEMA_ENOPATH. */
+int ocpp_schema_describe(const char *action, ocpp_schema_kind kind,
+                         const char *path, ocpp_schema_node_info *info);
 
 #endif

@@ -1,0 +1,569 @@
+/* The daemon: wiring of ocpp server, knxd link, bridge and store.
+ *
+ * Events go one way each: charger -> ocpp event -> store + bridge -> KNX;
+ * KNX telegram -> bridge -> ocpp command -> charger. The app only passes
+ * them along, logs, and owns the timers (bridge pump, store flush). */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "gateway/app.h"
+#include "gateway/bridge.h"
+#include "gateway/log.h"
+#include "gateway/store.h"
+#include "knx/knx.h"
+#include "ocpp/ocpp.h"
+
+#define STORE_FLUSH_MS 10000   /* meter readings reach the disk within */
+#define STORE_RETRY_MS 30000   /* a failing disk is tried again after */
+
+typedef struct {
+  uv_loop_t *loop;
+  cfg_main *cfg;
+  gw_store *store;
+  ocpp_server *ocpp;
+  knx_link *knx;
+  gw_bridge *bridge;
+  uv_timer_t pump_timer;
+  uv_timer_t flush_timer;
+  uv_signal_t sig_term, sig_int, sig_hup;
+  bool stopping;
+  bool store_failing;
+  time_t started;
+  /* ocpp_charger_options point into these */
+  ocpp_charger_options *charger_opts;
+  size_t n_charger_opts;
+} gw_app;
+
+/* ---- charger options for the ocpp server -------------------------------- */
+
+static ocpp_charger_options *ocpp_options_of(const cfg_charger *ch, size_t n)
+{
+  static const ocpp_start_mode start[] = {
+    [CFG_START_AUTO] = OCPP_START_AUTO, [CFG_START_TAG] = OCPP_START_TAG,
+    [CFG_START_ANY] = OCPP_START_ANY};
+  ocpp_charger_options *o = calloc(n ? n : 1, sizeof *o);
+  if (!o)
+    return NULL;
+  for (size_t i = 0; i < n; i++) {
+    int connectors = 1;
+    for (size_t k = 0; k < ch[i].n_connectors; k++)
+      if (ch[i].connectors[k].id > connectors)
+        connectors = ch[i].connectors[k].id;
+    o[i] = (ocpp_charger_options){
+      .id = ch[i].id,
+      .name = ch[i].name,
+      .security_profile = ch[i].security_profile,
+      .password = ch[i].password,
+      .start_mode = start[ch[i].start_mode],
+      .tags = (const char *const *)ch[i].tags,
+      .n_tags = ch[i].n_tags,
+      .tag_match = ch[i].tag_match == CFG_TAG_RELAXED ? OCPP_TAG_RELAXED
+                                                     : OCPP_TAG_EXACT,
+      .remote_tag = ch[i].remote_tag,
+      .n_connectors = connectors,
+      .voltage = ch[i].voltage,
+      .phases = ch[i].phases,
+    };
+  }
+  return o;
+}
+
+/* ---- store hooks -------------------------------------------------------- */
+
+static void note_store_result(gw_app *app, int rc)
+{
+  if (rc == GW_STORE_EDEFERRED && !app->store_failing) {
+    app->store_failing = true;
+    gw_log(GW_LOG_ERROR, NULL,
+           "store: cannot write to %s (%s): keeping sessions in memory until "
+           "it works again",
+           app->cfg->store_dir, gw_store_last_error(app->store));
+  } else if (rc == GW_STORE_OK && app->store_failing &&
+             !gw_store_has_deferred(app->store)) {
+    app->store_failing = false;
+    gw_log(GW_LOG_INFO, NULL, "store: writing again, nothing was lost");
+  }
+}
+
+static void on_flush_timer(uv_timer_t *t);
+
+static void schedule_flush(gw_app *app, uint64_t ms)
+{
+  if (!uv_is_active((uv_handle_t *)&app->flush_timer))
+    uv_timer_start(&app->flush_timer, on_flush_timer, ms, 0);
+}
+
+static void on_flush_timer(uv_timer_t *t)
+{
+  gw_app *app = t->data;
+  int rc = gw_store_flush(app->store);
+  note_store_result(app, rc);
+  if (rc != GW_STORE_OK)
+    schedule_flush(app, STORE_RETRY_MS);
+}
+
+static int hook_begin(void *ud, const char *charger_id, int connector,
+                      const char *id_tag, double meter_start_wh, time_t start,
+                      int32_t *transaction_id)
+{
+  gw_app *app = ud;
+  int rc = gw_store_begin(app->store, charger_id, connector, id_tag,
+                          meter_start_wh, start, transaction_id);
+  note_store_result(app, rc);
+  if (rc == GW_STORE_EDEFERRED)
+    schedule_flush(app, STORE_RETRY_MS);
+  return rc == GW_STORE_OK || rc == GW_STORE_EDEFERRED ? 0 : -1;
+}
+
+static int hook_find(void *ud, const char *charger_id, int32_t transaction_id,
+                     int *connector, double *meter_start_wh, bool *stopped)
+{
+  gw_app *app = ud;
+  gw_session s;
+  if (gw_store_find(app->store, charger_id, transaction_id, &s) != GW_STORE_OK)
+    return -1;
+  *connector = s.connector;
+  *meter_start_wh = s.has_meter_start ? s.meter_start_wh : 0;
+  *stopped = s.stop != 0 || (s.stop_reason && *s.stop_reason);
+  return s.has_meter_start ? 0 : -1;
+}
+
+/* ---- events ------------------------------------------------------------- */
+
+static uint64_t now_ms(const gw_app *app)
+{
+  return uv_now(app->loop);
+}
+
+static void pump(gw_app *app);
+
+static void record_stop(gw_app *app, ocpp_event *ev)
+{
+  bool duplicate = false, has_energy = false;
+  double energy = 0;
+  int rc = gw_store_end(app->store, ev->charger_id, ev->tx_stopped.transaction_id,
+                        ev->tx_stopped.id_tag, ev->tx_stopped.has_meter_stop,
+                        ev->tx_stopped.meter_stop_wh, ev->timestamp,
+                        ev->tx_stopped.reason, &duplicate, &has_energy, &energy);
+  note_store_result(app, rc);
+  if (rc == GW_STORE_EDEFERRED)
+    schedule_flush(app, STORE_RETRY_MS);
+  if (duplicate)
+    ev->tx_stopped.duplicate = true;
+  if (has_energy && !duplicate)
+    gw_log(GW_LOG_INFO, ev->charger_id, "transaction %d: %.0f Wh",
+           ev->tx_stopped.transaction_id, energy);
+}
+
+static void on_ocpp_event(void *ud, const ocpp_event *event)
+{
+  gw_app *app = ud;
+  ocpp_event ev = *event;
+  switch (ev.type) {
+  case OCPP_EV_TX_STOPPED:
+    /* durable before the charger gets its answer */
+    record_stop(app, &ev);
+    break;
+  case OCPP_EV_METER:
+    if (ev.meter.transaction_id && ev.meter.has_energy) {
+      gw_store_meter(app->store, ev.charger_id, ev.connector,
+                     ev.meter.transaction_id, ev.meter.energy_wh, ev.timestamp);
+      schedule_flush(app, STORE_FLUSH_MS);
+    }
+    break;
+  case OCPP_EV_BOOT:
+    note_store_result(app, gw_store_save_charger(app->store, ev.charger_id,
+                                                 ev.boot.vendor, ev.boot.model,
+                                                 ev.boot.serial,
+                                                 ev.boot.firmware));
+    break;
+  default:
+    break;
+  }
+  gw_bridge_on_ocpp_event(app->bridge, &ev, now_ms(app));
+  pump(app);
+}
+
+static void on_ocpp_log(void *ud, ocpp_log_level level, const char *charger_id,
+                        const char *message)
+{
+  (void)ud;
+  gw_log_line((gw_log_level)level, charger_id, message);
+}
+
+/* ---- KNX ---------------------------------------------------------------- */
+
+static void on_pump_timer(uv_timer_t *t)
+{
+  pump(t->data);
+}
+
+static void pump(gw_app *app)
+{
+  if (!app->bridge)
+    return;
+  uint64_t now = now_ms(app);
+  uint64_t next = gw_bridge_pump(app->bridge, now);
+  if (!next) {
+    uv_timer_stop(&app->pump_timer);
+    return;
+  }
+  uv_timer_start(&app->pump_timer, on_pump_timer, next > now ? next - now : 1, 0);
+}
+
+static void on_knx_state(void *ud, knx_link_state state)
+{
+  gw_app *app = ud;
+  if (state == KNX_LINK_UP)
+    gw_log(GW_LOG_INFO, NULL, "knxd link up (%s)", app->cfg->knx_url);
+  else
+    gw_log(GW_LOG_WARN, NULL, "knxd link down (%s): %s; retrying",
+           app->cfg->knx_url, knx_link_last_error(app->knx));
+  gw_bridge_on_knx_link(app->bridge, state == KNX_LINK_UP, now_ms(app));
+  pump(app);
+}
+
+static void on_knx_group(void *ud, uint16_t src, uint16_t dst, knx_service svc,
+                         const knx_payload *p)
+{
+  gw_app *app = ud;
+  gw_bridge_on_knx_group(app->bridge, src, dst, svc, p, now_ms(app));
+  pump(app);
+}
+
+/* ---- bridge ops --------------------------------------------------------- */
+
+static int op_knx_send(void *ud, uint16_t ga, knx_service svc,
+                       const knx_payload *p)
+{
+  gw_app *app = ud;
+  return knx_link_send(app->knx, ga, svc, p);
+}
+
+static int op_remote_start(void *ud, const char *id, int connector,
+                           const char *tag, ocpp_command_cb cb, void *d)
+{
+  return ocpp_remote_start(((gw_app *)ud)->ocpp, id, connector, tag, cb, d);
+}
+
+static int op_remote_stop(void *ud, const char *id, int connector,
+                          ocpp_command_cb cb, void *d)
+{
+  return ocpp_remote_stop(((gw_app *)ud)->ocpp, id, connector, cb, d);
+}
+
+static int op_availability(void *ud, const char *id, int connector,
+                           bool operative, ocpp_command_cb cb, void *d)
+{
+  return ocpp_change_availability(((gw_app *)ud)->ocpp, id, connector,
+                                  operative, cb, d);
+}
+
+static int op_unlock(void *ud, const char *id, int connector,
+                     ocpp_command_cb cb, void *d)
+{
+  return ocpp_unlock(((gw_app *)ud)->ocpp, id, connector, cb, d);
+}
+
+static int op_reserve(void *ud, const char *id, int connector, const char *tag,
+                      int expiry_s, ocpp_command_cb cb, void *d)
+{
+  return ocpp_reserve(((gw_app *)ud)->ocpp, id, connector, tag, expiry_s, cb, d);
+}
+
+static int op_cancel(void *ud, const char *id, int connector,
+                     ocpp_command_cb cb, void *d)
+{
+  return ocpp_cancel_reservation(((gw_app *)ud)->ocpp, id, connector, cb, d);
+}
+
+static int op_limit(void *ud, const char *id, int connector, double amps,
+                    ocpp_command_cb cb, void *d)
+{
+  return ocpp_set_current_limit(((gw_app *)ud)->ocpp, id, connector, amps, cb, d);
+}
+
+static int op_reset(void *ud, const char *id, bool hard, ocpp_command_cb cb,
+                    void *d)
+{
+  return ocpp_reset(((gw_app *)ud)->ocpp, id, hard, cb, d);
+}
+
+static void op_log(void *ud, int level, const char *charger_id,
+                   const char *message)
+{
+  (void)ud;
+  gw_log_line((gw_log_level)level, charger_id, message);
+}
+
+static const gw_bridge_ops bridge_ops = {
+  .knx_send = op_knx_send,
+  .remote_start = op_remote_start,
+  .remote_stop = op_remote_stop,
+  .change_availability = op_availability,
+  .unlock = op_unlock,
+  .reserve = op_reserve,
+  .cancel_reservation = op_cancel,
+  .set_current_limit = op_limit,
+  .reset = op_reset,
+  .log = op_log,
+};
+
+/* ---- status page -------------------------------------------------------- */
+
+static char *on_http_get(void *ud, const char *path, const char **content_type,
+                         int *http_status)
+{
+  gw_app *app = ud;
+  size_t plen = strcspn(path, "?");
+  bool want_json = plen == 7 && strncmp(path, "/status", 7) == 0;
+  bool want_html = plen == 1 && path[0] == '/';
+  if (!want_json && !want_html)
+    return NULL;
+  json_t *st = ocpp_server_status(app->ocpp);
+  if (!st)
+    return NULL;
+  json_object_set_new(st, "version", json_string(OCPPKNX_VERSION));
+  json_object_set_new(st, "uptime_s",
+                      json_integer((json_int_t)(time(NULL) - app->started)));
+  json_object_set_new(st, "knx", json_pack(
+    "{s:s,s:s,s:s,s:I}", "url", app->cfg->knx_url, "state",
+    knx_link_get_state(app->knx) == KNX_LINK_UP ? "up" : "down", "last_error",
+    knx_link_last_error(app->knx), "telegrams_sent",
+    (json_int_t)gw_bridge_telegrams_sent(app->bridge)));
+  json_object_set_new(st, "store", json_pack(
+    "{s:s,s:b}", "dir", app->cfg->store_dir, "writable", !app->store_failing));
+  char *text = json_dumps(st, JSON_INDENT(2) | JSON_SORT_KEYS);
+  json_decref(st);
+  *http_status = 200;
+  if (want_json) {
+    *content_type = "application/json";
+    return text;
+  }
+  char *html = text ? gw_status_html(text) : NULL;
+  free(text);
+  *content_type = "text/html; charset=utf-8";
+  return html;
+}
+
+/* ---- signals and shutdown ----------------------------------------------- */
+
+static void on_handle_closed(uv_handle_t *h)
+{
+  (void)h;
+}
+
+static void close_app_handles(gw_app *app)
+{
+  uv_handle_t *hs[] = {
+    (uv_handle_t *)&app->pump_timer, (uv_handle_t *)&app->flush_timer,
+    (uv_handle_t *)&app->sig_term, (uv_handle_t *)&app->sig_int,
+    (uv_handle_t *)&app->sig_hup};
+  for (size_t i = 0; i < sizeof hs / sizeof hs[0]; i++)
+    if (!uv_is_closing(hs[i]))
+      uv_close(hs[i], on_handle_closed);
+}
+
+static void on_knx_closed(void *ud)
+{
+  (void)ud;
+}
+
+static void on_ocpp_closed(void *ud)
+{
+  gw_app *app = ud;
+  app->ocpp = NULL;
+  /* every pending command callback has run: the bridge can go */
+  gw_bridge_destroy(app->bridge);
+  app->bridge = NULL;
+  knx_link_destroy(app->knx, on_knx_closed);
+  app->knx = NULL;
+  close_app_handles(app);
+}
+
+static void stop_app(gw_app *app, const char *why)
+{
+  if (app->stopping)
+    return;
+  app->stopping = true;
+  gw_log(GW_LOG_INFO, NULL, "%s: shutting down", why);
+  ocpp_server_destroy(app->ocpp, on_ocpp_closed);
+}
+
+static void on_stop_signal(uv_signal_t *s, int signum)
+{
+  stop_app(s->data, signum == SIGTERM ? "SIGTERM" : "SIGINT");
+}
+
+static void reload_chargers(gw_app *app)
+{
+  cfg_charger *chargers = NULL;
+  size_t n = 0;
+  cfg_diag diag = {0};
+  int rc = cfg_load_chargers(app->cfg, &chargers, &n, &diag);
+  if (rc != CFG_OK) {
+    for (size_t i = 0; i < diag.n; i++)
+      gw_log(GW_LOG_ERROR, NULL, "%s", diag.lines[i]);
+    gw_log(GW_LOG_ERROR, NULL, "SIGHUP: charger files not reloaded");
+    cfg_diag_finish(&diag);
+    return;
+  }
+  cfg_diag_finish(&diag);
+  ocpp_charger_options *opts = ocpp_options_of(chargers, n);
+  if (!opts || ocpp_server_set_chargers(app->ocpp, opts, n) != OCPP_OK ||
+      gw_bridge_set_chargers(app->bridge, chargers, n) != GW_BRIDGE_OK) {
+    /* the ocpp server copied what it needs; a half update is still
+     * consistent per module, but say so */
+    gw_log(GW_LOG_ERROR, NULL, "SIGHUP: out of memory while reloading");
+    free(opts);
+    cfg_chargers_free(chargers, n);
+    return;
+  }
+  free(app->charger_opts);
+  app->charger_opts = opts;
+  app->n_charger_opts = n;
+  cfg_chargers_free(app->cfg->chargers, app->cfg->n_chargers);
+  app->cfg->chargers = chargers;
+  app->cfg->n_chargers = n;
+  gw_log(GW_LOG_INFO, NULL, "SIGHUP: %zu charger files loaded", n);
+  pump(app);
+}
+
+static void on_hup(uv_signal_t *s, int signum)
+{
+  (void)signum;
+  reload_chargers(s->data);
+}
+
+/* ---- start -------------------------------------------------------------- */
+
+static int start_store(gw_app *app)
+{
+  int rc = gw_store_open(app->cfg->store_dir, &app->store);
+  if (rc != GW_STORE_OK) {
+    gw_log(GW_LOG_ERROR, NULL, "store: cannot open %s/ocppknx.db: %s",
+           app->cfg->store_dir,
+           rc == GW_STORE_ESCHEMA ? "written by a newer ocppknxd"
+                                  : gw_store_last_error(app->store));
+    gw_store_close(app->store);
+    app->store = NULL;
+    return GW_APP_ESTORE;
+  }
+  return GW_APP_OK;
+}
+
+static int start_ocpp(gw_app *app)
+{
+  const cfg_main *c = app->cfg;
+  ocpp_server_options o = {
+    .listen = c->listen,
+    .tls_listen = c->tls_listen,
+    .tls_cert = c->tls_cert,
+    .tls_key = c->tls_key,
+    .tls_ca = c->tls_ca,
+    .heartbeat_interval = c->heartbeat_interval,
+    .call_timeout = c->call_timeout,
+    .accept_unknown = c->accept_unknown,
+    .trace = c->trace_ocpp,
+    .max_message_size = (size_t)c->max_message_size,
+    .meter_sample_interval = c->meter_sample_interval,
+  };
+  ocpp_callbacks cb = {
+    .on_event = on_ocpp_event,
+    .on_log = on_ocpp_log,
+    .http_get = on_http_get,
+    .store = {.begin_transaction = hook_begin, .find_transaction = hook_find},
+  };
+  app->charger_opts = ocpp_options_of(c->chargers, c->n_chargers);
+  app->n_charger_opts = c->n_chargers;
+  if (!app->charger_opts)
+    return GW_APP_ENOMEM;
+  char err[256];
+  int rc = ocpp_server_create(app->loop, &o, app->charger_opts,
+                              app->n_charger_opts, &cb, app, &app->ocpp, err,
+                              sizeof err);
+  if (rc != OCPP_OK) {
+    gw_log(GW_LOG_ERROR, NULL, "ocpp: %s", err[0] ? err : ocpp_strerror(rc));
+    return GW_APP_EOCPP;
+  }
+  if (c->listen[0])
+    gw_log(GW_LOG_INFO, NULL, "listening for chargers on ws://%s", c->listen);
+  return GW_APP_OK;
+}
+
+static int start_knx(gw_app *app)
+{
+  static const knx_link_callbacks cb = {.on_state = on_knx_state,
+                                        .on_group = on_knx_group};
+  int rc = gw_bridge_create(app->cfg->chargers, app->cfg->n_chargers,
+                            app->cfg->max_telegrams_per_second, &bridge_ops,
+                            app, &app->bridge);
+  if (rc != GW_BRIDGE_OK)
+    return GW_APP_ENOMEM;
+  rc = knx_link_create(app->loop, app->cfg->knx_url, &cb, app, &app->knx);
+  if (rc != KNX_OK) {
+    gw_log(GW_LOG_ERROR, NULL, "knx: %s", knx_strerror(rc));
+    return GW_APP_EKNX;
+  }
+  return GW_APP_OK;
+}
+
+static void init_handles(gw_app *app)
+{
+  uv_timer_init(app->loop, &app->pump_timer);
+  uv_timer_init(app->loop, &app->flush_timer);
+  app->pump_timer.data = app->flush_timer.data = app;
+  uv_signal_init(app->loop, &app->sig_term);
+  uv_signal_init(app->loop, &app->sig_int);
+  uv_signal_init(app->loop, &app->sig_hup);
+  app->sig_term.data = app->sig_int.data = app->sig_hup.data = app;
+  uv_signal_start(&app->sig_term, on_stop_signal, SIGTERM);
+  uv_signal_start(&app->sig_int, on_stop_signal, SIGINT);
+  uv_signal_start(&app->sig_hup, on_hup, SIGHUP);
+}
+
+static void teardown(gw_app *app)
+{
+  if (app->ocpp)
+    ocpp_server_destroy(app->ocpp, NULL);
+  app->ocpp = NULL;
+  gw_bridge_destroy(app->bridge);
+  app->bridge = NULL;
+  knx_link_destroy(app->knx, NULL);
+  app->knx = NULL;
+  close_app_handles(app);
+  uv_run(app->loop, UV_RUN_DEFAULT);
+}
+
+int gw_app_run(cfg_main *cfg)
+{
+  gw_app app = {.cfg = cfg, .started = time(NULL)};
+  uv_loop_t loop;
+  if (uv_loop_init(&loop) != 0)
+    return GW_APP_ENOMEM;
+  app.loop = &loop;
+  /* libeibclient writes with write(): a dead knxd must not kill us */
+  signal(SIGPIPE, SIG_IGN);
+  init_handles(&app);
+  int rc = start_store(&app);
+  if (rc == GW_APP_OK)
+    rc = start_ocpp(&app);
+  if (rc == GW_APP_OK)
+    rc = start_knx(&app);
+  if (rc != GW_APP_OK) {
+    teardown(&app);
+  } else {
+    gw_log(GW_LOG_INFO, NULL, "ocppknxd %s running: %zu chargers, knxd %s",
+           OCPPKNX_VERSION, cfg->n_chargers, cfg->knx_url);
+    uv_run(&loop, UV_RUN_DEFAULT);
+  }
+  gw_store_flush(app.store);
+  gw_store_close(app.store);
+  free(app.charger_opts);
+  int closed = uv_loop_close(&loop);
+  if (closed != 0)
+    gw_log(GW_LOG_WARN, NULL, "event loop closed with handles open");
+  return rc;
+}

@@ -1,0 +1,132 @@
+/* ocppknxd: command line. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "config/cfg.h"
+#include "gateway/app.h"
+#include "gateway/log.h"
+#include "gateway/store.h"
+
+#define DEFAULT_CONFIG "/etc/ocppknx/ocppknxd.conf"
+
+static void usage(FILE *f)
+{
+  fprintf(f,
+    "Usage: ocppknxd [-c FILE] [--check-config]\n"
+    "       ocppknxd [-c FILE] --export-sessions [--from DATE] [--to DATE]\n"
+    "\n"
+    "OCPP 1.6J central system for EV chargers, bridged to KNX through knxd.\n"
+    "\n"
+    "  -c, --config FILE     main configuration (default " DEFAULT_CONFIG ")\n"
+    "      --check-config    check the main file and every charger file, print\n"
+    "                        each problem as file:line: message, then exit\n"
+    "      --export-sessions print the stored charging sessions as CSV\n"
+    "      --from DATE       only sessions starting on/after DATE (YYYY-MM-DD, UTC)\n"
+    "      --to DATE         only sessions starting before the end of DATE\n"
+    "  -h, --help            this text\n"
+    "  -V, --version         print the version\n");
+}
+
+/* YYYY-MM-DD as UTC midnight; end_of_day gives the next midnight. */
+static int parse_date(const char *s, bool end_of_day, time_t *out)
+{
+  struct tm tm = {0};
+  char *end = strptime(s, "%Y-%m-%d", &tm);
+  if (!end || *end)
+    return -1;
+  time_t t = timegm(&tm);
+  if (t == (time_t)-1)
+    return -1;
+  *out = end_of_day ? t + 86400 : t;
+  return 0;
+}
+
+static int load_config(const char *path, cfg_main **cfg)
+{
+  cfg_diag diag = {0};
+  int rc = cfg_load(path, cfg, &diag);
+  for (size_t i = 0; i < diag.n; i++)
+    fprintf(stderr, "%s\n", diag.lines[i]);
+  cfg_diag_finish(&diag);
+  if (rc == CFG_ENOMEM)
+    fprintf(stderr, "%s: out of memory\n", path);
+  return rc;
+}
+
+static int export_sessions(const cfg_main *cfg, time_t from, time_t to)
+{
+  gw_store *st = NULL;
+  int rc = gw_store_open_readonly(cfg->store_dir, &st);
+  if (rc != GW_STORE_OK) {
+    fprintf(stderr, "%s/ocppknx.db: cannot open: %s\n", cfg->store_dir,
+            st ? gw_store_last_error(st) : "no such database");
+    gw_store_close(st);
+    return 1;
+  }
+  int rows = gw_store_export_csv(st, stdout, from, to);
+  if (rows < 0)
+    fprintf(stderr, "export failed: %s\n", gw_store_last_error(st));
+  gw_store_close(st);
+  return rows < 0 ? 1 : 0;
+}
+
+int main(int argc, char **argv)
+{
+  enum { OPT_CHECK = 256, OPT_EXPORT, OPT_FROM, OPT_TO };
+  static const struct option longopts[] = {
+    {"config", required_argument, NULL, 'c'},
+    {"check-config", no_argument, NULL, OPT_CHECK},
+    {"export-sessions", no_argument, NULL, OPT_EXPORT},
+    {"from", required_argument, NULL, OPT_FROM},
+    {"to", required_argument, NULL, OPT_TO},
+    {"help", no_argument, NULL, 'h'},
+    {"version", no_argument, NULL, 'V'},
+    {NULL, 0, NULL, 0},
+  };
+  const char *config = DEFAULT_CONFIG;
+  bool check = false, export = false;
+  time_t from = 0, to = 0;
+  int opt;
+  while ((opt = getopt_long(argc, argv, "c:hV", longopts, NULL)) != -1) {
+    switch (opt) {
+    case 'c': config = optarg; break;
+    case OPT_CHECK: check = true; break;
+    case OPT_EXPORT: export = true; break;
+    case OPT_FROM:
+    case OPT_TO:
+      if (parse_date(optarg, opt == OPT_TO, opt == OPT_FROM ? &from : &to) != 0) {
+        fprintf(stderr, "ocppknxd: %s: expected a date YYYY-MM-DD\n", optarg);
+        return 2;
+      }
+      break;
+    case 'h': usage(stdout); return 0;
+    case 'V': printf("ocppknxd %s\n", OCPPKNX_VERSION); return 0;
+    default: usage(stderr); return 2;
+    }
+  }
+  if (optind < argc) {
+    fprintf(stderr, "ocppknxd: unexpected argument \"%s\"\n", argv[optind]);
+    usage(stderr);
+    return 2;
+  }
+  cfg_main *cfg = NULL;
+  if (load_config(config, &cfg) != CFG_OK) {
+    if (check)
+      fprintf(stderr, "%s: configuration has errors\n", config);
+    return 1;
+  }
+  int status = 0;
+  if (check) {
+    printf("%s: configuration OK (%zu chargers)\n", config, cfg->n_chargers);
+  } else if (export) {
+    status = export_sessions(cfg, from, to);
+  } else {
+    gw_log_init((gw_log_level)cfg->log_level);
+    status = gw_app_run(cfg) == GW_APP_OK ? 0 : 1;
+  }
+  cfg_destroy(cfg);
+  return status;
+}

@@ -1,0 +1,608 @@
+/* One TCP connection: the HTTP upgrade, then WebSocket frames through
+ * wslay. Bytes in and out pass through conn_feed()/conn_write_raw() so a
+ * TLS layer can sit between the socket and the rest. A connection is never
+ * freed inside one of its own callbacks: it is marked closing and freed
+ * when libuv has closed both handles. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ocpp/http.h"
+#include "ocpp/internal.h"
+
+static void conn_on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf);
+static void conn_flush_ws(ocpp_conn *c);
+
+/* ---- lifetime ----------------------------------------------------------- */
+
+static void conn_free(ocpp_conn *c)
+{
+  ocpp_server *srv = c->srv;
+  if (c->prev)
+    c->prev->next = c->next;
+  else
+    srv->conns = c->next;
+  if (c->next)
+    c->next->prev = c->prev;
+  if (c->ws)
+    wslay_event_context_free(c->ws);
+  free(c->hbuf);
+  free(c);
+  ocpp__conn_unlinked(srv);
+}
+
+static void on_handle_closed(uv_handle_t *h)
+{
+  ocpp_conn *c = h->data;
+  if (--c->open_handles == 0)
+    conn_free(c);
+}
+
+static void conn_shutdown_now(ocpp_conn *c)
+{
+  if (c->state == OCPP_CONN_CLOSING && uv_is_closing((uv_handle_t *)&c->tcp))
+    return;
+  if (c->cp && c->cp->conn == c)
+    ocpp__cp_on_close(c->cp, c);
+  ocpp__calls_fail_all(c);
+  c->state = OCPP_CONN_CLOSING;
+  if (!uv_is_closing((uv_handle_t *)&c->tcp))
+    uv_close((uv_handle_t *)&c->tcp, on_handle_closed);
+  if (!uv_is_closing((uv_handle_t *)&c->timer))
+    uv_close((uv_handle_t *)&c->timer, on_handle_closed);
+}
+
+#define OCPP_CLOSE_GRACE_MS 3000
+
+static void after_shutdown(uv_shutdown_t *req, int status)
+{
+  (void)status;
+  ocpp_conn *c = req->data;
+  free(req);
+  conn_shutdown_now(c);
+}
+
+/* Lets the queued writes (an HTTP answer, a close frame) reach the peer,
+ * then closes. A peer that does not read gets OCPP_CLOSE_GRACE_MS. */
+static void close_after_writes(ocpp_conn *c)
+{
+  c->state = OCPP_CONN_CLOSING;
+  uv_read_stop((uv_stream_t *)&c->tcp);
+  c->handshake_deadline = ocpp__now_ms(c->srv) + OCPP_CLOSE_GRACE_MS;
+  c->call_deadline = c->boot_deadline = 0;
+  ocpp__conn_rearm(c);
+  uv_shutdown_t *req = malloc(sizeof *req);
+  if (!req) {
+    conn_shutdown_now(c);
+    return;
+  }
+  req->data = c;
+  if (uv_shutdown(req, (uv_stream_t *)&c->tcp, after_shutdown) < 0) {
+    free(req);
+    conn_shutdown_now(c);
+  }
+}
+
+/* ---- raw output --------------------------------------------------------- */
+
+typedef struct {
+  uv_write_t req;
+  ocpp_conn *conn;
+  size_t len;
+  char data[];
+} write_chunk;
+
+static void after_write(uv_write_t *req, int status)
+{
+  write_chunk *w = (write_chunk *)req;
+  ocpp_conn *c = w->conn;
+  c->write_backlog -= w->len;
+  free(w);
+  if (status < 0 && c->state != OCPP_CONN_CLOSING)
+    conn_shutdown_now(c);
+}
+
+static int conn_write_raw(ocpp_conn *c, const void *data, size_t len)
+{
+  if (c->state == OCPP_CONN_CLOSING)
+    return -1;
+  if (c->write_backlog + len > OCPP_MAX_WRITE_BACKLOG) {
+    /* a peer that does not read must not grow our memory without bound */
+    ocpp__log(c->srv, OCPP_LOG_WARN, c->cp ? c->cp->opt.id : NULL,
+              "%s does not read: dropping the connection", c->peer);
+    conn_shutdown_now(c);
+    return -1;
+  }
+  write_chunk *w = malloc(sizeof *w + len);
+  if (!w)
+    return -1;
+  w->conn = c;
+  w->len = len;
+  memcpy(w->data, data, len);
+  uv_buf_t b = uv_buf_init(w->data, (unsigned)len);
+  c->write_backlog += len;
+  int rc = uv_write(&w->req, (uv_stream_t *)&c->tcp, &b, 1, after_write);
+  if (rc < 0) {
+    c->write_backlog -= len;
+    free(w);
+    conn_shutdown_now(c);
+    return -1;
+  }
+  return 0;
+}
+
+/* Sends a plain HTTP answer and closes once it is written. */
+static void conn_http_reply(ocpp_conn *c, int status, const char *ctype,
+                            const char *extra, const char *body)
+{
+  size_t blen = body ? strlen(body) : 0;
+  size_t cap = blen + 1024;
+  char *out = malloc(cap);
+  size_t n = out ? ocpp_http_response(out, cap, status, ctype, extra, body, blen)
+                 : 0;
+  if (n)
+    conn_write_raw(c, out, n);
+  free(out);
+  if (c->state != OCPP_CONN_CLOSING)
+    close_after_writes(c);
+}
+
+/* ---- timers ------------------------------------------------------------- */
+
+static void on_timer(uv_timer_t *t)
+{
+  ocpp_conn *c = t->data;
+  uint64_t now = ocpp__now_ms(c->srv);
+  if (c->state != OCPP_CONN_OPEN) {
+    if (c->handshake_deadline && now >= c->handshake_deadline) {
+      if (c->state == OCPP_CONN_HANDSHAKE)
+        ocpp__log(c->srv, OCPP_LOG_INFO, NULL, "%s: handshake timeout",
+                  c->peer);
+      conn_shutdown_now(c);
+    } else {
+      ocpp__conn_rearm(c);
+    }
+    return;
+  }
+  if (c->state == OCPP_CONN_OPEN && c->cp)
+    ocpp__cp_on_deadline(c->cp, c, now);
+  if (c->state == OCPP_CONN_OPEN)
+    ocpp__conn_rearm(c);
+}
+
+void ocpp__conn_rearm(ocpp_conn *c)
+{
+  if (uv_is_closing((uv_handle_t *)&c->timer))
+    return;
+  uint64_t due = 0;
+  uint64_t cand[] = {c->handshake_deadline, c->call_deadline, c->boot_deadline};
+  for (size_t i = 0; i < sizeof cand / sizeof cand[0]; i++)
+    if (cand[i] && (!due || cand[i] < due))
+      due = cand[i];
+  if (!due) {
+    uv_timer_stop(&c->timer);
+    return;
+  }
+  uint64_t now = ocpp__now_ms(c->srv);
+  uv_timer_start(&c->timer, on_timer, due > now ? due - now : 0, 0);
+}
+
+/* ---- accept ------------------------------------------------------------- */
+
+static void alloc_cb(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
+{
+  (void)h;
+  (void)suggested;
+  /* One static buffer is enough: every read is consumed before the next
+   * read callback can run (single thread, no deferral). */
+  static char slab[65536];
+  *buf = uv_buf_init(slab, sizeof slab);
+}
+
+static void describe_peer(ocpp_conn *c)
+{
+  struct sockaddr_storage ss;
+  int len = sizeof ss;
+  snprintf(c->peer, sizeof c->peer, "?");
+  if (uv_tcp_getpeername(&c->tcp, (struct sockaddr *)&ss, &len) != 0)
+    return;
+  char ip[46] = "?";
+  int port = 0;
+  if (ss.ss_family == AF_INET) {
+    struct sockaddr_in *a = (struct sockaddr_in *)&ss;
+    uv_ip4_name(a, ip, sizeof ip);
+    port = ntohs(a->sin_port);
+    snprintf(c->peer, sizeof c->peer, "%s:%d", ip, port);
+  } else if (ss.ss_family == AF_INET6) {
+    struct sockaddr_in6 *a = (struct sockaddr_in6 *)&ss;
+    uv_ip6_name(a, ip, sizeof ip);
+    port = ntohs(a->sin6_port);
+    snprintf(c->peer, sizeof c->peer, "[%s]:%d", ip, port);
+  }
+  snprintf(c->peer_ip, sizeof c->peer_ip, "%s", ip);
+}
+
+void ocpp__conn_accept(ocpp_server *srv, uv_stream_t *listener, bool tls)
+{
+  ocpp_conn *c = calloc(1, sizeof *c);
+  if (!c)
+    return;
+  c->srv = srv;
+  c->tls = tls;
+  c->state = OCPP_CONN_HANDSHAKE;
+  uv_tcp_init(srv->loop, &c->tcp);
+  uv_timer_init(srv->loop, &c->timer);
+  c->tcp.data = c;
+  c->timer.data = c;
+  c->open_handles = 2;
+  c->next = srv->conns;
+  if (srv->conns)
+    srv->conns->prev = c;
+  srv->conns = c;
+  if (uv_accept(listener, (uv_stream_t *)&c->tcp) != 0) {
+    conn_shutdown_now(c);
+    return;
+  }
+  describe_peer(c);
+  if (ocpp__count_conns_from(srv, c->peer_ip) > OCPP_MAX_CONNS_PER_ADDR) {
+    ocpp__log(srv, OCPP_LOG_WARN, NULL,
+              "%s: too many connections from this address", c->peer);
+    conn_shutdown_now(c);
+    return;
+  }
+  uv_tcp_nodelay(&c->tcp, 1);
+  /* Dead peers (power cut, cable pulled) are found by TCP keepalive, not by
+   * a read deadline tied to the heartbeat interval. */
+  uv_tcp_keepalive(&c->tcp, 1, 60);
+  c->handshake_deadline = ocpp__now_ms(srv) + OCPP_HANDSHAKE_TIMEOUT_MS;
+  ocpp__conn_rearm(c);
+  uv_read_start((uv_stream_t *)&c->tcp, alloc_cb, conn_on_read);
+}
+
+/* ---- handshake ---------------------------------------------------------- */
+
+static void refuse(ocpp_conn *c, const char *identity, int status,
+                   const char *reason, const char *extra)
+{
+  ocpp_server *srv = c->srv;
+  ocpp__log(srv, OCPP_LOG_WARN, identity && *identity ? identity : NULL,
+            "refused %s: %s (HTTP %d)", c->peer, reason, status);
+  ocpp__remember_refused(srv, identity ? identity : "", c->peer, status, reason);
+  conn_http_reply(c, status, "text/plain", extra, reason);
+}
+
+static void serve_plain_get(ocpp_conn *c, const ocpp_http_request *req)
+{
+  ocpp_server *srv = c->srv;
+  const char *ctype = "text/plain";
+  int status = 404;
+  char *body = NULL;
+  if (srv->cb.http_get)
+    body = srv->cb.http_get(srv->user_data, req->path, &ctype, &status);
+  if (!body) {
+    conn_http_reply(c, 404, "text/plain", NULL, "not found\n");
+    return;
+  }
+  conn_http_reply(c, status ? status : 200, ctype, NULL, body);
+  free(body);
+}
+
+static bool check_basic_auth(ocpp_conn *c, const ocpp_cp *cp,
+                             const ocpp_http_request *req)
+{
+  char user[128], pass[128];
+  if (!req->authorization[0]) {
+    refuse(c, cp->opt.id, 401, "missing Basic Auth credentials",
+           "WWW-Authenticate: Basic realm=\"ocppknx\"\r\n");
+    return false;
+  }
+  bool ok = ocpp_http_basic_auth(req->authorization, user, sizeof user, pass,
+                                 sizeof pass) == 0;
+  bool user_ok = ok && strcmp(user, cp->opt.id) == 0;
+  bool pass_ok = ok && cp->opt.password &&
+                 ocpp_secret_equal(pass, cp->opt.password);
+  memset(pass, 0, sizeof pass);
+  if (!user_ok || !pass_ok) {
+    refuse(c, cp->opt.id, 401,
+           !ok ? "malformed Basic Auth header"
+               : !user_ok ? "Basic Auth user name is not the identity"
+                          : "wrong Basic Auth password",
+           "WWW-Authenticate: Basic realm=\"ocppknx\"\r\n");
+    return false;
+  }
+  return true;
+}
+
+static bool check_security(ocpp_conn *c, const ocpp_cp *cp,
+                           const ocpp_http_request *req)
+{
+  int profile = cp->opt.security_profile;
+  if ((profile == 2 || profile == 3) && !c->tls) {
+    refuse(c, cp->opt.id, 403, "security profile needs wss://", NULL);
+    return false;
+  }
+  if (profile == 1 || profile == 2)
+    return check_basic_auth(c, cp, req);
+  return true;
+}
+
+static ssize_t ws_recv_cb(wslay_event_context_ptr ctx, uint8_t *buf,
+                          size_t len, int flags, void *user_data);
+static ssize_t ws_send_cb(wslay_event_context_ptr ctx, const uint8_t *data,
+                          size_t len, int flags, void *user_data);
+static void ws_msg_cb(wslay_event_context_ptr ctx,
+                      const struct wslay_event_on_msg_recv_arg *arg,
+                      void *user_data);
+
+static int start_websocket(ocpp_conn *c, const ocpp_http_request *req,
+                           const char *protocol)
+{
+  char accept[29];
+  if (ocpp_ws_accept(req->ws_key, accept) != 0)
+    return -1;
+  static const struct wslay_event_callbacks cbs = {
+    .recv_callback = ws_recv_cb,
+    .send_callback = ws_send_cb,
+    .on_msg_recv_callback = ws_msg_cb,
+  };
+  if (wslay_event_context_server_init(&c->ws, &cbs, c) != 0)
+    return -1;
+  wslay_event_config_set_max_recv_msg_length(c->ws, c->srv->opt.max_message_size);
+  char resp[512];
+  size_t n = ocpp_http_upgrade_response(resp, sizeof resp, accept, protocol);
+  if (!n || conn_write_raw(c, resp, n) != 0)
+    return -1;
+  return 0;
+}
+
+static ocpp_cp *lookup_charger(ocpp_conn *c, const char *identity)
+{
+  ocpp_server *srv = c->srv;
+  ocpp_cp *cp = ocpp__find_cp(srv, identity);
+  if (cp || !srv->opt.accept_unknown)
+    return cp;
+  cp = ocpp__add_unknown_cp(srv, identity);
+  if (cp)
+    ocpp__log(srv, OCPP_LOG_INFO, identity,
+              "accepting unknown identity (accept_unknown)");
+  return cp;
+}
+
+static void handle_upgrade(ocpp_conn *c, const ocpp_http_request *req)
+{
+  ocpp_server *srv = c->srv;
+  char identity[OCPP_ID_MAX + 1];
+  if (req->ws_version != 13) {
+    refuse(c, NULL, 426, "unsupported WebSocket version",
+           "Sec-WebSocket-Version: 13\r\n");
+    return;
+  }
+  if (ocpp_http_identity(req->path, identity, sizeof identity) != 0) {
+    refuse(c, "", 400, "no charge point identity in the URL", NULL);
+    return;
+  }
+  if (req->has_protocol_header && !req->offers_ocpp16) {
+    ocpp__log(srv, OCPP_LOG_WARN, identity, "offered subprotocols \"%s\"",
+              req->protocols);
+    refuse(c, identity, 400, "subprotocol ocpp1.6 not offered", NULL);
+    return;
+  }
+  ocpp_cp *cp = lookup_charger(c, identity);
+  if (!cp) {
+    refuse(c, identity, 404, "unknown identity", NULL);
+    return;
+  }
+  if (!check_security(c, cp, req))
+    return;
+  if (!req->has_protocol_header)
+    ocpp__log(srv, OCPP_LOG_WARN, identity,
+              "no Sec-WebSocket-Protocol header: assuming ocpp1.6");
+  if (start_websocket(c, req, req->offers_ocpp16 ? "ocpp1.6" : NULL) != 0) {
+    conn_shutdown_now(c);
+    return;
+  }
+  c->state = OCPP_CONN_OPEN;
+  c->handshake_deadline = 0;
+  ocpp__conn_rearm(c);
+  ocpp_conn *old = cp->conn;
+  if (old && old != c) {
+    ocpp__log(srv, OCPP_LOG_INFO, identity,
+              "new connection from %s replaces the one from %s", c->peer,
+              old->peer);
+    old->replaced = true;
+    ocpp__calls_fail_all(old);
+    old->cp = NULL;
+    cp->conn = NULL;
+    ocpp__conn_close(old, WSLAY_CODE_NORMAL_CLOSURE, "replaced");
+  }
+  c->cp = cp;
+  ocpp__log(srv, OCPP_LOG_INFO, identity, "connected from %s%s", c->peer,
+            c->tls ? " (wss)" : "");
+  ocpp__cp_on_open(cp, c);
+}
+
+static void handshake_input(ocpp_conn *c, const char *data, size_t len)
+{
+  if (c->hlen + len > OCPP_HANDSHAKE_MAX) {
+    refuse(c, NULL, 431, "request headers too large", NULL);
+    return;
+  }
+  char *nb = realloc(c->hbuf, c->hlen + len + 1);
+  if (!nb) {
+    conn_shutdown_now(c);
+    return;
+  }
+  c->hbuf = nb;
+  memcpy(c->hbuf + c->hlen, data, len);
+  c->hlen += len;
+  c->hbuf[c->hlen] = '\0';
+
+  ocpp_http_request req;
+  int n = ocpp_http_parse(c->hbuf, c->hlen, OCPP_HANDSHAKE_MAX, &req);
+  if (n == OCPP_HTTP_INCOMPLETE)
+    return;
+  if (n < 0) {
+    static const struct { int code; int status; const char *reason; } map[] = {
+      {OCPP_HTTP_ETOOBIG, 431, "request headers too large"},
+      {OCPP_HTTP_EMETHOD, 405, "method not allowed"},
+      {OCPP_HTTP_EVERSION, 505, "HTTP version not supported"},
+    };
+    for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
+      if (map[i].code == n) {
+        refuse(c, NULL, map[i].status, map[i].reason, NULL);
+        return;
+      }
+    refuse(c, NULL, 400, "malformed HTTP request", NULL);
+    return;
+  }
+  size_t rest = c->hlen - (size_t)n;
+  if (!req.upgrade_websocket) {
+    serve_plain_get(c, &req);
+    return;
+  }
+  if (!req.connection_upgrade || !req.ws_key[0]) {
+    refuse(c, NULL, 400, "malformed WebSocket upgrade request", NULL);
+    return;
+  }
+  handle_upgrade(c, &req);
+  if (c->state == OCPP_CONN_OPEN && rest) {
+    /* a client may send its first frame right behind the request */
+    c->in = (const uint8_t *)c->hbuf + n;
+    c->in_len = rest;
+    wslay_event_recv(c->ws);
+    c->in = NULL;
+    c->in_len = 0;
+    conn_flush_ws(c);
+  }
+  free(c->hbuf);
+  c->hbuf = NULL;
+  c->hlen = 0;
+}
+
+/* ---- WebSocket ---------------------------------------------------------- */
+
+static ssize_t ws_recv_cb(wslay_event_context_ptr ctx, uint8_t *buf,
+                          size_t len, int flags, void *user_data)
+{
+  (void)flags;
+  ocpp_conn *c = user_data;
+  if (c->in_len == 0) {
+    wslay_event_set_error(ctx, WSLAY_ERR_WOULDBLOCK);
+    return -1;
+  }
+  size_t n = len < c->in_len ? len : c->in_len;
+  memcpy(buf, c->in, n);
+  c->in += n;
+  c->in_len -= n;
+  return (ssize_t)n;
+}
+
+static ssize_t ws_send_cb(wslay_event_context_ptr ctx, const uint8_t *data,
+                          size_t len, int flags, void *user_data)
+{
+  (void)flags;
+  ocpp_conn *c = user_data;
+  if (conn_write_raw(c, data, len) != 0) {
+    wslay_event_set_error(ctx, WSLAY_ERR_CALLBACK_FAILURE);
+    return -1;
+  }
+  return (ssize_t)len;
+}
+
+static void ws_msg_cb(wslay_event_context_ptr ctx,
+                      const struct wslay_event_on_msg_recv_arg *arg,
+                      void *user_data)
+{
+  ocpp_conn *c = user_data;
+  if (arg->opcode == WSLAY_CONNECTION_CLOSE || c->state != OCPP_CONN_OPEN)
+    return;
+  if (arg->opcode == WSLAY_BINARY_FRAME) {
+    wslay_event_queue_close(ctx, WSLAY_CODE_UNSUPPORTED_DATA,
+                            (const uint8_t *)"text frames only", 16);
+    return;
+  }
+  if (arg->opcode != WSLAY_TEXT_FRAME || !c->cp)
+    return;
+  ocpp__cp_on_text(c->cp, c, (const char *)arg->msg, arg->msg_length);
+}
+
+static void conn_flush_ws(ocpp_conn *c)
+{
+  if (!c->ws || c->state == OCPP_CONN_CLOSING)
+    return;
+  if (wslay_event_send(c->ws) != 0) {
+    conn_shutdown_now(c);
+    return;
+  }
+  if (!wslay_event_want_read(c->ws) && !wslay_event_want_write(c->ws))
+    conn_shutdown_now(c);
+}
+
+int ocpp__conn_send_text(ocpp_conn *c, const char *text)
+{
+  if (c->state != OCPP_CONN_OPEN || !c->ws)
+    return -1;
+  struct wslay_event_msg msg = {
+    .opcode = WSLAY_TEXT_FRAME,
+    .msg = (const uint8_t *)text,
+    .msg_length = strlen(text),
+  };
+  if (wslay_event_queue_msg(c->ws, &msg) != 0)
+    return -1;
+  conn_flush_ws(c);
+  return c->state == OCPP_CONN_OPEN ? 0 : -1;
+}
+
+void ocpp__conn_close(ocpp_conn *c, uint16_t ws_code, const char *reason)
+{
+  if (c->state == OCPP_CONN_CLOSING)
+    return;
+  if (c->state != OCPP_CONN_OPEN || !c->ws) {
+    conn_shutdown_now(c);
+    return;
+  }
+  if (c->cp && c->cp->conn == c)
+    ocpp__cp_on_close(c->cp, c);
+  ocpp__calls_fail_all(c);
+  c->cp = NULL;
+  wslay_event_queue_close(c->ws, ws_code, (const uint8_t *)reason,
+                          reason ? strlen(reason) : 0);
+  wslay_event_send(c->ws);
+  /* Do not wait for the peer's close frame: a charger that never answers
+   * must not keep the connection (and a shutdown) hanging. */
+  close_after_writes(c);
+}
+
+static void conn_feed(ocpp_conn *c, const char *data, size_t len)
+{
+  if (c->state == OCPP_CONN_HANDSHAKE) {
+    handshake_input(c, data, len);
+    return;
+  }
+  if (c->state != OCPP_CONN_OPEN)
+    return;
+  c->in = (const uint8_t *)data;
+  c->in_len = len;
+  int rc = wslay_event_recv(c->ws);
+  c->in = NULL;
+  c->in_len = 0;
+  if (rc != 0 && rc != WSLAY_ERR_WANT_READ) {
+    conn_shutdown_now(c);
+    return;
+  }
+  conn_flush_ws(c);
+}
+
+static void conn_on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
+{
+  ocpp_conn *c = s->data;
+  if (nread < 0) {
+    if (c->cp && nread != UV_EOF)
+      ocpp__log(c->srv, OCPP_LOG_INFO, c->cp->opt.id, "connection lost: %s",
+                uv_strerror((int)nread));
+    conn_shutdown_now(c);
+    return;
+  }
+  if (nread > 0)
+    conn_feed(c, buf->base, (size_t)nread);
+}

@@ -1,0 +1,1604 @@
+/* gw_bridge against fake ends: a recording KNX bus and a recording OCPP
+ * server whose command results each test decides. */
+#include <criterion/criterion.h>
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "gateway/bridge.h"
+
+/* ---- fake ends ------------------------------------------------------------ */
+
+enum { MAX_SENT = 16384, MAX_CMDS = 64, MAX_LOGS = 256 };
+
+typedef enum {
+  CMD_REMOTE_START,
+  CMD_REMOTE_STOP,
+  CMD_AVAILABILITY,
+  CMD_UNLOCK,
+  CMD_RESERVE,
+  CMD_CANCEL_RESERVATION,
+  CMD_CURRENT_LIMIT,
+  CMD_RESET
+} cmd_kind;
+
+typedef struct {
+  uint16_t ga;
+  knx_service svc;
+  knx_payload p;
+} sent_telegram;
+
+typedef struct {
+  cmd_kind kind;
+  char charger[32];
+  int connector;
+  char tag[32];
+  int expiry_s;
+  double amps;
+  bool operative;
+  bool hard;
+  ocpp_command_cb cb;
+  void *cb_data;
+  bool completed;
+} sent_cmd;
+
+typedef struct {
+  sent_telegram sent[MAX_SENT];
+  size_t n_sent;
+  int send_rc;
+  sent_cmd cmds[MAX_CMDS];
+  size_t n_cmds;
+  int cmd_rc;
+  char logs[MAX_LOGS][256];
+  size_t n_logs;
+} fake_ends;
+
+static fake_ends *F;
+
+static int fake_send(void *u, uint16_t ga, knx_service svc,
+                     const knx_payload *p)
+{
+  fake_ends *f = u;
+  if (f->send_rc != 0)
+    return f->send_rc;
+  cr_assert_lt(f->n_sent, MAX_SENT);
+  f->sent[f->n_sent++] = (sent_telegram){ga, svc, *p};
+  return 0;
+}
+
+static sent_cmd *record(fake_ends *f, cmd_kind kind, const char *id, int conn,
+                        ocpp_command_cb cb, void *cb_data)
+{
+  cr_assert_lt(f->n_cmds, MAX_CMDS);
+  sent_cmd *c = &f->cmds[f->n_cmds++];
+  memset(c, 0, sizeof *c);
+  c->kind = kind;
+  snprintf(c->charger, sizeof c->charger, "%s", id);
+  c->connector = conn;
+  c->cb = cb;
+  c->cb_data = cb_data;
+  /* A failed command function never calls back: nothing to complete. */
+  c->completed = f->cmd_rc != 0;
+  return c;
+}
+
+static int fake_remote_start(void *u, const char *id, int conn,
+                             const char *tag, ocpp_command_cb cb, void *d)
+{
+  sent_cmd *c = record(u, CMD_REMOTE_START, id, conn, cb, d);
+  snprintf(c->tag, sizeof c->tag, "%s", tag ? tag : "(null)");
+  return ((fake_ends *)u)->cmd_rc;
+}
+
+static int fake_remote_stop(void *u, const char *id, int conn,
+                            ocpp_command_cb cb, void *d)
+{
+  record(u, CMD_REMOTE_STOP, id, conn, cb, d);
+  return ((fake_ends *)u)->cmd_rc;
+}
+
+static int fake_availability(void *u, const char *id, int conn, bool op,
+                             ocpp_command_cb cb, void *d)
+{
+  record(u, CMD_AVAILABILITY, id, conn, cb, d)->operative = op;
+  return ((fake_ends *)u)->cmd_rc;
+}
+
+static int fake_unlock(void *u, const char *id, int conn, ocpp_command_cb cb,
+                       void *d)
+{
+  record(u, CMD_UNLOCK, id, conn, cb, d);
+  return ((fake_ends *)u)->cmd_rc;
+}
+
+static int fake_reserve(void *u, const char *id, int conn, const char *tag,
+                        int expiry_s, ocpp_command_cb cb, void *d)
+{
+  sent_cmd *c = record(u, CMD_RESERVE, id, conn, cb, d);
+  snprintf(c->tag, sizeof c->tag, "%s", tag ? tag : "(null)");
+  c->expiry_s = expiry_s;
+  return ((fake_ends *)u)->cmd_rc;
+}
+
+static int fake_cancel(void *u, const char *id, int conn, ocpp_command_cb cb,
+                       void *d)
+{
+  record(u, CMD_CANCEL_RESERVATION, id, conn, cb, d);
+  return ((fake_ends *)u)->cmd_rc;
+}
+
+static int fake_limit(void *u, const char *id, int conn, double amps,
+                      ocpp_command_cb cb, void *d)
+{
+  record(u, CMD_CURRENT_LIMIT, id, conn, cb, d)->amps = amps;
+  return ((fake_ends *)u)->cmd_rc;
+}
+
+static int fake_reset(void *u, const char *id, bool hard, ocpp_command_cb cb,
+                      void *d)
+{
+  record(u, CMD_RESET, id, 0, cb, d)->hard = hard;
+  return ((fake_ends *)u)->cmd_rc;
+}
+
+static void fake_log(void *u, int level, const char *id, const char *msg)
+{
+  (void)level;
+  (void)id;
+  fake_ends *f = u;
+  if (f->n_logs < MAX_LOGS)
+    snprintf(f->logs[f->n_logs++], sizeof f->logs[0], "%s", msg);
+}
+
+static const gw_bridge_ops fake_ops = {
+  .knx_send = fake_send,
+  .remote_start = fake_remote_start,
+  .remote_stop = fake_remote_stop,
+  .change_availability = fake_availability,
+  .unlock = fake_unlock,
+  .reserve = fake_reserve,
+  .cancel_reservation = fake_cancel,
+  .set_current_limit = fake_limit,
+  .reset = fake_reset,
+  .log = fake_log,
+};
+
+/* ---- configuration ------------------------------------------------------ */
+
+#define GA3(a, b, c) ((uint16_t)((a) << 11 | (b) << 8 | (c)))
+/* Connector k's object obj lives at 9/k/obj. */
+#define GA(conn, obj) GA3(9, (conn), (obj))
+
+static void connector_all(cfg_connector *cn, int id)
+{
+  memset(cn, 0, sizeof *cn);
+  cn->id = id;
+  for (int obj = 0; obj < CFG_OBJ_COUNT; obj++) {
+    cn->has_ga[obj] = true;
+    cn->ga[obj] = GA(id, obj);
+  }
+}
+
+static cfg_charger charger_cfg(const char *id, int n_connectors)
+{
+  cfg_charger c;
+  memset(&c, 0, sizeof c);
+  c.id = (char *)id;
+  c.name = (char *)id;
+  c.normal_current = 10;
+  c.fast_current = 16;
+  c.current_hysteresis = 0.2;
+  c.power_hysteresis = 100;
+  c.energy_hysteresis = 100;
+  c.voltage = 230;
+  c.phases = 3;
+  c.time_dpt = KNX_DPT_10_001;
+  c.current_dpt = KNX_DPT_14_019;
+  c.power_dpt = KNX_DPT_14_056;
+  c.meter_dpt = KNX_DPT_13_013;
+  c.remote_tag = (char *)"KNX";
+  c.stop_mode = CFG_STOP_STOP;
+  c.reservation_minutes = 30;
+  c.n_connectors = (size_t)n_connectors;
+  for (int i = 0; i < n_connectors; i++)
+    connector_all(&c.connectors[i], i + 1);
+  return c;
+}
+
+/* ---- fixture -------------------------------------------------------------- */
+
+static gw_bridge *B;
+static uint64_t NOW;
+
+static void make_bridge(const cfg_charger *c, size_t n, int tps)
+{
+  gw_bridge_destroy(B);
+  B = NULL;
+  cr_assert_eq(gw_bridge_create(c, n, tps, &fake_ops, F, &B), GW_BRIDGE_OK);
+}
+
+static void setup(void)
+{
+  F = calloc(1, sizeof *F);
+  cr_assert_not_null(F);
+  NOW = 1000;
+  cfg_charger c = charger_cfg("CP1", 1);
+  make_bridge(&c, 1, 1000);
+}
+
+static void teardown(void)
+{
+  /* Every queued command gets its answer before destroy, as the server
+   * guarantees; the contexts would leak otherwise. */
+  for (size_t i = 0; F && i < F->n_cmds; i++) {
+    if (!F->cmds[i].completed) {
+      F->cmds[i].completed = true;
+      F->cmds[i].cb(F->cmds[i].cb_data, OCPP_RESULT_OFFLINE);
+    }
+  }
+  gw_bridge_destroy(B);
+  B = NULL;
+  free(F);
+  F = NULL;
+}
+
+TestSuite(bridge, .init = setup, .fini = teardown);
+
+/* Sends everything queued, whatever the rate limit. */
+static void flush(void)
+{
+  for (int i = 0; i < 100000; i++) {
+    NOW += 1000;
+    if (gw_bridge_pump(B, NOW) == 0)
+      return;
+  }
+  cr_assert_fail("queue never drained");
+}
+
+static void clear_sent(void)
+{
+  flush();
+  F->n_sent = 0;
+}
+
+static size_t count_to(uint16_t ga)
+{
+  size_t n = 0;
+  for (size_t i = 0; i < F->n_sent; i++)
+    n += F->sent[i].ga == ga;
+  return n;
+}
+
+static const sent_telegram *last_to(uint16_t ga)
+{
+  for (size_t i = F->n_sent; i-- > 0;) {
+    if (F->sent[i].ga == ga)
+      return &F->sent[i];
+  }
+  return NULL;
+}
+
+static void expect_bytes(uint16_t ga, const uint8_t *bytes, size_t len)
+{
+  const sent_telegram *t = last_to(ga);
+  cr_assert_not_null(t, "nothing sent to %u", ga);
+  cr_assert_eq(t->svc, KNX_GROUP_WRITE);
+  cr_assert_eq(t->p.len, len, "length %u, expected %zu", t->p.len, len);
+  for (size_t i = 0; i < len; i++)
+    cr_assert_eq(t->p.data[i], bytes[i], "byte %zu: %02x, expected %02x", i,
+                 t->p.data[i], bytes[i]);
+}
+
+#define EXPECT_BYTES(ga, ...)                                                  \
+  do {                                                                         \
+    const uint8_t b_[] = {__VA_ARGS__};                                        \
+    expect_bytes((ga), b_, sizeof b_);                                         \
+  } while (0)
+
+static double last_number(uint16_t ga, knx_dpt dpt)
+{
+  const sent_telegram *t = last_to(ga);
+  cr_assert_not_null(t, "nothing sent to %u", ga);
+  knx_value v;
+  cr_assert_eq(knx_dpt_decode(dpt, &t->p, &v), KNX_OK);
+  return v.number;
+}
+
+static bool logged(const char *needle)
+{
+  for (size_t i = 0; i < F->n_logs; i++) {
+    if (strstr(F->logs[i], needle))
+      return true;
+  }
+  return false;
+}
+
+/* ---- events ---------------------------------------------------------------- */
+
+static void event(const ocpp_event *ev)
+{
+  gw_bridge_on_ocpp_event(B, ev, NOW);
+}
+
+static void ev_status_of(const char *id, int conn, ocpp_cp_status s,
+                         ocpp_cp_error e)
+{
+  ocpp_event ev = {.type = OCPP_EV_STATUS, .charger_id = id,
+                   .connector = conn};
+  ev.status.status = s;
+  ev.status.error = e;
+  ev.status.info = "";
+  ev.status.vendor_error = "";
+  event(&ev);
+}
+
+static void ev_status(int conn, ocpp_cp_status s, ocpp_cp_error e)
+{
+  ev_status_of("CP1", conn, s, e);
+}
+
+static void ev_simple(ocpp_event_type type)
+{
+  ocpp_event ev = {.type = type, .charger_id = "CP1"};
+  event(&ev);
+}
+
+static void ev_start(int conn, int32_t tx, const char *tag, double start_wh,
+                     time_t ts)
+{
+  ocpp_event ev = {.type = OCPP_EV_TX_STARTED, .charger_id = "CP1",
+                   .connector = conn, .timestamp = ts};
+  ev.tx_started.transaction_id = tx;
+  ev.tx_started.id_tag = tag;
+  ev.tx_started.meter_start_wh = start_wh;
+  event(&ev);
+}
+
+static void ev_recovered(int conn, int32_t tx, double start_wh)
+{
+  ocpp_event ev = {.type = OCPP_EV_TX_STARTED, .charger_id = "CP1",
+                   .connector = conn, .timestamp = 1};
+  ev.tx_started.transaction_id = tx;
+  ev.tx_started.id_tag = "";
+  ev.tx_started.meter_start_wh = start_wh;
+  ev.tx_started.recovered = true;
+  event(&ev);
+}
+
+static void ev_stop_full(int conn, int32_t tx, bool has_stop, double stop_wh,
+                         time_t ts, bool duplicate)
+{
+  ocpp_event ev = {.type = OCPP_EV_TX_STOPPED, .charger_id = "CP1",
+                   .connector = conn, .timestamp = ts};
+  ev.tx_stopped.transaction_id = tx;
+  ev.tx_stopped.id_tag = "";
+  ev.tx_stopped.has_meter_stop = has_stop;
+  ev.tx_stopped.meter_stop_wh = stop_wh;
+  ev.tx_stopped.reason = "";
+  ev.tx_stopped.duplicate = duplicate;
+  event(&ev);
+}
+
+static void ev_stop(int conn, int32_t tx, double stop_wh, time_t ts)
+{
+  ev_stop_full(conn, tx, true, stop_wh, ts, false);
+}
+
+typedef struct {
+  int32_t tx;
+  bool has_current, has_power, has_energy;
+  double current_a, power_w, energy_wh;
+} meter_sample;
+
+static void ev_meter(int conn, meter_sample m)
+{
+  ocpp_event ev = {.type = OCPP_EV_METER, .charger_id = "CP1",
+                   .connector = conn, .timestamp = 1};
+  ev.meter.transaction_id = m.tx;
+  ev.meter.context = "Sample.Periodic";
+  ev.meter.has_current = m.has_current;
+  ev.meter.current_a = m.current_a;
+  ev.meter.has_power = m.has_power;
+  ev.meter.power_w = m.power_w;
+  ev.meter.has_energy = m.has_energy;
+  ev.meter.energy_wh = m.energy_wh;
+  for (int i = 0; i < 3; i++)
+    ev.meter.current_phase_a[i] = NAN;
+  event(&ev);
+}
+
+static void ev_current(double a)
+{
+  ev_meter(1, (meter_sample){.has_current = true, .current_a = a});
+}
+
+static void ev_tag(int conn, const char *tag)
+{
+  ocpp_event ev = {.type = OCPP_EV_TAG, .charger_id = "CP1",
+                   .connector = conn};
+  ev.tag.id_tag = tag;
+  ev.tag.result = OCPP_AUTH_ACCEPTED;
+  event(&ev);
+}
+
+/* ---- KNX input ---------------------------------------------------------- */
+
+static void knx_write_value(uint16_t ga, knx_dpt dpt, double number)
+{
+  knx_value v;
+  memset(&v, 0, sizeof v);
+  v.number = number;
+  knx_payload p;
+  cr_assert_eq(knx_dpt_encode(dpt, &v, &p), KNX_OK);
+  gw_bridge_on_knx_group(B, 0x1105, ga, KNX_GROUP_WRITE, &p, NOW);
+}
+
+static void knx_write_bit(cfg_object obj, int bit)
+{
+  knx_write_value(GA(1, obj), KNX_DPT_1_001, bit);
+}
+
+static void knx_read(uint16_t ga)
+{
+  knx_payload p = {0};
+  gw_bridge_on_knx_group(B, 0x1105, ga, KNX_GROUP_READ, &p, NOW);
+}
+
+static void complete(size_t i, ocpp_result r)
+{
+  cr_assert_lt(i, F->n_cmds);
+  cr_assert(!F->cmds[i].completed);
+  F->cmds[i].completed = true;
+  F->cmds[i].cb(F->cmds[i].cb_data, r);
+}
+
+static const sent_cmd *only_cmd(cmd_kind kind)
+{
+  cr_assert_eq(F->n_cmds, 1, "%zu commands", F->n_cmds);
+  cr_assert_eq(F->cmds[0].kind, kind, "command %d", F->cmds[0].kind);
+  cr_assert_str_eq(F->cmds[0].charger, "CP1");
+  return &F->cmds[0];
+}
+
+/* ---- payloads of the state objects ------------------------------------- */
+
+Test(bridge, status_charging_is_dpt5_byte_2)
+{
+  ev_status(1, OCPP_CP_CHARGING, OCPP_ERR_NO_ERROR);
+  flush();
+  EXPECT_BYTES(GA(1, CFG_OBJ_STATUS), 0x02);
+}
+
+Test(bridge, every_status_maps_to_the_table_value)
+{
+  static const struct {
+    ocpp_cp_status s;
+    uint8_t knx;
+  } table[] = {
+    {OCPP_CP_AVAILABLE, 0},     {OCPP_CP_PREPARING, 1},
+    {OCPP_CP_CHARGING, 2},      {OCPP_CP_SUSPENDED_EV, 3},
+    {OCPP_CP_SUSPENDED_EVSE, 4}, {OCPP_CP_FINISHING, 5},
+    {OCPP_CP_RESERVED, 6},      {OCPP_CP_UNAVAILABLE, 7},
+    {OCPP_CP_FAULTED, 8},
+  };
+  for (size_t i = 0; i < sizeof table / sizeof table[0]; i++) {
+    ev_status(1, table[i].s, OCPP_ERR_NO_ERROR);
+    flush();
+    EXPECT_BYTES(GA(1, CFG_OBJ_STATUS), table[i].knx);
+  }
+  cr_assert_eq(count_to(GA(1, CFG_OBJ_STATUS)), 9);
+}
+
+Test(bridge, every_error_code_maps_to_the_table_value)
+{
+  static const struct {
+    ocpp_cp_error e;
+    uint8_t knx;
+  } table[] = {
+    {OCPP_ERR_NO_ERROR, 0},
+    {OCPP_ERR_CONNECTOR_LOCK_FAILURE, 1},
+    {OCPP_ERR_EV_COMMUNICATION_ERROR, 2},
+    {OCPP_ERR_GROUND_FAILURE, 3},
+    {OCPP_ERR_HIGH_TEMPERATURE, 4},
+    {OCPP_ERR_INTERNAL_ERROR, 5},
+    {OCPP_ERR_LOCAL_LIST_CONFLICT, 6},
+    {OCPP_ERR_OTHER_ERROR, 7},
+    {OCPP_ERR_OVER_CURRENT_FAILURE, 8},
+    {OCPP_ERR_OVER_VOLTAGE, 9},
+    {OCPP_ERR_POWER_METER_FAILURE, 10},
+    {OCPP_ERR_POWER_SWITCH_FAILURE, 11},
+    {OCPP_ERR_READER_FAILURE, 12},
+    {OCPP_ERR_RESET_FAILURE, 13},
+    {OCPP_ERR_UNDER_VOLTAGE, 14},
+    {OCPP_ERR_WEAK_SIGNAL, 15},
+  };
+  for (size_t i = 0; i < sizeof table / sizeof table[0]; i++) {
+    ev_status(1, OCPP_CP_FAULTED, table[i].e);
+    flush();
+    EXPECT_BYTES(GA(1, CFG_OBJ_ERROR_CODE), table[i].knx);
+  }
+  cr_assert_eq(count_to(GA(1, CFG_OBJ_ERROR_CODE)), 16);
+}
+
+Test(bridge, plugged_is_1_from_preparing_to_finishing)
+{
+  static const struct {
+    ocpp_cp_status s;
+    uint8_t plugged;
+  } table[] = {
+    {OCPP_CP_AVAILABLE, 0},      {OCPP_CP_PREPARING, 1},
+    {OCPP_CP_CHARGING, 1},       {OCPP_CP_SUSPENDED_EV, 1},
+    {OCPP_CP_SUSPENDED_EVSE, 1}, {OCPP_CP_FINISHING, 1},
+    {OCPP_CP_RESERVED, 0},       {OCPP_CP_UNAVAILABLE, 0},
+    {OCPP_CP_FAULTED, 0},
+  };
+  for (size_t i = 0; i < sizeof table / sizeof table[0]; i++) {
+    ev_status(1, table[i].s, OCPP_ERR_NO_ERROR);
+    flush();
+    const sent_telegram *t = last_to(GA(1, CFG_OBJ_PLUGGED));
+    cr_assert_not_null(t);
+    cr_assert(t->p.short_form);
+    cr_assert_eq(t->p.data[0], table[i].plugged, "status %d", table[i].s);
+  }
+}
+
+static void set_dpts(knx_dpt time_dpt, knx_dpt current_dpt, knx_dpt power_dpt,
+                     knx_dpt meter_dpt)
+{
+  cfg_charger c = charger_cfg("CP1", 1);
+  c.time_dpt = time_dpt;
+  c.current_dpt = current_dpt;
+  c.power_dpt = power_dpt;
+  c.meter_dpt = meter_dpt;
+  make_bridge(&c, 1, 1000);
+}
+
+Test(bridge, current_16a_in_dpt14_019)
+{
+  ev_current(16.0);
+  flush();
+  EXPECT_BYTES(GA(1, CFG_OBJ_CURRENT), 0x41, 0x80, 0x00, 0x00);
+}
+
+Test(bridge, current_16a_in_dpt9_021_is_16000_ma)
+{
+  set_dpts(KNX_DPT_10_001, KNX_DPT_9_021, KNX_DPT_14_056, KNX_DPT_13_013);
+  ev_current(16.0);
+  flush();
+  /* 16000 mA = 0.01 * 1563 * 2^10 (rounded mantissa): E = 10, M = 0x61B. */
+  EXPECT_BYTES(GA(1, CFG_OBJ_CURRENT), 0x56, 0x1B);
+  cr_assert_float_eq(last_number(GA(1, CFG_OBJ_CURRENT), KNX_DPT_9_021),
+                     16000.0, 10.0);
+}
+
+Test(bridge, power_in_dpt14_056_and_dpt9_024)
+{
+  ev_meter(1, (meter_sample){.has_power = true, .power_w = 11000});
+  flush();
+  EXPECT_BYTES(GA(1, CFG_OBJ_POWER), 0x46, 0x2B, 0xE0, 0x00);
+  set_dpts(KNX_DPT_10_001, KNX_DPT_14_019, KNX_DPT_9_024, KNX_DPT_13_013);
+  F->n_sent = 0;
+  ev_meter(1, (meter_sample){.has_power = true, .power_w = 11000});
+  flush();
+  /* 11 kW = 0.01 * 1100: E = 0, M = 0x44C. */
+  EXPECT_BYTES(GA(1, CFG_OBJ_POWER), 0x04, 0x4C);
+}
+
+Test(bridge, meter_in_dpt13_013_kwh_and_dpt13_010_wh)
+{
+  ev_meter(1, (meter_sample){.has_energy = true, .energy_wh = 12345678});
+  flush();
+  EXPECT_BYTES(GA(1, CFG_OBJ_METER), 0x00, 0x00, 0x30, 0x3A); /* 12346 kWh */
+  set_dpts(KNX_DPT_10_001, KNX_DPT_14_019, KNX_DPT_14_056, KNX_DPT_13_010);
+  F->n_sent = 0;
+  ev_meter(1, (meter_sample){.has_energy = true, .energy_wh = 12345678});
+  flush();
+  EXPECT_BYTES(GA(1, CFG_OBJ_METER), 0x00, 0xBC, 0x61, 0x4E);
+}
+
+static void berlin(void)
+{
+  setenv("TZ", "Europe/Berlin", 1);
+  tzset();
+}
+
+/* 2024-07-15 12:34:56 UTC, a Monday: 14:34:56 CEST in Berlin. */
+static const time_t SUMMER_MONDAY = 1721046896;
+/* 2024-01-15 12:34:56 UTC, a Monday: 13:34:56 CET. */
+static const time_t WINTER_MONDAY = 1705322096;
+/* 2024-07-14 12:34:56 UTC, a Sunday. */
+static const time_t SUMMER_SUNDAY = 1720960496;
+
+Test(bridge, start_time_in_dpt10_001_is_local_with_weekday)
+{
+  berlin();
+  ev_start(1, 7, "TAG", 1000, SUMMER_MONDAY);
+  flush();
+  EXPECT_BYTES(GA(1, CFG_OBJ_START_TIME), 1 << 5 | 14, 34, 56);
+}
+
+Test(bridge, sunday_is_weekday_7_in_dpt10_001)
+{
+  berlin();
+  ev_start(1, 7, "TAG", 1000, SUMMER_SUNDAY);
+  flush();
+  EXPECT_BYTES(GA(1, CFG_OBJ_START_TIME), 7 << 5 | 14, 34, 56);
+}
+
+Test(bridge, end_time_in_dpt19_001_has_date_weekday_and_summer_flag)
+{
+  berlin();
+  set_dpts(KNX_DPT_19_001, KNX_DPT_14_019, KNX_DPT_14_056, KNX_DPT_13_013);
+  ev_start(1, 7, "TAG", 1000, SUMMER_MONDAY - 3600);
+  ev_stop(1, 7, 2000, SUMMER_MONDAY);
+  flush();
+  /* year-1900, month, day, weekday|hour, minute, second, NWD|SUTI, 0 */
+  EXPECT_BYTES(GA(1, CFG_OBJ_END_TIME), 124, 7, 15, 1 << 5 | 14, 34, 56,
+               0x21, 0x00);
+}
+
+Test(bridge, winter_time_in_dpt19_001_has_no_summer_flag)
+{
+  berlin();
+  set_dpts(KNX_DPT_19_001, KNX_DPT_14_019, KNX_DPT_14_056, KNX_DPT_13_013);
+  ev_start(1, 7, "TAG", 1000, WINTER_MONDAY);
+  flush();
+  EXPECT_BYTES(GA(1, CFG_OBJ_START_TIME), 124, 1, 15, 1 << 5 | 13, 34, 56,
+               0x20, 0x00);
+}
+
+Test(bridge, session_energy_is_stop_minus_start_in_dpt13_010)
+{
+  ev_start(1, 7, "TAG", 1000, 100);
+  ev_stop(1, 7, 12500, 200);
+  flush();
+  EXPECT_BYTES(GA(1, CFG_OBJ_SESSION_ENERGY), 0x00, 0x00, 0x2C, 0xEC);
+  EXPECT_BYTES(GA(1, CFG_OBJ_SESSION_ENERGY_LIVE), 0x00, 0x00, 0x2C, 0xEC);
+}
+
+Test(bridge, session_energy_uses_last_meter_when_stop_has_none)
+{
+  ev_start(1, 7, "TAG", 1000, 100);
+  ev_meter(1, (meter_sample){.tx = 7, .has_energy = true,
+                             .energy_wh = 4000});
+  ev_stop_full(1, 7, false, 0, 200, false);
+  flush();
+  cr_assert_float_eq(
+      last_number(GA(1, CFG_OBJ_SESSION_ENERGY), KNX_DPT_13_010), 3000, 0.5);
+}
+
+Test(bridge, session_energy_not_sent_without_a_start_value)
+{
+  ev_stop(1, 7, 12500, 200);
+  flush();
+  cr_assert_eq(count_to(GA(1, CFG_OBJ_SESSION_ENERGY)), 0);
+  cr_assert_eq(count_to(GA(1, CFG_OBJ_END_TIME)), 1);
+}
+
+Test(bridge, transaction_sets_and_clears_charging_state)
+{
+  ev_start(1, 7, "TAG", 1000, 100);
+  flush();
+  cr_assert_eq(last_to(GA(1, CFG_OBJ_CHARGING_STATE))->p.data[0], 1);
+  ev_current(16);
+  ev_stop(1, 7, 2000, 200);
+  flush();
+  cr_assert_eq(last_to(GA(1, CFG_OBJ_CHARGING_STATE))->p.data[0], 0);
+  cr_assert_float_eq(last_number(GA(1, CFG_OBJ_CURRENT), KNX_DPT_14_019), 0,
+                     1e-9);
+}
+
+Test(bridge, duplicate_stop_is_ignored)
+{
+  ev_start(1, 7, "TAG", 1000, 100);
+  ev_stop(1, 7, 2000, 200);
+  clear_sent();
+  ev_stop_full(1, 7, true, 3000, 300, true);
+  flush();
+  cr_assert_eq(F->n_sent, 0);
+}
+
+Test(bridge, recovered_transaction_sends_charging_and_live_energy_only)
+{
+  ev_meter(1, (meter_sample){.has_energy = true, .energy_wh = 5000});
+  clear_sent();
+  ev_recovered(1, 9, 2000);
+  flush();
+  cr_assert_eq(last_to(GA(1, CFG_OBJ_CHARGING_STATE))->p.data[0], 1);
+  cr_assert_float_eq(
+      last_number(GA(1, CFG_OBJ_SESSION_ENERGY_LIVE), KNX_DPT_13_010), 3000,
+      0.5);
+  cr_assert_eq(count_to(GA(1, CFG_OBJ_START_TIME)), 0);
+  cr_assert_eq(count_to(GA(1, CFG_OBJ_LAST_TAG)), 0);
+}
+
+Test(bridge, live_energy_follows_meter_during_transaction)
+{
+  set_dpts(KNX_DPT_10_001, KNX_DPT_14_019, KNX_DPT_14_056, KNX_DPT_13_010);
+  ev_start(1, 7, "TAG", 1000, 100);
+  ev_meter(1, (meter_sample){.tx = 7, .has_energy = true,
+                             .energy_wh = 1050});
+  flush();
+  /* 50 Wh is within the 100 Wh hysteresis: still the 0 of the start. */
+  cr_assert_float_eq(
+      last_number(GA(1, CFG_OBJ_SESSION_ENERGY_LIVE), KNX_DPT_13_010), 0, 0.5);
+  ev_meter(1, (meter_sample){.tx = 7, .has_energy = true,
+                             .energy_wh = 1250});
+  flush();
+  cr_assert_float_eq(
+      last_number(GA(1, CFG_OBJ_SESSION_ENERGY_LIVE), KNX_DPT_13_010), 250,
+      0.5);
+}
+
+Test(bridge, meter_backlog_of_a_finished_transaction_is_not_published)
+{
+  ev_start(1, 7, "TAG", 1000, 100);
+  ev_stop(1, 7, 2000, 200);
+  clear_sent();
+  ev_meter(1, (meter_sample){.tx = 7, .has_current = true, .current_a = 16});
+  flush();
+  cr_assert_eq(F->n_sent, 0);
+}
+
+Test(bridge, last_tag_is_sent_as_dpt16_000)
+{
+  ev_tag(0, "04A1B2C3");
+  flush();
+  EXPECT_BYTES(GA(1, CFG_OBJ_LAST_TAG), '0', '4', 'A', '1', 'B', '2', 'C', '3',
+               0, 0, 0, 0, 0, 0);
+}
+
+Test(bridge, long_tag_is_cut_to_14_bytes_with_a_log_line)
+{
+  ev_start(1, 7, "0123456789ABCDEFGH", 1000, 100);
+  flush();
+  EXPECT_BYTES(GA(1, CFG_OBJ_LAST_TAG), '0', '1', '2', '3', '4', '5', '6', '7',
+               '8', '9', 'A', 'B', 'C', 'D');
+  cr_assert(logged("longer than 14"));
+}
+
+Test(bridge, non_ascii_tag_bytes_become_question_marks)
+{
+  ev_tag(1, "M\xc3\xbcller");
+  flush();
+  EXPECT_BYTES(GA(1, CFG_OBJ_LAST_TAG), 'M', '?', '?', 'l', 'l', 'e', 'r', 0,
+               0, 0, 0, 0, 0, 0);
+}
+
+Test(bridge, online_and_offline_set_online_object)
+{
+  ev_simple(OCPP_EV_ONLINE);
+  flush();
+  cr_assert_eq(last_to(GA(1, CFG_OBJ_ONLINE))->p.data[0], 1);
+  ev_status(1, OCPP_CP_CHARGING, OCPP_ERR_NO_ERROR);
+  ev_simple(OCPP_EV_OFFLINE);
+  flush();
+  cr_assert_eq(last_to(GA(1, CFG_OBJ_ONLINE))->p.data[0], 0);
+  /* The other objects keep their values: a read still answers them. */
+  F->n_sent = 0;
+  knx_read(GA(1, CFG_OBJ_STATUS));
+  flush();
+  cr_assert_eq(F->n_sent, 1);
+  cr_assert_eq(F->sent[0].p.data[0], 2);
+}
+
+Test(bridge, boot_and_refused_send_nothing)
+{
+  ev_simple(OCPP_EV_BOOT);
+  ev_simple(OCPP_EV_REFUSED);
+  flush();
+  cr_assert_eq(F->n_sent, 0);
+}
+
+/* ---- availability and connector 0 ------------------------------------------ */
+
+Test(bridge, availability_state_starts_at_1_and_follows_unavailable)
+{
+  ev_status(1, OCPP_CP_AVAILABLE, OCPP_ERR_NO_ERROR);
+  flush();
+  cr_assert_eq(last_to(GA(1, CFG_OBJ_AVAILABILITY_STATE))->p.data[0], 1);
+  ev_status(1, OCPP_CP_UNAVAILABLE, OCPP_ERR_NO_ERROR);
+  flush();
+  cr_assert_eq(last_to(GA(1, CFG_OBJ_AVAILABILITY_STATE))->p.data[0], 0);
+  ev_status(1, OCPP_CP_AVAILABLE, OCPP_ERR_NO_ERROR);
+  flush();
+  cr_assert_eq(last_to(GA(1, CFG_OBJ_AVAILABILITY_STATE))->p.data[0], 1);
+  cr_assert_eq(count_to(GA(1, CFG_OBJ_AVAILABILITY_STATE)), 3);
+}
+
+Test(bridge, connector_0_unavailable_applies_to_all_connectors)
+{
+  cfg_charger c = charger_cfg("CP1", 2);
+  make_bridge(&c, 1, 1000);
+  ev_status(1, OCPP_CP_AVAILABLE, OCPP_ERR_NO_ERROR);
+  ev_status(2, OCPP_CP_CHARGING, OCPP_ERR_NO_ERROR);
+  clear_sent();
+  ev_status(0, OCPP_CP_UNAVAILABLE, OCPP_ERR_NO_ERROR);
+  flush();
+  cr_assert_eq(last_to(GA(1, CFG_OBJ_AVAILABILITY_STATE))->p.data[0], 0);
+  cr_assert_eq(last_to(GA(2, CFG_OBJ_AVAILABILITY_STATE))->p.data[0], 0);
+  /* The per-connector status objects keep their own values. */
+  cr_assert_eq(count_to(GA(1, CFG_OBJ_STATUS)), 0);
+  cr_assert_eq(count_to(GA(2, CFG_OBJ_STATUS)), 0);
+  ev_status(0, OCPP_CP_AVAILABLE, OCPP_ERR_NO_ERROR);
+  flush();
+  cr_assert_eq(last_to(GA(1, CFG_OBJ_AVAILABILITY_STATE))->p.data[0], 1);
+  cr_assert_eq(last_to(GA(2, CFG_OBJ_AVAILABILITY_STATE))->p.data[0], 1);
+}
+
+Test(bridge, connector_0_faulted_applies_error_to_all_connectors)
+{
+  cfg_charger c = charger_cfg("CP1", 2);
+  make_bridge(&c, 1, 1000);
+  ev_status(1, OCPP_CP_AVAILABLE, OCPP_ERR_NO_ERROR);
+  ev_status(2, OCPP_CP_AVAILABLE, OCPP_ERR_NO_ERROR);
+  clear_sent();
+  ev_status(0, OCPP_CP_FAULTED, OCPP_ERR_HIGH_TEMPERATURE);
+  flush();
+  cr_assert_eq(last_to(GA(1, CFG_OBJ_ERROR_CODE))->p.data[0], 4);
+  cr_assert_eq(last_to(GA(2, CFG_OBJ_ERROR_CODE))->p.data[0], 4);
+  cr_assert_eq(count_to(GA(1, CFG_OBJ_STATUS)), 0);
+}
+
+Test(bridge, connector_0_available_does_not_touch_status_objects)
+{
+  ev_status(0, OCPP_CP_AVAILABLE, OCPP_ERR_NO_ERROR);
+  flush();
+  cr_assert_eq(count_to(GA(1, CFG_OBJ_STATUS)), 0);
+  cr_assert_eq(count_to(GA(1, CFG_OBJ_PLUGGED)), 0);
+}
+
+/* ---- change detection and hysteresis ----------------------------------- */
+
+Test(bridge, unchanged_value_is_not_sent_again)
+{
+  ev_status(1, OCPP_CP_CHARGING, OCPP_ERR_NO_ERROR);
+  flush();
+  ev_status(1, OCPP_CP_CHARGING, OCPP_ERR_NO_ERROR);
+  flush();
+  cr_assert_eq(count_to(GA(1, CFG_OBJ_STATUS)), 1);
+  cr_assert_eq(count_to(GA(1, CFG_OBJ_PLUGGED)), 1);
+}
+
+Test(bridge, current_within_hysteresis_is_not_sent)
+{
+  ev_current(16.0);
+  ev_current(16.15);
+  flush();
+  cr_assert_eq(count_to(GA(1, CFG_OBJ_CURRENT)), 1);
+  ev_current(15.85);
+  flush();
+  cr_assert_eq(count_to(GA(1, CFG_OBJ_CURRENT)), 1);
+}
+
+Test(bridge, current_step_of_exactly_the_hysteresis_is_not_sent)
+{
+  /* 16.1 - 15.9 is 0.2000000000000028 in binary: still "not more". */
+  ev_current(15.9);
+  flush();
+  ev_current(16.1);
+  flush();
+  cr_assert_eq(count_to(GA(1, CFG_OBJ_CURRENT)), 1);
+}
+
+Test(bridge, current_beyond_hysteresis_is_sent)
+{
+  ev_current(16.0);
+  flush();
+  ev_current(16.25);
+  flush();
+  cr_assert_eq(count_to(GA(1, CFG_OBJ_CURRENT)), 2);
+  cr_assert_float_eq(last_number(GA(1, CFG_OBJ_CURRENT), KNX_DPT_14_019),
+                     16.25, 1e-6);
+}
+
+Test(bridge, hysteresis_measures_from_the_last_sent_value)
+{
+  ev_current(16.0);
+  flush();
+  /* Three small steps: each within 0.2 A of the previous, but the third
+   * is 0.3 A from what the bus shows. */
+  ev_current(16.1);
+  ev_current(16.2);
+  flush();
+  cr_assert_eq(count_to(GA(1, CFG_OBJ_CURRENT)), 1);
+  ev_current(16.3);
+  flush();
+  cr_assert_eq(count_to(GA(1, CFG_OBJ_CURRENT)), 2);
+}
+
+Test(bridge, current_dropping_to_zero_is_always_sent)
+{
+  ev_current(0.1);
+  flush();
+  ev_current(0.0);
+  flush();
+  cr_assert_eq(count_to(GA(1, CFG_OBJ_CURRENT)), 2);
+}
+
+Test(bridge, power_and_meter_respect_their_hysteresis)
+{
+  set_dpts(KNX_DPT_10_001, KNX_DPT_14_019, KNX_DPT_14_056, KNX_DPT_13_010);
+  ev_meter(1, (meter_sample){.has_power = true, .power_w = 11000,
+                             .has_energy = true, .energy_wh = 50000});
+  ev_meter(1, (meter_sample){.has_power = true, .power_w = 11090,
+                             .has_energy = true, .energy_wh = 50090});
+  flush();
+  cr_assert_eq(count_to(GA(1, CFG_OBJ_POWER)), 1);
+  cr_assert_eq(count_to(GA(1, CFG_OBJ_METER)), 1);
+  ev_meter(1, (meter_sample){.has_power = true, .power_w = 11150,
+                             .has_energy = true, .energy_wh = 50150});
+  flush();
+  cr_assert_eq(count_to(GA(1, CFG_OBJ_POWER)), 2);
+  cr_assert_eq(count_to(GA(1, CFG_OBJ_METER)), 2);
+}
+
+Test(bridge, meter_in_kwh_is_sent_only_when_the_kwh_changes)
+{
+  ev_meter(1, (meter_sample){.has_energy = true, .energy_wh = 50000});
+  ev_meter(1, (meter_sample){.has_energy = true, .energy_wh = 50300});
+  flush();
+  cr_assert_eq(count_to(GA(1, CFG_OBJ_METER)), 1);
+  ev_meter(1, (meter_sample){.has_energy = true, .energy_wh = 50600});
+  flush();
+  cr_assert_eq(count_to(GA(1, CFG_OBJ_METER)), 2);
+  cr_assert_float_eq(last_number(GA(1, CFG_OBJ_METER), KNX_DPT_13_013), 51,
+                     1e-9);
+}
+
+/* ---- reads ----------------------------------------------------------------- */
+
+Test(bridge, read_on_state_address_is_answered_with_the_value)
+{
+  ev_status(1, OCPP_CP_SUSPENDED_EV, OCPP_ERR_NO_ERROR);
+  clear_sent();
+  knx_read(GA(1, CFG_OBJ_STATUS));
+  flush();
+  cr_assert_eq(F->n_sent, 1);
+  cr_assert_eq(F->sent[0].svc, KNX_GROUP_RESPONSE);
+  cr_assert_eq(F->sent[0].ga, GA(1, CFG_OBJ_STATUS));
+  cr_assert_eq(F->sent[0].p.data[0], 3);
+}
+
+Test(bridge, read_of_a_never_known_value_is_not_answered)
+{
+  knx_read(GA(1, CFG_OBJ_STATUS));
+  knx_read(GA(1, CFG_OBJ_CURRENT));
+  flush();
+  cr_assert_eq(F->n_sent, 0);
+}
+
+Test(bridge, read_on_command_address_is_ignored)
+{
+  ev_start(1, 7, "TAG", 1000, 100);
+  clear_sent();
+  knx_read(GA(1, CFG_OBJ_CHARGING));
+  flush();
+  cr_assert_eq(F->n_sent, 0);
+  cr_assert_eq(F->n_cmds, 0);
+}
+
+Test(bridge, responses_go_before_queued_writes)
+{
+  cfg_charger c = charger_cfg("CP1", 1);
+  make_bridge(&c, 1, 1);
+  ev_status(1, OCPP_CP_CHARGING, OCPP_ERR_NO_ERROR);
+  gw_bridge_pump(B, NOW); /* status: the one token */
+  cr_assert_eq(F->n_sent, 1);
+  knx_read(GA(1, CFG_OBJ_STATUS));
+  NOW += 1000;
+  gw_bridge_pump(B, NOW);
+  cr_assert_eq(F->n_sent, 2);
+  cr_assert_eq(F->sent[1].svc, KNX_GROUP_RESPONSE);
+}
+
+Test(bridge, responses_are_not_coalesced)
+{
+  ev_status(1, OCPP_CP_CHARGING, OCPP_ERR_NO_ERROR);
+  clear_sent();
+  knx_read(GA(1, CFG_OBJ_STATUS));
+  knx_read(GA(1, CFG_OBJ_STATUS));
+  flush();
+  cr_assert_eq(F->n_sent, 2);
+}
+
+/* ---- queue, coalescing, rate limit ------------------------------------- */
+
+Test(bridge, coalescing_sends_only_the_newest_value)
+{
+  ev_current(10);
+  ev_status(1, OCPP_CP_PREPARING, OCPP_ERR_NO_ERROR);
+  ev_current(16);
+  flush();
+  cr_assert_eq(count_to(GA(1, CFG_OBJ_CURRENT)), 1);
+  cr_assert_float_eq(last_number(GA(1, CFG_OBJ_CURRENT), KNX_DPT_14_019), 16,
+                     1e-9);
+  /* The address keeps its first place in the queue. */
+  cr_assert_eq(F->sent[0].ga, GA(1, CFG_OBJ_CURRENT));
+  cr_assert_eq(F->sent[1].ga, GA(1, CFG_OBJ_STATUS));
+}
+
+/* Five connectors, four objects each from one status: 20 telegrams. */
+static void queue_twenty(int tps)
+{
+  cfg_charger c = charger_cfg("CP1", 5);
+  make_bridge(&c, 1, tps);
+  for (int conn = 1; conn <= 5; conn++)
+    ev_status(conn, OCPP_CP_AVAILABLE, OCPP_ERR_NO_ERROR);
+}
+
+Test(bridge, rate_limit_drains_twenty_telegrams_at_five_per_second)
+{
+  queue_twenty(5);
+  uint64_t t0 = 50000;
+  uint64_t next = gw_bridge_pump(B, t0);
+  cr_assert_eq(F->n_sent, 5, "burst of %zu", F->n_sent);
+  cr_assert_eq(next, t0 + 200);
+  /* Calling early sends nothing and names the same time. */
+  cr_assert_eq(gw_bridge_pump(B, t0 + 100), t0 + 200);
+  cr_assert_eq(F->n_sent, 5);
+  int calls = 0;
+  while (next != 0 && calls < 100) {
+    uint64_t at = next;
+    next = gw_bridge_pump(B, at);
+    calls++;
+    cr_assert(next == 0 || next == at + 200, "next %llu after %llu",
+              (unsigned long long)next, (unsigned long long)at);
+  }
+  cr_assert_eq(F->n_sent, 20);
+  cr_assert_eq(calls, 15);
+  cr_assert_eq(gw_bridge_telegrams_sent(B), 20);
+}
+
+Test(bridge, rate_limit_burst_refills_after_a_quiet_second)
+{
+  queue_twenty(5);
+  gw_bridge_pump(B, 50000);
+  cr_assert_eq(F->n_sent, 5);
+  gw_bridge_pump(B, 51000);
+  cr_assert_eq(F->n_sent, 10);
+  /* Ten seconds of silence still only allow one burst. */
+  gw_bridge_pump(B, 61000);
+  cr_assert_eq(F->n_sent, 15);
+}
+
+Test(bridge, pump_returns_0_when_nothing_is_queued)
+{
+  cr_assert_eq(gw_bridge_pump(B, NOW), 0);
+  ev_status(1, OCPP_CP_AVAILABLE, OCPP_ERR_NO_ERROR);
+  cr_assert_eq(gw_bridge_pump(B, NOW), 0);
+  cr_assert_eq(F->n_sent, 4);
+}
+
+Test(bridge, failed_send_drops_the_telegram)
+{
+  ev_status(1, OCPP_CP_CHARGING, OCPP_ERR_NO_ERROR);
+  F->send_rc = KNX_ENOTCONN;
+  flush();
+  F->send_rc = 0;
+  flush();
+  cr_assert_eq(F->n_sent, 0);
+  cr_assert_eq(gw_bridge_telegrams_sent(B), 0);
+}
+
+Test(bridge, link_up_republishes_every_known_state)
+{
+  ev_status(1, OCPP_CP_CHARGING, OCPP_ERR_NO_ERROR);
+  ev_current(16);
+  clear_sent();
+  gw_bridge_on_knx_link(B, true, NOW);
+  flush();
+  /* status, error_code, plugged, availability_state, current */
+  cr_assert_eq(F->n_sent, 5);
+  cr_assert_eq(count_to(GA(1, CFG_OBJ_STATUS)), 1);
+  cr_assert_eq(count_to(GA(1, CFG_OBJ_CURRENT)), 1);
+  cr_assert_eq(count_to(GA(1, CFG_OBJ_START_TIME)), 0);
+}
+
+Test(bridge, link_down_drops_the_queue_and_up_publishes_again)
+{
+  ev_status(1, OCPP_CP_CHARGING, OCPP_ERR_NO_ERROR);
+  gw_bridge_on_knx_link(B, false, NOW);
+  cr_assert_eq(gw_bridge_pump(B, NOW + 1000), 0);
+  cr_assert_eq(F->n_sent, 0);
+  ev_current(16);
+  flush();
+  cr_assert_eq(F->n_sent, 0);
+  gw_bridge_on_knx_link(B, true, NOW);
+  flush();
+  cr_assert_eq(count_to(GA(1, CFG_OBJ_STATUS)), 1);
+  cr_assert_eq(count_to(GA(1, CFG_OBJ_CURRENT)), 1);
+}
+
+Test(bridge, full_queue_drops_the_oldest_write_with_a_log_line)
+{
+  /* 1100 chargers with status objects only: 1100 x 4 = 4400 > 4096. */
+  enum { N = 1100 };
+  cfg_charger *cs = calloc(N, sizeof *cs);
+  char (*ids)[16] = calloc(N, sizeof *ids);
+  cr_assert(cs && ids);
+  for (int i = 0; i < N; i++) {
+    snprintf(ids[i], sizeof ids[i], "C%04d", i);
+    cs[i] = charger_cfg(ids[i], 1);
+    memset(cs[i].connectors[0].has_ga, 0, sizeof cs[i].connectors[0].has_ga);
+    for (int k = 0; k < 4; k++) {
+      cfg_object obj = (cfg_object[]){CFG_OBJ_STATUS, CFG_OBJ_ERROR_CODE,
+                                      CFG_OBJ_PLUGGED,
+                                      CFG_OBJ_AVAILABILITY_STATE}[k];
+      cs[i].connectors[0].has_ga[obj] = true;
+      cs[i].connectors[0].ga[obj] = (uint16_t)(1 + i * 4 + k);
+    }
+  }
+  make_bridge(cs, N, 1000);
+  for (int i = 0; i < N; i++)
+    ev_status_of(ids[i], 1, OCPP_CP_AVAILABLE, OCPP_ERR_NO_ERROR);
+  flush();
+  cr_assert_eq(F->n_sent, 4096);
+  cr_assert_eq(F->sent[0].ga, 1 + (N * 4 - 4096));
+  cr_assert(logged("queue full"));
+  free(cs);
+  free(ids);
+}
+
+/* ---- commands -------------------------------------------------------------- */
+
+Test(bridge, charging_1_sends_remote_start_with_remote_tag)
+{
+  knx_write_bit(CFG_OBJ_CHARGING, 1);
+  const sent_cmd *c = only_cmd(CMD_REMOTE_START);
+  cr_assert_eq(c->connector, 1);
+  cr_assert_str_eq(c->tag, "KNX");
+  cr_assert(logged("charging command 1 -> RemoteStartTransaction"));
+}
+
+Test(bridge, charging_0_sends_remote_stop_in_stop_mode)
+{
+  knx_write_bit(CFG_OBJ_CHARGING, 0);
+  cr_assert_eq(only_cmd(CMD_REMOTE_STOP)->connector, 1);
+}
+
+Test(bridge, reserve_1_sends_reserve_now_for_configured_minutes)
+{
+  knx_write_bit(CFG_OBJ_RESERVE, 1);
+  const sent_cmd *c = only_cmd(CMD_RESERVE);
+  cr_assert_eq(c->connector, 1);
+  cr_assert_str_eq(c->tag, "KNX");
+  cr_assert_eq(c->expiry_s, 30 * 60);
+}
+
+Test(bridge, reserve_0_cancels_the_reservation)
+{
+  knx_write_bit(CFG_OBJ_RESERVE, 0);
+  cr_assert_eq(only_cmd(CMD_CANCEL_RESERVATION)->connector, 1);
+}
+
+Test(bridge, availability_writes_change_availability)
+{
+  knx_write_bit(CFG_OBJ_AVAILABILITY, 0);
+  cr_assert_eq(only_cmd(CMD_AVAILABILITY)->operative, false);
+  complete(0, OCPP_RESULT_ACCEPTED);
+  F->n_cmds = 0;
+  knx_write_bit(CFG_OBJ_AVAILABILITY, 1);
+  cr_assert_eq(only_cmd(CMD_AVAILABILITY)->operative, true);
+}
+
+Test(bridge, unlock_1_unlocks_and_0_is_ignored)
+{
+  knx_write_bit(CFG_OBJ_UNLOCK, 0);
+  cr_assert_eq(F->n_cmds, 0);
+  knx_write_bit(CFG_OBJ_UNLOCK, 1);
+  cr_assert_eq(only_cmd(CMD_UNLOCK)->connector, 1);
+}
+
+Test(bridge, reset_1_is_a_soft_reset_and_0_is_ignored)
+{
+  knx_write_bit(CFG_OBJ_RESET, 0);
+  cr_assert_eq(F->n_cmds, 0);
+  knx_write_bit(CFG_OBJ_RESET, 1);
+  cr_assert_eq(only_cmd(CMD_RESET)->hard, false);
+}
+
+Test(bridge, max_current_in_dpt14_019_sets_the_limit)
+{
+  knx_write_value(GA(1, CFG_OBJ_MAX_CURRENT), KNX_DPT_14_019, 12.5);
+  cr_assert_float_eq(only_cmd(CMD_CURRENT_LIMIT)->amps, 12.5, 1e-6);
+}
+
+Test(bridge, max_current_in_dpt9_021_is_converted_from_ma)
+{
+  set_dpts(KNX_DPT_10_001, KNX_DPT_9_021, KNX_DPT_14_056, KNX_DPT_13_013);
+  knx_write_value(GA(1, CFG_OBJ_MAX_CURRENT), KNX_DPT_9_021, 8000);
+  cr_assert_float_eq(only_cmd(CMD_CURRENT_LIMIT)->amps, 8.0, 0.01);
+}
+
+Test(bridge, max_current_below_6a_is_raised_to_6a_with_a_log_line)
+{
+  knx_write_value(GA(1, CFG_OBJ_MAX_CURRENT), KNX_DPT_14_019, 3);
+  cr_assert_float_eq(only_cmd(CMD_CURRENT_LIMIT)->amps, 6.0, 1e-9);
+  cr_assert(logged("IEC 61851"));
+}
+
+Test(bridge, max_current_0_pauses_and_above_80_is_clamped)
+{
+  knx_write_value(GA(1, CFG_OBJ_MAX_CURRENT), KNX_DPT_14_019, 0);
+  cr_assert_float_eq(only_cmd(CMD_CURRENT_LIMIT)->amps, 0.0, 1e-9);
+  complete(0, OCPP_RESULT_ACCEPTED);
+  F->n_cmds = 0;
+  knx_write_value(GA(1, CFG_OBJ_MAX_CURRENT), KNX_DPT_14_019, 120);
+  cr_assert_float_eq(only_cmd(CMD_CURRENT_LIMIT)->amps, 80.0, 1e-9);
+  complete(0, OCPP_RESULT_ACCEPTED);
+  F->n_cmds = 0;
+  knx_write_value(GA(1, CFG_OBJ_MAX_CURRENT), KNX_DPT_14_019, -5);
+  cr_assert_float_eq(only_cmd(CMD_CURRENT_LIMIT)->amps, 0.0, 1e-9);
+}
+
+Test(bridge, accepted_max_current_becomes_max_current_state)
+{
+  knx_write_value(GA(1, CFG_OBJ_MAX_CURRENT), KNX_DPT_14_019, 13);
+  flush();
+  cr_assert_eq(count_to(GA(1, CFG_OBJ_MAX_CURRENT_STATE)), 0);
+  complete(0, OCPP_RESULT_ACCEPTED);
+  flush();
+  cr_assert_float_eq(
+      last_number(GA(1, CFG_OBJ_MAX_CURRENT_STATE), KNX_DPT_14_019), 13, 1e-6);
+}
+
+Test(bridge, fast_charging_switches_between_the_two_currents)
+{
+  knx_write_bit(CFG_OBJ_FAST_CHARGING, 1);
+  cr_assert_float_eq(only_cmd(CMD_CURRENT_LIMIT)->amps, 16, 1e-9);
+  complete(0, OCPP_RESULT_ACCEPTED);
+  flush();
+  cr_assert_eq(last_to(GA(1, CFG_OBJ_FAST_CHARGING_STATE))->p.data[0], 1);
+  cr_assert_float_eq(
+      last_number(GA(1, CFG_OBJ_MAX_CURRENT_STATE), KNX_DPT_14_019), 16, 1e-6);
+  F->n_cmds = 0;
+  knx_write_bit(CFG_OBJ_FAST_CHARGING, 0);
+  cr_assert_float_eq(only_cmd(CMD_CURRENT_LIMIT)->amps, 10, 1e-9);
+  complete(0, OCPP_RESULT_ACCEPTED);
+  flush();
+  cr_assert_eq(last_to(GA(1, CFG_OBJ_FAST_CHARGING_STATE))->p.data[0], 0);
+  cr_assert_float_eq(
+      last_number(GA(1, CFG_OBJ_MAX_CURRENT_STATE), KNX_DPT_14_019), 10, 1e-6);
+}
+
+Test(bridge, write_that_fails_to_decode_is_ignored_with_a_log_line)
+{
+  knx_payload p = {.short_form = false, .len = 3, .data = {1, 2, 3}};
+  gw_bridge_on_knx_group(B, 0x1105, GA(1, CFG_OBJ_MAX_CURRENT),
+                         KNX_GROUP_WRITE, &p, NOW);
+  gw_bridge_on_knx_group(B, 0x1105, GA(1, CFG_OBJ_CHARGING), KNX_GROUP_WRITE,
+                         NULL, NOW);
+  cr_assert_eq(F->n_cmds, 0);
+  cr_assert(logged("ignored"));
+}
+
+Test(bridge, writes_to_state_or_unknown_addresses_are_ignored)
+{
+  knx_write_bit(CFG_OBJ_CHARGING_STATE, 1);
+  knx_write_value(GA3(1, 2, 3), KNX_DPT_1_001, 1);
+  cr_assert_eq(F->n_cmds, 0);
+  flush();
+  cr_assert_eq(F->n_sent, 0);
+}
+
+/* ---- failures re-send the true state ---------------------------------------- */
+
+Test(bridge, rejected_start_resends_charging_state_0)
+{
+  ev_status(1, OCPP_CP_PREPARING, OCPP_ERR_NO_ERROR);
+  ev_start(1, 7, "TAG", 0, 100);
+  ev_stop(1, 7, 10, 200);
+  clear_sent();
+  knx_write_bit(CFG_OBJ_CHARGING, 1);
+  complete(0, OCPP_RESULT_REJECTED);
+  flush();
+  cr_assert_eq(count_to(GA(1, CFG_OBJ_CHARGING_STATE)), 1);
+  cr_assert_eq(last_to(GA(1, CFG_OBJ_CHARGING_STATE))->p.data[0], 0);
+  cr_assert(logged("RemoteStartTransaction rejected: re-sending "
+                   "charging_state 0"));
+}
+
+Test(bridge, timed_out_stop_resends_charging_state_1)
+{
+  ev_start(1, 7, "TAG", 0, 100);
+  clear_sent();
+  knx_write_bit(CFG_OBJ_CHARGING, 0);
+  complete(0, OCPP_RESULT_TIMEOUT);
+  flush();
+  cr_assert_eq(count_to(GA(1, CFG_OBJ_CHARGING_STATE)), 1);
+  cr_assert_eq(last_to(GA(1, CFG_OBJ_CHARGING_STATE))->p.data[0], 1);
+}
+
+Test(bridge, accepted_start_sends_nothing_until_the_transaction_starts)
+{
+  knx_write_bit(CFG_OBJ_CHARGING, 1);
+  complete(0, OCPP_RESULT_ACCEPTED);
+  flush();
+  cr_assert_eq(F->n_sent, 0);
+}
+
+Test(bridge, offline_availability_resends_availability_state)
+{
+  ev_status(1, OCPP_CP_AVAILABLE, OCPP_ERR_NO_ERROR);
+  clear_sent();
+  knx_write_bit(CFG_OBJ_AVAILABILITY, 0);
+  complete(0, OCPP_RESULT_OFFLINE);
+  flush();
+  cr_assert_eq(count_to(GA(1, CFG_OBJ_AVAILABILITY_STATE)), 1);
+  cr_assert_eq(last_to(GA(1, CFG_OBJ_AVAILABILITY_STATE))->p.data[0], 1);
+}
+
+Test(bridge, rejected_fast_charging_resends_fast_charging_state)
+{
+  knx_write_bit(CFG_OBJ_FAST_CHARGING, 0);
+  complete(0, OCPP_RESULT_ACCEPTED);
+  clear_sent();
+  knx_write_bit(CFG_OBJ_FAST_CHARGING, 1);
+  complete(1, OCPP_RESULT_REJECTED);
+  flush();
+  cr_assert_eq(count_to(GA(1, CFG_OBJ_FAST_CHARGING_STATE)), 1);
+  cr_assert_eq(last_to(GA(1, CFG_OBJ_FAST_CHARGING_STATE))->p.data[0], 0);
+  cr_assert_eq(count_to(GA(1, CFG_OBJ_MAX_CURRENT_STATE)), 0);
+}
+
+Test(bridge, failed_max_current_resends_max_current_state)
+{
+  knx_write_value(GA(1, CFG_OBJ_MAX_CURRENT), KNX_DPT_14_019, 10);
+  complete(0, OCPP_RESULT_ACCEPTED);
+  clear_sent();
+  knx_write_value(GA(1, CFG_OBJ_MAX_CURRENT), KNX_DPT_14_019, 16);
+  complete(1, OCPP_RESULT_ERROR);
+  flush();
+  cr_assert_eq(count_to(GA(1, CFG_OBJ_MAX_CURRENT_STATE)), 1);
+  cr_assert_float_eq(
+      last_number(GA(1, CFG_OBJ_MAX_CURRENT_STATE), KNX_DPT_14_019), 10, 1e-6);
+}
+
+Test(bridge, command_function_error_resends_state_at_once)
+{
+  ev_start(1, 7, "TAG", 0, 100);
+  clear_sent();
+  F->cmd_rc = OCPP_ENOTCONN;
+  knx_write_bit(CFG_OBJ_CHARGING, 0);
+  flush();
+  cr_assert_eq(count_to(GA(1, CFG_OBJ_CHARGING_STATE)), 1);
+  cr_assert_eq(last_to(GA(1, CFG_OBJ_CHARGING_STATE))->p.data[0], 1);
+  cr_assert(logged("not sent"));
+}
+
+Test(bridge, missing_command_function_counts_as_failure)
+{
+  gw_bridge_ops ops = fake_ops;
+  ops.remote_start = NULL;
+  gw_bridge_destroy(B);
+  cfg_charger c = charger_cfg("CP1", 1);
+  cr_assert_eq(gw_bridge_create(&c, 1, 100, &ops, F, &B), GW_BRIDGE_OK);
+  knx_write_bit(CFG_OBJ_CHARGING, 1);
+  flush();
+  cr_assert_eq(last_to(GA(1, CFG_OBJ_CHARGING_STATE))->p.data[0], 0);
+}
+
+/* ---- pause / resume ---------------------------------------------------------- */
+
+static void pause_mode(void)
+{
+  cfg_charger c = charger_cfg("CP1", 1);
+  c.stop_mode = CFG_STOP_PAUSE;
+  make_bridge(&c, 1, 1000);
+}
+
+Test(bridge, pause_mode_stop_sets_a_0a_limit)
+{
+  pause_mode();
+  ev_start(1, 7, "TAG", 0, 100);
+  clear_sent();
+  knx_write_bit(CFG_OBJ_CHARGING, 0);
+  cr_assert_float_eq(only_cmd(CMD_CURRENT_LIMIT)->amps, 0, 1e-9);
+  flush();
+  cr_assert_eq(F->n_sent, 0);
+  complete(0, OCPP_RESULT_ACCEPTED);
+  flush();
+  cr_assert_eq(last_to(GA(1, CFG_OBJ_CHARGING_STATE))->p.data[0], 0);
+}
+
+Test(bridge, resume_after_pause_restores_the_limit_instead_of_starting)
+{
+  pause_mode();
+  ev_start(1, 7, "TAG", 0, 100);
+  knx_write_value(GA(1, CFG_OBJ_MAX_CURRENT), KNX_DPT_14_019, 13);
+  complete(0, OCPP_RESULT_ACCEPTED);
+  knx_write_bit(CFG_OBJ_CHARGING, 0);
+  complete(1, OCPP_RESULT_ACCEPTED);
+  clear_sent();
+  knx_write_bit(CFG_OBJ_CHARGING, 1);
+  cr_assert_eq(F->n_cmds, 3);
+  cr_assert_eq(F->cmds[2].kind, CMD_CURRENT_LIMIT);
+  cr_assert_float_eq(F->cmds[2].amps, 13, 1e-9);
+  complete(2, OCPP_RESULT_ACCEPTED);
+  flush();
+  cr_assert_eq(last_to(GA(1, CFG_OBJ_CHARGING_STATE))->p.data[0], 1);
+}
+
+Test(bridge, resume_without_a_limit_uses_the_normal_current)
+{
+  pause_mode();
+  ev_start(1, 7, "TAG", 0, 100);
+  knx_write_bit(CFG_OBJ_CHARGING, 0);
+  complete(0, OCPP_RESULT_ACCEPTED);
+  knx_write_bit(CFG_OBJ_CHARGING, 1);
+  cr_assert_eq(F->cmds[1].kind, CMD_CURRENT_LIMIT);
+  cr_assert_float_eq(F->cmds[1].amps, 10, 1e-9);
+}
+
+Test(bridge, rejected_pause_resends_charging_state_1)
+{
+  pause_mode();
+  ev_start(1, 7, "TAG", 0, 100);
+  clear_sent();
+  knx_write_bit(CFG_OBJ_CHARGING, 0);
+  complete(0, OCPP_RESULT_REJECTED);
+  flush();
+  cr_assert_eq(count_to(GA(1, CFG_OBJ_CHARGING_STATE)), 1);
+  cr_assert_eq(last_to(GA(1, CFG_OBJ_CHARGING_STATE))->p.data[0], 1);
+}
+
+Test(bridge, start_after_the_paused_transaction_ended_is_a_remote_start)
+{
+  pause_mode();
+  ev_start(1, 7, "TAG", 0, 100);
+  knx_write_bit(CFG_OBJ_CHARGING, 0);
+  complete(0, OCPP_RESULT_ACCEPTED);
+  ev_stop(1, 7, 100, 200);
+  knx_write_bit(CFG_OBJ_CHARGING, 1);
+  cr_assert_eq(F->cmds[1].kind, CMD_REMOTE_START);
+}
+
+/* ---- life cycle ------------------------------------------------------------ */
+
+Test(bridge, callback_after_the_charger_was_removed_is_harmless)
+{
+  knx_write_bit(CFG_OBJ_CHARGING, 1);
+  cfg_charger other = charger_cfg("CP2", 1);
+  cr_assert_eq(gw_bridge_set_chargers(B, &other, 1), GW_BRIDGE_OK);
+  clear_sent();
+  complete(0, OCPP_RESULT_REJECTED);
+  flush();
+  cr_assert_eq(F->n_sent, 0);
+}
+
+Test(bridge, callback_after_destroy_is_harmless)
+{
+  knx_write_bit(CFG_OBJ_CHARGING, 1);
+  gw_bridge_destroy(B);
+  B = NULL;
+  complete(0, OCPP_RESULT_REJECTED);
+}
+
+Test(bridge, reload_keeps_state_of_chargers_that_stay)
+{
+  ev_status(1, OCPP_CP_CHARGING, OCPP_ERR_NO_ERROR);
+  clear_sent();
+  cfg_charger cs[2] = {charger_cfg("CP1", 1), charger_cfg("CP2", 1)};
+  cs[1].connectors[0].ga[CFG_OBJ_STATUS] = GA3(10, 0, 0);
+  cr_assert_eq(gw_bridge_set_chargers(B, cs, 2), GW_BRIDGE_OK);
+  ev_status(1, OCPP_CP_CHARGING, OCPP_ERR_NO_ERROR);
+  flush();
+  cr_assert_eq(F->n_sent, 0);
+  knx_read(GA(1, CFG_OBJ_STATUS));
+  flush();
+  cr_assert_eq(F->n_sent, 1);
+  cr_assert_eq(F->sent[0].p.data[0], 2);
+}
+
+Test(bridge, reload_with_a_new_address_sends_the_value_there)
+{
+  ev_status(1, OCPP_CP_CHARGING, OCPP_ERR_NO_ERROR);
+  clear_sent();
+  cfg_charger c = charger_cfg("CP1", 1);
+  c.connectors[0].ga[CFG_OBJ_STATUS] = GA3(10, 1, 1);
+  cr_assert_eq(gw_bridge_set_chargers(B, &c, 1), GW_BRIDGE_OK);
+  flush();
+  cr_assert_eq(F->n_sent, 1);
+  cr_assert_eq(F->sent[0].ga, GA3(10, 1, 1));
+  cr_assert_eq(F->sent[0].p.data[0], 2);
+}
+
+Test(bridge, objects_without_address_produce_nothing)
+{
+  cfg_charger c = charger_cfg("CP1", 1);
+  memset(c.connectors[0].has_ga, 0, sizeof c.connectors[0].has_ga);
+  c.connectors[0].has_ga[CFG_OBJ_STATUS] = true;
+  make_bridge(&c, 1, 1000);
+  ev_simple(OCPP_EV_ONLINE);
+  ev_status(1, OCPP_CP_CHARGING, OCPP_ERR_NO_ERROR);
+  ev_start(1, 7, "TAG", 1000, 100);
+  ev_meter(1, (meter_sample){.tx = 7, .has_current = true, .current_a = 16,
+                             .has_power = true, .power_w = 11000,
+                             .has_energy = true, .energy_wh = 5000});
+  ev_tag(1, "TAG2");
+  ev_stop(1, 7, 6000, 200);
+  knx_write_bit(CFG_OBJ_CHARGING, 1);
+  flush();
+  cr_assert_eq(F->n_sent, 1);
+  cr_assert_eq(F->sent[0].ga, GA(1, CFG_OBJ_STATUS));
+  cr_assert_eq(F->n_cmds, 0);
+}
+
+Test(bridge, events_for_unknown_chargers_or_connectors_are_ignored)
+{
+  ev_status_of("NOPE", 1, OCPP_CP_CHARGING, OCPP_ERR_NO_ERROR);
+  ev_status(5, OCPP_CP_CHARGING, OCPP_ERR_NO_ERROR);
+  ev_status(1, (ocpp_cp_status)42, OCPP_ERR_NO_ERROR);
+  ocpp_event ev = {.type = (ocpp_event_type)99, .charger_id = "CP1"};
+  event(&ev);
+  gw_bridge_on_ocpp_event(B, NULL, NOW);
+  flush();
+  cr_assert_eq(F->n_sent, 0);
+}
+
+Test(bridge, create_rejects_invalid_arguments)
+{
+  gw_bridge *b = NULL;
+  cfg_charger c = charger_cfg("CP1", 1);
+  cr_assert_eq(gw_bridge_create(&c, 1, 5, NULL, F, &b), GW_BRIDGE_EINVAL);
+  cr_assert_eq(gw_bridge_create(&c, 1, 5, &fake_ops, F, NULL),
+               GW_BRIDGE_EINVAL);
+  cr_assert_eq(gw_bridge_create(NULL, 1, 5, &fake_ops, F, &b),
+               GW_BRIDGE_EINVAL);
+  gw_bridge_ops no_send = fake_ops;
+  no_send.knx_send = NULL;
+  cr_assert_eq(gw_bridge_create(&c, 1, 5, &no_send, F, &b), GW_BRIDGE_EINVAL);
+  cfg_charger twice[2] = {c, c};
+  cr_assert_eq(gw_bridge_create(twice, 2, 5, &fake_ops, F, &b),
+               GW_BRIDGE_EINVAL);
+  c.id = NULL;
+  cr_assert_eq(gw_bridge_create(&c, 1, 5, &fake_ops, F, &b), GW_BRIDGE_EINVAL);
+  cr_assert_null(b);
+  cr_assert_eq(gw_bridge_set_chargers(NULL, NULL, 0), GW_BRIDGE_EINVAL);
+  cr_assert_eq(gw_bridge_set_chargers(B, twice, 2), GW_BRIDGE_EINVAL);
+  gw_bridge_destroy(NULL);
+  cr_assert_eq(gw_bridge_pump(NULL, 1), 0);
+  cr_assert_eq(gw_bridge_telegrams_sent(NULL), 0);
+}
+
+Test(bridge, rate_below_1_is_raised_to_1)
+{
+  queue_twenty(0);
+  uint64_t next = gw_bridge_pump(B, 50000);
+  cr_assert_eq(F->n_sent, 1);
+  cr_assert_eq(next, 51000);
+}
+
+/* ---- telegram budget ---------------------------------------------------------- */
+
+Test(bridge, steady_session_stays_within_240_telegrams_per_charger_hour)
+{
+  /* The most talkative choice: the meter in Wh. */
+  set_dpts(KNX_DPT_10_001, KNX_DPT_14_019, KNX_DPT_14_056, KNX_DPT_13_010);
+  ev_simple(OCPP_EV_ONLINE);
+  ev_status(1, OCPP_CP_CHARGING, OCPP_ERR_NO_ERROR);
+  ev_start(1, 7, "TAG", 1000000, 100);
+  flush();
+  F->n_sent = 0;
+  srand(1);
+  double energy = 1000000;
+  for (int i = 0; i < 360; i++) {
+    double noise_a = ((double)rand() / RAND_MAX - 0.5) * 0.2;  /* +-0.1 A */
+    double noise_w = ((double)rand() / RAND_MAX - 0.5) * 100;  /* +-50 W */
+    energy += 11000.0 / 360;
+    ev_meter(1, (meter_sample){.tx = 7, .has_current = true,
+                               .current_a = 16 + noise_a, .has_power = true,
+                               .power_w = 11040 + noise_w,
+                               .has_energy = true, .energy_wh = energy});
+    NOW += 10000;
+    gw_bridge_pump(B, NOW);
+  }
+  flush();
+  cr_assert_leq(F->n_sent, 240, "%zu telegrams in one hour", F->n_sent);
+  /* The meter did move: the budget is met by thresholds, not silence. */
+  cr_assert_geq(count_to(GA(1, CFG_OBJ_METER)), 80);
+}
