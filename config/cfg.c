@@ -13,7 +13,6 @@
 #include <errno.h>
 #include <ini.h>
 #include <limits.h>
-#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -504,6 +503,7 @@ static int parse_tags(const key_row *row, const char *value, void *field,
                       char *why, size_t cap)
 {
   (void)row;
+  /* The list and its length are one value: the row points at the list. */
   cfg_charger *c = (cfg_charger *)((char *)field - offsetof(cfg_charger, tags));
   char **tags = NULL;
   size_t n = 0;
@@ -892,6 +892,13 @@ static bool parse_file(parse_ctx *ctx)
     report(ctx->rep, ctx->file, 0, "%s", strerror(errno));
     return false;
   }
+  struct stat st;
+  if (fstat(fileno(ctx->fp), &st) != 0 || !S_ISREG(st.st_mode)) {
+    report(ctx->rep, ctx->file, 0, "not a regular file");
+    fclose(ctx->fp);
+    ctx->fp = NULL;
+    return false;
+  }
   int rc = ini_parse_stream(read_line, ctx, handle_key, ctx);
   if (rc == -2)
     ctx->rep->oom = true;
@@ -1016,10 +1023,11 @@ static int load_charger(reporter *r, const cfg_main *m, const char *path,
   if ((c->file = strdup(path)) == NULL)
     return CFG_ENOMEM;
   parse_ctx ctx = {.rep = r, .file = c->file, .schema = &charger_schema, .target = c};
-  parse_file(&ctx);
+  bool opened = parse_file(&ctx);
   if (r->oom || charger_fill(c) != CFG_OK)
     return CFG_ENOMEM;
-  charger_check(&ctx, c, m);
+  if (opened)
+    charger_check(&ctx, c, m);
   memcpy(lines->key_line, ctx.key_line, sizeof lines->key_line);
   return CFG_OK;
 }

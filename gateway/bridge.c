@@ -37,9 +37,11 @@ static const double GW_DEFAULT_ENERGY_HYST = 100.0;
  * independent of the DPT chosen for it, so a DPT change on reload only
  * needs a new encoding. */
 typedef struct {
-  double num;
-  time_t time;
-  char text[GW_TAG_MAX + 1];
+  union {
+    double num;
+    time_t time;
+    char text[GW_TAG_MAX + 1];
+  };
 } gw_value;
 
 typedef struct {
@@ -79,8 +81,8 @@ typedef struct {
   bool charger_unavailable;
   bool charger_faulted;
   ocpp_cp_error charger_error;
-  gw_connector conn[CFG_MAX_CONNECTORS];
   size_t n_conn;
+  gw_connector conn[]; /* only the configured ones: 1000 chargers stay small */
 } gw_charger;
 
 typedef struct {
@@ -537,12 +539,20 @@ static int charger_cmp(const void *a, const void *b)
 static gw_charger *charger_find_in(gw_charger **list, size_t n,
                                    const char *id)
 {
-  if (!id || n == 0)
+  if (!id)
     return NULL;
-  gw_charger key = {.id = (char *)id};
-  gw_charger *kp = &key;
-  gw_charger **hit = bsearch(&kp, list, n, sizeof *list, charger_cmp);
-  return hit ? *hit : NULL;
+  size_t lo = 0, hi = n;
+  while (lo < hi) {
+    size_t mid = lo + (hi - lo) / 2;
+    int c = strcmp(id, list[mid]->id);
+    if (c == 0)
+      return list[mid];
+    if (c < 0)
+      hi = mid;
+    else
+      lo = mid + 1;
+  }
+  return NULL;
 }
 
 static gw_connector *connector_find(gw_charger *ch, int id)
@@ -601,7 +611,8 @@ static int charger_new(const cfg_charger *c, gw_charger **out)
   *out = NULL;
   if (!c->id || !*c->id || c->n_connectors > CFG_MAX_CONNECTORS)
     return GW_BRIDGE_EINVAL;
-  gw_charger *ch = calloc(1, sizeof *ch);
+  gw_charger *ch =
+      calloc(1, sizeof *ch + c->n_connectors * sizeof ch->conn[0]);
   if (!ch)
     return GW_BRIDGE_ENOMEM;
   ch->id = strdup(c->id);
@@ -886,7 +897,7 @@ static void command_accepted(gw_bridge *b, const gw_charger *ch,
     /* The charger's own notifications carry the new state. */
     break;
   }
-  gw_log(b, CFG_LOG_INFO, ch->id, "connector %d: %s accepted", cn->id,
+  gw_log(b, CFG_LOG_DEBUG, ch->id, "connector %d: %s accepted", cn->id,
          gw_calls[pd->call].name);
 }
 
@@ -1124,8 +1135,8 @@ void gw_bridge_on_knx_group(gw_bridge *b, uint16_t src, uint16_t dst,
   (void)now_ms;
   if (!b)
     return;
-  /* Copy the matches first: a command may reach a reload through its
-   * callback and replace the index. */
+  /* Commands run the OCPP side's code, which may re-enter the bridge:
+   * work on a copy of the matches, not on the index itself. */
   size_t first = ref_lower_bound(b, dst);
   size_t n = 0;
   while (first + n < b->n_refs && b->refs[first + n].ga == dst)
@@ -1327,7 +1338,8 @@ static gw_connector *stopped_connector(gw_charger *ch, const ocpp_event *ev)
 
 static void ev_tx_stopped(gw_bridge *b, gw_charger *ch, const ocpp_event *ev)
 {
-
+  if (ev->tx_stopped.duplicate)
+    return;
   gw_connector *cn = stopped_connector(ch, ev);
   if (!cn)
     return;

@@ -57,10 +57,16 @@ int gw_bridge_create(const cfg_charger *chargers, size_t n_chargers,
                      int max_telegrams_per_second, const gw_bridge_ops *ops,
                      void *user_data, gw_bridge **out);
 
-/* SIGHUP: new charger set; state of chargers that stay is kept. */
+/* SIGHUP: new charger set; state of chargers that stay is kept (values of
+ * objects whose group address or DPT changed are sent on the new address).
+ * Commands still in flight for a removed charger complete without effect.
+ * Returns 0, GW_BRIDGE_EINVAL (NULL b, a charger without id, duplicate ids)
+ * or GW_BRIDGE_ENOMEM; on failure the old set stays. */
 int gw_bridge_set_chargers(gw_bridge *b, const cfg_charger *chargers,
                            size_t n_chargers);
 
+/* NULL is allowed. The OCPP side should deliver pending command callbacks
+ * before; one that arrives later only frees its own context. */
 void gw_bridge_destroy(gw_bridge *b);
 
 /* An OCPP event (all of ocpp.h's). */

@@ -45,8 +45,14 @@ typedef struct {
  * missing unit means Wh for energy, W for power, A for current, V for
  * voltage. Only location Outlet/absent (and Inlet when no Outlet value) are
  * used. Phases L1, L2, L3 (also L1-N ...) fill current_phase_a; current_a is
- * the highest phase or the value without phase. Values that are not numbers
- * or have an impossible unit are counted in ignored, never fatal.
+ * the highest phase or the value without phase. Without a value without
+ * phase, per-phase energy and power are summed, voltages averaged and
+ * offered currents maxed; N and line-to-line phases are ignored. "value"
+ * may be a decimal string or a JSON number; units are compared ignoring
+ * case; the first value for a measurand/location/phase wins; context is
+ * the first string context seen, whatever its text. Values that are not
+ * numbers, have an impossible unit, are SignedData, duplicates or Inlet
+ * values beside Outlet ones are counted in ignored, never fatal.
  * Returns 0 or OCPP_CODEC_EINVAL (not an object, no valid timestamp). */
 int ocpp_meter_parse(const json_t *meter_value, ocpp_meter_sample *out);
 

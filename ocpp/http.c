@@ -2,6 +2,7 @@
  * section 4.2.1) and the status page, plus the handshake helpers. */
 #include "ocpp/http.h"
 
+#include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -267,10 +268,21 @@ static int parse_header_line(ocpp_http_request *req, const char *line,
   return 0;
 }
 
+/* A peer that speaks TLS or garbage to the plain port is refused at its
+ * first byte instead of after max_bytes or a timeout. */
+static bool method_prefix_ok(const char *buf, size_t len) {
+  for (size_t i = 0; i < len && buf[i] != ' '; i++)
+    if (!is_tchar((unsigned char)buf[i])) return false;
+  return true;
+}
+
 int ocpp_http_parse(const char *buf, size_t len, size_t max_bytes,
                     ocpp_http_request *req) {
   if (!buf || !req) return OCPP_HTTP_EBAD;
   memset(req, 0, sizeof *req);
+  if (max_bytes > INT_MAX) max_bytes = INT_MAX; /* the result is an int */
+  if (!method_prefix_ok(buf, len < max_bytes ? len : max_bytes))
+    return OCPP_HTTP_EBAD;
   size_t limit = len < max_bytes ? len : max_bytes;
   size_t pos = 0;
   size_t headers = 0;

@@ -23,7 +23,8 @@ typedef struct {
   bool upgrade_websocket;            /* Upgrade: websocket (any case) */
   bool connection_upgrade;           /* Connection: has token "upgrade" */
   char ws_key[64];                   /* Sec-WebSocket-Key, "" if absent */
-  int ws_version;                    /* Sec-WebSocket-Version, 0 if absent */
+  int ws_version;                    /* Sec-WebSocket-Version, 0 if absent,
+                                        -1 if not a number */
   bool has_protocol_header;          /* Sec-WebSocket-Protocol present */
   bool offers_ocpp16;                /* ... and lists "ocpp1.6" */
   char protocols[256];               /* the header's value, for logs */
@@ -37,7 +38,13 @@ typedef struct {
  * More than max_bytes without the end of headers is OCPP_HTTP_ETOOBIG; so
  * are more than OCPP_HTTP_MAX_HEADERS header lines and over-long values of
  * the fields above. Header names are case-insensitive; repeated
- * Sec-WebSocket-Protocol headers are merged. */
+ * Sec-WebSocket-Protocol headers are merged; a repeated Host,
+ * Authorization or Sec-WebSocket-Key is OCPP_HTTP_EBAD, and so is obs-fold.
+ * Lines may end in CRLF or a bare LF. An absolute-form target
+ * ("ws://host/ocpp/CP1") is stored as its path. A first line that cannot
+ * start a request (TLS on the plain port) fails at once with
+ * OCPP_HTTP_EBAD. Calling again with a longer buf gives the same answer
+ * for the same bytes, so split reads can simply be parsed again. */
 int ocpp_http_parse(const char *buf, size_t len, size_t max_bytes,
                     ocpp_http_request *req);
 
@@ -68,7 +75,10 @@ size_t ocpp_http_upgrade_response(char *buf, size_t cap, const char *accept,
 /* Writes a complete response with status (400, 401, 404, 405, 426, 500...),
  * its reason phrase, Connection: close, Content-Type and Content-Length.
  * extra_headers ("WWW-Authenticate: Basic realm=\"ocppknx\"\r\n") may be
- * NULL. Returns the length, or 0 if cap is too small. */
+ * NULL. 426 adds "Sec-WebSocket-Version: 13" and 405 "Allow: GET" unless
+ * extra_headers has them. content_type NULL is text/plain. Returns the
+ * length (no NUL is added after the body), or 0 if cap is too small or
+ * status is not in 100..599. */
 size_t ocpp_http_response(char *buf, size_t cap, int status,
                           const char *content_type, const char *extra_headers,
                           const char *body, size_t body_len);

@@ -338,6 +338,7 @@ struct sim {
 	bool exiting;
 	int exit_code;
 	uv_timer_t exit_timer;
+	uv_signal_t sigint, sigterm;
 };
 
 /* sim_cp.c */

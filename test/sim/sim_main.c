@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <math.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -108,8 +109,16 @@ static void finalize(struct sim *s)
 	sim_run_close_handles(s);
 	uv_close((uv_handle_t *)&s->reconnect_timer, NULL);
 	uv_close((uv_handle_t *)&s->exit_timer, NULL);
+	uv_close((uv_handle_t *)&s->sigint, NULL);
+	uv_close((uv_handle_t *)&s->sigterm, NULL);
 	sim_ws_destroy(s->ws);
 	s->ws = NULL;
+}
+
+static void on_signal(uv_signal_t *sig, int signum)
+{
+	(void)signum;
+	sim_exit(sig->data, SIM_EXIT_OK);
 }
 
 static void exit_timer_done(uv_timer_t *t)
@@ -449,6 +458,11 @@ static int setup(struct sim *s)
 	uv_timer_init(s->loop, &s->reconnect_timer);
 	uv_timer_init(s->loop, &s->exit_timer);
 	s->reconnect_timer.data = s->exit_timer.data = s;
+	uv_signal_init(s->loop, &s->sigint);
+	uv_signal_init(s->loop, &s->sigterm);
+	s->sigint.data = s->sigterm.data = s;
+	uv_signal_start(&s->sigint, on_signal, SIGINT);
+	uv_signal_start(&s->sigterm, on_signal, SIGTERM);
 	return 0;
 }
 

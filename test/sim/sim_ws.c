@@ -41,6 +41,8 @@ struct sim_ws {
 	bool server_close;
 	bool pumping;
 	bool was_open;
+	bool close_queued;
+	uint16_t close_code; /* close requested; queued once data is out */
 	char detail[160];
 	uv_timer_t timer;
 };
@@ -474,6 +476,19 @@ static void ws_pump(struct sim_ws *ws)
 			ws_fail(ws, "send failed");
 			return;
 		}
+		/* wslay sends control frames first; a close must not overtake
+		 * text frames queued before it */
+		if (ws->close_code && !ws->close_queued &&
+		    wslay_event_get_queued_msg_count(ws->ctx) == 0) {
+			ws->close_queued = true;
+			if (wslay_event_queue_close(ws->ctx, ws->close_code, NULL,
+						    0) != 0 ||
+			    wslay_event_send(ws->ctx) != 0) {
+				ws->pumping = false;
+				ws_fail(ws, "close failed");
+				return;
+			}
+		}
 		if (!wslay_event_want_read(ws->ctx) &&
 		    !wslay_event_want_write(ws->ctx)) {
 			ws->pumping = false;
@@ -535,6 +550,8 @@ int sim_ws_connect(struct sim_ws *ws)
 	if (ws->state != WS_IDLE)
 		return -EALREADY;
 	ws->local_close = ws->server_close = ws->was_open = false;
+	ws->close_queued = false;
+	ws->close_code = 0;
 	ws->detail[0] = '\0';
 	rc = ws->tr->ops->connect(ws->tr, ws->host, ws->port);
 	if (rc < 0)
@@ -571,11 +588,8 @@ void sim_ws_close(struct sim_ws *ws, uint16_t code)
 	if (ws->local_close)
 		return;
 	ws->local_close = true;
+	ws->close_code = code;
 	snprintf(ws->detail, sizeof ws->detail, "closed %u", (unsigned)code);
-	if (wslay_event_queue_close(ws->ctx, code, NULL, 0) != 0) {
-		ws->tr->ops->close(ws->tr);
-		return;
-	}
 	uv_timer_start(&ws->timer, ws_timer_cb, WS_CLOSE_WAIT_MS, 0);
 	ws_pump(ws);
 }

@@ -1073,6 +1073,13 @@ Test(cfg, files_not_ending_in_conf_are_ignored)
   cr_assert_eq(cfg->n_chargers, 0);
 }
 
+Test(cfg, directory_named_like_a_charger_file_is_rejected)
+{
+  cr_assert_eq(mkdir(path_of("chargers.d/x.conf"), 0700), 0);
+  load_main("");
+  expect_one_diag("chargers.d/x.conf", "not a regular file");
+}
+
 Test(cfg, reload_reads_the_charger_files_again)
 {
   load_charger("[charger]\nid = A\n");

@@ -378,6 +378,19 @@ Test(http_parse, overlong_authorization_is_too_big) {
   cr_assert_eq(parse_headers(headers, &req), OCPP_HTTP_ETOOBIG);
 }
 
+Test(http_parse, tls_hello_on_plain_port_is_bad_at_first_byte) {
+  static const char hello[] = "\x16\x03\x01\x02\x00";
+  ocpp_http_request req;
+  cr_assert_eq(ocpp_http_parse(hello, 1, CAP, &req), OCPP_HTTP_EBAD);
+  cr_assert_eq(ocpp_http_parse(hello, sizeof hello - 1, CAP, &req),
+               OCPP_HTTP_EBAD);
+}
+
+Test(http_parse, partial_method_is_incomplete) {
+  ocpp_http_request req;
+  cr_assert_eq(ocpp_http_parse("GE", 2, CAP, &req), OCPP_HTTP_INCOMPLETE);
+}
+
 Test(http_parse, null_arguments_are_bad) {
   ocpp_http_request req;
   cr_assert_eq(ocpp_http_parse(NULL, 0, CAP, &req), OCPP_HTTP_EBAD);

@@ -1,0 +1,224 @@
+# Shared harness for the integration tests: a knxd test bus on a unix
+# socket, the real ocppknxd on 127.0.0.1, the charger simulator, a bus
+# monitor. Source it from a test script; everything lives in $T and is
+# torn down on exit.
+#
+# Environment (set by meson): OCPPKNXD, OCPP_SIM, SCHEMA_DIR (may be
+# missing), TEST_SRC (test/integration source dir).
+
+set -euo pipefail
+
+T=$(mktemp -d "${TMPDIR:-/tmp}/ocppknx-it.XXXXXX")
+KNX_SOCK=$T/knx.sock
+KNX_URL=local:$KNX_SOCK
+BUS_LOG=$T/bus.log
+GW_LOG=$T/gateway.log
+KNXD_PID=
+MON_PID=
+GW_PID=
+SIM_PIDS=()
+PORT=
+
+fail() { echo "FAIL: $*" >&2; exit 1; }
+note() { echo "# $*"; }
+
+cleanup() {
+  local rc=$?
+  set +e
+  for p in "${SIM_PIDS[@]}"; do kill "$p" 2>/dev/null; done
+  [ -n "$GW_PID" ] && kill "$GW_PID" 2>/dev/null && wait "$GW_PID" 2>/dev/null
+  [ -n "$MON_PID" ] && kill "$MON_PID" 2>/dev/null
+  [ -n "$KNXD_PID" ] && kill "$KNXD_PID" 2>/dev/null && wait "$KNXD_PID" 2>/dev/null
+  if [ "$rc" -ne 0 ]; then
+    echo "---- gateway log ($GW_LOG)" >&2; tail -n 80 "$GW_LOG" 2>/dev/null >&2
+    echo "---- bus log" >&2; tail -n 40 "$BUS_LOG" 2>/dev/null >&2
+    for f in "$T"/sim*.log; do
+      [ -f "$f" ] && { echo "---- $f" >&2; tail -n 30 "$f" >&2; }
+    done
+  fi
+  rm -rf "$T"
+  exit "$rc"
+}
+trap cleanup EXIT
+
+# A free TCP port on 127.0.0.1 (the kernel picks; tests run in parallel).
+free_port() {
+  /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
+start_bus() {
+  knxd -e 0.0.1 -E 0.0.2:30 -u "$KNX_SOCK" -b dummy: >"$T/knxd.log" 2>&1 &
+  KNXD_PID=$!
+  local i rc
+  for i in $(seq 1 100); do
+    kill -0 "$KNXD_PID" 2>/dev/null || { cat "$T/knxd.log" >&2; fail "knxd died"; }
+    rc=0; timeout 0.3 knxtool groupsocketlisten "$KNX_URL" >/dev/null 2>&1 || rc=$?
+    [ "$rc" -eq 124 ] && return 0
+    sleep 0.05
+  done
+  fail "knxd did not come up"
+}
+
+stop_bus() {
+  kill "$KNXD_PID" 2>/dev/null || true
+  wait "$KNXD_PID" 2>/dev/null || true
+  KNXD_PID=
+}
+
+# Bus monitor with the marker handshake (knxd-test-bus.md): 31/7/255 is
+# never configured for the gateway.
+start_monitor() {
+  : >"$BUS_LOG"
+  knxtool groupsocketlisten "$KNX_URL" >>"$BUS_LOG" 2>&1 &
+  MON_PID=$!
+  local i
+  for i in $(seq 1 50); do
+    knxtool groupswrite "$KNX_URL" 31/7/255 1 >/dev/null
+    grep -q ' to 31/7/255: 01$' "$BUS_LOG" && return 0
+    sleep 0.1
+  done
+  fail "bus monitor not ready"
+}
+
+# expect_bus ERE [tenths of a second]
+expect_bus() {
+  local i
+  for i in $(seq 1 "${2:-50}"); do
+    grep -Eq "$1" "$BUS_LOG" && return 0
+    sleep 0.1
+  done
+  fail "not on the bus: $1"
+}
+
+# count_bus ERE: how many telegrams match
+count_bus() { grep -Ec "$1" "$BUS_LOG" || true; }
+
+# write_config [extra lines for [ocpp]]: main file in $T with the
+# charger files of $T/chargers.d (write those before starting).
+write_config() {
+  PORT=${PORT:-$(free_port)}
+  mkdir -p "$T/chargers.d" "$T/store"
+  cat >"$T/ocppknxd.conf" <<EOF
+[ocpp]
+listen = 127.0.0.1:$PORT
+heartbeat_interval = 60
+call_timeout = ${CALL_TIMEOUT:-5}
+${1:-}
+[knx]
+url = $KNX_URL
+max_telegrams_per_second = ${MAX_TPS:-50}
+[store]
+dir = $T/store
+[log]
+level = debug
+trace_ocpp = true
+[chargers]
+dir = chargers.d
+EOF
+}
+
+# write_charger ID [extra [charger] lines]: a charger with every connector 1
+# object on the 9/7/x addresses of the example parameter file.
+write_charger() {
+  local id=$1 extra=${2:-}
+  sed -e "s/^id = .*/id = $id/" "$TEST_SRC/../../config/chargers.d/garage.conf" \
+    >"$T/chargers.d/$id.conf"
+  if [ -n "$extra" ]; then
+    /usr/bin/python3 - "$T/chargers.d/$id.conf" "$extra" <<'PY'
+import sys
+path, extra = sys.argv[1], sys.argv[2]
+lines = open(path).read().split('\n')
+keys = {l.split('=')[0].strip() for l in extra.split('\n') if '=' in l}
+out = []
+for l in lines:
+    k = l.split('=')[0].strip() if '=' in l else None
+    if k in keys:
+        continue
+    out.append(l)
+    if l.strip() == '[charger]':
+        out.extend(extra.split('\n'))
+open(path, 'w').write('\n'.join(out))
+PY
+  fi
+}
+
+start_gateway() {
+  "$OCPPKNXD" -c "$T/ocppknxd.conf" >>"$GW_LOG" 2>&1 &
+  GW_PID=$!
+  local i
+  for i in $(seq 1 100); do
+    kill -0 "$GW_PID" 2>/dev/null || { cat "$GW_LOG" >&2; fail "gateway died at start"; }
+    grep -q 'running:' "$GW_LOG" && return 0
+    sleep 0.05
+  done
+  fail "gateway did not start"
+}
+
+stop_gateway() {
+  kill "$GW_PID" 2>/dev/null || true
+  wait "$GW_PID" 2>/dev/null || true
+  GW_PID=
+}
+
+# expect_log ERE [tenths]: a line in the gateway log
+expect_log() {
+  local i
+  for i in $(seq 1 "${2:-50}"); do
+    grep -Eq "$1" "$GW_LOG" && return 0
+    sleep 0.1
+  done
+  fail "not in the gateway log: $1"
+}
+
+# start_sim NAME ID SCRIPT [sim options...]: runs the simulator in the
+# background with its frame log in $T/sim-NAME.log; the script is read
+# from the file SCRIPT, then commands from the fifo $T/NAME.in (use
+# sim_cmd NAME "command").
+start_sim() {
+  local name=$1 id=$2 script=$3
+  shift 3
+  mkfifo "$T/$name.in"
+  "$OCPP_SIM" --url "ws://127.0.0.1:$PORT/ocpp/$id" --script "$script" --stdin \
+    --log "$T/sim-$name.log" --quiet "$@" <"$T/$name.in" >"$T/sim-$name.out" 2>&1 &
+  SIM_PIDS+=($!)
+  eval "SIM_${name}_PID=$!"
+  # keep the fifo open for writing so the simulator does not see EOF
+  eval "exec {SIM_${name}_FD}>\"$T/$name.in\""
+}
+
+sim_cmd() {
+  local fd_var="SIM_$1_FD"
+  printf '%s\n' "$2" >&"${!fd_var}"
+}
+
+# sim_pid NAME
+sim_pid() { local v="SIM_$1_PID"; echo "${!v}"; }
+
+# expect_frame NAME ERE [tenths]: a frame in the simulator's log
+expect_frame() {
+  local i
+  for i in $(seq 1 "${3:-50}"); do
+    grep -Eq "$2" "$T/sim-$1.log" 2>/dev/null && return 0
+    sleep 0.1
+  done
+  fail "no frame /$2/ in sim $1"
+}
+
+# Every frame the gateway sent to simulator NAME must pass the official
+# schemas (skipped when the schema folder is not there).
+validate_frames() {
+  if [ -z "${SCHEMA_DIR:-}" ] || [ ! -d "$SCHEMA_DIR" ]; then
+    note "schema folder not found: frame validation skipped"
+    return 0
+  fi
+  /usr/bin/python3 "$TEST_SRC/../sim/validate_frames.py" "$T/sim-$1.log" \
+    "$SCHEMA_DIR" --dir in || fail "gateway sent frames that fail the schemas"
+}
+
+# status_json: GET /status from the gateway
+status_json() {
+  /usr/bin/python3 - "$PORT" <<'PY'
+import sys, urllib.request
+print(urllib.request.urlopen(f"http://127.0.0.1:{sys.argv[1]}/status", timeout=5).read().decode())
+PY
+}
