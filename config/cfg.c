@@ -19,6 +19,12 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <unistd.h>
+
+#include <wolfssl/options.h>
+#include <wolfssl/ssl.h>
+#include <wolfssl/openssl/evp.h>
+#include <wolfssl/openssl/pem.h>
 
 #define MAX_DIAG_LINES 500      /* diagnostics kept; later ones are counted */
 #define MAX_LINES_PER_FILE 5000
@@ -1303,6 +1309,118 @@ static void check_readable(reporter *r, const parse_ctx *ctx, const char *key,
   fclose(fp);
 }
 
+/* ---- TLS files: parsed the way the daemon will load them ---- */
+
+static void format_asn1_time(const WOLFSSL_ASN1_TIME *t, char *out, size_t cap)
+{
+  struct tm tm;
+  if (t == NULL || wolfSSL_ASN1_TIME_to_tm(t, &tm) != WOLFSSL_SUCCESS ||
+      strftime(out, cap, "%Y-%m-%d %H:%M UTC", &tm) == 0)
+    snprintf(out, cap, "an unreadable date");
+}
+
+/* Returns true when the certificate loaded (dates are reported either way). */
+static bool check_tls_cert_file(reporter *r, const parse_ctx *ctx,
+                                const char *path)
+{
+  int line = line_of(ctx, "tls_cert");
+  WOLFSSL_X509 *x = wolfSSL_X509_load_certificate_file(path, WOLFSSL_FILETYPE_PEM);
+  if (x == NULL) {
+    report(r, ctx->file, line, "tls_cert: \"%s\" holds no PEM certificate", path);
+    return false;
+  }
+  char when[64];
+  WOLFSSL_ASN1_TIME *not_before = wolfSSL_X509_get_notBefore(x);
+  WOLFSSL_ASN1_TIME *not_after = wolfSSL_X509_get_notAfter(x);
+  if (not_before != NULL && wolfSSL_X509_cmp_current_time(not_before) > 0) {
+    format_asn1_time(not_before, when, sizeof when);
+    report(r, ctx->file, line, "tls_cert: \"%s\" is not valid before %s", path,
+           when);
+  }
+  if (not_after != NULL && wolfSSL_X509_cmp_current_time(not_after) < 0) {
+    format_asn1_time(not_after, when, sizeof when);
+    report(r, ctx->file, line, "tls_cert: \"%s\" expired on %s", path, when);
+  }
+  wolfSSL_X509_free(x);
+  return true;
+}
+
+/* wolfSSL_CTX_check_private_key does not compare an EC key with the
+ * certificate, so the pair is tested the way TLS uses it: a signature made
+ * with the key must verify with the certificate's public key. */
+static bool key_signs_for_cert(const char *cert_path, const char *key_path)
+{
+  static const unsigned char probe[] = "ocppknx key check";
+  unsigned char sig[1024];
+  size_t sig_len = sizeof sig;
+  bool ok = false;
+  WOLFSSL_X509 *x = wolfSSL_X509_load_certificate_file(cert_path, WOLFSSL_FILETYPE_PEM);
+  WOLFSSL_EVP_PKEY *pub = x ? wolfSSL_X509_get_pubkey(x) : NULL;
+  FILE *fp = fopen(key_path, "r");
+  WOLFSSL_EVP_PKEY *priv = fp ? wolfSSL_PEM_read_PrivateKey(fp, NULL, NULL, NULL) : NULL;
+  WOLFSSL_EVP_MD_CTX *sign = wolfSSL_EVP_MD_CTX_new();
+  WOLFSSL_EVP_MD_CTX *verify = wolfSSL_EVP_MD_CTX_new();
+  if (pub && priv && sign && verify &&
+      wolfSSL_EVP_DigestSignInit(sign, NULL, wolfSSL_EVP_sha256(), NULL, priv) == 1 &&
+      wolfSSL_EVP_DigestSignUpdate(sign, probe, sizeof probe) == 1 &&
+      wolfSSL_EVP_DigestSignFinal(sign, sig, &sig_len) == 1 &&
+      wolfSSL_EVP_DigestVerifyInit(verify, NULL, wolfSSL_EVP_sha256(), NULL, pub) == 1 &&
+      wolfSSL_EVP_DigestVerifyUpdate(verify, probe, sizeof probe) == 1)
+    ok = wolfSSL_EVP_DigestVerifyFinal(verify, sig, sig_len) == 1;
+  wolfSSL_EVP_MD_CTX_free(verify);
+  wolfSSL_EVP_MD_CTX_free(sign);
+  wolfSSL_EVP_PKEY_free(priv);
+  if (fp)
+    fclose(fp);
+  wolfSSL_EVP_PKEY_free(pub);
+  wolfSSL_X509_free(x);
+  return ok;
+}
+
+/* check_readable has already reported the others */
+static bool readable_file(const char *path)
+{
+  struct stat st;
+  return path != NULL && stat(path, &st) == 0 && S_ISREG(st.st_mode) &&
+         access(path, R_OK) == 0;
+}
+
+static void check_tls_contents(reporter *r, const parse_ctx *ctx,
+                               const cfg_main *m, WOLFSSL_CTX *tls)
+{
+  bool cert_ok = readable_file(m->tls_cert) &&
+                 check_tls_cert_file(r, ctx, m->tls_cert);
+  bool key_ok = false;
+  if (readable_file(m->tls_key)) {
+    key_ok = wolfSSL_CTX_use_PrivateKey_file(tls, m->tls_key,
+                                             WOLFSSL_FILETYPE_PEM) == WOLFSSL_SUCCESS;
+    if (!key_ok)
+      report(r, ctx->file, line_of(ctx, "tls_key"),
+             "tls_key: \"%s\" holds no PEM private key", m->tls_key);
+  }
+  if (cert_ok && key_ok && !key_signs_for_cert(m->tls_cert, m->tls_key))
+    report(r, ctx->file, line_of(ctx, "tls_key"),
+           "tls_key: \"%s\" does not match the certificate \"%s\"", m->tls_key,
+           m->tls_cert);
+  if (readable_file(m->tls_ca) &&
+      wolfSSL_CTX_load_verify_locations(tls, m->tls_ca, NULL) != WOLFSSL_SUCCESS)
+    report(r, ctx->file, line_of(ctx, "tls_ca"),
+           "tls_ca: \"%s\" holds no PEM CA certificate", m->tls_ca);
+}
+
+static void check_tls_files(reporter *r, const parse_ctx *ctx, const cfg_main *m)
+{
+  if (wolfSSL_Init() != WOLFSSL_SUCCESS)
+    return;
+  WOLFSSL_CTX *tls = wolfSSL_CTX_new(wolfSSLv23_server_method());
+  if (tls == NULL)
+    r->oom = true;
+  else
+    check_tls_contents(r, ctx, m, tls);
+  wolfSSL_CTX_free(tls);
+  wolfSSL_Cleanup();
+}
+
 static void main_check_tls(reporter *r, const parse_ctx *ctx, const cfg_main *m)
 {
   if (m->tls_listen[0] == '\0')
@@ -1321,6 +1439,7 @@ static void main_check_tls(reporter *r, const parse_ctx *ctx, const cfg_main *m)
       report(r, ctx->file, line_of(ctx, "tls_listen"), "tls_listen: needs %s",
              files[i].key);
   }
+  check_tls_files(r, ctx, m);
 }
 
 /* Runs the whole load; the diagnostics go to r. */

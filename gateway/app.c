@@ -242,53 +242,113 @@ static int op_knx_send(void *ud, uint16_t ga, knx_service svc,
   return knx_link_send(app->knx, ga, svc, p);
 }
 
+/* A command result changes what the bridge wants on the bus (the true
+ * state after a rejection): pump once the bridge has seen it. */
+typedef struct {
+  gw_app *app;
+  ocpp_command_cb cb;
+  void *data;
+} command_wrap;
+
+static void on_command_done(void *ud, ocpp_result r)
+{
+  command_wrap *w = ud;
+  gw_app *app = w->app;
+  if (w->cb)
+    w->cb(w->data, r);
+  free(w);
+  pump(app);
+}
+
+static command_wrap *wrap(void *ud, ocpp_command_cb cb, void *data)
+{
+  command_wrap *w = malloc(sizeof *w);
+  if (w)
+    *w = (command_wrap){ud, cb, data};
+  return w;
+}
+
+/* The callback is never called when the command was not queued. */
+static int queued_or_free(int rc, command_wrap *w)
+{
+  if (rc != OCPP_OK)
+    free(w);
+  return rc;
+}
+
+#define APP_OCPP(ud) (((gw_app *)(ud))->ocpp)
+
 static int op_remote_start(void *ud, const char *id, int connector,
                            const char *tag, ocpp_command_cb cb, void *d)
 {
-  return ocpp_remote_start(((gw_app *)ud)->ocpp, id, connector, tag, cb, d);
+  command_wrap *w = wrap(ud, cb, d);
+  return w ? queued_or_free(ocpp_remote_start(APP_OCPP(ud), id, connector, tag,
+                                              on_command_done, w), w)
+           : OCPP_ENOMEM;
 }
 
 static int op_remote_stop(void *ud, const char *id, int connector,
                           ocpp_command_cb cb, void *d)
 {
-  return ocpp_remote_stop(((gw_app *)ud)->ocpp, id, connector, cb, d);
+  command_wrap *w = wrap(ud, cb, d);
+  return w ? queued_or_free(ocpp_remote_stop(APP_OCPP(ud), id, connector,
+                                             on_command_done, w), w)
+           : OCPP_ENOMEM;
 }
 
 static int op_availability(void *ud, const char *id, int connector,
                            bool operative, ocpp_command_cb cb, void *d)
 {
-  return ocpp_change_availability(((gw_app *)ud)->ocpp, id, connector,
-                                  operative, cb, d);
+  command_wrap *w = wrap(ud, cb, d);
+  return w ? queued_or_free(ocpp_change_availability(APP_OCPP(ud), id, connector,
+                                                     operative, on_command_done,
+                                                     w), w)
+           : OCPP_ENOMEM;
 }
 
 static int op_unlock(void *ud, const char *id, int connector,
                      ocpp_command_cb cb, void *d)
 {
-  return ocpp_unlock(((gw_app *)ud)->ocpp, id, connector, cb, d);
+  command_wrap *w = wrap(ud, cb, d);
+  return w ? queued_or_free(ocpp_unlock(APP_OCPP(ud), id, connector,
+                                        on_command_done, w), w)
+           : OCPP_ENOMEM;
 }
 
 static int op_reserve(void *ud, const char *id, int connector, const char *tag,
                       int expiry_s, ocpp_command_cb cb, void *d)
 {
-  return ocpp_reserve(((gw_app *)ud)->ocpp, id, connector, tag, expiry_s, cb, d);
+  command_wrap *w = wrap(ud, cb, d);
+  return w ? queued_or_free(ocpp_reserve(APP_OCPP(ud), id, connector, tag,
+                                         expiry_s, on_command_done, w), w)
+           : OCPP_ENOMEM;
 }
 
 static int op_cancel(void *ud, const char *id, int connector,
                      ocpp_command_cb cb, void *d)
 {
-  return ocpp_cancel_reservation(((gw_app *)ud)->ocpp, id, connector, cb, d);
+  command_wrap *w = wrap(ud, cb, d);
+  return w ? queued_or_free(ocpp_cancel_reservation(APP_OCPP(ud), id, connector,
+                                                    on_command_done, w), w)
+           : OCPP_ENOMEM;
 }
 
 static int op_limit(void *ud, const char *id, int connector, double amps,
                     ocpp_command_cb cb, void *d)
 {
-  return ocpp_set_current_limit(((gw_app *)ud)->ocpp, id, connector, amps, cb, d);
+  command_wrap *w = wrap(ud, cb, d);
+  return w ? queued_or_free(ocpp_set_current_limit(APP_OCPP(ud), id, connector,
+                                                   amps, on_command_done, w), w)
+           : OCPP_ENOMEM;
 }
 
 static int op_reset(void *ud, const char *id, bool hard, ocpp_command_cb cb,
                     void *d)
 {
-  return ocpp_reset(((gw_app *)ud)->ocpp, id, hard, cb, d);
+  command_wrap *w = wrap(ud, cb, d);
+  return w ? queued_or_free(ocpp_reset(APP_OCPP(ud), id, hard, on_command_done,
+                                       w), w)
+           : OCPP_ENOMEM;
 }
 
 static void op_log(void *ud, int level, const char *charger_id,
@@ -488,8 +548,10 @@ static int start_ocpp(gw_app *app)
     gw_log(GW_LOG_ERROR, NULL, "ocpp: %s", err[0] ? err : ocpp_strerror(rc));
     return GW_APP_EOCPP;
   }
-  if (c->listen[0])
+  if (c->listen && c->listen[0])
     gw_log(GW_LOG_INFO, NULL, "listening for chargers on ws://%s", c->listen);
+  if (c->tls_listen && c->tls_listen[0])
+    gw_log(GW_LOG_INFO, NULL, "listening for chargers on wss://%s", c->tls_listen);
   return GW_APP_OK;
 }
 

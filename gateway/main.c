@@ -1,4 +1,5 @@
 /* ocppknxd: command line. */
+#include <ctype.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,15 +31,25 @@ static void usage(FILE *f)
     "  -V, --version         print the version\n");
 }
 
-/* YYYY-MM-DD as UTC midnight; end_of_day gives the next midnight. */
+/* YYYY-MM-DD as UTC midnight; end_of_day gives the next midnight. Exactly
+ * that form and a day the calendar has: strptime alone takes "2026-1-5",
+ * leading blanks and 2026-02-30 (which timegm turns into March 2). */
 static int parse_date(const char *s, bool end_of_day, time_t *out)
 {
+  static const char form[] = "dddd-dd-dd";
+  if (strlen(s) != sizeof form - 1)
+    return -1;
+  for (size_t i = 0; form[i]; i++)
+    if (form[i] == 'd' ? !isdigit((unsigned char)s[i]) : s[i] != form[i])
+      return -1;
   struct tm tm = {0};
   char *end = strptime(s, "%Y-%m-%d", &tm);
   if (!end || *end)
     return -1;
+  int year = tm.tm_year, month = tm.tm_mon, day = tm.tm_mday;
   time_t t = timegm(&tm);
-  if (t == (time_t)-1)
+  if (t == (time_t)-1 || tm.tm_year != year || tm.tm_mon != month ||
+      tm.tm_mday != day)
     return -1;
   *out = end_of_day ? t + 86400 : t;
   return 0;
@@ -58,6 +69,10 @@ static int load_config(const char *path, cfg_main **cfg)
 
 static int export_sessions(const cfg_main *cfg, time_t from, time_t to)
 {
+  if (from && to && from >= to) {
+    fprintf(stderr, "ocppknxd: --from must be a day before or equal to --to\n");
+    return 2;
+  }
   gw_store *st = NULL;
   int rc = gw_store_open_readonly(cfg->store_dir, &st);
   if (rc != GW_STORE_OK) {

@@ -30,6 +30,7 @@
 #define MAX_ID_PROBES 100000    /* ids skipped because a charger made them up */
 #define MAX_METER_WH 1e15       /* beyond any real register; keeps llround defined */
 #define COUNTER_KEY "next_transaction_id"
+#define PATH_CAP 4096           /* dir + "/ocppknx.db" */
 
 /* ---- statements ---------------------------------------------------------- */
 
@@ -46,6 +47,7 @@ typedef enum {
   ST_METER_STALE,
   ST_CHARGER_UPSERT,
   ST_FIND,
+  ST_SAME_START,
   ST_COUNT
 } stmt_id;
 
@@ -102,6 +104,19 @@ static const char *const stmt_sql[ST_COUNT] = {
     " stop, meter_start_wh, meter_stop_wh, energy_wh, stop_reason"
     " FROM sessions WHERE charger_id = ?1 AND charger_transaction_id = ?2"
     " ORDER BY rowid DESC LIMIT 1",
+  /* The running session a repeated StartTransaction refers to: the newest
+   * of ours (not recovered) on that connector, if it is still running and
+   * has the same tag, start time and meter start. A connector runs one
+   * transaction at a time, so an older one never matches, and a stopped one
+   * does not either, so chargers whose clock is stuck cannot fold two
+   * sessions into one. Walks the primary key backwards: no scan. */
+  [ST_SAME_START] =
+    "SELECT transaction_id FROM (SELECT transaction_id, id_tag, start,"
+    " meter_start_wh, stop_reason FROM sessions WHERE charger_id = ?1"
+    " AND connector = ?2 AND recovered = 0 AND transaction_id > 0"
+    " ORDER BY transaction_id DESC LIMIT 1)"
+    " WHERE id_tag = ?3 AND start = ?4 AND meter_start_wh = ?5"
+    " AND stop_reason IS NULL",
 };
 
 /* ---- schema migrations --------------------------------------------------- */
@@ -852,6 +867,84 @@ static int prepare_files(gw_store *st, const char *dir, const char *path) {
   return 0;
 }
 
+static int open_db(gw_store *st, const char *name, int flags) {
+  if (sqlite3_open_v2(name, &st->db, flags | SQLITE_OPEN_NOMUTEX, NULL) !=
+      SQLITE_OK) {
+    if (st->db == NULL)
+      return GW_STORE_ENOMEM;
+    set_db_error(st, "open");
+    return GW_STORE_EOPEN;
+  }
+  sqlite3_extended_result_codes(st->db, 1);
+  sqlite3_busy_timeout(st->db, BUSY_TIMEOUT_MS);
+  return exec_sql(st, "PRAGMA foreign_keys = ON") < 0 ? GW_STORE_EOPEN : 0;
+}
+
+/* true when neither path-wal nor path-shm exists: no writer has the
+ * database open and the file itself holds every commit. */
+static bool without_wal_files(const char *path) {
+  static const char *const suffixes[] = {"-wal", "-shm"};
+  char aux[PATH_CAP + 8];
+  for (size_t i = 0; i < sizeof suffixes / sizeof suffixes[0]; i++) {
+    snprintf(aux, sizeof aux, "%s%s", path, suffixes[i]);
+    if (access(aux, F_OK) == 0 || errno != ENOENT)
+      return false;
+  }
+  return true;
+}
+
+/* "file:PATH?immutable=1" with the characters URIs give a meaning escaped. */
+static int immutable_uri(const char *path, char *uri, size_t size) {
+  size_t n = (size_t)snprintf(uri, size, "file:");
+  for (const char *p = path; *p && n + 4 < size; p++) {
+    if (strchr("%?#", *p) != NULL)
+      n += (size_t)snprintf(uri + n, size - n, "%%%02X", (unsigned char)*p);
+    else
+      uri[n++] = *p;
+  }
+  static const char tail[] = "?immutable=1";
+  if (n + sizeof tail > size)
+    return -1;
+  memcpy(uri + n, tail, sizeof tail);
+  return 0;
+}
+
+/* A reader without write access to the directory cannot create the -shm
+ * file SQLite wants for a WAL database. When no writer runs (no -wal, no
+ * -shm) the database file is complete and can be read as immutable; a
+ * daemon starting during that export could only add sessions the export
+ * does not show, since its writes go to a new -wal first. */
+static int open_reader(gw_store *st, const char *path) {
+  int rc = open_db(st, path, SQLITE_OPEN_READONLY);
+  if (rc == 0)
+    rc = check_version(st);
+  if (rc != GW_STORE_EOPEN || st->db == NULL)
+    return rc;
+  int code = sqlite3_errcode(st->db) & 0xff; /* primary code */
+  if ((code != SQLITE_READONLY && code != SQLITE_CANTOPEN) ||
+      !without_wal_files(path))
+    return rc;
+  char uri[3 * PATH_CAP + 32];
+  if (immutable_uri(path, uri, sizeof uri) < 0)
+    return rc;
+  sqlite3_close(st->db);
+  st->db = NULL;
+  rc = open_db(st, uri, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI);
+  return rc == 0 ? check_version(st) : rc;
+}
+
+static int open_writer(gw_store *st, const char *dir, const char *path) {
+  if (prepare_files(st, dir, path) < 0)
+    return GW_STORE_EOPEN;
+  int rc = open_db(st, path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
+  if (rc != 0)
+    return rc;
+  if (exec_sql(st, "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL") < 0)
+    return GW_STORE_EOPEN;
+  rc = migrate(st);
+  return rc == 0 ? load_counter(st) : rc;
+}
+
 static int open_common(const char *dir, bool read_only, gw_store **out) {
   if (out == NULL)
     return GW_STORE_EINVAL;
@@ -862,47 +955,14 @@ static int open_common(const char *dir, bool read_only, gw_store **out) {
   if (st == NULL)
     return GW_STORE_ENOMEM;
   st->read_only = read_only;
-  int rc = GW_STORE_EOPEN;
-  char path[4096];
-  if (make_path(dir, path, sizeof path) < 0) {
-    rc = GW_STORE_EINVAL;
-    goto fail;
-  }
-  if (!read_only && prepare_files(st, dir, path) < 0)
-    goto fail;
-  int flags = (read_only ? SQLITE_OPEN_READONLY
-                         : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE) |
-              SQLITE_OPEN_NOMUTEX;
-  if (sqlite3_open_v2(path, &st->db, flags, NULL) != SQLITE_OK) {
-    if (st->db == NULL) {
-      rc = GW_STORE_ENOMEM;
-      goto fail;
-    }
-    set_db_error(st, "open");
-    goto fail;
-  }
-  sqlite3_extended_result_codes(st->db, 1);
-  sqlite3_busy_timeout(st->db, BUSY_TIMEOUT_MS);
-  if (exec_sql(st, "PRAGMA foreign_keys = ON") < 0)
-    goto fail;
-  if (read_only) {
-    rc = check_version(st);
-    if (rc != 0)
-      goto fail;
+  char path[PATH_CAP];
+  int rc = make_path(dir, path, sizeof path) < 0 ? GW_STORE_EINVAL
+           : read_only                          ? open_reader(st, path)
+                                                : open_writer(st, dir, path);
+  if (rc == 0) {
     *out = st;
     return 0;
   }
-  if (exec_sql(st, "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL") < 0)
-    goto fail;
-  rc = migrate(st);
-  if (rc != 0)
-    goto fail;
-  rc = load_counter(st);
-  if (rc != 0)
-    goto fail;
-  *out = st;
-  return 0;
-fail:
   sqlite3_close(st->db);
   st->db = NULL;
   if (rc == GW_STORE_EOPEN || rc == GW_STORE_ESCHEMA)
@@ -970,6 +1030,63 @@ static int allocate_id(gw_store *st, int32_t *id) {
   return GW_STORE_EINVAL;
 }
 
+/* true when a stop for (charger_id, id) waits in the deferred list after
+ * index `from`. */
+static bool deferred_stop_after(const gw_store *st, const char *charger_id,
+                                int32_t id, size_t from) {
+  for (size_t i = from; i < st->n_deferred; i++) {
+    const record *o = &st->deferred[i];
+    if (o->kind == REC_END && o->id == id &&
+        strcmp(o->charger_id, charger_id) == 0)
+      return true;
+  }
+  return false;
+}
+
+/* What a StartTransaction says about its session. */
+typedef struct {
+  const char *charger_id, *tag;
+  int connector;
+  double meter_start_wh;
+  time_t start;
+} start_key;
+
+static bool record_has_start(const record *o, const start_key *k) {
+  return o->when == k->start && o->wh == k->meter_start_wh &&
+         strcmp(o->text[TXT_TAG], k->tag) == 0;
+}
+
+/* The id of a still running session that `k` repeats, or 0. A charger that
+ * lost our answer (connection or gateway gone) sends its StartTransaction
+ * again; a second id would leave the first session running forever. Only
+ * the newest start on the connector can be repeated; the waiting records
+ * are newer than the database, so they are asked first. */
+static int32_t repeated_start(gw_store *st, const start_key *k) {
+  if (k->start == 0)
+    return 0; /* without a start time a repeat cannot be told apart */
+  for (size_t i = st->n_deferred; i-- > 0;) {
+    const record *o = &st->deferred[i];
+    if (o->kind != REC_BEGIN || o->connector != k->connector ||
+        strcmp(o->charger_id, k->charger_id) != 0)
+      continue;
+    return record_has_start(o, k) &&
+           !deferred_stop_after(st, k->charger_id, o->id, i + 1) ? o->id : 0;
+  }
+  sqlite3_stmt *s = stmt_get(st, ST_SAME_START);
+  if (s == NULL)
+    return 0;
+  bind_text(s, 1, k->charger_id);
+  sqlite3_bind_int(s, 2, k->connector);
+  bind_text(s, 3, k->tag);
+  bind_time(s, 4, k->start);
+  sqlite3_bind_double(s, 5, k->meter_start_wh);
+  int32_t id = 0;
+  if (step_row(st, s, "start lookup") == 1)
+    id = (int32_t)sqlite3_column_int64(s, 0);
+  sqlite3_reset(s);
+  return id > 0 && !deferred_stop_after(st, k->charger_id, id, 0) ? id : 0;
+}
+
 int gw_store_begin(gw_store *st, const char *charger_id, int connector,
                    const char *id_tag, double meter_start_wh, time_t start,
                    int32_t *transaction_id) {
@@ -977,6 +1094,15 @@ int gw_store_begin(gw_store *st, const char *charger_id, int connector,
       !charger_ok(charger_id) || !text_ok(id_tag) || connector < 0 ||
       connector > MAX_CONNECTOR || !wh_ok(meter_start_wh) || start < 0)
     return GW_STORE_EINVAL;
+  const start_key key = {
+    .charger_id = charger_id, .tag = id_tag ? id_tag : "",
+    .connector = connector, .meter_start_wh = meter_start_wh, .start = start,
+  };
+  int32_t same = repeated_start(st, &key);
+  if (same > 0) {
+    *transaction_id = same;
+    return write_all(st, false, NULL);
+  }
   int32_t id;
   int rc = allocate_id(st, &id);
   if (rc != 0)

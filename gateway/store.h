@@ -68,7 +68,10 @@ void gw_store_close(gw_store *st);
 const char *gw_store_last_error(const gw_store *st);
 
 /* Allocates the next transaction id (never reused, also across crashes) and
- * records the session start. Returns 0 or GW_STORE_EDEFERRED (the id in
+ * records the session start. A start that repeats a session still running
+ * (same charger, connector, tag, meter start and a known start time, as a
+ * charger sends it again when our answer got lost) gets that session's id
+ * and records nothing new. Returns 0 or GW_STORE_EDEFERRED (the id in
  * *transaction_id is still valid and unique); GW_STORE_EINVAL for bad
  * arguments, a read-only store or an exhausted id space; GW_STORE_ENOMEM
  * when the deferred list is full (nothing recorded, no id). */

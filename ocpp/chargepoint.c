@@ -1,6 +1,7 @@
 /* Requests from a charger: one handler per action, dispatched from a sorted
  * table. Every payload is validated against the OCPP 1.6 schema before use;
  * known field quirks are repaired by lenient.c and logged. */
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,6 +29,15 @@ ocpp_connector_state *ocpp__cp_connector(ocpp_cp *cp, int connector)
   if (connector < 0 || connector > OCPP_MAX_CONNECTORS)
     return NULL;
   return &cp->conn_state[connector];
+}
+
+/* connectorId as sent, or -1 when negative or beyond int: the schema has
+ * no minimum, so such values reach the handlers and must not index the
+ * connector table. */
+static int connector_id(const json_t *req)
+{
+  json_int_t v = json_integer_value(json_object_get(req, "connectorId"));
+  return v < 0 || v > INT_MAX ? -1 : (int)v;
 }
 
 static time_t payload_time(const json_t *req, const char *key)
@@ -144,9 +154,15 @@ static void h_heartbeat(ocpp_cp *cp, json_t *req, handler_out *out)
 
 static void h_status(ocpp_cp *cp, json_t *req, handler_out *out)
 {
-  int connector = (int)json_integer_value(json_object_get(req, "connectorId"));
+  int connector = connector_id(req);
   ocpp_cp_status st;
   ocpp_cp_error err;
+  if (connector < 0) {
+    out->error_code = "PropertyConstraintViolation";
+    snprintf(out->error_text, sizeof out->error_text,
+             "connectorId out of range");
+    return;
+  }
   if (ocpp_cp_status_parse(str_or_empty(req, "status"), &st) != 0)
     st = OCPP_CP_UNAVAILABLE; /* schema-checked already: cannot happen */
   if (ocpp_cp_error_parse(str_or_empty(req, "errorCode"), &err) != 0)
@@ -208,7 +224,7 @@ static int32_t fallback_transaction_id(void)
 
 static void h_start(ocpp_cp *cp, json_t *req, handler_out *out)
 {
-  int connector = (int)json_integer_value(json_object_get(req, "connectorId"));
+  int connector = connector_id(req);
   const char *tag = str_or_empty(req, "idTag");
   double meter_start = (double)json_integer_value(json_object_get(req, "meterStart"));
   time_t ts = payload_time(req, "timestamp");
@@ -432,10 +448,16 @@ static void recover_transaction(ocpp_cp *cp, int connector, int32_t tx_id,
 
 static void h_meter(ocpp_cp *cp, json_t *req, handler_out *out)
 {
-  int connector = (int)json_integer_value(json_object_get(req, "connectorId"));
+  int connector = connector_id(req);
   const json_t *txj = json_object_get(req, "transactionId");
   int32_t tx_id = txj ? (int32_t)json_integer_value(txj) : 0;
   const json_t *values = json_object_get(req, "meterValue");
+  if (connector < 0) {
+    out->error_code = "PropertyConstraintViolation";
+    snprintf(out->error_text, sizeof out->error_text,
+             "connectorId out of range");
+    return;
+  }
   out->answer = json_object();
   if (connector > OCPP_MAX_CONNECTORS)
     return;
@@ -595,6 +617,9 @@ void ocpp__cp_on_text(ocpp_cp *cp, ocpp_conn *c, const char *text, size_t len)
   if (ocpp_rpc_decode(text, len, &f, &fault) != 0) {
     ocpp__log(cp->srv, OCPP_LOG_WARN, cp->opt.id, "bad frame: %s %s",
               fault.code, fault.message);
+    /* OCPP-J: a broken CALLRESULT or CALLERROR is never answered */
+    if (fault.type == OCPP_RPC_RESULT || fault.type == OCPP_RPC_ERROR)
+      return;
     /* Without a readable id there is nothing to answer to; "-1" tells the
      * charger (and a human reading its log) what went wrong anyway. */
     send_call_error(cp, c, fault.has_id ? fault.id : "-1", fault.code,

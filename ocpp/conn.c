@@ -12,6 +12,7 @@
 
 static void conn_on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf);
 static void conn_flush_ws(ocpp_conn *c);
+static int conn_start_tls(ocpp_conn *c);
 
 /* ---- lifetime ----------------------------------------------------------- */
 
@@ -26,6 +27,7 @@ static void conn_free(ocpp_conn *c)
     c->next->prev = c->prev;
   if (c->ws)
     wslay_event_context_free(c->ws);
+  ocpp_tls_destroy(c->tls_session);
   free(c->hbuf);
   free(c);
   ocpp__conn_unlinked(srv);
@@ -56,18 +58,21 @@ static void conn_shutdown_now(ocpp_conn *c)
 
 static void after_shutdown(uv_shutdown_t *req, int status)
 {
-  (void)status;
   ocpp_conn *c = req->data;
   free(req);
-  conn_shutdown_now(c);
+  if (status < 0)
+    conn_shutdown_now(c);
 }
 
 /* Lets the queued writes (an HTTP answer, a close frame) reach the peer,
- * then closes. A peer that does not read gets OCPP_CLOSE_GRACE_MS. */
+ * half-closes, and closes when the peer has closed too (conn_on_read sees
+ * its EOF) or after OCPP_CLOSE_GRACE_MS. Closing at once would make the
+ * peer's answer to our close frame hit a dead socket (a reset, or SIGPIPE
+ * in a client that does not ignore it). */
 static void close_after_writes(ocpp_conn *c)
 {
+  ocpp_tls_close_notify(c->tls_session);
   c->state = OCPP_CONN_CLOSING;
-  uv_read_stop((uv_stream_t *)&c->tcp);
   c->handshake_deadline = ocpp__now_ms(c->srv) + OCPP_CLOSE_GRACE_MS;
   c->call_deadline = c->boot_deadline = 0;
   ocpp__conn_rearm(c);
@@ -102,7 +107,7 @@ static void after_write(uv_write_t *req, int status)
     conn_shutdown_now(c);
 }
 
-static int conn_write_raw(ocpp_conn *c, const void *data, size_t len)
+static int conn_write_socket(ocpp_conn *c, const void *data, size_t len)
 {
   if (c->state == OCPP_CONN_CLOSING)
     return -1;
@@ -126,6 +131,21 @@ static int conn_write_raw(ocpp_conn *c, const void *data, size_t len)
     c->write_backlog -= len;
     free(w);
     conn_shutdown_now(c);
+    return -1;
+  }
+  return 0;
+}
+
+/* Bytes of the HTTP/WebSocket layer: encrypted first on wss://. */
+static int conn_write_raw(ocpp_conn *c, const void *data, size_t len)
+{
+  if (!c->tls_session)
+    return conn_write_socket(c, data, len);
+  if (c->state == OCPP_CONN_CLOSING)
+    return -1;
+  if (ocpp_tls_write(c->tls_session, data, len) != OCPP_OK) {
+    if (c->state != OCPP_CONN_CLOSING)
+      conn_shutdown_now(c);
     return -1;
   }
   return 0;
@@ -256,6 +276,10 @@ void ocpp__conn_accept(ocpp_server *srv, uv_stream_t *listener, bool tls)
   uv_tcp_keepalive(&c->tcp, 1, 60);
   c->handshake_deadline = ocpp__now_ms(srv) + OCPP_HANDSHAKE_TIMEOUT_MS;
   ocpp__conn_rearm(c);
+  if (tls && conn_start_tls(c) != 0) {
+    conn_shutdown_now(c);
+    return;
+  }
   uv_read_start((uv_stream_t *)&c->tcp, alloc_cb, conn_on_read);
 }
 
@@ -313,6 +337,38 @@ static bool check_basic_auth(ocpp_conn *c, const ocpp_cp *cp,
   return true;
 }
 
+/* Certificate text goes into the log: keep it on one printable line. */
+static void printable_copy(char *out, size_t cap, const char *in)
+{
+  size_t i = 0;
+  for (; in[i] && i + 1 < cap; i++)
+    out[i] = (in[i] >= 0x20 && in[i] < 0x7f) ? in[i] : '?';
+  out[i] = '\0';
+}
+
+/* Security profile 3: a client certificate that chains to tls_ca and names
+ * this charger in its subject CN. */
+static bool check_client_cert(ocpp_conn *c, const ocpp_cp *cp)
+{
+  const ocpp_tls_peer_info *p = ocpp_tls_peer(c->tls_session);
+  const char *why = !p->has_cert ? "no client certificate"
+                    : !p->verified ? "client certificate not trusted"
+                    : strcmp(p->cn, cp->opt.id) != 0
+                      ? "client certificate is for another identity"
+                      : NULL;
+  if (!why)
+    return true;
+  if (p->has_cert) {
+    char cn[OCPP_TLS_CN_MAX + 1];
+    printable_copy(cn, sizeof cn, p->cn);
+    ocpp__log(c->srv, OCPP_LOG_INFO, cp->opt.id,
+              "%s: client certificate CN \"%s\"%s%s", c->peer, cn,
+              p->verified ? "" : ": ", p->verified ? "" : p->verify_error);
+  }
+  refuse(c, cp->opt.id, 403, why, NULL);
+  return false;
+}
+
 static bool check_security(ocpp_conn *c, const ocpp_cp *cp,
                            const ocpp_http_request *req)
 {
@@ -323,6 +379,8 @@ static bool check_security(ocpp_conn *c, const ocpp_cp *cp,
   }
   if (profile == 1 || profile == 2)
     return check_basic_auth(c, cp, req);
+  if (profile == 3)
+    return check_client_cert(c, cp);
   return true;
 }
 
@@ -593,9 +651,65 @@ static void conn_feed(ocpp_conn *c, const char *data, size_t len)
   conn_flush_ws(c);
 }
 
+/* ---- TLS (wss://) ------------------------------------------------------- */
+
+static int tls_send(void *user_data, const void *data, size_t len)
+{
+  return conn_write_socket(user_data, data, len);
+}
+
+static void tls_handshake_done(void *user_data)
+{
+  ocpp_conn *c = user_data;
+  ocpp__log(c->srv, OCPP_LOG_DEBUG, NULL, "%s: TLS %s %s", c->peer,
+            ocpp_tls_version(c->tls_session), ocpp_tls_cipher(c->tls_session));
+}
+
+static bool tls_plain(void *user_data, const char *data, size_t len)
+{
+  ocpp_conn *c = user_data;
+  conn_feed(c, data, len);
+  return c->state != OCPP_CONN_CLOSING;
+}
+
+static int conn_start_tls(ocpp_conn *c)
+{
+  static const ocpp_tls_io io = {
+    .send = tls_send,
+    .on_handshake = tls_handshake_done,
+    .on_plain = tls_plain,
+  };
+  return ocpp_tls_create(c->srv->tls_ctx, &io, c, &c->tls_session);
+}
+
+static void conn_tls_input(ocpp_conn *c, const char *data, size_t len)
+{
+  int rc = ocpp_tls_input(c->tls_session, data, len);
+  if (rc == OCPP_OK || c->state == OCPP_CONN_CLOSING)
+    return;
+  if (rc == OCPP_TLS_EFAIL && !ocpp_tls_handshake_done(c->tls_session)) {
+    ocpp__log(c->srv, OCPP_LOG_WARN, NULL,
+              "refused %s: TLS handshake failed: %s", c->peer,
+              ocpp_tls_reason(c->tls_session));
+    ocpp__remember_refused(c->srv, "", c->peer, 0, "TLS handshake failed");
+    close_after_writes(c); /* lets wolfSSL's alert reach the peer */
+    return;
+  }
+  if (rc == OCPP_TLS_EFAIL)
+    ocpp__log(c->srv, OCPP_LOG_INFO, c->cp ? c->cp->opt.id : NULL,
+              "%s: TLS error: %s", c->peer, ocpp_tls_reason(c->tls_session));
+  conn_shutdown_now(c);
+}
+
 static void conn_on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 {
   ocpp_conn *c = s->data;
+  if (c->state == OCPP_CONN_CLOSING) {
+    /* only the peer's EOF matters now; what it still sends is dropped */
+    if (nread < 0)
+      conn_shutdown_now(c);
+    return;
+  }
   if (nread < 0) {
     if (c->cp && nread != UV_EOF)
       ocpp__log(c->srv, OCPP_LOG_INFO, c->cp->opt.id, "connection lost: %s",
@@ -603,6 +717,8 @@ static void conn_on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
     conn_shutdown_now(c);
     return;
   }
-  if (nread > 0)
+  if (nread > 0 && c->tls_session)
+    conn_tls_input(c, buf->base, (size_t)nread);
+  else if (nread > 0)
     conn_feed(c, buf->base, (size_t)nread);
 }

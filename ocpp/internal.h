@@ -12,6 +12,7 @@
 
 #include "ocpp/ocpp.h"
 #include "ocpp/rpc.h"
+#include "ocpp/tls.h"
 
 #define OCPP_MAX_CONNECTORS 16     /* connectors tracked per charger */
 #define OCPP_MAX_QUEUED_CALLS 32   /* calls waiting per charger */
@@ -104,6 +105,7 @@ struct ocpp_conn {
   int open_handles;
   ocpp_conn_state state;
   bool tls;
+  ocpp_tls *tls_session;       /* wss:// only; owned */
   char peer[64];              /* "192.0.2.7:51234" */
   char peer_ip[48];
   /* handshake */
@@ -140,6 +142,9 @@ struct ocpp_server {
   void *user_data;
   uv_tcp_t listener;
   bool listening;
+  uv_tcp_t tls_listener;      /* wss:// */
+  bool tls_listening;
+  ocpp_tls_ctx *tls_ctx;      /* NULL without tls_listen */
   ocpp_cp **cps;
   size_t n_cps;
   ocpp_conn *conns;

@@ -239,7 +239,8 @@ static void on_connection(uv_stream_t *listener, int status)
               uv_strerror(status));
     return;
   }
-  ocpp__conn_accept(srv, listener, false);
+  ocpp__conn_accept(srv, listener,
+                    listener == (uv_stream_t *)&srv->tls_listener);
 }
 
 static int start_listener(ocpp_server *srv, char *err, size_t err_len)
@@ -258,6 +259,29 @@ static int start_listener(ocpp_server *srv, char *err, size_t err_len)
     rc = uv_listen((uv_stream_t *)&srv->listener, 128, on_connection);
   if (rc != 0) {
     snprintf(err, err_len, "listen %s: %s", srv->opt.listen, uv_strerror(rc));
+    return OCPP_ELISTEN;
+  }
+  return OCPP_OK;
+}
+
+static int start_tls_listener(ocpp_server *srv, char *err, size_t err_len)
+{
+  struct sockaddr_storage ss;
+  memset(&ss, 0, sizeof ss);
+  if (parse_listen(srv->opt.tls_listen, &ss) != OCPP_OK) {
+    snprintf(err, err_len, "tls_listen: invalid address \"%s\"",
+             srv->opt.tls_listen);
+    return OCPP_EINVAL;
+  }
+  uv_tcp_init(srv->loop, &srv->tls_listener);
+  srv->tls_listener.data = srv;
+  srv->tls_listening = true;
+  int rc = uv_tcp_bind(&srv->tls_listener, (struct sockaddr *)&ss, 0);
+  if (rc == 0)
+    rc = uv_listen((uv_stream_t *)&srv->tls_listener, 128, on_connection);
+  if (rc != 0) {
+    snprintf(err, err_len, "tls_listen %s: %s", srv->opt.tls_listen,
+             uv_strerror(rc));
     return OCPP_ELISTEN;
   }
   return OCPP_OK;
@@ -308,12 +332,33 @@ static void server_free(ocpp_server *srv)
 {
   free_registry(srv);
   free_options(&srv->opt);
+  ocpp_tls_ctx_destroy(srv->tls_ctx);
   free(srv);
 }
 
 static void on_listener_closed_on_error(uv_handle_t *h)
 {
-  server_free(h->data);
+  ocpp_server *srv = h->data;
+  if (--srv->pending_closes <= 0)
+    server_free(srv);
+}
+
+/* Creation failed with listeners open: the memory goes once every one of
+ * them is closed. */
+static void abandon_listeners(ocpp_server *srv)
+{
+  uv_tcp_t *handles[] = {&srv->listener, &srv->tls_listener};
+  bool open[] = {srv->listening, srv->tls_listening};
+  srv->pending_closes = 0;
+  for (size_t i = 0; i < 2; i++)
+    srv->pending_closes += open[i];
+  if (srv->pending_closes == 0) {
+    server_free(srv);
+    return;
+  }
+  for (size_t i = 0; i < 2; i++)
+    if (open[i])
+      uv_close((uv_handle_t *)handles[i], on_listener_closed_on_error);
 }
 
 int ocpp_server_create(uv_loop_t *loop, const ocpp_server_options *opts,
@@ -349,9 +394,12 @@ int ocpp_server_create(uv_loop_t *loop, const ocpp_server_options *opts,
     return rc;
   }
   if (srv->opt.tls_listen && srv->opt.tls_listen[0]) {
-    snprintf(err, err_len, "tls_listen: wss:// is not available in this build");
-    server_free(srv);
-    return OCPP_ETLS;
+    rc = ocpp_tls_ctx_create(srv->opt.tls_cert, srv->opt.tls_key,
+                             srv->opt.tls_ca, &srv->tls_ctx, err, err_len);
+    if (rc != OCPP_OK) {
+      server_free(srv);
+      return rc == OCPP_EINVAL ? OCPP_ETLS : rc;
+    }
   }
   if (srv->opt.listen && srv->opt.listen[0]) {
     rc = start_listener(srv, err, err_len);
@@ -364,6 +412,13 @@ int ocpp_server_create(uv_loop_t *loop, const ocpp_server_options *opts,
       } else {
         server_free(srv);
       }
+      return rc;
+    }
+  }
+  if (srv->tls_ctx) {
+    rc = start_tls_listener(srv, err, err_len);
+    if (rc != OCPP_OK) {
+      abandon_listeners(srv);
       return rc;
     }
   }
@@ -406,6 +461,11 @@ void ocpp_server_destroy(ocpp_server *srv, void (*on_closed)(void *user_data))
     srv->listening = false;
     srv->pending_closes++;
     uv_close((uv_handle_t *)&srv->listener, on_listener_closed);
+  }
+  if (srv->tls_listening) {
+    srv->tls_listening = false;
+    srv->pending_closes++;
+    uv_close((uv_handle_t *)&srv->tls_listener, on_listener_closed);
   }
   ocpp_conn *next;
   for (ocpp_conn *c = srv->conns; c; c = next) {

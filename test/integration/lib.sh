@@ -30,8 +30,8 @@ cleanup() {
   [ -n "$MON_PID" ] && kill "$MON_PID" 2>/dev/null
   [ -n "$KNXD_PID" ] && kill "$KNXD_PID" 2>/dev/null && wait "$KNXD_PID" 2>/dev/null
   if [ "$rc" -ne 0 ]; then
-    echo "---- gateway log ($GW_LOG)" >&2; tail -n 80 "$GW_LOG" 2>/dev/null >&2
-    echo "---- bus log" >&2; tail -n 40 "$BUS_LOG" 2>/dev/null >&2
+    echo "---- gateway log ($GW_LOG)" >&2; tail -n 80 "$GW_LOG" >&2 2>/dev/null
+    echo "---- bus log" >&2; tail -n 40 "$BUS_LOG" >&2 2>/dev/null
     for f in "$T"/sim*.log; do
       [ -f "$f" ] && { echo "---- $f" >&2; tail -n 30 "$f" >&2; }
     done
@@ -222,3 +222,186 @@ import sys, urllib.request
 print(urllib.request.urlopen(f"http://127.0.0.1:{sys.argv[1]}/status", timeout=5).read().decode())
 PY
 }
+
+# ---- OCPP helpers (ocpp_log.py, ocpp_ws.py beside this file) ----
+
+# ocpp_check NAME KIND KEY EXPR [--nth N|--any|--all] WHAT: a frame in
+# simulator NAME's log must satisfy EXPR (see ocpp_log.py), else FAIL: WHAT
+ocpp_check() {
+  local name=$1 kind=$2 key=$3 expr=$4
+  shift 4
+  local what=${*: -1}
+  local opts=("${@:1:$#-1}")
+  /usr/bin/python3 "$TEST_SRC/ocpp_log.py" "$T/sim-$name.log" check "$kind" \
+    "$key" "$expr" "${opts[@]}" || fail "$what"
+}
+
+# ocpp_get NAME KIND KEY EXPR [--nth N]: prints the value of EXPR
+ocpp_get() {
+  local name=$1
+  shift
+  /usr/bin/python3 "$TEST_SRC/ocpp_log.py" "$T/sim-$name.log" get "$@"
+}
+
+# ocpp_count NAME KIND KEY: how many frames of that kind
+ocpp_count() {
+  /usr/bin/python3 "$TEST_SRC/ocpp_log.py" "$T/sim-$1.log" count "$2" "$3"
+}
+
+# ocpp_ws CASE [options]: a raw client against the gateway (ocpp_ws.py)
+ocpp_ws() {
+  /usr/bin/python3 "$TEST_SRC/ocpp_ws.py" "$PORT" "$@"
+}
+
+# ocpp_wait_count NAME KIND KEY N [tenths]: until at least N such frames
+ocpp_wait_count() {
+  local i
+  for i in $(seq 1 "${5:-50}"); do
+    [ "$(ocpp_count "$1" "$2" "$3")" -ge "$4" ] && return 0
+    sleep 0.1
+  done
+  fail "fewer than $4 frames of $2 $3 in sim $1"
+}
+
+# ---- crash and restart (store tests) -------------------------------------
+
+# kill9_gateway: SIGKILL, no chance to flush or close anything
+kill9_gateway() {
+  kill -9 "$GW_PID" 2>/dev/null || true
+  wait "$GW_PID" 2>/dev/null || true
+  GW_PID=
+}
+
+# restart_gateway [command prefix...]: the gateway again with the same
+# config and store; waits for a new "running:" line (the log keeps the
+# lines of the runs before).
+restart_gateway() {
+  local before i
+  before=$(cat "$GW_LOG" 2>/dev/null | grep -c 'running:' || true)
+  "$@" "$OCPPKNXD" -c "$T/ocppknxd.conf" >>"$GW_LOG" 2>&1 &
+  GW_PID=$!
+  for i in $(seq 1 200); do
+    kill -0 "$GW_PID" 2>/dev/null || { tail -n 20 "$GW_LOG" >&2; fail "gateway died at restart"; }
+    [ "$(cat "$GW_LOG" 2>/dev/null | grep -c 'running:' || true)" -gt "$before" ] && return 0
+    sleep 0.05
+  done
+  fail "gateway did not restart"
+}
+
+# export_sessions FILE [options...]: the CSV export into FILE
+export_sessions() {
+  local out=$1
+  shift
+  "$OCPPKNXD" -c "$T/ocppknxd.conf" --export-sessions "$@" >"$out" \
+    || fail "--export-sessions $* failed"
+}
+
+# sessions NAME CMD...: store_sessions.py on simulator NAME's log
+sessions() {
+  local name=$1 cmd=$2
+  shift 2
+  /usr/bin/python3 "$TEST_SRC/store_sessions.py" "$cmd" "$T/sim-$name.log" "$@"
+}
+
+# wait_answered NAME ACTION N [tenths]: until N ACTION calls of simulator
+# NAME got their answer
+wait_answered() {
+  local i
+  for i in $(seq 1 "${4:-50}"); do
+    [ "$(sessions "$1" answered "$2")" -ge "$3" ] && return 0
+    sleep 0.1
+  done
+  fail "fewer than $3 answers to $2 in sim $1"
+}
+
+# write_charger_at ID MIDDLE [extra]: like write_charger, with the group
+# addresses moved from 9/7/x to 9/MIDDLE/x (several chargers per gateway)
+write_charger_at() {
+  write_charger "$1" "${3:-}"
+  sed -i -e "s#= 9/7/#= 9/$2/#" "$T/chargers.d/$1.conf"
+}
+
+# wait_answer NAME MSGID [tenths]: prints the answer to the call MSGID that
+# simulator NAME sent (see store_sessions.py answer)
+wait_answer() {
+  local i a
+  for i in $(seq 1 "${3:-50}"); do
+    a=$(sessions "$1" answer "$2")
+    [ -n "$a" ] && { printf '%s\n' "$a"; return 0; }
+    sleep 0.1
+  done
+  fail "no answer to call $2 in sim $1"
+}
+
+# accepted_tx ANSWER: the transactionId of a StartTransaction answer (as
+# wait_answer prints it) whose idTagInfo is Accepted; FAIL otherwise
+accepted_tx() {
+  /usr/bin/python3 -c '
+import json, sys
+a = json.loads(sys.argv[1])
+if a.get("idTagInfo", {}).get("status") != "Accepted":
+    sys.exit("not accepted: " + sys.argv[1])
+print(a["transactionId"])' "$1" || fail "StartTransaction answer $1"
+}
+
+# ---- wss:// and security profiles ----------------------------------------
+
+# make_pki: a CA, a server certificate for 127.0.0.1/localhost and the
+# directory $T/pki, made by the certs/ tool the installer uses.
+PKI=$T/pki
+make_pki() {
+  local tool=$TEST_SRC/../../certs/ocppknx-certs
+  "$tool" ca "$PKI" >/dev/null || fail "ocppknx-certs ca failed"
+  "$tool" server "$PKI" localhost 127.0.0.1 >/dev/null ||
+    fail "ocppknx-certs server failed"
+  TLS_PORT=${TLS_PORT:-$(free_port)}
+}
+
+# make_client_cert ID [DIR]: DIR/ID.crt + DIR/ID.key signed by DIR's CA
+make_client_cert() {
+  "$TEST_SRC/../../certs/ocppknx-certs" client "${2:-$PKI}" "$1" >/dev/null ||
+    fail "ocppknx-certs client $1 failed"
+}
+
+# tls_config: the [ocpp] lines for a wss:// listener on $TLS_PORT (set by
+# make_pki; call it in the same shell before)
+tls_config() {
+  printf 'tls_listen = 127.0.0.1:%s\ntls_cert = %s\ntls_key = %s\ntls_ca = %s\n' \
+    "$TLS_PORT" "$PKI/server.crt" "$PKI/server.key" "$PKI/ca.crt"
+}
+
+# write_secure_charger ID PROFILE [PASSWORD]: a charger without KNX objects
+write_secure_charger() {
+  mkdir -p "$T/chargers.d"
+  {
+    printf '[charger]\nid = %s\nsecurity_profile = %s\n' "$1" "$2"
+    if [ -n "${3:-}" ]; then printf 'password = %s\n' "$3"; fi
+  } >"$T/chargers.d/$1.conf"
+}
+
+# sim_once NAME URL [sim options...]: connects, boots, sends a heartbeat
+# and quits; returns the simulator's exit status (0 connected, 2 refused).
+sim_once() {
+  local name=$1 url=$2
+  shift 2
+  printf 'heartbeat\nquit\n' >"$T/once.sim"
+  local rc=0
+  timeout 20 "$OCPP_SIM" --url "$url" --script "$T/once.sim" \
+    --log "$T/sim-$name.log" --quiet "$@" >"$T/sim-$name.out" 2>&1 || rc=$?
+  return "$rc"
+}
+
+# expect_sim_ok NAME URL [options...] / expect_sim_refused NAME URL [...]
+expect_sim_ok() {
+  local name=$1 rc=0
+  sim_once "$@" || rc=$?
+  [ "$rc" -eq 0 ] || fail "$name: simulator should connect, exit $rc: $(cat "$T/sim-$name.out")"
+}
+expect_sim_refused() {
+  local name=$1 rc=0
+  sim_once "$@" || rc=$?
+  [ "$rc" -eq 2 ] || fail "$name: simulator should be refused (exit 2), exit $rc: $(cat "$T/sim-$name.out")"
+}
+
+# count_log ERE: lines of the gateway log that match
+count_log() { grep -Ec "$1" "$GW_LOG" || true; }

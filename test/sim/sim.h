@@ -66,6 +66,21 @@ struct sim_transport *sim_tcp_create(uv_loop_t *loop,
 				     const struct sim_transport_cbs *cbs,
 				     void *user_data);
 
+/* wss://: the server certificate must chain to ca and name host */
+struct sim_tls_opts {
+	const char *ca;
+	const char *cert; /* client certificate (security profile 3) or NULL */
+	const char *key;
+	const char *host;
+};
+
+/* NULL with the cause in err (unreadable file, out of memory) */
+struct sim_transport *sim_tls_create(uv_loop_t *loop,
+				     const struct sim_transport_cbs *cbs,
+				     void *user_data,
+				     const struct sim_tls_opts *opts,
+				     char *err, size_t err_cap);
+
 /* ---- WebSocket client ---- */
 
 struct sim_ws;
@@ -76,6 +91,7 @@ struct sim_ws_opts {
 	const char *path;
 	const char *subprotocols; /* NULL = send no Sec-WebSocket-Protocol */
 	const char *basic_auth;   /* "user:pass" or NULL */
+	const struct sim_tls_opts *tls; /* NULL = ws:// */
 };
 
 struct sim_ws_cbs {
@@ -243,7 +259,7 @@ struct sim_action_state {
 
 struct sim_config_key {
 	const char *key;
-	char value[64];
+	char value[501];  /* ConfigurationKey value: CiString500 */
 	bool readonly;
 };
 
@@ -258,6 +274,8 @@ struct sim_options {
 	const char *log_path;
 	const char *subprotocols;
 	const char *basic_auth;
+	bool tls;                 /* wss:// */
+	struct sim_tls_opts tls_opts;
 	const char *vendor, *model, *serial, *firmware;
 	bool no_boot;
 	double reconnect_delay;

@@ -15,7 +15,7 @@
 
 static void usage(FILE *f)
 {
-	fputs("usage: ocpp-charger-sim --url ws://HOST:PORT/PATH/ID [options]\n"
+	fputs("usage: ocpp-charger-sim --url ws[s]://HOST:PORT/PATH/ID [options]\n"
 	      "  --connectors N         connectors (default 1)\n"
 	      "  --script FILE          run the commands in FILE\n"
 	      "  --stdin                read commands from stdin\n"
@@ -23,6 +23,9 @@ static void usage(FILE *f)
 	      "  --subprotocols LIST    Sec-WebSocket-Protocol (default ocpp1.6)\n"
 	      "  --no-subprotocol       send no Sec-WebSocket-Protocol\n"
 	      "  --basic-auth USER:PASS HTTP Basic authentication\n"
+	      "  --ca FILE              wss://: CA (PEM) the server certificate\n"
+	      "                         must chain to (required for wss://)\n"
+	      "  --cert FILE --key FILE wss://: client certificate and key (PEM)\n"
 	      "  --vendor V --model M --serial S --firmware F\n"
 	      "  --no-boot              no BootNotification after connecting\n"
 	      "  --reconnect-delay S    reconnect after a lost connection\n"
@@ -244,12 +247,14 @@ static int parse_url(struct sim_options *o)
 	long port = 80;
 
 	if (strncmp(p, "wss://", 6) == 0) {
-		fprintf(stderr, "ocpp-charger-sim: wss:// is not supported yet\n");
-		return -ENOTSUP;
-	}
-	if (strncmp(p, "ws://", 5) != 0)
+		o->tls = true;
+		port = 443;
+		host = p + 6;
+	} else if (strncmp(p, "ws://", 5) == 0) {
+		host = p + 5;
+	} else {
 		goto bad;
-	host = p + 5;
+	}
 	if (*host == '[') {
 		host_end = strchr(host, ']');
 		if (!host_end)
@@ -277,6 +282,19 @@ static int parse_url(struct sim_options *o)
 		goto bad;
 	snprintf(o->path, sizeof o->path, "%s", path);
 	o->port = (int)port;
+	o->tls_opts.host = o->host;
+	if (o->tls && !o->tls_opts.ca) {
+		fprintf(stderr, "ocpp-charger-sim: wss:// needs --ca FILE\n");
+		return -EINVAL;
+	}
+	if (!o->tls && (o->tls_opts.ca || o->tls_opts.cert)) {
+		fprintf(stderr, "ocpp-charger-sim: --ca and --cert need wss://\n");
+		return -EINVAL;
+	}
+	if (!o->tls_opts.cert != !o->tls_opts.key) {
+		fprintf(stderr, "ocpp-charger-sim: --cert and --key go together\n");
+		return -EINVAL;
+	}
 	return 0;
 bad:
 	fprintf(stderr, "ocpp-charger-sim: bad URL '%s'\n", o->url);
@@ -310,7 +328,8 @@ static bool field_ok(const char *name, const char *v, size_t max)
 static int parse_options(struct sim_options *o, int argc, char **argv)
 {
 	enum { O_NO_SUBPROTOCOL = 256, O_NO_BOOT, O_RECONNECT, O_VENDOR,
-	       O_MODEL, O_SERIAL, O_FIRMWARE, O_BASIC_AUTH, O_SUBPROTOCOLS };
+	       O_MODEL, O_SERIAL, O_FIRMWARE, O_BASIC_AUTH, O_SUBPROTOCOLS,
+	       O_CA, O_CERT, O_KEY };
 	static const struct option longopts[] = {
 		{ "url", required_argument, NULL, 'u' },
 		{ "connectors", required_argument, NULL, 'c' },
@@ -320,6 +339,9 @@ static int parse_options(struct sim_options *o, int argc, char **argv)
 		{ "subprotocols", required_argument, NULL, O_SUBPROTOCOLS },
 		{ "no-subprotocol", no_argument, NULL, O_NO_SUBPROTOCOL },
 		{ "basic-auth", required_argument, NULL, O_BASIC_AUTH },
+		{ "ca", required_argument, NULL, O_CA },
+		{ "cert", required_argument, NULL, O_CERT },
+		{ "key", required_argument, NULL, O_KEY },
 		{ "vendor", required_argument, NULL, O_VENDOR },
 		{ "model", required_argument, NULL, O_MODEL },
 		{ "serial", required_argument, NULL, O_SERIAL },
@@ -367,6 +389,9 @@ static int parse_options(struct sim_options *o, int argc, char **argv)
 			}
 			o->basic_auth = optarg;
 			break;
+		case O_CA: o->tls_opts.ca = optarg; break;
+		case O_CERT: o->tls_opts.cert = optarg; break;
+		case O_KEY: o->tls_opts.key = optarg; break;
 		case O_VENDOR:
 			if (!field_ok("vendor", optarg, 20))
 				return -EINVAL;
@@ -437,6 +462,7 @@ static int setup(struct sim *s)
 		.path = s->opt.path,
 		.subprotocols = s->opt.subprotocols,
 		.basic_auth = s->opt.basic_auth,
+		.tls = s->opt.tls ? &s->opt.tls_opts : NULL,
 	};
 
 	if (s->opt.log_path && strcmp(s->opt.log_path, "-") == 0) {

@@ -525,7 +525,16 @@ struct sim_ws *sim_ws_create(uv_loop_t *loop, const struct sim_ws_opts *opts,
 	ws->path = strdup(opts->path);
 	ws->subprotocols = opts->subprotocols ? strdup(opts->subprotocols) : NULL;
 	ws->basic_auth = opts->basic_auth ? strdup(opts->basic_auth) : NULL;
-	ws->tr = sim_tcp_create(loop, &ws_transport_cbs, ws);
+	if (opts->tls) {
+		char err[256];
+
+		ws->tr = sim_tls_create(loop, &ws_transport_cbs, ws, opts->tls,
+					err, sizeof err);
+		if (!ws->tr)
+			fprintf(stderr, "ocpp-charger-sim: %s\n", err);
+	} else {
+		ws->tr = sim_tcp_create(loop, &ws_transport_cbs, ws);
+	}
 	if (!ws->host || !ws->path || !ws->tr ||
 	    (opts->subprotocols && !ws->subprotocols) ||
 	    (opts->basic_auth && !ws->basic_auth)) {

@@ -16,6 +16,74 @@ static cfg_main *cfg;
 static cfg_diag diag;
 static int rc;
 
+/* TLS files the loader parses like the daemon: EC P-256, made once with
+ * fixed dates (valid 2020-2120, expired 2001, valid only from 2090). The
+ * certificates all carry pem_key; pem_ca is a CA with pem_other_key. */
+static const char pem_cert_valid[] =
+  "-----BEGIN CERTIFICATE-----\n"
+  "MIIBMDCB1qADAgECAhRMNLkSykbqwgnpjFFakOEGsHa8JDAKBggqhkjOPQQDAjAO\n"
+  "MQwwCgYDVQQDDANib3gwIBcNMjAwMTAxMDAwMDAwWhgPMjEyMDAxMDEwMDAwMDBa\n"
+  "MA4xDDAKBgNVBAMMA2JveDBZMBMGByqGSM49AgEGCCqGSM49AwEHA0IABH0xkNkI\n"
+  "WNXg+4X7M85bKpHYww005i470r4fjsfT5u7MbSxAks746wWEAnfrCzF+T7ssDKpH\n"
+  "W3rnbbu2v61O5eujEDAOMAwGA1UdEwEB/wQCMAAwCgYIKoZIzj0EAwIDSQAwRgIh\n"
+  "AODGtkiYIExtQCUKOvfQM54QEwQchxsaGJaIQDV9xcJfAiEAz/zhjvpPE7VfhS/B\n"
+  "jDtD4FFIg/6wZINKBQlh1FBNzpo=\n"
+  "-----END CERTIFICATE-----\n"
+  ;
+
+static const char pem_cert_expired[] =
+  "-----BEGIN CERTIFICATE-----\n"
+  "MIIBLTCB1KADAgECAhRiklYiZYlT41VO1HKce2QRGatjGDAKBggqhkjOPQQDAjAO\n"
+  "MQwwCgYDVQQDDANib3gwHhcNMDAwMTAxMDAwMDAwWhcNMDEwMTAxMDAwMDAwWjAO\n"
+  "MQwwCgYDVQQDDANib3gwWTATBgcqhkjOPQIBBggqhkjOPQMBBwNCAAR9MZDZCFjV\n"
+  "4PuF+zPOWyqR2MMNNOYuO9K+H47H0+buzG0sQJLO+OsFhAJ36wsxfk+7LAyqR1t6\n"
+  "5227tr+tTuXroxAwDjAMBgNVHRMBAf8EAjAAMAoGCCqGSM49BAMCA0gAMEUCIQCv\n"
+  "SAPFS8vMCBQARnJwZahmUj5oyKm0w+pwyS5SqdWv0wIgYfi1dqF4M6lXYTguBRJW\n"
+  "4nfkIy3+jx4jYZJzH8XT9lw=\n"
+  "-----END CERTIFICATE-----\n"
+  ;
+
+static const char pem_cert_future[] =
+  "-----BEGIN CERTIFICATE-----\n"
+  "MIIBMTCB2KADAgECAhQFkrEchssV1MfZwaQLfkRcEZwXCjAKBggqhkjOPQQDAjAO\n"
+  "MQwwCgYDVQQDDANib3gwIhgPMjA5MDAxMDEwMDAwMDBaGA8yMTAwMDEwMTAwMDAw\n"
+  "MFowDjEMMAoGA1UEAwwDYm94MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEfTGQ\n"
+  "2QhY1eD7hfszzlsqkdjDDTTmLjvSvh+Ox9Pm7sxtLECSzvjrBYQCd+sLMX5PuywM\n"
+  "qkdbeudtu7a/rU7l66MQMA4wDAYDVR0TAQH/BAIwADAKBggqhkjOPQQDAgNIADBF\n"
+  "AiEAjXD8p3CFz7K78nSdgGKqlS24m1XWnWYm8f/uhKSoUToCIAcr+PsJP5LahwYb\n"
+  "N6GdqGPV5tJMdys3lD31SPE7qQ40\n"
+  "-----END CERTIFICATE-----\n"
+  ;
+
+static const char pem_ca[] =
+  "-----BEGIN CERTIFICATE-----\n"
+  "MIIBSjCB8aADAgECAhRNsINmm94toKy7Fo6cEZJKlQs69zAKBggqhkjOPQQDAjAa\n"
+  "MRgwFgYDVQQDDA9vY3Bwa254IHRlc3QgQ0EwIBcNMjAwMTAxMDAwMDAwWhgPMjEy\n"
+  "MDAxMDEwMDAwMDBaMBoxGDAWBgNVBAMMD29jcHBrbnggdGVzdCBDQTBZMBMGByqG\n"
+  "SM49AgEGCCqGSM49AwEHA0IABPpQl1FtwA2nEunAOMhEHn0/iPMKDFiO1aO/XYbX\n"
+  "2tGfOGEEskwgNfXKOGrHODEbW402YEiWO8KV0CPo71iCB9ujEzARMA8GA1UdEwEB\n"
+  "/wQFMAMBAf8wCgYIKoZIzj0EAwIDSAAwRQIgSN6C04N/p7LO4vspo75UDYs0hA97\n"
+  "oG3mvXE2gfUfbqACIQCudSP5013BPql1Sv96ZFEzSb8AFfTG3cjON6ALCMeHrQ==\n"
+  "-----END CERTIFICATE-----\n"
+  ;
+
+static const char pem_key[] =
+  "-----BEGIN PRIVATE KEY-----\n"
+  "MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQg82sJm0jdm/bP9cAx\n"
+  "EapD41LJFK4XoXw+mkyiqwm5sguhRANCAAR9MZDZCFjV4PuF+zPOWyqR2MMNNOYu\n"
+  "O9K+H47H0+buzG0sQJLO+OsFhAJ36wsxfk+7LAyqR1t65227tr+tTuXr\n"
+  "-----END PRIVATE KEY-----\n"
+  ;
+
+static const char pem_other_key[] =
+  "-----BEGIN PRIVATE KEY-----\n"
+  "MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQgNVcxIn512mu6zv+r\n"
+  "UMXMZr/r2Hrf4IR1ccUwFgfqfgehRANCAAT6UJdRbcANpxLpwDjIRB59P4jzCgxY\n"
+  "jtWjv12G19rRnzhhBLJMIDX1yjhqxzgxG1uNNmBIljvCldAj6O9Yggfb\n"
+  "-----END PRIVATE KEY-----\n"
+  ;
+
+
 static int remove_entry(const char *path, const struct stat *st, int flag,
                         struct FTW *ftw)
 {
@@ -258,9 +326,9 @@ Test(cfg, charger_without_connector_sections_has_connector_1)
 
 Test(cfg, every_main_key_is_read)
 {
-  write_file("ca.crt", "x");
-  write_file("s.crt", "x");
-  write_file("s.key", "x");
+  write_file("ca.crt", pem_ca);
+  write_file("s.crt", pem_cert_valid);
+  write_file("s.key", pem_key);
   load_main("[ocpp]\nlisten = 127.0.0.1:9000\ntls_listen = [::1]:9001\n"
             "tls_cert = s.crt\ntls_key = s.key\ntls_ca = ca.crt\n"
             "heartbeat_interval = 60\ncall_timeout = 5\naccept_unknown = yes\n"
@@ -937,8 +1005,8 @@ Test(cfg, profile_2_without_tls_listener_is_rejected)
 static void write_tls_main(const char *extra)
 {
   char text[512];
-  write_file("s.crt", "x");
-  write_file("s.key", "x");
+  write_file("s.crt", pem_cert_valid);
+  write_file("s.key", pem_key);
   snprintf(text, sizeof text,
            "[ocpp]\ntls_listen = 127.0.0.1:8017\ntls_cert = s.crt\ntls_key = s.key\n%s",
            extra);
@@ -965,7 +1033,7 @@ Test(cfg, profile_3_without_tls_ca_is_rejected)
 Test(cfg, profile_3_with_tls_ca_is_accepted)
 {
   write_file("chargers.d/a.conf", "[charger]\nid = A\nsecurity_profile = 3\n");
-  write_file("ca.crt", "x");
+  write_file("ca.crt", pem_ca);
   write_tls_main("tls_ca = ca.crt\n");
   rc = cfg_load(path_of("main.conf"), &cfg, &diag);
   expect_ok();
@@ -990,7 +1058,7 @@ Test(cfg, tls_listener_without_certificate_is_rejected)
 
 Test(cfg, directory_as_tls_file_is_rejected)
 {
-  write_file("s.key", "x");
+  write_file("s.key", pem_key);
   load_main("[ocpp]\ntls_listen = 0.0.0.0:8017\ntls_cert = chargers.d\ntls_key = s.key\n");
   expect_one_diag("main.conf:3", "is not a regular file");
 }
@@ -1136,4 +1204,88 @@ Test(cfg, example_configuration_loads_without_problems)
     cr_assert_eq(c->connectors[0].ga[i] >> 8, (9 << 3) | 7, "%s",
                  cfg_object_key((cfg_object)i));
   }
+}
+
+/* ---- TLS file contents (--check-config) ------------------------------------ */
+
+/* main.conf with the TLS keys on lines 3 (cert), 4 (key), 5 (ca) */
+static void load_tls(const char *cert, const char *key, const char *ca)
+{
+  write_file("s.crt", cert);
+  write_file("s.key", key);
+  if (ca)
+    write_file("ca.crt", ca);
+  load_main(ca ? "[ocpp]\ntls_listen = 127.0.0.1:8017\ntls_cert = s.crt\n"
+                 "tls_key = s.key\ntls_ca = ca.crt\n"
+               : "[ocpp]\ntls_listen = 127.0.0.1:8017\ntls_cert = s.crt\n"
+                 "tls_key = s.key\n");
+}
+
+Test(cfg, valid_tls_certificate_key_and_ca_are_accepted)
+{
+  load_tls(pem_cert_valid, pem_key, pem_ca);
+  expect_ok();
+}
+
+Test(cfg, tls_certificate_that_is_not_pem_is_rejected)
+{
+  load_tls("not a certificate\n", pem_key, NULL);
+  expect_one_diag("main.conf:3", "tls_cert: \"");
+  expect_diag("main.conf:3", "s.crt\" holds no PEM certificate");
+}
+
+Test(cfg, private_key_given_as_certificate_is_rejected)
+{
+  load_tls(pem_key, pem_key, NULL);
+  expect_one_diag("main.conf:3", "holds no PEM certificate");
+}
+
+Test(cfg, tls_key_that_is_not_pem_is_rejected)
+{
+  load_tls(pem_cert_valid, "-----BEGIN PRIVATE KEY-----\ngarbage\n-----END PRIVATE KEY-----\n",
+           NULL);
+  expect_one_diag("main.conf:4", "tls_key: \"");
+  expect_diag("main.conf:4", "s.key\" holds no PEM private key");
+}
+
+Test(cfg, tls_key_of_another_certificate_is_rejected)
+{
+  load_tls(pem_cert_valid, pem_other_key, NULL);
+  expect_one_diag("main.conf:4", "does not match the certificate");
+}
+
+Test(cfg, expired_tls_certificate_is_rejected_with_its_date)
+{
+  load_tls(pem_cert_expired, pem_key, NULL);
+  expect_one_diag("main.conf:3", "s.crt\" expired on 2001-01-01 00:00 UTC");
+}
+
+Test(cfg, tls_certificate_not_yet_valid_is_rejected_with_its_date)
+{
+  load_tls(pem_cert_future, pem_key, NULL);
+  expect_one_diag("main.conf:3", "s.crt\" is not valid before 2090-01-01 00:00 UTC");
+}
+
+Test(cfg, tls_ca_that_is_not_pem_is_rejected)
+{
+  load_tls(pem_cert_valid, pem_key, "garbage\n");
+  expect_one_diag("main.conf:5", "tls_ca: \"");
+  expect_diag("main.conf:5", "ca.crt\" holds no PEM CA certificate");
+}
+
+Test(cfg, every_tls_problem_is_reported_at_once)
+{
+  load_tls(pem_cert_expired, pem_other_key, "garbage\n");
+  expect_diag("main.conf:3", "expired on");
+  expect_diag("main.conf:4", "does not match the certificate");
+  expect_diag("main.conf:5", "holds no PEM CA certificate");
+  cr_assert_eq(diag.n, 3);
+}
+
+Test(cfg, tls_contents_are_not_checked_without_a_tls_listener)
+{
+  write_file("s.crt", "garbage");
+  write_file("s.key", "garbage");
+  load_main("[ocpp]\ntls_cert = s.crt\ntls_key = s.key\n");
+  expect_ok();
 }

@@ -350,6 +350,90 @@ Test(store, begin_rejects_invalid_arguments) {
   gw_store_close(st);
 }
 
+/* ---- repeated starts ----------------------------------------------------- */
+
+Test(store, begin_repeated_for_running_session_returns_same_id) {
+  gw_store *st = open_store();
+  int32_t a = begin(st, "CP1", "T", 1000, 100);
+  cr_expect_eq(begin(st, "CP1", "T", 1000, 100), a);
+  cr_expect_eq(query_int("SELECT count(*) FROM sessions"), 1);
+  cr_expect_eq(begin(st, "CP1", "T", 1000, 101), a + 1,
+               "the repeat consumed no id");
+  gw_store_close(st);
+}
+
+Test(store, begin_repeated_after_reopen_returns_same_id) {
+  gw_store *st = open_store();
+  int32_t a = begin(st, "CP1", "T", 1000, 100);
+  gw_store_close(st);
+  st = open_store();
+  cr_expect_eq(begin(st, "CP1", "T", 1000, 100), a);
+  cr_expect_eq(query_int("SELECT count(*) FROM sessions"), 1);
+  gw_store_close(st);
+}
+
+Test(store, begin_repeating_a_stopped_session_gets_new_id) {
+  gw_store *st = open_store();
+  int32_t a = begin(st, "CP1", "T", 1000, 100);
+  cr_assert_eq(stop(st, "CP1", a, true, 2000, 200).rc, 0);
+  int32_t b = begin(st, "CP1", "T", 1000, 100);
+  cr_expect_gt(b, a);
+  cr_expect_eq(query_int("SELECT count(*) FROM sessions"), 2);
+  gw_store_close(st);
+}
+
+Test(store, begin_differing_in_any_field_gets_new_id) {
+  gw_store *st = open_store();
+  int32_t ids[6] = {0};
+  cr_assert_eq(gw_store_begin(st, "CP1", 1, "T", 1000, 100, &ids[0]), 0);
+  cr_assert_eq(gw_store_begin(st, "CP2", 1, "T", 1000, 100, &ids[1]), 0);
+  cr_assert_eq(gw_store_begin(st, "CP1", 2, "T", 1000, 100, &ids[2]), 0);
+  cr_assert_eq(gw_store_begin(st, "CP1", 1, "U", 1000, 100, &ids[3]), 0);
+  cr_assert_eq(gw_store_begin(st, "CP1", 1, "T", 1001, 100, &ids[4]), 0);
+  cr_assert_eq(gw_store_begin(st, "CP1", 1, "T", 1000, 101, &ids[5]), 0);
+  for (int i = 1; i < 6; i++)
+    cr_expect_gt(ids[i], ids[i - 1], "start %d", i);
+  gw_store_close(st);
+}
+
+Test(store, begin_repeat_looks_past_other_connectors) {
+  gw_store *st = open_store();
+  int32_t a = 0, other = 0, again = 0;
+  cr_assert_eq(gw_store_begin(st, "CP1", 1, "T", 1000, 100, &a), 0);
+  cr_assert_eq(gw_store_begin(st, "CP1", 2, "U", 50, 150, &other), 0);
+  cr_assert_eq(gw_store_begin(st, "CP1", 1, "T", 1000, 100, &again), 0);
+  cr_expect_eq(again, a);
+  gw_store_close(st);
+}
+
+Test(store, begin_repeating_an_older_start_of_the_connector_gets_new_id) {
+  gw_store *st = open_store();
+  int32_t a = begin(st, "CP1", "T", 1000, 100);
+  int32_t b = begin(st, "CP1", "T", 1000, 200);
+  int32_t c = begin(st, "CP1", "T", 1000, 100);
+  cr_expect_gt(c, b, "only the newest start on a connector is repeated");
+  cr_expect_gt(b, a);
+  gw_store_close(st);
+}
+
+Test(store, begin_without_start_time_is_never_a_repeat) {
+  gw_store *st = open_store();
+  int32_t a = begin(st, "CP1", "T", 1000, 0);
+  cr_expect_gt(begin(st, "CP1", "T", 1000, 0), a);
+  gw_store_close(st);
+}
+
+Test(store, begin_does_not_match_a_recovered_session) {
+  gw_store *st = open_store();
+  /* A reading for an id we never handed out makes a recovered row with the
+   * reading as its start. */
+  cr_assert_eq(gw_store_meter(st, "CP1", 1, 77, 1000, 100), 0);
+  cr_assert_eq(gw_store_flush(st), 0);
+  raw_exec("UPDATE sessions SET id_tag = 'T'");
+  cr_expect_neq(begin(st, "CP1", "T", 1000, 100), 77);
+  gw_store_close(st);
+}
+
 /* ---- stops --------------------------------------------------------------- */
 
 Test(store, stop_computes_energy_from_meter_stop_minus_start) {
@@ -788,6 +872,28 @@ Test(store, full_disk_stop_for_unknown_id_zero_is_kept_once) {
   gw_store_close(st);
 }
 
+Test(store, full_disk_repeated_start_gets_the_waiting_id) {
+  enum { CAP = 2000 };
+  static int32_t ids[CAP + 8];
+  gw_store *st = open_store();
+  fill_until_deferred(st, ids, CAP);
+  int32_t a = 0, again = 0, after_stop = 0;
+  cr_expect_eq(gw_store_begin(st, "CP1", 1, "T", 1000, 5000, &a),
+               GW_STORE_EDEFERRED);
+  cr_expect_eq(gw_store_begin(st, "CP1", 1, "T", 1000, 5000, &again),
+               GW_STORE_EDEFERRED);
+  cr_expect_eq(again, a);
+  cr_expect_eq(stop(st, "CP1", a, true, 1500, 5100).rc, GW_STORE_EDEFERRED);
+  cr_expect_eq(gw_store_begin(st, "CP1", 1, "T", 1000, 5000, &after_stop),
+               GW_STORE_EDEFERRED);
+  cr_expect_gt(after_stop, a, "the waiting stop ended that session");
+  cr_assert_eq(gw_store_set_max_pages(st, 1L << 30), 0);
+  cr_assert_eq(gw_store_flush(st), 0, "%s", gw_store_last_error(st));
+  cr_expect_eq(query_int("SELECT count(*) FROM sessions WHERE"
+                         " charger_id = 'CP1'"), 2);
+  gw_store_close(st);
+}
+
 Test(store, set_max_pages_rejects_invalid_arguments) {
   gw_store *st = open_store();
   cr_expect_eq(gw_store_set_max_pages(st, 0), GW_STORE_EINVAL);
@@ -924,4 +1030,46 @@ Test(store, csv_works_on_readonly_store) {
   free(csv);
   gw_store_close(ro);
   gw_store_close(st);
+}
+
+/* The export run by someone who may read the state directory but not write
+ * it, after the daemon stopped (no -wal, no -shm): SQLite cannot create the
+ * -shm it wants for a WAL database. Root ignores permissions, so as root the
+ * reader becomes nobody in a child process. */
+Test(store, readonly_open_works_in_a_directory_it_cannot_write) {
+  gw_store *st = open_store();
+  begin(st, "CP1", "T", 0, utc(2026, 10, 1, 12, 0, 0));
+  gw_store_close(st);
+  struct stat sb;
+  cr_assert_eq(stat(dbpath, &sb), 0, "database exists");
+  char shm[160];
+  snprintf(shm, sizeof shm, "%s-shm", dbpath);
+  cr_assert_neq(access(shm, F_OK), 0, "no -shm after close");
+  const uid_t nobody = 65534;
+  if (getuid() == 0) {
+    cr_assert_eq(chown(dir, nobody, nobody), 0);
+    cr_assert_eq(chown(dbpath, nobody, nobody), 0);
+  }
+  cr_assert_eq(chmod(dir, 0500), 0);
+  pid_t pid = fork();
+  cr_assert_geq(pid, 0);
+  if (pid == 0) {
+    if (getuid() == 0 && (setgid(nobody) != 0 || setuid(nobody) != 0))
+      _exit(10);
+    gw_store *ro = NULL;
+    if (gw_store_open_readonly(dir, &ro) != 0)
+      _exit(11);
+    FILE *devnull = fopen("/dev/null", "w");
+    int rows = devnull ? gw_store_export_csv(ro, devnull, 0, 0) : -1;
+    if (devnull)
+      fclose(devnull);
+    gw_store_close(ro);
+    _exit(rows == 1 ? 0 : 12);
+  }
+  int status = 0;
+  waitpid(pid, &status, 0);
+  chmod(dir, 0700);
+  cr_expect(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+            "reader status %d", WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+  cr_expect_neq(access(shm, F_OK), 0, "the reader wrote nothing");
 }

@@ -1,0 +1,103 @@
+#!/bin/bash
+# The WebSocket handshake and framing of the OCPP listener, with a raw
+# client: identities, subprotocols, versions, limits, control frames.
+source "$TEST_SRC/lib.sh"
+
+start_bus
+write_config "max_message_size = 4096"
+write_charger CP1
+start_gateway
+
+# a client that sends half a request and then nothing is dropped after the
+# handshake timeout (10 s); it runs beside the other cases
+ocpp_ws slowloris --wait 15 >"$T/slowloris.out" 2>&1 &
+SLOW_PID=$!
+
+# upgrade OUTFILE [ocpp_ws options]: the HTTP status line of an upgrade
+upgrade() {
+  local out=$1
+  shift
+  ocpp_ws upgrade "$@" >"$out" || fail "upgrade client failed: $*"
+  head -1 "$out"
+}
+
+# ---- identities ---------------------------------------------------------------
+[ "$(upgrade "$T/u1" --path /ocpp/NOPE)" = "HTTP 404" ] \
+  || fail "unknown identity not refused with 404: $(cat "$T/u1")"
+expect_log "NOPE: refused 127\.0\.0\.1:[0-9]+: unknown identity \(HTTP 404\)"
+status_json >"$T/status.json"
+/usr/bin/python3 - "$T/status.json" <<'PY' || fail "refused identity not listed in /status"
+import json, sys
+st = json.load(open(sys.argv[1]))
+r = [x for x in st["refused"] if x["identity"] == "NOPE"]
+assert r and r[0]["address"].startswith("127.0.0.1:") and r[0]["http_status"] == 404, st
+PY
+
+for path in /steve/websocket/CentralSystemService/CP1 /CP1 /ocpp/CP%31 /ocpp/%43%50%31; do
+  [ "$(upgrade "$T/u2" --path "$path")" = "HTTP 101" ] \
+    || fail "identity CP1 not found in $path: $(cat "$T/u2")"
+done
+for path in / "/?x=1"; do
+  [ "$(upgrade "$T/u3" --path "$path")" = "HTTP 400" ] \
+    || fail "path $path without identity not refused with 400: $(cat "$T/u3")"
+done
+
+# ---- subprotocols -------------------------------------------------------------
+[ "$(upgrade "$T/u4" --no-protocol)" = "HTTP 101" ] \
+  || fail "no Sec-WebSocket-Protocol not accepted: $(cat "$T/u4")"
+grep -qi '^sec-websocket-protocol' "$T/u4" \
+  && fail "101 names a subprotocol the client did not offer"
+expect_log "CP1: no Sec-WebSocket-Protocol header: assuming ocpp1\.6"
+
+[ "$(upgrade "$T/u5" --protocol "ocpp2.0.1, ocpp1.6")" = "HTTP 101" ] \
+  || fail "ocpp1.6 offered second not accepted: $(cat "$T/u5")"
+grep -qx 'sec-websocket-protocol: ocpp1.6' "$T/u5" \
+  || fail "ocpp1.6 not selected: $(cat "$T/u5")"
+
+[ "$(upgrade "$T/u6" --protocol ocpp2.0.1)" = "HTTP 400" ] \
+  || fail "only ocpp2.0.1 offered but not refused: $(cat "$T/u6")"
+
+# ---- protocol version and header limits ----------------------------------------
+[ "$(upgrade "$T/u7" --version 8)" = "HTTP 426" ] \
+  || fail "Sec-WebSocket-Version 8 not answered with 426: $(cat "$T/u7")"
+grep -qx 'sec-websocket-version: 13' "$T/u7" || fail "426 does not name version 13"
+
+big=$(ocpp_ws bigheaders --size 20000)
+case "$big" in
+  "HTTP 431"|"HTTP 400") ;;
+  *) fail "oversized request headers answered with: $big" ;;
+esac
+kill -0 "$GW_PID" 2>/dev/null || fail "gateway died on oversized headers"
+
+# ---- frames ---------------------------------------------------------------------
+r=$(ocpp_ws big --size 5000)
+[ "$r" = "close 1009" ] || fail "message over max_message_size: $r (want close 1009)"
+r=$(ocpp_ws big --size 4000)
+[ "$r" = "close 1009" ] && fail "message under max_message_size closed"
+r=$(ocpp_ws binary)
+[ "$r" = "close 1003" ] || fail "binary frame: $r (want close 1003)"
+r=$(ocpp_ws badutf8)
+[ "$r" = "close 1007" ] || fail "invalid UTF-8: $r (want close 1007)"
+r=$(ocpp_ws ping)
+[ "$r" = "pong are-you-there" ] || fail "ping: $r (want the payload back in a pong)"
+r=$(ocpp_ws frame --text '[2,"hb1","Heartbeat",{}]')
+case "$r" in
+  'text [3,"hb1",{"currentTime":"'*'Z"}]') ;;
+  *) fail "Heartbeat over a raw connection: $r" ;;
+esac
+kill -0 "$GW_PID" 2>/dev/null || fail "gateway died"
+
+# ---- slow client -----------------------------------------------------------------
+wait "$SLOW_PID" || true
+grep -Eq '^closed after ([89]|1[0-4]) s$' "$T/slowloris.out" \
+  || fail "half a request not closed after the handshake timeout: $(cat "$T/slowloris.out")"
+
+# ---- accept_unknown ---------------------------------------------------------------
+stop_gateway
+write_config "accept_unknown = true"
+start_gateway
+[ "$(upgrade "$T/u8" --path /ocpp/NEWONE)" = "HTTP 101" ] \
+  || fail "accept_unknown=true refuses an unknown identity: $(cat "$T/u8")"
+expect_log "NEWONE: accepting unknown identity"
+
+note "ocpp_handshake passed"

@@ -1,0 +1,354 @@
+/* Lenient repairs: each rule of ocpp/lenient.c on the schema fault the
+ * validator really reports, and faults that must stay CALLERRORs. */
+#include <criterion/criterion.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "ocpp/lenient.h"
+#include "ocpp/schema.h"
+
+typedef struct {
+  json_t *payload;
+  ocpp_schema_fault fault;
+  unsigned notes;
+  char what[160];
+  int rc;
+} repair_run;
+
+static json_t *parse(const char *text)
+{
+  json_error_t err;
+  json_t *j = json_loads(text, 0, &err);
+  cr_assert_not_null(j, "bad test JSON: %s", err.text);
+  return j;
+}
+
+/* Validates text as action/kind (it must fail) and repairs the first fault. */
+static repair_run repair_once(const char *action, ocpp_schema_kind kind,
+                              const char *text)
+{
+  repair_run r = {0};
+  r.payload = parse(text);
+  cr_assert_eq(ocpp_schema_validate(action, kind, r.payload, &r.fault),
+               OCPP_SCHEMA_EINVALID, "test payload is valid already");
+  r.rc = ocpp_lenient_repair(action, kind, r.payload, &r.fault, &r.notes,
+                             r.what, sizeof r.what);
+  return r;
+}
+
+static void expect_valid_now(const char *action, ocpp_schema_kind kind,
+                             const repair_run *r)
+{
+  ocpp_schema_fault f;
+  cr_assert_eq(ocpp_schema_validate(action, kind, r->payload, &f), 0,
+               "still invalid at %s: %s", f.path, f.message);
+}
+
+static const char *str_at(const json_t *o, const char *key)
+{
+  return json_string_value(json_object_get(o, key));
+}
+
+/* ---- timestamps ---------------------------------------------------------- */
+
+Test(lenient, timestamp_without_offset_is_read_as_utc)
+{
+  repair_run r = repair_once("StatusNotification", OCPP_SCHEMA_REQUEST,
+    "{\"connectorId\":1,\"errorCode\":\"NoError\",\"status\":\"Available\","
+    "\"timestamp\":\"2030-01-02T03:04:05\"}");
+  cr_assert_eq(r.rc, 0);
+  cr_assert_str_eq(r.fault.code, "PropertyConstraintViolation");
+  cr_assert_str_eq(str_at(r.payload, "timestamp"), "2030-01-02T03:04:05Z");
+  cr_assert_neq(r.what[0], '\0');
+  expect_valid_now("StatusNotification", OCPP_SCHEMA_REQUEST, &r);
+  json_decref(r.payload);
+}
+
+Test(lenient, timestamp_with_hour_offset_is_converted_to_utc)
+{
+  repair_run r = repair_once("StartTransaction", OCPP_SCHEMA_REQUEST,
+    "{\"connectorId\":1,\"idTag\":\"T\",\"meterStart\":0,"
+    "\"timestamp\":\"2030-01-02T12:00:00+02\"}");
+  cr_assert_eq(r.rc, 0);
+  cr_assert_str_eq(str_at(r.payload, "timestamp"), "2030-01-02T10:00:00Z");
+  expect_valid_now("StartTransaction", OCPP_SCHEMA_REQUEST, &r);
+  json_decref(r.payload);
+}
+
+Test(lenient, timestamp_that_is_no_time_stays_an_error)
+{
+  repair_run r = repair_once("StatusNotification", OCPP_SCHEMA_REQUEST,
+    "{\"connectorId\":1,\"errorCode\":\"NoError\",\"status\":\"Available\","
+    "\"timestamp\":\"yesterday\"}");
+  cr_assert_eq(r.rc, -1);
+  json_decref(r.payload);
+}
+
+Test(lenient, meter_value_timestamp_without_offset_is_repaired)
+{
+  repair_run r = repair_once("MeterValues", OCPP_SCHEMA_REQUEST,
+    "{\"connectorId\":1,\"meterValue\":[{\"timestamp\":\"2030-01-02T03:04:05\","
+    "\"sampledValue\":[{\"value\":\"1\"}]}]}");
+  cr_assert_eq(r.rc, 0);
+  const json_t *mv = json_array_get(json_object_get(r.payload, "meterValue"), 0);
+  cr_assert_str_eq(str_at(mv, "timestamp"), "2030-01-02T03:04:05Z");
+  expect_valid_now("MeterValues", OCPP_SCHEMA_REQUEST, &r);
+  json_decref(r.payload);
+}
+
+/* ---- over-long identification fields ------------------------------------- */
+
+Test(lenient, long_serial_number_is_cut_to_25)
+{
+  repair_run r = repair_once("BootNotification", OCPP_SCHEMA_REQUEST,
+    "{\"chargePointVendor\":\"V\",\"chargePointModel\":\"M\","
+    "\"chargePointSerialNumber\":\"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123\"}");
+  cr_assert_eq(r.rc, 0);
+  cr_assert_str_eq(str_at(r.payload, "chargePointSerialNumber"),
+                   "ABCDEFGHIJKLMNOPQRSTUVWXY");
+  expect_valid_now("BootNotification", OCPP_SCHEMA_REQUEST, &r);
+  json_decref(r.payload);
+}
+
+Test(lenient, long_firmware_version_is_cut_to_50)
+{
+  char text[256];
+  char fw[61];
+  memset(fw, 'f', 60);
+  fw[60] = '\0';
+  snprintf(text, sizeof text, "{\"chargePointVendor\":\"V\",\"chargePointModel\":"
+           "\"M\",\"firmwareVersion\":\"%s\"}", fw);
+  repair_run r = repair_once("BootNotification", OCPP_SCHEMA_REQUEST, text);
+  cr_assert_eq(r.rc, 0);
+  cr_assert_eq(strlen(str_at(r.payload, "firmwareVersion")), 50);
+  json_decref(r.payload);
+}
+
+Test(lenient, cut_keeps_whole_utf8_characters)
+{
+  /* 24 ASCII characters, then "é" (2 bytes) and more: 25 characters kept */
+  repair_run r = repair_once("BootNotification", OCPP_SCHEMA_REQUEST,
+    "{\"chargePointVendor\":\"V\",\"chargePointModel\":\"M\","
+    "\"chargePointSerialNumber\":\"ABCDEFGHIJKLMNOPQRSTUVWX\xc3\xa9YZ0123\"}");
+  cr_assert_eq(r.rc, 0);
+  cr_assert_str_eq(str_at(r.payload, "chargePointSerialNumber"),
+                   "ABCDEFGHIJKLMNOPQRSTUVWX\xc3\xa9");
+  json_decref(r.payload);
+}
+
+Test(lenient, long_id_tag_stays_an_error)
+{
+  repair_run r = repair_once("Authorize", OCPP_SCHEMA_REQUEST,
+    "{\"idTag\":\"ABCDEFGHIJKLMNOPQRSTUVWXYZ\"}");
+  cr_assert_str_eq(r.fault.code, "PropertyConstraintViolation");
+  cr_assert_eq(r.rc, -1);
+  cr_assert_str_eq(str_at(r.payload, "idTag"), "ABCDEFGHIJKLMNOPQRSTUVWXYZ");
+  json_decref(r.payload);
+}
+
+/* ---- enumerations ---------------------------------------------------------- */
+
+Test(lenient, unknown_error_code_becomes_other_error)
+{
+  repair_run r = repair_once("StatusNotification", OCPP_SCHEMA_REQUEST,
+    "{\"connectorId\":1,\"errorCode\":\"Error\",\"status\":\"Faulted\"}");
+  cr_assert_eq(r.rc, 0);
+  cr_assert_str_eq(str_at(r.payload, "errorCode"), "OtherError");
+  expect_valid_now("StatusNotification", OCPP_SCHEMA_REQUEST, &r);
+  json_decref(r.payload);
+}
+
+Test(lenient, unknown_status_stays_an_error)
+{
+  repair_run r = repair_once("StatusNotification", OCPP_SCHEMA_REQUEST,
+    "{\"connectorId\":1,\"errorCode\":\"NoError\",\"status\":\"Foo\"}");
+  cr_assert_str_eq(r.fault.code, "PropertyConstraintViolation");
+  cr_assert_eq(r.rc, -1);
+  json_decref(r.payload);
+}
+
+Test(lenient, unknown_stop_reason_is_dropped)
+{
+  repair_run r = repair_once("StopTransaction", OCPP_SCHEMA_REQUEST,
+    "{\"transactionId\":5,\"meterStop\":10,\"timestamp\":\"2030-01-01T00:00:00Z\","
+    "\"reason\":\"Unplugged\"}");
+  cr_assert_eq(r.rc, 0);
+  cr_assert_null(json_object_get(r.payload, "reason"));
+  cr_assert_eq(json_integer_value(json_object_get(r.payload, "meterStop")), 10);
+  expect_valid_now("StopTransaction", OCPP_SCHEMA_REQUEST, &r);
+  json_decref(r.payload);
+}
+
+/* ---- sampled values ---------------------------------------------------------- */
+
+static const char hz_sample[] =
+  "{\"connectorId\":1,\"meterValue\":[{\"timestamp\":\"2030-01-01T00:00:00Z\","
+  "\"sampledValue\":[{\"value\":\"50\",\"measurand\":\"Frequency\",\"unit\":\"Hz\"},"
+  "{\"value\":\"1234\",\"unit\":\"Wh\"}]}]}";
+
+Test(lenient, sample_with_unknown_unit_is_skipped_and_others_kept)
+{
+  repair_run r = repair_once("MeterValues", OCPP_SCHEMA_REQUEST, hz_sample);
+  cr_assert_eq(r.rc, 0);
+  cr_assert_str_eq(r.fault.code, "PropertyConstraintViolation");
+  const json_t *sv = json_object_get(
+    json_array_get(json_object_get(r.payload, "meterValue"), 0), "sampledValue");
+  cr_assert_eq(json_array_size(sv), 1);
+  cr_assert_str_eq(str_at(json_array_get(sv, 0), "value"), "1234");
+  expect_valid_now("MeterValues", OCPP_SCHEMA_REQUEST, &r);
+  json_decref(r.payload);
+}
+
+Test(lenient, sample_with_unknown_measurand_is_skipped)
+{
+  repair_run r = repair_once("MeterValues", OCPP_SCHEMA_REQUEST,
+    "{\"connectorId\":1,\"meterValue\":[{\"timestamp\":\"2030-01-01T00:00:00Z\","
+    "\"sampledValue\":[{\"value\":\"1\"},{\"value\":\"2\",\"measurand\":\"Energy\"}]}]}");
+  cr_assert_eq(r.rc, 0);
+  const json_t *sv = json_object_get(
+    json_array_get(json_object_get(r.payload, "meterValue"), 0), "sampledValue");
+  cr_assert_eq(json_array_size(sv), 1);
+  cr_assert_str_eq(str_at(json_array_get(sv, 0), "value"), "1");
+  json_decref(r.payload);
+}
+
+Test(lenient, unknown_context_is_dropped_and_sample_kept)
+{
+  repair_run r = repair_once("MeterValues", OCPP_SCHEMA_REQUEST,
+    "{\"connectorId\":1,\"meterValue\":[{\"timestamp\":\"2030-01-01T00:00:00Z\","
+    "\"sampledValue\":[{\"value\":\"7\",\"context\":\"Sample.Whatever\"}]}]}");
+  cr_assert_eq(r.rc, 0);
+  const json_t *s0 = json_array_get(json_object_get(
+    json_array_get(json_object_get(r.payload, "meterValue"), 0), "sampledValue"), 0);
+  cr_assert_str_eq(str_at(s0, "value"), "7");
+  cr_assert_null(json_object_get(s0, "context"));
+  expect_valid_now("MeterValues", OCPP_SCHEMA_REQUEST, &r);
+  json_decref(r.payload);
+}
+
+Test(lenient, sample_value_of_wrong_type_stays_an_error)
+{
+  repair_run r = repair_once("MeterValues", OCPP_SCHEMA_REQUEST,
+    "{\"connectorId\":1,\"meterValue\":[{\"timestamp\":\"2030-01-01T00:00:00Z\","
+    "\"sampledValue\":[{\"value\":12}]}]}");
+  cr_assert_str_eq(r.fault.code, "TypeConstraintViolation");
+  cr_assert_eq(r.rc, -1);
+  json_decref(r.payload);
+}
+
+/* ---- missing meterStop ----------------------------------------------------------- */
+
+Test(lenient, missing_meter_stop_is_filled_and_noted)
+{
+  repair_run r = repair_once("StopTransaction", OCPP_SCHEMA_REQUEST,
+    "{\"transactionId\":5,\"timestamp\":\"2030-01-01T00:00:00Z\"}");
+  cr_assert_str_eq(r.fault.code, "OccurenceConstraintViolation");
+  cr_assert_eq(r.rc, 0);
+  cr_assert(r.notes & OCPP_LENIENT_NO_METER_STOP);
+  cr_assert_eq(json_integer_value(json_object_get(r.payload, "meterStop")), 0);
+  expect_valid_now("StopTransaction", OCPP_SCHEMA_REQUEST, &r);
+  json_decref(r.payload);
+}
+
+Test(lenient, missing_transaction_id_stays_an_error)
+{
+  repair_run r = repair_once("StopTransaction", OCPP_SCHEMA_REQUEST,
+    "{\"meterStop\":5,\"timestamp\":\"2030-01-01T00:00:00Z\"}");
+  cr_assert_str_eq(r.fault.code, "OccurenceConstraintViolation");
+  cr_assert_eq(r.rc, -1);
+  cr_assert_eq(r.notes, 0);
+  json_decref(r.payload);
+}
+
+Test(lenient, missing_boot_model_stays_an_error)
+{
+  repair_run r = repair_once("BootNotification", OCPP_SCHEMA_REQUEST,
+    "{\"chargePointVendor\":\"V\"}");
+  cr_assert_eq(r.rc, -1);
+  json_decref(r.payload);
+}
+
+/* ---- answers ---------------------------------------------------------------------- */
+
+Test(lenient, numeric_configuration_value_becomes_text)
+{
+  repair_run r = repair_once("GetConfiguration", OCPP_SCHEMA_RESPONSE,
+    "{\"configurationKey\":[{\"key\":\"ChargeProfileMaxStackLevel\","
+    "\"readonly\":true,\"value\":8}]}");
+  cr_assert_str_eq(r.fault.code, "TypeConstraintViolation");
+  cr_assert_eq(r.rc, 0);
+  const json_t *k0 = json_array_get(json_object_get(r.payload, "configurationKey"), 0);
+  cr_assert_str_eq(str_at(k0, "value"), "8");
+  expect_valid_now("GetConfiguration", OCPP_SCHEMA_RESPONSE, &r);
+  json_decref(r.payload);
+}
+
+Test(lenient, boolean_configuration_value_becomes_text)
+{
+  repair_run r = repair_once("GetConfiguration", OCPP_SCHEMA_RESPONSE,
+    "{\"configurationKey\":[{\"key\":\"AuthorizeRemoteTxRequests\","
+    "\"readonly\":false,\"value\":true}]}");
+  cr_assert_eq(r.rc, 0);
+  const json_t *k0 = json_array_get(json_object_get(r.payload, "configurationKey"), 0);
+  cr_assert_str_eq(str_at(k0, "value"), "true");
+  json_decref(r.payload);
+}
+
+Test(lenient, configuration_readonly_of_wrong_type_stays_an_error)
+{
+  repair_run r = repair_once("GetConfiguration", OCPP_SCHEMA_RESPONSE,
+    "{\"configurationKey\":[{\"key\":\"K\",\"readonly\":\"yes\",\"value\":\"1\"}]}");
+  cr_assert_eq(r.rc, -1);
+  json_decref(r.payload);
+}
+
+Test(lenient, other_answers_are_never_repaired)
+{
+  repair_run r = repair_once("ChangeAvailability", OCPP_SCHEMA_RESPONSE,
+    "{\"status\":\"Done\"}");
+  cr_assert_eq(r.rc, -1);
+  cr_assert_str_eq(str_at(r.payload, "status"), "Done");
+  json_decref(r.payload);
+}
+
+Test(lenient, error_code_in_a_status_answer_is_not_repaired)
+{
+  /* the errorCode rule is for StatusNotification requests only */
+  repair_run r = repair_once("StatusNotification", OCPP_SCHEMA_RESPONSE,
+    "{\"errorCode\":\"Error\"}");
+  cr_assert_eq(r.rc, -1);
+  json_decref(r.payload);
+}
+
+/* ---- arguments -------------------------------------------------------------------- */
+
+Test(lenient, null_arguments_are_refused)
+{
+  ocpp_schema_fault f = {.code = "PropertyConstraintViolation", .path = "x"};
+  unsigned notes = 0;
+  char what[32];
+  json_t *p = json_object();
+  cr_assert_eq(ocpp_lenient_repair(NULL, OCPP_SCHEMA_REQUEST, p, &f, &notes,
+                                   what, sizeof what), -1);
+  cr_assert_eq(ocpp_lenient_repair("Heartbeat", OCPP_SCHEMA_REQUEST, NULL, &f,
+                                   &notes, what, sizeof what), -1);
+  cr_assert_eq(ocpp_lenient_repair("Heartbeat", OCPP_SCHEMA_REQUEST, p, NULL,
+                                   &notes, what, sizeof what), -1);
+  cr_assert_eq(ocpp_lenient_repair("Heartbeat", OCPP_SCHEMA_REQUEST, p, &f,
+                                   NULL, what, sizeof what), -1);
+  json_decref(p);
+}
+
+Test(lenient, fault_path_outside_the_payload_is_refused)
+{
+  ocpp_schema_fault f = {.code = "PropertyConstraintViolation"};
+  snprintf(f.path, sizeof f.path, "meterValue[3].sampledValue[0].unit");
+  unsigned notes = 0;
+  char what[64];
+  json_t *p = parse("{\"connectorId\":1,\"meterValue\":[]}");
+  cr_assert_eq(ocpp_lenient_repair("MeterValues", OCPP_SCHEMA_REQUEST, p, &f,
+                                   &notes, what, sizeof what), -1);
+  cr_assert_eq(json_array_size(json_object_get(p, "meterValue")), 0);
+  json_decref(p);
+}
