@@ -552,7 +552,7 @@ static const key_row main_rows[] = {
     {"ocpp", "heartbeat_interval", parse_int, M(heartbeat_interval), 10, 86400, NULL},
     {"ocpp", "call_timeout", parse_int, M(call_timeout), 1, 600, NULL},
     {"ocpp", "accept_unknown", parse_bool, M(accept_unknown), 0, 0, NULL},
-    {"ocpp", "meter_sample_interval", parse_int, M(meter_sample_interval), 0, 86400, NULL},
+    {"ocpp", "meter_sample_interval", parse_int, M(meter_sample_interval), 1, 86400, NULL},
     {"ocpp", "max_message_size", parse_int, M(max_message_size), 4096, 16777216, NULL},
     {"knx", "url", parse_string, M(knx_url), 1, MAX_STRING, NULL},
     {"knx", "max_telegrams_per_second", parse_int, M(max_telegrams_per_second), 1, 1000, NULL},

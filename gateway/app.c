@@ -606,8 +606,10 @@ int gw_app_run(cfg_main *cfg)
   if (uv_loop_init(&loop) != 0)
     return GW_APP_ENOMEM;
   app.loop = &loop;
-  /* libeibclient writes with write(): a dead knxd must not kill us */
+  /* libeibclient writes with write(): a dead knxd must not kill us; a
+   * file-size limit must fail the store's writes, not end the process */
   signal(SIGPIPE, SIG_IGN);
+  signal(SIGXFSZ, SIG_IGN);
   init_handles(&app);
   int rc = start_store(&app);
   if (rc == GW_APP_OK)
@@ -621,7 +623,12 @@ int gw_app_run(cfg_main *cfg)
            OCPPKNX_VERSION, cfg->n_chargers, cfg->knx_url);
     uv_run(&loop, UV_RUN_DEFAULT);
   }
-  gw_store_flush(app.store);
+  if (app.store && gw_store_flush(app.store) != GW_STORE_OK &&
+      gw_store_has_deferred(app.store))
+    gw_log(GW_LOG_ERROR, NULL,
+           "store: exiting while %s cannot be written: the sessions kept in "
+           "memory since then are lost (%s)",
+           cfg->store_dir, gw_store_last_error(app.store));
   gw_store_close(app.store);
   free(app.charger_opts);
   int closed = uv_loop_close(&loop);

@@ -287,15 +287,22 @@ static int check_connector(const ocpp_cp *cp, int connector, bool allow_zero)
   return OCPP_OK;
 }
 
+/* The charger must be online and have the connector (0 = whole charger
+ * where allow_zero). */
+static int find_connector(ocpp_server *srv, const char *id, int connector,
+                          bool allow_zero, ocpp_cp **out)
+{
+  int rc = find_online(srv, id, out);
+  return rc == OCPP_OK ? check_connector(*out, connector, allow_zero) : rc;
+}
+
 /* ---- remote start / stop ------------------------------------------------ */
 
 int ocpp_remote_start(ocpp_server *srv, const char *charger_id, int connector,
                       const char *id_tag, ocpp_command_cb cb, void *user_data)
 {
   ocpp_cp *cp;
-  int rc = find_online(srv, charger_id, &cp);
-  if (rc == OCPP_OK)
-    rc = check_connector(cp, connector, false);
+  int rc = find_connector(srv, charger_id, connector, false, &cp);
   if (rc != OCPP_OK)
     return rc;
   const char *tag = id_tag && *id_tag ? id_tag : cp->opt.remote_tag;
@@ -310,9 +317,7 @@ int ocpp_remote_stop(ocpp_server *srv, const char *charger_id, int connector,
                      ocpp_command_cb cb, void *user_data)
 {
   ocpp_cp *cp;
-  int rc = find_online(srv, charger_id, &cp);
-  if (rc == OCPP_OK)
-    rc = check_connector(cp, connector, false);
+  int rc = find_connector(srv, charger_id, connector, false, &cp);
   if (rc != OCPP_OK)
     return rc;
   int32_t tx = cp->conn_state[connector].tx_id;
@@ -375,9 +380,7 @@ int ocpp_change_availability(ocpp_server *srv, const char *charger_id,
                              ocpp_command_cb cb, void *user_data)
 {
   ocpp_cp *cp;
-  int rc = find_online(srv, charger_id, &cp);
-  if (rc == OCPP_OK)
-    rc = check_connector(cp, connector, true);
+  int rc = find_connector(srv, charger_id, connector, true, &cp);
   if (rc != OCPP_OK)
     return rc;
   ocpp_call *call;
@@ -408,9 +411,7 @@ int ocpp_unlock(ocpp_server *srv, const char *charger_id, int connector,
                 ocpp_command_cb cb, void *user_data)
 {
   ocpp_cp *cp;
-  int rc = find_online(srv, charger_id, &cp);
-  if (rc == OCPP_OK)
-    rc = check_connector(cp, connector, false);
+  int rc = find_connector(srv, charger_id, connector, false, &cp);
   if (rc != OCPP_OK)
     return rc;
   json_t *p = json_pack("{s:i}", "connectorId", connector);
@@ -437,9 +438,7 @@ int ocpp_reserve(ocpp_server *srv, const char *charger_id, int connector,
                  void *user_data)
 {
   ocpp_cp *cp;
-  int rc = find_online(srv, charger_id, &cp);
-  if (rc == OCPP_OK)
-    rc = check_connector(cp, connector, false);
+  int rc = find_connector(srv, charger_id, connector, false, &cp);
   if (rc != OCPP_OK)
     return rc;
   if (expiry_s <= 0)
@@ -481,9 +480,7 @@ int ocpp_cancel_reservation(ocpp_server *srv, const char *charger_id,
                             int connector, ocpp_command_cb cb, void *user_data)
 {
   ocpp_cp *cp;
-  int rc = find_online(srv, charger_id, &cp);
-  if (rc == OCPP_OK)
-    rc = check_connector(cp, connector, false);
+  int rc = find_connector(srv, charger_id, connector, false, &cp);
   if (rc != OCPP_OK)
     return rc;
   int reservation = cp->conn_state[connector].reservation_id;
@@ -520,9 +517,7 @@ int ocpp_trigger(ocpp_server *srv, const char *charger_id, int connector,
                  const char *message, ocpp_command_cb cb, void *user_data)
 {
   ocpp_cp *cp;
-  int rc = find_online(srv, charger_id, &cp);
-  if (rc == OCPP_OK)
-    rc = check_connector(cp, connector, true);
+  int rc = find_connector(srv, charger_id, connector, true, &cp);
   if (rc != OCPP_OK)
     return rc;
   bool known = false;
@@ -645,9 +640,7 @@ int ocpp_set_current_limit(ocpp_server *srv, const char *charger_id,
                            void *user_data)
 {
   ocpp_cp *cp;
-  int rc = find_online(srv, charger_id, &cp);
-  if (rc == OCPP_OK)
-    rc = check_connector(cp, connector, true);
+  int rc = find_connector(srv, charger_id, connector, true, &cp);
   if (rc != OCPP_OK)
     return rc;
   if (!(amps >= 0 && amps <= 1000))

@@ -114,8 +114,7 @@ typedef struct {
   bool accept_unknown;        /* accept identities without options */
   bool trace;                 /* report every frame through on_log */
   size_t max_message_size;    /* bytes; 0 = default 65536 */
-  int meter_sample_interval;  /* s for MeterValueSampleInterval (0 = the
-                                 charger sends no periodic samples) */
+  int meter_sample_interval;  /* s for MeterValueSampleInterval; 0 = 60 */
 } ocpp_server_options;
 
 /* ---- events (charger -> application) ------------------------------------ */

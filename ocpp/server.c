@@ -312,7 +312,7 @@ static int copy_options(ocpp_server *srv, const ocpp_server_options *o)
     srv->opt.heartbeat_interval = 300;
   if (srv->opt.call_timeout <= 0)
     srv->opt.call_timeout = 30;
-  if (srv->opt.meter_sample_interval < 0)
+  if (srv->opt.meter_sample_interval <= 0)
     srv->opt.meter_sample_interval = 60;
   if ((o->listen && !srv->opt.listen) || (o->tls_listen && !srv->opt.tls_listen))
     return OCPP_ENOMEM;

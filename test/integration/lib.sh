@@ -405,3 +405,63 @@ expect_sim_refused() {
 
 # count_log ERE: lines of the gateway log that match
 count_log() { grep -Ec "$1" "$GW_LOG" || true; }
+
+# ---- KNX objects (knx_bus.py, knx_dpt.py beside this file) ---------------
+
+# start_stamped_monitor: like start_monitor, but knx_bus.py writes the
+# lines, each prefixed with its arrival time ("1712345678.123456 Write
+# from ..."); unanchored expect_bus patterns work on both.
+start_stamped_monitor() {
+  : >"$BUS_LOG"
+  /usr/bin/python3 "$TEST_SRC/knx_bus.py" monitor "$KNX_URL" >>"$BUS_LOG" 2>&1 &
+  MON_PID=$!
+  local i
+  for i in $(seq 1 50); do
+    knxtool groupswrite "$KNX_URL" 31/7/255 1 >/dev/null
+    grep -q ' to 31/7/255: 01$' "$BUS_LOG" && return 0
+    sleep 0.1
+  done
+  fail "stamped bus monitor not ready"
+}
+
+# bus_mark: remember how many lines the bus log has; expect_bus_new then
+# only looks at the lines after it
+BUS_MARK=0
+bus_mark() { BUS_MARK=$(wc -l <"$BUS_LOG"); }
+
+# expect_bus_new ERE [tenths]: a telegram after the last bus_mark
+expect_bus_new() {
+  local i
+  for i in $(seq 1 "${2:-50}"); do
+    tail -n +"$((BUS_MARK + 1))" "$BUS_LOG" | grep -Eq "$1" && return 0
+    sleep 0.1
+  done
+  fail "not on the bus since the mark: $1"
+}
+
+# count_bus_new ERE: telegrams after the last bus_mark that match
+count_bus_new() { tail -n +"$((BUS_MARK + 1))" "$BUS_LOG" | grep -Ec "$1" || true; }
+
+# bus_last GA: data of the last Write to GA, as the monitor printed it
+bus_last() {
+  grep -E "Write from [0-9.]+ to $1: " "$BUS_LOG" | tail -n 1 | sed -e 's/^.*: //'
+}
+
+# knx_dpt KIND VALUE: expected data bytes (knx_dpt.py)
+knx_dpt() { /usr/bin/python3 "$TEST_SRC/knx_dpt.py" "$@"; }
+
+# knx_read GA [seconds]: data of the Response to a Read of GA; empty when
+# none came (knx_bus.py read)
+knx_read() {
+  /usr/bin/python3 "$TEST_SRC/knx_bus.py" read "$KNX_URL" "$1" "${2:-5}" || true
+}
+
+# knx_write GA HEX...: GroupValue_Write with data bytes
+knx_write() {
+  local ga=$1
+  shift
+  knxtool groupwrite "$KNX_URL" "$ga" "$@" >/dev/null
+}
+
+# knx_swrite GA V: GroupValue_Write, 6-bit form (DPT 1)
+knx_swrite() { knxtool groupswrite "$KNX_URL" "$1" "$2" >/dev/null; }

@@ -515,6 +515,8 @@ int main(int argc, char **argv)
 			return SIM_EXIT_USAGE;
 		}
 	}
+	/* a central system that dies mid-write must not kill the simulator */
+	signal(SIGPIPE, SIG_IGN);
 	if (uv_loop_init(&loop) != 0)
 		return SIM_EXIT_USAGE;
 	s.loop = &loop;

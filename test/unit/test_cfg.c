@@ -332,7 +332,7 @@ Test(cfg, every_main_key_is_read)
   load_main("[ocpp]\nlisten = 127.0.0.1:9000\ntls_listen = [::1]:9001\n"
             "tls_cert = s.crt\ntls_key = s.key\ntls_ca = ca.crt\n"
             "heartbeat_interval = 60\ncall_timeout = 5\naccept_unknown = yes\n"
-            "meter_sample_interval = 0\nmax_message_size = 4096\n"
+            "meter_sample_interval = 1\nmax_message_size = 4096\n"
             "[knx]\nurl = ip:127.0.0.1:6720\nmax_telegrams_per_second = 1000\n"
             "[store]\ndir = state\n[log]\nlevel = debug\ntrace_ocpp = on\n"
             "[chargers]\ndir = chargers.d\n");
@@ -345,7 +345,7 @@ Test(cfg, every_main_key_is_read)
   cr_assert_eq(cfg->heartbeat_interval, 60);
   cr_assert_eq(cfg->call_timeout, 5);
   cr_assert(cfg->accept_unknown);
-  cr_assert_eq(cfg->meter_sample_interval, 0);
+  cr_assert_eq(cfg->meter_sample_interval, 1);
   cr_assert_eq(cfg->max_message_size, 4096);
   cr_assert_str_eq(cfg->knx_url, "ip:127.0.0.1:6720");
   cr_assert_eq(cfg->max_telegrams_per_second, 1000);
