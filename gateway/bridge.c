@@ -15,7 +15,7 @@ enum {
   GW_RESPONSE_QUEUE_CAP = 256, /* answers to GroupValue_Read */
   GW_MAX_CHARGERS = 10000,
   GW_TPS_MAX = 1000,
-  GW_MILLI = 1000,             /* one token in the bucket's unit */
+  GW_WINDOW_MS = 1000,         /* the rate limit's "per second" */
   GW_TAG_MAX = 14,             /* DPT 16.000 carries 14 bytes */
   GW_LOG_LINE = 256,
   GW_DEFAULT_RESERVATION_MIN = 30
@@ -24,6 +24,8 @@ enum {
 /* IEC 61851 has no PWM duty cycle below 6 A; 80 A is the type 2 maximum. */
 static const double GW_MIN_CURRENT_A = 6.0;
 static const double GW_MAX_CURRENT_A = 80.0;
+/* OCPP 1.6 chargingSchedulePeriod.limit: at most one digit fraction. */
+static const double GW_LIMIT_STEPS_PER_A = 10.0;
 /* Decimal noise (16.1 - 15.9) must not count as a step above hysteresis. */
 static const double GW_HYSTERESIS_EPS = 1e-9;
 
@@ -142,10 +144,9 @@ struct gw_bridge {
   gw_queue responses;
   bool link_down;
   bool overflow_logged;
-  uint64_t rate;          /* tokens per second */
-  uint64_t tokens;        /* in 1/GW_MILLI tokens */
-  uint64_t last_refill_ms;
-  bool bucket_started;
+  uint64_t rate;          /* telegrams in any GW_WINDOW_MS */
+  uint64_t *window;       /* send times of the last rate telegrams (ring) */
+  size_t window_head, window_len;
   uint64_t sent;
   gw_pending *pending;
 };
@@ -761,8 +762,9 @@ int gw_bridge_create(const cfg_charger *chargers, size_t n_chargers,
   b->user_data = user_data;
   int tps = max_telegrams_per_second;
   b->rate = (uint64_t)(tps < 1 ? 1 : tps > GW_TPS_MAX ? GW_TPS_MAX : tps);
-  b->tokens = b->rate * GW_MILLI;
-  int rc = queue_init(&b->writes, GW_WRITE_QUEUE_CAP);
+  b->window = calloc(b->rate, sizeof *b->window);
+  int rc = b->window ? queue_init(&b->writes, GW_WRITE_QUEUE_CAP)
+                     : GW_BRIDGE_ENOMEM;
   if (rc == GW_BRIDGE_OK)
     rc = queue_init(&b->responses, GW_RESPONSE_QUEUE_CAP);
   if (rc == GW_BRIDGE_OK)
@@ -821,6 +823,7 @@ void gw_bridge_destroy(gw_bridge *b)
   free(b->refs);
   free(b->writes.items);
   free(b->responses.items);
+  free(b->window);
   free(b);
 }
 
@@ -1060,6 +1063,9 @@ static void cmd_max_current(gw_bridge *b, gw_charger *ch, gw_connector *cn,
     gw_log(b, CFG_LOG_INFO, ch->id, "connector %d: max_current %g A clamped "
            "to %g A", cn->id, amps, a);
   }
+  /* OCPP limits carry one decimal: the state must show the limit the
+   * charger got, not the unrounded wish (10.24 A in DPT 9 -> 10.2 A). */
+  a = round(a * GW_LIMIT_STEPS_PER_A) / GW_LIMIT_STEPS_PER_A;
   command_send(b, ch, cn, CFG_OBJ_MAX_CURRENT, GW_CALL_MAX_CURRENT, a, a);
 }
 
@@ -1187,36 +1193,41 @@ void gw_bridge_on_knx_link(gw_bridge *b, bool up, uint64_t now_ms)
   }
 }
 
-static void bucket_refill(gw_bridge *b, uint64_t now_ms)
+/* A sliding window, not a token bucket: a bucket that is full after a
+ * quiet spell lets rate telegrams go at once and rate more within the same
+ * second. Here no second ever holds more than rate telegrams, while a
+ * burst after a quiet spell still goes out without delay. */
+static bool window_has_room(gw_bridge *b, uint64_t now_ms)
 {
-  uint64_t full = b->rate * GW_MILLI;
-  if (!b->bucket_started || now_ms < b->last_refill_ms) {
-    b->bucket_started = true;
-    b->last_refill_ms = now_ms;
-    return;
+  if (b->window_len > 0) {
+    size_t newest = (b->window_head + b->window_len - 1) % b->rate;
+    if (now_ms < b->window[newest]) /* clock went back: start over */
+      b->window_len = 0;
   }
-  uint64_t elapsed = now_ms - b->last_refill_ms;
-  b->last_refill_ms = now_ms;
-  if (elapsed >= GW_MILLI) {
-    b->tokens = full;
-    return;
+  while (b->window_len > 0 &&
+         now_ms - b->window[b->window_head] >= GW_WINDOW_MS) {
+    b->window_head = (b->window_head + 1) % b->rate;
+    b->window_len--;
   }
-  b->tokens += elapsed * b->rate;
-  if (b->tokens > full)
-    b->tokens = full;
+  return b->window_len < b->rate;
+}
+
+static void window_note(gw_bridge *b, uint64_t now_ms)
+{
+  b->window[(b->window_head + b->window_len) % b->rate] = now_ms;
+  b->window_len++;
 }
 
 uint64_t gw_bridge_pump(gw_bridge *b, uint64_t now_ms)
 {
   if (!b)
     return 0;
-  bucket_refill(b, now_ms);
-  /* A failed send also spends its token: the work per call stays within
-   * the burst even while the link is failing. */
-  while (b->tokens >= GW_MILLI && (b->responses.len || b->writes.len)) {
+  /* A failed send also counts: the work per call stays bounded even
+   * while the link is failing. */
+  while ((b->responses.len || b->writes.len) && window_has_room(b, now_ms)) {
     gw_queue *q = b->responses.len ? &b->responses : &b->writes;
     gw_telegram t = queue_pop(q);
-    b->tokens -= GW_MILLI;
+    window_note(b, now_ms);
     if (b->ops.knx_send(b->user_data, t.ga, t.svc, &t.p) == 0)
       b->sent++;
   }
@@ -1224,8 +1235,8 @@ uint64_t gw_bridge_pump(gw_bridge *b, uint64_t now_ms)
     b->overflow_logged = false;
     return 0;
   }
-  uint64_t missing = GW_MILLI - b->tokens;
-  return now_ms + (missing + b->rate - 1) / b->rate;
+  /* The window is full: room comes when its oldest send ages out. */
+  return b->window[b->window_head] + GW_WINDOW_MS;
 }
 
 /* ---- OCPP side ----------------------------------------------------------- */
@@ -1355,6 +1366,9 @@ static void ev_tx_stopped(gw_bridge *b, gw_charger *ch, const ocpp_event *ev)
   if (ev->tx_stopped.has_meter_stop && isfinite(ev->tx_stopped.meter_stop_wh)) {
     cn->has_energy = true;
     cn->energy_wh = ev->tx_stopped.meter_stop_wh;
+    /* meterStop is a register reading like any MeterValues sample. */
+    publish_measure(b, ch, cn, CFG_OBJ_METER, cn->energy_wh,
+                    ch->energy_hysteresis);
   }
   set_charging(b, ch, cn, false);
   publish_time(b, ch, cn, CFG_OBJ_END_TIME, ev->timestamp);

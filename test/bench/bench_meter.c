@@ -83,6 +83,8 @@ struct bm_charger {
   wslay_event_context_ptr ws;
   const uint8_t *in;
   size_t in_len;
+  uint8_t held[14];       /* a frame header waiting for its payload */
+  size_t held_len;
   int step;
   unsigned seq;
   char pending[32];       /* id of our call in flight, "" none */
@@ -177,26 +179,42 @@ static void on_written(uv_write_t *req, int status) {
   free(req);
 }
 
+/* A frame leaves in one write, as a charger's TCP stack sends it: wslay's
+ * header (WSLAY_MSG_MORE) is held until its payload comes. */
 static ssize_t ws_send_cb(wslay_event_context_ptr ctx, const uint8_t *data,
                           size_t len, int flags, void *user_data) {
   bm_charger *c = user_data;
-  (void)flags;
-  uv_buf_t buf = uv_buf_init((char *)data, (unsigned)len);
-  int n = uv_try_write((uv_stream_t *)&c->tcp, &buf, 1);
+  if ((flags & WSLAY_MSG_MORE) && c->held_len == 0 &&
+      len <= sizeof c->held) {
+    memcpy(c->held, data, len);
+    c->held_len = len;
+    return (ssize_t)len;
+  }
+  uv_buf_t bufs[2] = {uv_buf_init((char *)c->held, (unsigned)c->held_len),
+                      uv_buf_init((char *)data, (unsigned)len)};
+  size_t total = c->held_len + len;
+  c->held_len = 0;
+  int n = uv_try_write((uv_stream_t *)&c->tcp, bufs, 2);
   if (n == UV_EAGAIN)
     n = 0;
   if (n < 0) {
     wslay_event_set_error(ctx, WSLAY_ERR_CALLBACK_FAILURE);
     return -1;
   }
-  if ((size_t)n < len) {
-    bm_write *w = malloc(sizeof *w + len - (size_t)n);
+  if ((size_t)n < total) {
+    bm_write *w = malloc(sizeof *w + total - (size_t)n);
     if (!w) {
       wslay_event_set_error(ctx, WSLAY_ERR_CALLBACK_FAILURE);
       return -1;
     }
-    memcpy(w->data, data + n, len - (size_t)n);
-    uv_buf_t rest = uv_buf_init(w->data, (unsigned)(len - (size_t)n));
+    size_t off = 0;
+    for (int i = 0; i < 2; i++) {
+      size_t skip = (size_t)n > bufs[i].len ? bufs[i].len : (size_t)n;
+      memcpy(w->data + off, bufs[i].base + skip, bufs[i].len - skip);
+      off += bufs[i].len - skip;
+      n -= (int)skip;
+    }
+    uv_buf_t rest = uv_buf_init(w->data, (unsigned)off);
     if (uv_write(&w->req, (uv_stream_t *)&c->tcp, &rest, 1, on_written) != 0) {
       free(w);
       wslay_event_set_error(ctx, WSLAY_ERR_CALLBACK_FAILURE);
@@ -644,6 +662,8 @@ static void on_connect(uv_connect_t *req, int status) {
   free(req_text);
   uv_buf_t buf = uv_buf_init(w->data, (unsigned)n);
   c->state = ST_HANDSHAKE;
+  /* wslay hands header and payload over separately: no Nagle delay */
+  uv_tcp_nodelay(&c->tcp, 1);
   if (uv_write(&w->req, (uv_stream_t *)&c->tcp, &buf, 1, on_written) != 0) {
     free(w);
     charger_fail(c, "write");

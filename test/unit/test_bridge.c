@@ -659,6 +659,24 @@ Test(bridge, session_energy_is_stop_minus_start_in_dpt13_010)
   EXPECT_BYTES(GA(1, CFG_OBJ_SESSION_ENERGY_LIVE), 0x00, 0x00, 0x2C, 0xEC);
 }
 
+Test(bridge, meter_stop_updates_the_meter_object)
+{
+  ev_start(1, 7, "TAG", 1000000, 100);
+  ev_meter(1, (meter_sample){.tx = 7, .has_energy = true, .energy_wh = 1002000});
+  ev_stop(1, 7, 1004000, 200);
+  flush();
+  EXPECT_BYTES(GA(1, CFG_OBJ_METER), 0x00, 0x00, 0x03, 0xEC); /* 1004 kWh */
+}
+
+Test(bridge, meter_stop_within_hysteresis_does_not_resend_the_meter)
+{
+  ev_start(1, 7, "TAG", 1000000, 100);
+  ev_meter(1, (meter_sample){.tx = 7, .has_energy = true, .energy_wh = 1002000});
+  ev_stop(1, 7, 1002050, 200);
+  flush();
+  cr_assert_eq(count_to(GA(1, CFG_OBJ_METER)), 1);
+}
+
 Test(bridge, session_energy_uses_last_meter_when_stop_has_none)
 {
   ev_start(1, 7, "TAG", 1000, 100);
@@ -1030,27 +1048,52 @@ static void queue_twenty(int tps)
     ev_status(conn, OCPP_CP_AVAILABLE, OCPP_ERR_NO_ERROR);
 }
 
-Test(bridge, rate_limit_drains_twenty_telegrams_at_five_per_second)
+Test(bridge, rate_limit_sends_at_most_five_in_any_second)
 {
   queue_twenty(5);
   uint64_t t0 = 50000;
   uint64_t next = gw_bridge_pump(B, t0);
   cr_assert_eq(F->n_sent, 5, "burst of %zu", F->n_sent);
-  cr_assert_eq(next, t0 + 200);
+  cr_assert_eq(next, t0 + 1000);
   /* Calling early sends nothing and names the same time. */
-  cr_assert_eq(gw_bridge_pump(B, t0 + 100), t0 + 200);
+  cr_assert_eq(gw_bridge_pump(B, t0 + 999), t0 + 1000);
   cr_assert_eq(F->n_sent, 5);
   int calls = 0;
   while (next != 0 && calls < 100) {
     uint64_t at = next;
+    size_t before = F->n_sent;
     next = gw_bridge_pump(B, at);
     calls++;
-    cr_assert(next == 0 || next == at + 200, "next %llu after %llu",
+    cr_assert_eq(F->n_sent - before, 5);
+    cr_assert(next == 0 || next == at + 1000, "next %llu after %llu",
               (unsigned long long)next, (unsigned long long)at);
   }
   cr_assert_eq(F->n_sent, 20);
-  cr_assert_eq(calls, 15);
+  cr_assert_eq(calls, 3);
   cr_assert_eq(gw_bridge_telegrams_sent(B), 20);
+}
+
+Test(bridge, rate_limit_room_comes_as_the_oldest_send_ages_out)
+{
+  cfg_charger c = charger_cfg("CP1", 5);
+  make_bridge(&c, 1, 5);
+  ev_status(1, OCPP_CP_AVAILABLE, OCPP_ERR_NO_ERROR); /* 4 telegrams */
+  cr_assert_eq(gw_bridge_pump(B, 50000), 0);
+  ev_status(2, OCPP_CP_AVAILABLE, OCPP_ERR_NO_ERROR); /* 4 more */
+  cr_assert_eq(gw_bridge_pump(B, 50600), 51000);
+  cr_assert_eq(F->n_sent, 5);
+  /* At 51000 the four of 50000 leave the window, the one of 50600 stays. */
+  cr_assert_eq(gw_bridge_pump(B, 51000), 0);
+  cr_assert_eq(F->n_sent, 8);
+}
+
+Test(bridge, rate_limit_window_restarts_when_the_clock_goes_back)
+{
+  queue_twenty(5);
+  gw_bridge_pump(B, 50000);
+  cr_assert_eq(F->n_sent, 5);
+  gw_bridge_pump(B, 40000);
+  cr_assert_eq(F->n_sent, 10);
 }
 
 Test(bridge, rate_limit_burst_refills_after_a_quiet_second)
@@ -1212,6 +1255,17 @@ Test(bridge, max_current_in_dpt9_021_is_converted_from_ma)
   set_dpts(KNX_DPT_10_001, KNX_DPT_9_021, KNX_DPT_14_056, KNX_DPT_13_013);
   knx_write_value(GA(1, CFG_OBJ_MAX_CURRENT), KNX_DPT_9_021, 8000);
   cr_assert_float_eq(only_cmd(CMD_CURRENT_LIMIT)->amps, 8.0, 0.01);
+}
+
+Test(bridge, max_current_is_rounded_to_the_ocpp_step_of_0_1_a)
+{
+  set_dpts(KNX_DPT_10_001, KNX_DPT_9_021, KNX_DPT_14_056, KNX_DPT_13_013);
+  knx_write_value(GA(1, CFG_OBJ_MAX_CURRENT), KNX_DPT_9_021, 10240);
+  cr_assert_float_eq(only_cmd(CMD_CURRENT_LIMIT)->amps, 10.2, 1e-9);
+  complete(0, OCPP_RESULT_ACCEPTED);
+  flush();
+  cr_assert_float_eq(
+      last_number(GA(1, CFG_OBJ_MAX_CURRENT_STATE), KNX_DPT_9_021), 10200, 5);
 }
 
 Test(bridge, max_current_below_6a_is_raised_to_6a_with_a_log_line)
