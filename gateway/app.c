@@ -204,6 +204,9 @@ static void pump(gw_app *app)
 {
   if (!app->bridge)
     return;
+  /* The loop time is that of the last wake-up: after slow handlers it is
+   * behind, and telegrams stamped too early would crowd the rate limit. */
+  uv_update_time(app->loop);
   uint64_t now = now_ms(app);
   uint64_t next = gw_bridge_pump(app->bridge, now);
   if (!next) {

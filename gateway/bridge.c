@@ -15,7 +15,8 @@ enum {
   GW_RESPONSE_QUEUE_CAP = 256, /* answers to GroupValue_Read */
   GW_MAX_CHARGERS = 10000,
   GW_TPS_MAX = 1000,
-  GW_WINDOW_MS = 1000,         /* the rate limit's "per second" */
+  GW_US_PER_S = 1000000,
+  GW_US_PER_MS = 1000,
   GW_TAG_MAX = 14,             /* DPT 16.000 carries 14 bytes */
   GW_LOG_LINE = 256,
   GW_DEFAULT_RESERVATION_MIN = 30
@@ -25,7 +26,6 @@ enum {
 static const double GW_MIN_CURRENT_A = 6.0;
 static const double GW_MAX_CURRENT_A = 80.0;
 /* OCPP 1.6 chargingSchedulePeriod.limit: at most one digit fraction. */
-static const double GW_LIMIT_STEPS_PER_A = 10.0;
 /* Decimal noise (16.1 - 15.9) must not count as a step above hysteresis. */
 static const double GW_HYSTERESIS_EPS = 1e-9;
 
@@ -144,9 +144,9 @@ struct gw_bridge {
   gw_queue responses;
   bool link_down;
   bool overflow_logged;
-  uint64_t rate;          /* telegrams in any GW_WINDOW_MS */
-  uint64_t *window;       /* send times of the last rate telegrams (ring) */
-  size_t window_head, window_len;
+  uint64_t interval_us;   /* between two telegrams: 1 s / rate, rounded up */
+  bool sent_once;
+  uint64_t next_us;       /* earliest time of the next telegram */
   uint64_t sent;
   gw_pending *pending;
 };
@@ -761,10 +761,10 @@ int gw_bridge_create(const cfg_charger *chargers, size_t n_chargers,
   b->ops = *ops;
   b->user_data = user_data;
   int tps = max_telegrams_per_second;
-  b->rate = (uint64_t)(tps < 1 ? 1 : tps > GW_TPS_MAX ? GW_TPS_MAX : tps);
-  b->window = calloc(b->rate, sizeof *b->window);
-  int rc = b->window ? queue_init(&b->writes, GW_WRITE_QUEUE_CAP)
-                     : GW_BRIDGE_ENOMEM;
+  uint64_t rate =
+      (uint64_t)(tps < 1 ? 1 : tps > GW_TPS_MAX ? GW_TPS_MAX : tps);
+  b->interval_us = (GW_US_PER_S + rate - 1) / rate;
+  int rc = queue_init(&b->writes, GW_WRITE_QUEUE_CAP);
   if (rc == GW_BRIDGE_OK)
     rc = queue_init(&b->responses, GW_RESPONSE_QUEUE_CAP);
   if (rc == GW_BRIDGE_OK)
@@ -823,7 +823,6 @@ void gw_bridge_destroy(gw_bridge *b)
   free(b->refs);
   free(b->writes.items);
   free(b->responses.items);
-  free(b->window);
   free(b);
 }
 
@@ -1063,9 +1062,9 @@ static void cmd_max_current(gw_bridge *b, gw_charger *ch, gw_connector *cn,
     gw_log(b, CFG_LOG_INFO, ch->id, "connector %d: max_current %g A clamped "
            "to %g A", cn->id, amps, a);
   }
-  /* OCPP limits carry one decimal: the state must show the limit the
-   * charger got, not the unrounded wish (10.24 A in DPT 9 -> 10.2 A). */
-  a = round(a * GW_LIMIT_STEPS_PER_A) / GW_LIMIT_STEPS_PER_A;
+  /* the state must show the limit the charger got, not the unrounded
+   * wish (10.24 A in DPT 9 -> 10.2 A) */
+  a = ocpp_limit_as_sent(a);
   command_send(b, ch, cn, CFG_OBJ_MAX_CURRENT, GW_CALL_MAX_CURRENT, a, a);
 }
 
@@ -1193,41 +1192,36 @@ void gw_bridge_on_knx_link(gw_bridge *b, bool up, uint64_t now_ms)
   }
 }
 
-/* A sliding window, not a token bucket: a bucket that is full after a
- * quiet spell lets rate telegrams go at once and rate more within the same
- * second. Here no second ever holds more than rate telegrams, while a
- * burst after a quiet spell still goes out without delay. */
-static bool window_has_room(gw_bridge *b, uint64_t now_ms)
+/* Even spacing, no burst: a bucket that fills up during a quiet spell lets
+ * rate telegrams go at once and rate more within the same second, and
+ * clumps overflow the small buffers of KNX interfaces. Spaced telegrams
+ * never put more than rate into any second; the first one after a quiet
+ * spell still goes at once. */
+static bool pace_allows(gw_bridge *b, uint64_t now_ms)
 {
-  if (b->window_len > 0) {
-    size_t newest = (b->window_head + b->window_len - 1) % b->rate;
-    if (now_ms < b->window[newest]) /* clock went back: start over */
-      b->window_len = 0;
-  }
-  while (b->window_len > 0 &&
-         now_ms - b->window[b->window_head] >= GW_WINDOW_MS) {
-    b->window_head = (b->window_head + 1) % b->rate;
-    b->window_len--;
-  }
-  return b->window_len < b->rate;
+  uint64_t now_us = now_ms * GW_US_PER_MS;
+  if (!b->sent_once || now_us >= b->next_us)
+    return true;
+  /* The clock went back: start over rather than wait for the old time. */
+  return now_us + b->interval_us < b->next_us;
 }
 
-static void window_note(gw_bridge *b, uint64_t now_ms)
+static void pace_note(gw_bridge *b, uint64_t now_ms)
 {
-  b->window[(b->window_head + b->window_len) % b->rate] = now_ms;
-  b->window_len++;
+  b->sent_once = true;
+  b->next_us = now_ms * GW_US_PER_MS + b->interval_us;
 }
 
 uint64_t gw_bridge_pump(gw_bridge *b, uint64_t now_ms)
 {
   if (!b)
     return 0;
-  /* A failed send also counts: the work per call stays bounded even
-   * while the link is failing. */
-  while ((b->responses.len || b->writes.len) && window_has_room(b, now_ms)) {
+  /* A failed send also takes its slot: the work per call stays bounded
+   * even while the link is failing. */
+  while ((b->responses.len || b->writes.len) && pace_allows(b, now_ms)) {
     gw_queue *q = b->responses.len ? &b->responses : &b->writes;
     gw_telegram t = queue_pop(q);
-    window_note(b, now_ms);
+    pace_note(b, now_ms);
     if (b->ops.knx_send(b->user_data, t.ga, t.svc, &t.p) == 0)
       b->sent++;
   }
@@ -1235,8 +1229,7 @@ uint64_t gw_bridge_pump(gw_bridge *b, uint64_t now_ms)
     b->overflow_logged = false;
     return 0;
   }
-  /* The window is full: room comes when its oldest send ages out. */
-  return b->window[b->window_head] + GW_WINDOW_MS;
+  return (b->next_us + GW_US_PER_MS - 1) / GW_US_PER_MS;
 }
 
 /* ---- OCPP side ----------------------------------------------------------- */

@@ -548,6 +548,23 @@ typedef enum {
   PROFILE_STRATEGIES
 } profile_strategy;
 
+/* The schema wants the limit to be a multipleOf 0.1. Strict peers test that
+ * as (limit / 0.1) being a whole number in binary floating point, which a
+ * third of all tenths fail (10.2 / 0.1 = 101.99999999999999). Take the
+ * nearest tenth that passes, stepping down so the limit never rises;
+ * whole numbers always pass. */
+double ocpp_limit_as_sent(double value)
+{
+  double tenth = round(value * 10.0) / 10.0;
+  for (int step = 0; step < 10 && tenth > 0; step++) {
+    double q = tenth / 0.1;
+    if (q == floor(q))
+      return tenth;
+    tenth = (round(tenth * 10.0) - 1.0) / 10.0;
+  }
+  return floor(value);
+}
+
 static json_t *profile_payload(const ocpp_cp *cp, profile_strategy s,
                                int connector, double amps)
 {
@@ -559,8 +576,7 @@ static json_t *profile_payload(const ocpp_cp *cp, profile_strategy s,
     limit = amps * cp->opt.voltage * cp->opt.phases;
     unit = "W";
   }
-  /* the schema wants multiples of 0.1 */
-  limit = round(limit * 10.0) / 10.0;
+  limit = ocpp_limit_as_sent(limit);
   int cid = s == PROFILE_CHARGE_POINT_MAX ? 0 : connector;
   if (s == PROFILE_TX && cid < 1)
     return NULL;

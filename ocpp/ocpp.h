@@ -308,6 +308,11 @@ int ocpp_cancel_reservation(ocpp_server *srv, const char *charger_id,
  * then TxProfile for a running transaction; stack level within
  * ChargeProfileMaxStackLevel; in W (voltage x phases) for chargers that only
  * take W. amps = 0 pauses charging. */
+/* The limit in A that ocpp_set_current_limit puts in the profile for
+ * amps: a multiple of 0.1 that strict schema checkers accept, never above
+ * the nearest tenth of amps. */
+double ocpp_limit_as_sent(double amps);
+
 int ocpp_set_current_limit(ocpp_server *srv, const char *charger_id,
                            int connector, double amps, ocpp_command_cb cb,
                            void *user_data);

@@ -188,7 +188,7 @@ static int append_string(json_t *arr, const char *s) {
 }
 
 static char *dump_and_free(json_t *arr, int rc) {
-  char *text = rc == 0 ? json_dumps(arr, JSON_COMPACT) : NULL;
+  char *text = rc == 0 ? json_dumps(arr, JSON_COMPACT | JSON_REAL_PRECISION(15)) : NULL;
   json_decref(arr);
   return text;
 }

@@ -25,12 +25,17 @@ def hexbytes(data):
     return "".join(f"{b:02X} " for b in data)
 
 
+def half_away(x):
+    # ties away from zero: 16000 mA is mantissa 1563 (Python's round: 1562)
+    return math.floor(x + 0.5) if x >= 0 else -math.floor(-x + 0.5)
+
+
 def f9(value):
-    v = round(value * 100)
+    v = half_away(value * 100)
     exp = 0
     while not -2048 <= v <= 2047:
         exp += 1
-        v = round(value * 100 / (1 << exp))
+        v = half_away(value * 100 / (1 << exp))
     if exp > 15:
         sys.exit(f"{value} out of range for DPT 9")
     m = v & 0x7FF
@@ -67,7 +72,7 @@ def text16(text):
 ENCODERS = {
     "f14": lambda a: struct.pack(">f", float(a)),
     "f9": lambda a: f9(float(a)),
-    "i13": lambda a: struct.pack(">i", math.floor(float(a) + 0.5)),
+    "i13": lambda a: struct.pack(">i", half_away(float(a))),
     "u5": lambda a: bytes([int(a)]),
     "text16": text16,
     "time10": time10,

@@ -1048,71 +1048,81 @@ static void queue_twenty(int tps)
     ev_status(conn, OCPP_CP_AVAILABLE, OCPP_ERR_NO_ERROR);
 }
 
-Test(bridge, rate_limit_sends_at_most_five_in_any_second)
+Test(bridge, rate_limit_spaces_telegrams_200_ms_apart_at_five_per_second)
 {
   queue_twenty(5);
   uint64_t t0 = 50000;
   uint64_t next = gw_bridge_pump(B, t0);
-  cr_assert_eq(F->n_sent, 5, "burst of %zu", F->n_sent);
-  cr_assert_eq(next, t0 + 1000);
+  cr_assert_eq(F->n_sent, 1, "burst of %zu", F->n_sent);
+  cr_assert_eq(next, t0 + 200);
   /* Calling early sends nothing and names the same time. */
-  cr_assert_eq(gw_bridge_pump(B, t0 + 999), t0 + 1000);
-  cr_assert_eq(F->n_sent, 5);
+  cr_assert_eq(gw_bridge_pump(B, t0 + 199), t0 + 200);
+  cr_assert_eq(F->n_sent, 1);
   int calls = 0;
   while (next != 0 && calls < 100) {
     uint64_t at = next;
     size_t before = F->n_sent;
     next = gw_bridge_pump(B, at);
     calls++;
-    cr_assert_eq(F->n_sent - before, 5);
-    cr_assert(next == 0 || next == at + 1000, "next %llu after %llu",
+    cr_assert_eq(F->n_sent - before, 1);
+    cr_assert(next == 0 || next == at + 200, "next %llu after %llu",
               (unsigned long long)next, (unsigned long long)at);
   }
   cr_assert_eq(F->n_sent, 20);
-  cr_assert_eq(calls, 3);
+  cr_assert_eq(calls, 19);
   cr_assert_eq(gw_bridge_telegrams_sent(B), 20);
 }
 
-Test(bridge, rate_limit_room_comes_as_the_oldest_send_ages_out)
+Test(bridge, rate_limit_never_puts_more_than_the_rate_into_one_second)
 {
-  cfg_charger c = charger_cfg("CP1", 5);
+  queue_twenty(3); /* 333.3 ms: rounding down would fit 4 into a second */
+  uint64_t at[20];
+  size_t n = 0;
+  uint64_t next = 50000;
+  while (next != 0 && n < 20) {
+    size_t before = F->n_sent;
+    uint64_t now = next;
+    next = gw_bridge_pump(B, now);
+    for (size_t i = before; i < F->n_sent && n < 20; i++)
+      at[n++] = now;
+  }
+  cr_assert_eq(n, 20);
+  for (size_t i = 0; i + 3 < n; i++)
+    cr_assert_geq(at[i + 3] - at[i], 1000, "4 telegrams within %llu ms",
+                  (unsigned long long)(at[i + 3] - at[i]));
+}
+
+Test(bridge, rate_limit_first_telegram_after_a_quiet_spell_goes_at_once)
+{
+  cfg_charger c = charger_cfg("CP1", 1);
   make_bridge(&c, 1, 5);
   ev_status(1, OCPP_CP_AVAILABLE, OCPP_ERR_NO_ERROR); /* 4 telegrams */
-  cr_assert_eq(gw_bridge_pump(B, 50000), 0);
-  ev_status(2, OCPP_CP_AVAILABLE, OCPP_ERR_NO_ERROR); /* 4 more */
-  cr_assert_eq(gw_bridge_pump(B, 50600), 51000);
-  cr_assert_eq(F->n_sent, 5);
-  /* At 51000 the four of 50000 leave the window, the one of 50600 stays. */
-  cr_assert_eq(gw_bridge_pump(B, 51000), 0);
-  cr_assert_eq(F->n_sent, 8);
+  cr_assert_eq(gw_bridge_pump(B, 50000), 50200);
+  ev_status(1, OCPP_CP_CHARGING, OCPP_ERR_NO_ERROR);
+  flush();
+  size_t before = F->n_sent;
+  ev_current(16);
+  cr_assert_eq(gw_bridge_pump(B, 90000), 0);
+  cr_assert_eq(F->n_sent, before + 1);
 }
 
-Test(bridge, rate_limit_window_restarts_when_the_clock_goes_back)
+Test(bridge, rate_limit_restarts_when_the_clock_goes_back)
 {
   queue_twenty(5);
   gw_bridge_pump(B, 50000);
-  cr_assert_eq(F->n_sent, 5);
+  cr_assert_eq(F->n_sent, 1);
   gw_bridge_pump(B, 40000);
-  cr_assert_eq(F->n_sent, 10);
-}
-
-Test(bridge, rate_limit_burst_refills_after_a_quiet_second)
-{
-  queue_twenty(5);
-  gw_bridge_pump(B, 50000);
-  cr_assert_eq(F->n_sent, 5);
-  gw_bridge_pump(B, 51000);
-  cr_assert_eq(F->n_sent, 10);
-  /* Ten seconds of silence still only allow one burst. */
-  gw_bridge_pump(B, 61000);
-  cr_assert_eq(F->n_sent, 15);
+  cr_assert_eq(F->n_sent, 2);
 }
 
 Test(bridge, pump_returns_0_when_nothing_is_queued)
 {
   cr_assert_eq(gw_bridge_pump(B, NOW), 0);
   ev_status(1, OCPP_CP_AVAILABLE, OCPP_ERR_NO_ERROR);
-  cr_assert_eq(gw_bridge_pump(B, NOW), 0);
+  /* 1000 per second: one telegram per millisecond */
+  for (uint64_t ms = 0; ms < 3; ms++)
+    cr_assert_eq(gw_bridge_pump(B, NOW + ms), NOW + ms + 1);
+  cr_assert_eq(gw_bridge_pump(B, NOW + 3), 0);
   cr_assert_eq(F->n_sent, 4);
 }
 
@@ -1257,15 +1267,24 @@ Test(bridge, max_current_in_dpt9_021_is_converted_from_ma)
   cr_assert_float_eq(only_cmd(CMD_CURRENT_LIMIT)->amps, 8.0, 0.01);
 }
 
-Test(bridge, max_current_is_rounded_to_the_ocpp_step_of_0_1_a)
+Test(bridge, max_current_state_shows_the_limit_the_charger_gets)
 {
+  /* 10.24 A: the tenths 10.2 and 10.1 fail exact 0.1-multiple checks in
+   * binary floating point (10.1 / 0.1 = 100.99999999999999), so 10.0 A is
+   * sent, and shown */
   set_dpts(KNX_DPT_10_001, KNX_DPT_9_021, KNX_DPT_14_056, KNX_DPT_13_013);
   knx_write_value(GA(1, CFG_OBJ_MAX_CURRENT), KNX_DPT_9_021, 10240);
-  cr_assert_float_eq(only_cmd(CMD_CURRENT_LIMIT)->amps, 10.2, 1e-9);
+  cr_assert_float_eq(only_cmd(CMD_CURRENT_LIMIT)->amps, 10.0, 1e-9);
   complete(0, OCPP_RESULT_ACCEPTED);
   flush();
   cr_assert_float_eq(
-      last_number(GA(1, CFG_OBJ_MAX_CURRENT_STATE), KNX_DPT_9_021), 10200, 5);
+      last_number(GA(1, CFG_OBJ_MAX_CURRENT_STATE), KNX_DPT_9_021), 10000, 5);
+}
+
+Test(bridge, max_current_keeps_tenths_that_are_exact_multiples)
+{
+  knx_write_value(GA(1, CFG_OBJ_MAX_CURRENT), KNX_DPT_14_019, 12.5);
+  cr_assert_float_eq(only_cmd(CMD_CURRENT_LIMIT)->amps, 12.5, 1e-9);
 }
 
 Test(bridge, max_current_below_6a_is_raised_to_6a_with_a_log_line)

@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -640,4 +641,20 @@ Test(server, callerror_answer_is_reported_as_error)
   wait_result(c, &b);
   cr_assert_eq(b.last, OCPP_RESULT_ERROR);
   client_close(c);
+}
+
+/* ---- limit encoding ------------------------------------------------------ */
+
+Test(server, limits_sent_pass_exact_multiple_of_0_1_checks_and_never_rise)
+{
+  for (int centi = 0; centi <= 8000; centi++) {
+    double want = centi / 100.0;
+    double sent = ocpp_limit_as_sent(want);
+    double q = sent / 0.1;
+    cr_assert_eq(q, floor(q), "%.2f A sent as %.17g", want, sent);
+    cr_assert_leq(sent, round(want * 10.0) / 10.0 + 1e-9, "%.2f A rose", want);
+    cr_assert_geq(sent, floor(want) - 1e-9, "%.2f A fell too far", want);
+  }
+  cr_assert_float_eq(ocpp_limit_as_sent(16.0), 16.0, 1e-12);
+  cr_assert_float_eq(ocpp_limit_as_sent(12.5), 12.5, 1e-12);
 }
