@@ -1353,6 +1353,11 @@ static void ev_tx_stopped(gw_bridge *b, gw_charger *ch, const ocpp_event *ev)
   has_stop = has_stop || cn->has_energy;
   bool has_start = cn->in_tx && cn->has_meter_start;
   double start = cn->meter_start_wh;
+  if (!has_start && ev->tx_stopped.has_meter_start) {
+    /* the gateway restarted: the start comes from the store */
+    has_start = true;
+    start = ev->tx_stopped.meter_start_wh;
+  }
   cn->in_tx = false;
   cn->paused = false;
   cn->has_meter_start = false;

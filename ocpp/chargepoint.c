@@ -350,6 +350,10 @@ static void h_stop(ocpp_cp *cp, json_t *req, handler_out *out)
     meter_values_of(cp, connector, tx_id, data);
 
   ocpp_connector_state *s = ocpp__cp_connector(cp, connector > 0 ? connector : 0);
+  if (connector > 0 && s->tx_id == tx_id && s->tx_has_meter_start) {
+    has_start = true;
+    meter_start = s->tx_meter_start_wh;
+  }
   if (connector > 0 && s->tx_id == tx_id) {
     s->tx_id = 0;
     s->last_stopped_tx = tx_id;
@@ -364,6 +368,8 @@ static void h_stop(ocpp_cp *cp, json_t *req, handler_out *out)
   ev.tx_stopped.id_tag = tag;
   ev.tx_stopped.has_meter_stop = ms != NULL;
   ev.tx_stopped.meter_stop_wh = ms ? (double)json_integer_value(ms) : 0;
+  ev.tx_stopped.has_meter_start = has_start;
+  ev.tx_stopped.meter_start_wh = meter_start;
   ev.tx_stopped.reason = str_or_empty(req, "reason");
   ev.tx_stopped.duplicate = duplicate;
   if (!duplicate)

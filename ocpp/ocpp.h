@@ -158,6 +158,9 @@ typedef struct {
       const char *id_tag;        /* "" when absent */
       bool has_meter_stop;
       double meter_stop_wh;
+      bool has_meter_start;      /* known from StartTransaction, or from
+                                    the store after a restart */
+      double meter_start_wh;
       const char *reason;        /* "Local", "EVDisconnected", ...; "" */
       bool duplicate;            /* this id was already stopped: the charger
                                     is retrying; nothing new to record */

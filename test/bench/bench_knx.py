@@ -319,6 +319,7 @@ def report(name, samples_ns):
     ms = [x / 1e6 for x in samples_ns]
     print(f"{name}_samples {len(ms)}")
     print(f"{name}_p50_ms {pct(ms, 50):.3f}")
+    print(f"{name}_p90_ms {pct(ms, 90):.3f}")
     print(f"{name}_p99_ms {pct(ms, 99):.3f}")
     print(f"{name}_max_ms {max(ms):.3f}")
 

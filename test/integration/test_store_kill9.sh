@@ -5,6 +5,7 @@
 source "$TEST_SRC/lib.sh"
 
 start_bus
+start_monitor
 write_config
 write_charger CP1
 start_gateway
@@ -60,6 +61,16 @@ tx2=$(sessions s1 starts | awk 'END {print $1}')
 [ "$tx2" -gt "$tx" ] || fail "new transaction id $tx2 not above $tx"
 sim_cmd s1 "stop 1 4500"
 wait_answered s1 StopTransaction 2
+
+note "kill -9 during a session, then the stop without meter values first"
+sim_cmd s1 "start 1 TAG3 4500"
+wait_answered s1 StartTransaction 3 100
+kill9_gateway
+restart_gateway
+sim_cmd s1 "stop 1 6000"
+wait_answered s1 StopTransaction 3 100
+# session_energy (9/7/10, DPT 13.010): 1500 Wh from the stored start
+expect_bus 'to 9/7/10: 00 00 05 DC $'
 
 export_sessions "$T/all.csv"
 /usr/bin/python3 "$TEST_SRC/store_sessions.py" verify "$T/sim-s1.log" \

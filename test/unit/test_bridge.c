@@ -688,6 +688,25 @@ Test(bridge, session_energy_uses_last_meter_when_stop_has_none)
       last_number(GA(1, CFG_OBJ_SESSION_ENERGY), KNX_DPT_13_010), 3000, 0.5);
 }
 
+Test(bridge, session_energy_after_a_restart_uses_the_stored_start)
+{
+  /* no StartTransaction seen by this process: the start comes with the
+   * stop event (the server read it from the store) */
+  ocpp_event ev = {.type = OCPP_EV_TX_STOPPED, .charger_id = "CP1",
+                   .connector = 1, .timestamp = 200};
+  ev.tx_stopped.transaction_id = 7;
+  ev.tx_stopped.id_tag = "";
+  ev.tx_stopped.has_meter_stop = true;
+  ev.tx_stopped.meter_stop_wh = 4000;
+  ev.tx_stopped.has_meter_start = true;
+  ev.tx_stopped.meter_start_wh = 1000;
+  ev.tx_stopped.reason = "";
+  event(&ev);
+  flush();
+  cr_assert_float_eq(
+      last_number(GA(1, CFG_OBJ_SESSION_ENERGY), KNX_DPT_13_010), 3000, 0.5);
+}
+
 Test(bridge, session_energy_not_sent_without_a_start_value)
 {
   ev_stop(1, 7, 12500, 200);
