@@ -500,7 +500,10 @@ static int split_tags(const char *value, char ***out, size_t *n_out, char *why,
     free_tags(tags, n);
     return rc;
   }
-  *out = tags;
+  /* keep only what was found: a thousand chargers must not each hold room
+   * for MAX_TAGS */
+  char **fitted = realloc(tags, (n ? n : 1) * sizeof *tags);
+  *out = fitted ? fitted : tags;
   *n_out = n;
   return CFG_OK;
 }

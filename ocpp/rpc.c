@@ -204,7 +204,32 @@ char *ocpp_rpc_encode_call(const char *id, const char *action,
   return dump_and_free(arr, rc);
 }
 
+/* Ids that need no escaping in JSON (chargers use digits and UUIDs). */
+static bool plain_id(const char *id) {
+  for (const unsigned char *c = (const unsigned char *)id; *c; c++)
+    if (*c < 0x20 || *c >= 0x7f || *c == '"' || *c == '\\') return false;
+  return true;
+}
+
+/* Every charger request is answered: writing [3,"id",payload] directly
+ * spares building and freeing a JSON array per answer. */
+static char *encode_result_plain(const char *id, const json_t *payload) {
+  char *body = NULL;
+  if (payload && json_object_size(payload) > 0) {
+    body = json_dumps(payload, JSON_COMPACT | JSON_REAL_PRECISION(15));
+    if (!body) return NULL;
+  }
+  const char *b = body ? body : "{}";
+  size_t n = strlen(id) + strlen(b) + 8;
+  char *out = malloc(n);
+  if (out) snprintf(out, n, "[3,\"%s\",%s]", id, b);
+  free(body);
+  return out;
+}
+
 char *ocpp_rpc_encode_result(const char *id, const json_t *payload) {
+  if (id && plain_id(id) && (!payload || json_is_object(payload)))
+    return encode_result_plain(id, payload);
   json_t *arr = json_array();
   if (!arr) return NULL;
   int rc = json_array_append_new(arr, json_integer(OCPP_RPC_RESULT));

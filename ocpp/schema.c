@@ -204,37 +204,69 @@ static bool is_uri(const char *s, size_t len) {
 
 /* ---- the walk ----------------------------------------------------------- */
 
+/* The walk keeps its position as a stack of segments; the path text is
+ * only formatted when a fault is reported, so valid payloads (the hot
+ * path) never pay for it. */
+#define WALK_DEPTH 16
+
+typedef struct {
+  const char *name;   /* NULL for an array index */
+  size_t name_len;
+  size_t index;
+} walk_seg;
+
 typedef struct {
   ocpp_schema_fault *fault;
+  walk_seg seg[WALK_DEPTH];
+  size_t depth;       /* segments below WALK_DEPTH are not kept */
   char path[256];
   size_t len;
 } walk;
 
-/* Appends to the path and returns the length to restore afterwards. A path
- * longer than the buffer is cut; it is only used for the fault text. */
-static size_t walk_push(walk *w, const char *fmt, ...)
+static size_t walk_push_seg(walk *w, walk_seg seg) {
+  size_t saved = w->depth;
+  if (w->depth < WALK_DEPTH) w->seg[w->depth] = seg;
+  w->depth++;
+  return saved;
+}
+
+static size_t walk_push_name(walk *w, const char *name, size_t name_len) {
+  return walk_push_seg(w, (walk_seg){name, name_len, 0});
+}
+
+static size_t walk_push_index(walk *w, size_t index) {
+  return walk_push_seg(w, (walk_seg){NULL, 0, index});
+}
+
+static void walk_pop(walk *w, size_t saved) { w->depth = saved; }
+
+/* Appends to the path text; a path longer than the buffer is cut, it only
+ * serves the fault text. */
+static void path_append(walk *w, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
-static size_t walk_push(walk *w, const char *fmt, ...) {
-  size_t saved = w->len;
+static void path_append(walk *w, const char *fmt, ...) {
   size_t room = sizeof w->path - w->len;
   va_list ap;
   va_start(ap, fmt);
   int n = vsnprintf(w->path + w->len, room, fmt, ap);
   va_end(ap);
   if (n > 0) w->len = (size_t)n < room ? w->len + (size_t)n : sizeof w->path - 1;
-  return saved;
 }
 
-static size_t walk_push_name(walk *w, const char *name, size_t name_len) {
-  int shown = (int)utf8_prefix(name, name_len, 64);
-  return w->len == 0 ? walk_push(w, "%.*s", shown, name)
-                     : walk_push(w, ".%.*s", shown, name);
-}
-
-static void walk_pop(walk *w, size_t saved) {
-  w->len = saved;
-  w->path[saved] = '\0';
+static void walk_format_path(walk *w) {
+  w->len = 0;
+  w->path[0] = '\0';
+  size_t kept = w->depth < WALK_DEPTH ? w->depth : WALK_DEPTH;
+  for (size_t i = 0; i < kept; i++) {
+    const walk_seg *seg = &w->seg[i];
+    if (!seg->name) {
+      path_append(w, "[%zu]", seg->index);
+      continue;
+    }
+    int shown = (int)utf8_prefix(seg->name, seg->name_len, 64);
+    path_append(w, w->len == 0 ? "%.*s" : ".%.*s", shown, seg->name);
+  }
 }
 
 /* The last path segment names the offending value in the message. */
@@ -249,6 +281,7 @@ static int walk_fail(walk *w, const char *code, const char *fmt, ...)
 
 static int walk_fail(walk *w, const char *code, const char *fmt, ...) {
   ocpp_schema_fault *f = w->fault;
+  walk_format_path(w);
   int n = snprintf(f->message, sizeof f->message, "%.60s: ", walk_label(w));
   if (n > 0 && (size_t)n < sizeof f->message) {
     va_list ap;
@@ -328,9 +361,11 @@ static int check_node(walk *w, const schema_node *node, const json_t *value) {
 }
 
 static int check_object(walk *w, const schema_node *node, const json_t *value) {
+  size_t known = 0;
   for (size_t i = 0; i < node->n_props; i++) {
     const schema_prop *prop = &node->props[i];
     const json_t *member = json_object_get(value, prop->name);
+    known += member != NULL;
     if (!member && !prop->required) continue;
     size_t saved = walk_push_name(w, prop->name, strlen(prop->name));
     int rc = member ? check_node(w, prop->node, member)
@@ -338,7 +373,8 @@ static int check_object(walk *w, const schema_node *node, const json_t *value) {
     if (rc != 0) return rc;
     walk_pop(w, saved);
   }
-  if (!node->closed) return 0;
+  /* every member was one of the schema's: nothing else to look for */
+  if (!node->closed || known == json_object_size(value)) return 0;
   /* The iteration API wants a mutable object; it is only read here. */
   json_t *object = (json_t *)value;
   const char *key;
@@ -358,7 +394,7 @@ static int check_array(walk *w, const schema_node *node, const json_t *value) {
     return walk_fail(w, CODE_PROPERTY, "%zu items, at least %u required",
                      count, node->min_items);
   for (size_t i = 0; i < count; i++) {
-    size_t saved = walk_push(w, "[%zu]", i);
+    size_t saved = walk_push_index(w, i);
     int rc = check_node(w, node->items, json_array_get(value, i));
     if (rc != 0) return rc;
     walk_pop(w, saved);
@@ -431,7 +467,7 @@ bool ocpp_schema_known_action(const char *action) {
 int ocpp_schema_validate(const char *action, ocpp_schema_kind kind,
                          const json_t *payload, ocpp_schema_fault *fault) {
   ocpp_schema_fault scratch;
-  walk w = {.fault = fault ? fault : &scratch, .path = "", .len = 0};
+  walk w = {.fault = fault ? fault : &scratch, .depth = 0};
   const schema_node *root = find_schema(action, kind);
   if (!root) return OCPP_SCHEMA_EUNKNOWN;
   if (!payload) return walk_fail(&w, CODE_FORMATION, "no payload");
