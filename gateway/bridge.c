@@ -889,11 +889,16 @@ static void command_accepted(gw_bridge *b, const gw_charger *ch,
     set_charging(b, ch, cn, cn->in_tx);
     break;
   case GW_CALL_MAX_CURRENT:
-    publish_number(b, ch, cn, CFG_OBJ_MAX_CURRENT_STATE, pd->amps, false);
+    /* the limit as the charger got it (10.24 A is sent as 10.0 A); the
+     * command itself took the wish, so W-limited chargers convert it
+     * unrounded */
+    publish_number(b, ch, cn, CFG_OBJ_MAX_CURRENT_STATE,
+                   ocpp_limit_as_sent(pd->amps), false);
     break;
   case GW_CALL_FAST_CHARGING:
     publish_number(b, ch, cn, CFG_OBJ_FAST_CHARGING_STATE, pd->value, false);
-    publish_number(b, ch, cn, CFG_OBJ_MAX_CURRENT_STATE, pd->amps, false);
+    publish_number(b, ch, cn, CFG_OBJ_MAX_CURRENT_STATE,
+                   ocpp_limit_as_sent(pd->amps), false);
     break;
   default:
     /* The charger's own notifications carry the new state. */
@@ -1062,9 +1067,6 @@ static void cmd_max_current(gw_bridge *b, gw_charger *ch, gw_connector *cn,
     gw_log(b, CFG_LOG_INFO, ch->id, "connector %d: max_current %g A clamped "
            "to %g A", cn->id, amps, a);
   }
-  /* the state must show the limit the charger got, not the unrounded
-   * wish (10.24 A in DPT 9 -> 10.2 A) */
-  a = ocpp_limit_as_sent(a);
   command_send(b, ch, cn, CFG_OBJ_MAX_CURRENT, GW_CALL_MAX_CURRENT, a, a);
 }
 

@@ -494,6 +494,14 @@ static void h_firmware_status(ocpp_cp *cp, json_t *req, handler_out *out)
   out->answer = json_object();
 }
 
+static void h_security_event(ocpp_cp *cp, json_t *req, handler_out *out)
+{
+  const char *info = str_or_empty(req, "techInfo");
+  ocpp__log(cp->srv, OCPP_LOG_WARN, cp->opt.id, "security event %s%s%.200s",
+            str_or_empty(req, "type"), *info ? ": " : "", info);
+  out->answer = json_object();
+}
+
 /* Sorted by name for bsearch. */
 static const struct handler_row {
   const char *action;
@@ -506,6 +514,7 @@ static const struct handler_row {
   {"FirmwareStatusNotification", h_firmware_status},
   {"Heartbeat", h_heartbeat},
   {"MeterValues", h_meter},
+  {"SecurityEventNotification", h_security_event},
   {"StartTransaction", h_start},
   {"StatusNotification", h_status},
   {"StopTransaction", h_stop},
@@ -553,6 +562,34 @@ static void send_answer(ocpp_cp *cp, ocpp_conn *c, const char *id,
   free(out);
 }
 
+/* The CALLERROR's errorDescription: the whole path once (the schema's
+ * message starts with the path's last segment), cut on a UTF-8 character
+ * boundary so the frame stays valid JSON text. */
+static void fault_description(const ocpp_schema_fault *fault, char *out,
+                              size_t cap)
+{
+  const char *text = fault->message;
+  const char *sep = strstr(text, ": ");
+  int n = 0;
+  if (fault->path[0] && sep) {
+    text = sep + 2;
+    n = snprintf(out, cap, "%.60s: ", fault->path);
+  }
+  if (n < 0 || (size_t)n >= cap) {
+    out[0] = '\0';
+    return;
+  }
+  size_t len = strlen(text);
+  size_t room = cap - (size_t)n - 1;
+  if (len > room) {
+    len = room;
+    while (len > 0 && ((unsigned char)text[len] & 0xC0) == 0x80)
+      len--;
+  }
+  memcpy(out + n, text, len);
+  out[(size_t)n + len] = '\0';
+}
+
 /* Validates, repairing the quirks real chargers have where no data is lost;
  * returns false with the CALLERROR in out when the payload is unusable. */
 static bool validate_request(ocpp_cp *cp, const char *action, json_t *payload,
@@ -566,8 +603,7 @@ static bool validate_request(ocpp_cp *cp, const char *action, json_t *payload,
     if (ocpp_lenient_repair(action, OCPP_SCHEMA_REQUEST, payload, &fault,
                             &out->notes, what, sizeof what) != 0) {
       out->error_code = fault.code;
-      snprintf(out->error_text, sizeof out->error_text, "%.60s: %.95s", fault.path,
-               fault.message);
+      fault_description(&fault, out->error_text, sizeof out->error_text);
       return false;
     }
     ocpp__log(cp->srv, OCPP_LOG_WARN, cp->opt.id, "%s: %s", action, what);

@@ -38,7 +38,8 @@ int ocpp_schema_validate(const char *action, ocpp_schema_kind kind,
                          const json_t *payload, ocpp_schema_fault *fault);
 
 /* true for the 28 actions of OCPP 1.6 (core, firmware, local list,
- * reservation, smart charging, remote trigger). */
+ * reservation, smart charging, remote trigger) and SecurityEventNotification
+ * of the OCPP 1.6 security whitepaper. */
 bool ocpp_schema_known_action(const char *action);
 
 /* One node of the compiled table, for checking the table against the schema

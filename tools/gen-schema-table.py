@@ -27,6 +27,9 @@ ACTIONS = [
     "SendLocalList", "SetChargingProfile", "StartTransaction",
     "StatusNotification", "StopTransaction", "TriggerMessage",
     "UnlockConnector", "UpdateFirmware",
+    # from the OCPP 1.6 security whitepaper: chargers on security profiles
+    # 1-3 report security events and retry until they are answered
+    "SecurityEventNotification",
 ]
 
 TYPES = {

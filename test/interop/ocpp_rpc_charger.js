@@ -8,12 +8,16 @@
 //   session TAG       Authorize, StartTransaction, MeterValues, StopTransaction
 //   denied TAG        the same with a tag the central system must refuse: the
 //                     transaction it still numbers is stopped DeAuthorized
-//   unsupported       SecurityEventNotification (the central system does not
-//                     implement it: a CALLERROR NotImplemented/NotSupported)
+//   unsupported       SignCertificate (the central system does not implement
+//                     it: a CALLERROR NotImplemented/NotSupported)
+//   security          SecurityEventNotification (answered with {})
 //   heartbeat         Heartbeat
 //   misc              DataTransfer, DiagnosticsStatusNotification,
 //                     FirmwareStatusNotification
 //   burst N           N Heartbeats at once, without waiting for each answer
+//   raw-invalid       calls that break the schema, sent past ocpp-rpc's own
+//                     validation: each must get a CALLERROR with an OCPP-J
+//                     1.6 error code and the same message id
 //   idle SECONDS      stay quiet; keep-alive pings must be answered and the
 //                     connection must stay up
 //   expect-close      the central system is about to close the connection
@@ -72,12 +76,20 @@ function parseArgs(argv) {
 function usage(msg) {
   process.stderr.write(`ocpp_rpc_charger: ${msg}\n` +
     'usage: ocpp_rpc_charger.js --url ws://HOST:PORT/PATH --id ID --events FILE ' +
-    '--frames FILE [--expect A,B,...] [--ping-ms MS]\n');
+    '--frames FILE [--expect A,B,...] [--ping-ms MS] [--no-boot] [--power-only] ' +
+    '[--only-tx-profile] [--password PW] [--slow ACTION:MS]\n');
   process.exit(2);
 }
 
 const opt = parseArgs(process.argv.slice(2));
 const findings = [];
+// ids of the raw probes: their CALLERRORs reach ocpp-rpc as answers to
+// calls it never made, which it reports as bad messages
+const rawProbes = new Map();          // id -> resolve(frame)
+// OCPP-J 1.6 section 4.2.3, with its spelling of Occurence
+const CALLERROR_CODES = new Set(['NotImplemented', 'NotSupported', 'InternalError',
+  'ProtocolError', 'SecurityError', 'FormationViolation', 'PropertyConstraintViolation',
+  'OccurenceConstraintViolation', 'TypeConstraintViolation', 'GenericError']);
 const received = new Map();           // action -> count of calls received
 let connection = 0;                   // 1 on the first connect, +1 per reconnect
 let idsThisConnection = new Set();    // the central system's call ids
@@ -119,6 +131,12 @@ cli.on('strictValidationFailure', (e) => {
           `${e.error && e.error.message}: ${JSON.stringify(data)}`);
 });
 cli.on('badMessage', (e) => {
+  let msg = null;
+  try { msg = JSON.parse(String(e.buffer)); } catch (err) { /* reported below */ }
+  if (Array.isArray(msg) && rawProbes.has(msg[1])) {
+    rawProbes.get(msg[1])(msg);
+    return;
+  }
   finding(`bad message from the central system: ${e.error && e.error.message}: ` +
           `${String(e.buffer).slice(0, 300)}`);
 });
@@ -481,9 +499,11 @@ const commands = {
       await stopTransaction('DeAuthorized');
     }
   },
-  unsupported: () => call('SecurityEventNotification',
-    { type: 'SettingSystemTime', timestamp: now(), techInfo: 'interop test' },
+  unsupported: () => call('SignCertificate',
+    { csr: '-----BEGIN CERTIFICATE REQUEST-----interop-----END CERTIFICATE REQUEST-----' },
     ['NotImplemented', 'NotSupported']),
+  security: () => call('SecurityEventNotification',
+    { type: 'SettingSystemTime', timestamp: now(), techInfo: 'interop test' }),
   heartbeat: () => call('Heartbeat', {}),
   misc: async () => {
     await call('DataTransfer', { vendorId: 'org.ocppknx.interop', messageId: 'probe', data: 'x' });
@@ -502,6 +522,37 @@ const commands = {
   },
   idle: (s) => idle(Number(s) || 6),
   'expect-close': () => { closingOnPurpose = true; },
+  'raw-invalid': async () => {
+    const probes = [
+      ['BootNotification', { chargePointVendor: 'ocpp-rpc' }],
+      ['StatusNotification', { connectorId: 1, errorCode: 'NoError', status: 'Bogus' }],
+      ['MeterValues', { connectorId: 1, meterValue: 'not-an-array' }],
+      ['Heartbeat', 'not-an-object'],
+      // the error text quotes the value: it must be cut on a character
+      // boundary (ws closes with 1007 on a text frame that is not UTF-8)
+      ['StatusNotification', { connectorId: 1, errorCode: 'NoError', status: '😀'.repeat(90) }],
+      ['DataTransfer', { vendorId: 'ü'.repeat(300) }],
+    ];
+    for (const [i, [action, params]] of probes.entries()) {
+      const id = `probe-${i}`;
+      const answer = new Promise((resolve) => {
+        rawProbes.set(id, resolve);
+        setTimeout(() => resolve(null), 3000);
+      });
+      await cli.sendRaw(JSON.stringify([2, id, action, params]));
+      const msg = await answer;
+      rawProbes.delete(id);
+      event({ ev: 'raw', action, answer: msg });
+      if (!msg)
+        finding(`invalid ${action} (raw) got no CALLERROR`);
+      else if (msg.length !== 5 || msg[0] !== 4 || msg[1] !== id ||
+               !CALLERROR_CODES.has(msg[2]) || typeof msg[3] !== 'string' ||
+               typeof msg[4] !== 'object' || msg[4] === null || Array.isArray(msg[4]))
+        finding(`invalid ${action} (raw): not an OCPP-J 1.6 CALLERROR: ${JSON.stringify(msg)}`);
+      else if (/^([^:]+): \1: /.test(msg[3]))
+        finding(`invalid ${action} (raw): errorDescription repeats itself: ${msg[3]}`);
+    }
+  },
   quit,
 };
 

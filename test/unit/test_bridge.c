@@ -1288,12 +1288,12 @@ Test(bridge, max_current_in_dpt9_021_is_converted_from_ma)
 
 Test(bridge, max_current_state_shows_the_limit_the_charger_gets)
 {
-  /* 10.24 A: the tenths 10.2 and 10.1 fail exact 0.1-multiple checks in
-   * binary floating point (10.1 / 0.1 = 100.99999999999999), so 10.0 A is
-   * sent, and shown */
+  /* 10.24 A: the command gets the wish; the tenths 10.2 and 10.1 fail
+   * exact 0.1-multiple checks in binary floating point (10.1 / 0.1 =
+   * 100.99999999999999), so an A-limited charger gets 10.0 A: shown */
   set_dpts(KNX_DPT_10_001, KNX_DPT_9_021, KNX_DPT_14_056, KNX_DPT_13_013);
   knx_write_value(GA(1, CFG_OBJ_MAX_CURRENT), KNX_DPT_9_021, 10240);
-  cr_assert_float_eq(only_cmd(CMD_CURRENT_LIMIT)->amps, 10.0, 1e-9);
+  cr_assert_float_eq(only_cmd(CMD_CURRENT_LIMIT)->amps, 10.24, 1e-9);
   complete(0, OCPP_RESULT_ACCEPTED);
   flush();
   cr_assert_float_eq(
