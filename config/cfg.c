@@ -7,6 +7,7 @@
  * duplicated sections are reported too. Keys are rows of a table.
  */
 #include "config/cfg.h"
+#include "ocpp/ocpp.h"
 
 #include <ctype.h>
 #include <dirent.h>
@@ -23,8 +24,6 @@
 
 #include <wolfssl/options.h>
 #include <wolfssl/ssl.h>
-#include <wolfssl/openssl/evp.h>
-#include <wolfssl/openssl/pem.h>
 
 #define MAX_DIAG_LINES 500      /* diagnostics kept; later ones are counted */
 #define MAX_LINES_PER_FILE 5000
@@ -1348,38 +1347,6 @@ static bool check_tls_cert_file(reporter *r, const parse_ctx *ctx,
   return true;
 }
 
-/* wolfSSL_CTX_check_private_key does not compare an EC key with the
- * certificate, so the pair is tested the way TLS uses it: a signature made
- * with the key must verify with the certificate's public key. */
-static bool key_signs_for_cert(const char *cert_path, const char *key_path)
-{
-  static const unsigned char probe[] = "ocppknx key check";
-  unsigned char sig[1024];
-  size_t sig_len = sizeof sig;
-  bool ok = false;
-  WOLFSSL_X509 *x = wolfSSL_X509_load_certificate_file(cert_path, WOLFSSL_FILETYPE_PEM);
-  WOLFSSL_EVP_PKEY *pub = x ? wolfSSL_X509_get_pubkey(x) : NULL;
-  FILE *fp = fopen(key_path, "r");
-  WOLFSSL_EVP_PKEY *priv = fp ? wolfSSL_PEM_read_PrivateKey(fp, NULL, NULL, NULL) : NULL;
-  WOLFSSL_EVP_MD_CTX *sign = wolfSSL_EVP_MD_CTX_new();
-  WOLFSSL_EVP_MD_CTX *verify = wolfSSL_EVP_MD_CTX_new();
-  if (pub && priv && sign && verify &&
-      wolfSSL_EVP_DigestSignInit(sign, NULL, wolfSSL_EVP_sha256(), NULL, priv) == 1 &&
-      wolfSSL_EVP_DigestSignUpdate(sign, probe, sizeof probe) == 1 &&
-      wolfSSL_EVP_DigestSignFinal(sign, sig, &sig_len) == 1 &&
-      wolfSSL_EVP_DigestVerifyInit(verify, NULL, wolfSSL_EVP_sha256(), NULL, pub) == 1 &&
-      wolfSSL_EVP_DigestVerifyUpdate(verify, probe, sizeof probe) == 1)
-    ok = wolfSSL_EVP_DigestVerifyFinal(verify, sig, sig_len) == 1;
-  wolfSSL_EVP_MD_CTX_free(verify);
-  wolfSSL_EVP_MD_CTX_free(sign);
-  wolfSSL_EVP_PKEY_free(priv);
-  if (fp)
-    fclose(fp);
-  wolfSSL_EVP_PKEY_free(pub);
-  wolfSSL_X509_free(x);
-  return ok;
-}
-
 /* check_readable has already reported the others */
 static bool readable_file(const char *path)
 {
@@ -1401,7 +1368,7 @@ static void check_tls_contents(reporter *r, const parse_ctx *ctx,
       report(r, ctx->file, line_of(ctx, "tls_key"),
              "tls_key: \"%s\" holds no PEM private key", m->tls_key);
   }
-  if (cert_ok && key_ok && !key_signs_for_cert(m->tls_cert, m->tls_key))
+  if (cert_ok && key_ok && !ocpp_tls_key_matches_cert(m->tls_cert, m->tls_key))
     report(r, ctx->file, line_of(ctx, "tls_key"),
            "tls_key: \"%s\" does not match the certificate \"%s\"", m->tls_key,
            m->tls_cert);

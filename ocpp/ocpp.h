@@ -225,6 +225,14 @@ typedef struct {
   ocpp_store_hooks store;
 } ocpp_callbacks;
 
+/* ---- TLS material ------------------------------------------------------- */
+
+/* true when the PEM private key in key_path belongs to the certificate in
+ * cert_path: a signature made with the key verifies with the certificate's
+ * public key (wolfSSL's own pair check does not compare EC keys). Used by
+ * the server when it loads them and by configuration checks. */
+bool ocpp_tls_key_matches_cert(const char *cert_path, const char *key_path);
+
 /* ---- commands (application -> charger) ---------------------------------- */
 
 typedef enum {

@@ -92,7 +92,7 @@ static int tls_verify_cb(int preverify, WOLFSSL_X509_STORE_CTX *store)
 /* wolfSSL_CTX_check_private_key does not compare an EC key with the
  * certificate, so the pair is tested the way TLS uses it: a signature made
  * with the key must verify with the certificate's public key. */
-static bool key_signs_for_cert(const char *cert_path, const char *key_path)
+bool ocpp_tls_key_matches_cert(const char *cert_path, const char *key_path)
 {
   static const unsigned char probe[] = "ocppknx key check";
   unsigned char sig[1024];
@@ -168,7 +168,7 @@ int ocpp_tls_ctx_create(const char *cert, const char *key, const char *ca,
     return ctx_fail(c, err, err_len,
                     "tls_key: cannot load a PEM private key from \"%s\"", key);
   if (wolfSSL_CTX_check_private_key(c->ctx) != WOLFSSL_SUCCESS ||
-      !key_signs_for_cert(cert, key))
+      !ocpp_tls_key_matches_cert(cert, key))
     return ctx_fail(c, err, err_len,
                     "tls_key: \"%s\" does not belong to the certificate", key);
   if (ca && *ca) {
