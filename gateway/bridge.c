@@ -1381,7 +1381,9 @@ static void ev_tx_stopped(gw_bridge *b, gw_charger *ch, const ocpp_event *ev)
     gw_log(b, CFG_LOG_WARN, ch->id, "connector %d: meter stop %.0f Wh below "
            "start %.0f Wh: session_energy not sent", cn->id, stop, start);
   }
+  /* nothing flows once the transaction has ended */
   publish_number(b, ch, cn, CFG_OBJ_CURRENT, 0, false);
+  publish_number(b, ch, cn, CFG_OBJ_POWER, 0, false);
 }
 
 static void ev_meter(gw_bridge *b, gw_charger *ch, const ocpp_event *ev)

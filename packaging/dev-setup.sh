@@ -110,9 +110,14 @@ DEMO_PIDS=()
 DEMO_DIR=
 
 stop_demo() {
-  [ ${#DEMO_PIDS[@]} -gt 0 ] && kill "${DEMO_PIDS[@]}" 2>/dev/null
-  wait "${DEMO_PIDS[@]}" 2>/dev/null
-  [ -n "$DEMO_DIR" ] && rm -rf "$DEMO_DIR"
+  # a second Ctrl-C must not cut the cleanup short, and processes that are
+  # already gone are no error
+  trap '' INT TERM
+  if [ ${#DEMO_PIDS[@]} -gt 0 ]; then
+    kill "${DEMO_PIDS[@]}" 2>/dev/null || true
+    wait "${DEMO_PIDS[@]}" 2>/dev/null || true
+  fi
+  if [ -n "$DEMO_DIR" ]; then rm -rf "$DEMO_DIR"; fi
   return 0
 }
 

@@ -677,6 +677,17 @@ Test(bridge, meter_stop_within_hysteresis_does_not_resend_the_meter)
   cr_assert_eq(count_to(GA(1, CFG_OBJ_METER)), 1);
 }
 
+Test(bridge, current_and_power_drop_to_0_when_the_transaction_stops)
+{
+  ev_start(1, 7, "TAG", 1000, 100);
+  ev_meter(1, (meter_sample){.tx = 7, .has_current = true, .current_a = 16,
+                             .has_power = true, .power_w = 11040});
+  ev_stop(1, 7, 4000, 200);
+  flush();
+  cr_assert_float_eq(last_number(GA(1, CFG_OBJ_CURRENT), KNX_DPT_14_019), 0, 1e-9);
+  cr_assert_float_eq(last_number(GA(1, CFG_OBJ_POWER), KNX_DPT_14_056), 0, 1e-9);
+}
+
 Test(bridge, session_energy_uses_last_meter_when_stop_has_none)
 {
   ev_start(1, 7, "TAG", 1000, 100);
