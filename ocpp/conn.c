@@ -301,9 +301,12 @@ void ocpp__conn_accept(ocpp_server *srv, uv_stream_t *listener, bool tls)
     return;
   }
   describe_peer(c);
-  if (ocpp__count_conns_from(srv, c->peer_ip) > OCPP_MAX_CONNS_PER_ADDR) {
+  /* A flood of half-open handshakes from one address must not starve the
+   * others; chargers behind one address (NAT) each finish theirs. */
+  if (ocpp__count_handshakes_from(srv, c->peer_ip) >
+      OCPP_MAX_HANDSHAKES_PER_ADDR) {
     ocpp__log(srv, OCPP_LOG_WARN, NULL,
-              "%s: too many connections from this address", c->peer);
+              "%s: too many unfinished handshakes from this address", c->peer);
     conn_shutdown_now(c);
     return;
   }

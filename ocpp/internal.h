@@ -20,7 +20,10 @@
 #define OCPP_HANDSHAKE_MAX 8192    /* bytes of HTTP request headers */
 #define OCPP_HANDSHAKE_TIMEOUT_MS 10000
 #define OCPP_BOOT_WAIT_MS 5000     /* ask for a BootNotification after */
-#define OCPP_MAX_CONNS_PER_ADDR 8
+#define OCPP_MAX_HANDSHAKES_PER_ADDR 8 /* connections of one address still
+                                          in the handshake; established
+                                          ones are bounded by the known
+                                          identities (one each) */
 #define OCPP_MAX_WRITE_BACKLOG (1u << 20) /* bytes not yet taken by the
                                              kernel before we give up */
 #define OCPP_ID_MAX 64
@@ -167,7 +170,7 @@ ocpp_cp *ocpp__add_unknown_cp(ocpp_server *srv, const char *id);
 void ocpp__remember_refused(ocpp_server *srv, const char *identity,
                             const char *address, int status,
                             const char *reason);
-int ocpp__count_conns_from(const ocpp_server *srv, const char *ip);
+int ocpp__count_handshakes_from(const ocpp_server *srv, const char *ip);
 void ocpp__conn_unlinked(ocpp_server *srv);
 uint64_t ocpp__now_ms(const ocpp_server *srv);
 

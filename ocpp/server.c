@@ -194,11 +194,11 @@ void ocpp__remember_refused(ocpp_server *srv, const char *identity,
   ocpp__emit(srv, &ev);
 }
 
-int ocpp__count_conns_from(const ocpp_server *srv, const char *ip)
+int ocpp__count_handshakes_from(const ocpp_server *srv, const char *ip)
 {
   int n = 0;
   for (const ocpp_conn *c = srv->conns; c; c = c->next)
-    if (strcmp(c->peer_ip, ip) == 0)
+    if (c->state == OCPP_CONN_HANDSHAKE && strcmp(c->peer_ip, ip) == 0)
       n++;
   return n;
 }

@@ -178,6 +178,40 @@ def case_slowloris(args):
     print(f"closed after {time.monotonic() - t0:.0f} s")
 
 
+def case_flood(args):
+    """Opens --count connections that never finish their request, then
+    reports for each whether the server closed it at once."""
+    socks = [connect(args.port, timeout=0.5) for _ in range(args.count)]
+    time.sleep(0.3)
+    verdict = []
+    for s in socks:
+        try:
+            verdict.append("closed" if s.recv(1) == b"" else "data")
+        except socket.timeout:
+            verdict.append("open")
+        except ConnectionResetError:
+            verdict.append("closed")
+    print(" ".join(verdict))
+    for s in socks:
+        s.close()
+
+
+def case_many(args):
+    """Upgrades --count WebSockets with identities MANY0, MANY1, ... and
+    keeps them all open together; prints how many got a 101."""
+    held = []
+    ok = 0
+    for i in range(args.count):
+        s = connect(args.port)
+        s.sendall(request(f"/ocpp/MANY{i}"))
+        status, _, _ = read_head(s)
+        ok += status == 101
+        held.append(s)
+    print(f"{ok} of {args.count} upgraded")
+    for s in held:
+        s.close()
+
+
 def case_big(args):
     s, r = open_ws(args)
     s.sendall(frame(1, b"[" + b" " * (args.size - 2) + b"]"))
@@ -235,6 +269,7 @@ CASES = {
     "upgrade": case_upgrade, "raw": case_raw, "bigheaders": case_bigheaders,
     "slowloris": case_slowloris, "big": case_big, "binary": case_binary,
     "badutf8": case_badutf8, "ping": case_ping, "frame": case_frame,
+    "flood": case_flood, "many": case_many,
 }
 
 
@@ -251,6 +286,7 @@ def main():
     ap.add_argument("--size", type=int, default=70000)
     ap.add_argument("--wait", type=float, default=15.0)
     ap.add_argument("--text", default="")
+    ap.add_argument("--count", type=int, default=1)
     args = ap.parse_args()
     CASES[args.case](args)
 

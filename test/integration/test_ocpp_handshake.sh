@@ -100,4 +100,14 @@ start_gateway
   || fail "accept_unknown=true refuses an unknown identity: $(cat "$T/u8")"
 expect_log "NEWONE: accepting unknown identity"
 
+# ---- limits per address ---------------------------------------------------------
+# Many chargers behind one address (NAT, or this test) all get in...
+many=$(ocpp_ws many --count 30)
+[ "$many" = "30 of 30 upgraded" ] || fail "30 chargers from one address: $many"
+# ...but at most 8 unfinished handshakes from one address are kept
+flood=$(ocpp_ws flood --count 12)
+[ "$(tr ' ' '\n' <<<"$flood" | grep -c '^open$')" -eq 8 ] \
+  || fail "12 pending handshakes from one address: $flood (want 8 open)"
+expect_log "too many unfinished handshakes from this address"
+
 note "ocpp_handshake passed"
