@@ -4,6 +4,7 @@
  * KNX telegram -> bridge -> ocpp command -> charger. The app only passes
  * them along, logs, and owns the timers (bridge pump, store flush). */
 #include <signal.h>
+#include <sys/resource.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -602,6 +603,20 @@ static void teardown(gw_app *app)
   uv_run(app->loop, UV_RUN_DEFAULT);
 }
 
+/* One descriptor per charger: an apartment building's worth needs more
+ * than the usual soft limit of 1024, and the hard limit allows it. */
+static void raise_fd_limit(void)
+{
+  struct rlimit rl;
+  if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur >= rl.rlim_max)
+    return;
+  rlim_t was = rl.rlim_cur;
+  rl.rlim_cur = rl.rlim_max;
+  if (setrlimit(RLIMIT_NOFILE, &rl) == 0)
+    gw_log(GW_LOG_DEBUG, NULL, "open files limit raised from %llu to %llu",
+           (unsigned long long)was, (unsigned long long)rl.rlim_cur);
+}
+
 int gw_app_run(cfg_main *cfg)
 {
   gw_app app = {.cfg = cfg, .started = time(NULL)};
@@ -613,6 +628,7 @@ int gw_app_run(cfg_main *cfg)
    * file-size limit must fail the store's writes, not end the process */
   signal(SIGPIPE, SIG_IGN);
   signal(SIGXFSZ, SIG_IGN);
+  raise_fd_limit();
   init_handles(&app);
   int rc = start_store(&app);
   if (rc == GW_APP_OK)

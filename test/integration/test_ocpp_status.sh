@@ -7,7 +7,14 @@ start_bus
 write_config
 write_charger CP1 "name = Garage"
 write_charger_at CP2 1
+# started with a low soft limit on open files, the daemon raises it to the
+# hard limit (one descriptor per charger)
+hard=$(ulimit -Hn)
+[ "$hard" = unlimited ] || [ "$hard" -gt 256 ] && ulimit -Sn 256
 start_gateway
+soft=$(awk '/^Max open files/ {print $4}' "/proc/$GW_PID/limits")
+gw_hard=$(awk '/^Max open files/ {print $5}' "/proc/$GW_PID/limits")
+[ "$soft" = "$gw_hard" ] || fail "open files limit $soft, hard $gw_hard"
 
 # before any charger connected
 status_json >"$T/s0.json"
