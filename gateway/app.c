@@ -573,6 +573,10 @@ static int start_knx(gw_app *app)
     gw_log(GW_LOG_ERROR, NULL, "knx: %s", knx_strerror(rc));
     return GW_APP_EKNX;
   }
+  /* the link reports changes only; say why the bus is quiet from the start */
+  if (knx_link_get_state(app->knx) != KNX_LINK_UP)
+    gw_log(GW_LOG_WARN, NULL, "knxd not reachable (%s): %s; retrying",
+           app->cfg->knx_url, knx_link_last_error(app->knx));
   return GW_APP_OK;
 }
 
