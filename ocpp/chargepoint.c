@@ -533,16 +533,22 @@ static const struct handler_row *find_handler(const char *action)
 
 /* ---- dispatch ----------------------------------------------------------- */
 
-static void send_call_error(ocpp_cp *cp, ocpp_conn *c, const char *id,
-                            const char *code, const char *text)
+/* Sends an encoded frame (NULL when encoding ran out of memory) and frees
+ * it. */
+static void send_frame(ocpp_cp *cp, ocpp_conn *c, char *out)
 {
-  char *out = ocpp_rpc_encode_error(id, code, text, NULL);
   if (!out)
     return;
   if (cp->srv->opt.trace)
     ocpp__log(cp->srv, OCPP_LOG_DEBUG, cp->opt.id, "send %s", out);
   ocpp__conn_send_text(c, out);
   free(out);
+}
+
+static void send_call_error(ocpp_cp *cp, ocpp_conn *c, const char *id,
+                            const char *code, const char *text)
+{
+  send_frame(cp, c, ocpp_rpc_encode_error(id, code, text, NULL));
 }
 
 static void send_answer(ocpp_cp *cp, ocpp_conn *c, const char *id,
@@ -553,13 +559,7 @@ static void send_answer(ocpp_cp *cp, ocpp_conn *c, const char *id,
     ocpp__log(cp->srv, OCPP_LOG_ERROR, cp->opt.id,
               "internal: %s answer fails the schema at %s: %s", action,
               fault.path, fault.message);
-  char *out = ocpp_rpc_encode_result(id, answer);
-  if (!out)
-    return;
-  if (cp->srv->opt.trace)
-    ocpp__log(cp->srv, OCPP_LOG_DEBUG, cp->opt.id, "send %s", out);
-  ocpp__conn_send_text(c, out);
-  free(out);
+  send_frame(cp, c, ocpp_rpc_encode_result(id, answer));
 }
 
 /* The CALLERROR's errorDescription: the whole path once (the schema's
