@@ -21,7 +21,7 @@
 
 typedef struct {
   uv_loop_t *loop;
-  cfg_main *cfg;
+  gw_conf *cfg;
   gw_store *store;
   ocpp_server *ocpp;
   knx_link *knx;
@@ -39,11 +39,8 @@ typedef struct {
 
 /* ---- charger options for the ocpp server -------------------------------- */
 
-static ocpp_charger_options *ocpp_options_of(const cfg_charger *ch, size_t n)
+static ocpp_charger_options *ocpp_options_of(const gw_charger_conf *ch, size_t n)
 {
-  static const ocpp_start_mode start[] = {
-    [CFG_START_AUTO] = OCPP_START_AUTO, [CFG_START_TAG] = OCPP_START_TAG,
-    [CFG_START_ANY] = OCPP_START_ANY};
   ocpp_charger_options *o = calloc(n ? n : 1, sizeof *o);
   if (!o)
     return NULL;
@@ -57,11 +54,10 @@ static ocpp_charger_options *ocpp_options_of(const cfg_charger *ch, size_t n)
       .name = ch[i].name,
       .security_profile = ch[i].security_profile,
       .password = ch[i].password,
-      .start_mode = start[ch[i].start_mode],
+      .start_mode = ch[i].start_mode,
       .tags = (const char *const *)ch[i].tags,
       .n_tags = ch[i].n_tags,
-      .tag_match = ch[i].tag_match == CFG_TAG_RELAXED ? OCPP_TAG_RELAXED
-                                                     : OCPP_TAG_EXACT,
+      .tag_match = ch[i].tag_match,
       .remote_tag = ch[i].remote_tag,
       .n_connectors = connectors,
       .voltage = ch[i].voltage,
@@ -463,10 +459,10 @@ static void on_stop_signal(uv_signal_t *s, int signum)
 
 static void reload_chargers(gw_app *app)
 {
-  cfg_charger *chargers = NULL;
+  gw_charger_conf *chargers = NULL;
   size_t n = 0;
   cfg_diag diag = {0};
-  int rc = cfg_load_chargers(app->cfg, &chargers, &n, &diag);
+  int rc = gw_conf_load_chargers(app->cfg, &chargers, &n, &diag);
   if (rc != CFG_OK) {
     for (size_t i = 0; i < diag.n; i++)
       gw_log(GW_LOG_ERROR, NULL, "%s", diag.lines[i]);
@@ -482,13 +478,13 @@ static void reload_chargers(gw_app *app)
      * consistent per module, but say so */
     gw_log(GW_LOG_ERROR, NULL, "SIGHUP: out of memory while reloading");
     free(opts);
-    cfg_chargers_free(chargers, n);
+    gw_conf_chargers_free(chargers, n);
     return;
   }
   free(app->charger_opts);
   app->charger_opts = opts;
   app->n_charger_opts = n;
-  cfg_chargers_free(app->cfg->chargers, app->cfg->n_chargers);
+  gw_conf_chargers_free(app->cfg->chargers, app->cfg->n_chargers);
   app->cfg->chargers = chargers;
   app->cfg->n_chargers = n;
   gw_log(GW_LOG_INFO, NULL, "SIGHUP: %zu charger files loaded", n);
@@ -520,7 +516,7 @@ static int start_store(gw_app *app)
 
 static int start_ocpp(gw_app *app)
 {
-  const cfg_main *c = app->cfg;
+  const gw_conf *c = app->cfg;
   ocpp_server_options o = {
     .listen = c->listen,
     .tls_listen = c->tls_listen,
@@ -621,7 +617,7 @@ static void raise_fd_limit(void)
            (unsigned long long)was, (unsigned long long)rl.rlim_cur);
 }
 
-int gw_app_run(cfg_main *cfg)
+int gw_app_run(gw_conf *cfg)
 {
   gw_app app = {.cfg = cfg, .started = time(NULL)};
   uv_loop_t loop;

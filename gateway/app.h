@@ -5,7 +5,7 @@
 
 #include <uv.h>
 
-#include "config/cfg.h"
+#include "gateway/conf.h"
 
 enum {
   GW_APP_OK = 0,
@@ -18,7 +18,7 @@ enum {
 /* Runs the gateway on cfg until SIGTERM/SIGINT. cfg is owned by the app
  * from here on (replaced chargers on SIGHUP). Returns 0 after a clean
  * shutdown or a GW_APP_E* code when start-up failed (already logged). */
-int gw_app_run(cfg_main *cfg);
+int gw_app_run(gw_conf *cfg);
 
 /* Text of the status page ("/status" JSON, "/" HTML); used by the daemon's
  * HTTP hook and by tests. Caller frees. */

@@ -50,13 +50,13 @@ typedef struct {
   bool known;
   gw_value val;         /* the value last published */
   knx_payload payload;  /* its encoding, answered on reads */
-} gw_object;
+} gw_published;
 
 typedef struct {
   int id;
-  bool has_ga[CFG_OBJ_COUNT];
-  uint16_t ga[CFG_OBJ_COUNT];
-  gw_object obj[CFG_OBJ_COUNT];
+  bool has_ga[GW_OBJ_COUNT];
+  uint16_t ga[GW_OBJ_COUNT];
+  gw_published obj[GW_OBJ_COUNT];
   bool status_known;
   ocpp_cp_status status;
   ocpp_cp_error error;
@@ -75,9 +75,9 @@ typedef struct {
   char *remote_tag;
   double normal_current, fast_current;
   double current_hysteresis, power_hysteresis, energy_hysteresis;
-  cfg_stop_mode stop_mode;
+  gw_stop_mode stop_mode;
   int reservation_minutes;
-  knx_dpt dpt[CFG_OBJ_COUNT];
+  knx_dpt dpt[GW_OBJ_COUNT];
   /* StatusNotification for connector 0 speaks for every connector. */
   bool charger_status_known;
   bool charger_unavailable;
@@ -213,21 +213,21 @@ static const gw_kind gw_dpt_kind[KNX_DPT_COUNT] = {
 
 typedef struct {
   const char *name;         /* the OCPP action, for the log */
-  cfg_object state;         /* corrected on failure; CFG_OBJ_COUNT: none */
+  gw_object state;         /* corrected on failure; GW_OBJ_COUNT: none */
 } gw_call_info;
 
 static const gw_call_info gw_calls[GW_CALL_COUNT] = {
-  [GW_CALL_REMOTE_START] = {"RemoteStartTransaction", CFG_OBJ_CHARGING_STATE},
-  [GW_CALL_REMOTE_STOP] = {"RemoteStopTransaction", CFG_OBJ_CHARGING_STATE},
-  [GW_CALL_PAUSE] = {"SetChargingProfile 0 A (pause)", CFG_OBJ_CHARGING_STATE},
-  [GW_CALL_RESUME] = {"SetChargingProfile (resume)", CFG_OBJ_CHARGING_STATE},
-  [GW_CALL_RESERVE] = {"ReserveNow", CFG_OBJ_COUNT},
-  [GW_CALL_CANCEL_RESERVATION] = {"CancelReservation", CFG_OBJ_COUNT},
-  [GW_CALL_AVAILABILITY] = {"ChangeAvailability", CFG_OBJ_AVAILABILITY_STATE},
-  [GW_CALL_UNLOCK] = {"UnlockConnector", CFG_OBJ_COUNT},
-  [GW_CALL_MAX_CURRENT] = {"SetChargingProfile", CFG_OBJ_MAX_CURRENT_STATE},
-  [GW_CALL_FAST_CHARGING] = {"SetChargingProfile", CFG_OBJ_FAST_CHARGING_STATE},
-  [GW_CALL_RESET] = {"Reset", CFG_OBJ_COUNT},
+  [GW_CALL_REMOTE_START] = {"RemoteStartTransaction", GW_OBJ_CHARGING_STATE},
+  [GW_CALL_REMOTE_STOP] = {"RemoteStopTransaction", GW_OBJ_CHARGING_STATE},
+  [GW_CALL_PAUSE] = {"SetChargingProfile 0 A (pause)", GW_OBJ_CHARGING_STATE},
+  [GW_CALL_RESUME] = {"SetChargingProfile (resume)", GW_OBJ_CHARGING_STATE},
+  [GW_CALL_RESERVE] = {"ReserveNow", GW_OBJ_COUNT},
+  [GW_CALL_CANCEL_RESERVATION] = {"CancelReservation", GW_OBJ_COUNT},
+  [GW_CALL_AVAILABILITY] = {"ChangeAvailability", GW_OBJ_AVAILABILITY_STATE},
+  [GW_CALL_UNLOCK] = {"UnlockConnector", GW_OBJ_COUNT},
+  [GW_CALL_MAX_CURRENT] = {"SetChargingProfile", GW_OBJ_MAX_CURRENT_STATE},
+  [GW_CALL_FAST_CHARGING] = {"SetChargingProfile", GW_OBJ_FAST_CHARGING_STATE},
+  [GW_CALL_RESET] = {"Reset", GW_OBJ_COUNT},
 };
 
 static const char *const gw_result_text[] = {
@@ -246,18 +246,18 @@ static const char *result_text(ocpp_result r)
   return gw_result_text[r];
 }
 
-static const char *object_name(cfg_object obj)
+static const char *object_name(gw_object obj)
 {
-  const char *key = cfg_object_key(obj);
+  const char *key = gw_object_key(obj);
   return key ? key : "?";
 }
 
 /* ---- logging ------------------------------------------------------------ */
 
-static void gw_log(const gw_bridge *b, int level, const char *charger_id,
+static void bridge_log(const gw_bridge *b, int level, const char *charger_id,
                    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
-static void gw_log(const gw_bridge *b, int level, const char *charger_id,
+static void bridge_log(const gw_bridge *b, int level, const char *charger_id,
                    const char *fmt, ...)
 {
   if (!b->ops.log)
@@ -316,7 +316,7 @@ static void queue_make_room(gw_bridge *b, gw_queue *q, const char *what)
     return;
   queue_pop(q);
   if (!b->overflow_logged) {
-    gw_log(b, CFG_LOG_WARN, NULL,
+    bridge_log(b, GW_LOG_WARN, NULL,
            "KNX %s queue full (%zu): dropping the oldest telegrams", what,
            q->cap);
     b->overflow_logged = true;
@@ -418,9 +418,9 @@ static bool payload_equal(const knx_payload *a, const knx_payload *b)
  * (or when force asks to correct a panel). Objects without a group address
  * still remember the value, so a reload that adds the address has it. */
 static void publish(gw_bridge *b, const gw_charger *ch, gw_connector *cn,
-                    cfg_object obj, const gw_value *v, bool force)
+                    gw_object obj, const gw_value *v, bool force)
 {
-  gw_object *o = &cn->obj[obj];
+  gw_published *o = &cn->obj[obj];
   if (!cn->has_ga[obj]) {
     o->known = true;
     o->val = *v;
@@ -429,7 +429,7 @@ static void publish(gw_bridge *b, const gw_charger *ch, gw_connector *cn,
   knx_payload p;
   int rc = encode_value(ch->dpt[obj], v, &p);
   if (rc != KNX_OK) {
-    gw_log(b, CFG_LOG_WARN, ch->id, "connector %d: %s cannot be encoded as "
+    bridge_log(b, GW_LOG_WARN, ch->id, "connector %d: %s cannot be encoded as "
            "DPT %s (%s)", cn->id, object_name(obj),
            knx_dpt_name(ch->dpt[obj]), knx_strerror(rc));
     return;
@@ -443,7 +443,7 @@ static void publish(gw_bridge *b, const gw_charger *ch, gw_connector *cn,
 }
 
 static void publish_number(gw_bridge *b, const gw_charger *ch,
-                           gw_connector *cn, cfg_object obj, double num,
+                           gw_connector *cn, gw_object obj, double num,
                            bool force)
 {
   gw_value v;
@@ -455,12 +455,12 @@ static void publish_number(gw_bridge *b, const gw_charger *ch,
 /* A measurement goes out when it moved more than hyst from the value last
  * sent, or when it drops to exactly 0 (a stopped session must show 0). */
 static void publish_measure(gw_bridge *b, const gw_charger *ch,
-                            gw_connector *cn, cfg_object obj, double num,
+                            gw_connector *cn, gw_object obj, double num,
                             double hyst)
 {
   if (!isfinite(num))
     return;
-  const gw_object *o = &cn->obj[obj];
+  const gw_published *o = &cn->obj[obj];
   if (o->known) {
     bool to_zero = num == 0.0 && o->val.num != 0.0;
     if (!to_zero && fabs(num - o->val.num) <= hyst + GW_HYSTERESIS_EPS)
@@ -470,7 +470,7 @@ static void publish_measure(gw_bridge *b, const gw_charger *ch,
 }
 
 static void publish_time(gw_bridge *b, const gw_charger *ch, gw_connector *cn,
-                         cfg_object obj, time_t t)
+                         gw_object obj, time_t t)
 {
   gw_value v;
   memset(&v, 0, sizeof v);
@@ -485,7 +485,7 @@ static void publish_tag(gw_bridge *b, const gw_charger *ch, gw_connector *cn,
   memset(&v, 0, sizeof v);
   size_t len = strlen(tag);
   if (len > GW_TAG_MAX) {
-    gw_log(b, CFG_LOG_INFO, ch->id, "idTag \"%s\" is longer than %d "
+    bridge_log(b, GW_LOG_INFO, ch->id, "idTag \"%s\" is longer than %d "
            "characters: last_tag shows the first %d", tag, GW_TAG_MAX,
            GW_TAG_MAX);
     len = GW_TAG_MAX;
@@ -494,14 +494,14 @@ static void publish_tag(gw_bridge *b, const gw_charger *ch, gw_connector *cn,
     unsigned char c = (unsigned char)tag[i];
     v.text[i] = c > 0x7F ? '?' : (char)c; /* 16.000 is ASCII only */
   }
-  publish(b, ch, cn, CFG_OBJ_LAST_TAG, &v, false);
+  publish(b, ch, cn, GW_OBJ_LAST_TAG, &v, false);
 }
 
 static void set_charging(gw_bridge *b, const gw_charger *ch, gw_connector *cn,
                          bool charging)
 {
   cn->charging = charging;
-  publish_number(b, ch, cn, CFG_OBJ_CHARGING_STATE, charging ? 1 : 0, false);
+  publish_number(b, ch, cn, GW_OBJ_CHARGING_STATE, charging ? 1 : 0, false);
 }
 
 static void refresh_availability(gw_bridge *b, const gw_charger *ch,
@@ -512,7 +512,7 @@ static void refresh_availability(gw_bridge *b, const gw_charger *ch,
   bool own_unavailable =
       cn->status_known && cn->status == OCPP_CP_UNAVAILABLE;
   bool available = !own_unavailable && !ch->charger_unavailable;
-  publish_number(b, ch, cn, CFG_OBJ_AVAILABILITY_STATE, available ? 1 : 0,
+  publish_number(b, ch, cn, GW_OBJ_AVAILABILITY_STATE, available ? 1 : 0,
                  false);
 }
 
@@ -525,7 +525,7 @@ static void refresh_error(gw_bridge *b, const gw_charger *ch, gw_connector *cn)
     e = cn->error;
   else
     return;
-  publish_number(b, ch, cn, CFG_OBJ_ERROR_CODE, gw_error_value[e], false);
+  publish_number(b, ch, cn, GW_OBJ_ERROR_CODE, gw_error_value[e], false);
 }
 
 /* ---- lookups ------------------------------------------------------------ */
@@ -607,10 +607,10 @@ static double hysteresis_or(double v, double fallback)
   return isfinite(v) && v >= 0 ? v : fallback;
 }
 
-static int charger_new(const cfg_charger *c, gw_charger **out)
+static int charger_new(const gw_charger_conf *c, gw_charger **out)
 {
   *out = NULL;
-  if (!c->id || !*c->id || c->n_connectors > CFG_MAX_CONNECTORS)
+  if (!c->id || !*c->id || c->n_connectors > GW_MAX_CONNECTORS)
     return GW_BRIDGE_EINVAL;
   gw_charger *ch =
       calloc(1, sizeof *ch + c->n_connectors * sizeof ch->conn[0]);
@@ -634,8 +634,8 @@ static int charger_new(const cfg_charger *c, gw_charger **out)
   ch->reservation_minutes = c->reservation_minutes > 0
                                 ? c->reservation_minutes
                                 : GW_DEFAULT_RESERVATION_MIN;
-  for (int obj = 0; obj < CFG_OBJ_COUNT; obj++)
-    ch->dpt[obj] = cfg_object_dpt(c, (cfg_object)obj);
+  for (int obj = 0; obj < GW_OBJ_COUNT; obj++)
+    ch->dpt[obj] = gw_object_dpt(c, (gw_object)obj);
   ch->n_conn = c->n_connectors;
   for (size_t i = 0; i < ch->n_conn; i++) {
     gw_connector *cn = &ch->conn[i];
@@ -668,14 +668,14 @@ static void charger_adopt(gw_bridge *b, gw_charger *ch, const gw_charger *old)
     *cn = *oc;
     memcpy(cn->has_ga, fresh.has_ga, sizeof cn->has_ga);
     memcpy(cn->ga, fresh.ga, sizeof cn->ga);
-    for (int obj = 0; obj < CFG_OBJ_COUNT; obj++) {
+    for (int obj = 0; obj < GW_OBJ_COUNT; obj++) {
       bool same = oc->has_ga[obj] == cn->has_ga[obj] &&
                   oc->ga[obj] == cn->ga[obj] && old->dpt[obj] == ch->dpt[obj];
       if (same || !cn->has_ga[obj] || !cn->obj[obj].known ||
-          !cfg_object_is_state((cfg_object)obj))
+          !gw_object_is_state((gw_object)obj))
         continue;
       gw_value v = cn->obj[obj].val;
-      publish(b, ch, cn, (cfg_object)obj, &v, true);
+      publish(b, ch, cn, (gw_object)obj, &v, true);
     }
   }
 }
@@ -687,7 +687,7 @@ static void chargers_free(gw_charger **list, size_t n)
   free(list);
 }
 
-static int build_chargers(const cfg_charger *chargers, size_t n,
+static int build_chargers(const gw_charger_conf *chargers, size_t n,
                           gw_charger ***out)
 {
   *out = NULL;
@@ -720,7 +720,7 @@ static int build_refs(gw_charger **list, size_t n, gw_ga_ref **out,
   size_t count = 0;
   for (size_t i = 0; i < n; i++) {
     for (size_t c = 0; c < list[i]->n_conn; c++) {
-      for (int obj = 0; obj < CFG_OBJ_COUNT; obj++)
+      for (int obj = 0; obj < GW_OBJ_COUNT; obj++)
         count += list[i]->conn[c].has_ga[obj];
     }
   }
@@ -731,7 +731,7 @@ static int build_refs(gw_charger **list, size_t n, gw_ga_ref **out,
   for (size_t i = 0; i < n; i++) {
     for (size_t c = 0; c < list[i]->n_conn; c++) {
       const gw_connector *cn = &list[i]->conn[c];
-      for (int obj = 0; obj < CFG_OBJ_COUNT; obj++) {
+      for (int obj = 0; obj < GW_OBJ_COUNT; obj++) {
         if (cn->has_ga[obj])
           refs[k++] = (gw_ga_ref){cn->ga[obj], (uint8_t)c, (uint8_t)obj,
                                   list[i]};
@@ -746,7 +746,7 @@ static int build_refs(gw_charger **list, size_t n, gw_ga_ref **out,
 
 /* ---- create / destroy --------------------------------------------------- */
 
-int gw_bridge_create(const cfg_charger *chargers, size_t n_chargers,
+int gw_bridge_create(const gw_charger_conf *chargers, size_t n_chargers,
                      int max_telegrams_per_second, const gw_bridge_ops *ops,
                      void *user_data, gw_bridge **out)
 {
@@ -781,7 +781,7 @@ int gw_bridge_create(const cfg_charger *chargers, size_t n_chargers,
   return GW_BRIDGE_OK;
 }
 
-int gw_bridge_set_chargers(gw_bridge *b, const cfg_charger *chargers,
+int gw_bridge_set_chargers(gw_bridge *b, const gw_charger_conf *chargers,
                            size_t n_chargers)
 {
   if (!b)
@@ -846,9 +846,9 @@ static void pending_unlink(gw_pending *pd)
 }
 
 static void resend_true_state(gw_bridge *b, const gw_charger *ch,
-                              gw_connector *cn, cfg_object obj)
+                              gw_connector *cn, gw_object obj)
 {
-  if (obj == CFG_OBJ_CHARGING_STATE) {
+  if (obj == GW_OBJ_CHARGING_STATE) {
     publish_number(b, ch, cn, obj, cn->charging ? 1 : 0, true);
     return;
   }
@@ -860,19 +860,19 @@ static void resend_true_state(gw_bridge *b, const gw_charger *ch,
 static void command_failed(gw_bridge *b, const gw_charger *ch,
                            gw_connector *cn, gw_call call, const char *why)
 {
-  cfg_object state = gw_calls[call].state;
-  if (state == CFG_OBJ_COUNT) {
-    gw_log(b, CFG_LOG_WARN, ch->id, "connector %d: %s %s", cn->id,
+  gw_object state = gw_calls[call].state;
+  if (state == GW_OBJ_COUNT) {
+    bridge_log(b, GW_LOG_WARN, ch->id, "connector %d: %s %s", cn->id,
            gw_calls[call].name, why);
     return;
   }
   resend_true_state(b, ch, cn, state);
-  const gw_object *o = &cn->obj[state];
+  const gw_published *o = &cn->obj[state];
   if (o->known)
-    gw_log(b, CFG_LOG_WARN, ch->id, "connector %d: %s %s: re-sending %s %g",
+    bridge_log(b, GW_LOG_WARN, ch->id, "connector %d: %s %s: re-sending %s %g",
            cn->id, gw_calls[call].name, why, object_name(state), o->val.num);
   else
-    gw_log(b, CFG_LOG_WARN, ch->id, "connector %d: %s %s (%s not known)",
+    bridge_log(b, GW_LOG_WARN, ch->id, "connector %d: %s %s (%s not known)",
            cn->id, gw_calls[call].name, why, object_name(state));
 }
 
@@ -892,19 +892,19 @@ static void command_accepted(gw_bridge *b, const gw_charger *ch,
     /* the limit as the charger got it (10.24 A is sent as 10.0 A); the
      * command itself took the wish, so W-limited chargers convert it
      * unrounded */
-    publish_number(b, ch, cn, CFG_OBJ_MAX_CURRENT_STATE,
+    publish_number(b, ch, cn, GW_OBJ_MAX_CURRENT_STATE,
                    ocpp_limit_as_sent(pd->amps), false);
     break;
   case GW_CALL_FAST_CHARGING:
-    publish_number(b, ch, cn, CFG_OBJ_FAST_CHARGING_STATE, pd->value, false);
-    publish_number(b, ch, cn, CFG_OBJ_MAX_CURRENT_STATE,
+    publish_number(b, ch, cn, GW_OBJ_FAST_CHARGING_STATE, pd->value, false);
+    publish_number(b, ch, cn, GW_OBJ_MAX_CURRENT_STATE,
                    ocpp_limit_as_sent(pd->amps), false);
     break;
   default:
     /* The charger's own notifications carry the new state. */
     break;
   }
-  gw_log(b, CFG_LOG_DEBUG, ch->id, "connector %d: %s accepted", cn->id,
+  bridge_log(b, GW_LOG_DEBUG, ch->id, "connector %d: %s accepted", cn->id,
          gw_calls[pd->call].name);
 }
 
@@ -975,10 +975,10 @@ static int call_issue(gw_bridge *b, const gw_charger *ch, gw_pending *pd)
 /* Sends call for a command write on obj; on success the OCPP side owns the
  * context until command_done. */
 static void command_send(gw_bridge *b, gw_charger *ch, gw_connector *cn,
-                         cfg_object obj, gw_call call, double value,
+                         gw_object obj, gw_call call, double value,
                          double amps)
 {
-  gw_log(b, CFG_LOG_INFO, ch->id, "connector %d: %s command %g -> %s",
+  bridge_log(b, GW_LOG_INFO, ch->id, "connector %d: %s command %g -> %s",
          cn->id, object_name(obj), value, gw_calls[call].name);
   size_t id_len = strlen(ch->id) + 1;
   gw_pending *pd = calloc(1, sizeof *pd + id_len);
@@ -1009,10 +1009,10 @@ static void command_send(gw_bridge *b, gw_charger *ch, gw_connector *cn,
 
 static double resume_current(const gw_charger *ch, const gw_connector *cn)
 {
-  const gw_object *limit = &cn->obj[CFG_OBJ_MAX_CURRENT_STATE];
+  const gw_published *limit = &cn->obj[GW_OBJ_MAX_CURRENT_STATE];
   if (limit->known && limit->val.num > 0)
     return limit->val.num;
-  const gw_object *fast = &cn->obj[CFG_OBJ_FAST_CHARGING_STATE];
+  const gw_published *fast = &cn->obj[GW_OBJ_FAST_CHARGING_STATE];
   if (fast->known && fast->val.num != 0)
     return ch->fast_current;
   return ch->normal_current;
@@ -1023,20 +1023,20 @@ static void cmd_charging(gw_bridge *b, gw_charger *ch, gw_connector *cn,
 {
   bool on = v != 0;
   if (on && cn->paused && cn->in_tx)
-    command_send(b, ch, cn, CFG_OBJ_CHARGING, GW_CALL_RESUME, 1,
+    command_send(b, ch, cn, GW_OBJ_CHARGING, GW_CALL_RESUME, 1,
                  resume_current(ch, cn));
   else if (on)
-    command_send(b, ch, cn, CFG_OBJ_CHARGING, GW_CALL_REMOTE_START, 1, 0);
-  else if (ch->stop_mode == CFG_STOP_PAUSE)
-    command_send(b, ch, cn, CFG_OBJ_CHARGING, GW_CALL_PAUSE, 0, 0);
+    command_send(b, ch, cn, GW_OBJ_CHARGING, GW_CALL_REMOTE_START, 1, 0);
+  else if (ch->stop_mode == GW_STOP_PAUSE)
+    command_send(b, ch, cn, GW_OBJ_CHARGING, GW_CALL_PAUSE, 0, 0);
   else
-    command_send(b, ch, cn, CFG_OBJ_CHARGING, GW_CALL_REMOTE_STOP, 0, 0);
+    command_send(b, ch, cn, GW_OBJ_CHARGING, GW_CALL_REMOTE_STOP, 0, 0);
 }
 
 static void cmd_reserve(gw_bridge *b, gw_charger *ch, gw_connector *cn,
                         double v)
 {
-  command_send(b, ch, cn, CFG_OBJ_RESERVE,
+  command_send(b, ch, cn, GW_OBJ_RESERVE,
                v != 0 ? GW_CALL_RESERVE : GW_CALL_CANCEL_RESERVATION,
                v != 0, 0);
 }
@@ -1044,7 +1044,7 @@ static void cmd_reserve(gw_bridge *b, gw_charger *ch, gw_connector *cn,
 static void cmd_availability(gw_bridge *b, gw_charger *ch, gw_connector *cn,
                              double v)
 {
-  command_send(b, ch, cn, CFG_OBJ_AVAILABILITY, GW_CALL_AVAILABILITY, v != 0,
+  command_send(b, ch, cn, GW_OBJ_AVAILABILITY, GW_CALL_AVAILABILITY, v != 0,
                0);
 }
 
@@ -1052,7 +1052,7 @@ static void cmd_unlock(gw_bridge *b, gw_charger *ch, gw_connector *cn,
                        double v)
 {
   if (v != 0)
-    command_send(b, ch, cn, CFG_OBJ_UNLOCK, GW_CALL_UNLOCK, 1, 0);
+    command_send(b, ch, cn, GW_OBJ_UNLOCK, GW_CALL_UNLOCK, 1, 0);
 }
 
 static void cmd_max_current(gw_bridge *b, gw_charger *ch, gw_connector *cn,
@@ -1060,41 +1060,41 @@ static void cmd_max_current(gw_bridge *b, gw_charger *ch, gw_connector *cn,
 {
   double a = amps < 0 ? 0 : amps > GW_MAX_CURRENT_A ? GW_MAX_CURRENT_A : amps;
   if (a > 0 && a < GW_MIN_CURRENT_A) {
-    gw_log(b, CFG_LOG_INFO, ch->id, "connector %d: max_current %g A is below "
+    bridge_log(b, GW_LOG_INFO, ch->id, "connector %d: max_current %g A is below "
            "the IEC 61851 minimum: using %g A", cn->id, a, GW_MIN_CURRENT_A);
     a = GW_MIN_CURRENT_A;
   } else if (a != amps) {
-    gw_log(b, CFG_LOG_INFO, ch->id, "connector %d: max_current %g A clamped "
+    bridge_log(b, GW_LOG_INFO, ch->id, "connector %d: max_current %g A clamped "
            "to %g A", cn->id, amps, a);
   }
-  command_send(b, ch, cn, CFG_OBJ_MAX_CURRENT, GW_CALL_MAX_CURRENT, a, a);
+  command_send(b, ch, cn, GW_OBJ_MAX_CURRENT, GW_CALL_MAX_CURRENT, a, a);
 }
 
 static void cmd_fast_charging(gw_bridge *b, gw_charger *ch, gw_connector *cn,
                               double v)
 {
   bool fast = v != 0;
-  command_send(b, ch, cn, CFG_OBJ_FAST_CHARGING, GW_CALL_FAST_CHARGING, fast,
+  command_send(b, ch, cn, GW_OBJ_FAST_CHARGING, GW_CALL_FAST_CHARGING, fast,
                fast ? ch->fast_current : ch->normal_current);
 }
 
 static void cmd_reset(gw_bridge *b, gw_charger *ch, gw_connector *cn, double v)
 {
   if (v != 0)
-    command_send(b, ch, cn, CFG_OBJ_RESET, GW_CALL_RESET, 1, 0);
+    command_send(b, ch, cn, GW_OBJ_RESET, GW_CALL_RESET, 1, 0);
 }
 
 typedef void (*gw_command_fn)(gw_bridge *b, gw_charger *ch, gw_connector *cn,
                               double value);
 
-static const gw_command_fn gw_commands[CFG_OBJ_COUNT] = {
-  [CFG_OBJ_CHARGING] = cmd_charging,
-  [CFG_OBJ_RESERVE] = cmd_reserve,
-  [CFG_OBJ_AVAILABILITY] = cmd_availability,
-  [CFG_OBJ_UNLOCK] = cmd_unlock,
-  [CFG_OBJ_MAX_CURRENT] = cmd_max_current,
-  [CFG_OBJ_FAST_CHARGING] = cmd_fast_charging,
-  [CFG_OBJ_RESET] = cmd_reset,
+static const gw_command_fn gw_commands[GW_OBJ_COUNT] = {
+  [GW_OBJ_CHARGING] = cmd_charging,
+  [GW_OBJ_RESERVE] = cmd_reserve,
+  [GW_OBJ_AVAILABILITY] = cmd_availability,
+  [GW_OBJ_UNLOCK] = cmd_unlock,
+  [GW_OBJ_MAX_CURRENT] = cmd_max_current,
+  [GW_OBJ_FAST_CHARGING] = cmd_fast_charging,
+  [GW_OBJ_RESET] = cmd_reset,
 };
 
 /* ---- KNX side ------------------------------------------------------------ */
@@ -1115,7 +1115,7 @@ static void on_command_write(gw_bridge *b, const gw_ga_ref *r, uint16_t src,
   if (rc != KNX_OK) {
     char ga[KNX_GA_STRLEN];
     knx_ga_format(r->ga, ga);
-    gw_log(b, CFG_LOG_WARN, ch->id, "connector %d: %s write to %s from "
+    bridge_log(b, GW_LOG_WARN, ch->id, "connector %d: %s write to %s from "
            "%u.%u.%u ignored: not DPT %s (%s)", cn->id, object_name(r->obj),
            ga, src >> 12, (src >> 8) & 0x0F, src & 0xFF, knx_dpt_name(dpt),
            knx_strerror(rc));
@@ -1126,9 +1126,9 @@ static void on_command_write(gw_bridge *b, const gw_ga_ref *r, uint16_t src,
 
 static bool answer_read(gw_bridge *b, const gw_ga_ref *r)
 {
-  if (!cfg_object_is_state(r->obj))
+  if (!gw_object_is_state(r->obj))
     return false;
-  const gw_object *o = &r->ch->conn[r->conn].obj[r->obj];
+  const gw_published *o = &r->ch->conn[r->conn].obj[r->obj];
   if (!o->known)
     return false;
   queue_response(b, r->ga, &o->payload);
@@ -1159,10 +1159,10 @@ void gw_bridge_on_knx_group(gw_bridge *b, uint16_t src, uint16_t dst,
   }
   if (svc != KNX_GROUP_WRITE)
     return;
-  gw_ga_ref matches[CFG_OBJ_COUNT];
+  gw_ga_ref matches[GW_OBJ_COUNT];
   size_t m = 0;
-  for (size_t i = 0; i < n && m < CFG_OBJ_COUNT; i++) {
-    if (!cfg_object_is_state(b->refs[first + i].obj))
+  for (size_t i = 0; i < n && m < GW_OBJ_COUNT; i++) {
+    if (!gw_object_is_state(b->refs[first + i].obj))
       matches[m++] = b->refs[first + i];
   }
   for (size_t i = 0; i < m; i++)
@@ -1185,9 +1185,9 @@ void gw_bridge_on_knx_link(gw_bridge *b, bool up, uint64_t now_ms)
     gw_charger *ch = b->chargers[i];
     for (size_t c = 0; c < ch->n_conn; c++) {
       gw_connector *cn = &ch->conn[c];
-      for (int obj = 0; obj < CFG_OBJ_COUNT; obj++) {
+      for (int obj = 0; obj < GW_OBJ_COUNT; obj++) {
         if (cn->has_ga[obj] && cn->obj[obj].known &&
-            cfg_object_is_state((cfg_object)obj))
+            gw_object_is_state((gw_object)obj))
           queue_write(b, cn->ga[obj], &cn->obj[obj].payload);
       }
     }
@@ -1241,7 +1241,7 @@ static void ev_online(gw_bridge *b, gw_charger *ch, const ocpp_event *ev,
 {
   (void)ev;
   for (size_t i = 0; i < ch->n_conn; i++)
-    publish_number(b, ch, &ch->conn[i], CFG_OBJ_ONLINE, online ? 1 : 0,
+    publish_number(b, ch, &ch->conn[i], GW_OBJ_ONLINE, online ? 1 : 0,
                    false);
 }
 
@@ -1275,7 +1275,7 @@ static void ev_status(gw_bridge *b, gw_charger *ch, const ocpp_event *ev)
   ocpp_cp_status s = ev->status.status;
   ocpp_cp_error e = ev->status.error;
   if ((unsigned)s >= OCPP_CP_STATUS_COUNT || (unsigned)e >= OCPP_ERR_COUNT) {
-    gw_log(b, CFG_LOG_WARN, ch->id, "connector %d: status %d/%d out of "
+    bridge_log(b, GW_LOG_WARN, ch->id, "connector %d: status %d/%d out of "
            "range, ignored", ev->connector, (int)s, (int)e);
     return;
   }
@@ -1289,9 +1289,9 @@ static void ev_status(gw_bridge *b, gw_charger *ch, const ocpp_event *ev)
   cn->status_known = true;
   cn->status = s;
   cn->error = e;
-  publish_number(b, ch, cn, CFG_OBJ_STATUS, gw_status_value[s], false);
+  publish_number(b, ch, cn, GW_OBJ_STATUS, gw_status_value[s], false);
   refresh_error(b, ch, cn);
-  publish_number(b, ch, cn, CFG_OBJ_PLUGGED, gw_status_plugged[s] ? 1 : 0,
+  publish_number(b, ch, cn, GW_OBJ_PLUGGED, gw_status_plugged[s] ? 1 : 0,
                  false);
   refresh_availability(b, ch, cn);
 }
@@ -1316,16 +1316,16 @@ static void ev_tx_started(gw_bridge *b, gw_charger *ch, const ocpp_event *ev)
     }
     if (cn->has_meter_start && cn->has_energy &&
         cn->energy_wh >= cn->meter_start_wh)
-      publish_number(b, ch, cn, CFG_OBJ_SESSION_ENERGY_LIVE,
+      publish_number(b, ch, cn, GW_OBJ_SESSION_ENERGY_LIVE,
                      cn->energy_wh - cn->meter_start_wh, false);
     return;
   }
   cn->has_meter_start = isfinite(start) && start >= 0;
   cn->meter_start_wh = start;
-  publish_time(b, ch, cn, CFG_OBJ_START_TIME, ev->timestamp);
+  publish_time(b, ch, cn, GW_OBJ_START_TIME, ev->timestamp);
   if (ev->tx_started.id_tag && *ev->tx_started.id_tag)
     publish_tag(b, ch, cn, ev->tx_started.id_tag);
-  publish_number(b, ch, cn, CFG_OBJ_SESSION_ENERGY_LIVE, 0, false);
+  publish_number(b, ch, cn, GW_OBJ_SESSION_ENERGY_LIVE, 0, false);
 }
 
 /* StopTransaction may come without a connector (unknown id after a
@@ -1367,23 +1367,23 @@ static void ev_tx_stopped(gw_bridge *b, gw_charger *ch, const ocpp_event *ev)
     cn->has_energy = true;
     cn->energy_wh = ev->tx_stopped.meter_stop_wh;
     /* meterStop is a register reading like any MeterValues sample. */
-    publish_measure(b, ch, cn, CFG_OBJ_METER, cn->energy_wh,
+    publish_measure(b, ch, cn, GW_OBJ_METER, cn->energy_wh,
                     ch->energy_hysteresis);
   }
   set_charging(b, ch, cn, false);
-  publish_time(b, ch, cn, CFG_OBJ_END_TIME, ev->timestamp);
+  publish_time(b, ch, cn, GW_OBJ_END_TIME, ev->timestamp);
   if (has_start && has_stop && stop >= start) {
     /* A new session's energy is news even when it equals the last one. */
-    publish_number(b, ch, cn, CFG_OBJ_SESSION_ENERGY, stop - start, true);
-    publish_number(b, ch, cn, CFG_OBJ_SESSION_ENERGY_LIVE, stop - start,
+    publish_number(b, ch, cn, GW_OBJ_SESSION_ENERGY, stop - start, true);
+    publish_number(b, ch, cn, GW_OBJ_SESSION_ENERGY_LIVE, stop - start,
                    false);
   } else if (has_start && has_stop) {
-    gw_log(b, CFG_LOG_WARN, ch->id, "connector %d: meter stop %.0f Wh below "
+    bridge_log(b, GW_LOG_WARN, ch->id, "connector %d: meter stop %.0f Wh below "
            "start %.0f Wh: session_energy not sent", cn->id, stop, start);
   }
   /* nothing flows once the transaction has ended */
-  publish_number(b, ch, cn, CFG_OBJ_CURRENT, 0, false);
-  publish_number(b, ch, cn, CFG_OBJ_POWER, 0, false);
+  publish_number(b, ch, cn, GW_OBJ_CURRENT, 0, false);
+  publish_number(b, ch, cn, GW_OBJ_POWER, 0, false);
 }
 
 static void ev_meter(gw_bridge *b, gw_charger *ch, const ocpp_event *ev)
@@ -1395,24 +1395,24 @@ static void ev_meter(gw_bridge *b, gw_charger *ch, const ocpp_event *ev)
   if (tx != 0 && !(cn->in_tx && cn->tx_id == tx)) {
     /* Backlog of a finished transaction replayed after a reconnect:
      * its values are history, not the present. */
-    gw_log(b, CFG_LOG_DEBUG, ch->id, "connector %d: meter values of "
+    bridge_log(b, GW_LOG_DEBUG, ch->id, "connector %d: meter values of "
            "transaction %ld not running, not published", cn->id, (long)tx);
     return;
   }
   if (ev->meter.has_current)
-    publish_measure(b, ch, cn, CFG_OBJ_CURRENT, ev->meter.current_a,
+    publish_measure(b, ch, cn, GW_OBJ_CURRENT, ev->meter.current_a,
                     ch->current_hysteresis);
   if (ev->meter.has_power)
-    publish_measure(b, ch, cn, CFG_OBJ_POWER, ev->meter.power_w,
+    publish_measure(b, ch, cn, GW_OBJ_POWER, ev->meter.power_w,
                     ch->power_hysteresis);
   if (!ev->meter.has_energy || !isfinite(ev->meter.energy_wh))
     return;
   cn->has_energy = true;
   cn->energy_wh = ev->meter.energy_wh;
-  publish_measure(b, ch, cn, CFG_OBJ_METER, cn->energy_wh,
+  publish_measure(b, ch, cn, GW_OBJ_METER, cn->energy_wh,
                   ch->energy_hysteresis);
   if (cn->in_tx && cn->has_meter_start && cn->energy_wh >= cn->meter_start_wh)
-    publish_measure(b, ch, cn, CFG_OBJ_SESSION_ENERGY_LIVE,
+    publish_measure(b, ch, cn, GW_OBJ_SESSION_ENERGY_LIVE,
                     cn->energy_wh - cn->meter_start_wh,
                     ch->energy_hysteresis);
 }

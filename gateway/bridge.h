@@ -10,7 +10,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "config/cfg.h"
+#include "gateway/conf.h"
 #include "knx/knx.h"
 #include "ocpp/ocpp.h"
 
@@ -45,7 +45,7 @@ typedef struct {
   int (*reset)(void *user_data, const char *charger_id, bool hard,
                ocpp_command_cb cb, void *cb_data);
   /* One line per event; charger_id may be NULL. */
-  void (*log)(void *user_data, int level /* cfg_log_level */,
+  void (*log)(void *user_data, int level /* gw_log_level */,
               const char *charger_id, const char *message);
 } gw_bridge_ops;
 
@@ -53,7 +53,7 @@ typedef struct gw_bridge gw_bridge;
 
 /* chargers: the configured chargers (the bridge keeps its own copy of what
  * it needs). Returns 0, GW_BRIDGE_EINVAL, GW_BRIDGE_ENOMEM. */
-int gw_bridge_create(const cfg_charger *chargers, size_t n_chargers,
+int gw_bridge_create(const gw_charger_conf *chargers, size_t n_chargers,
                      int max_telegrams_per_second, const gw_bridge_ops *ops,
                      void *user_data, gw_bridge **out);
 
@@ -62,7 +62,7 @@ int gw_bridge_create(const cfg_charger *chargers, size_t n_chargers,
  * Commands still in flight for a removed charger complete without effect.
  * Returns 0, GW_BRIDGE_EINVAL (NULL b, a charger without id, duplicate ids)
  * or GW_BRIDGE_ENOMEM; on failure the old set stays. */
-int gw_bridge_set_chargers(gw_bridge *b, const cfg_charger *chargers,
+int gw_bridge_set_chargers(gw_bridge *b, const gw_charger_conf *chargers,
                            size_t n_chargers);
 
 /* NULL is allowed. The OCPP side should deliver pending command callbacks

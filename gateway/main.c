@@ -6,7 +6,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "config/cfg.h"
+#include "gateway/conf.h"
 #include "gateway/app.h"
 #include "gateway/log.h"
 #include "gateway/store.h"
@@ -55,10 +55,10 @@ static int parse_date(const char *s, bool end_of_day, time_t *out)
   return 0;
 }
 
-static int load_config(const char *path, cfg_main **cfg)
+static int load_config(const char *path, gw_conf **cfg)
 {
   cfg_diag diag = {0};
-  int rc = cfg_load(path, cfg, &diag);
+  int rc = gw_conf_load(path, cfg, &diag);
   for (size_t i = 0; i < diag.n; i++)
     fprintf(stderr, "%s\n", diag.lines[i]);
   cfg_diag_finish(&diag);
@@ -67,7 +67,7 @@ static int load_config(const char *path, cfg_main **cfg)
   return rc;
 }
 
-static int export_sessions(const cfg_main *cfg, time_t from, time_t to)
+static int export_sessions(const gw_conf *cfg, time_t from, time_t to)
 {
   if (from && to && from >= to) {
     fprintf(stderr, "ocppknxd: --from must be a day before or equal to --to\n");
@@ -127,7 +127,7 @@ int main(int argc, char **argv)
     usage(stderr);
     return 2;
   }
-  cfg_main *cfg = NULL;
+  gw_conf *cfg = NULL;
   if (load_config(config, &cfg) != CFG_OK) {
     if (check)
       fprintf(stderr, "%s: configuration has errors\n", config);
@@ -139,9 +139,9 @@ int main(int argc, char **argv)
   } else if (export) {
     status = export_sessions(cfg, from, to);
   } else {
-    gw_log_init((gw_log_level)cfg->log_level);
+    gw_log_init(cfg->log_level);
     status = gw_app_run(cfg) == GW_APP_OK ? 0 : 1;
   }
-  cfg_destroy(cfg);
+  gw_conf_destroy(cfg);
   return status;
 }

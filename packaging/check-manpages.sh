@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Checks that the man pages keep up with the code:
-#  - every section and key of the tables in config/cfg.c is described in
+#  - every section and key of the tables in gateway/conf.c is described in
 #    ocppknxd.conf(5), as a ".TP" entry under its own ".SS [section]"
 #    heading (connector objects under "[connector N]");
 #  - every long and short option of gateway/main.c is a ".TP" entry in
@@ -12,7 +12,7 @@
 set -euo pipefail
 
 root=${1:-$(cd "$(dirname "$0")/.." && pwd)}
-cfg_c=$root/config/cfg.c
+cfg_c=$root/gateway/conf.c
 main_c=$root/gateway/main.c
 man5=$root/packaging/man/ocppknxd.conf.5
 man8=$root/packaging/man/ocppknxd.8
@@ -26,9 +26,9 @@ cfg_keys() {
   sed -nE 's/^[[:space:]]*\{"([a-z_]+)", "([a-z_]+)", parse_[a-z_]+,.*/\1 \2/p' "$cfg_c"
 }
 
-# "connector key" for each KNX object:  [CFG_OBJ_STATUS] = {"status", ...
+# "connector key" for each KNX object:  [GW_OBJ_STATUS] = {"status", ...
 object_keys() {
-  sed -nE 's/^[[:space:]]*\[CFG_OBJ_[A-Z_]+\] = \{"([a-z_]+)",.*/connector \1/p' "$cfg_c"
+  sed -nE 's/^[[:space:]]*\[GW_OBJ_[A-Z_]+\] = \{"([a-z_]+)",.*/connector \1/p' "$cfg_c"
 }
 
 # The section names listed in main_sections[] and charger_sections[].

@@ -172,19 +172,19 @@ static const gw_bridge_ops fake_ops = {
 /* Connector k's object obj lives at 9/k/obj. */
 #define GA(conn, obj) GA3(9, (conn), (obj))
 
-static void connector_all(cfg_connector *cn, int id)
+static void connector_all(gw_connector_conf *cn, int id)
 {
   memset(cn, 0, sizeof *cn);
   cn->id = id;
-  for (int obj = 0; obj < CFG_OBJ_COUNT; obj++) {
+  for (int obj = 0; obj < GW_OBJ_COUNT; obj++) {
     cn->has_ga[obj] = true;
     cn->ga[obj] = GA(id, obj);
   }
 }
 
-static cfg_charger charger_cfg(const char *id, int n_connectors)
+static gw_charger_conf charger_cfg(const char *id, int n_connectors)
 {
-  cfg_charger c;
+  gw_charger_conf c;
   memset(&c, 0, sizeof c);
   c.id = (char *)id;
   c.name = (char *)id;
@@ -200,7 +200,7 @@ static cfg_charger charger_cfg(const char *id, int n_connectors)
   c.power_dpt = KNX_DPT_14_056;
   c.meter_dpt = KNX_DPT_13_013;
   c.remote_tag = (char *)"KNX";
-  c.stop_mode = CFG_STOP_STOP;
+  c.stop_mode = GW_STOP_STOP;
   c.reservation_minutes = 30;
   c.n_connectors = (size_t)n_connectors;
   for (int i = 0; i < n_connectors; i++)
@@ -213,7 +213,7 @@ static cfg_charger charger_cfg(const char *id, int n_connectors)
 static gw_bridge *B;
 static uint64_t NOW;
 
-static void make_bridge(const cfg_charger *c, size_t n, int tps)
+static void make_bridge(const gw_charger_conf *c, size_t n, int tps)
 {
   gw_bridge_destroy(B);
   B = NULL;
@@ -225,7 +225,7 @@ static void setup(void)
   F = calloc(1, sizeof *F);
   cr_assert_not_null(F);
   NOW = 1000;
-  cfg_charger c = charger_cfg("CP1", 1);
+  gw_charger_conf c = charger_cfg("CP1", 1);
   make_bridge(&c, 1, 1000);
 }
 
@@ -436,7 +436,7 @@ static void knx_write_value(uint16_t ga, knx_dpt dpt, double number)
   gw_bridge_on_knx_group(B, 0x1105, ga, KNX_GROUP_WRITE, &p, NOW);
 }
 
-static void knx_write_bit(cfg_object obj, int bit)
+static void knx_write_bit(gw_object obj, int bit)
 {
   knx_write_value(GA(1, obj), KNX_DPT_1_001, bit);
 }
@@ -469,7 +469,7 @@ Test(bridge, status_charging_is_dpt5_byte_2)
 {
   ev_status(1, OCPP_CP_CHARGING, OCPP_ERR_NO_ERROR);
   flush();
-  EXPECT_BYTES(GA(1, CFG_OBJ_STATUS), 0x02);
+  EXPECT_BYTES(GA(1, GW_OBJ_STATUS), 0x02);
 }
 
 Test(bridge, every_status_maps_to_the_table_value)
@@ -487,9 +487,9 @@ Test(bridge, every_status_maps_to_the_table_value)
   for (size_t i = 0; i < sizeof table / sizeof table[0]; i++) {
     ev_status(1, table[i].s, OCPP_ERR_NO_ERROR);
     flush();
-    EXPECT_BYTES(GA(1, CFG_OBJ_STATUS), table[i].knx);
+    EXPECT_BYTES(GA(1, GW_OBJ_STATUS), table[i].knx);
   }
-  cr_assert_eq(count_to(GA(1, CFG_OBJ_STATUS)), 9);
+  cr_assert_eq(count_to(GA(1, GW_OBJ_STATUS)), 9);
 }
 
 Test(bridge, every_error_code_maps_to_the_table_value)
@@ -518,9 +518,9 @@ Test(bridge, every_error_code_maps_to_the_table_value)
   for (size_t i = 0; i < sizeof table / sizeof table[0]; i++) {
     ev_status(1, OCPP_CP_FAULTED, table[i].e);
     flush();
-    EXPECT_BYTES(GA(1, CFG_OBJ_ERROR_CODE), table[i].knx);
+    EXPECT_BYTES(GA(1, GW_OBJ_ERROR_CODE), table[i].knx);
   }
-  cr_assert_eq(count_to(GA(1, CFG_OBJ_ERROR_CODE)), 16);
+  cr_assert_eq(count_to(GA(1, GW_OBJ_ERROR_CODE)), 16);
 }
 
 Test(bridge, plugged_is_1_from_preparing_to_finishing)
@@ -538,7 +538,7 @@ Test(bridge, plugged_is_1_from_preparing_to_finishing)
   for (size_t i = 0; i < sizeof table / sizeof table[0]; i++) {
     ev_status(1, table[i].s, OCPP_ERR_NO_ERROR);
     flush();
-    const sent_telegram *t = last_to(GA(1, CFG_OBJ_PLUGGED));
+    const sent_telegram *t = last_to(GA(1, GW_OBJ_PLUGGED));
     cr_assert_not_null(t);
     cr_assert(t->p.short_form);
     cr_assert_eq(t->p.data[0], table[i].plugged, "status %d", table[i].s);
@@ -548,7 +548,7 @@ Test(bridge, plugged_is_1_from_preparing_to_finishing)
 static void set_dpts(knx_dpt time_dpt, knx_dpt current_dpt, knx_dpt power_dpt,
                      knx_dpt meter_dpt)
 {
-  cfg_charger c = charger_cfg("CP1", 1);
+  gw_charger_conf c = charger_cfg("CP1", 1);
   c.time_dpt = time_dpt;
   c.current_dpt = current_dpt;
   c.power_dpt = power_dpt;
@@ -560,7 +560,7 @@ Test(bridge, current_16a_in_dpt14_019)
 {
   ev_current(16.0);
   flush();
-  EXPECT_BYTES(GA(1, CFG_OBJ_CURRENT), 0x41, 0x80, 0x00, 0x00);
+  EXPECT_BYTES(GA(1, GW_OBJ_CURRENT), 0x41, 0x80, 0x00, 0x00);
 }
 
 Test(bridge, current_16a_in_dpt9_021_is_16000_ma)
@@ -569,8 +569,8 @@ Test(bridge, current_16a_in_dpt9_021_is_16000_ma)
   ev_current(16.0);
   flush();
   /* 16000 mA = 0.01 * 1563 * 2^10 (rounded mantissa): E = 10, M = 0x61B. */
-  EXPECT_BYTES(GA(1, CFG_OBJ_CURRENT), 0x56, 0x1B);
-  cr_assert_float_eq(last_number(GA(1, CFG_OBJ_CURRENT), KNX_DPT_9_021),
+  EXPECT_BYTES(GA(1, GW_OBJ_CURRENT), 0x56, 0x1B);
+  cr_assert_float_eq(last_number(GA(1, GW_OBJ_CURRENT), KNX_DPT_9_021),
                      16000.0, 10.0);
 }
 
@@ -578,25 +578,25 @@ Test(bridge, power_in_dpt14_056_and_dpt9_024)
 {
   ev_meter(1, (meter_sample){.has_power = true, .power_w = 11000});
   flush();
-  EXPECT_BYTES(GA(1, CFG_OBJ_POWER), 0x46, 0x2B, 0xE0, 0x00);
+  EXPECT_BYTES(GA(1, GW_OBJ_POWER), 0x46, 0x2B, 0xE0, 0x00);
   set_dpts(KNX_DPT_10_001, KNX_DPT_14_019, KNX_DPT_9_024, KNX_DPT_13_013);
   F->n_sent = 0;
   ev_meter(1, (meter_sample){.has_power = true, .power_w = 11000});
   flush();
   /* 11 kW = 0.01 * 1100: E = 0, M = 0x44C. */
-  EXPECT_BYTES(GA(1, CFG_OBJ_POWER), 0x04, 0x4C);
+  EXPECT_BYTES(GA(1, GW_OBJ_POWER), 0x04, 0x4C);
 }
 
 Test(bridge, meter_in_dpt13_013_kwh_and_dpt13_010_wh)
 {
   ev_meter(1, (meter_sample){.has_energy = true, .energy_wh = 12345678});
   flush();
-  EXPECT_BYTES(GA(1, CFG_OBJ_METER), 0x00, 0x00, 0x30, 0x3A); /* 12346 kWh */
+  EXPECT_BYTES(GA(1, GW_OBJ_METER), 0x00, 0x00, 0x30, 0x3A); /* 12346 kWh */
   set_dpts(KNX_DPT_10_001, KNX_DPT_14_019, KNX_DPT_14_056, KNX_DPT_13_010);
   F->n_sent = 0;
   ev_meter(1, (meter_sample){.has_energy = true, .energy_wh = 12345678});
   flush();
-  EXPECT_BYTES(GA(1, CFG_OBJ_METER), 0x00, 0xBC, 0x61, 0x4E);
+  EXPECT_BYTES(GA(1, GW_OBJ_METER), 0x00, 0xBC, 0x61, 0x4E);
 }
 
 static void berlin(void)
@@ -617,7 +617,7 @@ Test(bridge, start_time_in_dpt10_001_is_local_with_weekday)
   berlin();
   ev_start(1, 7, "TAG", 1000, SUMMER_MONDAY);
   flush();
-  EXPECT_BYTES(GA(1, CFG_OBJ_START_TIME), 1 << 5 | 14, 34, 56);
+  EXPECT_BYTES(GA(1, GW_OBJ_START_TIME), 1 << 5 | 14, 34, 56);
 }
 
 Test(bridge, sunday_is_weekday_7_in_dpt10_001)
@@ -625,7 +625,7 @@ Test(bridge, sunday_is_weekday_7_in_dpt10_001)
   berlin();
   ev_start(1, 7, "TAG", 1000, SUMMER_SUNDAY);
   flush();
-  EXPECT_BYTES(GA(1, CFG_OBJ_START_TIME), 7 << 5 | 14, 34, 56);
+  EXPECT_BYTES(GA(1, GW_OBJ_START_TIME), 7 << 5 | 14, 34, 56);
 }
 
 Test(bridge, end_time_in_dpt19_001_has_date_weekday_and_summer_flag)
@@ -636,7 +636,7 @@ Test(bridge, end_time_in_dpt19_001_has_date_weekday_and_summer_flag)
   ev_stop(1, 7, 2000, SUMMER_MONDAY);
   flush();
   /* year-1900, month, day, weekday|hour, minute, second, NWD|SUTI, 0 */
-  EXPECT_BYTES(GA(1, CFG_OBJ_END_TIME), 124, 7, 15, 1 << 5 | 14, 34, 56,
+  EXPECT_BYTES(GA(1, GW_OBJ_END_TIME), 124, 7, 15, 1 << 5 | 14, 34, 56,
                0x21, 0x00);
 }
 
@@ -646,7 +646,7 @@ Test(bridge, winter_time_in_dpt19_001_has_no_summer_flag)
   set_dpts(KNX_DPT_19_001, KNX_DPT_14_019, KNX_DPT_14_056, KNX_DPT_13_013);
   ev_start(1, 7, "TAG", 1000, WINTER_MONDAY);
   flush();
-  EXPECT_BYTES(GA(1, CFG_OBJ_START_TIME), 124, 1, 15, 1 << 5 | 13, 34, 56,
+  EXPECT_BYTES(GA(1, GW_OBJ_START_TIME), 124, 1, 15, 1 << 5 | 13, 34, 56,
                0x20, 0x00);
 }
 
@@ -655,8 +655,8 @@ Test(bridge, session_energy_is_stop_minus_start_in_dpt13_010)
   ev_start(1, 7, "TAG", 1000, 100);
   ev_stop(1, 7, 12500, 200);
   flush();
-  EXPECT_BYTES(GA(1, CFG_OBJ_SESSION_ENERGY), 0x00, 0x00, 0x2C, 0xEC);
-  EXPECT_BYTES(GA(1, CFG_OBJ_SESSION_ENERGY_LIVE), 0x00, 0x00, 0x2C, 0xEC);
+  EXPECT_BYTES(GA(1, GW_OBJ_SESSION_ENERGY), 0x00, 0x00, 0x2C, 0xEC);
+  EXPECT_BYTES(GA(1, GW_OBJ_SESSION_ENERGY_LIVE), 0x00, 0x00, 0x2C, 0xEC);
 }
 
 Test(bridge, meter_stop_updates_the_meter_object)
@@ -665,7 +665,7 @@ Test(bridge, meter_stop_updates_the_meter_object)
   ev_meter(1, (meter_sample){.tx = 7, .has_energy = true, .energy_wh = 1002000});
   ev_stop(1, 7, 1004000, 200);
   flush();
-  EXPECT_BYTES(GA(1, CFG_OBJ_METER), 0x00, 0x00, 0x03, 0xEC); /* 1004 kWh */
+  EXPECT_BYTES(GA(1, GW_OBJ_METER), 0x00, 0x00, 0x03, 0xEC); /* 1004 kWh */
 }
 
 Test(bridge, meter_stop_within_hysteresis_does_not_resend_the_meter)
@@ -674,7 +674,7 @@ Test(bridge, meter_stop_within_hysteresis_does_not_resend_the_meter)
   ev_meter(1, (meter_sample){.tx = 7, .has_energy = true, .energy_wh = 1002000});
   ev_stop(1, 7, 1002050, 200);
   flush();
-  cr_assert_eq(count_to(GA(1, CFG_OBJ_METER)), 1);
+  cr_assert_eq(count_to(GA(1, GW_OBJ_METER)), 1);
 }
 
 Test(bridge, current_and_power_drop_to_0_when_the_transaction_stops)
@@ -684,8 +684,8 @@ Test(bridge, current_and_power_drop_to_0_when_the_transaction_stops)
                              .has_power = true, .power_w = 11040});
   ev_stop(1, 7, 4000, 200);
   flush();
-  cr_assert_float_eq(last_number(GA(1, CFG_OBJ_CURRENT), KNX_DPT_14_019), 0, 1e-9);
-  cr_assert_float_eq(last_number(GA(1, CFG_OBJ_POWER), KNX_DPT_14_056), 0, 1e-9);
+  cr_assert_float_eq(last_number(GA(1, GW_OBJ_CURRENT), KNX_DPT_14_019), 0, 1e-9);
+  cr_assert_float_eq(last_number(GA(1, GW_OBJ_POWER), KNX_DPT_14_056), 0, 1e-9);
 }
 
 Test(bridge, session_energy_uses_last_meter_when_stop_has_none)
@@ -696,7 +696,7 @@ Test(bridge, session_energy_uses_last_meter_when_stop_has_none)
   ev_stop_full(1, 7, false, 0, 200, false);
   flush();
   cr_assert_float_eq(
-      last_number(GA(1, CFG_OBJ_SESSION_ENERGY), KNX_DPT_13_010), 3000, 0.5);
+      last_number(GA(1, GW_OBJ_SESSION_ENERGY), KNX_DPT_13_010), 3000, 0.5);
 }
 
 Test(bridge, session_energy_after_a_restart_uses_the_stored_start)
@@ -715,27 +715,27 @@ Test(bridge, session_energy_after_a_restart_uses_the_stored_start)
   event(&ev);
   flush();
   cr_assert_float_eq(
-      last_number(GA(1, CFG_OBJ_SESSION_ENERGY), KNX_DPT_13_010), 3000, 0.5);
+      last_number(GA(1, GW_OBJ_SESSION_ENERGY), KNX_DPT_13_010), 3000, 0.5);
 }
 
 Test(bridge, session_energy_not_sent_without_a_start_value)
 {
   ev_stop(1, 7, 12500, 200);
   flush();
-  cr_assert_eq(count_to(GA(1, CFG_OBJ_SESSION_ENERGY)), 0);
-  cr_assert_eq(count_to(GA(1, CFG_OBJ_END_TIME)), 1);
+  cr_assert_eq(count_to(GA(1, GW_OBJ_SESSION_ENERGY)), 0);
+  cr_assert_eq(count_to(GA(1, GW_OBJ_END_TIME)), 1);
 }
 
 Test(bridge, transaction_sets_and_clears_charging_state)
 {
   ev_start(1, 7, "TAG", 1000, 100);
   flush();
-  cr_assert_eq(last_to(GA(1, CFG_OBJ_CHARGING_STATE))->p.data[0], 1);
+  cr_assert_eq(last_to(GA(1, GW_OBJ_CHARGING_STATE))->p.data[0], 1);
   ev_current(16);
   ev_stop(1, 7, 2000, 200);
   flush();
-  cr_assert_eq(last_to(GA(1, CFG_OBJ_CHARGING_STATE))->p.data[0], 0);
-  cr_assert_float_eq(last_number(GA(1, CFG_OBJ_CURRENT), KNX_DPT_14_019), 0,
+  cr_assert_eq(last_to(GA(1, GW_OBJ_CHARGING_STATE))->p.data[0], 0);
+  cr_assert_float_eq(last_number(GA(1, GW_OBJ_CURRENT), KNX_DPT_14_019), 0,
                      1e-9);
 }
 
@@ -755,12 +755,12 @@ Test(bridge, recovered_transaction_sends_charging_and_live_energy_only)
   clear_sent();
   ev_recovered(1, 9, 2000);
   flush();
-  cr_assert_eq(last_to(GA(1, CFG_OBJ_CHARGING_STATE))->p.data[0], 1);
+  cr_assert_eq(last_to(GA(1, GW_OBJ_CHARGING_STATE))->p.data[0], 1);
   cr_assert_float_eq(
-      last_number(GA(1, CFG_OBJ_SESSION_ENERGY_LIVE), KNX_DPT_13_010), 3000,
+      last_number(GA(1, GW_OBJ_SESSION_ENERGY_LIVE), KNX_DPT_13_010), 3000,
       0.5);
-  cr_assert_eq(count_to(GA(1, CFG_OBJ_START_TIME)), 0);
-  cr_assert_eq(count_to(GA(1, CFG_OBJ_LAST_TAG)), 0);
+  cr_assert_eq(count_to(GA(1, GW_OBJ_START_TIME)), 0);
+  cr_assert_eq(count_to(GA(1, GW_OBJ_LAST_TAG)), 0);
 }
 
 Test(bridge, live_energy_follows_meter_during_transaction)
@@ -772,12 +772,12 @@ Test(bridge, live_energy_follows_meter_during_transaction)
   flush();
   /* 50 Wh is within the 100 Wh hysteresis: still the 0 of the start. */
   cr_assert_float_eq(
-      last_number(GA(1, CFG_OBJ_SESSION_ENERGY_LIVE), KNX_DPT_13_010), 0, 0.5);
+      last_number(GA(1, GW_OBJ_SESSION_ENERGY_LIVE), KNX_DPT_13_010), 0, 0.5);
   ev_meter(1, (meter_sample){.tx = 7, .has_energy = true,
                              .energy_wh = 1250});
   flush();
   cr_assert_float_eq(
-      last_number(GA(1, CFG_OBJ_SESSION_ENERGY_LIVE), KNX_DPT_13_010), 250,
+      last_number(GA(1, GW_OBJ_SESSION_ENERGY_LIVE), KNX_DPT_13_010), 250,
       0.5);
 }
 
@@ -795,7 +795,7 @@ Test(bridge, last_tag_is_sent_as_dpt16_000)
 {
   ev_tag(0, "04A1B2C3");
   flush();
-  EXPECT_BYTES(GA(1, CFG_OBJ_LAST_TAG), '0', '4', 'A', '1', 'B', '2', 'C', '3',
+  EXPECT_BYTES(GA(1, GW_OBJ_LAST_TAG), '0', '4', 'A', '1', 'B', '2', 'C', '3',
                0, 0, 0, 0, 0, 0);
 }
 
@@ -803,7 +803,7 @@ Test(bridge, long_tag_is_cut_to_14_bytes_with_a_log_line)
 {
   ev_start(1, 7, "0123456789ABCDEFGH", 1000, 100);
   flush();
-  EXPECT_BYTES(GA(1, CFG_OBJ_LAST_TAG), '0', '1', '2', '3', '4', '5', '6', '7',
+  EXPECT_BYTES(GA(1, GW_OBJ_LAST_TAG), '0', '1', '2', '3', '4', '5', '6', '7',
                '8', '9', 'A', 'B', 'C', 'D');
   cr_assert(logged("longer than 14"));
 }
@@ -812,7 +812,7 @@ Test(bridge, non_ascii_tag_bytes_become_question_marks)
 {
   ev_tag(1, "M\xc3\xbcller");
   flush();
-  EXPECT_BYTES(GA(1, CFG_OBJ_LAST_TAG), 'M', '?', '?', 'l', 'l', 'e', 'r', 0,
+  EXPECT_BYTES(GA(1, GW_OBJ_LAST_TAG), 'M', '?', '?', 'l', 'l', 'e', 'r', 0,
                0, 0, 0, 0, 0, 0);
 }
 
@@ -820,14 +820,14 @@ Test(bridge, online_and_offline_set_online_object)
 {
   ev_simple(OCPP_EV_ONLINE);
   flush();
-  cr_assert_eq(last_to(GA(1, CFG_OBJ_ONLINE))->p.data[0], 1);
+  cr_assert_eq(last_to(GA(1, GW_OBJ_ONLINE))->p.data[0], 1);
   ev_status(1, OCPP_CP_CHARGING, OCPP_ERR_NO_ERROR);
   ev_simple(OCPP_EV_OFFLINE);
   flush();
-  cr_assert_eq(last_to(GA(1, CFG_OBJ_ONLINE))->p.data[0], 0);
+  cr_assert_eq(last_to(GA(1, GW_OBJ_ONLINE))->p.data[0], 0);
   /* The other objects keep their values: a read still answers them. */
   F->n_sent = 0;
-  knx_read(GA(1, CFG_OBJ_STATUS));
+  knx_read(GA(1, GW_OBJ_STATUS));
   flush();
   cr_assert_eq(F->n_sent, 1);
   cr_assert_eq(F->sent[0].p.data[0], 2);
@@ -847,56 +847,56 @@ Test(bridge, availability_state_starts_at_1_and_follows_unavailable)
 {
   ev_status(1, OCPP_CP_AVAILABLE, OCPP_ERR_NO_ERROR);
   flush();
-  cr_assert_eq(last_to(GA(1, CFG_OBJ_AVAILABILITY_STATE))->p.data[0], 1);
+  cr_assert_eq(last_to(GA(1, GW_OBJ_AVAILABILITY_STATE))->p.data[0], 1);
   ev_status(1, OCPP_CP_UNAVAILABLE, OCPP_ERR_NO_ERROR);
   flush();
-  cr_assert_eq(last_to(GA(1, CFG_OBJ_AVAILABILITY_STATE))->p.data[0], 0);
+  cr_assert_eq(last_to(GA(1, GW_OBJ_AVAILABILITY_STATE))->p.data[0], 0);
   ev_status(1, OCPP_CP_AVAILABLE, OCPP_ERR_NO_ERROR);
   flush();
-  cr_assert_eq(last_to(GA(1, CFG_OBJ_AVAILABILITY_STATE))->p.data[0], 1);
-  cr_assert_eq(count_to(GA(1, CFG_OBJ_AVAILABILITY_STATE)), 3);
+  cr_assert_eq(last_to(GA(1, GW_OBJ_AVAILABILITY_STATE))->p.data[0], 1);
+  cr_assert_eq(count_to(GA(1, GW_OBJ_AVAILABILITY_STATE)), 3);
 }
 
 Test(bridge, connector_0_unavailable_applies_to_all_connectors)
 {
-  cfg_charger c = charger_cfg("CP1", 2);
+  gw_charger_conf c = charger_cfg("CP1", 2);
   make_bridge(&c, 1, 1000);
   ev_status(1, OCPP_CP_AVAILABLE, OCPP_ERR_NO_ERROR);
   ev_status(2, OCPP_CP_CHARGING, OCPP_ERR_NO_ERROR);
   clear_sent();
   ev_status(0, OCPP_CP_UNAVAILABLE, OCPP_ERR_NO_ERROR);
   flush();
-  cr_assert_eq(last_to(GA(1, CFG_OBJ_AVAILABILITY_STATE))->p.data[0], 0);
-  cr_assert_eq(last_to(GA(2, CFG_OBJ_AVAILABILITY_STATE))->p.data[0], 0);
+  cr_assert_eq(last_to(GA(1, GW_OBJ_AVAILABILITY_STATE))->p.data[0], 0);
+  cr_assert_eq(last_to(GA(2, GW_OBJ_AVAILABILITY_STATE))->p.data[0], 0);
   /* The per-connector status objects keep their own values. */
-  cr_assert_eq(count_to(GA(1, CFG_OBJ_STATUS)), 0);
-  cr_assert_eq(count_to(GA(2, CFG_OBJ_STATUS)), 0);
+  cr_assert_eq(count_to(GA(1, GW_OBJ_STATUS)), 0);
+  cr_assert_eq(count_to(GA(2, GW_OBJ_STATUS)), 0);
   ev_status(0, OCPP_CP_AVAILABLE, OCPP_ERR_NO_ERROR);
   flush();
-  cr_assert_eq(last_to(GA(1, CFG_OBJ_AVAILABILITY_STATE))->p.data[0], 1);
-  cr_assert_eq(last_to(GA(2, CFG_OBJ_AVAILABILITY_STATE))->p.data[0], 1);
+  cr_assert_eq(last_to(GA(1, GW_OBJ_AVAILABILITY_STATE))->p.data[0], 1);
+  cr_assert_eq(last_to(GA(2, GW_OBJ_AVAILABILITY_STATE))->p.data[0], 1);
 }
 
 Test(bridge, connector_0_faulted_applies_error_to_all_connectors)
 {
-  cfg_charger c = charger_cfg("CP1", 2);
+  gw_charger_conf c = charger_cfg("CP1", 2);
   make_bridge(&c, 1, 1000);
   ev_status(1, OCPP_CP_AVAILABLE, OCPP_ERR_NO_ERROR);
   ev_status(2, OCPP_CP_AVAILABLE, OCPP_ERR_NO_ERROR);
   clear_sent();
   ev_status(0, OCPP_CP_FAULTED, OCPP_ERR_HIGH_TEMPERATURE);
   flush();
-  cr_assert_eq(last_to(GA(1, CFG_OBJ_ERROR_CODE))->p.data[0], 4);
-  cr_assert_eq(last_to(GA(2, CFG_OBJ_ERROR_CODE))->p.data[0], 4);
-  cr_assert_eq(count_to(GA(1, CFG_OBJ_STATUS)), 0);
+  cr_assert_eq(last_to(GA(1, GW_OBJ_ERROR_CODE))->p.data[0], 4);
+  cr_assert_eq(last_to(GA(2, GW_OBJ_ERROR_CODE))->p.data[0], 4);
+  cr_assert_eq(count_to(GA(1, GW_OBJ_STATUS)), 0);
 }
 
 Test(bridge, connector_0_available_does_not_touch_status_objects)
 {
   ev_status(0, OCPP_CP_AVAILABLE, OCPP_ERR_NO_ERROR);
   flush();
-  cr_assert_eq(count_to(GA(1, CFG_OBJ_STATUS)), 0);
-  cr_assert_eq(count_to(GA(1, CFG_OBJ_PLUGGED)), 0);
+  cr_assert_eq(count_to(GA(1, GW_OBJ_STATUS)), 0);
+  cr_assert_eq(count_to(GA(1, GW_OBJ_PLUGGED)), 0);
 }
 
 /* ---- change detection and hysteresis ----------------------------------- */
@@ -907,8 +907,8 @@ Test(bridge, unchanged_value_is_not_sent_again)
   flush();
   ev_status(1, OCPP_CP_CHARGING, OCPP_ERR_NO_ERROR);
   flush();
-  cr_assert_eq(count_to(GA(1, CFG_OBJ_STATUS)), 1);
-  cr_assert_eq(count_to(GA(1, CFG_OBJ_PLUGGED)), 1);
+  cr_assert_eq(count_to(GA(1, GW_OBJ_STATUS)), 1);
+  cr_assert_eq(count_to(GA(1, GW_OBJ_PLUGGED)), 1);
 }
 
 Test(bridge, current_within_hysteresis_is_not_sent)
@@ -916,10 +916,10 @@ Test(bridge, current_within_hysteresis_is_not_sent)
   ev_current(16.0);
   ev_current(16.15);
   flush();
-  cr_assert_eq(count_to(GA(1, CFG_OBJ_CURRENT)), 1);
+  cr_assert_eq(count_to(GA(1, GW_OBJ_CURRENT)), 1);
   ev_current(15.85);
   flush();
-  cr_assert_eq(count_to(GA(1, CFG_OBJ_CURRENT)), 1);
+  cr_assert_eq(count_to(GA(1, GW_OBJ_CURRENT)), 1);
 }
 
 Test(bridge, current_step_of_exactly_the_hysteresis_is_not_sent)
@@ -929,7 +929,7 @@ Test(bridge, current_step_of_exactly_the_hysteresis_is_not_sent)
   flush();
   ev_current(16.1);
   flush();
-  cr_assert_eq(count_to(GA(1, CFG_OBJ_CURRENT)), 1);
+  cr_assert_eq(count_to(GA(1, GW_OBJ_CURRENT)), 1);
 }
 
 Test(bridge, current_beyond_hysteresis_is_sent)
@@ -938,8 +938,8 @@ Test(bridge, current_beyond_hysteresis_is_sent)
   flush();
   ev_current(16.25);
   flush();
-  cr_assert_eq(count_to(GA(1, CFG_OBJ_CURRENT)), 2);
-  cr_assert_float_eq(last_number(GA(1, CFG_OBJ_CURRENT), KNX_DPT_14_019),
+  cr_assert_eq(count_to(GA(1, GW_OBJ_CURRENT)), 2);
+  cr_assert_float_eq(last_number(GA(1, GW_OBJ_CURRENT), KNX_DPT_14_019),
                      16.25, 1e-6);
 }
 
@@ -952,10 +952,10 @@ Test(bridge, hysteresis_measures_from_the_last_sent_value)
   ev_current(16.1);
   ev_current(16.2);
   flush();
-  cr_assert_eq(count_to(GA(1, CFG_OBJ_CURRENT)), 1);
+  cr_assert_eq(count_to(GA(1, GW_OBJ_CURRENT)), 1);
   ev_current(16.3);
   flush();
-  cr_assert_eq(count_to(GA(1, CFG_OBJ_CURRENT)), 2);
+  cr_assert_eq(count_to(GA(1, GW_OBJ_CURRENT)), 2);
 }
 
 Test(bridge, current_dropping_to_zero_is_always_sent)
@@ -964,7 +964,7 @@ Test(bridge, current_dropping_to_zero_is_always_sent)
   flush();
   ev_current(0.0);
   flush();
-  cr_assert_eq(count_to(GA(1, CFG_OBJ_CURRENT)), 2);
+  cr_assert_eq(count_to(GA(1, GW_OBJ_CURRENT)), 2);
 }
 
 Test(bridge, power_and_meter_respect_their_hysteresis)
@@ -975,13 +975,13 @@ Test(bridge, power_and_meter_respect_their_hysteresis)
   ev_meter(1, (meter_sample){.has_power = true, .power_w = 11090,
                              .has_energy = true, .energy_wh = 50090});
   flush();
-  cr_assert_eq(count_to(GA(1, CFG_OBJ_POWER)), 1);
-  cr_assert_eq(count_to(GA(1, CFG_OBJ_METER)), 1);
+  cr_assert_eq(count_to(GA(1, GW_OBJ_POWER)), 1);
+  cr_assert_eq(count_to(GA(1, GW_OBJ_METER)), 1);
   ev_meter(1, (meter_sample){.has_power = true, .power_w = 11150,
                              .has_energy = true, .energy_wh = 50150});
   flush();
-  cr_assert_eq(count_to(GA(1, CFG_OBJ_POWER)), 2);
-  cr_assert_eq(count_to(GA(1, CFG_OBJ_METER)), 2);
+  cr_assert_eq(count_to(GA(1, GW_OBJ_POWER)), 2);
+  cr_assert_eq(count_to(GA(1, GW_OBJ_METER)), 2);
 }
 
 Test(bridge, meter_in_kwh_is_sent_only_when_the_kwh_changes)
@@ -989,11 +989,11 @@ Test(bridge, meter_in_kwh_is_sent_only_when_the_kwh_changes)
   ev_meter(1, (meter_sample){.has_energy = true, .energy_wh = 50000});
   ev_meter(1, (meter_sample){.has_energy = true, .energy_wh = 50300});
   flush();
-  cr_assert_eq(count_to(GA(1, CFG_OBJ_METER)), 1);
+  cr_assert_eq(count_to(GA(1, GW_OBJ_METER)), 1);
   ev_meter(1, (meter_sample){.has_energy = true, .energy_wh = 50600});
   flush();
-  cr_assert_eq(count_to(GA(1, CFG_OBJ_METER)), 2);
-  cr_assert_float_eq(last_number(GA(1, CFG_OBJ_METER), KNX_DPT_13_013), 51,
+  cr_assert_eq(count_to(GA(1, GW_OBJ_METER)), 2);
+  cr_assert_float_eq(last_number(GA(1, GW_OBJ_METER), KNX_DPT_13_013), 51,
                      1e-9);
 }
 
@@ -1003,18 +1003,18 @@ Test(bridge, read_on_state_address_is_answered_with_the_value)
 {
   ev_status(1, OCPP_CP_SUSPENDED_EV, OCPP_ERR_NO_ERROR);
   clear_sent();
-  knx_read(GA(1, CFG_OBJ_STATUS));
+  knx_read(GA(1, GW_OBJ_STATUS));
   flush();
   cr_assert_eq(F->n_sent, 1);
   cr_assert_eq(F->sent[0].svc, KNX_GROUP_RESPONSE);
-  cr_assert_eq(F->sent[0].ga, GA(1, CFG_OBJ_STATUS));
+  cr_assert_eq(F->sent[0].ga, GA(1, GW_OBJ_STATUS));
   cr_assert_eq(F->sent[0].p.data[0], 3);
 }
 
 Test(bridge, read_of_a_never_known_value_is_not_answered)
 {
-  knx_read(GA(1, CFG_OBJ_STATUS));
-  knx_read(GA(1, CFG_OBJ_CURRENT));
+  knx_read(GA(1, GW_OBJ_STATUS));
+  knx_read(GA(1, GW_OBJ_CURRENT));
   flush();
   cr_assert_eq(F->n_sent, 0);
 }
@@ -1023,7 +1023,7 @@ Test(bridge, read_on_command_address_is_ignored)
 {
   ev_start(1, 7, "TAG", 1000, 100);
   clear_sent();
-  knx_read(GA(1, CFG_OBJ_CHARGING));
+  knx_read(GA(1, GW_OBJ_CHARGING));
   flush();
   cr_assert_eq(F->n_sent, 0);
   cr_assert_eq(F->n_cmds, 0);
@@ -1031,12 +1031,12 @@ Test(bridge, read_on_command_address_is_ignored)
 
 Test(bridge, responses_go_before_queued_writes)
 {
-  cfg_charger c = charger_cfg("CP1", 1);
+  gw_charger_conf c = charger_cfg("CP1", 1);
   make_bridge(&c, 1, 1);
   ev_status(1, OCPP_CP_CHARGING, OCPP_ERR_NO_ERROR);
   gw_bridge_pump(B, NOW); /* status: the one token */
   cr_assert_eq(F->n_sent, 1);
-  knx_read(GA(1, CFG_OBJ_STATUS));
+  knx_read(GA(1, GW_OBJ_STATUS));
   NOW += 1000;
   gw_bridge_pump(B, NOW);
   cr_assert_eq(F->n_sent, 2);
@@ -1047,8 +1047,8 @@ Test(bridge, responses_are_not_coalesced)
 {
   ev_status(1, OCPP_CP_CHARGING, OCPP_ERR_NO_ERROR);
   clear_sent();
-  knx_read(GA(1, CFG_OBJ_STATUS));
-  knx_read(GA(1, CFG_OBJ_STATUS));
+  knx_read(GA(1, GW_OBJ_STATUS));
+  knx_read(GA(1, GW_OBJ_STATUS));
   flush();
   cr_assert_eq(F->n_sent, 2);
 }
@@ -1061,18 +1061,18 @@ Test(bridge, coalescing_sends_only_the_newest_value)
   ev_status(1, OCPP_CP_PREPARING, OCPP_ERR_NO_ERROR);
   ev_current(16);
   flush();
-  cr_assert_eq(count_to(GA(1, CFG_OBJ_CURRENT)), 1);
-  cr_assert_float_eq(last_number(GA(1, CFG_OBJ_CURRENT), KNX_DPT_14_019), 16,
+  cr_assert_eq(count_to(GA(1, GW_OBJ_CURRENT)), 1);
+  cr_assert_float_eq(last_number(GA(1, GW_OBJ_CURRENT), KNX_DPT_14_019), 16,
                      1e-9);
   /* The address keeps its first place in the queue. */
-  cr_assert_eq(F->sent[0].ga, GA(1, CFG_OBJ_CURRENT));
-  cr_assert_eq(F->sent[1].ga, GA(1, CFG_OBJ_STATUS));
+  cr_assert_eq(F->sent[0].ga, GA(1, GW_OBJ_CURRENT));
+  cr_assert_eq(F->sent[1].ga, GA(1, GW_OBJ_STATUS));
 }
 
 /* Five connectors, four objects each from one status: 20 telegrams. */
 static void queue_twenty(int tps)
 {
-  cfg_charger c = charger_cfg("CP1", 5);
+  gw_charger_conf c = charger_cfg("CP1", 5);
   make_bridge(&c, 1, tps);
   for (int conn = 1; conn <= 5; conn++)
     ev_status(conn, OCPP_CP_AVAILABLE, OCPP_ERR_NO_ERROR);
@@ -1124,7 +1124,7 @@ Test(bridge, rate_limit_never_puts_more_than_the_rate_into_one_second)
 
 Test(bridge, rate_limit_first_telegram_after_a_quiet_spell_goes_at_once)
 {
-  cfg_charger c = charger_cfg("CP1", 1);
+  gw_charger_conf c = charger_cfg("CP1", 1);
   make_bridge(&c, 1, 5);
   ev_status(1, OCPP_CP_AVAILABLE, OCPP_ERR_NO_ERROR); /* 4 telegrams */
   cr_assert_eq(gw_bridge_pump(B, 50000), 50200);
@@ -1176,9 +1176,9 @@ Test(bridge, link_up_republishes_every_known_state)
   flush();
   /* status, error_code, plugged, availability_state, current */
   cr_assert_eq(F->n_sent, 5);
-  cr_assert_eq(count_to(GA(1, CFG_OBJ_STATUS)), 1);
-  cr_assert_eq(count_to(GA(1, CFG_OBJ_CURRENT)), 1);
-  cr_assert_eq(count_to(GA(1, CFG_OBJ_START_TIME)), 0);
+  cr_assert_eq(count_to(GA(1, GW_OBJ_STATUS)), 1);
+  cr_assert_eq(count_to(GA(1, GW_OBJ_CURRENT)), 1);
+  cr_assert_eq(count_to(GA(1, GW_OBJ_START_TIME)), 0);
 }
 
 Test(bridge, link_down_drops_the_queue_and_up_publishes_again)
@@ -1192,15 +1192,15 @@ Test(bridge, link_down_drops_the_queue_and_up_publishes_again)
   cr_assert_eq(F->n_sent, 0);
   gw_bridge_on_knx_link(B, true, NOW);
   flush();
-  cr_assert_eq(count_to(GA(1, CFG_OBJ_STATUS)), 1);
-  cr_assert_eq(count_to(GA(1, CFG_OBJ_CURRENT)), 1);
+  cr_assert_eq(count_to(GA(1, GW_OBJ_STATUS)), 1);
+  cr_assert_eq(count_to(GA(1, GW_OBJ_CURRENT)), 1);
 }
 
 Test(bridge, full_queue_drops_the_oldest_write_with_a_log_line)
 {
   /* 1100 chargers with status objects only: 1100 x 4 = 4400 > 4096. */
   enum { N = 1100 };
-  cfg_charger *cs = calloc(N, sizeof *cs);
+  gw_charger_conf *cs = calloc(N, sizeof *cs);
   char (*ids)[16] = calloc(N, sizeof *ids);
   cr_assert(cs && ids);
   for (int i = 0; i < N; i++) {
@@ -1208,9 +1208,9 @@ Test(bridge, full_queue_drops_the_oldest_write_with_a_log_line)
     cs[i] = charger_cfg(ids[i], 1);
     memset(cs[i].connectors[0].has_ga, 0, sizeof cs[i].connectors[0].has_ga);
     for (int k = 0; k < 4; k++) {
-      cfg_object obj = (cfg_object[]){CFG_OBJ_STATUS, CFG_OBJ_ERROR_CODE,
-                                      CFG_OBJ_PLUGGED,
-                                      CFG_OBJ_AVAILABILITY_STATE}[k];
+      gw_object obj = (gw_object[]){GW_OBJ_STATUS, GW_OBJ_ERROR_CODE,
+                                      GW_OBJ_PLUGGED,
+                                      GW_OBJ_AVAILABILITY_STATE}[k];
       cs[i].connectors[0].has_ga[obj] = true;
       cs[i].connectors[0].ga[obj] = (uint16_t)(1 + i * 4 + k);
     }
@@ -1230,7 +1230,7 @@ Test(bridge, full_queue_drops_the_oldest_write_with_a_log_line)
 
 Test(bridge, charging_1_sends_remote_start_with_remote_tag)
 {
-  knx_write_bit(CFG_OBJ_CHARGING, 1);
+  knx_write_bit(GW_OBJ_CHARGING, 1);
   const sent_cmd *c = only_cmd(CMD_REMOTE_START);
   cr_assert_eq(c->connector, 1);
   cr_assert_str_eq(c->tag, "KNX");
@@ -1239,13 +1239,13 @@ Test(bridge, charging_1_sends_remote_start_with_remote_tag)
 
 Test(bridge, charging_0_sends_remote_stop_in_stop_mode)
 {
-  knx_write_bit(CFG_OBJ_CHARGING, 0);
+  knx_write_bit(GW_OBJ_CHARGING, 0);
   cr_assert_eq(only_cmd(CMD_REMOTE_STOP)->connector, 1);
 }
 
 Test(bridge, reserve_1_sends_reserve_now_for_configured_minutes)
 {
-  knx_write_bit(CFG_OBJ_RESERVE, 1);
+  knx_write_bit(GW_OBJ_RESERVE, 1);
   const sent_cmd *c = only_cmd(CMD_RESERVE);
   cr_assert_eq(c->connector, 1);
   cr_assert_str_eq(c->tag, "KNX");
@@ -1254,46 +1254,46 @@ Test(bridge, reserve_1_sends_reserve_now_for_configured_minutes)
 
 Test(bridge, reserve_0_cancels_the_reservation)
 {
-  knx_write_bit(CFG_OBJ_RESERVE, 0);
+  knx_write_bit(GW_OBJ_RESERVE, 0);
   cr_assert_eq(only_cmd(CMD_CANCEL_RESERVATION)->connector, 1);
 }
 
 Test(bridge, availability_writes_change_availability)
 {
-  knx_write_bit(CFG_OBJ_AVAILABILITY, 0);
+  knx_write_bit(GW_OBJ_AVAILABILITY, 0);
   cr_assert_eq(only_cmd(CMD_AVAILABILITY)->operative, false);
   complete(0, OCPP_RESULT_ACCEPTED);
   F->n_cmds = 0;
-  knx_write_bit(CFG_OBJ_AVAILABILITY, 1);
+  knx_write_bit(GW_OBJ_AVAILABILITY, 1);
   cr_assert_eq(only_cmd(CMD_AVAILABILITY)->operative, true);
 }
 
 Test(bridge, unlock_1_unlocks_and_0_is_ignored)
 {
-  knx_write_bit(CFG_OBJ_UNLOCK, 0);
+  knx_write_bit(GW_OBJ_UNLOCK, 0);
   cr_assert_eq(F->n_cmds, 0);
-  knx_write_bit(CFG_OBJ_UNLOCK, 1);
+  knx_write_bit(GW_OBJ_UNLOCK, 1);
   cr_assert_eq(only_cmd(CMD_UNLOCK)->connector, 1);
 }
 
 Test(bridge, reset_1_is_a_soft_reset_and_0_is_ignored)
 {
-  knx_write_bit(CFG_OBJ_RESET, 0);
+  knx_write_bit(GW_OBJ_RESET, 0);
   cr_assert_eq(F->n_cmds, 0);
-  knx_write_bit(CFG_OBJ_RESET, 1);
+  knx_write_bit(GW_OBJ_RESET, 1);
   cr_assert_eq(only_cmd(CMD_RESET)->hard, false);
 }
 
 Test(bridge, max_current_in_dpt14_019_sets_the_limit)
 {
-  knx_write_value(GA(1, CFG_OBJ_MAX_CURRENT), KNX_DPT_14_019, 12.5);
+  knx_write_value(GA(1, GW_OBJ_MAX_CURRENT), KNX_DPT_14_019, 12.5);
   cr_assert_float_eq(only_cmd(CMD_CURRENT_LIMIT)->amps, 12.5, 1e-6);
 }
 
 Test(bridge, max_current_in_dpt9_021_is_converted_from_ma)
 {
   set_dpts(KNX_DPT_10_001, KNX_DPT_9_021, KNX_DPT_14_056, KNX_DPT_13_013);
-  knx_write_value(GA(1, CFG_OBJ_MAX_CURRENT), KNX_DPT_9_021, 8000);
+  knx_write_value(GA(1, GW_OBJ_MAX_CURRENT), KNX_DPT_9_021, 8000);
   cr_assert_float_eq(only_cmd(CMD_CURRENT_LIMIT)->amps, 8.0, 0.01);
 }
 
@@ -1303,77 +1303,77 @@ Test(bridge, max_current_state_shows_the_limit_the_charger_gets)
    * exact 0.1-multiple checks in binary floating point (10.1 / 0.1 =
    * 100.99999999999999), so an A-limited charger gets 10.0 A: shown */
   set_dpts(KNX_DPT_10_001, KNX_DPT_9_021, KNX_DPT_14_056, KNX_DPT_13_013);
-  knx_write_value(GA(1, CFG_OBJ_MAX_CURRENT), KNX_DPT_9_021, 10240);
+  knx_write_value(GA(1, GW_OBJ_MAX_CURRENT), KNX_DPT_9_021, 10240);
   cr_assert_float_eq(only_cmd(CMD_CURRENT_LIMIT)->amps, 10.24, 1e-9);
   complete(0, OCPP_RESULT_ACCEPTED);
   flush();
   cr_assert_float_eq(
-      last_number(GA(1, CFG_OBJ_MAX_CURRENT_STATE), KNX_DPT_9_021), 10000, 5);
+      last_number(GA(1, GW_OBJ_MAX_CURRENT_STATE), KNX_DPT_9_021), 10000, 5);
 }
 
 Test(bridge, max_current_keeps_tenths_that_are_exact_multiples)
 {
-  knx_write_value(GA(1, CFG_OBJ_MAX_CURRENT), KNX_DPT_14_019, 12.5);
+  knx_write_value(GA(1, GW_OBJ_MAX_CURRENT), KNX_DPT_14_019, 12.5);
   cr_assert_float_eq(only_cmd(CMD_CURRENT_LIMIT)->amps, 12.5, 1e-9);
 }
 
 Test(bridge, max_current_below_6a_is_raised_to_6a_with_a_log_line)
 {
-  knx_write_value(GA(1, CFG_OBJ_MAX_CURRENT), KNX_DPT_14_019, 3);
+  knx_write_value(GA(1, GW_OBJ_MAX_CURRENT), KNX_DPT_14_019, 3);
   cr_assert_float_eq(only_cmd(CMD_CURRENT_LIMIT)->amps, 6.0, 1e-9);
   cr_assert(logged("IEC 61851"));
 }
 
 Test(bridge, max_current_0_pauses_and_above_80_is_clamped)
 {
-  knx_write_value(GA(1, CFG_OBJ_MAX_CURRENT), KNX_DPT_14_019, 0);
+  knx_write_value(GA(1, GW_OBJ_MAX_CURRENT), KNX_DPT_14_019, 0);
   cr_assert_float_eq(only_cmd(CMD_CURRENT_LIMIT)->amps, 0.0, 1e-9);
   complete(0, OCPP_RESULT_ACCEPTED);
   F->n_cmds = 0;
-  knx_write_value(GA(1, CFG_OBJ_MAX_CURRENT), KNX_DPT_14_019, 120);
+  knx_write_value(GA(1, GW_OBJ_MAX_CURRENT), KNX_DPT_14_019, 120);
   cr_assert_float_eq(only_cmd(CMD_CURRENT_LIMIT)->amps, 80.0, 1e-9);
   complete(0, OCPP_RESULT_ACCEPTED);
   F->n_cmds = 0;
-  knx_write_value(GA(1, CFG_OBJ_MAX_CURRENT), KNX_DPT_14_019, -5);
+  knx_write_value(GA(1, GW_OBJ_MAX_CURRENT), KNX_DPT_14_019, -5);
   cr_assert_float_eq(only_cmd(CMD_CURRENT_LIMIT)->amps, 0.0, 1e-9);
 }
 
 Test(bridge, accepted_max_current_becomes_max_current_state)
 {
-  knx_write_value(GA(1, CFG_OBJ_MAX_CURRENT), KNX_DPT_14_019, 13);
+  knx_write_value(GA(1, GW_OBJ_MAX_CURRENT), KNX_DPT_14_019, 13);
   flush();
-  cr_assert_eq(count_to(GA(1, CFG_OBJ_MAX_CURRENT_STATE)), 0);
+  cr_assert_eq(count_to(GA(1, GW_OBJ_MAX_CURRENT_STATE)), 0);
   complete(0, OCPP_RESULT_ACCEPTED);
   flush();
   cr_assert_float_eq(
-      last_number(GA(1, CFG_OBJ_MAX_CURRENT_STATE), KNX_DPT_14_019), 13, 1e-6);
+      last_number(GA(1, GW_OBJ_MAX_CURRENT_STATE), KNX_DPT_14_019), 13, 1e-6);
 }
 
 Test(bridge, fast_charging_switches_between_the_two_currents)
 {
-  knx_write_bit(CFG_OBJ_FAST_CHARGING, 1);
+  knx_write_bit(GW_OBJ_FAST_CHARGING, 1);
   cr_assert_float_eq(only_cmd(CMD_CURRENT_LIMIT)->amps, 16, 1e-9);
   complete(0, OCPP_RESULT_ACCEPTED);
   flush();
-  cr_assert_eq(last_to(GA(1, CFG_OBJ_FAST_CHARGING_STATE))->p.data[0], 1);
+  cr_assert_eq(last_to(GA(1, GW_OBJ_FAST_CHARGING_STATE))->p.data[0], 1);
   cr_assert_float_eq(
-      last_number(GA(1, CFG_OBJ_MAX_CURRENT_STATE), KNX_DPT_14_019), 16, 1e-6);
+      last_number(GA(1, GW_OBJ_MAX_CURRENT_STATE), KNX_DPT_14_019), 16, 1e-6);
   F->n_cmds = 0;
-  knx_write_bit(CFG_OBJ_FAST_CHARGING, 0);
+  knx_write_bit(GW_OBJ_FAST_CHARGING, 0);
   cr_assert_float_eq(only_cmd(CMD_CURRENT_LIMIT)->amps, 10, 1e-9);
   complete(0, OCPP_RESULT_ACCEPTED);
   flush();
-  cr_assert_eq(last_to(GA(1, CFG_OBJ_FAST_CHARGING_STATE))->p.data[0], 0);
+  cr_assert_eq(last_to(GA(1, GW_OBJ_FAST_CHARGING_STATE))->p.data[0], 0);
   cr_assert_float_eq(
-      last_number(GA(1, CFG_OBJ_MAX_CURRENT_STATE), KNX_DPT_14_019), 10, 1e-6);
+      last_number(GA(1, GW_OBJ_MAX_CURRENT_STATE), KNX_DPT_14_019), 10, 1e-6);
 }
 
 Test(bridge, write_that_fails_to_decode_is_ignored_with_a_log_line)
 {
   knx_payload p = {.short_form = false, .len = 3, .data = {1, 2, 3}};
-  gw_bridge_on_knx_group(B, 0x1105, GA(1, CFG_OBJ_MAX_CURRENT),
+  gw_bridge_on_knx_group(B, 0x1105, GA(1, GW_OBJ_MAX_CURRENT),
                          KNX_GROUP_WRITE, &p, NOW);
-  gw_bridge_on_knx_group(B, 0x1105, GA(1, CFG_OBJ_CHARGING), KNX_GROUP_WRITE,
+  gw_bridge_on_knx_group(B, 0x1105, GA(1, GW_OBJ_CHARGING), KNX_GROUP_WRITE,
                          NULL, NOW);
   cr_assert_eq(F->n_cmds, 0);
   cr_assert(logged("ignored"));
@@ -1381,7 +1381,7 @@ Test(bridge, write_that_fails_to_decode_is_ignored_with_a_log_line)
 
 Test(bridge, writes_to_state_or_unknown_addresses_are_ignored)
 {
-  knx_write_bit(CFG_OBJ_CHARGING_STATE, 1);
+  knx_write_bit(GW_OBJ_CHARGING_STATE, 1);
   knx_write_value(GA3(1, 2, 3), KNX_DPT_1_001, 1);
   cr_assert_eq(F->n_cmds, 0);
   flush();
@@ -1396,11 +1396,11 @@ Test(bridge, rejected_start_resends_charging_state_0)
   ev_start(1, 7, "TAG", 0, 100);
   ev_stop(1, 7, 10, 200);
   clear_sent();
-  knx_write_bit(CFG_OBJ_CHARGING, 1);
+  knx_write_bit(GW_OBJ_CHARGING, 1);
   complete(0, OCPP_RESULT_REJECTED);
   flush();
-  cr_assert_eq(count_to(GA(1, CFG_OBJ_CHARGING_STATE)), 1);
-  cr_assert_eq(last_to(GA(1, CFG_OBJ_CHARGING_STATE))->p.data[0], 0);
+  cr_assert_eq(count_to(GA(1, GW_OBJ_CHARGING_STATE)), 1);
+  cr_assert_eq(last_to(GA(1, GW_OBJ_CHARGING_STATE))->p.data[0], 0);
   cr_assert(logged("RemoteStartTransaction rejected: re-sending "
                    "charging_state 0"));
 }
@@ -1409,16 +1409,16 @@ Test(bridge, timed_out_stop_resends_charging_state_1)
 {
   ev_start(1, 7, "TAG", 0, 100);
   clear_sent();
-  knx_write_bit(CFG_OBJ_CHARGING, 0);
+  knx_write_bit(GW_OBJ_CHARGING, 0);
   complete(0, OCPP_RESULT_TIMEOUT);
   flush();
-  cr_assert_eq(count_to(GA(1, CFG_OBJ_CHARGING_STATE)), 1);
-  cr_assert_eq(last_to(GA(1, CFG_OBJ_CHARGING_STATE))->p.data[0], 1);
+  cr_assert_eq(count_to(GA(1, GW_OBJ_CHARGING_STATE)), 1);
+  cr_assert_eq(last_to(GA(1, GW_OBJ_CHARGING_STATE))->p.data[0], 1);
 }
 
 Test(bridge, accepted_start_sends_nothing_until_the_transaction_starts)
 {
-  knx_write_bit(CFG_OBJ_CHARGING, 1);
+  knx_write_bit(GW_OBJ_CHARGING, 1);
   complete(0, OCPP_RESULT_ACCEPTED);
   flush();
   cr_assert_eq(F->n_sent, 0);
@@ -1428,37 +1428,37 @@ Test(bridge, offline_availability_resends_availability_state)
 {
   ev_status(1, OCPP_CP_AVAILABLE, OCPP_ERR_NO_ERROR);
   clear_sent();
-  knx_write_bit(CFG_OBJ_AVAILABILITY, 0);
+  knx_write_bit(GW_OBJ_AVAILABILITY, 0);
   complete(0, OCPP_RESULT_OFFLINE);
   flush();
-  cr_assert_eq(count_to(GA(1, CFG_OBJ_AVAILABILITY_STATE)), 1);
-  cr_assert_eq(last_to(GA(1, CFG_OBJ_AVAILABILITY_STATE))->p.data[0], 1);
+  cr_assert_eq(count_to(GA(1, GW_OBJ_AVAILABILITY_STATE)), 1);
+  cr_assert_eq(last_to(GA(1, GW_OBJ_AVAILABILITY_STATE))->p.data[0], 1);
 }
 
 Test(bridge, rejected_fast_charging_resends_fast_charging_state)
 {
-  knx_write_bit(CFG_OBJ_FAST_CHARGING, 0);
+  knx_write_bit(GW_OBJ_FAST_CHARGING, 0);
   complete(0, OCPP_RESULT_ACCEPTED);
   clear_sent();
-  knx_write_bit(CFG_OBJ_FAST_CHARGING, 1);
+  knx_write_bit(GW_OBJ_FAST_CHARGING, 1);
   complete(1, OCPP_RESULT_REJECTED);
   flush();
-  cr_assert_eq(count_to(GA(1, CFG_OBJ_FAST_CHARGING_STATE)), 1);
-  cr_assert_eq(last_to(GA(1, CFG_OBJ_FAST_CHARGING_STATE))->p.data[0], 0);
-  cr_assert_eq(count_to(GA(1, CFG_OBJ_MAX_CURRENT_STATE)), 0);
+  cr_assert_eq(count_to(GA(1, GW_OBJ_FAST_CHARGING_STATE)), 1);
+  cr_assert_eq(last_to(GA(1, GW_OBJ_FAST_CHARGING_STATE))->p.data[0], 0);
+  cr_assert_eq(count_to(GA(1, GW_OBJ_MAX_CURRENT_STATE)), 0);
 }
 
 Test(bridge, failed_max_current_resends_max_current_state)
 {
-  knx_write_value(GA(1, CFG_OBJ_MAX_CURRENT), KNX_DPT_14_019, 10);
+  knx_write_value(GA(1, GW_OBJ_MAX_CURRENT), KNX_DPT_14_019, 10);
   complete(0, OCPP_RESULT_ACCEPTED);
   clear_sent();
-  knx_write_value(GA(1, CFG_OBJ_MAX_CURRENT), KNX_DPT_14_019, 16);
+  knx_write_value(GA(1, GW_OBJ_MAX_CURRENT), KNX_DPT_14_019, 16);
   complete(1, OCPP_RESULT_ERROR);
   flush();
-  cr_assert_eq(count_to(GA(1, CFG_OBJ_MAX_CURRENT_STATE)), 1);
+  cr_assert_eq(count_to(GA(1, GW_OBJ_MAX_CURRENT_STATE)), 1);
   cr_assert_float_eq(
-      last_number(GA(1, CFG_OBJ_MAX_CURRENT_STATE), KNX_DPT_14_019), 10, 1e-6);
+      last_number(GA(1, GW_OBJ_MAX_CURRENT_STATE), KNX_DPT_14_019), 10, 1e-6);
 }
 
 Test(bridge, command_function_error_resends_state_at_once)
@@ -1466,10 +1466,10 @@ Test(bridge, command_function_error_resends_state_at_once)
   ev_start(1, 7, "TAG", 0, 100);
   clear_sent();
   F->cmd_rc = OCPP_ENOTCONN;
-  knx_write_bit(CFG_OBJ_CHARGING, 0);
+  knx_write_bit(GW_OBJ_CHARGING, 0);
   flush();
-  cr_assert_eq(count_to(GA(1, CFG_OBJ_CHARGING_STATE)), 1);
-  cr_assert_eq(last_to(GA(1, CFG_OBJ_CHARGING_STATE))->p.data[0], 1);
+  cr_assert_eq(count_to(GA(1, GW_OBJ_CHARGING_STATE)), 1);
+  cr_assert_eq(last_to(GA(1, GW_OBJ_CHARGING_STATE))->p.data[0], 1);
   cr_assert(logged("not sent"));
 }
 
@@ -1478,19 +1478,19 @@ Test(bridge, missing_command_function_counts_as_failure)
   gw_bridge_ops ops = fake_ops;
   ops.remote_start = NULL;
   gw_bridge_destroy(B);
-  cfg_charger c = charger_cfg("CP1", 1);
+  gw_charger_conf c = charger_cfg("CP1", 1);
   cr_assert_eq(gw_bridge_create(&c, 1, 100, &ops, F, &B), GW_BRIDGE_OK);
-  knx_write_bit(CFG_OBJ_CHARGING, 1);
+  knx_write_bit(GW_OBJ_CHARGING, 1);
   flush();
-  cr_assert_eq(last_to(GA(1, CFG_OBJ_CHARGING_STATE))->p.data[0], 0);
+  cr_assert_eq(last_to(GA(1, GW_OBJ_CHARGING_STATE))->p.data[0], 0);
 }
 
 /* ---- pause / resume ---------------------------------------------------------- */
 
 static void pause_mode(void)
 {
-  cfg_charger c = charger_cfg("CP1", 1);
-  c.stop_mode = CFG_STOP_PAUSE;
+  gw_charger_conf c = charger_cfg("CP1", 1);
+  c.stop_mode = GW_STOP_PAUSE;
   make_bridge(&c, 1, 1000);
 }
 
@@ -1499,40 +1499,40 @@ Test(bridge, pause_mode_stop_sets_a_0a_limit)
   pause_mode();
   ev_start(1, 7, "TAG", 0, 100);
   clear_sent();
-  knx_write_bit(CFG_OBJ_CHARGING, 0);
+  knx_write_bit(GW_OBJ_CHARGING, 0);
   cr_assert_float_eq(only_cmd(CMD_CURRENT_LIMIT)->amps, 0, 1e-9);
   flush();
   cr_assert_eq(F->n_sent, 0);
   complete(0, OCPP_RESULT_ACCEPTED);
   flush();
-  cr_assert_eq(last_to(GA(1, CFG_OBJ_CHARGING_STATE))->p.data[0], 0);
+  cr_assert_eq(last_to(GA(1, GW_OBJ_CHARGING_STATE))->p.data[0], 0);
 }
 
 Test(bridge, resume_after_pause_restores_the_limit_instead_of_starting)
 {
   pause_mode();
   ev_start(1, 7, "TAG", 0, 100);
-  knx_write_value(GA(1, CFG_OBJ_MAX_CURRENT), KNX_DPT_14_019, 13);
+  knx_write_value(GA(1, GW_OBJ_MAX_CURRENT), KNX_DPT_14_019, 13);
   complete(0, OCPP_RESULT_ACCEPTED);
-  knx_write_bit(CFG_OBJ_CHARGING, 0);
+  knx_write_bit(GW_OBJ_CHARGING, 0);
   complete(1, OCPP_RESULT_ACCEPTED);
   clear_sent();
-  knx_write_bit(CFG_OBJ_CHARGING, 1);
+  knx_write_bit(GW_OBJ_CHARGING, 1);
   cr_assert_eq(F->n_cmds, 3);
   cr_assert_eq(F->cmds[2].kind, CMD_CURRENT_LIMIT);
   cr_assert_float_eq(F->cmds[2].amps, 13, 1e-9);
   complete(2, OCPP_RESULT_ACCEPTED);
   flush();
-  cr_assert_eq(last_to(GA(1, CFG_OBJ_CHARGING_STATE))->p.data[0], 1);
+  cr_assert_eq(last_to(GA(1, GW_OBJ_CHARGING_STATE))->p.data[0], 1);
 }
 
 Test(bridge, resume_without_a_limit_uses_the_normal_current)
 {
   pause_mode();
   ev_start(1, 7, "TAG", 0, 100);
-  knx_write_bit(CFG_OBJ_CHARGING, 0);
+  knx_write_bit(GW_OBJ_CHARGING, 0);
   complete(0, OCPP_RESULT_ACCEPTED);
-  knx_write_bit(CFG_OBJ_CHARGING, 1);
+  knx_write_bit(GW_OBJ_CHARGING, 1);
   cr_assert_eq(F->cmds[1].kind, CMD_CURRENT_LIMIT);
   cr_assert_float_eq(F->cmds[1].amps, 10, 1e-9);
 }
@@ -1542,21 +1542,21 @@ Test(bridge, rejected_pause_resends_charging_state_1)
   pause_mode();
   ev_start(1, 7, "TAG", 0, 100);
   clear_sent();
-  knx_write_bit(CFG_OBJ_CHARGING, 0);
+  knx_write_bit(GW_OBJ_CHARGING, 0);
   complete(0, OCPP_RESULT_REJECTED);
   flush();
-  cr_assert_eq(count_to(GA(1, CFG_OBJ_CHARGING_STATE)), 1);
-  cr_assert_eq(last_to(GA(1, CFG_OBJ_CHARGING_STATE))->p.data[0], 1);
+  cr_assert_eq(count_to(GA(1, GW_OBJ_CHARGING_STATE)), 1);
+  cr_assert_eq(last_to(GA(1, GW_OBJ_CHARGING_STATE))->p.data[0], 1);
 }
 
 Test(bridge, start_after_the_paused_transaction_ended_is_a_remote_start)
 {
   pause_mode();
   ev_start(1, 7, "TAG", 0, 100);
-  knx_write_bit(CFG_OBJ_CHARGING, 0);
+  knx_write_bit(GW_OBJ_CHARGING, 0);
   complete(0, OCPP_RESULT_ACCEPTED);
   ev_stop(1, 7, 100, 200);
-  knx_write_bit(CFG_OBJ_CHARGING, 1);
+  knx_write_bit(GW_OBJ_CHARGING, 1);
   cr_assert_eq(F->cmds[1].kind, CMD_REMOTE_START);
 }
 
@@ -1564,8 +1564,8 @@ Test(bridge, start_after_the_paused_transaction_ended_is_a_remote_start)
 
 Test(bridge, callback_after_the_charger_was_removed_is_harmless)
 {
-  knx_write_bit(CFG_OBJ_CHARGING, 1);
-  cfg_charger other = charger_cfg("CP2", 1);
+  knx_write_bit(GW_OBJ_CHARGING, 1);
+  gw_charger_conf other = charger_cfg("CP2", 1);
   cr_assert_eq(gw_bridge_set_chargers(B, &other, 1), GW_BRIDGE_OK);
   clear_sent();
   complete(0, OCPP_RESULT_REJECTED);
@@ -1575,7 +1575,7 @@ Test(bridge, callback_after_the_charger_was_removed_is_harmless)
 
 Test(bridge, callback_after_destroy_is_harmless)
 {
-  knx_write_bit(CFG_OBJ_CHARGING, 1);
+  knx_write_bit(GW_OBJ_CHARGING, 1);
   gw_bridge_destroy(B);
   B = NULL;
   complete(0, OCPP_RESULT_REJECTED);
@@ -1585,13 +1585,13 @@ Test(bridge, reload_keeps_state_of_chargers_that_stay)
 {
   ev_status(1, OCPP_CP_CHARGING, OCPP_ERR_NO_ERROR);
   clear_sent();
-  cfg_charger cs[2] = {charger_cfg("CP1", 1), charger_cfg("CP2", 1)};
-  cs[1].connectors[0].ga[CFG_OBJ_STATUS] = GA3(10, 0, 0);
+  gw_charger_conf cs[2] = {charger_cfg("CP1", 1), charger_cfg("CP2", 1)};
+  cs[1].connectors[0].ga[GW_OBJ_STATUS] = GA3(10, 0, 0);
   cr_assert_eq(gw_bridge_set_chargers(B, cs, 2), GW_BRIDGE_OK);
   ev_status(1, OCPP_CP_CHARGING, OCPP_ERR_NO_ERROR);
   flush();
   cr_assert_eq(F->n_sent, 0);
-  knx_read(GA(1, CFG_OBJ_STATUS));
+  knx_read(GA(1, GW_OBJ_STATUS));
   flush();
   cr_assert_eq(F->n_sent, 1);
   cr_assert_eq(F->sent[0].p.data[0], 2);
@@ -1601,8 +1601,8 @@ Test(bridge, reload_with_a_new_address_sends_the_value_there)
 {
   ev_status(1, OCPP_CP_CHARGING, OCPP_ERR_NO_ERROR);
   clear_sent();
-  cfg_charger c = charger_cfg("CP1", 1);
-  c.connectors[0].ga[CFG_OBJ_STATUS] = GA3(10, 1, 1);
+  gw_charger_conf c = charger_cfg("CP1", 1);
+  c.connectors[0].ga[GW_OBJ_STATUS] = GA3(10, 1, 1);
   cr_assert_eq(gw_bridge_set_chargers(B, &c, 1), GW_BRIDGE_OK);
   flush();
   cr_assert_eq(F->n_sent, 1);
@@ -1612,9 +1612,9 @@ Test(bridge, reload_with_a_new_address_sends_the_value_there)
 
 Test(bridge, objects_without_address_produce_nothing)
 {
-  cfg_charger c = charger_cfg("CP1", 1);
+  gw_charger_conf c = charger_cfg("CP1", 1);
   memset(c.connectors[0].has_ga, 0, sizeof c.connectors[0].has_ga);
-  c.connectors[0].has_ga[CFG_OBJ_STATUS] = true;
+  c.connectors[0].has_ga[GW_OBJ_STATUS] = true;
   make_bridge(&c, 1, 1000);
   ev_simple(OCPP_EV_ONLINE);
   ev_status(1, OCPP_CP_CHARGING, OCPP_ERR_NO_ERROR);
@@ -1624,10 +1624,10 @@ Test(bridge, objects_without_address_produce_nothing)
                              .has_energy = true, .energy_wh = 5000});
   ev_tag(1, "TAG2");
   ev_stop(1, 7, 6000, 200);
-  knx_write_bit(CFG_OBJ_CHARGING, 1);
+  knx_write_bit(GW_OBJ_CHARGING, 1);
   flush();
   cr_assert_eq(F->n_sent, 1);
-  cr_assert_eq(F->sent[0].ga, GA(1, CFG_OBJ_STATUS));
+  cr_assert_eq(F->sent[0].ga, GA(1, GW_OBJ_STATUS));
   cr_assert_eq(F->n_cmds, 0);
 }
 
@@ -1646,7 +1646,7 @@ Test(bridge, events_for_unknown_chargers_or_connectors_are_ignored)
 Test(bridge, create_rejects_invalid_arguments)
 {
   gw_bridge *b = NULL;
-  cfg_charger c = charger_cfg("CP1", 1);
+  gw_charger_conf c = charger_cfg("CP1", 1);
   cr_assert_eq(gw_bridge_create(&c, 1, 5, NULL, F, &b), GW_BRIDGE_EINVAL);
   cr_assert_eq(gw_bridge_create(&c, 1, 5, &fake_ops, F, NULL),
                GW_BRIDGE_EINVAL);
@@ -1655,7 +1655,7 @@ Test(bridge, create_rejects_invalid_arguments)
   gw_bridge_ops no_send = fake_ops;
   no_send.knx_send = NULL;
   cr_assert_eq(gw_bridge_create(&c, 1, 5, &no_send, F, &b), GW_BRIDGE_EINVAL);
-  cfg_charger twice[2] = {c, c};
+  gw_charger_conf twice[2] = {c, c};
   cr_assert_eq(gw_bridge_create(twice, 2, 5, &fake_ops, F, &b),
                GW_BRIDGE_EINVAL);
   c.id = NULL;
@@ -1703,5 +1703,5 @@ Test(bridge, steady_session_stays_within_240_telegrams_per_charger_hour)
   flush();
   cr_assert_leq(F->n_sent, 240, "%zu telegrams in one hour", F->n_sent);
   /* The meter did move: the budget is met by thresholds, not silence. */
-  cr_assert_geq(count_to(GA(1, CFG_OBJ_METER)), 80);
+  cr_assert_geq(count_to(GA(1, GW_OBJ_METER)), 80);
 }

@@ -1,5 +1,5 @@
 /* cfg: the main file, the charger files, every check and its diagnostic. */
-#include "config/cfg.h"
+#include "gateway/conf.h"
 
 #include <criterion/criterion.h>
 #include <ftw.h>
@@ -12,7 +12,7 @@
 #include <unistd.h>
 
 static char dir[PATH_MAX];
-static cfg_main *cfg;
+static gw_conf *cfg;
 static cfg_diag diag;
 static int rc;
 
@@ -121,7 +121,7 @@ static void setup(void)
 
 static void teardown(void)
 {
-  cfg_destroy(cfg);
+  gw_conf_destroy(cfg);
   cfg_diag_finish(&diag);
   nftw(dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
 }
@@ -138,7 +138,7 @@ static void dump_diag(void)
 static void load_main(const char *text)
 {
   write_file("main.conf", text);
-  rc = cfg_load(path_of("main.conf"), &cfg, &diag);
+  rc = gw_conf_load(path_of("main.conf"), &cfg, &diag);
 }
 
 /* Loads a main file with defaults and one charger file. */
@@ -185,34 +185,34 @@ static void expect_one_diag(const char *where, const char *phrase)
 
 Test(cfg, object_keys_follow_the_design_names)
 {
-  static const char *const keys[CFG_OBJ_COUNT] = {
+  static const char *const keys[GW_OBJ_COUNT] = {
       "status", "error_code", "charging_state", "charging", "reserve",
       "availability_state", "availability", "unlock", "session_energy",
       "start_time", "end_time", "current", "max_current_state", "max_current",
       "fast_charging_state", "fast_charging", "reset", "power", "meter",
       "session_energy_live", "last_tag", "plugged", "online"};
-  for (int i = 0; i < CFG_OBJ_COUNT; i++)
-    cr_assert_str_eq(cfg_object_key((cfg_object)i), keys[i]);
-  cr_assert_null(cfg_object_key(CFG_OBJ_COUNT));
-  cr_assert_null(cfg_object_key((cfg_object)-1));
+  for (int i = 0; i < GW_OBJ_COUNT; i++)
+    cr_assert_str_eq(gw_object_key((gw_object)i), keys[i]);
+  cr_assert_null(gw_object_key(GW_OBJ_COUNT));
+  cr_assert_null(gw_object_key((gw_object)-1));
 }
 
 Test(cfg, commands_are_not_state_objects)
 {
-  static const cfg_object commands[] = {
-      CFG_OBJ_CHARGING, CFG_OBJ_RESERVE, CFG_OBJ_AVAILABILITY, CFG_OBJ_UNLOCK,
-      CFG_OBJ_MAX_CURRENT, CFG_OBJ_FAST_CHARGING, CFG_OBJ_RESET};
+  static const gw_object commands[] = {
+      GW_OBJ_CHARGING, GW_OBJ_RESERVE, GW_OBJ_AVAILABILITY, GW_OBJ_UNLOCK,
+      GW_OBJ_MAX_CURRENT, GW_OBJ_FAST_CHARGING, GW_OBJ_RESET};
   size_t states = 0;
-  for (int i = 0; i < CFG_OBJ_COUNT; i++) {
+  for (int i = 0; i < GW_OBJ_COUNT; i++) {
     bool command = false;
     for (size_t k = 0; k < sizeof commands / sizeof commands[0]; k++)
-      command = command || commands[k] == (cfg_object)i;
-    cr_assert_eq(cfg_object_is_state((cfg_object)i), !command, "%s",
-                 cfg_object_key((cfg_object)i));
+      command = command || commands[k] == (gw_object)i;
+    cr_assert_eq(gw_object_is_state((gw_object)i), !command, "%s",
+                 gw_object_key((gw_object)i));
     states += !command;
   }
   cr_assert_eq(states, 16);
-  cr_assert_not(cfg_object_is_state(CFG_OBJ_COUNT));
+  cr_assert_not(gw_object_is_state(GW_OBJ_COUNT));
 }
 
 Test(cfg, object_dpts_follow_the_charger_choices)
@@ -220,38 +220,38 @@ Test(cfg, object_dpts_follow_the_charger_choices)
   load_charger("[charger]\nid = A\ntime_dpt = 19.001\ncurrent_dpt = 9.021\n"
                "power_dpt = 9.024\nmeter_dpt = 13.010\n");
   expect_ok();
-  const cfg_charger *c = &cfg->chargers[0];
-  cr_assert_eq(cfg_object_dpt(c, CFG_OBJ_START_TIME), KNX_DPT_19_001);
-  cr_assert_eq(cfg_object_dpt(c, CFG_OBJ_END_TIME), KNX_DPT_19_001);
-  cr_assert_eq(cfg_object_dpt(c, CFG_OBJ_CURRENT), KNX_DPT_9_021);
-  cr_assert_eq(cfg_object_dpt(c, CFG_OBJ_MAX_CURRENT_STATE), KNX_DPT_9_021);
-  cr_assert_eq(cfg_object_dpt(c, CFG_OBJ_MAX_CURRENT), KNX_DPT_9_021);
-  cr_assert_eq(cfg_object_dpt(c, CFG_OBJ_POWER), KNX_DPT_9_024);
-  cr_assert_eq(cfg_object_dpt(c, CFG_OBJ_METER), KNX_DPT_13_010);
+  const gw_charger_conf *c = &cfg->chargers[0];
+  cr_assert_eq(gw_object_dpt(c, GW_OBJ_START_TIME), KNX_DPT_19_001);
+  cr_assert_eq(gw_object_dpt(c, GW_OBJ_END_TIME), KNX_DPT_19_001);
+  cr_assert_eq(gw_object_dpt(c, GW_OBJ_CURRENT), KNX_DPT_9_021);
+  cr_assert_eq(gw_object_dpt(c, GW_OBJ_MAX_CURRENT_STATE), KNX_DPT_9_021);
+  cr_assert_eq(gw_object_dpt(c, GW_OBJ_MAX_CURRENT), KNX_DPT_9_021);
+  cr_assert_eq(gw_object_dpt(c, GW_OBJ_POWER), KNX_DPT_9_024);
+  cr_assert_eq(gw_object_dpt(c, GW_OBJ_METER), KNX_DPT_13_010);
 }
 
 Test(cfg, fixed_object_dpts_match_the_design_table)
 {
   static const struct {
-    cfg_object obj;
+    gw_object obj;
     knx_dpt dpt;
   } fixed[] = {
-      {CFG_OBJ_STATUS, KNX_DPT_5_010}, {CFG_OBJ_ERROR_CODE, KNX_DPT_5_010},
-      {CFG_OBJ_CHARGING_STATE, KNX_DPT_1_010}, {CFG_OBJ_CHARGING, KNX_DPT_1_010},
-      {CFG_OBJ_RESERVE, KNX_DPT_1_010}, {CFG_OBJ_AVAILABILITY_STATE, KNX_DPT_1_003},
-      {CFG_OBJ_AVAILABILITY, KNX_DPT_1_003}, {CFG_OBJ_UNLOCK, KNX_DPT_1_003},
-      {CFG_OBJ_SESSION_ENERGY, KNX_DPT_13_010}, {CFG_OBJ_START_TIME, KNX_DPT_10_001},
-      {CFG_OBJ_CURRENT, KNX_DPT_14_019}, {CFG_OBJ_FAST_CHARGING_STATE, KNX_DPT_1_001},
-      {CFG_OBJ_FAST_CHARGING, KNX_DPT_1_001}, {CFG_OBJ_RESET, KNX_DPT_1_015},
-      {CFG_OBJ_POWER, KNX_DPT_14_056}, {CFG_OBJ_METER, KNX_DPT_13_013},
-      {CFG_OBJ_SESSION_ENERGY_LIVE, KNX_DPT_13_010}, {CFG_OBJ_LAST_TAG, KNX_DPT_16_000},
-      {CFG_OBJ_PLUGGED, KNX_DPT_1_002}, {CFG_OBJ_ONLINE, KNX_DPT_1_011}};
+      {GW_OBJ_STATUS, KNX_DPT_5_010}, {GW_OBJ_ERROR_CODE, KNX_DPT_5_010},
+      {GW_OBJ_CHARGING_STATE, KNX_DPT_1_010}, {GW_OBJ_CHARGING, KNX_DPT_1_010},
+      {GW_OBJ_RESERVE, KNX_DPT_1_010}, {GW_OBJ_AVAILABILITY_STATE, KNX_DPT_1_003},
+      {GW_OBJ_AVAILABILITY, KNX_DPT_1_003}, {GW_OBJ_UNLOCK, KNX_DPT_1_003},
+      {GW_OBJ_SESSION_ENERGY, KNX_DPT_13_010}, {GW_OBJ_START_TIME, KNX_DPT_10_001},
+      {GW_OBJ_CURRENT, KNX_DPT_14_019}, {GW_OBJ_FAST_CHARGING_STATE, KNX_DPT_1_001},
+      {GW_OBJ_FAST_CHARGING, KNX_DPT_1_001}, {GW_OBJ_RESET, KNX_DPT_1_015},
+      {GW_OBJ_POWER, KNX_DPT_14_056}, {GW_OBJ_METER, KNX_DPT_13_013},
+      {GW_OBJ_SESSION_ENERGY_LIVE, KNX_DPT_13_010}, {GW_OBJ_LAST_TAG, KNX_DPT_16_000},
+      {GW_OBJ_PLUGGED, KNX_DPT_1_002}, {GW_OBJ_ONLINE, KNX_DPT_1_011}};
   load_charger("[charger]\nid = A\n");
   expect_ok();
   for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++)
-    cr_assert_eq(cfg_object_dpt(&cfg->chargers[0], fixed[i].obj), fixed[i].dpt,
-                 "%s", cfg_object_key(fixed[i].obj));
-  cr_assert_eq(cfg_object_dpt(NULL, CFG_OBJ_METER), KNX_DPT_13_013);
+    cr_assert_eq(gw_object_dpt(&cfg->chargers[0], fixed[i].obj), fixed[i].dpt,
+                 "%s", gw_object_key(fixed[i].obj));
+  cr_assert_eq(gw_object_dpt(NULL, GW_OBJ_METER), KNX_DPT_13_013);
 }
 
 /* ---- defaults ------------------------------------------------------------- */
@@ -274,7 +274,7 @@ Test(cfg, empty_main_file_gives_every_default)
   cr_assert_str_eq(cfg->knx_url, "local:/run/knx");
   cr_assert_eq(cfg->max_telegrams_per_second, 20);
   cr_assert_str_eq(cfg->store_dir, "/var/lib/ocppknx");
-  cr_assert_eq(cfg->log_level, CFG_LOG_INFO);
+  cr_assert_eq(cfg->log_level, GW_LOG_INFO);
   cr_assert_not(cfg->trace_ocpp);
   cr_assert_str_eq(cfg->chargers_dir, path_of("chargers.d"));
   cr_assert_eq(cfg->n_chargers, 0);
@@ -285,7 +285,7 @@ Test(cfg, charger_with_only_an_id_gets_every_default)
   load_charger("[charger]\nid = CP1\n");
   expect_ok();
   cr_assert_eq(cfg->n_chargers, 1);
-  const cfg_charger *c = &cfg->chargers[0];
+  const gw_charger_conf *c = &cfg->chargers[0];
   cr_assert_str_eq(c->file, path_of("chargers.d/a.conf"));
   cr_assert_str_eq(c->id, "CP1");
   cr_assert_str_eq(c->name, "CP1");
@@ -302,12 +302,12 @@ Test(cfg, charger_with_only_an_id_gets_every_default)
   cr_assert_eq(c->current_dpt, KNX_DPT_14_019);
   cr_assert_eq(c->power_dpt, KNX_DPT_14_056);
   cr_assert_eq(c->meter_dpt, KNX_DPT_13_013);
-  cr_assert_eq(c->start_mode, CFG_START_TAG);
+  cr_assert_eq(c->start_mode, OCPP_START_TAG);
   cr_assert_eq(c->n_tags, 1);
   cr_assert_str_eq(c->tags[0], "*");
-  cr_assert_eq(c->tag_match, CFG_TAG_EXACT);
+  cr_assert_eq(c->tag_match, OCPP_TAG_EXACT);
   cr_assert_str_eq(c->remote_tag, "KNX");
-  cr_assert_eq(c->stop_mode, CFG_STOP_STOP);
+  cr_assert_eq(c->stop_mode, GW_STOP_STOP);
   cr_assert_eq(c->reservation_minutes, 30);
 }
 
@@ -315,10 +315,10 @@ Test(cfg, charger_without_connector_sections_has_connector_1)
 {
   load_charger("[charger]\nid = CP1\n");
   expect_ok();
-  const cfg_charger *c = &cfg->chargers[0];
+  const gw_charger_conf *c = &cfg->chargers[0];
   cr_assert_eq(c->n_connectors, 1);
   cr_assert_eq(c->connectors[0].id, 1);
-  for (int i = 0; i < CFG_OBJ_COUNT; i++)
+  for (int i = 0; i < GW_OBJ_COUNT; i++)
     cr_assert_not(c->connectors[0].has_ga[i]);
 }
 
@@ -350,7 +350,7 @@ Test(cfg, every_main_key_is_read)
   cr_assert_str_eq(cfg->knx_url, "ip:127.0.0.1:6720");
   cr_assert_eq(cfg->max_telegrams_per_second, 1000);
   cr_assert_str_eq(cfg->store_dir, path_of("state"));
-  cr_assert_eq(cfg->log_level, CFG_LOG_DEBUG);
+  cr_assert_eq(cfg->log_level, GW_LOG_DEBUG);
   cr_assert(cfg->trace_ocpp);
 }
 
@@ -363,7 +363,7 @@ Test(cfg, every_charger_key_is_read)
                "start_mode = auto\ntags = AB12, cd34 ,*\ntag_match = relaxed\n"
                "remote_tag = PANEL\nstop_mode = pause\nreservation_minutes = 90\n");
   expect_ok();
-  const cfg_charger *c = &cfg->chargers[0];
+  const gw_charger_conf *c = &cfg->chargers[0];
   cr_assert_str_eq(c->name, "Car port");
   cr_assert_eq(c->security_profile, 1);
   cr_assert_str_eq(c->password, "secret");
@@ -374,14 +374,14 @@ Test(cfg, every_charger_key_is_read)
   cr_assert_float_eq(c->energy_hysteresis, 10, 1e-9);
   cr_assert_float_eq(c->voltage, 240, 1e-9);
   cr_assert_eq(c->phases, 1);
-  cr_assert_eq(c->start_mode, CFG_START_AUTO);
+  cr_assert_eq(c->start_mode, OCPP_START_AUTO);
   cr_assert_eq(c->n_tags, 3);
   cr_assert_str_eq(c->tags[0], "AB12");
   cr_assert_str_eq(c->tags[1], "cd34");
   cr_assert_str_eq(c->tags[2], "*");
-  cr_assert_eq(c->tag_match, CFG_TAG_RELAXED);
+  cr_assert_eq(c->tag_match, OCPP_TAG_RELAXED);
   cr_assert_str_eq(c->remote_tag, "PANEL");
-  cr_assert_eq(c->stop_mode, CFG_STOP_PAUSE);
+  cr_assert_eq(c->stop_mode, GW_STOP_PAUSE);
   cr_assert_eq(c->reservation_minutes, 90);
 }
 
@@ -399,7 +399,7 @@ Test(cfg, every_boolean_spelling_is_accepted)
     load_main(text);
     expect_ok();
     cr_assert_eq(cfg->accept_unknown, forms[i].value, "%s", forms[i].text);
-    cfg_destroy(cfg);
+    gw_conf_destroy(cfg);
     cfg = NULL;
   }
 }
@@ -488,16 +488,16 @@ Test(cfg, log_levels_are_read)
 {
   static const struct {
     const char *text;
-    cfg_log_level level;
-  } levels[] = {{"error", CFG_LOG_ERROR}, {"warn", CFG_LOG_WARN},
-                {"info", CFG_LOG_INFO}, {"debug", CFG_LOG_DEBUG}};
+    gw_log_level level;
+  } levels[] = {{"error", GW_LOG_ERROR}, {"warn", GW_LOG_WARN},
+                {"info", GW_LOG_INFO}, {"debug", GW_LOG_DEBUG}};
   for (size_t i = 0; i < sizeof levels / sizeof levels[0]; i++) {
     char text[64];
     snprintf(text, sizeof text, "[log]\nlevel = %s\n", levels[i].text);
     load_main(text);
     expect_ok();
     cr_assert_eq(cfg->log_level, levels[i].level);
-    cfg_destroy(cfg);
+    gw_conf_destroy(cfg);
     cfg = NULL;
   }
 }
@@ -659,10 +659,10 @@ Test(cfg, inline_comments_are_stripped)
                "[connector 1]             ; first\n"
                "status = 9/7/0            ; 5.010\n");
   expect_ok();
-  const cfg_charger *c = &cfg->chargers[0];
+  const gw_charger_conf *c = &cfg->chargers[0];
   cr_assert_str_eq(c->id, "CP1");
   cr_assert_str_eq(c->password, "a;b");
-  cr_assert(c->connectors[0].has_ga[CFG_OBJ_STATUS]);
+  cr_assert(c->connectors[0].has_ga[GW_OBJ_STATUS]);
 }
 
 Test(cfg, comment_after_an_empty_value_leaves_it_empty)
@@ -786,7 +786,7 @@ Test(cfg, nul_byte_in_a_line_is_rejected)
   static const char text[] = "[ocpp]\ncall_timeout = 5\0 7\n";
   fwrite(text, 1, sizeof text - 1, fp);
   fclose(fp);
-  rc = cfg_load(path_of("main.conf"), &cfg, &diag);
+  rc = gw_conf_load(path_of("main.conf"), &cfg, &diag);
   expect_one_diag("main.conf:2", "contains a NUL byte");
 }
 
@@ -797,7 +797,7 @@ Test(cfg, file_with_too_many_lines_is_rejected)
   for (int i = 0; i < 6000; i++)
     fputs("; filler\n", fp);
   fclose(fp);
-  rc = cfg_load(path_of("main.conf"), &cfg, &diag);
+  rc = gw_conf_load(path_of("main.conf"), &cfg, &diag);
   expect_one_diag("main.conf:5001", "more than 5000 lines");
 }
 
@@ -828,7 +828,7 @@ Test(cfg, problems_in_main_and_charger_files_are_reported_together)
 
 Test(cfg, missing_main_file_is_reported)
 {
-  rc = cfg_load(path_of("nothere.conf"), &cfg, &diag);
+  rc = gw_conf_load(path_of("nothere.conf"), &cfg, &diag);
   expect_one_diag("nothere.conf", "No such file or directory");
   cr_assert(strstr(diag.lines[0], ":0") == NULL);
 }
@@ -836,14 +836,14 @@ Test(cfg, missing_main_file_is_reported)
 Test(cfg, null_diag_is_allowed)
 {
   write_file("main.conf", "[ocpp]\ncall_timeout = 0\n");
-  cr_assert_eq(cfg_load(path_of("main.conf"), &cfg, NULL), CFG_EINVALID);
+  cr_assert_eq(gw_conf_load(path_of("main.conf"), &cfg, NULL), CFG_EINVALID);
   cr_assert_null(cfg);
 }
 
 Test(cfg, destroy_accepts_null)
 {
-  cfg_destroy(NULL);
-  cfg_chargers_free(NULL, 0);
+  gw_conf_destroy(NULL);
+  gw_conf_chargers_free(NULL, 0);
   cfg_diag_finish(NULL);
 }
 
@@ -854,25 +854,25 @@ Test(cfg, group_address_notations_are_read)
   load_charger("[charger]\nid = A\n[connector 2]\nstatus = 9/7/0\n"
                "error_code = 9/1892\nplugged = 19300\n");
   expect_ok();
-  const cfg_connector *k = &cfg->chargers[0].connectors[0];
+  const gw_connector_conf *k = &cfg->chargers[0].connectors[0];
   cr_assert_eq(cfg->chargers[0].n_connectors, 1);
   cr_assert_eq(k->id, 2);
-  cr_assert_eq(k->ga[CFG_OBJ_STATUS], (9 << 11) | (7 << 8));
-  cr_assert_eq(k->ga[CFG_OBJ_ERROR_CODE], (9 << 11) | 1892);
-  cr_assert_eq(k->ga[CFG_OBJ_PLUGGED], 19300);
-  cr_assert_eq(k->line[CFG_OBJ_STATUS], 4);
-  cr_assert_eq(k->line[CFG_OBJ_PLUGGED], 6);
-  cr_assert_not(k->has_ga[CFG_OBJ_ONLINE]);
+  cr_assert_eq(k->ga[GW_OBJ_STATUS], (9 << 11) | (7 << 8));
+  cr_assert_eq(k->ga[GW_OBJ_ERROR_CODE], (9 << 11) | 1892);
+  cr_assert_eq(k->ga[GW_OBJ_PLUGGED], 19300);
+  cr_assert_eq(k->line[GW_OBJ_STATUS], 4);
+  cr_assert_eq(k->line[GW_OBJ_PLUGGED], 6);
+  cr_assert_not(k->has_ga[GW_OBJ_ONLINE]);
 }
 
 Test(cfg, connectors_are_sorted_by_number)
 {
   load_charger("[charger]\nid = A\n[connector 3]\nstatus = 1/0/3\n[connector 1]\nstatus = 1/0/1\n");
   expect_ok();
-  const cfg_charger *c = &cfg->chargers[0];
+  const gw_charger_conf *c = &cfg->chargers[0];
   cr_assert_eq(c->n_connectors, 2);
   cr_assert_eq(c->connectors[0].id, 1);
-  cr_assert_eq(c->connectors[0].ga[CFG_OBJ_STATUS], (1 << 11) | 1);
+  cr_assert_eq(c->connectors[0].ga[GW_OBJ_STATUS], (1 << 11) | 1);
   cr_assert_eq(c->connectors[1].id, 3);
 }
 
@@ -1017,7 +1017,7 @@ Test(cfg, profile_2_with_tls_listener_is_accepted)
 {
   write_file("chargers.d/a.conf", "[charger]\nid = A\nsecurity_profile = 2\npassword = pw\n");
   write_tls_main("");
-  rc = cfg_load(path_of("main.conf"), &cfg, &diag);
+  rc = gw_conf_load(path_of("main.conf"), &cfg, &diag);
   expect_ok();
   cr_assert_eq(cfg->chargers[0].security_profile, 2);
 }
@@ -1026,7 +1026,7 @@ Test(cfg, profile_3_without_tls_ca_is_rejected)
 {
   write_file("chargers.d/a.conf", "[charger]\nid = A\nsecurity_profile = 3\n");
   write_tls_main("");
-  rc = cfg_load(path_of("main.conf"), &cfg, &diag);
+  rc = gw_conf_load(path_of("main.conf"), &cfg, &diag);
   expect_one_diag("chargers.d/a.conf:3", "security_profile: 3 needs tls_ca in");
 }
 
@@ -1035,7 +1035,7 @@ Test(cfg, profile_3_with_tls_ca_is_accepted)
   write_file("chargers.d/a.conf", "[charger]\nid = A\nsecurity_profile = 3\n");
   write_file("ca.crt", pem_ca);
   write_tls_main("tls_ca = ca.crt\n");
-  rc = cfg_load(path_of("main.conf"), &cfg, &diag);
+  rc = gw_conf_load(path_of("main.conf"), &cfg, &diag);
   expect_ok();
 }
 
@@ -1081,7 +1081,7 @@ Test(cfg, relative_paths_follow_the_main_file_not_the_working_directory)
   char cwd[PATH_MAX];
   cr_assert_not_null(getcwd(cwd, sizeof cwd));
   cr_assert_eq(chdir("/"), 0);
-  rc = cfg_load(path_of("etc/main.conf"), &cfg, &diag);
+  rc = gw_conf_load(path_of("etc/main.conf"), &cfg, &diag);
   cr_assert_eq(chdir(cwd), 0);
   expect_ok();
   cr_assert_str_eq(cfg->store_dir, path_of("etc/../state"));
@@ -1097,7 +1097,7 @@ Test(cfg, main_file_in_the_working_directory_keeps_paths_short)
   cr_assert_not_null(getcwd(cwd, sizeof cwd));
   cr_assert_eq(chdir(dir), 0);
   write_file("chargers.d/a.conf", "[charger]\nid = A\nphases = 2\n");
-  rc = cfg_load("main.conf", &cfg, &diag);
+  rc = gw_conf_load("main.conf", &cfg, &diag);
   cr_assert_eq(chdir(cwd), 0);
   cr_assert_eq(rc, CFG_EINVALID);
   cr_assert_eq(diag.n, 1);
@@ -1153,12 +1153,12 @@ Test(cfg, reload_reads_the_charger_files_again)
   load_charger("[charger]\nid = A\n");
   expect_ok();
   write_file("chargers.d/b.conf", "[charger]\nid = B\n");
-  cfg_charger *chargers = NULL;
+  gw_charger_conf *chargers = NULL;
   size_t n = 0;
-  cr_assert_eq(cfg_load_chargers(cfg, &chargers, &n, &diag), CFG_OK);
+  cr_assert_eq(gw_conf_load_chargers(cfg, &chargers, &n, &diag), CFG_OK);
   cr_assert_eq(n, 2);
   cr_assert_str_eq(chargers[1].id, "B");
-  cfg_chargers_free(chargers, n);
+  gw_conf_chargers_free(chargers, n);
 }
 
 Test(cfg, reload_applies_the_same_checks)
@@ -1166,9 +1166,9 @@ Test(cfg, reload_applies_the_same_checks)
   load_charger("[charger]\nid = A\n");
   expect_ok();
   write_file("chargers.d/b.conf", "[charger]\nid = A\nsecurity_profile = 2\npassword = x\n");
-  cfg_charger *chargers = NULL;
+  gw_charger_conf *chargers = NULL;
   size_t n = 7;
-  cr_assert_eq(cfg_load_chargers(cfg, &chargers, &n, &diag), CFG_EINVALID);
+  cr_assert_eq(gw_conf_load_chargers(cfg, &chargers, &n, &diag), CFG_EINVALID);
   cr_assert_null(chargers);
   cr_assert_eq(n, 0);
   cr_assert_eq(diag.n, 2);
@@ -1187,22 +1187,22 @@ Test(cfg, example_configuration_loads_without_problems)
   cr_assert_not_null(realpath(__FILE__, source), "cannot find %s", __FILE__);
   char *root = dirname(dirname(dirname(source)));
   snprintf(main_path, sizeof main_path, "%s/config/ocppknxd.conf", root);
-  rc = cfg_load(main_path, &cfg, &diag);
+  rc = gw_conf_load(main_path, &cfg, &diag);
   expect_ok();
   cr_assert_str_eq(cfg->listen, "0.0.0.0:8016");
   cr_assert_str_eq(cfg->tls_listen, "");
   cr_assert_str_eq(cfg->knx_url, "local:/run/knx");
   cr_assert_str_eq(cfg->store_dir, "/var/lib/ocppknx");
   cr_assert_eq(cfg->n_chargers, 1);
-  const cfg_charger *c = &cfg->chargers[0];
+  const gw_charger_conf *c = &cfg->chargers[0];
   cr_assert_str_eq(c->id, "OCPP123455A9876");
   cr_assert_str_eq(c->name, "Garage");
   cr_assert_eq(c->security_profile, 0);
   cr_assert_eq(c->n_connectors, 1);
-  for (int i = 0; i < CFG_OBJ_COUNT; i++) {
-    cr_assert(c->connectors[0].has_ga[i], "%s", cfg_object_key((cfg_object)i));
+  for (int i = 0; i < GW_OBJ_COUNT; i++) {
+    cr_assert(c->connectors[0].has_ga[i], "%s", gw_object_key((gw_object)i));
     cr_assert_eq(c->connectors[0].ga[i] >> 8, (9 << 3) | 7, "%s",
-                 cfg_object_key((cfg_object)i));
+                 gw_object_key((gw_object)i));
   }
 }
 

@@ -1,17 +1,19 @@
-/* cfg: the main config file and the per-charger parameter files (INI, inih).
+/* gw_conf: the main config file and the per-charger parameter files (INI, inih).
  *
  * The loader collects every problem as "file:line: message" instead of
  * stopping at the first, so --check-config can list them all. A loaded
- * cfg_main is read-only data owned by the caller (cfg_destroy).
+ * gw_conf is read-only data owned by the caller (gw_conf_destroy).
  */
-#ifndef OCPPKNX_CFG_H
-#define OCPPKNX_CFG_H
+#ifndef OCPPKNX_GW_CONF_H
+#define OCPPKNX_GW_CONF_H
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
+#include "gateway/log.h"
 #include "knx/knx.h"
+#include "ocpp/ocpp.h"
 
 enum {
   CFG_OK = 0,
@@ -20,62 +22,59 @@ enum {
 };
 
 /* Every KNX object of a connector (DESIGN.md). The config key of each is
- * cfg_object_key(); "_state" keys are the feedback the gateway sends, bare
+ * gw_object_key(); "_state" keys are the feedback the gateway sends, bare
  * names are commands it receives (the sendonly objects have no _state
  * suffix: status, error_code, session_energy ... online). */
 typedef enum {
-  CFG_OBJ_STATUS,
-  CFG_OBJ_ERROR_CODE,
-  CFG_OBJ_CHARGING_STATE,
-  CFG_OBJ_CHARGING,
-  CFG_OBJ_RESERVE,
-  CFG_OBJ_AVAILABILITY_STATE,
-  CFG_OBJ_AVAILABILITY,
-  CFG_OBJ_UNLOCK,
-  CFG_OBJ_SESSION_ENERGY,
-  CFG_OBJ_START_TIME,
-  CFG_OBJ_END_TIME,
-  CFG_OBJ_CURRENT,
-  CFG_OBJ_MAX_CURRENT_STATE,
-  CFG_OBJ_MAX_CURRENT,
-  CFG_OBJ_FAST_CHARGING_STATE,
-  CFG_OBJ_FAST_CHARGING,
-  CFG_OBJ_RESET,
-  CFG_OBJ_POWER,
-  CFG_OBJ_METER,
-  CFG_OBJ_SESSION_ENERGY_LIVE,
-  CFG_OBJ_LAST_TAG,
-  CFG_OBJ_PLUGGED,
-  CFG_OBJ_ONLINE,
-  CFG_OBJ_COUNT
-} cfg_object;
+  GW_OBJ_STATUS,
+  GW_OBJ_ERROR_CODE,
+  GW_OBJ_CHARGING_STATE,
+  GW_OBJ_CHARGING,
+  GW_OBJ_RESERVE,
+  GW_OBJ_AVAILABILITY_STATE,
+  GW_OBJ_AVAILABILITY,
+  GW_OBJ_UNLOCK,
+  GW_OBJ_SESSION_ENERGY,
+  GW_OBJ_START_TIME,
+  GW_OBJ_END_TIME,
+  GW_OBJ_CURRENT,
+  GW_OBJ_MAX_CURRENT_STATE,
+  GW_OBJ_MAX_CURRENT,
+  GW_OBJ_FAST_CHARGING_STATE,
+  GW_OBJ_FAST_CHARGING,
+  GW_OBJ_RESET,
+  GW_OBJ_POWER,
+  GW_OBJ_METER,
+  GW_OBJ_SESSION_ENERGY_LIVE,
+  GW_OBJ_LAST_TAG,
+  GW_OBJ_PLUGGED,
+  GW_OBJ_ONLINE,
+  GW_OBJ_COUNT
+} gw_object;
 
 /* "status", "charging_state", ...; NULL when out of range. */
-const char *cfg_object_key(cfg_object obj);
+const char *gw_object_key(gw_object obj);
 
 /* true for objects the gateway sends (answers reads for). */
-bool cfg_object_is_state(cfg_object obj);
+bool gw_object_is_state(gw_object obj);
 
 /* The DPT an object uses for charger c (time_dpt, current_dpt, power_dpt,
  * meter_dpt apply; the others are fixed by DESIGN.md's table). */
-struct cfg_charger;
-knx_dpt cfg_object_dpt(const struct cfg_charger *c, cfg_object obj);
+struct gw_charger_conf;
+knx_dpt gw_object_dpt(const struct gw_charger_conf *c, gw_object obj);
 
-typedef enum { CFG_START_AUTO, CFG_START_TAG, CFG_START_ANY } cfg_start_mode;
-typedef enum { CFG_STOP_STOP, CFG_STOP_PAUSE } cfg_stop_mode;
-typedef enum { CFG_TAG_EXACT, CFG_TAG_RELAXED } cfg_tag_match;
-typedef enum { CFG_LOG_ERROR, CFG_LOG_WARN, CFG_LOG_INFO, CFG_LOG_DEBUG } cfg_log_level;
+typedef enum { GW_STOP_STOP, GW_STOP_PAUSE } gw_stop_mode;
 
-#define CFG_MAX_CONNECTORS 8
+#define GW_MAX_CONNECTORS 8
 
 typedef struct {
-  int id;                        /* 1..CFG_MAX_CONNECTORS */
-  bool has_ga[CFG_OBJ_COUNT];
-  uint16_t ga[CFG_OBJ_COUNT];    /* valid where has_ga */
-  int line[CFG_OBJ_COUNT];       /* line of the key, for diagnostics */
-} cfg_connector;
+  int id;                        /* 1..GW_MAX_CONNECTORS */
+  bool has_ga[GW_OBJ_COUNT];
+  uint16_t ga[GW_OBJ_COUNT];    /* valid where has_ga */
+  int line[GW_OBJ_COUNT];       /* line of the key, for diagnostics */
+} gw_connector_conf;
 
-typedef struct cfg_charger {
+typedef struct gw_charger_conf {
   char *file;                    /* path of the parameter file */
   char *id;
   char *name;                    /* defaults to id */
@@ -92,17 +91,17 @@ typedef struct cfg_charger {
   knx_dpt current_dpt;           /* 14.019 (default) or 9.021 */
   knx_dpt power_dpt;             /* 14.056 (default) or 9.024 */
   knx_dpt meter_dpt;             /* 13.013 (default) or 13.010 */
-  cfg_start_mode start_mode;     /* default tag */
+  ocpp_start_mode start_mode;     /* default tag */
   char **tags;                   /* default {"*"} */
   size_t n_tags;
-  cfg_tag_match tag_match;       /* default exact */
+  ocpp_tag_match tag_match;       /* default exact */
   char *remote_tag;              /* default "KNX" */
-  cfg_stop_mode stop_mode;       /* default stop */
+  gw_stop_mode stop_mode;       /* default stop */
   int reservation_minutes;       /* ReserveNow expiry, default 30 */
-  cfg_connector connectors[CFG_MAX_CONNECTORS]; /* sorted by id */
+  gw_connector_conf connectors[GW_MAX_CONNECTORS]; /* sorted by id */
   size_t n_connectors;           /* sections found; a file without any gets
                                     connector 1 without objects, so >= 1 */
-} cfg_charger;
+} gw_charger_conf;
 
 typedef struct {
   char *file;                    /* path of the main file */
@@ -122,13 +121,13 @@ typedef struct {
   /* [store] */
   char *store_dir;               /* default /var/lib/ocppknx, resolved */
   /* [log] */
-  cfg_log_level log_level;       /* default info */
+  gw_log_level log_level;       /* default info */
   bool trace_ocpp;               /* default false */
   /* [chargers] */
   char *chargers_dir;            /* default "chargers.d", resolved */
-  cfg_charger *chargers;
+  gw_charger_conf *chargers;
   size_t n_chargers;
-} cfg_main;
+} gw_conf;
 
 /* Diagnostics: each entry is one "file:line: message" (line 0 for file-wide
  * problems: "file: message"). */
@@ -148,17 +147,17 @@ void cfg_diag_finish(cfg_diag *d);
  * Returns 0 with *out set; CFG_EINVALID with every problem in diag and *out
  * NULL (also for a NULL path or out); CFG_ENOMEM. diag may be NULL; lines
  * are appended to it. */
-int cfg_load(const char *path, cfg_main **out, cfg_diag *diag);
+int gw_conf_load(const char *path, gw_conf **out, cfg_diag *diag);
 
 /* Loads only the charger files again (SIGHUP), with the same checks against
- * the main file. Returns like cfg_load; on failure *chargers is NULL and *n
+ * the main file. Returns like gw_conf_load; on failure *chargers is NULL and *n
  * is 0. */
-int cfg_load_chargers(const cfg_main *main, cfg_charger **chargers,
+int gw_conf_load_chargers(const gw_conf *main, gw_charger_conf **chargers,
                       size_t *n, cfg_diag *diag);
 
-void cfg_chargers_free(cfg_charger *chargers, size_t n);
+void gw_conf_chargers_free(gw_charger_conf *chargers, size_t n);
 
 /* Frees everything; NULL is allowed. */
-void cfg_destroy(cfg_main *cfg);
+void gw_conf_destroy(gw_conf *cfg);
 
 #endif

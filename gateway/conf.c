@@ -6,7 +6,7 @@
  * continuation lines) and sees section headers, so empty, unknown and
  * duplicated sections are reported too. Keys are rows of a table.
  */
-#include "config/cfg.h"
+#include "gateway/conf.h"
 #include "ocpp/ocpp.h"
 
 #include <ctype.h>
@@ -54,49 +54,49 @@ static const struct {
   bool is_state;
   dpt_source source;
   knx_dpt fixed;
-} objects[CFG_OBJ_COUNT] = {
-    [CFG_OBJ_STATUS] = {"status", true, DPT_FIXED, KNX_DPT_5_010},
-    [CFG_OBJ_ERROR_CODE] = {"error_code", true, DPT_FIXED, KNX_DPT_5_010},
-    [CFG_OBJ_CHARGING_STATE] = {"charging_state", true, DPT_FIXED, KNX_DPT_1_010},
-    [CFG_OBJ_CHARGING] = {"charging", false, DPT_FIXED, KNX_DPT_1_010},
-    [CFG_OBJ_RESERVE] = {"reserve", false, DPT_FIXED, KNX_DPT_1_010},
-    [CFG_OBJ_AVAILABILITY_STATE] = {"availability_state", true, DPT_FIXED, KNX_DPT_1_003},
-    [CFG_OBJ_AVAILABILITY] = {"availability", false, DPT_FIXED, KNX_DPT_1_003},
-    [CFG_OBJ_UNLOCK] = {"unlock", false, DPT_FIXED, KNX_DPT_1_003},
-    [CFG_OBJ_SESSION_ENERGY] = {"session_energy", true, DPT_FIXED, KNX_DPT_13_010},
-    [CFG_OBJ_START_TIME] = {"start_time", true, DPT_TIME, KNX_DPT_10_001},
-    [CFG_OBJ_END_TIME] = {"end_time", true, DPT_TIME, KNX_DPT_10_001},
-    [CFG_OBJ_CURRENT] = {"current", true, DPT_CURRENT, KNX_DPT_14_019},
-    [CFG_OBJ_MAX_CURRENT_STATE] = {"max_current_state", true, DPT_CURRENT, KNX_DPT_14_019},
-    [CFG_OBJ_MAX_CURRENT] = {"max_current", false, DPT_CURRENT, KNX_DPT_14_019},
-    [CFG_OBJ_FAST_CHARGING_STATE] = {"fast_charging_state", true, DPT_FIXED, KNX_DPT_1_001},
-    [CFG_OBJ_FAST_CHARGING] = {"fast_charging", false, DPT_FIXED, KNX_DPT_1_001},
-    [CFG_OBJ_RESET] = {"reset", false, DPT_FIXED, KNX_DPT_1_015},
-    [CFG_OBJ_POWER] = {"power", true, DPT_POWER, KNX_DPT_14_056},
-    [CFG_OBJ_METER] = {"meter", true, DPT_METER, KNX_DPT_13_013},
-    [CFG_OBJ_SESSION_ENERGY_LIVE] = {"session_energy_live", true, DPT_FIXED, KNX_DPT_13_010},
-    [CFG_OBJ_LAST_TAG] = {"last_tag", true, DPT_FIXED, KNX_DPT_16_000},
-    [CFG_OBJ_PLUGGED] = {"plugged", true, DPT_FIXED, KNX_DPT_1_002},
-    [CFG_OBJ_ONLINE] = {"online", true, DPT_FIXED, KNX_DPT_1_011},
+} objects[GW_OBJ_COUNT] = {
+    [GW_OBJ_STATUS] = {"status", true, DPT_FIXED, KNX_DPT_5_010},
+    [GW_OBJ_ERROR_CODE] = {"error_code", true, DPT_FIXED, KNX_DPT_5_010},
+    [GW_OBJ_CHARGING_STATE] = {"charging_state", true, DPT_FIXED, KNX_DPT_1_010},
+    [GW_OBJ_CHARGING] = {"charging", false, DPT_FIXED, KNX_DPT_1_010},
+    [GW_OBJ_RESERVE] = {"reserve", false, DPT_FIXED, KNX_DPT_1_010},
+    [GW_OBJ_AVAILABILITY_STATE] = {"availability_state", true, DPT_FIXED, KNX_DPT_1_003},
+    [GW_OBJ_AVAILABILITY] = {"availability", false, DPT_FIXED, KNX_DPT_1_003},
+    [GW_OBJ_UNLOCK] = {"unlock", false, DPT_FIXED, KNX_DPT_1_003},
+    [GW_OBJ_SESSION_ENERGY] = {"session_energy", true, DPT_FIXED, KNX_DPT_13_010},
+    [GW_OBJ_START_TIME] = {"start_time", true, DPT_TIME, KNX_DPT_10_001},
+    [GW_OBJ_END_TIME] = {"end_time", true, DPT_TIME, KNX_DPT_10_001},
+    [GW_OBJ_CURRENT] = {"current", true, DPT_CURRENT, KNX_DPT_14_019},
+    [GW_OBJ_MAX_CURRENT_STATE] = {"max_current_state", true, DPT_CURRENT, KNX_DPT_14_019},
+    [GW_OBJ_MAX_CURRENT] = {"max_current", false, DPT_CURRENT, KNX_DPT_14_019},
+    [GW_OBJ_FAST_CHARGING_STATE] = {"fast_charging_state", true, DPT_FIXED, KNX_DPT_1_001},
+    [GW_OBJ_FAST_CHARGING] = {"fast_charging", false, DPT_FIXED, KNX_DPT_1_001},
+    [GW_OBJ_RESET] = {"reset", false, DPT_FIXED, KNX_DPT_1_015},
+    [GW_OBJ_POWER] = {"power", true, DPT_POWER, KNX_DPT_14_056},
+    [GW_OBJ_METER] = {"meter", true, DPT_METER, KNX_DPT_13_013},
+    [GW_OBJ_SESSION_ENERGY_LIVE] = {"session_energy_live", true, DPT_FIXED, KNX_DPT_13_010},
+    [GW_OBJ_LAST_TAG] = {"last_tag", true, DPT_FIXED, KNX_DPT_16_000},
+    [GW_OBJ_PLUGGED] = {"plugged", true, DPT_FIXED, KNX_DPT_1_002},
+    [GW_OBJ_ONLINE] = {"online", true, DPT_FIXED, KNX_DPT_1_011},
 };
 
-const char *cfg_object_key(cfg_object obj)
+const char *gw_object_key(gw_object obj)
 {
-  if ((int)obj < 0 || obj >= CFG_OBJ_COUNT)
+  if ((int)obj < 0 || obj >= GW_OBJ_COUNT)
     return NULL;
   return objects[obj].key;
 }
 
-bool cfg_object_is_state(cfg_object obj)
+bool gw_object_is_state(gw_object obj)
 {
-  if ((int)obj < 0 || obj >= CFG_OBJ_COUNT)
+  if ((int)obj < 0 || obj >= GW_OBJ_COUNT)
     return false;
   return objects[obj].is_state;
 }
 
-knx_dpt cfg_object_dpt(const struct cfg_charger *c, cfg_object obj)
+knx_dpt gw_object_dpt(const struct gw_charger_conf *c, gw_object obj)
 {
-  if ((int)obj < 0 || obj >= CFG_OBJ_COUNT)
+  if ((int)obj < 0 || obj >= GW_OBJ_COUNT)
     return KNX_DPT_COUNT;
   if (c == NULL)
     return objects[obj].fixed; /* the defaults of the selectable DPTs */
@@ -112,7 +112,7 @@ knx_dpt cfg_object_dpt(const struct cfg_charger *c, cfg_object obj)
 
 static int object_by_key(const char *key)
 {
-  for (int i = 0; i < CFG_OBJ_COUNT; i++) {
+  for (int i = 0; i < GW_OBJ_COUNT; i++) {
     if (strcmp(objects[i].key, key) == 0)
       return i;
   }
@@ -512,7 +512,7 @@ static int parse_tags(const key_row *row, const char *value, void *field,
 {
   (void)row;
   /* The list and its length are one value: the row points at the list. */
-  cfg_charger *c = (cfg_charger *)((char *)field - offsetof(cfg_charger, tags));
+  gw_charger_conf *c = (gw_charger_conf *)((char *)field - offsetof(gw_charger_conf, tags));
   char **tags = NULL;
   size_t n = 0;
   int rc = split_tags(value, &tags, &n, why, cap);
@@ -527,14 +527,14 @@ static int parse_tags(const key_row *row, const char *value, void *field,
 /* ---- key tables ---------------------------------------------------------- */
 
 static const enum_name log_levels[] = {
-    {"error", CFG_LOG_ERROR}, {"warn", CFG_LOG_WARN},
-    {"info", CFG_LOG_INFO}, {"debug", CFG_LOG_DEBUG}, {NULL, 0}};
+    {"error", GW_LOG_ERROR}, {"warn", GW_LOG_WARN},
+    {"info", GW_LOG_INFO}, {"debug", GW_LOG_DEBUG}, {NULL, 0}};
 static const enum_name start_modes[] = {
-    {"auto", CFG_START_AUTO}, {"tag", CFG_START_TAG}, {"any", CFG_START_ANY}, {NULL, 0}};
+    {"auto", OCPP_START_AUTO}, {"tag", OCPP_START_TAG}, {"any", OCPP_START_ANY}, {NULL, 0}};
 static const enum_name stop_modes[] = {
-    {"stop", CFG_STOP_STOP}, {"pause", CFG_STOP_PAUSE}, {NULL, 0}};
+    {"stop", GW_STOP_STOP}, {"pause", GW_STOP_PAUSE}, {NULL, 0}};
 static const enum_name tag_matches[] = {
-    {"exact", CFG_TAG_EXACT}, {"relaxed", CFG_TAG_RELAXED}, {NULL, 0}};
+    {"exact", OCPP_TAG_EXACT}, {"relaxed", OCPP_TAG_RELAXED}, {NULL, 0}};
 static const enum_name time_dpts[] = {
     {"10.001", KNX_DPT_10_001}, {"19.001", KNX_DPT_19_001}, {NULL, 0}};
 static const enum_name current_dpts[] = {
@@ -544,7 +544,7 @@ static const enum_name power_dpts[] = {
 static const enum_name meter_dpts[] = {
     {"13.013", KNX_DPT_13_013}, {"13.010", KNX_DPT_13_010}, {NULL, 0}};
 
-#define M(field) offsetof(cfg_main, field)
+#define M(field) offsetof(gw_conf, field)
 static const key_row main_rows[] = {
     {"ocpp", "listen", parse_listen, M(listen), 0, MAX_STRING, NULL},
     {"ocpp", "tls_listen", parse_listen, M(tls_listen), 0, MAX_STRING, NULL},
@@ -565,7 +565,7 @@ static const key_row main_rows[] = {
 };
 #undef M
 
-#define C(field) offsetof(cfg_charger, field)
+#define C(field) offsetof(gw_charger_conf, field)
 static const key_row charger_rows[] = {
     {"charger", "id", parse_id, C(id), 1, ID_MAX, NULL},
     {"charger", "name", parse_string, C(name), 1, NAME_MAX_LEN, NULL},
@@ -636,12 +636,12 @@ typedef struct {
   size_t buf_cap;
   int line;
   const file_schema *schema;
-  void *target;                 /* cfg_main or cfg_charger */
+  void *target;                 /* gw_conf or gw_charger_conf */
   sect_kind kind;
   const char *section;          /* current table section */
-  cfg_connector *conn;          /* current connector section */
+  gw_connector_conf *conn;          /* current connector section */
   int section_line[MAX_SECTIONS];
-  int connector_line[CFG_MAX_CONNECTORS + 1];
+  int connector_line[GW_MAX_CONNECTORS + 1];
   int key_line[MAX_ROWS];
 } parse_ctx;
 
@@ -665,13 +665,13 @@ static char *strip_comment(char *s)
 
 static void enter_connector(parse_ctx *ctx, const char *number)
 {
-  cfg_charger *c = ctx->target;
+  gw_charger_conf *c = ctx->target;
   long n = strlen(number) <= 3 ? strtol(number, NULL, 10) : 0;
   ctx->kind = SECT_SKIP;
-  if (n < 1 || n > CFG_MAX_CONNECTORS) {
+  if (n < 1 || n > GW_MAX_CONNECTORS) {
     report(ctx->rep, ctx->file, ctx->line,
            "[connector %s]: connector number must be 1..%d", number,
-           CFG_MAX_CONNECTORS);
+           GW_MAX_CONNECTORS);
     return;
   }
   if (ctx->connector_line[n] != 0) {
@@ -929,7 +929,7 @@ static int line_of(const parse_ctx *ctx, const char *key)
 
 /* ---- chargers ------------------------------------------------------------ */
 
-static void charger_defaults(cfg_charger *c)
+static void charger_defaults(gw_charger_conf *c)
 {
   memset(c, 0, sizeof *c);
   c->normal_current = 10;
@@ -943,13 +943,13 @@ static void charger_defaults(cfg_charger *c)
   c->current_dpt = KNX_DPT_14_019;
   c->power_dpt = KNX_DPT_14_056;
   c->meter_dpt = KNX_DPT_13_013;
-  c->start_mode = CFG_START_TAG;
-  c->tag_match = CFG_TAG_EXACT;
-  c->stop_mode = CFG_STOP_STOP;
+  c->start_mode = OCPP_START_TAG;
+  c->tag_match = OCPP_TAG_EXACT;
+  c->stop_mode = GW_STOP_STOP;
   c->reservation_minutes = 30;
 }
 
-static void charger_finish(cfg_charger *c)
+static void charger_finish(gw_charger_conf *c)
 {
   free(c->file);
   free(c->id);
@@ -960,7 +960,7 @@ static void charger_finish(cfg_charger *c)
   memset(c, 0, sizeof *c);
 }
 
-void cfg_chargers_free(cfg_charger *chargers, size_t n)
+void gw_conf_chargers_free(gw_charger_conf *chargers, size_t n)
 {
   if (chargers == NULL)
     return;
@@ -976,11 +976,11 @@ typedef struct {
 
 static int compare_connectors(const void *a, const void *b)
 {
-  return ((const cfg_connector *)a)->id - ((const cfg_connector *)b)->id;
+  return ((const gw_connector_conf *)a)->id - ((const gw_connector_conf *)b)->id;
 }
 
 /* Values that are missing after the parse get their defaults here. */
-static int charger_fill(cfg_charger *c)
+static int charger_fill(gw_charger_conf *c)
 {
   if (c->name == NULL && c->id != NULL && (c->name = strdup(c->id)) == NULL)
     return CFG_ENOMEM;
@@ -1000,8 +1000,8 @@ static int charger_fill(cfg_charger *c)
   return CFG_OK;
 }
 
-static void charger_check(const parse_ctx *ctx, const cfg_charger *c,
-                          const cfg_main *m)
+static void charger_check(const parse_ctx *ctx, const gw_charger_conf *c,
+                          const gw_conf *m)
 {
   reporter *r = ctx->rep;
   const char *f = c->file;
@@ -1024,8 +1024,8 @@ static void charger_check(const parse_ctx *ctx, const cfg_charger *c,
     report(r, f, profile_line, "security_profile: 3 needs tls_ca in %s", m->file);
 }
 
-static int load_charger(reporter *r, const cfg_main *m, const char *path,
-                        cfg_charger *c, charger_lines *lines)
+static int load_charger(reporter *r, const gw_conf *m, const char *path,
+                        gw_charger_conf *c, charger_lines *lines)
 {
   charger_defaults(c);
   if ((c->file = strdup(path)) == NULL)
@@ -1040,7 +1040,7 @@ static int load_charger(reporter *r, const cfg_main *m, const char *path,
   return CFG_OK;
 }
 
-static void check_duplicate_ids(reporter *r, const cfg_charger *c,
+static void check_duplicate_ids(reporter *r, const gw_charger_conf *c,
                                 const charger_lines *lines, size_t n)
 {
   int id_row = row_index(&charger_schema, NULL, "id");
@@ -1060,9 +1060,9 @@ static void check_duplicate_ids(reporter *r, const cfg_charger *c,
 
 typedef struct {
   uint16_t ga;
-  const cfg_charger *charger;
+  const gw_charger_conf *charger;
   int line;
-  cfg_object obj;
+  gw_object obj;
   size_t order;                 /* file order, keeps the first use first */
 } ga_use;
 
@@ -1077,11 +1077,11 @@ static int compare_uses(const void *a, const void *b)
 /* Why use b may not share its address with the earlier use a; NULL if it may. */
 static const char *ga_conflict(const ga_use *a, const ga_use *b, char *why, size_t cap)
 {
-  knx_dpt da = cfg_object_dpt(a->charger, a->obj);
-  knx_dpt db = cfg_object_dpt(b->charger, b->obj);
+  knx_dpt da = gw_object_dpt(a->charger, a->obj);
+  knx_dpt db = gw_object_dpt(b->charger, b->obj);
   char ga[KNX_GA_STRLEN];
   knx_ga_format(b->ga, ga);
-  const char *key = cfg_object_key(a->obj);
+  const char *key = gw_object_key(a->obj);
   if (da != db)
     snprintf(why, cap, "group address %s is also used by %s at %s:%d with DPT %s "
              "(here %s)", ga, key, a->charger->file, a->line, knx_dpt_name(da),
@@ -1098,23 +1098,23 @@ static const char *ga_conflict(const ga_use *a, const ga_use *b, char *why, size
   return why;
 }
 
-static int check_ga_conflicts(reporter *r, const cfg_charger *chargers, size_t n)
+static int check_ga_conflicts(reporter *r, const gw_charger_conf *chargers, size_t n)
 {
   size_t total = 0;
   for (size_t i = 0; i < n; i++)
-    total += chargers[i].n_connectors * CFG_OBJ_COUNT;
+    total += chargers[i].n_connectors * GW_OBJ_COUNT;
   ga_use *uses = calloc(total > 0 ? total : 1, sizeof *uses);
   if (uses == NULL)
     return CFG_ENOMEM;
   size_t count = 0;
   for (size_t i = 0; i < n; i++) {
     for (size_t k = 0; k < chargers[i].n_connectors; k++) {
-      const cfg_connector *conn = &chargers[i].connectors[k];
-      for (int obj = 0; obj < CFG_OBJ_COUNT; obj++) {
+      const gw_connector_conf *conn = &chargers[i].connectors[k];
+      for (int obj = 0; obj < GW_OBJ_COUNT; obj++) {
         if (!conn->has_ga[obj])
           continue;
         uses[count] = (ga_use){conn->ga[obj], &chargers[i], conn->line[obj],
-                               (cfg_object)obj, i * 100000u + (size_t)conn->line[obj]};
+                               (gw_object)obj, i * 100000u + (size_t)conn->line[obj]};
         count++;
       }
     }
@@ -1129,7 +1129,7 @@ static int check_ga_conflicts(reporter *r, const cfg_charger *chargers, size_t n
       char why[512];
       if (ga_conflict(&uses[k], &uses[j], why, sizeof why) != NULL) {
         report(r, uses[j].charger->file, uses[j].line, "%s: %s",
-               cfg_object_key(uses[j].obj), why);
+               gw_object_key(uses[j].obj), why);
         break;
       }
     }
@@ -1194,7 +1194,7 @@ static int list_conf_files(reporter *r, const char *dir, char ***out, size_t *n_
   return CFG_OK;
 }
 
-static int load_chargers(reporter *r, const cfg_main *m, cfg_charger **out,
+static int load_chargers(reporter *r, const gw_conf *m, gw_charger_conf **out,
                          size_t *n_out)
 {
   char **names = NULL;
@@ -1204,7 +1204,7 @@ static int load_chargers(reporter *r, const cfg_main *m, cfg_charger **out,
   int rc = list_conf_files(r, m->chargers_dir, &names, &n_names);
   if (rc != CFG_OK)
     return rc;
-  cfg_charger *chargers = calloc(n_names > 0 ? n_names : 1, sizeof *chargers);
+  gw_charger_conf *chargers = calloc(n_names > 0 ? n_names : 1, sizeof *chargers);
   charger_lines *lines = calloc(n_names > 0 ? n_names : 1, sizeof *lines);
   size_t n = 0;
   if (chargers == NULL || lines == NULL)
@@ -1226,7 +1226,7 @@ static int load_chargers(reporter *r, const cfg_main *m, cfg_charger **out,
   free_tags(names, n_names);
   free(lines);
   if (rc != CFG_OK) {
-    cfg_chargers_free(chargers, n);
+    gw_conf_chargers_free(chargers, n);
     return rc;
   }
   *out = chargers;
@@ -1236,7 +1236,7 @@ static int load_chargers(reporter *r, const cfg_main *m, cfg_charger **out,
 
 /* ---- the main file ------------------------------------------------------- */
 
-static void main_defaults(cfg_main *m)
+static void main_defaults(gw_conf *m)
 {
   memset(m, 0, sizeof *m);
   m->heartbeat_interval = 300;
@@ -1244,7 +1244,7 @@ static void main_defaults(cfg_main *m)
   m->meter_sample_interval = 60;
   m->max_message_size = 65536;
   m->max_telegrams_per_second = 20;
-  m->log_level = CFG_LOG_INFO;
+  m->log_level = GW_LOG_INFO;
 }
 
 static int default_string(char **slot, const char *value)
@@ -1273,7 +1273,7 @@ static int resolve_path(char **slot, const char *dir)
   return CFG_OK;
 }
 
-static int main_fill(cfg_main *m)
+static int main_fill(gw_conf *m)
 {
   char *dir = dir_of(m->file);
   int rc = dir == NULL ? CFG_ENOMEM : CFG_OK;
@@ -1356,7 +1356,7 @@ static bool readable_file(const char *path)
 }
 
 static void check_tls_contents(reporter *r, const parse_ctx *ctx,
-                               const cfg_main *m, WOLFSSL_CTX *tls)
+                               const gw_conf *m, WOLFSSL_CTX *tls)
 {
   bool cert_ok = readable_file(m->tls_cert) &&
                  check_tls_cert_file(r, ctx, m->tls_cert);
@@ -1378,7 +1378,7 @@ static void check_tls_contents(reporter *r, const parse_ctx *ctx,
            "tls_ca: \"%s\" holds no PEM CA certificate", m->tls_ca);
 }
 
-static void check_tls_files(reporter *r, const parse_ctx *ctx, const cfg_main *m)
+static void check_tls_files(reporter *r, const parse_ctx *ctx, const gw_conf *m)
 {
   if (wolfSSL_Init() != WOLFSSL_SUCCESS)
     return;
@@ -1391,7 +1391,7 @@ static void check_tls_files(reporter *r, const parse_ctx *ctx, const cfg_main *m
   wolfSSL_Cleanup();
 }
 
-static void main_check_tls(reporter *r, const parse_ctx *ctx, const cfg_main *m)
+static void main_check_tls(reporter *r, const parse_ctx *ctx, const gw_conf *m)
 {
   if (m->tls_listen[0] == '\0')
     return;
@@ -1413,9 +1413,9 @@ static void main_check_tls(reporter *r, const parse_ctx *ctx, const cfg_main *m)
 }
 
 /* Runs the whole load; the diagnostics go to r. */
-static int load_all(reporter *r, const char *path, cfg_main **out)
+static int load_all(reporter *r, const char *path, gw_conf **out)
 {
-  cfg_main *m = malloc(sizeof *m);
+  gw_conf *m = malloc(sizeof *m);
   if (m == NULL)
     return CFG_ENOMEM;
   main_defaults(m);
@@ -1442,14 +1442,14 @@ static int load_all(reporter *r, const char *path, cfg_main **out)
     rc = CFG_EINVALID;
 done:
   if (rc != CFG_OK) {
-    cfg_destroy(m);
+    gw_conf_destroy(m);
     m = NULL;
   }
   *out = m;
   return rc;
 }
 
-int cfg_load(const char *path, cfg_main **out, cfg_diag *diag)
+int gw_conf_load(const char *path, gw_conf **out, cfg_diag *diag)
 {
   if (out == NULL)
     return CFG_EINVALID;
@@ -1458,7 +1458,7 @@ int cfg_load(const char *path, cfg_main **out, cfg_diag *diag)
   reporter r = {.diag = diag != NULL ? diag : &scratch};
   int rc = path == NULL ? CFG_EINVALID : load_all(&r, path, out);
   if (r.oom && rc == CFG_OK) {
-    cfg_destroy(*out);
+    gw_conf_destroy(*out);
     *out = NULL;
     rc = CFG_ENOMEM;
   }
@@ -1466,7 +1466,7 @@ int cfg_load(const char *path, cfg_main **out, cfg_diag *diag)
   return rc;
 }
 
-int cfg_load_chargers(const cfg_main *main, cfg_charger **chargers, size_t *n,
+int gw_conf_load_chargers(const gw_conf *main, gw_charger_conf **chargers, size_t *n,
                       cfg_diag *diag)
 {
   if (chargers == NULL || n == NULL)
@@ -1477,7 +1477,7 @@ int cfg_load_chargers(const cfg_main *main, cfg_charger **chargers, size_t *n,
     return CFG_EINVALID;
   cfg_diag scratch = {0};
   reporter r = {.diag = diag != NULL ? diag : &scratch};
-  cfg_charger *loaded = NULL;
+  gw_charger_conf *loaded = NULL;
   size_t count = 0;
   int rc = load_chargers(&r, main, &loaded, &count);
   if (rc == CFG_OK && r.oom)
@@ -1485,7 +1485,7 @@ int cfg_load_chargers(const cfg_main *main, cfg_charger **chargers, size_t *n,
   if (rc == CFG_OK && r.problems > 0)
     rc = CFG_EINVALID;
   if (rc != CFG_OK) {
-    cfg_chargers_free(loaded, count);
+    gw_conf_chargers_free(loaded, count);
   } else {
     *chargers = loaded;
     *n = count;
@@ -1494,7 +1494,7 @@ int cfg_load_chargers(const cfg_main *main, cfg_charger **chargers, size_t *n,
   return rc;
 }
 
-void cfg_destroy(cfg_main *cfg)
+void gw_conf_destroy(gw_conf *cfg)
 {
   if (cfg == NULL)
     return;
@@ -1507,6 +1507,6 @@ void cfg_destroy(cfg_main *cfg)
   free(cfg->knx_url);
   free(cfg->store_dir);
   free(cfg->chargers_dir);
-  cfg_chargers_free(cfg->chargers, cfg->n_chargers);
+  gw_conf_chargers_free(cfg->chargers, cfg->n_chargers);
   free(cfg);
 }
