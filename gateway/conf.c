@@ -286,22 +286,19 @@ static int parse_string(const key_row *row, const char *value, void *field,
   return rc != CFG_OK ? rc : store_string(value, field);
 }
 
-/* "host:port" with a port 1..65535; "" disables the listener. */
+/* An IP literal and a port 1..65535, as the server binds it; "" disables
+ * the listener. */
 static int parse_listen(const key_row *row, const char *value, void *field,
                         char *why, size_t cap)
 {
   int rc = check_string(row, value, why, cap);
   if (rc != CFG_OK)
     return rc;
-  if (value[0] != '\0') {
-    const char *colon = strrchr(value, ':');
-    const char *port = colon != NULL ? colon + 1 : "";
-    size_t digits = strspn(port, "0123456789");
-    long n = (digits > 0 && digits <= 5 && port[digits] == '\0') ? strtol(port, NULL, 10) : 0;
-    if (colon == NULL || colon == value || n < 1 || n > 65535) {
-      snprintf(why, cap, "\"%s\" is not host:port (port 1..65535)", value);
-      return CFG_EINVALID;
-    }
+  if (value[0] != '\0' && ocpp_listen_parse(value, NULL) != OCPP_OK) {
+    snprintf(why, cap,
+             "\"%s\" is not host:port (host an IPv4 address or [IPv6 address], port 1..65535)",
+             value);
+    return CFG_EINVALID;
   }
   return store_string(value, field);
 }

@@ -225,6 +225,23 @@ typedef struct {
   ocpp_store_hooks store;
 } ocpp_callbacks;
 
+/* ---- listen addresses --------------------------------------------------- */
+
+/* Parses "0.0.0.0:8016", "127.0.0.1:8016" or "[::1]:8016" (an IP literal,
+ * port 1..65535). Returns OCPP_OK and fills out (may be NULL to only
+ * check), or OCPP_EINVAL. The server binds with it and the configuration
+ * check validates with it, so both accept the same text. */
+int ocpp_listen_parse(const char *spec, struct sockaddr_storage *out);
+
+/* TLS file check for the configuration: reads the PEM certificate chain
+ * and key (and the CA file when ca_path is not NULL) as the wss://
+ * listener will, checks that the key belongs to the certificate and that
+ * the certificate is valid now. Returns OCPP_OK, or OCPP_ETLS with the
+ * reason in why ("tls_key: does not belong to tls_cert", ...). Runs the
+ * TLS library's process-wide set-up and tear-down itself. */
+int ocpp_tls_check_files(const char *cert_path, const char *key_path,
+                         const char *ca_path, char *why, size_t why_len);
+
 /* ---- TLS material ------------------------------------------------------- */
 
 /* true when the PEM private key in key_path belongs to the certificate in

@@ -205,32 +205,6 @@ int ocpp__count_handshakes_from(const ocpp_server *srv, const char *ip)
 
 /* ---- listener ----------------------------------------------------------- */
 
-static int parse_listen(const char *spec, struct sockaddr_storage *ss)
-{
-  char host[128];
-  const char *colon = strrchr(spec, ':');
-  if (!colon || colon == spec || !colon[1])
-    return OCPP_EINVAL;
-  size_t hl = (size_t)(colon - spec);
-  if (hl >= sizeof host)
-    return OCPP_EINVAL;
-  memcpy(host, spec, hl);
-  host[hl] = '\0';
-  char *end;
-  long port = strtol(colon + 1, &end, 10);
-  if (*end || port < 0 || port > 65535)
-    return OCPP_EINVAL;
-  if (host[0] == '[') {
-    if (hl < 3 || host[hl - 1] != ']')
-      return OCPP_EINVAL;
-    host[hl - 1] = '\0';
-    return uv_ip6_addr(host + 1, (int)port, (struct sockaddr_in6 *)ss) == 0
-             ? OCPP_OK : OCPP_EINVAL;
-  }
-  return uv_ip4_addr(host, (int)port, (struct sockaddr_in *)ss) == 0
-           ? OCPP_OK : OCPP_EINVAL;
-}
-
 static void on_connection(uv_stream_t *listener, int status)
 {
   ocpp_server *srv = listener->data;
@@ -247,7 +221,7 @@ static int start_listener(ocpp_server *srv, char *err, size_t err_len)
 {
   struct sockaddr_storage ss;
   memset(&ss, 0, sizeof ss);
-  if (parse_listen(srv->opt.listen, &ss) != OCPP_OK) {
+  if (ocpp_listen_parse(srv->opt.listen, &ss) != OCPP_OK) {
     snprintf(err, err_len, "listen: invalid address \"%s\"", srv->opt.listen);
     return OCPP_EINVAL;
   }
@@ -268,7 +242,7 @@ static int start_tls_listener(ocpp_server *srv, char *err, size_t err_len)
 {
   struct sockaddr_storage ss;
   memset(&ss, 0, sizeof ss);
-  if (parse_listen(srv->opt.tls_listen, &ss) != OCPP_OK) {
+  if (ocpp_listen_parse(srv->opt.tls_listen, &ss) != OCPP_OK) {
     snprintf(err, err_len, "tls_listen: invalid address \"%s\"",
              srv->opt.tls_listen);
     return OCPP_EINVAL;
