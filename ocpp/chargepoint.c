@@ -372,6 +372,10 @@ static void h_stop(ocpp_cp *cp, json_t *req, handler_out *out)
   ev.tx_stopped.meter_start_wh = meter_start;
   ev.tx_stopped.reason = str_or_empty(req, "reason");
   ev.tx_stopped.duplicate = duplicate;
+  if (ms && has_start && ev.tx_stopped.meter_stop_wh >= meter_start) {
+    ev.tx_stopped.has_session_energy = true;
+    ev.tx_stopped.session_energy_wh = ev.tx_stopped.meter_stop_wh - meter_start;
+  }
   if (!duplicate)
     ocpp__log(cp->srv, OCPP_LOG_INFO, cp->opt.id,
               "connector %d: transaction %d stopped (%s%s)", ev.connector,
@@ -385,14 +389,20 @@ static void emit_meter(ocpp_cp *cp, int connector, int32_t tx_id,
                        const ocpp_meter_sample *m)
 {
   ocpp_connector_state *s = ocpp__cp_connector(cp, connector);
+  bool has_session = false;
+  double session_wh = 0;
   if (s) {
     if (m->has_current) { s->current_a = m->current_a; s->has_current = true; }
     if (m->has_power) { s->power_w = m->power_w; s->has_power = true; }
     if (m->has_energy) {
       s->energy_wh = m->energy_wh;
       s->has_energy = true;
-      if (s->tx_id && s->tx_has_meter_start)
+      if (s->tx_id && (tx_id == 0 || s->tx_id == tx_id) && s->tx_has_meter_start &&
+          m->energy_wh >= s->tx_meter_start_wh) {
         s->session_energy_wh = m->energy_wh - s->tx_meter_start_wh;
+        has_session = true;
+        session_wh = s->session_energy_wh;
+      }
     }
   }
   ocpp_event ev = {.type = OCPP_EV_METER, .connector = connector,
@@ -410,6 +420,8 @@ static void emit_meter(ocpp_cp *cp, int connector, int32_t tx_id,
   ev.meter.voltage_v = m->voltage_v;
   ev.meter.has_offered = m->has_offered;
   ev.meter.offered_a = m->offered_a;
+  ev.meter.has_session_energy = has_session;
+  ev.meter.session_energy_wh = session_wh;
   emit_simple(cp, &ev);
 }
 

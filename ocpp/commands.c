@@ -791,3 +791,56 @@ void ocpp__cp_configure_after_boot(ocpp_cp *cp)
   submit(cp, ocpp__call(cp, "GetConfiguration", p, done_get_configuration, NULL,
                         NULL, NULL));
 }
+
+const char *ocpp_command_name(ocpp_command_kind kind)
+{
+  static const char *const names[OCPP_CMD_COUNT] = {
+    [OCPP_CMD_REMOTE_START] = "RemoteStart",
+    [OCPP_CMD_REMOTE_STOP] = "RemoteStop",
+    [OCPP_CMD_CHANGE_AVAILABILITY] = "ChangeAvailability",
+    [OCPP_CMD_UNLOCK] = "Unlock",
+    [OCPP_CMD_RESERVE] = "Reserve",
+    [OCPP_CMD_CANCEL_RESERVATION] = "CancelReservation",
+    [OCPP_CMD_CURRENT_LIMIT] = "SetCurrentLimit",
+    [OCPP_CMD_RESET] = "Reset",
+    [OCPP_CMD_TRIGGER] = "Trigger",
+  };
+  return (unsigned)kind < OCPP_CMD_COUNT ? names[kind] : NULL;
+}
+
+int ocpp_server_command(ocpp_server *srv, const char *charger_id,
+                        const ocpp_command *cmd, ocpp_command_cb cb,
+                        void *user_data)
+{
+  if (!cmd)
+    return OCPP_EINVAL;
+  switch (cmd->kind) {
+  case OCPP_CMD_REMOTE_START:
+    return ocpp_remote_start(srv, charger_id, cmd->connector, cmd->id_tag, cb,
+                             user_data);
+  case OCPP_CMD_REMOTE_STOP:
+    return ocpp_remote_stop(srv, charger_id, cmd->connector, cb, user_data);
+  case OCPP_CMD_CHANGE_AVAILABILITY:
+    return ocpp_change_availability(srv, charger_id, cmd->connector,
+                                    cmd->operative, cb, user_data);
+  case OCPP_CMD_UNLOCK:
+    return ocpp_unlock(srv, charger_id, cmd->connector, cb, user_data);
+  case OCPP_CMD_RESERVE:
+    return ocpp_reserve(srv, charger_id, cmd->connector, cmd->id_tag,
+                        cmd->expiry_s, cb, user_data);
+  case OCPP_CMD_CANCEL_RESERVATION:
+    return ocpp_cancel_reservation(srv, charger_id, cmd->connector, cb,
+                                   user_data);
+  case OCPP_CMD_CURRENT_LIMIT:
+    return ocpp_set_current_limit(srv, charger_id, cmd->connector, cmd->amps,
+                                  cb, user_data);
+  case OCPP_CMD_RESET:
+    return ocpp_reset(srv, charger_id, cmd->hard, cb, user_data);
+  case OCPP_CMD_TRIGGER:
+    return ocpp_trigger(srv, charger_id, cmd->connector, cmd->message, cb,
+                        user_data);
+  case OCPP_CMD_COUNT:
+    break;
+  }
+  return OCPP_EINVAL;
+}

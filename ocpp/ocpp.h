@@ -164,6 +164,8 @@ typedef struct {
       const char *reason;        /* "Local", "EVDisconnected", ...; "" */
       bool duplicate;            /* this id was already stopped: the charger
                                     is retrying; nothing new to record */
+      /* meterStop - meterStart when both are known and stop >= start */
+      bool has_session_energy; double session_energy_wh;
     } tx_stopped;
     struct {
       int32_t transaction_id;    /* 0 when the sample is outside a tx */
@@ -175,6 +177,9 @@ typedef struct {
       bool has_power;   double power_w;      /* Power.Active.Import */
       bool has_voltage; double voltage_v;
       bool has_offered; double offered_a;    /* Current.Offered */
+      /* energy of the running transaction so far: the register minus its
+       * meterStart, from the server's record of the transaction */
+      bool has_session_energy; double session_energy_wh;
     } meter;
     struct {
       const char *id_tag;
@@ -296,6 +301,42 @@ bool ocpp_server_is_online(const ocpp_server *srv, const char *charger_id);
 /* Closes every connection (WebSocket close 1001) and the listeners; then
  * frees the server and calls on_closed(user_data). NULL srv is a no-op. */
 void ocpp_server_destroy(ocpp_server *srv, void (*on_closed)(void *user_data));
+
+/* One entry point for every command. The fields each kind reads: */
+typedef enum {
+  OCPP_CMD_REMOTE_START,        /* connector, id_tag */
+  OCPP_CMD_REMOTE_STOP,         /* connector */
+  OCPP_CMD_CHANGE_AVAILABILITY, /* connector (0 = whole charger), operative */
+  OCPP_CMD_UNLOCK,              /* connector */
+  OCPP_CMD_RESERVE,             /* connector, id_tag, expiry_s */
+  OCPP_CMD_CANCEL_RESERVATION,  /* connector */
+  OCPP_CMD_CURRENT_LIMIT,       /* connector (0 = whole charger), amps */
+  OCPP_CMD_RESET,               /* hard */
+  OCPP_CMD_TRIGGER,             /* connector (0 = none given), message */
+  OCPP_CMD_COUNT
+} ocpp_command_kind;
+
+typedef struct {
+  ocpp_command_kind kind;
+  int connector;
+  const char *id_tag;           /* NULL or "" = the charger's remote_tag */
+  const char *message;          /* MessageTrigger name */
+  bool operative;
+  bool hard;
+  double amps;
+  int expiry_s;
+} ocpp_command;
+
+/* "RemoteStart", "SetCurrentLimit", ...; NULL when out of range. */
+const char *ocpp_command_name(ocpp_command_kind kind);
+
+/* Queues cmd for charger_id; the semantics of each kind are those of the
+ * functions below. Returns 0 when queued (cb follows exactly once), or
+ * OCPP_EUNKNOWN, OCPP_ENOTCONN, OCPP_EINVAL, OCPP_ESTATE, OCPP_EQUEUEFULL or
+ * OCPP_ENOMEM, in which case cb is never called. cb may be NULL. */
+int ocpp_server_command(ocpp_server *srv, const char *charger_id,
+                        const ocpp_command *cmd, ocpp_command_cb cb,
+                        void *user_data);
 
 /* Every command returns 0 when queued (cb follows exactly once), or
  * OCPP_EUNKNOWN, OCPP_ENOTCONN, OCPP_EINVAL, OCPP_ESTATE, OCPP_EQUEUEFULL or
