@@ -10,7 +10,19 @@
 #include "ocpp/http.h"
 #include "ocpp/internal.h"
 
+static uint64_t now_ms(const ocpp_conn *c)
+{
+  return uv_now(c->srv->loop);
+}
+
+/* The transport reads the clocks; the session engine is handed them. */
+static ocpp_clock clock_now(const ocpp_conn *c)
+{
+  return (ocpp_clock){.mono_ms = now_ms(c), .wall = time(NULL)};
+}
+
 static void conn_on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf);
+static void conn_rearm(ocpp_conn *c);
 static void conn_flush_ws(ocpp_conn *c);
 static int conn_start_tls(ocpp_conn *c);
 
@@ -27,10 +39,11 @@ static void conn_free(ocpp_conn *c)
     c->next->prev = c->prev;
   if (c->ws)
     wslay_event_context_free(c->ws);
+  ocpp_session_destroy(c->session);
   ocpp_tls_destroy(c->tls_session);
   free(c->hbuf);
   free(c);
-  ocpp__conn_unlinked(srv);
+  srv->conn_gone(srv);
 }
 
 static void on_handle_closed(uv_handle_t *h)
@@ -40,13 +53,29 @@ static void on_handle_closed(uv_handle_t *h)
     conn_free(c);
 }
 
+/* The charger's connection ends: offline (unless a newer connection took
+ * over), and every call it had in flight or queued ends Offline. */
+static void detach_charger(ocpp_conn *c)
+{
+  ocpp_cp *cp = c->cp;
+  if (cp && cp->conn == c) {
+    cp->conn = NULL;
+    if (!c->replaced) {
+      ocpp__log(c->srv, OCPP_LOG_INFO, cp->opt.id, "disconnected (%s)", c->peer);
+      ocpp_event ev = {.type = OCPP_EV_OFFLINE, .charger_id = cp->opt.id,
+                       .timestamp = time(NULL)};
+      ocpp__emit(c->srv, &ev);
+    }
+  }
+  c->cp = NULL;
+  ocpp_session_close(c->session, clock_now(c));
+}
+
 static void conn_shutdown_now(ocpp_conn *c)
 {
   if (c->state == OCPP_CONN_CLOSING && uv_is_closing((uv_handle_t *)&c->tcp))
     return;
-  if (c->cp && c->cp->conn == c)
-    ocpp__cp_on_close(c->cp, c);
-  ocpp__calls_fail_all(c);
+  detach_charger(c);
   c->state = OCPP_CONN_CLOSING;
   if (!uv_is_closing((uv_handle_t *)&c->tcp))
     uv_close((uv_handle_t *)&c->tcp, on_handle_closed);
@@ -73,9 +102,8 @@ static void close_after_writes(ocpp_conn *c)
 {
   ocpp_tls_close_notify(c->tls_session);
   c->state = OCPP_CONN_CLOSING;
-  c->handshake_deadline = ocpp__now_ms(c->srv) + OCPP_CLOSE_GRACE_MS;
-  c->call_deadline = c->boot_deadline = 0;
-  ocpp__conn_rearm(c);
+  c->handshake_deadline = now_ms(c) + OCPP_CLOSE_GRACE_MS;
+  conn_rearm(c);
   uv_shutdown_t *req = malloc(sizeof *req);
   if (!req) {
     conn_shutdown_now(c);
@@ -209,38 +237,38 @@ static void conn_http_reply(ocpp_conn *c, int status, const char *ctype,
 static void on_timer(uv_timer_t *t)
 {
   ocpp_conn *c = t->data;
-  uint64_t now = ocpp__now_ms(c->srv);
   if (c->state != OCPP_CONN_OPEN) {
-    if (c->handshake_deadline && now >= c->handshake_deadline) {
+    if (c->handshake_deadline && now_ms(c) >= c->handshake_deadline) {
       if (c->state == OCPP_CONN_HANDSHAKE)
         ocpp__log(c->srv, OCPP_LOG_INFO, NULL, "%s: handshake timeout",
                   c->peer);
       conn_shutdown_now(c);
     } else {
-      ocpp__conn_rearm(c);
+      conn_rearm(c);
     }
     return;
   }
-  if (c->state == OCPP_CONN_OPEN && c->cp)
-    ocpp__cp_on_deadline(c->cp, c, now);
+  ocpp_session_tick(c->session, clock_now(c));
   if (c->state == OCPP_CONN_OPEN)
-    ocpp__conn_rearm(c);
+    conn_rearm(c);
 }
 
-void ocpp__conn_rearm(ocpp_conn *c)
+/* One timer per connection, at the earliest of the handshake (or close)
+ * deadline and what the session asks for. */
+static void conn_rearm(ocpp_conn *c)
 {
   if (uv_is_closing((uv_handle_t *)&c->timer))
     return;
-  uint64_t due = 0;
-  uint64_t cand[] = {c->handshake_deadline, c->call_deadline, c->boot_deadline};
-  for (size_t i = 0; i < sizeof cand / sizeof cand[0]; i++)
-    if (cand[i] && (!due || cand[i] < due))
-      due = cand[i];
+  uint64_t due = c->handshake_deadline;
+  uint64_t session_due = c->state == OCPP_CONN_OPEN
+                           ? ocpp_session_next_deadline(c->session) : 0;
+  if (session_due && (!due || session_due < due))
+    due = session_due;
   if (!due) {
     uv_timer_stop(&c->timer);
     return;
   }
-  uint64_t now = ocpp__now_ms(c->srv);
+  uint64_t now = now_ms(c);
   uv_timer_start(&c->timer, on_timer, due > now ? due - now : 0, 0);
 }
 
@@ -248,12 +276,20 @@ void ocpp__conn_rearm(ocpp_conn *c)
 
 static void alloc_cb(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
 {
-  (void)h;
   (void)suggested;
-  /* One static buffer is enough: every read is consumed before the next
-   * read callback can run (single thread, no deferral). */
-  static char slab[65536];
-  *buf = uv_buf_init(slab, sizeof slab);
+  /* The server's one buffer is enough: every read is consumed before the
+   * next read callback can run (single thread, no deferral). */
+  ocpp_conn *c = h->data;
+  *buf = uv_buf_init(c->srv->read_buf, sizeof c->srv->read_buf);
+}
+
+static int count_handshakes_from(const ocpp_server *srv, const char *ip)
+{
+  int n = 0;
+  for (const ocpp_conn *c = srv->conns; c; c = c->next)
+    if (c->state == OCPP_CONN_HANDSHAKE && strcmp(c->peer_ip, ip) == 0)
+      n++;
+  return n;
 }
 
 static void describe_peer(ocpp_conn *c)
@@ -303,7 +339,7 @@ void ocpp__conn_accept(ocpp_server *srv, uv_stream_t *listener, bool tls)
   describe_peer(c);
   /* A flood of half-open handshakes from one address must not starve the
    * others; chargers behind one address (NAT) each finish theirs. */
-  if (ocpp__count_handshakes_from(srv, c->peer_ip) >
+  if (count_handshakes_from(srv, c->peer_ip) >
       OCPP_MAX_HANDSHAKES_PER_ADDR) {
     ocpp__log(srv, OCPP_LOG_WARN, NULL,
               "%s: too many unfinished handshakes from this address", c->peer);
@@ -314,8 +350,8 @@ void ocpp__conn_accept(ocpp_server *srv, uv_stream_t *listener, bool tls)
   /* Dead peers (power cut, cable pulled) are found by TCP keepalive, not by
    * a read deadline tied to the heartbeat interval. */
   uv_tcp_keepalive(&c->tcp, 1, 60);
-  c->handshake_deadline = ocpp__now_ms(srv) + OCPP_HANDSHAKE_TIMEOUT_MS;
-  ocpp__conn_rearm(c);
+  c->handshake_deadline = now_ms(c) + OCPP_HANDSHAKE_TIMEOUT_MS;
+  conn_rearm(c);
   if (tls && conn_start_tls(c) != 0) {
     conn_shutdown_now(c);
     return;
@@ -453,6 +489,60 @@ static int start_websocket(ocpp_conn *c, const ocpp_http_request *req,
   return 0;
 }
 
+/* ---- the session ------------------------------------------------------- */
+
+static int session_send(void *user_data, const char *text, size_t len);
+
+static void session_log(void *user_data, ocpp_log_level level,
+                        const char *log_id, const char *line)
+{
+  ocpp_conn *c = user_data;
+  if (c->srv->cb.on_log)
+    c->srv->cb.on_log(c->srv->user_data, level, log_id, line);
+}
+
+static void session_event(void *user_data, const ocpp_event *ev)
+{
+  ocpp_conn *c = user_data;
+  ocpp__emit(c->srv, ev);
+}
+
+static int create_session(ocpp_conn *c, ocpp_cp *cp)
+{
+  ocpp_server *srv = c->srv;
+  ocpp_session_config cfg = {
+    .send = session_send,
+    .log = session_log,
+    .event = session_event,
+    .user_data = c,
+    .store = srv->cb.store,
+    .store_data = srv->user_data,
+    .counters = &srv->counters,
+    .log_id = cp->opt.id,
+    .heartbeat_interval = srv->opt.heartbeat_interval,
+    .call_timeout = srv->opt.call_timeout,
+    .meter_sample_interval = srv->opt.meter_sample_interval,
+    .trace = srv->opt.trace,
+  };
+  return ocpp_session_create(&ocpp__role_cs16, &cfg, cp, &c->session);
+}
+
+bool ocpp__conn_is_open(const ocpp_conn *c)
+{
+  return c->state == OCPP_CONN_OPEN && ocpp_session_is_open(c->session);
+}
+
+int ocpp__conn_command(ocpp_conn *c, const ocpp_command *cmd,
+                       ocpp_command_cb cb, void *user_data)
+{
+  if (!ocpp__conn_is_open(c))
+    return OCPP_ENOTCONN;
+  int rc = ocpp_session_command(c->session, cmd, cb, user_data, clock_now(c));
+  if (c->state == OCPP_CONN_OPEN)
+    conn_rearm(c);
+  return rc;
+}
+
 static ocpp_cp *lookup_charger(ocpp_conn *c, const char *identity)
 {
   ocpp_server *srv = c->srv;
@@ -495,28 +585,30 @@ static void handle_upgrade(ocpp_conn *c, const ocpp_http_request *req)
   if (!req->has_protocol_header)
     ocpp__log(srv, OCPP_LOG_WARN, identity,
               "no Sec-WebSocket-Protocol header: assuming ocpp1.6");
-  if (start_websocket(c, req, req->offers_ocpp16 ? "ocpp1.6" : NULL) != 0) {
+  if (create_session(c, cp) != OCPP_OK ||
+      start_websocket(c, req, req->offers_ocpp16 ? "ocpp1.6" : NULL) != 0) {
     conn_shutdown_now(c);
     return;
   }
   c->state = OCPP_CONN_OPEN;
   c->handshake_deadline = 0;
-  ocpp__conn_rearm(c);
   ocpp_conn *old = cp->conn;
   if (old && old != c) {
     ocpp__log(srv, OCPP_LOG_INFO, identity,
               "new connection from %s replaces the one from %s", c->peer,
               old->peer);
     old->replaced = true;
-    ocpp__calls_fail_all(old);
-    old->cp = NULL;
-    cp->conn = NULL;
     ocpp__conn_close(old, WSLAY_CODE_NORMAL_CLOSURE, "replaced");
   }
   c->cp = cp;
+  cp->conn = c;
   ocpp__log(srv, OCPP_LOG_INFO, identity, "connected from %s%s", c->peer,
             c->tls ? " (wss)" : "");
-  ocpp__cp_on_open(cp, c);
+  ocpp_session_open(c->session, clock_now(c));
+  ocpp_event ev = {.type = OCPP_EV_ONLINE, .charger_id = cp->opt.id,
+                   .timestamp = cp->connected_since};
+  ocpp__emit(srv, &ev);
+  conn_rearm(c);
 }
 
 static void handshake_input(ocpp_conn *c, const char *data, size_t len)
@@ -571,6 +663,8 @@ static void handshake_input(ocpp_conn *c, const char *data, size_t len)
     c->in = NULL;
     c->in_len = 0;
     conn_flush_ws(c);
+    if (c->state == OCPP_CONN_OPEN)
+      conn_rearm(c);
   }
   free(c->hbuf);
   c->hbuf = NULL;
@@ -599,32 +693,24 @@ static ssize_t ws_recv_cb(wslay_event_context_ptr ctx, uint8_t *buf,
  * payload to ws_send_cb in two calls, one right after the other within one
  * wslay_event_send(). Held back and joined, they leave in one write, one
  * TCP segment and on wss:// one TLS record instead of two, which cuts
- * the kernel's share of an answered call by about a third. One holder
- * serves every connection: the loop has one thread and the payload
- * follows at once. */
-static struct {
-  ocpp_conn *owner;
-  size_t len;
-  uint8_t bytes[14]; /* the longest WebSocket frame header */
-} held_header;
+ * the kernel's share of an answered call by about a third. */
 
 /* Writes a header still held (only if wslay ever stopped between header
  * and payload) so that no byte is lost or reordered. */
-static int release_held_header(void)
+static int release_held_header(ocpp_conn *c)
 {
-  ocpp_conn *owner = held_header.owner;
-  if (!owner)
+  if (!c->holding)
     return 0;
-  held_header.owner = NULL;
-  return conn_write_raw(owner, held_header.bytes, held_header.len);
+  c->holding = false;
+  return conn_write_raw(c, c->held, c->held_len);
 }
 
 static int conn_write_joined(ocpp_conn *c, const uint8_t *data, size_t len)
 {
-  uint8_t head[sizeof held_header.bytes];
-  size_t hlen = held_header.len;
-  memcpy(head, held_header.bytes, hlen);
-  held_header.owner = NULL;
+  uint8_t head[sizeof c->held];
+  size_t hlen = c->held_len;
+  memcpy(head, c->held, hlen);
+  c->holding = false;
   if (!c->tls_session) {
     uv_buf_t b[2] = {uv_buf_init((char *)head, (unsigned)hlen),
                      uv_buf_init((char *)data, (unsigned)len)};
@@ -646,17 +732,14 @@ static ssize_t ws_send_cb(wslay_event_context_ptr ctx, const uint8_t *data,
                           size_t len, int flags, void *user_data)
 {
   ocpp_conn *c = user_data;
-  if (held_header.owner && held_header.owner != c)
-    release_held_header();
   int rc;
-  if ((flags & WSLAY_MSG_MORE) && !held_header.owner &&
-      len <= sizeof held_header.bytes) {
-    memcpy(held_header.bytes, data, len);
-    held_header.len = len;
-    held_header.owner = c;
+  if ((flags & WSLAY_MSG_MORE) && !c->holding && len <= sizeof c->held) {
+    memcpy(c->held, data, len);
+    c->held_len = len;
+    c->holding = true;
     return (ssize_t)len;
   }
-  if (held_header.owner == c)
+  if (c->holding)
     rc = conn_write_joined(c, data, len);
   else
     rc = conn_write_raw(c, data, len);
@@ -681,7 +764,8 @@ static void ws_msg_cb(wslay_event_context_ptr ctx,
   }
   if (arg->opcode != WSLAY_TEXT_FRAME || !c->cp)
     return;
-  ocpp__cp_on_text(c->cp, c, (const char *)arg->msg, arg->msg_length);
+  ocpp_session_recv(c->session, (const char *)arg->msg, arg->msg_length,
+                    clock_now(c));
 }
 
 static void conn_flush_ws(ocpp_conn *c)
@@ -689,7 +773,7 @@ static void conn_flush_ws(ocpp_conn *c)
   if (!c->ws || c->state == OCPP_CONN_CLOSING)
     return;
   int rc = wslay_event_send(c->ws);
-  if (release_held_header() != 0 || rc != 0) {
+  if (release_held_header(c) != 0 || rc != 0) {
     conn_shutdown_now(c);
     return;
   }
@@ -697,19 +781,20 @@ static void conn_flush_ws(ocpp_conn *c)
     conn_shutdown_now(c);
 }
 
-int ocpp__conn_send_text(ocpp_conn *c, const char *text)
+static int session_send(void *user_data, const char *text, size_t len)
 {
+  ocpp_conn *c = user_data;
   if (c->state != OCPP_CONN_OPEN || !c->ws)
-    return -1;
+    return OCPP_ENOTCONN;
   struct wslay_event_msg msg = {
     .opcode = WSLAY_TEXT_FRAME,
     .msg = (const uint8_t *)text,
-    .msg_length = strlen(text),
+    .msg_length = len,
   };
   if (wslay_event_queue_msg(c->ws, &msg) != 0)
-    return -1;
+    return OCPP_ENOMEM;
   conn_flush_ws(c);
-  return c->state == OCPP_CONN_OPEN ? 0 : -1;
+  return c->state == OCPP_CONN_OPEN ? OCPP_OK : OCPP_ENOTCONN;
 }
 
 void ocpp__conn_close(ocpp_conn *c, uint16_t ws_code, const char *reason)
@@ -720,14 +805,11 @@ void ocpp__conn_close(ocpp_conn *c, uint16_t ws_code, const char *reason)
     conn_shutdown_now(c);
     return;
   }
-  if (c->cp && c->cp->conn == c)
-    ocpp__cp_on_close(c->cp, c);
-  ocpp__calls_fail_all(c);
-  c->cp = NULL;
+  detach_charger(c);
   wslay_event_queue_close(c->ws, ws_code, (const uint8_t *)reason,
                           reason ? strlen(reason) : 0);
   wslay_event_send(c->ws);
-  release_held_header();
+  release_held_header(c);
   /* Do not wait for the peer's close frame: a charger that never answers
    * must not keep the connection (and a shutdown) hanging. */
   close_after_writes(c);
@@ -751,6 +833,8 @@ static void conn_feed(ocpp_conn *c, const char *data, size_t len)
     return;
   }
   conn_flush_ws(c);
+  if (c->state == OCPP_CONN_OPEN)
+    conn_rearm(c);
 }
 
 /* ---- TLS (wss://) ------------------------------------------------------- */

@@ -1,6 +1,6 @@
-/* The central system: listener, the registry of chargers, status output,
- * shutdown. Connections live in conn.c, OCPP handling in chargepoint.c and
- * commands.c. */
+/* The central system: listeners, creation and shutdown, reloading the
+ * charger set, and the command entry. Connections live in conn.c, the
+ * charger records in registry.c, OCPP in the session engine. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,196 +11,11 @@
 
 #define DEFAULT_MAX_MESSAGE 65536
 
-void ocpp__log(ocpp_server *srv, ocpp_log_level lvl, const char *charger_id,
-               const char *fmt, ...)
-{
-  if (!srv->cb.on_log)
-    return;
-  char line[1024];
-  va_list ap;
-  va_start(ap, fmt);
-  vsnprintf(line, sizeof line, fmt, ap);
-  va_end(ap);
-  srv->cb.on_log(srv->user_data, lvl, charger_id, line);
-}
-
-void ocpp__emit(ocpp_server *srv, const ocpp_event *ev)
-{
-  if (srv->cb.on_event)
-    srv->cb.on_event(srv->user_data, ev);
-}
-
-uint64_t ocpp__now_ms(const ocpp_server *srv)
-{
-  return uv_now(srv->loop);
-}
-
-/* ---- the charger registry ---------------------------------------------- */
-
-ocpp_cp *ocpp__find_cp(const ocpp_server *srv, const char *id)
-{
-  for (size_t i = 0; i < srv->n_cps; i++)
-    if (strcmp(srv->cps[i]->opt.id, id) == 0)
-      return srv->cps[i];
-  return NULL;
-}
+static void conn_gone(ocpp_server *srv);
 
 static char *dup_or_null(const char *s)
 {
   return s ? strdup(s) : NULL;
-}
-
-static void cp_free_options(ocpp_cp *cp)
-{
-  free((char *)cp->opt.id);
-  free((char *)cp->opt.name);
-  free((char *)cp->opt.password);
-  free((char *)cp->opt.remote_tag);
-  for (size_t i = 0; i < cp->opt.n_tags; i++)
-    free(cp->tag_store[i]);
-  free(cp->tag_store);
-  cp->tag_store = NULL;
-  memset(&cp->opt, 0, sizeof cp->opt);
-}
-
-static int cp_copy_options(ocpp_cp *cp, const ocpp_charger_options *o)
-{
-  ocpp_charger_options c = *o;
-  c.id = dup_or_null(o->id);
-  c.name = dup_or_null(o->name ? o->name : o->id);
-  c.password = dup_or_null(o->password);
-  c.remote_tag = strdup(o->remote_tag && *o->remote_tag ? o->remote_tag : "KNX");
-  c.tags = NULL;
-  c.n_tags = 0;
-  cp->opt = c;
-  if (!c.id || !c.name || !c.remote_tag || (o->password && !c.password))
-    return OCPP_ENOMEM;
-  if (o->n_tags) {
-    cp->tag_store = calloc(o->n_tags, sizeof(char *));
-    if (!cp->tag_store)
-      return OCPP_ENOMEM;
-    for (size_t i = 0; i < o->n_tags; i++) {
-      cp->tag_store[i] = strdup(o->tags[i]);
-      if (!cp->tag_store[i])
-        return OCPP_ENOMEM;
-      cp->opt.n_tags = i + 1;
-    }
-    cp->opt.tags = (const char *const *)cp->tag_store;
-  }
-  if (cp->opt.n_connectors < 1)
-    cp->opt.n_connectors = 1;
-  if (cp->opt.n_connectors > OCPP_MAX_CONNECTORS)
-    cp->opt.n_connectors = OCPP_MAX_CONNECTORS;
-  if (cp->opt.voltage <= 0)
-    cp->opt.voltage = 230;
-  if (cp->opt.phases != 1 && cp->opt.phases != 3)
-    cp->opt.phases = 3;
-  return OCPP_OK;
-}
-
-static void cp_init_state(ocpp_cp *cp)
-{
-  cp->max_stack_level = -1;
-  cp->smart_charging = true;
-  cp->profile_strategy = -1;
-  cp->limit_a = -1;
-  for (int i = 0; i <= OCPP_MAX_CONNECTORS; i++) {
-    cp->conn_state[i].status = OCPP_CP_AVAILABLE;
-    cp->conn_state[i].error = OCPP_ERR_NO_ERROR;
-  }
-}
-
-static ocpp_cp *cp_create(ocpp_server *srv, const ocpp_charger_options *o,
-                          bool configured)
-{
-  ocpp_cp *cp = calloc(1, sizeof *cp);
-  if (!cp)
-    return NULL;
-  cp->srv = srv;
-  cp->configured = configured;
-  cp_init_state(cp);
-  if (cp_copy_options(cp, o) != OCPP_OK) {
-    cp_free_options(cp);
-    free(cp);
-    return NULL;
-  }
-  return cp;
-}
-
-static void cp_destroy(ocpp_cp *cp)
-{
-  if (!cp)
-    return;
-  cp_free_options(cp);
-  free(cp);
-}
-
-static int registry_append(ocpp_server *srv, ocpp_cp *cp)
-{
-  ocpp_cp **n = realloc(srv->cps, (srv->n_cps + 1) * sizeof *n);
-  if (!n)
-    return OCPP_ENOMEM;
-  srv->cps = n;
-  srv->cps[srv->n_cps++] = cp;
-  return OCPP_OK;
-}
-
-ocpp_cp *ocpp__add_unknown_cp(ocpp_server *srv, const char *id)
-{
-  static const char *const all[] = {"*"};
-  ocpp_charger_options o = {
-    .id = id, .start_mode = OCPP_START_TAG, .tags = all, .n_tags = 1,
-    .remote_tag = "KNX", .n_connectors = 1, .voltage = 230, .phases = 3,
-  };
-  ocpp_cp *cp = cp_create(srv, &o, false);
-  if (!cp)
-    return NULL;
-  if (registry_append(srv, cp) != OCPP_OK) {
-    cp_destroy(cp);
-    return NULL;
-  }
-  return cp;
-}
-
-void ocpp__remember_refused(ocpp_server *srv, const char *identity,
-                            const char *address, int status,
-                            const char *reason)
-{
-  /* The same charger retries every few seconds: keep one entry per
-   * identity and address, with the latest time. */
-  ocpp_refused *r = NULL;
-  for (size_t i = 0; i < srv->n_refused; i++)
-    if (strcmp(srv->refused[i].identity, identity) == 0 &&
-        strcmp(srv->refused[i].address, address) == 0)
-      r = &srv->refused[i];
-  if (!r) {
-    r = &srv->refused[srv->refused_next];
-    srv->refused_next = (srv->refused_next + 1) % OCPP_MAX_REFUSED;
-    if (srv->n_refused < OCPP_MAX_REFUSED)
-      srv->n_refused++;
-  }
-  snprintf(r->identity, sizeof r->identity, "%s", identity);
-  snprintf(r->address, sizeof r->address, "%s", address);
-  snprintf(r->reason, sizeof r->reason, "%s", reason);
-  r->http_status = status;
-  r->when = time(NULL);
-
-  ocpp_event ev = {.type = OCPP_EV_REFUSED, .charger_id = identity,
-                   .timestamp = r->when};
-  ev.refused.identity = identity;
-  ev.refused.address = address;
-  ev.refused.http_status = status;
-  ev.refused.reason = reason;
-  ocpp__emit(srv, &ev);
-}
-
-int ocpp__count_handshakes_from(const ocpp_server *srv, const char *ip)
-{
-  int n = 0;
-  for (const ocpp_conn *c = srv->conns; c; c = c->next)
-    if (c->state == OCPP_CONN_HANDSHAKE && strcmp(c->peer_ip, ip) == 0)
-      n++;
-  return n;
 }
 
 /* ---- listener ----------------------------------------------------------- */
@@ -296,7 +111,7 @@ static int copy_options(ocpp_server *srv, const ocpp_server_options *o)
 static void free_registry(ocpp_server *srv)
 {
   for (size_t i = 0; i < srv->n_cps; i++)
-    cp_destroy(srv->cps[i]);
+    ocpp__cp_destroy(srv->cps[i]);
   free(srv->cps);
   srv->cps = NULL;
   srv->n_cps = 0;
@@ -357,8 +172,9 @@ int ocpp_server_create(uv_loop_t *loop, const ocpp_server_options *opts,
   srv->loop = loop;
   srv->cb = *cb;
   srv->user_data = user_data;
-  srv->next_reservation_id = 1;
-  srv->started = time(NULL);
+  srv->counters.next_reservation_id = 1;
+  srv->counters.next_fallback_tx = 1;
+  srv->conn_gone = conn_gone;
   int rc = copy_options(srv, opts);
   if (rc == OCPP_OK)
     rc = ocpp_server_set_chargers(srv, chargers, n_chargers);
@@ -411,7 +227,7 @@ static void maybe_finish_destroy(ocpp_server *srv)
     done(data);
 }
 
-void ocpp__conn_unlinked(ocpp_server *srv)
+static void conn_gone(ocpp_server *srv)
 {
   if (srv->destroying)
     maybe_finish_destroy(srv);
@@ -467,18 +283,14 @@ int ocpp_server_set_chargers(ocpp_server *srv,
       break;
     }
     ocpp_cp *old = ocpp__find_cp(srv, chargers[i].id);
-    ocpp_cp *cp = cp_create(srv, &chargers[i], true);
+    ocpp_cp *cp = ocpp__cp_create(&chargers[i], true);
     if (!cp) {
       rc = OCPP_ENOMEM;
       break;
     }
     if (old) {
       /* keep the live state and the connection, take the new options */
-      cp_free_options(old);
-      old->opt = cp->opt;
-      old->tag_store = cp->tag_store;
-      old->configured = true;
-      free(cp);
+      ocpp__cp_take_options(old, cp);
       cp = old;
     }
     next[count++] = cp;
@@ -486,7 +298,7 @@ int ocpp_server_set_chargers(ocpp_server *srv,
   if (rc != OCPP_OK) {
     for (size_t i = 0; i < count; i++)
       if (!ocpp__find_cp(srv, next[i]->opt.id))
-        cp_destroy(next[i]);
+        ocpp__cp_destroy(next[i]);
     free(next);
     return rc;
   }
@@ -505,12 +317,10 @@ int ocpp_server_set_chargers(ocpp_server *srv,
     if (cp->conn) {
       ocpp__log(srv, OCPP_LOG_INFO, cp->opt.id,
                 "no longer configured: disconnecting");
-      ocpp_conn *c = cp->conn;
-      ocpp__cp_on_close(cp, c);
-      c->cp = NULL;
-      ocpp__conn_close(c, WSLAY_CODE_POLICY_VIOLATION, "charger removed");
+      ocpp__conn_close(cp->conn, WSLAY_CODE_POLICY_VIOLATION,
+                       "charger removed");
     }
-    cp_destroy(cp);
+    ocpp__cp_destroy(cp);
   }
   free(srv->cps);
   srv->cps = next;
@@ -523,88 +333,99 @@ bool ocpp_server_is_online(const ocpp_server *srv, const char *charger_id)
   if (!srv || !charger_id)
     return false;
   const ocpp_cp *cp = ocpp__find_cp(srv, charger_id);
-  return cp && cp->conn && cp->conn->state == OCPP_CONN_OPEN;
+  return cp && cp->conn && ocpp__conn_is_open(cp->conn);
 }
 
-/* ---- status ------------------------------------------------------------- */
-
-static json_t *time_or_null(time_t t)
+int ocpp_server_command(ocpp_server *srv, const char *charger_id,
+                        const ocpp_command *cmd, ocpp_command_cb cb,
+                        void *user_data)
 {
-  if (!t)
-    return json_null();
-  char buf[OCPP_TIME_STRLEN];
-  ocpp_time_format(t, buf);
-  return json_string(buf);
-}
-
-static json_t *number_or_null(bool has, double v)
-{
-  return has ? json_real(v) : json_null();
-}
-
-static json_t *connector_status(const ocpp_cp *cp, int i)
-{
-  const ocpp_connector_state *s = &cp->conn_state[i];
-  json_t *o = json_object();
-  json_object_set_new(o, "id", json_integer(i));
-  json_object_set_new(o, "status", s->status_known
-                      ? json_string(ocpp_cp_status_name(s->status)) : json_null());
-  json_object_set_new(o, "error_code", json_string(ocpp_cp_error_name(s->error)));
-  json_object_set_new(o, "transaction_id",
-                      s->tx_id ? json_integer(s->tx_id) : json_null());
-  json_object_set_new(o, "current_a", number_or_null(s->has_current, s->current_a));
-  json_object_set_new(o, "power_w", number_or_null(s->has_power, s->power_w));
-  json_object_set_new(o, "energy_wh", number_or_null(s->has_energy, s->energy_wh));
-  json_object_set_new(o, "session_energy_wh",
-                      number_or_null(s->tx_id && s->has_energy && s->tx_has_meter_start,
-                                     s->session_energy_wh));
-  return o;
-}
-
-static json_t *charger_status(const ocpp_cp *cp)
-{
-  json_t *o = json_object();
-  json_object_set_new(o, "id", json_string(cp->opt.id));
-  json_object_set_new(o, "name", json_string(cp->opt.name ? cp->opt.name : cp->opt.id));
-  json_object_set_new(o, "configured", json_boolean(cp->configured));
-  json_object_set_new(o, "online", json_boolean(cp->conn && cp->conn->state == OCPP_CONN_OPEN));
-  json_object_set_new(o, "address", cp->conn ? json_string(cp->conn->peer) : json_null());
-  json_object_set_new(o, "vendor", json_string(cp->vendor));
-  json_object_set_new(o, "model", json_string(cp->model));
-  json_object_set_new(o, "serial", json_string(cp->serial));
-  json_object_set_new(o, "firmware", json_string(cp->firmware));
-  json_object_set_new(o, "last_seen", time_or_null(cp->last_seen));
-  json_t *arr = json_array();
-  int n = cp->opt.n_connectors;
-  if (cp->number_of_connectors > n)
-    n = cp->number_of_connectors > OCPP_MAX_CONNECTORS ? OCPP_MAX_CONNECTORS
-                                                       : cp->number_of_connectors;
-  for (int i = 1; i <= n; i++)
-    json_array_append_new(arr, connector_status(cp, i));
-  json_object_set_new(o, "connectors", arr);
-  return o;
+  if (!srv || !charger_id || !cmd)
+    return OCPP_EINVAL;
+  ocpp_cp *cp = ocpp__find_cp(srv, charger_id);
+  if (!cp)
+    return OCPP_EUNKNOWN;
+  if (!cp->conn || !ocpp__conn_is_open(cp->conn))
+    return OCPP_ENOTCONN;
+  return ocpp__conn_command(cp->conn, cmd, cb, user_data);
 }
 
 json_t *ocpp_server_status(const ocpp_server *srv)
 {
-  if (!srv)
-    return NULL;
-  json_t *root = json_object();
-  json_t *chargers = json_array();
-  for (size_t i = 0; i < srv->n_cps; i++)
-    json_array_append_new(chargers, charger_status(srv->cps[i]));
-  json_object_set_new(root, "chargers", chargers);
-  json_t *refused = json_array();
-  for (size_t i = 0; i < srv->n_refused; i++) {
-    const ocpp_refused *r = &srv->refused[i];
-    json_t *o = json_object();
-    json_object_set_new(o, "identity", json_string(r->identity));
-    json_object_set_new(o, "address", json_string(r->address));
-    json_object_set_new(o, "time", time_or_null(r->when));
-    json_object_set_new(o, "http_status", json_integer(r->http_status));
-    json_object_set_new(o, "reason", json_string(r->reason));
-    json_array_append_new(refused, o);
-  }
-  json_object_set_new(root, "refused", refused);
-  return root;
+  return srv ? ocpp__status(srv) : NULL;
+}
+
+/* The per-command entry points of earlier releases, kept for callers that
+ * still use them: each is one ocpp_command. */
+static int one_command(ocpp_server *srv, const char *id, ocpp_command cmd,
+                       ocpp_command_cb cb, void *user_data)
+{
+  return ocpp_server_command(srv, id, &cmd, cb, user_data);
+}
+
+int ocpp_remote_start(ocpp_server *srv, const char *charger_id, int connector,
+                      const char *id_tag, ocpp_command_cb cb, void *user_data)
+{
+  return one_command(srv, charger_id, (ocpp_command){.kind = OCPP_CMD_REMOTE_START,
+                     .connector = connector, .id_tag = id_tag}, cb, user_data);
+}
+
+int ocpp_remote_stop(ocpp_server *srv, const char *charger_id, int connector,
+                     ocpp_command_cb cb, void *user_data)
+{
+  return one_command(srv, charger_id, (ocpp_command){.kind = OCPP_CMD_REMOTE_STOP,
+                     .connector = connector}, cb, user_data);
+}
+
+int ocpp_change_availability(ocpp_server *srv, const char *charger_id,
+                             int connector, bool operative,
+                             ocpp_command_cb cb, void *user_data)
+{
+  return one_command(srv, charger_id, (ocpp_command){.kind = OCPP_CMD_CHANGE_AVAILABILITY,
+                     .connector = connector, .operative = operative}, cb, user_data);
+}
+
+int ocpp_unlock(ocpp_server *srv, const char *charger_id, int connector,
+                ocpp_command_cb cb, void *user_data)
+{
+  return one_command(srv, charger_id, (ocpp_command){.kind = OCPP_CMD_UNLOCK,
+                     .connector = connector}, cb, user_data);
+}
+
+int ocpp_reserve(ocpp_server *srv, const char *charger_id, int connector,
+                 const char *id_tag, int expiry_s, ocpp_command_cb cb,
+                 void *user_data)
+{
+  return one_command(srv, charger_id, (ocpp_command){.kind = OCPP_CMD_RESERVE,
+                     .connector = connector, .id_tag = id_tag,
+                     .expiry_s = expiry_s}, cb, user_data);
+}
+
+int ocpp_cancel_reservation(ocpp_server *srv, const char *charger_id,
+                            int connector, ocpp_command_cb cb, void *user_data)
+{
+  return one_command(srv, charger_id, (ocpp_command){.kind = OCPP_CMD_CANCEL_RESERVATION,
+                     .connector = connector}, cb, user_data);
+}
+
+int ocpp_set_current_limit(ocpp_server *srv, const char *charger_id,
+                           int connector, double amps, ocpp_command_cb cb,
+                           void *user_data)
+{
+  return one_command(srv, charger_id, (ocpp_command){.kind = OCPP_CMD_CURRENT_LIMIT,
+                     .connector = connector, .amps = amps}, cb, user_data);
+}
+
+int ocpp_reset(ocpp_server *srv, const char *charger_id, bool hard,
+               ocpp_command_cb cb, void *user_data)
+{
+  return one_command(srv, charger_id, (ocpp_command){.kind = OCPP_CMD_RESET,
+                     .hard = hard}, cb, user_data);
+}
+
+int ocpp_trigger(ocpp_server *srv, const char *charger_id, int connector,
+                 const char *message, ocpp_command_cb cb, void *user_data)
+{
+  return one_command(srv, charger_id, (ocpp_command){.kind = OCPP_CMD_TRIGGER,
+                     .connector = connector, .message = message}, cb, user_data);
 }

@@ -1,0 +1,83 @@
+/* The record of one charger the central system knows: its options, what
+ * it told us about itself and the live state of its connectors, including
+ * the running transaction. It outlives connections. The registry
+ * (registry.c) creates and frees it; the charger's session (cs16_*.c) is
+ * the only writer of everything below `conn_state`, and everyone else
+ * (status output, commands) asks the record. Internal to ocpp/. */
+#ifndef OCPPKNX_OCPP_CHARGER_H
+#define OCPPKNX_OCPP_CHARGER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "ocpp/ocpp.h"
+
+#define OCPP_MAX_CONNECTORS 16     /* connectors tracked per charger */
+#define OCPP_ID_MAX 64
+
+struct ocpp_conn;
+
+typedef struct {
+  ocpp_cp_status status;
+  ocpp_cp_error error;
+  bool status_known;
+  int32_t tx_id;              /* 0 when no transaction runs */
+  char tx_tag[21];
+  double tx_meter_start_wh;
+  bool tx_has_meter_start;
+  time_t tx_start;
+  int32_t last_stopped_tx;    /* for meter values that arrive late */
+  double current_a, power_w, energy_wh, session_energy_wh;
+  bool has_current, has_power, has_energy;
+  int reservation_id;         /* 0 = none made by us */
+} ocpp_connector_state;
+
+typedef struct ocpp_cp {
+  ocpp_charger_options opt;   /* strings owned (copies) */
+  char **tag_store;           /* owned copies behind opt.tags */
+  bool configured;            /* from options, not accept_unknown */
+  struct ocpp_conn *conn;     /* open connection or NULL (transport's) */
+  char vendor[21], model[21], serial[26], firmware[51];
+  time_t last_seen;
+  time_t connected_since;
+  ocpp_connector_state conn_state[OCPP_MAX_CONNECTORS + 1];
+  /* what GetConfiguration told us */
+  int number_of_connectors;
+  int max_stack_level;        /* -1 unknown */
+  bool watts_only;
+  bool smart_charging;        /* SmartCharging feature profile listed,
+                                 or unknown (assumed) */
+  int profile_strategy;       /* first SetChargingProfile variant that
+                                 worked, -1 unknown */
+  double limit_a;             /* last limit accepted, -1 none */
+} ocpp_cp;
+
+static inline ocpp_connector_state *ocpp__cp_connector(ocpp_cp *cp,
+                                                       int connector)
+{
+  if (connector < 0 || connector > OCPP_MAX_CONNECTORS)
+    return NULL;
+  return &cp->conn_state[connector];
+}
+
+/* Connectors the charger has: configured, or more if it said so. */
+static inline int ocpp__cp_connector_count(const ocpp_cp *cp)
+{
+  int n = cp->opt.n_connectors;
+  if (cp->number_of_connectors > n)
+    n = cp->number_of_connectors;
+  return n > OCPP_MAX_CONNECTORS ? OCPP_MAX_CONNECTORS : n;
+}
+
+/* Session energy of the connector's transaction, when it is known. */
+static inline bool ocpp__cp_session_energy(const ocpp_connector_state *s,
+                                           double *wh)
+{
+  if (!s->tx_id || !s->has_energy || !s->tx_has_meter_start)
+    return false;
+  *wh = s->session_energy_wh;
+  return true;
+}
+
+#endif

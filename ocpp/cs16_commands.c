@@ -1,0 +1,622 @@
+/* The central system's calls to a 1.6 charger. Every command of ocpp.h is
+ * one row of the table below: how its payload is built, which answer
+ * statuses count as accepted, and what follows the answer (the fallbacks
+ * real chargers need: charging profile variants, connector 0 of a
+ * one-connector charger). One completion maps every answer to an
+ * ocpp_result. The configuration after boot and the boot request are the
+ * role's own calls. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ocpp/codec.h"
+#include "ocpp/session_impl.h"
+
+#define CALL_STATUS(payload) json_string_value(json_object_get((payload), "status"))
+
+/* Builds the payload of cmd (NULL with *rc set when the command cannot be
+ * sent now) and fills the call's fields its completion needs. */
+typedef json_t *(*payload_fn)(ocpp_session *s, const ocpp_command *cmd,
+                              ocpp_call *call, int *rc);
+
+/* After the answer: true when a retry took the command over (its callback
+ * follows from the retry). */
+typedef bool (*after_fn)(ocpp_session *s, ocpp_call *call, ocpp_result r,
+                         const json_t *payload);
+
+struct ocpp_command_row {
+  ocpp_command_kind kind;
+  const char *action;
+  int min_connector;          /* -1: no connector; 0: 0 = whole charger */
+  const char *const *accepted;
+  payload_fn payload;
+  after_fn after;
+  bool detail;                /* log the connector (and availability) */
+};
+
+static const ocpp_command_row *row_of(ocpp_command_kind kind);
+static int queue_command(ocpp_session *s, const ocpp_command_row *row,
+                         const ocpp_command *cmd, int first_attempt,
+                         ocpp_command_cb cb, void *cb_data);
+
+/* ---- result mapping ----------------------------------------------------- */
+
+static ocpp_result result_of_error(const char *error_code)
+{
+  static const struct { const char *code; ocpp_result r; } map[] = {
+    {"Timeout", OCPP_RESULT_TIMEOUT},
+    {"Offline", OCPP_RESULT_OFFLINE},
+    {"NotImplemented", OCPP_RESULT_NOT_SUPPORTED},
+    {"NotSupported", OCPP_RESULT_NOT_SUPPORTED},
+  };
+  for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
+    if (error_code && strcmp(error_code, map[i].code) == 0)
+      return map[i].r;
+  return OCPP_RESULT_ERROR;
+}
+
+/* accepted names count as ACCEPTED, "NotSupported" as NOT_SUPPORTED,
+ * every other status as REJECTED. */
+static ocpp_result result_of_status(const json_t *payload,
+                                    const char *const *accepted)
+{
+  const char *st = CALL_STATUS(payload);
+  if (!st)
+    return OCPP_RESULT_ERROR;
+  for (size_t i = 0; accepted[i]; i++)
+    if (strcmp(st, accepted[i]) == 0)
+      return OCPP_RESULT_ACCEPTED;
+  if (strcmp(st, "NotSupported") == 0 || strcmp(st, "NotImplemented") == 0)
+    return OCPP_RESULT_NOT_SUPPORTED;
+  return OCPP_RESULT_REJECTED;
+}
+
+static void log_result(ocpp_session *s, const ocpp_call *call, ocpp_result r,
+                       const json_t *payload)
+{
+  char detail[64] = "";
+  const char *status = payload ? CALL_STATUS(payload) : NULL;
+  if (call->row->detail)
+    snprintf(detail, sizeof detail, " connector %d", call->connector);
+  if (call->row->kind == OCPP_CMD_CHANGE_AVAILABILITY)
+    snprintf(detail, sizeof detail, " connector %d %s", call->connector,
+             call->operative ? "Operative" : "Inoperative");
+  ocpp__session_log(s, r == OCPP_RESULT_ACCEPTED ? OCPP_LOG_INFO : OCPP_LOG_WARN,
+                    "%s%s: %s%s%s", call->action, detail, ocpp_result_name(r),
+                    status && r == OCPP_RESULT_REJECTED ? " " : "",
+                    status && r == OCPP_RESULT_REJECTED ? status : "");
+}
+
+/* The one completion of every command. */
+static void command_finish(ocpp_session *s, ocpp_call *call, bool answered,
+                           const json_t *payload, const char *error_code)
+{
+  const ocpp_command_row *row = call->row;
+  ocpp_result r = answered ? result_of_status(payload, row->accepted)
+                           : result_of_error(error_code);
+  if (row->after && row->after(s, call, r, answered ? payload : NULL))
+    return;
+  if (row->kind != OCPP_CMD_CURRENT_LIMIT)
+    log_result(s, call, r, answered ? payload : NULL);
+  if (call->cb)
+    call->cb(call->cb_data, r);
+}
+
+/* ---- payloads ----------------------------------------------------------- */
+
+static const char *tag_or_remote(const ocpp_session *s, const char *id_tag)
+{
+  return id_tag && *id_tag ? id_tag : s->cp->opt.remote_tag;
+}
+
+static json_t *p_remote_start(ocpp_session *s, const ocpp_command *cmd,
+                              ocpp_call *call, int *rc)
+{
+  (void)call;
+  const char *tag = tag_or_remote(s, cmd->id_tag);
+  if (strlen(tag) > 20) {
+    *rc = OCPP_EINVAL;
+    return NULL;
+  }
+  return json_pack("{s:i,s:s}", "connectorId", cmd->connector, "idTag", tag);
+}
+
+static json_t *p_remote_stop(ocpp_session *s, const ocpp_command *cmd,
+                             ocpp_call *call, int *rc)
+{
+  (void)call;
+  int32_t tx = s->cp->conn_state[cmd->connector].tx_id;
+  if (!tx) {
+    *rc = OCPP_ESTATE;
+    return NULL;
+  }
+  return json_pack("{s:i}", "transactionId", tx);
+}
+
+static json_t *p_availability(ocpp_session *s, const ocpp_command *cmd,
+                              ocpp_call *call, int *rc)
+{
+  (void)s;
+  (void)rc;
+  call->operative = cmd->operative;
+  return json_pack("{s:i,s:s}", "connectorId", cmd->connector, "type",
+                   cmd->operative ? "Operative" : "Inoperative");
+}
+
+static json_t *p_connector(ocpp_session *s, const ocpp_command *cmd,
+                           ocpp_call *call, int *rc)
+{
+  (void)s;
+  (void)call;
+  (void)rc;
+  return json_pack("{s:i}", "connectorId", cmd->connector);
+}
+
+static json_t *p_reserve(ocpp_session *s, const ocpp_command *cmd,
+                         ocpp_call *call, int *rc)
+{
+  const char *tag = tag_or_remote(s, cmd->id_tag);
+  if (cmd->expiry_s <= 0 || strlen(tag) > 20) {
+    *rc = OCPP_EINVAL;
+    return NULL;
+  }
+  char expiry[OCPP_TIME_STRLEN];
+  ocpp_time_format(s->now.wall + cmd->expiry_s, expiry);
+  call->attempt = ocpp__session_next_reservation_id(s);
+  return json_pack("{s:i,s:s,s:s,s:i}", "connectorId", cmd->connector,
+                   "expiryDate", expiry, "idTag", tag, "reservationId",
+                   call->attempt);
+}
+
+static json_t *p_cancel(ocpp_session *s, const ocpp_command *cmd,
+                        ocpp_call *call, int *rc)
+{
+  int reservation = s->cp->conn_state[cmd->connector].reservation_id;
+  if (!reservation) {
+    *rc = OCPP_ESTATE;
+    return NULL;
+  }
+  call->attempt = reservation;
+  return json_pack("{s:i}", "reservationId", reservation);
+}
+
+static json_t *p_reset(ocpp_session *s, const ocpp_command *cmd,
+                       ocpp_call *call, int *rc)
+{
+  (void)s;
+  (void)call;
+  (void)rc;
+  return json_pack("{s:s}", "type", cmd->hard ? "Hard" : "Soft");
+}
+
+static json_t *p_trigger(ocpp_session *s, const ocpp_command *cmd,
+                         ocpp_call *call, int *rc)
+{
+  static const char *const names[] = {
+    "BootNotification", "DiagnosticsStatusNotification",
+    "FirmwareStatusNotification", "Heartbeat", "MeterValues",
+    "StatusNotification", NULL
+  };
+  (void)s;
+  (void)call;
+  bool known = false;
+  for (size_t i = 0; cmd->message && names[i]; i++)
+    known = known || strcmp(cmd->message, names[i]) == 0;
+  if (!known) {
+    *rc = OCPP_EINVAL;
+    return NULL;
+  }
+  json_t *p = json_pack("{s:s}", "requestedMessage", cmd->message);
+  if (p && cmd->connector > 0)
+    json_object_set_new(p, "connectorId", json_integer(cmd->connector));
+  return p;
+}
+
+/* ---- current limit ------------------------------------------------------ */
+
+typedef enum {
+  PROFILE_CHARGE_POINT_MAX,  /* whole charger, connector 0 */
+  PROFILE_TX_DEFAULT,        /* default for new and running transactions */
+  PROFILE_TX,                /* the running transaction only */
+  PROFILE_STRATEGIES
+} profile_strategy;
+
+static const char *const profile_purpose[PROFILE_STRATEGIES] = {
+  "ChargePointMaxProfile", "TxDefaultProfile", "TxProfile"};
+
+/* The schema wants the limit to be a multipleOf 0.1. Strict peers test that
+ * as (limit / 0.1) being a whole number in binary floating point, which a
+ * third of all tenths fail (10.2 / 0.1 = 101.99999999999999). Take the
+ * nearest tenth that passes, stepping down so the limit never rises;
+ * whole numbers always pass. */
+double ocpp_limit_as_sent(double value)
+{
+  double tenth = round(value * 10.0) / 10.0;
+  for (int step = 0; step < 10 && tenth > 0; step++) {
+    double q = tenth / 0.1;
+    if (q == floor(q))
+      return tenth;
+    tenth = (round(tenth * 10.0) - 1.0) / 10.0;
+  }
+  return floor(value);
+}
+
+/* The profile of strategy st, or NULL when it cannot be expressed now (a
+ * TxProfile without a transaction). */
+static json_t *profile_payload(const ocpp_cp *cp, profile_strategy st,
+                               int connector, double amps)
+{
+  double limit = amps;
+  const char *unit = "A";
+  if (cp->watts_only) {
+    limit = amps * cp->opt.voltage * cp->opt.phases;
+    unit = "W";
+  }
+  limit = ocpp_limit_as_sent(limit);
+  int cid = st == PROFILE_CHARGE_POINT_MAX ? 0 : connector;
+  int32_t tx = st == PROFILE_TX && cid >= 1 ? cp->conn_state[cid].tx_id : 0;
+  if (st == PROFILE_TX && !tx)
+    return NULL;
+  json_t *profile = json_pack(
+    "{s:i,s:i,s:s,s:s,s:{s:s,s:[{s:i,s:f}]}}", "chargingProfileId", 1 + (int)st,
+    "stackLevel", 0, "chargingProfilePurpose", profile_purpose[st],
+    "chargingProfileKind", "Relative", "chargingSchedule", "chargingRateUnit",
+    unit, "chargingSchedulePeriod", "startPeriod", 0, "limit", limit);
+  if (profile && tx)
+    json_object_set_new(profile, "transactionId", json_integer(tx));
+  return profile ? json_pack("{s:i,s:o}", "connectorId", cid,
+                             "csChargingProfiles", profile)
+                 : NULL;
+}
+
+/* The first strategy from call->attempt on that can be expressed now. */
+static json_t *p_limit(ocpp_session *s, const ocpp_command *cmd,
+                       ocpp_call *call, int *rc)
+{
+  if (!(cmd->amps >= 0 && cmd->amps <= 1000)) {
+    *rc = OCPP_EINVAL;
+    return NULL;
+  }
+  call->amps = cmd->amps;
+  for (int st = call->attempt; st < PROFILE_STRATEGIES; st++) {
+    json_t *p = profile_payload(s->cp, (profile_strategy)st, cmd->connector,
+                                cmd->amps);
+    if (p) {
+      call->attempt = st;
+      return p;
+    }
+  }
+  *rc = OCPP_ESTATE;
+  return NULL;
+}
+
+static ocpp_command limit_command(const ocpp_call *call)
+{
+  return (ocpp_command){.kind = OCPP_CMD_CURRENT_LIMIT,
+                        .connector = call->connector, .amps = call->amps};
+}
+
+/* Refused variants are tried in turn; a lost connection or a timeout ends
+ * the command, since the next variant would meet the same fate. */
+static bool after_limit(ocpp_session *s, ocpp_call *call, ocpp_result r,
+                        const json_t *payload)
+{
+  (void)payload;
+  if (r == OCPP_RESULT_ACCEPTED) {
+    s->cp->profile_strategy = call->attempt;
+    s->cp->limit_a = call->amps;
+    ocpp__session_log(s, OCPP_LOG_INFO, "current limit %.1f A set (%s)",
+                      call->amps, profile_purpose[call->attempt]);
+    return false;
+  }
+  bool try_next = r == OCPP_RESULT_REJECTED || r == OCPP_RESULT_NOT_SUPPORTED ||
+                  r == OCPP_RESULT_ERROR;
+  ocpp_command cmd = limit_command(call);
+  if (try_next && call->attempt + 1 < PROFILE_STRATEGIES &&
+      queue_command(s, call->row, &cmd, call->attempt + 1, call->cb,
+                    call->cb_data) == OCPP_OK)
+    return true;
+  ocpp__session_log(s, OCPP_LOG_WARN, "current limit %.1f A not set: %s",
+                    call->amps, ocpp_result_name(r));
+  return false;
+}
+
+/* ---- follow-ups of the other commands ----------------------------------- */
+
+/* Single-connector chargers often refuse connector 0 (the whole charger);
+ * the one connector means the same thing to the user. */
+static bool after_availability(ocpp_session *s, ocpp_call *call, ocpp_result r,
+                               const json_t *payload)
+{
+  (void)payload;
+  if (r == OCPP_RESULT_ACCEPTED || r == OCPP_RESULT_TIMEOUT ||
+      r == OCPP_RESULT_OFFLINE || call->connector != 0 ||
+      ocpp__cp_connector_count(s->cp) != 1)
+    return false;
+  ocpp__session_log(s, OCPP_LOG_INFO,
+                    "ChangeAvailability on connector 0 refused: trying connector 1");
+  ocpp_command cmd = {.kind = OCPP_CMD_CHANGE_AVAILABILITY, .connector = 1,
+                      .operative = call->operative};
+  return queue_command(s, call->row, &cmd, 0, call->cb, call->cb_data) == OCPP_OK;
+}
+
+static bool after_reserve(ocpp_session *s, ocpp_call *call, ocpp_result r,
+                          const json_t *payload)
+{
+  (void)payload;
+  if (r == OCPP_RESULT_ACCEPTED)
+    s->cp->conn_state[call->connector].reservation_id = call->attempt;
+  return false;
+}
+
+static bool after_cancel(ocpp_session *s, ocpp_call *call, ocpp_result r,
+                         const json_t *payload)
+{
+  (void)r;
+  ocpp_connector_state *cs = &s->cp->conn_state[call->connector];
+  /* Rejected means the charger no longer holds it (expired or used) */
+  if (payload && cs->reservation_id == call->attempt)
+    cs->reservation_id = 0;
+  return false;
+}
+
+/* ---- the table ---------------------------------------------------------- */
+
+static const char *const accepted_only[] = {"Accepted", NULL};
+static const char *const availability_ok[] = {"Accepted", "Scheduled", NULL};
+static const char *const unlocked[] = {"Unlocked", NULL};
+
+static const ocpp_command_row commands[OCPP_CMD_COUNT] = {
+  [OCPP_CMD_REMOTE_START] = {OCPP_CMD_REMOTE_START, "RemoteStartTransaction",
+                             1, accepted_only, p_remote_start, NULL, false},
+  [OCPP_CMD_REMOTE_STOP] = {OCPP_CMD_REMOTE_STOP, "RemoteStopTransaction", 1,
+                            accepted_only, p_remote_stop, NULL, false},
+  [OCPP_CMD_CHANGE_AVAILABILITY] = {OCPP_CMD_CHANGE_AVAILABILITY,
+                                    "ChangeAvailability", 0, availability_ok,
+                                    p_availability, after_availability, true},
+  [OCPP_CMD_UNLOCK] = {OCPP_CMD_UNLOCK, "UnlockConnector", 1, unlocked,
+                       p_connector, NULL, true},
+  [OCPP_CMD_RESERVE] = {OCPP_CMD_RESERVE, "ReserveNow", 1, accepted_only,
+                        p_reserve, after_reserve, true},
+  [OCPP_CMD_CANCEL_RESERVATION] = {OCPP_CMD_CANCEL_RESERVATION,
+                                   "CancelReservation", 1, accepted_only,
+                                   p_cancel, after_cancel, true},
+  [OCPP_CMD_CURRENT_LIMIT] = {OCPP_CMD_CURRENT_LIMIT, "SetChargingProfile", 0,
+                              accepted_only, p_limit, after_limit, false},
+  [OCPP_CMD_RESET] = {OCPP_CMD_RESET, "Reset", -1, accepted_only, p_reset,
+                      NULL, false},
+  [OCPP_CMD_TRIGGER] = {OCPP_CMD_TRIGGER, "TriggerMessage", 0, accepted_only,
+                        p_trigger, NULL, false},
+};
+
+static const ocpp_command_row *row_of(ocpp_command_kind kind)
+{
+  return (unsigned)kind < OCPP_CMD_COUNT ? &commands[kind] : NULL;
+}
+
+const char *ocpp_command_name(ocpp_command_kind kind)
+{
+  static const char *const names[OCPP_CMD_COUNT] = {
+    [OCPP_CMD_REMOTE_START] = "RemoteStart",
+    [OCPP_CMD_REMOTE_STOP] = "RemoteStop",
+    [OCPP_CMD_CHANGE_AVAILABILITY] = "ChangeAvailability",
+    [OCPP_CMD_UNLOCK] = "Unlock",
+    [OCPP_CMD_RESERVE] = "Reserve",
+    [OCPP_CMD_CANCEL_RESERVATION] = "CancelReservation",
+    [OCPP_CMD_CURRENT_LIMIT] = "SetCurrentLimit",
+    [OCPP_CMD_RESET] = "Reset",
+    [OCPP_CMD_TRIGGER] = "Trigger",
+  };
+  return (unsigned)kind < OCPP_CMD_COUNT ? names[kind] : NULL;
+}
+
+/* Queues row's call for cmd; the payload builder may refuse (EINVAL,
+ * ESTATE) before anything is queued. first_attempt: the fallback step to
+ * start from. */
+static int queue_command(ocpp_session *s, const ocpp_command_row *row,
+                         const ocpp_command *cmd, int first_attempt,
+                         ocpp_command_cb cb, void *cb_data)
+{
+  ocpp_call fields = {.connector = cmd->connector, .attempt = first_attempt};
+  int rc = OCPP_ENOMEM;
+  json_t *payload = row->payload(s, cmd, &fields, &rc);
+  if (!payload)
+    return rc;
+  ocpp_call *call;
+  rc = ocpp__session_queue(s, row->action, payload, command_finish, &call);
+  if (rc != OCPP_OK)
+    return rc;
+  call->row = row;
+  call->cb = cb;
+  call->cb_data = cb_data;
+  call->connector = fields.connector;
+  call->attempt = fields.attempt;
+  call->amps = fields.amps;
+  call->operative = fields.operative;
+  return OCPP_OK;
+}
+
+static int check_connector(const ocpp_session *s, const ocpp_command_row *row,
+                           int connector)
+{
+  if (row->min_connector < 0)
+    return OCPP_OK;
+  if (connector < row->min_connector ||
+      connector > ocpp__cp_connector_count(s->cp))
+    return OCPP_EINVAL;
+  return OCPP_OK;
+}
+
+int ocpp_session_command(ocpp_session *s, const ocpp_command *cmd,
+                         ocpp_command_cb cb, void *user_data, ocpp_clock now)
+{
+  const ocpp_command_row *row = cmd ? row_of(cmd->kind) : NULL;
+  if (!s || !row || !s->cp)
+    return OCPP_EINVAL;
+  if (!s->open)
+    return OCPP_ENOTCONN;
+  s->now = now;
+  ocpp_command c = *cmd;
+  if (row->min_connector < 0)
+    c.connector = 0;
+  int rc = check_connector(s, row, c.connector);
+  if (rc != OCPP_OK)
+    return rc;
+  int first = 0;
+  if (row->kind == OCPP_CMD_CURRENT_LIMIT && s->cp->profile_strategy > 0)
+    first = s->cp->profile_strategy;
+  rc = queue_command(s, row, &c, first, cb, user_data);
+  /* the variant that worked last may not fit now (a TxProfile without a
+   * transaction): start from the first again */
+  if (rc == OCPP_ESTATE && first > 0)
+    rc = queue_command(s, row, &c, 0, cb, user_data);
+  if (rc == OCPP_OK)
+    ocpp__session_pump(s);
+  return rc;
+}
+
+void ocpp__cs16_auto_start(ocpp_session *s, int connector)
+{
+  ocpp__session_log(s, OCPP_LOG_INFO,
+                    "connector %d: vehicle plugged in, starting (start_mode auto)",
+                    connector);
+  ocpp_command cmd = {.kind = OCPP_CMD_REMOTE_START, .connector = connector};
+  const ocpp_command_row *row = row_of(OCPP_CMD_REMOTE_START);
+  if (check_connector(s, row, connector) == OCPP_OK &&
+      queue_command(s, row, &cmd, 0, NULL, NULL) == OCPP_OK)
+    ocpp__session_pump(s);
+}
+
+void ocpp__cs16_request_boot(ocpp_session *s)
+{
+  ocpp__session_log(s, OCPP_LOG_INFO,
+                    "no BootNotification after connecting: asking for one");
+  ocpp_command cmd = {.kind = OCPP_CMD_TRIGGER, .message = "BootNotification"};
+  if (queue_command(s, row_of(OCPP_CMD_TRIGGER), &cmd, 0, NULL, NULL) == OCPP_OK)
+    ocpp__session_pump(s);
+}
+
+/* ---- configuration after boot ------------------------------------------- */
+
+static const char wanted_measurands[] =
+  "Energy.Active.Import.Register,Current.Import,Power.Active.Import";
+
+/* The gateway works without these; a refusal is only worth a line. */
+static void finish_quiet(ocpp_session *s, ocpp_call *call, bool answered,
+                         const json_t *payload, const char *error_code)
+{
+  const char *st = answered ? CALL_STATUS(payload) : error_code;
+  const char *key = json_string_value(json_object_get(call->payload, "key"));
+  ocpp__session_log(s, OCPP_LOG_INFO, "%s%s%s: %s", call->action,
+                    key ? " " : "", key ? key : "", st ? st : "?");
+}
+
+static void change_config(ocpp_session *s, const char *key, const char *value)
+{
+  json_t *p = json_pack("{s:s,s:s}", "key", key, "value", value);
+  ocpp__session_queue(s, "ChangeConfiguration", p, finish_quiet, NULL);
+}
+
+/* every wanted measurand in the comma list, in any order */
+static bool measurands_present(const char *current)
+{
+  char want[sizeof wanted_measurands];
+  memcpy(want, wanted_measurands, sizeof want);
+  char *save = NULL;
+  for (char *m = strtok_r(want, ",", &save); m; m = strtok_r(NULL, ",", &save)) {
+    const char *p = current;
+    bool found = false;
+    size_t ml = strlen(m);
+    while (p && *p && !found) {
+      while (*p == ' ' || *p == ',')
+        p++;
+      const char *e = strchr(p, ',');
+      size_t len = e ? (size_t)(e - p) : strlen(p);
+      while (len && p[len - 1] == ' ')
+        len--;
+      found = len == ml && strncmp(p, m, ml) == 0;
+      p = e;
+    }
+    if (!found)
+      return false;
+  }
+  return true;
+}
+
+typedef struct {
+  const char *value;
+  bool readonly;
+} config_entry;
+
+static config_entry config_lookup(const json_t *payload, const char *key)
+{
+  config_entry e = {NULL, false};
+  size_t i;
+  const json_t *kv;
+  json_array_foreach(json_object_get(payload, "configurationKey"), i, kv) {
+    const char *name = json_string_value(json_object_get(kv, "key"));
+    if (!name || strcmp(name, key) != 0)
+      continue;
+    e.value = json_string_value(json_object_get(kv, "value"));
+    e.readonly = json_is_true(json_object_get(kv, "readonly"));
+  }
+  return e;
+}
+
+static void learn_capabilities(ocpp_cp *cp, const json_t *payload)
+{
+  config_entry n = config_lookup(payload, "NumberOfConnectors");
+  if (n.value && atoi(n.value) > 0)
+    cp->number_of_connectors = atoi(n.value);
+  config_entry lvl = config_lookup(payload, "ChargeProfileMaxStackLevel");
+  if (lvl.value)
+    cp->max_stack_level = atoi(lvl.value);
+  config_entry unit = config_lookup(payload, "ChargingScheduleAllowedChargingRateUnit");
+  if (unit.value)
+    cp->watts_only = strstr(unit.value, "Power") && !strstr(unit.value, "Current");
+  config_entry prof = config_lookup(payload, "SupportedFeatureProfiles");
+  if (prof.value)
+    cp->smart_charging = strstr(prof.value, "SmartCharging") != NULL;
+}
+
+static void finish_get_configuration(ocpp_session *s, ocpp_call *call,
+                                     bool answered, const json_t *payload,
+                                     const char *error_code)
+{
+  (void)call;
+  char interval[16];
+  snprintf(interval, sizeof interval, "%d", s->cfg.meter_sample_interval);
+  if (!answered) {
+    ocpp__session_log(s, OCPP_LOG_INFO, "GetConfiguration: %s; configuring blind",
+                      error_code);
+    change_config(s, "MeterValuesSampledData", wanted_measurands);
+    change_config(s, "MeterValueSampleInterval", interval);
+  } else {
+    learn_capabilities(s->cp, payload);
+    config_entry md = config_lookup(payload, "MeterValuesSampledData");
+    /* Only change what differs: some chargers reboot on every change of
+     * their measurand list. */
+    if (!md.readonly && !(md.value && measurands_present(md.value)))
+      change_config(s, "MeterValuesSampledData", wanted_measurands);
+    config_entry iv = config_lookup(payload, "MeterValueSampleInterval");
+    if (!iv.readonly && !(iv.value && strcmp(iv.value, interval) == 0))
+      change_config(s, "MeterValueSampleInterval", interval);
+  }
+  json_t *p = json_pack("{s:s}", "requestedMessage", "StatusNotification");
+  ocpp__session_queue(s, "TriggerMessage", p, finish_quiet, NULL);
+}
+
+void ocpp__cs16_configure_after_boot(ocpp_session *s)
+{
+  if (s->configured_after_boot)
+    return;
+  s->configured_after_boot = true;
+  json_t *p = json_pack("{s:[s,s,s,s,s,s]}", "key", "NumberOfConnectors",
+                        "SupportedFeatureProfiles", "ChargeProfileMaxStackLevel",
+                        "ChargingScheduleAllowedChargingRateUnit",
+                        "MeterValuesSampledData", "MeterValueSampleInterval");
+  if (ocpp__session_queue(s, "GetConfiguration", p, finish_get_configuration,
+                          NULL) == OCPP_OK)
+    ocpp__session_pump(s);
+}

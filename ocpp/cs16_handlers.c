@@ -1,0 +1,543 @@
+/* The central system's answers to a 1.6 charger: one handler per action,
+ * dispatched by the session core from the sorted table at the end, and
+ * the role's start, tick and follow-ups. Payloads arrive validated (and
+ * repaired where a known quirk broke them). */
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ocpp/codec.h"
+#include "ocpp/lenient.h"
+#include "ocpp/session_impl.h"
+
+/* connectorId as sent, or -1 when negative or beyond int: the schema has
+ * no minimum, so such values reach the handlers and must not index the
+ * connector table. */
+static int connector_id(const json_t *req)
+{
+  json_int_t v = json_integer_value(json_object_get(req, "connectorId"));
+  return v < 0 || v > INT_MAX ? -1 : (int)v;
+}
+
+static const char *str_or_empty(const json_t *req, const char *key)
+{
+  const char *v = json_string_value(json_object_get(req, key));
+  return v ? v : "";
+}
+
+static time_t payload_time(const ocpp_session *s, const json_t *req,
+                           const char *key)
+{
+  time_t t;
+  const char *v = json_string_value(json_object_get(req, key));
+  if (v && ocpp_time_parse(v, &t) == 0)
+    return t;
+  return s->now.wall;
+}
+
+static json_t *now_string(const ocpp_session *s)
+{
+  char buf[OCPP_TIME_STRLEN];
+  ocpp_time_format(s->now.wall, buf);
+  return json_string(buf);
+}
+
+static json_t *id_tag_info(ocpp_auth_status st)
+{
+  return json_pack("{s:{s:s}}", "idTagInfo", "status", ocpp_auth_status_name(st));
+}
+
+static void out_of_range(ocpp_handler_out *out, int connector)
+{
+  out->error_code = "PropertyConstraintViolation";
+  snprintf(out->error_text, sizeof out->error_text,
+           "connectorId %d out of range", connector);
+}
+
+/* ---- boot, heartbeat, status -------------------------------------------- */
+
+static void copy_field(char *dst, size_t cap, const json_t *req, const char *key)
+{
+  snprintf(dst, cap, "%s", str_or_empty(req, key));
+}
+
+static void h_boot(ocpp_session *s, json_t *req, ocpp_handler_out *out)
+{
+  ocpp_cp *cp = s->cp;
+  copy_field(cp->vendor, sizeof cp->vendor, req, "chargePointVendor");
+  copy_field(cp->model, sizeof cp->model, req, "chargePointModel");
+  const char *serial = str_or_empty(req, "chargePointSerialNumber");
+  if (!*serial)
+    serial = str_or_empty(req, "chargeBoxSerialNumber");
+  snprintf(cp->serial, sizeof cp->serial, "%s", serial);
+  copy_field(cp->firmware, sizeof cp->firmware, req, "firmwareVersion");
+  s->booted = true;
+  s->boot_deadline = 0;
+  ocpp__session_log(s, OCPP_LOG_INFO,
+                    "boot: vendor \"%s\" model \"%s\" serial \"%s\" firmware \"%s\"",
+                    cp->vendor, cp->model, cp->serial, cp->firmware);
+  ocpp_event ev = {.type = OCPP_EV_BOOT};
+  ev.boot.vendor = cp->vendor;
+  ev.boot.model = cp->model;
+  ev.boot.serial = cp->serial;
+  ev.boot.firmware = cp->firmware;
+  ocpp__session_emit(s, &ev);
+  out->answer = json_pack("{s:s,s:o,s:i}", "status", "Accepted", "currentTime",
+                          now_string(s), "interval", s->cfg.heartbeat_interval);
+  out->configure = true;
+}
+
+static void h_heartbeat(ocpp_session *s, json_t *req, ocpp_handler_out *out)
+{
+  (void)req;
+  out->answer = json_pack("{s:o}", "currentTime", now_string(s));
+}
+
+static void set_status(ocpp_connector_state *cs, ocpp_cp_status st,
+                       ocpp_cp_error err)
+{
+  cs->status = st;
+  cs->error = err;
+  cs->status_known = true;
+}
+
+static void h_status(ocpp_session *s, json_t *req, ocpp_handler_out *out)
+{
+  int connector = connector_id(req);
+  ocpp_cp_status st;
+  ocpp_cp_error err;
+  if (connector < 0) {
+    out_of_range(out, connector);
+    return;
+  }
+  if (ocpp_cp_status_parse(str_or_empty(req, "status"), &st) != 0)
+    st = OCPP_CP_UNAVAILABLE; /* schema-checked already: cannot happen */
+  if (ocpp_cp_error_parse(str_or_empty(req, "errorCode"), &err) != 0)
+    err = OCPP_ERR_OTHER_ERROR;
+  /* Chargers report faults with errorCode but status Available etc.; the
+   * error code is passed on unchanged, the status too. */
+  out->answer = json_object();
+  if (connector > OCPP_MAX_CONNECTORS) {
+    ocpp__session_log(s, OCPP_LOG_WARN,
+                      "status for connector %d ignored (more than %d)",
+                      connector, OCPP_MAX_CONNECTORS);
+    return;
+  }
+  ocpp_connector_state *cs = ocpp__cp_connector(s->cp, connector);
+  bool changed = !cs->status_known || cs->status != st || cs->error != err;
+  set_status(cs, st, err);
+  if (changed)
+    ocpp__session_log(s, OCPP_LOG_INFO, "connector %d: %s%s%s", connector,
+                      ocpp_cp_status_name(st),
+                      err != OCPP_ERR_NO_ERROR ? " " : "",
+                      err != OCPP_ERR_NO_ERROR ? ocpp_cp_error_name(err) : "");
+  ocpp_event ev = {.type = OCPP_EV_STATUS, .connector = connector,
+                   .timestamp = payload_time(s, req, "timestamp")};
+  ev.status.status = st;
+  ev.status.error = err;
+  ev.status.info = str_or_empty(req, "info");
+  ev.status.vendor_error = str_or_empty(req, "vendorErrorCode");
+  ocpp__session_emit(s, &ev);
+  if (s->cp->opt.start_mode == OCPP_START_AUTO && connector >= 1 &&
+      st == OCPP_CP_PREPARING && cs->tx_id == 0)
+    out->auto_start_connector = connector;
+}
+
+/* ---- tags and transactions ---------------------------------------------- */
+
+static ocpp_auth_status check_tag(ocpp_session *s, int connector,
+                                  const char *tag)
+{
+  ocpp_auth_status st = ocpp_tag_check(&s->cp->opt, tag);
+  ocpp__session_log(s, st == OCPP_AUTH_ACCEPTED ? OCPP_LOG_INFO : OCPP_LOG_WARN,
+                    "idTag \"%s\": %s", tag, ocpp_auth_status_name(st));
+  ocpp_event ev = {.type = OCPP_EV_TAG, .connector = connector};
+  ev.tag.id_tag = tag;
+  ev.tag.result = st;
+  ocpp__session_emit(s, &ev);
+  return st;
+}
+
+static void h_authorize(ocpp_session *s, json_t *req, ocpp_handler_out *out)
+{
+  out->answer = id_tag_info(check_tag(s, 0, str_or_empty(req, "idTag")));
+}
+
+/* A new transaction id: recorded by the store before the charger hears of
+ * it, or from the owner's counter without a store. */
+static int new_transaction(ocpp_session *s, int connector, const char *tag,
+                           double meter_start, time_t ts, int32_t *tx_id)
+{
+  const ocpp_store_hooks *h = &s->cfg.store;
+  *tx_id = 0;
+  if (!h->begin_transaction) {
+    *tx_id = ocpp__session_next_tx_id(s);
+    return OCPP_OK;
+  }
+  if (h->begin_transaction(s->cfg.store_data, s->cfg.log_id, connector, tag,
+                           meter_start, ts, tx_id) != 0 || *tx_id == 0)
+    return OCPP_ESTATE;
+  return OCPP_OK;
+}
+
+static void begin_on_connector(ocpp_connector_state *cs, int32_t tx_id,
+                               const char *tag, double meter_start,
+                               bool has_start, time_t ts)
+{
+  cs->tx_id = tx_id;
+  snprintf(cs->tx_tag, sizeof cs->tx_tag, "%s", tag);
+  cs->tx_meter_start_wh = meter_start;
+  cs->tx_has_meter_start = has_start;
+  cs->tx_start = ts;
+  cs->session_energy_wh = 0;
+}
+
+static void h_start(ocpp_session *s, json_t *req, ocpp_handler_out *out)
+{
+  int connector = connector_id(req);
+  const char *tag = str_or_empty(req, "idTag");
+  double meter_start = (double)json_integer_value(json_object_get(req, "meterStart"));
+  time_t ts = payload_time(s, req, "timestamp");
+  ocpp_connector_state *cs = ocpp__cp_connector(s->cp, connector);
+  if (!cs || connector < 1) {
+    out_of_range(out, connector);
+    return;
+  }
+  /* A charger that lost our answer repeats the same request: give it the
+   * same transaction instead of opening a second one. */
+  if (cs->tx_id && strcmp(cs->tx_tag, tag) == 0 && cs->tx_start == ts &&
+      cs->tx_meter_start_wh == meter_start) {
+    out->answer = json_pack("{s:i,s:{s:s}}", "transactionId", cs->tx_id,
+                            "idTagInfo", "status", "Accepted");
+    return;
+  }
+  ocpp_auth_status st = check_tag(s, connector, tag);
+  int32_t tx_id;
+  if (new_transaction(s, connector, tag, meter_start, ts, &tx_id) != OCPP_OK) {
+    out->error_code = "InternalError";
+    snprintf(out->error_text, sizeof out->error_text,
+             "cannot record the transaction now");
+    return;
+  }
+  out->answer = json_pack("{s:i,s:{s:s}}", "transactionId", tx_id, "idTagInfo",
+                          "status", ocpp_auth_status_name(st));
+  if (st != OCPP_AUTH_ACCEPTED)
+    return;
+  begin_on_connector(cs, tx_id, tag, meter_start, true, ts);
+  if (json_object_get(req, "reservationId"))
+    cs->reservation_id = 0;
+  ocpp__session_log(s, OCPP_LOG_INFO,
+                    "connector %d: transaction %d started (idTag \"%s\", meter %.0f Wh)",
+                    connector, tx_id, tag, meter_start);
+  ocpp_event ev = {.type = OCPP_EV_TX_STARTED, .connector = connector,
+                   .timestamp = ts};
+  ev.tx_started.transaction_id = tx_id;
+  ev.tx_started.id_tag = tag;
+  ev.tx_started.meter_start_wh = meter_start;
+  ocpp__session_emit(s, &ev);
+}
+
+static int connector_of_tx(const ocpp_cp *cp, int32_t tx_id)
+{
+  if (tx_id == 0)
+    return -1;
+  for (int i = 1; i <= OCPP_MAX_CONNECTORS; i++)
+    if (cp->conn_state[i].tx_id == tx_id)
+      return i;
+  return -1;
+}
+
+static int connector_stopped_tx(const ocpp_cp *cp, int32_t tx_id)
+{
+  if (tx_id == 0)
+    return -1;
+  for (int i = OCPP_MAX_CONNECTORS; i >= 1; i--)
+    if (cp->conn_state[i].last_stopped_tx == tx_id)
+      return i;
+  return -1;
+}
+
+/* What the store knows of a transaction this process did not see start. */
+typedef struct {
+  int connector;
+  double meter_start;
+  bool has_start;
+  bool stopped;
+} stored_tx;
+
+static stored_tx find_stored(ocpp_session *s, int32_t tx_id)
+{
+  stored_tx t = {0};
+  const ocpp_store_hooks *h = &s->cfg.store;
+  if (h->find_transaction &&
+      h->find_transaction(s->cfg.store_data, s->cfg.log_id, tx_id, &t.connector,
+                          &t.meter_start, &t.stopped) == 0)
+    t.has_start = true;
+  else
+    t = (stored_tx){0};
+  return t;
+}
+
+static void emit_meter(ocpp_session *s, int connector, int32_t tx_id,
+                       const ocpp_meter_sample *m)
+{
+  ocpp_connector_state *cs = ocpp__cp_connector(s->cp, connector);
+  ocpp_event ev = {.type = OCPP_EV_METER, .connector = connector,
+                   .timestamp = m->timestamp};
+  if (cs) {
+    if (m->has_current) { cs->current_a = m->current_a; cs->has_current = true; }
+    if (m->has_power) { cs->power_w = m->power_w; cs->has_power = true; }
+    if (m->has_energy) {
+      cs->energy_wh = m->energy_wh;
+      cs->has_energy = true;
+      if (cs->tx_id && (tx_id == 0 || cs->tx_id == tx_id) &&
+          cs->tx_has_meter_start && m->energy_wh >= cs->tx_meter_start_wh) {
+        cs->session_energy_wh = m->energy_wh - cs->tx_meter_start_wh;
+        ev.meter.has_session_energy = true;
+        ev.meter.session_energy_wh = cs->session_energy_wh;
+      }
+    }
+  }
+  ev.meter.transaction_id = tx_id;
+  ev.meter.context = m->context;
+  ev.meter.has_energy = m->has_energy;
+  ev.meter.energy_wh = m->energy_wh;
+  ev.meter.has_current = m->has_current;
+  ev.meter.current_a = m->current_a;
+  memcpy(ev.meter.current_phase_a, m->current_phase_a, sizeof m->current_phase_a);
+  ev.meter.has_power = m->has_power;
+  ev.meter.power_w = m->power_w;
+  ev.meter.has_voltage = m->has_voltage;
+  ev.meter.voltage_v = m->voltage_v;
+  ev.meter.has_offered = m->has_offered;
+  ev.meter.offered_a = m->offered_a;
+  ocpp__session_emit(s, &ev);
+}
+
+static void meter_values_of(ocpp_session *s, int connector, int32_t tx_id,
+                            const json_t *arr)
+{
+  size_t i;
+  const json_t *mv;
+  json_array_foreach(arr, i, mv) {
+    ocpp_meter_sample m;
+    if (ocpp_meter_parse(mv, &m) == 0)
+      emit_meter(s, connector, tx_id, &m);
+  }
+}
+
+/* Where a StopTransaction belongs: the connector running it, one that
+ * stopped it already (a retry), or what the store knows. */
+typedef struct {
+  int connector;              /* -1 unknown, 0 not on a connector */
+  bool duplicate;
+  bool has_start;
+  double meter_start;
+} stop_target;
+
+static stop_target locate_stop(ocpp_session *s, int32_t tx_id)
+{
+  stop_target t = {.connector = connector_of_tx(s->cp, tx_id)};
+  if (t.connector > 0) {
+    ocpp_connector_state *cs = &s->cp->conn_state[t.connector];
+    t.has_start = cs->tx_has_meter_start;
+    t.meter_start = cs->tx_meter_start_wh;
+    return t;
+  }
+  t.connector = connector_stopped_tx(s->cp, tx_id);
+  if (t.connector > 0) {
+    t.duplicate = true;
+    return t;
+  }
+  stored_tx st = find_stored(s, tx_id);
+  t.connector = st.connector;
+  t.duplicate = st.stopped;
+  t.has_start = st.has_start;
+  t.meter_start = st.meter_start;
+  ocpp__session_log(s, OCPP_LOG_WARN, "StopTransaction for transaction %d that %s",
+                    tx_id, st.has_start ? "started before a restart"
+                                        : "is not known: recorded");
+  return t;
+}
+
+static void end_on_connector(ocpp_connector_state *cs, int32_t tx_id)
+{
+  cs->tx_id = 0;
+  cs->last_stopped_tx = tx_id;
+  cs->has_current = true;
+  cs->current_a = 0;
+  cs->has_power = true;
+  cs->power_w = 0;
+}
+
+static void h_stop(ocpp_session *s, json_t *req, ocpp_handler_out *out)
+{
+  int32_t tx_id = (int32_t)json_integer_value(json_object_get(req, "transactionId"));
+  const json_t *ms = (out->notes & OCPP_LENIENT_NO_METER_STOP)
+                       ? NULL : json_object_get(req, "meterStop");
+  const char *tag = str_or_empty(req, "idTag");
+  stop_target t = locate_stop(s, tx_id);
+  int connector = t.connector > 0 ? t.connector : 0;
+  const json_t *data = json_object_get(req, "transactionData");
+  if (data && !t.duplicate)
+    meter_values_of(s, connector, tx_id, data);
+  ocpp_connector_state *cs = ocpp__cp_connector(s->cp, connector);
+  if (connector > 0 && cs->tx_id == tx_id)
+    end_on_connector(cs, tx_id);
+  ocpp_event ev = {.type = OCPP_EV_TX_STOPPED, .connector = connector,
+                   .timestamp = payload_time(s, req, "timestamp")};
+  ev.tx_stopped.transaction_id = tx_id;
+  ev.tx_stopped.id_tag = tag;
+  ev.tx_stopped.has_meter_stop = ms != NULL;
+  ev.tx_stopped.meter_stop_wh = ms ? (double)json_integer_value(ms) : 0;
+  ev.tx_stopped.has_meter_start = t.has_start;
+  ev.tx_stopped.meter_start_wh = t.meter_start;
+  ev.tx_stopped.reason = str_or_empty(req, "reason");
+  ev.tx_stopped.duplicate = t.duplicate;
+  if (ms && t.has_start && ev.tx_stopped.meter_stop_wh >= t.meter_start) {
+    ev.tx_stopped.has_session_energy = true;
+    ev.tx_stopped.session_energy_wh = ev.tx_stopped.meter_stop_wh - t.meter_start;
+  }
+  if (!t.duplicate)
+    ocpp__session_log(s, OCPP_LOG_INFO, "connector %d: transaction %d stopped (%s%s)",
+                      connector, tx_id,
+                      *ev.tx_stopped.reason ? ev.tx_stopped.reason : "no reason",
+                      ms ? "" : ", no meterStop");
+  ocpp__session_emit(s, &ev);
+  out->answer = *tag ? id_tag_info(OCPP_AUTH_ACCEPTED) : json_object();
+}
+
+/* After a restart of the gateway the charger goes on with its transaction:
+ * its MeterValues carry the id, which is all we need to pick it up. */
+static void recover_transaction(ocpp_session *s, int connector, int32_t tx_id,
+                                const json_t *values)
+{
+  ocpp_connector_state *cs = ocpp__cp_connector(s->cp, connector);
+  if (!cs || connector < 1 || tx_id == 0 || cs->tx_id == tx_id ||
+      cs->last_stopped_tx == tx_id)
+    return;
+  stored_tx st = find_stored(s, tx_id);
+  if (st.stopped)
+    return; /* values that arrive after the stop */
+  if (!st.has_start) {
+    /* best guess: the first energy reading of this message */
+    ocpp_meter_sample m;
+    const json_t *first = json_array_get(values, 0);
+    if (first && ocpp_meter_parse(first, &m) == 0 && m.has_energy) {
+      st.meter_start = m.energy_wh;
+      st.has_start = true;
+    }
+  }
+  begin_on_connector(cs, tx_id, "", st.meter_start, st.has_start, s->now.wall);
+  ocpp__session_log(s, OCPP_LOG_INFO,
+                    "connector %d: running transaction %d recovered from MeterValues",
+                    connector, tx_id);
+  ocpp_event ev = {.type = OCPP_EV_TX_STARTED, .connector = connector};
+  ev.tx_started.transaction_id = tx_id;
+  ev.tx_started.id_tag = "";
+  ev.tx_started.meter_start_wh = st.meter_start;
+  ev.tx_started.recovered = true;
+  ocpp__session_emit(s, &ev);
+}
+
+static void h_meter(ocpp_session *s, json_t *req, ocpp_handler_out *out)
+{
+  int connector = connector_id(req);
+  const json_t *txj = json_object_get(req, "transactionId");
+  int32_t tx_id = txj ? (int32_t)json_integer_value(txj) : 0;
+  const json_t *values = json_object_get(req, "meterValue");
+  if (connector < 0) {
+    out_of_range(out, connector);
+    return;
+  }
+  out->answer = json_object();
+  if (connector > OCPP_MAX_CONNECTORS)
+    return;
+  if (tx_id)
+    recover_transaction(s, connector, tx_id, values);
+  meter_values_of(s, connector, tx_id, values);
+}
+
+/* ---- notifications that are only logged --------------------------------- */
+
+static void h_data_transfer(ocpp_session *s, json_t *req, ocpp_handler_out *out)
+{
+  ocpp__session_log(s, OCPP_LOG_INFO,
+                    "DataTransfer from vendor \"%s\" (messageId \"%s\") not handled",
+                    str_or_empty(req, "vendorId"), str_or_empty(req, "messageId"));
+  out->answer = json_pack("{s:s}", "status", "UnknownVendorId");
+}
+
+static void h_diagnostics_status(ocpp_session *s, json_t *req,
+                                 ocpp_handler_out *out)
+{
+  ocpp__session_log(s, OCPP_LOG_INFO, "diagnostics status: %s",
+                    str_or_empty(req, "status"));
+  out->answer = json_object();
+}
+
+static void h_firmware_status(ocpp_session *s, json_t *req,
+                              ocpp_handler_out *out)
+{
+  ocpp__session_log(s, OCPP_LOG_INFO, "firmware status: %s",
+                    str_or_empty(req, "status"));
+  out->answer = json_object();
+}
+
+static void h_security_event(ocpp_session *s, json_t *req, ocpp_handler_out *out)
+{
+  const char *info = str_or_empty(req, "techInfo");
+  ocpp__session_log(s, OCPP_LOG_WARN, "security event %s%s%.200s",
+                    str_or_empty(req, "type"), *info ? ": " : "", info);
+  out->answer = json_object();
+}
+
+/* ---- the role ----------------------------------------------------------- */
+
+/* Sorted by name for bsearch. */
+static const ocpp_handler_row handlers[] = {
+  {"Authorize", h_authorize},
+  {"BootNotification", h_boot},
+  {"DataTransfer", h_data_transfer},
+  {"DiagnosticsStatusNotification", h_diagnostics_status},
+  {"FirmwareStatusNotification", h_firmware_status},
+  {"Heartbeat", h_heartbeat},
+  {"MeterValues", h_meter},
+  {"SecurityEventNotification", h_security_event},
+  {"StartTransaction", h_start},
+  {"StatusNotification", h_status},
+  {"StopTransaction", h_stop},
+};
+
+static void cs16_open(ocpp_session *s)
+{
+  s->cp->connected_since = s->cp->last_seen = s->now.wall;
+  s->boot_deadline = s->now.mono_ms + OCPP_BOOT_WAIT_MS;
+}
+
+static void cs16_after_answer(ocpp_session *s, const ocpp_handler_out *out)
+{
+  if (out->configure)
+    ocpp__cs16_configure_after_boot(s);
+  if (out->auto_start_connector && s->open)
+    ocpp__cs16_auto_start(s, out->auto_start_connector);
+}
+
+static void cs16_tick(ocpp_session *s)
+{
+  if (!s->boot_deadline || s->now.mono_ms < s->boot_deadline)
+    return;
+  s->boot_deadline = 0;
+  if (!s->booted)
+    ocpp__cs16_request_boot(s);
+}
+
+const ocpp_role ocpp__role_cs16 = {
+  .name = "central system 1.6",
+  .handlers = handlers,
+  .n_handlers = sizeof handlers / sizeof handlers[0],
+  .on_open = cs16_open,
+  .after_answer = cs16_after_answer,
+  .on_tick = cs16_tick,
+};

@@ -1,0 +1,522 @@
+/* The session core: frames in, frames out, one call in flight. The role's
+ * table decides what a CALL of the peer does; this file only decodes,
+ * validates (repairing known quirks), answers and keeps the calls. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ocpp/lenient.h"
+#include "ocpp/schema.h"
+#include "ocpp/session_impl.h"
+
+/* ---- output ------------------------------------------------------------- */
+
+void ocpp__session_log(ocpp_session *s, ocpp_log_level lvl, const char *fmt,
+                       ...)
+{
+  if (!s->cfg.log)
+    return;
+  char line[1024];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(line, sizeof line, fmt, ap);
+  va_end(ap);
+  s->cfg.log(s->cfg.user_data, lvl, s->cfg.log_id, line);
+}
+
+void ocpp__session_emit(ocpp_session *s, ocpp_event *ev)
+{
+  ev->charger_id = s->cfg.log_id;
+  if (!ev->timestamp)
+    ev->timestamp = s->now.wall;
+  if (s->cfg.event)
+    s->cfg.event(s->cfg.user_data, ev);
+}
+
+/* Sends an encoded frame (NULL when encoding ran out of memory) and frees
+ * it. */
+static int send_frame(ocpp_session *s, char *text)
+{
+  if (!text)
+    return OCPP_ENOMEM;
+  if (s->cfg.trace)
+    ocpp__session_log(s, OCPP_LOG_DEBUG, "send %s", text);
+  int rc = s->open ? s->cfg.send(s->cfg.user_data, text, strlen(text))
+                   : OCPP_ENOTCONN;
+  free(text);
+  return rc == 0 ? OCPP_OK : OCPP_ENOTCONN;
+}
+
+static void send_call_error(ocpp_session *s, const char *id, const char *code,
+                            const char *text)
+{
+  send_frame(s, ocpp_rpc_encode_error(id, code, text, NULL));
+}
+
+static void send_answer(ocpp_session *s, const char *id, const char *action,
+                        json_t *answer)
+{
+  ocpp_schema_fault fault;
+  if (ocpp_schema_validate(action, OCPP_SCHEMA_RESPONSE, answer, &fault) != 0)
+    ocpp__session_log(s, OCPP_LOG_ERROR,
+                      "internal: %s answer fails the schema at %s: %s", action,
+                      fault.path, fault.message);
+  send_frame(s, ocpp_rpc_encode_result(id, answer));
+}
+
+/* ---- validation --------------------------------------------------------- */
+
+/* The CALLERROR's errorDescription: the whole path once (the schema's
+ * message starts with the path's last segment), cut on a UTF-8 character
+ * boundary so the frame stays valid JSON text. */
+static void fault_description(const ocpp_schema_fault *fault, char *out,
+                              size_t cap)
+{
+  const char *text = fault->message;
+  const char *sep = strstr(text, ": ");
+  int n = 0;
+  if (fault->path[0] && sep) {
+    text = sep + 2;
+    n = snprintf(out, cap, "%.60s: ", fault->path);
+  }
+  if (n < 0 || (size_t)n >= cap) {
+    out[0] = '\0';
+    return;
+  }
+  size_t len = strlen(text);
+  size_t room = cap - (size_t)n - 1;
+  if (len > room) {
+    len = room;
+    while (len > 0 && ((unsigned char)text[len] & 0xC0) == 0x80)
+      len--;
+  }
+  memcpy(out + n, text, len);
+  out[(size_t)n + len] = '\0';
+}
+
+/* Validates payload, repairing the quirks real chargers have where no data
+ * is lost. Returns true when valid; else fault holds the last violation
+ * (a fault with no code: too many repairs). */
+static bool validate(ocpp_session *s, const char *action, ocpp_schema_kind kind,
+                     json_t *payload, unsigned *notes, ocpp_schema_fault *fault)
+{
+  for (int round = 0; round < OCPP_LENIENT_MAX_REPAIRS; round++) {
+    if (ocpp_schema_validate(action, kind, payload, fault) == 0)
+      return true;
+    char what[160];
+    if (ocpp_lenient_repair(action, kind, payload, fault, notes, what,
+                            sizeof what) != 0)
+      return false;
+    if (kind == OCPP_SCHEMA_REQUEST)
+      ocpp__session_log(s, OCPP_LOG_WARN, "%s: %s", action, what);
+    else
+      ocpp__session_log(s, OCPP_LOG_WARN, "answer to %s: %s", action, what);
+  }
+  memset(fault, 0, sizeof *fault);
+  return false;
+}
+
+/* ---- the peer's calls --------------------------------------------------- */
+
+static int handler_cmp(const void *key, const void *row)
+{
+  return strcmp(key, ((const ocpp_handler_row *)row)->action);
+}
+
+static const ocpp_handler_row *find_handler(const ocpp_role *role,
+                                            const char *action)
+{
+  if (!role->handlers)
+    return NULL;
+  return bsearch(action, role->handlers, role->n_handlers,
+                 sizeof role->handlers[0], handler_cmp);
+}
+
+static void refuse_unhandled(ocpp_session *s, const ocpp_rpc_frame *f)
+{
+  bool known = ocpp_schema_known_action(f->action);
+  ocpp__session_log(s, OCPP_LOG_WARN, "%s action \"%s\"",
+                    known ? "unsupported" : "unknown", f->action);
+  send_call_error(s, f->id, known ? "NotSupported" : "NotImplemented",
+                  known ? "action not supported by the central system"
+                        : "unknown action");
+}
+
+/* The charge point role: the owner answers. */
+static void delegate_call(ocpp_session *s, ocpp_handler_out *out,
+                          const ocpp_rpc_frame *f)
+{
+  const char *code = NULL;
+  out->answer = s->cfg.call ? s->cfg.call(s->cfg.user_data, f->action,
+                                          f->payload, &code)
+                            : NULL;
+  if (!out->answer)
+    out->error_code = code ? code : "NotImplemented";
+}
+
+static void handle_call(ocpp_session *s, ocpp_rpc_frame *f)
+{
+  ocpp_handler_out out = {0};
+  const ocpp_handler_row *h = find_handler(s->role, f->action);
+  if (!h && (s->role->handlers || !ocpp_schema_known_action(f->action))) {
+    refuse_unhandled(s, f);
+    return;
+  }
+  ocpp_schema_fault fault;
+  if (!validate(s, f->action, OCPP_SCHEMA_REQUEST, f->payload, &out.notes,
+                &fault)) {
+    const char *code = fault.code ? fault.code : "FormationViolation";
+    if (fault.code)
+      fault_description(&fault, out.error_text, sizeof out.error_text);
+    else
+      snprintf(out.error_text, sizeof out.error_text, "too many invalid fields");
+    ocpp__session_log(s, OCPP_LOG_WARN, "%s rejected: %s %s", f->action, code,
+                      out.error_text);
+    send_call_error(s, f->id, code, out.error_text);
+    return;
+  }
+  if (h)
+    h->fn(s, f->payload, &out);
+  else
+    delegate_call(s, &out, f);
+  if (!out.answer) {
+    send_call_error(s, f->id, out.error_code ? out.error_code : "InternalError",
+                    out.error_text);
+    return;
+  }
+  send_answer(s, f->id, f->action, out.answer);
+  json_decref(out.answer);
+  if (s->open && s->role->after_answer)
+    s->role->after_answer(s, &out);
+}
+
+/* ---- our calls ---------------------------------------------------------- */
+
+static void call_free(ocpp_call *call)
+{
+  json_decref(call->payload);
+  free(call);
+}
+
+static void finish_call(ocpp_session *s, ocpp_call *call, bool answered,
+                        const json_t *payload, const char *error_code)
+{
+  call->finish(s, call, answered, payload, answered ? NULL : error_code);
+  call_free(call);
+}
+
+static bool send_call(ocpp_session *s, ocpp_call *call)
+{
+  ocpp_schema_fault fault;
+  if (ocpp_schema_validate(call->action, OCPP_SCHEMA_REQUEST, call->payload,
+                           &fault) != 0) {
+    ocpp__session_log(s, OCPP_LOG_ERROR,
+                      "internal: %s fails the schema at %s: %s", call->action,
+                      fault.path, fault.message);
+    return false;
+  }
+  /* The transport never reads while it writes, so the answer cannot come
+   * before the call is in flight; a transport that closes while writing
+   * closes the session, and the caller finishes the call Offline. */
+  if (send_frame(s, ocpp_rpc_encode_call(call->id, call->action,
+                                         call->payload)) != OCPP_OK ||
+      !s->open)
+    return false;
+  s->inflight = call;
+  s->call_deadline = s->now.mono_ms + (uint64_t)s->cfg.call_timeout * 1000u;
+  return true;
+}
+
+static ocpp_call *dequeue(ocpp_session *s)
+{
+  ocpp_call *call = s->queue_head;
+  if (!call)
+    return NULL;
+  s->queue_head = call->next;
+  if (!s->queue_head)
+    s->queue_tail = NULL;
+  s->queued--;
+  call->next = NULL;
+  return call;
+}
+
+void ocpp__session_pump(ocpp_session *s)
+{
+  while (s->open && !s->inflight && s->queue_head) {
+    ocpp_call *call = dequeue(s);
+    if (!send_call(s, call))
+      finish_call(s, call, false, NULL, s->open ? "InternalError" : "Offline");
+  }
+}
+
+int ocpp__session_queue(ocpp_session *s, const char *action, json_t *payload,
+                        ocpp_call_finish finish, ocpp_call **out)
+{
+  if (out)
+    *out = NULL;
+  if (!payload)
+    return OCPP_ENOMEM;
+  int rc = !s->open ? OCPP_ENOTCONN
+           : s->queued >= OCPP_MAX_QUEUED_CALLS ? OCPP_EQUEUEFULL : OCPP_OK;
+  ocpp_call *call = rc == OCPP_OK ? calloc(1, sizeof *call) : NULL;
+  if (rc == OCPP_OK && !call)
+    rc = OCPP_ENOMEM;
+  if (rc != OCPP_OK) {
+    json_decref(payload);
+    return rc;
+  }
+  call->payload = payload;
+  call->finish = finish;
+  snprintf(call->action, sizeof call->action, "%s", action);
+  snprintf(call->id, sizeof call->id, "%u", ++s->next_call_id);
+  if (s->queue_tail)
+    s->queue_tail->next = call;
+  else
+    s->queue_head = call;
+  s->queue_tail = call;
+  s->queued++;
+  if (out)
+    *out = call;
+  return OCPP_OK;
+}
+
+static void finish_generic(ocpp_session *s, ocpp_call *call, bool answered,
+                           const json_t *payload, const char *error_code)
+{
+  (void)s;
+  if (call->done)
+    call->done(call->done_data, answered, payload, error_code);
+}
+
+int ocpp_session_call(ocpp_session *s, const char *action, json_t *payload,
+                      ocpp_session_done done, void *user_data, ocpp_clock now)
+{
+  if (!s || !action) {
+    json_decref(payload);
+    return OCPP_EINVAL;
+  }
+  s->now = now;
+  ocpp_call *call;
+  int rc = ocpp__session_queue(s, action, payload, finish_generic, &call);
+  if (rc != OCPP_OK)
+    return rc;
+  call->done = done;
+  call->done_data = user_data;
+  ocpp__session_pump(s);
+  return OCPP_OK;
+}
+
+static void on_response(ocpp_session *s, ocpp_rpc_frame *f)
+{
+  ocpp_call *call = s->inflight;
+  if (!call || strcmp(call->id, f->id) != 0) {
+    ocpp__session_log(s, OCPP_LOG_WARN, "answer with unexpected id \"%s\" ignored",
+                      f->id);
+    return;
+  }
+  s->inflight = NULL;
+  s->call_deadline = 0;
+  if (f->type == OCPP_RPC_ERROR) {
+    ocpp__session_log(s, OCPP_LOG_WARN, "%s answered with %s: %s", call->action,
+                      f->error_code ? f->error_code : "?",
+                      f->error_description ? f->error_description : "");
+    finish_call(s, call, false, NULL,
+                f->error_code ? f->error_code : "GenericError");
+  } else {
+    unsigned notes = 0;
+    ocpp_schema_fault fault;
+    if (validate(s, call->action, OCPP_SCHEMA_RESPONSE, f->payload, &notes,
+                 &fault)) {
+      finish_call(s, call, true, f->payload, NULL);
+    } else {
+      ocpp__session_log(s, OCPP_LOG_WARN, "answer to %s is invalid: %s at %s: %s",
+                        call->action, fault.code ? fault.code : "FormationViolation",
+                        fault.path, fault.code ? fault.message : "too many invalid fields");
+      finish_call(s, call, false, NULL, "FormationViolation");
+    }
+  }
+  ocpp__session_pump(s);
+}
+
+static void on_call_timeout(ocpp_session *s)
+{
+  ocpp_call *call = s->inflight;
+  s->call_deadline = 0;
+  if (!call)
+    return;
+  s->inflight = NULL;
+  ocpp__session_log(s, OCPP_LOG_WARN, "%s: no answer within %d s", call->action,
+                    s->cfg.call_timeout);
+  finish_call(s, call, false, NULL, "Timeout");
+  ocpp__session_pump(s);
+}
+
+/* Every call ends Offline; completions that queue new calls see a closed
+ * session and fail at once. */
+static void fail_all(ocpp_session *s)
+{
+  ocpp_call *inflight = s->inflight;
+  ocpp_call *queue = s->queue_head;
+  s->inflight = NULL;
+  s->queue_head = s->queue_tail = NULL;
+  s->queued = 0;
+  s->call_deadline = 0;
+  if (inflight)
+    finish_call(s, inflight, false, NULL, "Offline");
+  while (queue) {
+    ocpp_call *next = queue->next;
+    finish_call(s, queue, false, NULL, "Offline");
+    queue = next;
+  }
+}
+
+/* ---- counters ----------------------------------------------------------- */
+
+int32_t ocpp__session_next_tx_id(ocpp_session *s)
+{
+  /* only used when the owner gives no store: unique within the owner */
+  int32_t *next = s->cfg.counters ? &s->cfg.counters->next_fallback_tx
+                                  : &s->own_fallback_tx;
+  if (*next < 1)
+    *next = 1;
+  return (*next)++;
+}
+
+int ocpp__session_next_reservation_id(ocpp_session *s)
+{
+  int *next = s->cfg.counters ? &s->cfg.counters->next_reservation_id
+                              : &s->own_reservation_id;
+  if (*next < 1)
+    *next = 1;
+  return (*next)++;
+}
+
+/* ---- lifetime ----------------------------------------------------------- */
+
+int ocpp_session_create(const ocpp_role *role, const ocpp_session_config *cfg,
+                        ocpp_cp *cp, ocpp_session **out)
+{
+  if (!out)
+    return OCPP_EINVAL;
+  *out = NULL;
+  if (!role || !cfg || !cfg->send || (role == &ocpp__role_cs16 && !cp))
+    return OCPP_EINVAL;
+  ocpp_session *s = calloc(1, sizeof *s);
+  if (!s)
+    return OCPP_ENOMEM;
+  s->role = role;
+  s->cfg = *cfg;
+  s->cp = cp;
+  s->cfg.log_id = strdup(cfg->log_id ? cfg->log_id : "");
+  if (!s->cfg.log_id) {
+    free(s);
+    return OCPP_ENOMEM;
+  }
+  if (s->cfg.call_timeout <= 0)
+    s->cfg.call_timeout = 30;
+  if (s->cfg.heartbeat_interval <= 0)
+    s->cfg.heartbeat_interval = 300;
+  if (s->cfg.meter_sample_interval <= 0)
+    s->cfg.meter_sample_interval = 60;
+  *out = s;
+  return OCPP_OK;
+}
+
+void ocpp_session_destroy(ocpp_session *s)
+{
+  if (!s)
+    return;
+  s->open = false;
+  fail_all(s);
+  free((char *)s->cfg.log_id);
+  free(s);
+}
+
+void ocpp_session_open(ocpp_session *s, ocpp_clock now)
+{
+  if (!s || s->open)
+    return;
+  s->now = now;
+  s->open = true;
+  s->booted = false;
+  s->configured_after_boot = false;
+  if (s->role->on_open)
+    s->role->on_open(s);
+}
+
+void ocpp_session_close(ocpp_session *s, ocpp_clock now)
+{
+  if (!s || !s->open)
+    return;
+  s->now = now;
+  s->open = false;
+  s->boot_deadline = 0;
+  fail_all(s);
+  if (s->role->on_close)
+    s->role->on_close(s);
+}
+
+bool ocpp_session_is_open(const ocpp_session *s)
+{
+  return s && s->open;
+}
+
+int ocpp_session_pending(const ocpp_session *s)
+{
+  return s ? s->queued + (s->inflight != NULL) : 0;
+}
+
+/* ---- input and time ----------------------------------------------------- */
+
+void ocpp_session_recv(ocpp_session *s, const char *text, size_t len,
+                       ocpp_clock now)
+{
+  if (!s || !s->open)
+    return;
+  s->now = now;
+  if (s->cp)
+    s->cp->last_seen = now.wall;
+  if (s->cfg.trace)
+    ocpp__session_log(s, OCPP_LOG_DEBUG, "recv %.*s",
+                      len > 2000 ? 2000 : (int)len, text);
+  ocpp_rpc_frame f;
+  ocpp_rpc_fault fault;
+  if (ocpp_rpc_decode(text, len, &f, &fault) != 0) {
+    ocpp__session_log(s, OCPP_LOG_WARN, "bad frame: %s %s", fault.code,
+                      fault.message);
+    /* OCPP-J: a broken CALLRESULT or CALLERROR is never answered */
+    if (fault.type == OCPP_RPC_RESULT || fault.type == OCPP_RPC_ERROR)
+      return;
+    /* Without a readable id there is nothing to answer to; "-1" tells the
+     * peer (and a human reading its log) what went wrong anyway. */
+    send_call_error(s, fault.has_id ? fault.id : "-1", fault.code,
+                    fault.message);
+    return;
+  }
+  if (f.type == OCPP_RPC_CALL)
+    handle_call(s, &f);
+  else
+    on_response(s, &f);
+  ocpp_rpc_frame_finish(&f);
+}
+
+void ocpp_session_tick(ocpp_session *s, ocpp_clock now)
+{
+  if (!s || !s->open)
+    return;
+  s->now = now;
+  if (s->call_deadline && now.mono_ms >= s->call_deadline)
+    on_call_timeout(s);
+  if (s->open && s->role->on_tick)
+    s->role->on_tick(s);
+}
+
+uint64_t ocpp_session_next_deadline(const ocpp_session *s)
+{
+  if (!s || !s->open)
+    return 0;
+  uint64_t a = s->call_deadline, b = s->boot_deadline;
+  if (!a)
+    return b;
+  return b && b < a ? b : a;
+}

@@ -1,0 +1,136 @@
+/* The OCPP-J session engine: one peer's RPC, without I/O.
+ *
+ * A session is fed complete WebSocket text messages and the current time,
+ * and hands the text it wants sent to a callback; it says when it next
+ * needs the time (ocpp_session_next_deadline) and never reads a clock,
+ * opens a socket or arms a timer itself. RPC call tracking (one call in
+ * flight, the rest queued, each with a timeout), the message codecs,
+ * schema validation with the lenient repairs and the action handlers all
+ * live behind it. What the session does with a peer's CALLs depends on its
+ * role: the central system towards a charger (ocpp__role_cs16), or a
+ * charge point towards a central system (ocpp__role_cp16).
+ *
+ * Every callback runs synchronously inside the session function that
+ * caused it; the owner may call ocpp_session_close() from inside one, never
+ * ocpp_session_destroy(). Internal to ocpp/; the transport (conn.c),
+ * tests and fuzz targets use it. */
+#ifndef OCPPKNX_OCPP_SESSION_H
+#define OCPPKNX_OCPP_SESSION_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include <jansson.h>
+
+#include "ocpp/ocpp.h"
+
+#define OCPP_MAX_QUEUED_CALLS 32   /* calls waiting per session */
+
+typedef struct ocpp_session ocpp_session;
+typedef struct ocpp_role ocpp_role;
+typedef struct ocpp_cp ocpp_cp;
+
+/* The time, as the owner reads it: a monotonic clock for deadlines and the
+ * wall clock for OCPP timestamps. */
+typedef struct {
+  uint64_t mono_ms;
+  time_t wall;
+} ocpp_clock;
+
+/* Counters that must be unique across every session of one owner (the
+ * server): the owner keeps one and passes it to each session. */
+typedef struct {
+  int32_t next_fallback_tx;     /* transaction ids when there is no store */
+  int next_reservation_id;
+} ocpp_session_counters;
+
+/* What a finished call reports to whoever sent it with
+ * ocpp_session_call(): answered is true with the validated CALLRESULT
+ * payload, else error_code says why ("Timeout", "Offline", a CALLERROR's
+ * code, "FormationViolation" for an answer that fails the schema). */
+typedef void (*ocpp_session_done)(void *user_data, bool answered,
+                                  const json_t *payload,
+                                  const char *error_code);
+
+/* A CALL of the peer that the role hands to its owner (charge point role):
+ * the payload is validated; return a new answer payload (the session takes
+ * it), or NULL and set *error_code to answer with a CALLERROR. */
+typedef json_t *(*ocpp_session_call_fn)(void *user_data, const char *action,
+                                        const json_t *payload,
+                                        const char **error_code);
+
+typedef struct {
+  /* Sends one text message; 0, or negative when the transport cannot take
+   * it (the session then fails the call it was sending). */
+  int (*send)(void *user_data, const char *text, size_t len);
+  /* One line per event; the charger id is the session's log_id. */
+  void (*log)(void *user_data, ocpp_log_level level, const char *log_id,
+              const char *line);
+  /* Events of the central system role (ocpp.h); may be NULL. */
+  void (*event)(void *user_data, const ocpp_event *ev);
+  /* Incoming CALLs of the charge point role; NULL answers NotImplemented. */
+  ocpp_session_call_fn call;
+  void *user_data;
+  ocpp_store_hooks store;       /* central system role; may be empty */
+  void *store_data;
+  ocpp_session_counters *counters; /* central system role; not owned */
+  const char *log_id;           /* charger id in logs; copied */
+  int heartbeat_interval;       /* s, in BootNotification.conf */
+  int call_timeout;             /* s to wait for the peer's answer */
+  int meter_sample_interval;    /* s for MeterValueSampleInterval */
+  bool trace;                   /* log every frame at debug level */
+} ocpp_session_config;
+
+/* Return codes: the OCPP_E* codes of ocpp.h. */
+
+/* Creates a closed session in role for the charger record cp (the central
+ * system role reads and updates it; NULL for the charge point role).
+ * Returns OCPP_OK, OCPP_EINVAL or OCPP_ENOMEM. */
+int ocpp_session_create(const ocpp_role *role, const ocpp_session_config *cfg,
+                        ocpp_cp *cp, ocpp_session **out);
+
+/* Fails what is still queued (Offline) and frees. NULL is a no-op. */
+void ocpp_session_destroy(ocpp_session *s);
+
+/* The transport is up: the role's start (the central system waits for a
+ * BootNotification and asks for one after 5 s). */
+void ocpp_session_open(ocpp_session *s, ocpp_clock now);
+
+/* The transport is gone: every call in flight or queued finishes Offline,
+ * no more text is sent. Idempotent. */
+void ocpp_session_close(ocpp_session *s, ocpp_clock now);
+
+bool ocpp_session_is_open(const ocpp_session *s);
+
+/* One complete text message from the peer. */
+void ocpp_session_recv(ocpp_session *s, const char *text, size_t len,
+                       ocpp_clock now);
+
+/* Runs what is due at now (call timeouts, the boot request). */
+void ocpp_session_tick(ocpp_session *s, ocpp_clock now);
+
+/* Monotonic ms at which ocpp_session_tick must run next, 0 = nothing due. */
+uint64_t ocpp_session_next_deadline(const ocpp_session *s);
+
+/* Queues a CALL of action with payload (taken, also on failure); done
+ * follows exactly once when OCPP_OK is returned, never otherwise. Returns
+ * OCPP_OK, OCPP_ENOTCONN, OCPP_EQUEUEFULL or OCPP_ENOMEM. */
+int ocpp_session_call(ocpp_session *s, const char *action, json_t *payload,
+                      ocpp_session_done done, void *user_data, ocpp_clock now);
+
+/* A command of ocpp.h for the charger (central system role); cb follows
+ * exactly once when OCPP_OK is returned. Returns the codes of
+ * ocpp_server_command except OCPP_EUNKNOWN. */
+int ocpp_session_command(ocpp_session *s, const ocpp_command *cmd,
+                         ocpp_command_cb cb, void *user_data, ocpp_clock now);
+
+/* Calls queued or in flight. */
+int ocpp_session_pending(const ocpp_session *s);
+
+/* The roles. */
+extern const ocpp_role ocpp__role_cs16;
+extern const ocpp_role ocpp__role_cp16;
+
+#endif

@@ -1,0 +1,106 @@
+/* The session's inside, shared by the core (session.c) and the roles
+ * (cs16_handlers.c, cs16_commands.c, cp16.c). Internal to the engine. */
+#ifndef OCPPKNX_OCPP_SESSION_IMPL_H
+#define OCPPKNX_OCPP_SESSION_IMPL_H
+
+#include <stdarg.h>
+
+#include "ocpp/charger.h"
+#include "ocpp/rpc.h"
+#include "ocpp/session.h"
+
+#define OCPP_BOOT_WAIT_MS 5000     /* ask for a BootNotification after */
+
+typedef struct ocpp_call ocpp_call;
+typedef struct ocpp_command_row ocpp_command_row;
+
+/* What a handler produces: an answer payload, or a CALLERROR. */
+typedef struct {
+  json_t *answer;
+  const char *error_code;
+  char error_text[160];
+  unsigned notes;            /* OCPP_LENIENT_* notes from the repair */
+  int auto_start_connector;  /* start_mode auto: start after answering */
+  bool configure;            /* BootNotification: configure after answering */
+} ocpp_handler_out;
+
+typedef void (*ocpp_handler_fn)(ocpp_session *s, json_t *req,
+                                ocpp_handler_out *out);
+
+/* One row of a role's table of the peer's actions, sorted by action. */
+typedef struct {
+  const char *action;
+  ocpp_handler_fn fn;
+} ocpp_handler_row;
+
+struct ocpp_role {
+  const char *name;
+  const ocpp_handler_row *handlers;  /* NULL: every CALL goes to cfg.call */
+  size_t n_handlers;
+  void (*on_open)(ocpp_session *s);
+  void (*on_close)(ocpp_session *s);
+  /* after the answer to a CALL has been sent */
+  void (*after_answer)(ocpp_session *s, const ocpp_handler_out *out);
+  void (*on_tick)(ocpp_session *s);
+};
+
+/* How a call ends: answered with the validated payload, or not with the
+ * reason. Called exactly once per queued call; the call is freed after. */
+typedef void (*ocpp_call_finish)(ocpp_session *s, ocpp_call *call,
+                                 bool answered, const json_t *payload,
+                                 const char *error_code);
+
+/* A call in flight or queued. */
+struct ocpp_call {
+  ocpp_call *next;
+  char id[OCPP_RPC_ID_MAX + 1];
+  char action[OCPP_RPC_ACTION_MAX + 1];
+  json_t *payload;            /* owned */
+  ocpp_call_finish finish;
+  const ocpp_command_row *row; /* a command's row in the command table */
+  ocpp_session_done done;     /* ocpp_session_call's caller */
+  void *done_data;
+  ocpp_command_cb cb;         /* the command's caller; may be NULL */
+  void *cb_data;
+  int connector;
+  int attempt;                /* fallback step, or the reservation id */
+  double amps;
+  bool operative;
+};
+
+struct ocpp_session {
+  const ocpp_role *role;
+  ocpp_session_config cfg;    /* log_id owned */
+  ocpp_cp *cp;                /* central system role: the record; not owned */
+  bool open;
+  bool booted;                /* BootNotification seen on this session */
+  bool configured_after_boot;
+  ocpp_clock now;             /* of the call that is running */
+  ocpp_call *inflight;
+  ocpp_call *queue_head, *queue_tail;
+  int queued;
+  uint64_t call_deadline, boot_deadline;
+  uint32_t next_call_id;
+  int32_t own_fallback_tx;    /* without shared counters */
+  int own_reservation_id;
+};
+
+/* session.c */
+void ocpp__session_log(ocpp_session *s, ocpp_log_level lvl, const char *fmt,
+                       ...) __attribute__((format(printf, 3, 4)));
+void ocpp__session_emit(ocpp_session *s, ocpp_event *ev);
+/* Queues a call (payload taken, also on failure) that ends in finish;
+ * *out gets it so the caller can fill in its fields before
+ * ocpp__session_pump() sends it. */
+int ocpp__session_queue(ocpp_session *s, const char *action, json_t *payload,
+                        ocpp_call_finish finish, ocpp_call **out);
+void ocpp__session_pump(ocpp_session *s);
+int32_t ocpp__session_next_tx_id(ocpp_session *s);
+int ocpp__session_next_reservation_id(ocpp_session *s);
+
+/* cs16_commands.c */
+void ocpp__cs16_configure_after_boot(ocpp_session *s);
+void ocpp__cs16_request_boot(ocpp_session *s);
+void ocpp__cs16_auto_start(ocpp_session *s, int connector);
+
+#endif
