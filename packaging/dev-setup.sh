@@ -38,6 +38,12 @@ as_root() {
 
 install_deps() {
   local missing=() p
+  # The interop tests run an ocpp-rpc charger on Node.js. A machine that has
+  # node and npm from elsewhere keeps them: Debian's npm conflicts with other
+  # builds of nodejs.
+  if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+    missing+=(nodejs npm)
+  fi
   for p in "${PACKAGES[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' \
       || missing+=("$p")
