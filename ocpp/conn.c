@@ -25,6 +25,7 @@ static void conn_on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf);
 static void conn_rearm(ocpp_conn *c);
 static void conn_flush_ws(ocpp_conn *c);
 static int conn_start_tls(ocpp_conn *c);
+static void conn_set_state(ocpp_conn *c, ocpp_conn_state state);
 
 /* ---- lifetime ----------------------------------------------------------- */
 
@@ -76,7 +77,7 @@ static void conn_shutdown_now(ocpp_conn *c)
   if (c->state == OCPP_CONN_CLOSING && uv_is_closing((uv_handle_t *)&c->tcp))
     return;
   detach_charger(c);
-  c->state = OCPP_CONN_CLOSING;
+  conn_set_state(c, OCPP_CONN_CLOSING);
   if (!uv_is_closing((uv_handle_t *)&c->tcp))
     uv_close((uv_handle_t *)&c->tcp, on_handle_closed);
   if (!uv_is_closing((uv_handle_t *)&c->timer))
@@ -101,7 +102,7 @@ static void after_shutdown(uv_shutdown_t *req, int status)
 static void close_after_writes(ocpp_conn *c)
 {
   ocpp_tls_close_notify(c->tls_session);
-  c->state = OCPP_CONN_CLOSING;
+  conn_set_state(c, OCPP_CONN_CLOSING);
   c->handshake_deadline = now_ms(c) + OCPP_CLOSE_GRACE_MS;
   conn_rearm(c);
   uv_shutdown_t *req = malloc(sizeof *req);
@@ -242,6 +243,10 @@ static void on_timer(uv_timer_t *t)
       if (c->state == OCPP_CONN_HANDSHAKE)
         ocpp__log(c->srv, OCPP_LOG_INFO, NULL, "%s: handshake timeout",
                   c->peer);
+      else if (c->state == OCPP_CONN_WAITING)
+        ocpp__log(c->srv, OCPP_LOG_WARN, NULL,
+                  "%s: handshake timeout while waiting for a slot of its "
+                  "address", c->peer);
       conn_shutdown_now(c);
     } else {
       conn_rearm(c);
@@ -272,7 +277,7 @@ static void conn_rearm(ocpp_conn *c)
   uv_timer_start(&c->timer, on_timer, due > now ? due - now : 0, 0);
 }
 
-/* ---- accept ------------------------------------------------------------- */
+/* ---- peers ------------------------------------------------------------- */
 
 static void alloc_cb(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
 {
@@ -288,6 +293,15 @@ static int count_handshakes_from(const ocpp_server *srv, const char *ip)
   int n = 0;
   for (const ocpp_conn *c = srv->conns; c; c = c->next)
     if (c->state == OCPP_CONN_HANDSHAKE && strcmp(c->peer_ip, ip) == 0)
+      n++;
+  return n;
+}
+
+static size_t count_waiting_from(const ocpp_server *srv, const char *ip)
+{
+  size_t n = 0;
+  for (const ocpp_conn *c = srv->waiting_head; c; c = c->wait_next)
+    if (strcmp(c->peer_ip, ip) == 0)
       n++;
   return n;
 }
@@ -315,6 +329,122 @@ static void describe_peer(ocpp_conn *c)
   snprintf(c->peer_ip, sizeof c->peer_ip, "%s", ip);
 }
 
+/* ---- admission ---------------------------------------------------------- */
+/* A power cut brings every charger of a building back at once, often from
+ * one address (NAT). Turning the surplus away would cost minutes, since
+ * chargers redial slowly; instead each address gets a few handshakes read
+ * at a time and the rest wait, unread, in the order they came, under the
+ * handshake deadline they got when accepted. Slots are per address, so a
+ * flood from one address does not delay chargers from the others. */
+
+static void enqueue_waiting(ocpp_conn *c)
+{
+  ocpp_server *srv = c->srv;
+  c->wait_prev = srv->waiting_tail;
+  c->wait_next = NULL;
+  if (srv->waiting_tail)
+    srv->waiting_tail->wait_next = c;
+  else
+    srv->waiting_head = c;
+  srv->waiting_tail = c;
+  srv->n_waiting++;
+}
+
+static void dequeue_waiting(ocpp_conn *c)
+{
+  ocpp_server *srv = c->srv;
+  if (c->wait_prev)
+    c->wait_prev->wait_next = c->wait_next;
+  else
+    srv->waiting_head = c->wait_next;
+  if (c->wait_next)
+    c->wait_next->wait_prev = c->wait_prev;
+  else
+    srv->waiting_tail = c->wait_prev;
+  c->wait_prev = c->wait_next = NULL;
+  srv->n_waiting--;
+}
+
+static ocpp_conn *first_waiting_from(const ocpp_server *srv, const char *ip)
+{
+  for (ocpp_conn *c = srv->waiting_head; c; c = c->wait_next)
+    if (strcmp(c->peer_ip, ip) == 0)
+      return c;
+  return NULL;
+}
+
+static void begin_handshake(ocpp_conn *c)
+{
+  conn_set_state(c, OCPP_CONN_HANDSHAKE);
+  if (c->tls && conn_start_tls(c) != 0) {
+    conn_shutdown_now(c);
+    return;
+  }
+  uv_read_start((uv_stream_t *)&c->tcp, alloc_cb, conn_on_read);
+}
+
+/* Fills the free handshake slots of one address from its waiting
+ * connections. A handshake that fails at once frees its slot again; the
+ * loop, not recursion, takes the next one. */
+static void admit_waiting(ocpp_server *srv, const char *ip)
+{
+  if (srv->admitting || srv->destroying)
+    return;
+  srv->admitting = true;
+  ocpp_conn *next;
+  while (count_handshakes_from(srv, ip) < OCPP_MAX_HANDSHAKES_PER_ADDR &&
+         (next = first_waiting_from(srv, ip)) != NULL)
+    begin_handshake(next);
+  srv->admitting = false;
+}
+
+/* Every state change goes through here so that the admission queue and the
+ * handshake slots stay true. */
+static void conn_set_state(ocpp_conn *c, ocpp_conn_state state)
+{
+  ocpp_conn_state old = c->state;
+  if (old == state)
+    return;
+  c->state = state;
+  if (old == OCPP_CONN_WAITING)
+    dequeue_waiting(c);
+  if (state == OCPP_CONN_WAITING)
+    enqueue_waiting(c);
+  if (old == OCPP_CONN_HANDSHAKE) {
+    char ip[sizeof c->peer_ip];
+    memcpy(ip, c->peer_ip, sizeof ip);
+    admit_waiting(c->srv, ip);
+  }
+}
+
+/* ---- accept ------------------------------------------------------------- */
+
+static bool has_handshake_slot(const ocpp_server *srv, const char *ip)
+{
+  return count_handshakes_from(srv, ip) < OCPP_MAX_HANDSHAKES_PER_ADDR &&
+         !first_waiting_from(srv, ip);
+}
+
+/* The queue is bounded too: past these caps a connection is not a charger
+ * that came back but a flood, and is closed at once. */
+static bool may_wait(ocpp_conn *c)
+{
+  ocpp_server *srv = c->srv;
+  if (srv->n_waiting >= OCPP_MAX_WAITING) {
+    ocpp__log(srv, OCPP_LOG_WARN, NULL,
+              "%s: refused: %d handshakes are waiting already", c->peer,
+              OCPP_MAX_WAITING);
+    return false;
+  }
+  if (count_waiting_from(srv, c->peer_ip) >= OCPP_MAX_WAITING_PER_ADDR) {
+    ocpp__log(srv, OCPP_LOG_WARN, NULL,
+              "%s: refused: %d handshakes from this address are waiting "
+              "already", c->peer, OCPP_MAX_WAITING_PER_ADDR);
+    return false;
+  }
+  return true;
+}
+
 void ocpp__conn_accept(ocpp_server *srv, uv_stream_t *listener, bool tls)
 {
   ocpp_conn *c = calloc(1, sizeof *c);
@@ -322,7 +452,9 @@ void ocpp__conn_accept(ocpp_server *srv, uv_stream_t *listener, bool tls)
     return;
   c->srv = srv;
   c->tls = tls;
-  c->state = OCPP_CONN_HANDSHAKE;
+  /* neither waiting nor in the handshake until uv_accept() succeeds, so a
+   * failed accept touches no slot and no queue */
+  c->state = OCPP_CONN_CLOSING;
   uv_tcp_init(srv->loop, &c->tcp);
   uv_timer_init(srv->loop, &c->timer);
   c->tcp.data = c;
@@ -337,26 +469,23 @@ void ocpp__conn_accept(ocpp_server *srv, uv_stream_t *listener, bool tls)
     return;
   }
   describe_peer(c);
-  /* A flood of half-open handshakes from one address must not starve the
-   * others; chargers behind one address (NAT) each finish theirs. */
-  if (count_handshakes_from(srv, c->peer_ip) >
-      OCPP_MAX_HANDSHAKES_PER_ADDR) {
-    ocpp__log(srv, OCPP_LOG_WARN, NULL,
-              "%s: too many unfinished handshakes from this address", c->peer);
-    conn_shutdown_now(c);
-    return;
-  }
   uv_tcp_nodelay(&c->tcp, 1);
   /* Dead peers (power cut, cable pulled) are found by TCP keepalive, not by
    * a read deadline tied to the heartbeat interval. */
   uv_tcp_keepalive(&c->tcp, 1, 60);
   c->handshake_deadline = now_ms(c) + OCPP_HANDSHAKE_TIMEOUT_MS;
   conn_rearm(c);
-  if (tls && conn_start_tls(c) != 0) {
+  if (has_handshake_slot(srv, c->peer_ip)) {
+    begin_handshake(c);
+    return;
+  }
+  if (!may_wait(c)) {
     conn_shutdown_now(c);
     return;
   }
-  uv_read_start((uv_stream_t *)&c->tcp, alloc_cb, conn_on_read);
+  conn_set_state(c, OCPP_CONN_WAITING);
+  ocpp__log(srv, OCPP_LOG_DEBUG, NULL,
+            "%s: handshake waits for a slot of its address", c->peer);
 }
 
 /* ---- handshake ---------------------------------------------------------- */
@@ -590,7 +719,7 @@ static void handle_upgrade(ocpp_conn *c, const ocpp_http_request *req)
     conn_shutdown_now(c);
     return;
   }
-  c->state = OCPP_CONN_OPEN;
+  conn_set_state(c, OCPP_CONN_OPEN);
   c->handshake_deadline = 0;
   ocpp_conn *old = cp->conn;
   if (old && old != c) {

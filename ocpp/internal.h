@@ -20,10 +20,14 @@
 #define OCPP_MAX_REFUSED 32        /* refused identities remembered */
 #define OCPP_HANDSHAKE_MAX 8192    /* bytes of HTTP request headers */
 #define OCPP_HANDSHAKE_TIMEOUT_MS 10000
-#define OCPP_MAX_HANDSHAKES_PER_ADDR 8 /* connections of one address still
-                                          in the handshake; established
-                                          ones are bounded by the known
-                                          identities (one each) */
+#define OCPP_MAX_HANDSHAKES_PER_ADDR 8 /* connections of one address read
+                                          in the handshake at once; the
+                                          rest wait their turn, and
+                                          established ones are bounded by
+                                          the known identities (one each) */
+#define OCPP_MAX_WAITING_PER_ADDR 1024 /* handshakes of one address waiting
+                                          for one of those slots */
+#define OCPP_MAX_WAITING 4096           /* ...and of all addresses */
 #define OCPP_MAX_WRITE_BACKLOG (1u << 20) /* bytes not yet taken by the
                                              kernel before we give up */
 #define OCPP_READ_BUFFER 65536
@@ -31,6 +35,8 @@
 typedef struct ocpp_conn ocpp_conn;
 
 typedef enum {
+  OCPP_CONN_WAITING,          /* accepted, not read: waits for a handshake
+                                 slot of its address */
   OCPP_CONN_HANDSHAKE,
   OCPP_CONN_OPEN,
   OCPP_CONN_CLOSING
@@ -39,6 +45,8 @@ typedef enum {
 struct ocpp_conn {
   ocpp_server *srv;
   ocpp_conn *prev, *next;     /* server's list */
+  ocpp_conn *wait_prev, *wait_next; /* server's admission queue, while
+                                       OCPP_CONN_WAITING */
   uv_tcp_t tcp;
   uv_timer_t timer;           /* earliest of the deadlines */
   int open_handles;
@@ -87,6 +95,9 @@ struct ocpp_server {
   ocpp_cp **cps;
   size_t n_cps;
   ocpp_conn *conns;
+  ocpp_conn *waiting_head, *waiting_tail; /* admission queue, oldest first */
+  size_t n_waiting;
+  bool admitting;             /* admit_waiting() is running */
   ocpp_refused refused[OCPP_MAX_REFUSED];
   size_t n_refused, refused_next;
   ocpp_session_counters counters; /* shared by the sessions */

@@ -17,6 +17,13 @@ Each case prints one result line that the test script compares:
   ping          a ping with a payload: "pong <payload>"
   frame         sends --text as one text frame: "text <answer>" or
                 "close <code>"
+  flood         --count connections that never send their request: for
+                each, "open" or "closed" (closed at once by the server)
+  many          --count upgrades one after another: "N of N upgraded"
+  burst         --count connections opened together, then their requests,
+                then their answers read: "N of N upgraded"
+  queue         a flood of --count half-open handshakes from 127.0.0.1, then
+                an upgrade from --source and one from 127.0.0.1 (see below)
 """
 import argparse
 import base64
@@ -27,8 +34,9 @@ import sys
 import time
 
 
-def connect(port, timeout=5.0):
-    s = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+def connect(port, timeout=5.0, source="127.0.0.1"):
+    s = socket.create_connection(("127.0.0.1", port), timeout=timeout,
+                                 source_address=(source, 0))
     s.settimeout(timeout)
     return s
 
@@ -196,6 +204,56 @@ def case_flood(args):
         s.close()
 
 
+def case_burst(args):
+    """The reconnect after a power cut: every charger dials at once, before
+    the server has read a single request."""
+    socks = [connect(args.port) for _ in range(args.count)]
+    for i, s in enumerate(socks):
+        s.sendall(request(f"/ocpp/BURST{i}"))
+    ok = sum(read_head(s)[0] == 101 for s in socks)
+    print(f"{ok} of {args.count} upgraded")
+    for s in socks:
+        s.close()
+
+
+def case_queue(args):
+    """While --count half-open handshakes from 127.0.0.1 hold its slots, a
+    charger from --source upgrades, and one from 127.0.0.1 waits its turn
+    (no answer, not closed) until the flood goes away. Prints
+    "other <status> same <waiting|closed|status> flood <n> open, after
+    release same <status>"."""
+    flood = [connect(args.port, timeout=0.5) for _ in range(args.count)]
+    time.sleep(0.3)
+    same = connect(args.port, timeout=1.0)
+    same.sendall(request("/ocpp/QUEUED1"))
+    other = connect(args.port, source=args.source)
+    other.sendall(request("/ocpp/OTHER1"))
+    other_status = read_head(other)[0]
+    try:
+        data = same.recv(1)
+        same_now = "closed" if data == b"" else "answered"
+    except socket.timeout:
+        same_now = "waiting"
+    except ConnectionResetError:
+        same_now = "closed"
+    still_open = 0
+    for s in flood:
+        try:
+            still_open += s.recv(1) != b""
+        except socket.timeout:
+            still_open += 1
+        except ConnectionResetError:
+            pass
+    for s in flood:
+        s.close()
+    same.settimeout(5.0)
+    after = read_head(same)[0] if same_now == "waiting" else None
+    print(f"other {other_status} same {same_now} flood {still_open} open, "
+          f"after release same {after}")
+    other.close()
+    same.close()
+
+
 def case_many(args):
     """Upgrades --count WebSockets with identities MANY0, MANY1, ... and
     keeps them all open together; prints how many got a 101."""
@@ -269,7 +327,8 @@ CASES = {
     "upgrade": case_upgrade, "raw": case_raw, "bigheaders": case_bigheaders,
     "slowloris": case_slowloris, "big": case_big, "binary": case_binary,
     "badutf8": case_badutf8, "ping": case_ping, "frame": case_frame,
-    "flood": case_flood, "many": case_many,
+    "flood": case_flood, "many": case_many, "burst": case_burst,
+    "queue": case_queue,
 }
 
 
@@ -287,6 +346,7 @@ def main():
     ap.add_argument("--wait", type=float, default=15.0)
     ap.add_argument("--text", default="")
     ap.add_argument("--count", type=int, default=1)
+    ap.add_argument("--source", default="127.0.0.9")
     args = ap.parse_args()
     CASES[args.case](args)
 
