@@ -2,16 +2,20 @@
  *
  *   bench_meter -u HOST:PORT -p PID [-c chargers] [-n calls] [-i prefix]
  *               [-f first] [-s step_s] [-w pace_ms] [-a amps] [-H hold_s]
- *               [-I idle_s] [-S settle_ms] [-x]
+ *               [-I idle_s] [-S settle_ms] [-x] [-o] [-k in_flight] [-L]
  *
  * Every charger (identity PREFIX0001 ... from index FIRST) connects over
- * ws:// from its own source address 127.10.x.y (the gateway caps
- * connections per address), boots, reports Preparing, starts a transaction
+ * ws:// from its own source address 127.10.x.y (-o: all from 127.10.0.1,
+ * as a building behind one NAT address; -k: at most IN_FLIGHT connects and
+ * handshakes at once, the next one starts when one is upgraded or fails),
+ * boots, reports Preparing, starts a transaction
  * and reports Charging (-x: boot only). When all are there the daemon's
  * utime + stime (/proc/PID/stat) is read, CALLS MeterValues with three
  * sampled values (energy register, current, power) are sent, spread over
  * the chargers, each charger waiting for the answer to its last call, and
- * the daemon's CPU time is read again. Calls the gateway makes are answered
+ * the daemon's CPU time is read again. -L sends the larger frame of a
+ * three-phase meter (energy register, current and voltage L1-L3, power:
+ * about 930 bytes) instead of three values. Calls the gateway makes are answered
  * as a compliant charger would.
  *
  * -s gives the simulated seconds between a charger's meter values (their
@@ -78,6 +82,7 @@ struct bm_charger {
   uv_connect_t connect_req;
   uv_timer_t pace;
   bm_state state;
+  bool in_flight;          /* counted in bm_bench.in_flight */
   char head[BM_HEAD_MAX];
   size_t head_len;
   wslay_event_context_ptr ws;
@@ -105,6 +110,13 @@ struct bm_bench {
   uint64_t pace_ms;
   double amps;
   bool no_start;
+  bool one_address;        /* -o */
+  int max_in_flight;       /* -k, 0 = all at once */
+  bool large_frame;        /* -L */
+  int next_start;          /* chargers started so far */
+  int in_flight;           /* connecting or in the handshake */
+  int n_refused;           /* upgrade refused or closed in the handshake */
+  uint64_t start_ns;       /* first connect */
   double hold_s, idle_s;
   uint64_t settle_ms;
   int pid;
@@ -322,6 +334,32 @@ static void send_setup_step(bm_charger *c) {
   }
 }
 
+static void meter_payload_large(char *p, size_t cap, long tx, const char *ts,
+                                double wh, double amps, double watts) {
+  static const char *const fmt =
+      "{\"connectorId\":1,\"transactionId\":%ld,\"meterValue\":[{"
+      "\"timestamp\":\"%s\",\"sampledValue\":["
+      "{\"value\":\"%.1f\",\"context\":\"Sample.Periodic\","
+      "\"measurand\":\"Energy.Active.Import.Register\",\"location\":\"Outlet\","
+      "\"unit\":\"Wh\"},"
+      "{\"value\":\"%.2f\",\"context\":\"Sample.Periodic\","
+      "\"measurand\":\"Current.Import\",\"phase\":\"L1\",\"location\":\"Outlet\","
+      "\"unit\":\"A\"},"
+      "{\"value\":\"%.2f\",\"context\":\"Sample.Periodic\","
+      "\"measurand\":\"Current.Import\",\"phase\":\"L2\",\"location\":\"Outlet\","
+      "\"unit\":\"A\"},"
+      "{\"value\":\"%.2f\",\"context\":\"Sample.Periodic\","
+      "\"measurand\":\"Current.Import\",\"phase\":\"L3\",\"location\":\"Outlet\","
+      "\"unit\":\"A\"},"
+      "{\"value\":\"230.1\",\"context\":\"Sample.Periodic\","
+      "\"measurand\":\"Voltage\",\"phase\":\"L1-N\",\"location\":\"Outlet\","
+      "\"unit\":\"V\"},"
+      "{\"value\":\"%.0f\",\"context\":\"Sample.Periodic\","
+      "\"measurand\":\"Power.Active.Import\",\"location\":\"Outlet\","
+      "\"unit\":\"W\"}]}]}";
+  snprintf(p, cap, fmt, tx, ts, wh, amps, amps - 0.1, amps + 0.1, watts);
+}
+
 /* One meter value: the energy grows with the current over the step, the
  * current and power wobble a little as real meters do. */
 static void send_meter(bm_charger *c) {
@@ -334,16 +372,19 @@ static void send_meter(bm_charger *c) {
   c->energy_wh += watts * step / 3600.0;
   char p[BM_MSG_MAX], ts[32];
   iso_time(c->sim_time, ts, sizeof ts);
-  snprintf(p, sizeof p,
-           "{\"connectorId\":1,\"transactionId\":%ld,\"meterValue\":[{"
-           "\"timestamp\":\"%s\",\"sampledValue\":["
-           "{\"value\":\"%.1f\",\"context\":\"Sample.Periodic\","
-           "\"measurand\":\"Energy.Active.Import.Register\",\"unit\":\"Wh\"},"
-           "{\"value\":\"%.2f\",\"context\":\"Sample.Periodic\","
-           "\"measurand\":\"Current.Import\",\"unit\":\"A\"},"
-           "{\"value\":\"%.0f\",\"context\":\"Sample.Periodic\","
-           "\"measurand\":\"Power.Active.Import\",\"unit\":\"W\"}]}]}",
-           c->tx_id, ts, c->energy_wh, amps, watts);
+  if (b->large_frame)
+    meter_payload_large(p, sizeof p, c->tx_id, ts, c->energy_wh, amps, watts);
+  else
+    snprintf(p, sizeof p,
+             "{\"connectorId\":1,\"transactionId\":%ld,\"meterValue\":[{"
+             "\"timestamp\":\"%s\",\"sampledValue\":["
+             "{\"value\":\"%.1f\",\"context\":\"Sample.Periodic\","
+             "\"measurand\":\"Energy.Active.Import.Register\",\"unit\":\"Wh\"},"
+             "{\"value\":\"%.2f\",\"context\":\"Sample.Periodic\","
+             "\"measurand\":\"Current.Import\",\"unit\":\"A\"},"
+             "{\"value\":\"%.0f\",\"context\":\"Sample.Periodic\","
+             "\"measurand\":\"Power.Active.Import\",\"unit\":\"W\"}]}]}",
+             c->tx_id, ts, c->energy_wh, amps, watts);
   b->sent++;
   send_call(c, "MeterValues", p);
 }
@@ -468,6 +509,8 @@ static void charger_ready(bm_charger *c) {
   c->state = ST_READY;
   if (++b->n_ready + b->n_failed == b->n_chargers) {
     uv_timer_stop(&b->watchdog);
+    printf("ready_s %.3f\n", (double)(now_ns() - b->start_ns) / 1e9);
+    printf("chargers_refused %d\n", b->n_refused);
     if (b->n_failed) {
       b->failed = true;
       close_all(b);
@@ -586,6 +629,8 @@ static void feed_ws(bm_charger *c, const uint8_t *data, size_t len) {
     charger_fail(c, "WebSocket send error");
 }
 
+static void handshake_over(bm_charger *c);
+
 static void on_head(bm_charger *c, const char *data, size_t len) {
   if (c->head_len + len >= sizeof c->head) {
     charger_fail(c, "handshake answer too long");
@@ -608,6 +653,7 @@ static void on_head(bm_charger *c, const char *data, size_t len) {
   }
   c->state = ST_SETUP;
   c->step = STEP_BOOT;
+  handshake_over(c);
   send_setup_step(c);
   size_t used = (size_t)(end + 4 - c->head);
   if (used < c->head_len)
@@ -678,7 +724,10 @@ static void charger_fail(bm_charger *c, const char *why) {
     return;
   fprintf(stderr, "%s: %s\n", c->id, why);
   bool was_setup = c->state < ST_READY;
+  if (c->state <= ST_HANDSHAKE)
+    b->n_refused++;
   c->state = ST_FAILED;
+  handshake_over(c);
   uv_read_stop((uv_stream_t *)&c->tcp);
   if (was_setup) {
     b->n_failed++;
@@ -696,6 +745,8 @@ static int charger_start(bm_bench *b, bm_charger *c, int index) {
   c->b = b;
   c->index = index;
   c->state = ST_CONNECTING;
+  c->in_flight = true;
+  b->in_flight++;
   c->energy_wh = 1000.0 * index;
   c->sim_time = wall_s();
   snprintf(c->id, sizeof c->id, "%s%04d", b->prefix, index);
@@ -706,7 +757,10 @@ static int charger_start(bm_bench *b, bm_charger *c, int index) {
   c->connect_req.data = c;
   /* one source address per charger: the gateway limits per address */
   char src[32];
-  snprintf(src, sizeof src, "127.10.%d.%d", index / 250, index % 250 + 1);
+  if (b->one_address)
+    snprintf(src, sizeof src, "127.10.0.1");
+  else
+    snprintf(src, sizeof src, "127.10.%d.%d", index / 250, index % 250 + 1);
   struct sockaddr_in sa;
   uv_ip4_addr(src, 0, &sa);
   int rc = uv_tcp_bind(&c->tcp, (const struct sockaddr *)&sa, 0);
@@ -718,6 +772,29 @@ static int charger_start(bm_bench *b, bm_charger *c, int index) {
 
 static void close_all(bm_bench *b) {
   uv_stop(b->loop);
+}
+
+/* Starts chargers until IN_FLIGHT are connecting or in the handshake. */
+static void start_more(bm_bench *b) {
+  while (b->next_start < b->n_chargers &&
+         (b->max_in_flight == 0 || b->in_flight < b->max_in_flight)) {
+    int i = b->next_start++;
+    int rc = charger_start(b, &b->chargers[i], b->first + i + 1);
+    if (rc != 0) {
+      fprintf(stderr, "charger %d: %s\n", i, uv_strerror(rc));
+      b->failed = true;
+      close_all(b);
+      return;
+    }
+  }
+}
+
+static void handshake_over(bm_charger *c) {
+  if (!c->in_flight)
+    return;
+  c->in_flight = false;
+  c->b->in_flight--;
+  start_more(c->b);
 }
 
 static void on_watchdog(uv_timer_t *t) {
@@ -734,7 +811,8 @@ static void usage(void) {
   fprintf(stderr,
           "usage: bench_meter -u HOST:PORT -p PID [-c chargers] [-n calls]\n"
           "       [-i prefix] [-f first] [-s step_s] [-w pace_ms] [-a amps]\n"
-          "       [-H hold_s] [-I idle_s] [-S settle_ms] [-x]\n");
+          "       [-H hold_s] [-I idle_s] [-S settle_ms] [-x] [-o]\n"
+          "       [-k in_flight] [-L]\n");
 }
 
 static void raise_nofile(void) {
@@ -752,7 +830,7 @@ static int parse_args(bm_bench *b, int argc, char **argv) {
   b->n_chargers = 100;
   b->amps = 16.0;
   b->settle_ms = 2000;
-  while ((opt = getopt(argc, argv, "u:p:c:n:i:f:s:w:a:H:I:S:x")) != -1) {
+  while ((opt = getopt(argc, argv, "u:p:c:n:i:f:s:w:a:H:I:S:xok:L")) != -1) {
     switch (opt) {
     case 'u': url = optarg; break;
     case 'p': b->pid = atoi(optarg); break;
@@ -767,12 +845,15 @@ static int parse_args(bm_bench *b, int argc, char **argv) {
     case 'I': b->idle_s = atof(optarg); break;
     case 'S': b->settle_ms = (uint64_t)atol(optarg); break;
     case 'x': b->no_start = true; break;
+    case 'o': b->one_address = true; break;
+    case 'k': b->max_in_flight = atoi(optarg); break;
+    case 'L': b->large_frame = true; break;
     default: return -1;
     }
   }
   if (!url || b->pid <= 0 || b->n_chargers < 1 ||
       b->n_chargers > BM_MAX_CHARGERS || b->calls < 0 ||
-      b->calls > BM_MAX_CALLS || b->first < 0 || b->hold_s < 0 ||
+      b->calls > BM_MAX_CALLS || b->first < 0 || b->hold_s < 0 || b->max_in_flight < 0 ||
       b->idle_s < 0 || (b->no_start && b->calls > 0))
     return -1;
   char host[64];
@@ -807,15 +888,15 @@ int main(int argc, char **argv) {
   b.phase_timer.data = &b;
   b.watchdog.data = &b;
   uv_timer_start(&b.watchdog, on_watchdog, BM_WATCHDOG_MS, 0);
-  for (int i = 0; i < b.n_chargers; i++) {
-    int rc = charger_start(&b, &b.chargers[i], b.first + i + 1);
-    if (rc != 0) {
-      fprintf(stderr, "charger %d: %s\n", i, uv_strerror(rc));
-      return 1;
-    }
-  }
+  b.start_ns = now_ns();
+  start_more(&b);
   uv_run(b.loop, UV_RUN_DEFAULT);
   /* the process ends here: the kernel closes every connection at once */
   printf("result %s\n", b.failed ? "FAILED" : "ok");
+  free(b.rtt_us);
+  for (int i = 0; i < b.n_chargers; i++)
+    if (b.chargers[i].ws)
+      wslay_event_context_free(b.chargers[i].ws);
+  free(b.chargers);
   return b.failed ? 1 : 0;
 }

@@ -23,7 +23,7 @@ void sim_cp_iso_now(char *out, size_t cap)
 	clock_gettime(CLOCK_REALTIME, &ts);
 	gmtime_r(&ts.tv_sec, &tm);
 	strftime(base, sizeof base, "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(out, cap, "%s.%03ldZ", base, ts.tv_nsec / 1000000L);
+	snprintf(out, cap, "%.19s.%03dZ", base, (int)(ts.tv_nsec / 1000000L));
 }
 
 static json_t *now_json(void)

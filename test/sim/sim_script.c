@@ -79,7 +79,7 @@ static int parse_number(struct parse *p, const char *s, const char *what,
 			double lo, double hi, double *out)
 {
 	char *end;
-	double v;
+	double v = 0;
 
 	errno = 0;
 	v = strtod(s, &end);
@@ -91,7 +91,7 @@ static int parse_number(struct parse *p, const char *s, const char *what,
 
 static int parse_connector(struct parse *p, const char *s)
 {
-	double v;
+	double v = 0;
 
 	if (parse_number(p, s, "connector", 0, SIM_MAX_CONNECTORS, &v) < 0)
 		return -EINVAL;
@@ -177,7 +177,7 @@ static int p_meter(struct parse *p)
 	for (int i = 2; i < p->n; i++) {
 		char *eq = strchr(p->tok[i], '=');
 		const struct meter_key *k = NULL;
-		double v;
+		double v = 0;
 
 		if (!eq)
 			return fail(p, "expected key=value, got '%s'", p->tok[i]);
