@@ -294,7 +294,7 @@ static int walk_fail(walk *w, const char *code, const char *fmt, ...) {
   f->path[kept] = '\0';
   utf8_trim_tail(f->message);
   f->code = code;
-  return OCPP_SCHEMA_EINVALID;
+  return OCPP_ESCHEMA;
 }
 
 static bool is_object(const json_t *v) { return json_is_object(v); }
@@ -468,8 +468,9 @@ int ocpp_schema_validate(const char *action, ocpp_schema_kind kind,
                          const json_t *payload, ocpp_schema_fault *fault) {
   ocpp_schema_fault scratch;
   walk w = {.fault = fault ? fault : &scratch, .depth = 0};
+  if (!action) return OCPP_EINVAL;
   const schema_node *root = find_schema(action, kind);
-  if (!root) return OCPP_SCHEMA_EUNKNOWN;
+  if (!root) return OCPP_ENOACTION;
   if (!payload) return walk_fail(&w, CODE_FORMATION, "no payload");
   return check_node(&w, root, payload);
 }
@@ -501,13 +502,13 @@ int ocpp_schema_describe(const char *action, ocpp_schema_kind kind,
     [SCHEMA_FORMAT_DATE_TIME] = "date-time",
     [SCHEMA_FORMAT_URI] = "uri",
   };
+  if (!action || !path || !info) return OCPP_EINVAL;
   const schema_node *node = find_schema(action, kind);
   bool required = false;
-  if (!node) return OCPP_SCHEMA_EUNKNOWN;
-  if (!path) return OCPP_SCHEMA_ENOPATH;
+  if (!node) return OCPP_ENOACTION;
   while (*path) {
     path = describe_step(path, &node, &required);
-    if (!path) return OCPP_SCHEMA_ENOPATH;
+    if (!path) return OCPP_ENOPATH;
   }
   *info = (ocpp_schema_node_info){
     .type = schema_types[node->type].name,
