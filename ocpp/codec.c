@@ -8,6 +8,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "common/calendar.h"
+
 /* ---- names -------------------------------------------------------------- */
 
 #define COUNT_OF(a) (sizeof(a) / sizeof((a)[0]))
@@ -127,26 +129,6 @@ static bool expect(const char **p, const char *choices) {
   return true;
 }
 
-static bool is_leap(int y) {
-  return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-}
-
-static int days_in_month(int y, int m) {
-  static const int days[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-  return (m == 2 && is_leap(y)) ? 29 : days[m - 1];
-}
-
-/* Days since 1970-01-01 in the proleptic Gregorian calendar; the same
- * arithmetic as timegm() without its dependence on struct tm and errno. */
-static int64_t days_from_civil(int64_t y, int m, int d) {
-  y -= m <= 2;
-  int64_t era = (y >= 0 ? y : y - 399) / 400;
-  int64_t yoe = y - era * 400;
-  int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-  int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + doe - 719468;
-}
-
 #define TIME_FRACTION_MAX 9
 
 /* "+02:00", "+0200", "+02", "Z", "" -> seconds east of UTC. */
@@ -190,10 +172,9 @@ int ocpp_time_parse(const char *text, time_t *out) {
     if (n == 0 || n > TIME_FRACTION_MAX) return OCPP_ETIME;
   }
   if (!parse_offset(&p, &offset) || *p != '\0') return OCPP_ETIME;
-  if (mo < 1 || mo > 12 || d < 1 || d > days_in_month(y, mo) || h > 23 ||
-      mi > 59 || s > 60)
+  if (!cal_date_is_valid(y, mo, d) || h > 23 || mi > 59 || s > 60)
     return OCPP_ETIME;
-  int64_t t = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + s -
+  int64_t t = cal_days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + s -
               offset;
   *out = (time_t)t;
   return 0;

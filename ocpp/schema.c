@@ -10,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/calendar.h"
+
 typedef enum {
   SCHEMA_OBJECT,
   SCHEMA_ARRAY,
@@ -120,20 +122,13 @@ static bool take_char(cursor *c, const char *accepted) {
   return true;
 }
 
-static int days_in_month(int year, int month) {
-  static const int days[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-  bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
-  return month == 2 && leap ? 29 : days[month - 1];
-}
-
 static bool take_date(cursor *c) {
   int year, month, day;
   if (!take_digits(c, 4, &year) || !take_char(c, "-") ||
       !take_digits(c, 2, &month) || !take_char(c, "-") ||
       !take_digits(c, 2, &day))
     return false;
-  return month >= 1 && month <= 12 && day >= 1 &&
-         day <= days_in_month(year, month);
+  return cal_date_is_valid(year, month, day);
 }
 
 static bool take_time(cursor *c) {
