@@ -5,6 +5,8 @@
 #include <math.h>
 #include <string.h>
 
+#include "common/calendar.h"
+
 typedef int (*dpt_encode_fn)(const knx_value *v, knx_payload *out);
 typedef int (*dpt_decode_fn)(const knx_payload *p, knx_value *out);
 
@@ -63,23 +65,11 @@ static bool in_range(int v, int min, int max)
   return v >= min && v <= max;
 }
 
-static bool is_leap_year(int year)
-{
-  return (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
-}
-
-/* year 0 means "unknown": February then may have 29 days. */
-static int days_in_month(int year, int month)
-{
-  static const int days[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-  if (month == 2 && (year == 0 || is_leap_year(year)))
-    return 29;
-  return days[month - 1];
-}
-
+/* year 0 means "unknown": February then may have 29 days, as it has in
+ * the calendar, where year 0 is a leap year. */
 static bool date_is_valid(int year, int month, int day)
 {
-  return in_range(month, 1, 12) && in_range(day, 1, days_in_month(year, month));
+  return cal_date_is_valid(year, month, day);
 }
 
 static bool time_is_valid(int hour, int minute, int second)

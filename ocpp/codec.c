@@ -8,27 +8,11 @@
 #include <string.h>
 #include <strings.h>
 
+#include "common/calendar.h"
+
 /* ---- names -------------------------------------------------------------- */
 
-static const char *const error_texts[] = {
-    [0] = "success",
-    [-OCPP_EINVAL] = "invalid argument",
-    [-OCPP_ENOMEM] = "out of memory",
-    [-OCPP_ENOTCONN] = "charger not connected",
-    [-OCPP_EUNKNOWN] = "unknown charger",
-    [-OCPP_EQUEUEFULL] = "too many calls queued",
-    [-OCPP_ELISTEN] = "cannot listen",
-    [-OCPP_ETLS] = "TLS setup failed",
-    [-OCPP_ESTATE] = "not possible in the current state",
-};
-
 #define COUNT_OF(a) (sizeof(a) / sizeof((a)[0]))
-
-const char *ocpp_strerror(int code) {
-  if (code > 0 || (size_t)-(long)code >= COUNT_OF(error_texts))
-    return "unknown error";
-  return error_texts[-code];
-}
 
 static const char *const cp_status_names[OCPP_CP_STATUS_COUNT] = {
     [OCPP_CP_AVAILABLE] = "Available",
@@ -100,23 +84,26 @@ const char *ocpp_result_name(ocpp_result r) {
   return name_at(result_names, COUNT_OF(result_names), (long)r);
 }
 
+/* The index of text in names, or OCPP_ENOENT. */
 static int name_index(const char *const *names, size_t n, const char *text) {
-  if (!text) return -1;
+  if (!text) return OCPP_ENOENT;
   for (size_t i = 0; i < n; i++)
     if (strcmp(names[i], text) == 0) return (int)i;
-  return -1;
+  return OCPP_ENOENT;
 }
 
 int ocpp_cp_status_parse(const char *text, ocpp_cp_status *out) {
+  if (!out) return OCPP_EINVAL;
   int i = name_index(cp_status_names, COUNT_OF(cp_status_names), text);
-  if (i < 0 || !out) return OCPP_CODEC_EINVAL;
+  if (i < 0) return i;
   *out = (ocpp_cp_status)i;
   return 0;
 }
 
 int ocpp_cp_error_parse(const char *text, ocpp_cp_error *out) {
+  if (!out) return OCPP_EINVAL;
   int i = name_index(cp_error_names, COUNT_OF(cp_error_names), text);
-  if (i < 0 || !out) return OCPP_CODEC_EINVAL;
+  if (i < 0) return i;
   *out = (ocpp_cp_error)i;
   return 0;
 }
@@ -142,26 +129,6 @@ static bool expect(const char **p, const char *choices) {
   return true;
 }
 
-static bool is_leap(int y) {
-  return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-}
-
-static int days_in_month(int y, int m) {
-  static const int days[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-  return (m == 2 && is_leap(y)) ? 29 : days[m - 1];
-}
-
-/* Days since 1970-01-01 in the proleptic Gregorian calendar; the same
- * arithmetic as timegm() without its dependence on struct tm and errno. */
-static int64_t days_from_civil(int64_t y, int m, int d) {
-  y -= m <= 2;
-  int64_t era = (y >= 0 ? y : y - 399) / 400;
-  int64_t yoe = y - era * 400;
-  int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-  int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + doe - 719468;
-}
-
 #define TIME_FRACTION_MAX 9
 
 /* "+02:00", "+0200", "+02", "Z", "" -> seconds east of UTC. */
@@ -185,7 +152,7 @@ static bool parse_offset(const char **p, int *seconds) {
 }
 
 int ocpp_time_parse(const char *text, time_t *out) {
-  if (!text || !out) return OCPP_CODEC_EINVAL;
+  if (!text || !out) return OCPP_EINVAL;
   const char *p = text;
   int y, mo, d, h, mi, s, offset;
   if (!read_digits(&p, 4, &y) || !expect(&p, "-") ||
@@ -194,7 +161,7 @@ int ocpp_time_parse(const char *text, time_t *out) {
       !read_digits(&p, 2, &h) || !expect(&p, ":") ||
       !read_digits(&p, 2, &mi) || !expect(&p, ":") ||
       !read_digits(&p, 2, &s))
-    return OCPP_CODEC_EINVAL;
+    return OCPP_ETIME;
   if (*p == '.') {
     p++;
     int n = 0;
@@ -202,13 +169,12 @@ int ocpp_time_parse(const char *text, time_t *out) {
       p++;
       n++;
     }
-    if (n == 0 || n > TIME_FRACTION_MAX) return OCPP_CODEC_EINVAL;
+    if (n == 0 || n > TIME_FRACTION_MAX) return OCPP_ETIME;
   }
-  if (!parse_offset(&p, &offset) || *p != '\0') return OCPP_CODEC_EINVAL;
-  if (mo < 1 || mo > 12 || d < 1 || d > days_in_month(y, mo) || h > 23 ||
-      mi > 59 || s > 60)
-    return OCPP_CODEC_EINVAL;
-  int64_t t = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + s -
+  if (!parse_offset(&p, &offset) || *p != '\0') return OCPP_ETIME;
+  if (!cal_date_is_valid(y, mo, d) || h > 23 || mi > 59 || s > 60)
+    return OCPP_ETIME;
+  int64_t t = cal_days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + s -
               offset;
   *out = (time_t)t;
   return 0;
@@ -331,30 +297,33 @@ static int lookup_measurand(const char *name) {
   if (!name) return Q_ENERGY; /* OCPP 1.6 default */
   for (size_t i = 0; i < COUNT_OF(measurands); i++)
     if (strcmp(measurands[i].name, name) == 0) return (int)measurands[i].q;
-  return -1;
+  return OCPP_ENOENT;
 }
 
 static int lookup_location(const char *name) {
   if (!name || strcmp(name, "Outlet") == 0) return LOC_OUTLET;
   if (strcmp(name, "Inlet") == 0) return LOC_INLET;
-  return -1;
+  return OCPP_ENOENT;
 }
 
 static int lookup_phase(const char *name) {
   if (!name) return SLOT_NO_PHASE;
   for (size_t i = 0; i < COUNT_OF(phases); i++)
     if (strcmp(phases[i].name, name) == 0) return phases[i].slot;
-  return -1;
+  return OCPP_ENOENT;
 }
 
-/* Factor to the base unit, or a negative value when the unit does not fit.
+/* Sets *factor to the base unit's; false when the unit does not fit q.
  * Units are compared ignoring case: "KWH" cannot mean anything else. */
-static double unit_factor(const char *name, quantity q) {
-  if (!name) return 1.0;
+static bool unit_factor(const char *name, quantity q, double *factor) {
+  *factor = 1.0;
+  if (!name) return true;
   for (size_t i = 0; i < COUNT_OF(units); i++)
-    if (strcasecmp(units[i].name, name) == 0)
-      return units[i].dim == quantities[q].dim ? units[i].factor : -1.0;
-  return -1.0;
+    if (strcasecmp(units[i].name, name) == 0) {
+      *factor = units[i].factor;
+      return units[i].dim == quantities[q].dim;
+    }
+  return false;
 }
 
 /* Adds one sampledValue to acc; false when it cannot be used. */
@@ -376,9 +345,9 @@ static bool take_sample(const json_t *sv, accumulator acc[Q_COUNT],
   int loc = lookup_location(loc_name);
   int slot = lookup_phase(phase_name);
   if (q < 0 || loc < 0 || slot < 0) return false;
-  double factor = unit_factor(unit, (quantity)q);
-  double value;
-  if (factor < 0 || !sample_value(json_object_get(sv, "value"), &value))
+  double factor, value;
+  if (!unit_factor(unit, (quantity)q, &factor) ||
+      !sample_value(json_object_get(sv, "value"), &value))
     return false;
   if (acc[q].set[loc][slot]) return false; /* first value wins */
   acc[q].set[loc][slot] = true;
@@ -422,15 +391,15 @@ static bool combine_quantity(const accumulator *a, quantity q, double *out,
 }
 
 int ocpp_meter_parse(const json_t *meter_value, ocpp_meter_sample *out) {
-  if (!out) return OCPP_CODEC_EINVAL;
+  if (!out) return OCPP_EINVAL;
   memset(out, 0, sizeof *out);
   out->context = "";
   for (int i = 0; i < 3; i++) out->current_phase_a[i] = NAN;
-  if (!json_is_object(meter_value)) return OCPP_CODEC_EINVAL;
+  if (!json_is_object(meter_value)) return OCPP_EINVAL;
   const json_t *ts = json_object_get(meter_value, "timestamp");
   if (!json_is_string(ts) ||
       ocpp_time_parse(json_string_value(ts), &out->timestamp) != 0)
-    return OCPP_CODEC_EINVAL;
+    return OCPP_ETIME;
 
   accumulator acc[Q_COUNT];
   memset(acc, 0, sizeof acc);

@@ -12,13 +12,10 @@
 
 #include "ocpp/ocpp.h"
 
-enum {
-  OCPP_CODEC_EINVAL = -1
-};
-
 /* Parses an OCPP date-time: "2026-11-22T10:00:00Z", fractions of a second,
  * offsets "+02:00", "+0200", "+02", and no offset at all (taken as UTC,
- * as chargers that send it mean). Returns 0 or OCPP_CODEC_EINVAL. */
+ * as chargers that send it mean). Returns 0, OCPP_EINVAL (NULL text or
+ * out) or OCPP_ETIME (not such a date-time, or no such day). */
 int ocpp_time_parse(const char *text, time_t *out);
 
 /* "2026-11-22T10:00:00Z": always UTC with Z, whole seconds. */
@@ -53,7 +50,8 @@ typedef struct {
  * the first string context seen, whatever its text. Values that are not
  * numbers, have an impossible unit, are SignedData, duplicates or Inlet
  * values beside Outlet ones are counted in ignored, never fatal.
- * Returns 0 or OCPP_CODEC_EINVAL (not an object, no valid timestamp). */
+ * Returns 0, OCPP_EINVAL (NULL out, meter_value not an object) or
+ * OCPP_ETIME (no valid timestamp). */
 int ocpp_meter_parse(const json_t *meter_value, ocpp_meter_sample *out);
 
 /* Decides an idTag for a charger: with start_mode "any" every non-empty tag
@@ -67,8 +65,8 @@ ocpp_auth_status ocpp_tag_check(const ocpp_charger_options *charger,
  * '-'. out must hold strlen(tag)+1 bytes. */
 void ocpp_tag_normalize(const char *tag, char *out);
 
-/* Names <-> enums of StatusNotification. Parsing returns 0 or
- * OCPP_CODEC_EINVAL (unknown text). */
+/* Names <-> enums of StatusNotification. Parsing returns 0, OCPP_EINVAL
+ * (NULL out) or OCPP_ENOENT (NULL or unknown text). */
 int ocpp_cp_status_parse(const char *text, ocpp_cp_status *out);
 int ocpp_cp_error_parse(const char *text, ocpp_cp_error *out);
 

@@ -144,7 +144,7 @@ static int conn_write_socket_v(ocpp_conn *c, const uv_buf_t *bufs,
                                unsigned nbufs)
 {
   if (c->state == OCPP_CONN_CLOSING)
-    return -1;
+    return OCPP_ENOTCONN;
   size_t total = 0;
   for (unsigned i = 0; i < nbufs; i++)
     total += bufs[i].len;
@@ -153,7 +153,7 @@ static int conn_write_socket_v(ocpp_conn *c, const uv_buf_t *bufs,
     sent = 0;
   if (sent < 0) {
     conn_shutdown_now(c);
-    return -1;
+    return OCPP_EIO;
   }
   size_t len = total - (size_t)sent;
   if (len == 0)
@@ -163,13 +163,13 @@ static int conn_write_socket_v(ocpp_conn *c, const uv_buf_t *bufs,
     ocpp__log(c->srv, OCPP_LOG_WARN, c->cp ? c->cp->opt.id : NULL,
               "%s does not read: dropping the connection", c->peer);
     conn_shutdown_now(c);
-    return -1;
+    return OCPP_ETOOBIG;
   }
   write_chunk *w = malloc(sizeof *w + len);
   if (!w) {
     if (sent > 0) /* half a frame is out: the stream is beyond repair */
       conn_shutdown_now(c);
-    return -1;
+    return OCPP_ENOMEM;
   }
   w->conn = c;
   w->len = len;
@@ -191,7 +191,7 @@ static int conn_write_socket_v(ocpp_conn *c, const uv_buf_t *bufs,
     c->write_backlog -= len;
     free(w);
     conn_shutdown_now(c);
-    return -1;
+    return OCPP_EIO;
   }
   return 0;
 }
@@ -208,13 +208,11 @@ static int conn_write_raw(ocpp_conn *c, const void *data, size_t len)
   if (!c->tls_session)
     return conn_write_socket(c, data, len);
   if (c->state == OCPP_CONN_CLOSING)
-    return -1;
-  if (ocpp_tls_write(c->tls_session, data, len) != OCPP_OK) {
-    if (c->state != OCPP_CONN_CLOSING)
-      conn_shutdown_now(c);
-    return -1;
-  }
-  return 0;
+    return OCPP_ENOTCONN;
+  int rc = ocpp_tls_write(c->tls_session, data, len);
+  if (rc != OCPP_OK && c->state != OCPP_CONN_CLOSING)
+    conn_shutdown_now(c);
+  return rc;
 }
 
 /* Sends a plain HTTP answer and closes once it is written. */
@@ -601,21 +599,22 @@ static int start_websocket(ocpp_conn *c, const ocpp_http_request *req,
                            const char *protocol)
 {
   char accept[29];
-  if (ocpp_ws_accept(req->ws_key, accept) != 0)
-    return -1;
+  int rc = ocpp_ws_accept(req->ws_key, accept);
+  if (rc != OCPP_OK)
+    return rc;
   static const struct wslay_event_callbacks cbs = {
     .recv_callback = ws_recv_cb,
     .send_callback = ws_send_cb,
     .on_msg_recv_callback = ws_msg_cb,
   };
   if (wslay_event_context_server_init(&c->ws, &cbs, c) != 0)
-    return -1;
+    return OCPP_ENOMEM; /* wslay's only failure here */
   wslay_event_config_set_max_recv_msg_length(c->ws, c->srv->opt.max_message_size);
   char resp[512];
   size_t n = ocpp_http_upgrade_response(resp, sizeof resp, accept, protocol);
-  if (!n || conn_write_raw(c, resp, n) != 0)
-    return -1;
-  return 0;
+  if (!n)
+    return OCPP_ETOOBIG;
+  return conn_write_raw(c, resp, n);
 }
 
 /* ---- the session ------------------------------------------------------- */
@@ -714,8 +713,12 @@ static void handle_upgrade(ocpp_conn *c, const ocpp_http_request *req)
   if (!req->has_protocol_header)
     ocpp__log(srv, OCPP_LOG_WARN, identity,
               "no Sec-WebSocket-Protocol header: assuming ocpp1.6");
-  if (create_session(c, cp) != OCPP_OK ||
-      start_websocket(c, req, req->offers_ocpp16 ? "ocpp1.6" : NULL) != 0) {
+  int rc = create_session(c, cp);
+  if (rc == OCPP_OK)
+    rc = start_websocket(c, req, req->offers_ocpp16 ? "ocpp1.6" : NULL);
+  if (rc != OCPP_OK) {
+    ocpp__log(srv, OCPP_LOG_WARN, identity, "%s: cannot open the WebSocket: %s",
+              c->peer, ocpp_strerror(rc));
     conn_shutdown_now(c);
     return;
   }
@@ -762,9 +765,9 @@ static void handshake_input(ocpp_conn *c, const char *data, size_t len)
     return;
   if (n < 0) {
     static const struct { int code; int status; const char *reason; } map[] = {
-      {OCPP_HTTP_ETOOBIG, 431, "request headers too large"},
-      {OCPP_HTTP_EMETHOD, 405, "method not allowed"},
-      {OCPP_HTTP_EVERSION, 505, "HTTP version not supported"},
+      {OCPP_ETOOBIG, 431, "request headers too large"},
+      {OCPP_EMETHOD, 405, "method not allowed"},
+      {OCPP_EVERSION, 505, "HTTP version not supported"},
     };
     for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
       if (map[i].code == n) {
@@ -809,7 +812,7 @@ static ssize_t ws_recv_cb(wslay_event_context_ptr ctx, uint8_t *buf,
   ocpp_conn *c = user_data;
   if (c->in_len == 0) {
     wslay_event_set_error(ctx, WSLAY_ERR_WOULDBLOCK);
-    return -1;
+    return -1; /* wslay's callback contract, not an OCPP code */
   }
   size_t n = len < c->in_len ? len : c->in_len;
   memcpy(buf, c->in, n);
@@ -874,7 +877,7 @@ static ssize_t ws_send_cb(wslay_event_context_ptr ctx, const uint8_t *data,
     rc = conn_write_raw(c, data, len);
   if (rc != 0) {
     wslay_event_set_error(ctx, WSLAY_ERR_CALLBACK_FAILURE);
-    return -1;
+    return -1; /* wslay's callback contract, not an OCPP code */
   }
   return (ssize_t)len;
 }
@@ -1002,7 +1005,7 @@ static void conn_tls_input(ocpp_conn *c, const char *data, size_t len)
   int rc = ocpp_tls_input(c->tls_session, data, len);
   if (rc == OCPP_OK || c->state == OCPP_CONN_CLOSING)
     return;
-  if (rc == OCPP_TLS_EFAIL && !ocpp_tls_handshake_done(c->tls_session)) {
+  if (rc == OCPP_ETLSFAIL && !ocpp_tls_handshake_done(c->tls_session)) {
     ocpp__log(c->srv, OCPP_LOG_WARN, NULL,
               "refused %s: TLS handshake failed: %s", c->peer,
               ocpp_tls_reason(c->tls_session));
@@ -1010,7 +1013,7 @@ static void conn_tls_input(ocpp_conn *c, const char *data, size_t len)
     close_after_writes(c); /* lets wolfSSL's alert reach the peer */
     return;
   }
-  if (rc == OCPP_TLS_EFAIL)
+  if (rc == OCPP_ETLSFAIL)
     ocpp__log(c->srv, OCPP_LOG_INFO, c->cp ? c->cp->opt.id : NULL,
               "%s: TLS error: %s", c->peer, ocpp_tls_reason(c->tls_session));
   conn_shutdown_now(c);

@@ -238,24 +238,26 @@ static void h_start(ocpp_session *s, json_t *req, ocpp_handler_out *out)
   ocpp__session_emit(s, &ev);
 }
 
+/* The connector running tx_id, or OCPP_ENOENT. */
 static int connector_of_tx(const ocpp_cp *cp, int32_t tx_id)
 {
   if (tx_id == 0)
-    return -1;
+    return OCPP_ENOENT;
   for (int i = 1; i <= OCPP_MAX_CONNECTORS; i++)
     if (cp->conn_state[i].tx_id == tx_id)
       return i;
-  return -1;
+  return OCPP_ENOENT;
 }
 
+/* The connector that last stopped tx_id, or OCPP_ENOENT. */
 static int connector_stopped_tx(const ocpp_cp *cp, int32_t tx_id)
 {
   if (tx_id == 0)
-    return -1;
+    return OCPP_ENOENT;
   for (int i = OCPP_MAX_CONNECTORS; i >= 1; i--)
     if (cp->conn_state[i].last_stopped_tx == tx_id)
       return i;
-  return -1;
+  return OCPP_ENOENT;
 }
 
 /* What the store knows of a transaction this process did not see start. */

@@ -47,11 +47,17 @@ static bool is_field_char(unsigned char c) {
   return c == '\t' || (c >= 0x20 && c != 0x7f);
 }
 
-static int hex_value(int c) {
-  if (c >= '0' && c <= '9') return c - '0';
+static bool hex_value(int c, int *out) {
+  if (c >= '0' && c <= '9') {
+    *out = c - '0';
+    return true;
+  }
   c = lower_ascii(c);
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  return -1;
+  if (c >= 'a' && c <= 'f') {
+    *out = c - 'a' + 10;
+    return true;
+  }
+  return false;
 }
 
 static bool is_base64_char(unsigned char c) {
@@ -103,10 +109,10 @@ static int on_connection(ocpp_http_request *req, const char *v, size_t n) {
 }
 
 static int on_key(ocpp_http_request *req, const char *v, size_t n) {
-  if (req->ws_key[0] != '\0') return OCPP_HTTP_EBAD; /* must be unique */
-  if (n == 0) return OCPP_HTTP_EBAD;
+  if (req->ws_key[0] != '\0') return OCPP_EHTTP; /* must be unique */
+  if (n == 0) return OCPP_EHTTP;
   return copy_span(req->ws_key, sizeof req->ws_key, v, n) ? 0
-                                                           : OCPP_HTTP_ETOOBIG;
+                                                           : OCPP_ETOOBIG;
 }
 
 /* Anything but a plain decimal number becomes -1 so that the server answers
@@ -131,7 +137,7 @@ static int on_version(ocpp_http_request *req, const char *v, size_t n) {
 static int on_protocol(ocpp_http_request *req, const char *v, size_t n) {
   size_t used = strlen(req->protocols);
   size_t sep = (req->has_protocol_header && used > 0 && n > 0) ? 2 : 0;
-  if (used + sep + n >= sizeof req->protocols) return OCPP_HTTP_ETOOBIG;
+  if (used + sep + n >= sizeof req->protocols) return OCPP_ETOOBIG;
   if (sep) memcpy(req->protocols + used, ", ", sep);
   memcpy(req->protocols + used + sep, v, n);
   req->protocols[used + sep + n] = '\0';
@@ -142,15 +148,15 @@ static int on_protocol(ocpp_http_request *req, const char *v, size_t n) {
 }
 
 static int on_authorization(ocpp_http_request *req, const char *v, size_t n) {
-  if (req->authorization[0] != '\0') return OCPP_HTTP_EBAD;
+  if (req->authorization[0] != '\0') return OCPP_EHTTP;
   return copy_span(req->authorization, sizeof req->authorization, v, n)
              ? 0
-             : OCPP_HTTP_ETOOBIG;
+             : OCPP_ETOOBIG;
 }
 
 static int on_host(ocpp_http_request *req, const char *v, size_t n) {
-  if (req->host[0] != '\0') return OCPP_HTTP_EBAD; /* RFC 9112 3.2 */
-  return copy_span(req->host, sizeof req->host, v, n) ? 0 : OCPP_HTTP_ETOOBIG;
+  if (req->host[0] != '\0') return OCPP_EHTTP; /* RFC 9112 3.2 */
+  return copy_span(req->host, sizeof req->host, v, n) ? 0 : OCPP_ETOOBIG;
 }
 
 static const struct {
@@ -178,51 +184,53 @@ static bool line_chars_ok(const char *line, size_t n) {
 }
 
 /* "ws://host:port/path" -> "/path": RFC 9112 3.2.2 says servers accept the
- * absolute form. Returns the offset of the path in target, or -1. */
-static long absolute_form_path(const char *t, size_t n) {
+ * absolute form. Sets *off to the offset of the path in target; false when
+ * target is not in absolute form. */
+static bool absolute_form_path(const char *t, size_t n, size_t *off) {
   static const char *const schemes[] = {"http://", "https://", "ws://",
                                         "wss://"};
   for (size_t s = 0; s < sizeof schemes / sizeof schemes[0]; s++) {
     size_t sl = strlen(schemes[s]);
     if (n > sl && span_equal_ci(t, sl, schemes[s])) {
       const char *slash = memchr(t + sl, '/', n - sl);
-      return slash ? (long)(slash - t) : (long)n;
+      *off = slash ? (size_t)(slash - t) : n;
+      return true;
     }
   }
-  return -1;
+  return false;
 }
 
 static int parse_target(ocpp_http_request *req, const char *t, size_t n) {
-  if (n == 0) return OCPP_HTTP_EBAD;
+  if (n == 0) return OCPP_EHTTP;
   for (size_t i = 0; i < n; i++) {
     unsigned char c = (unsigned char)t[i];
-    if (c <= 0x20 || c >= 0x7f) return OCPP_HTTP_EBAD;
+    if (c <= 0x20 || c >= 0x7f) return OCPP_EHTTP;
   }
   if (t[0] != '/') {
-    long off = absolute_form_path(t, n);
-    if (off < 0) return OCPP_HTTP_EBAD;
+    size_t off;
+    if (!absolute_form_path(t, n, &off)) return OCPP_EHTTP;
     t += off;
-    n -= (size_t)off;
+    n -= off;
     if (n == 0) {
       t = "/";
       n = 1;
     }
   }
-  return copy_span(req->path, sizeof req->path, t, n) ? 0 : OCPP_HTTP_ETOOBIG;
+  return copy_span(req->path, sizeof req->path, t, n) ? 0 : OCPP_ETOOBIG;
 }
 
 static int parse_request_line(ocpp_http_request *req, const char *line,
                               size_t n) {
   const char *sp1 = memchr(line, ' ', n);
-  if (!sp1 || sp1 == line) return OCPP_HTTP_EBAD;
+  if (!sp1 || sp1 == line) return OCPP_EHTTP;
   size_t mlen = (size_t)(sp1 - line);
   for (size_t i = 0; i < mlen; i++)
-    if (!is_tchar((unsigned char)line[i])) return OCPP_HTTP_EBAD;
+    if (!is_tchar((unsigned char)line[i])) return OCPP_EHTTP;
 
   const char *target = sp1 + 1;
   size_t rest = n - mlen - 1;
   const char *sp2 = memchr(target, ' ', rest);
-  if (!sp2) return OCPP_HTTP_EBAD;
+  if (!sp2) return OCPP_EHTTP;
   size_t tlen = (size_t)(sp2 - target);
   const char *version = sp2 + 1;
   size_t vlen = rest - tlen - 1;
@@ -231,30 +239,30 @@ static int parse_request_line(ocpp_http_request *req, const char *line,
   if (vlen != 8 || memcmp(version, "HTTP/", 5) != 0 || version[6] != '.' ||
       version[5] < '0' || version[5] > '9' || version[7] < '0' ||
       version[7] > '9')
-    return OCPP_HTTP_EBAD;
+    return OCPP_EHTTP;
 
   if (!copy_span(req->method, sizeof req->method, line, mlen))
-    return OCPP_HTTP_EMETHOD; /* longer than any method we answer */
+    return OCPP_EMETHOD; /* longer than any method we answer */
   int rc = parse_target(req, target, tlen);
   if (rc < 0) return rc;
-  if (memcmp(version + 5, "1.1", 3) != 0) return OCPP_HTTP_EVERSION;
-  if (strcmp(req->method, "GET") != 0) return OCPP_HTTP_EMETHOD;
+  if (memcmp(version + 5, "1.1", 3) != 0) return OCPP_EVERSION;
+  if (strcmp(req->method, "GET") != 0) return OCPP_EMETHOD;
   return 0;
 }
 
 static int parse_header_line(ocpp_http_request *req, const char *line,
                              size_t n) {
-  if (is_ows(line[0])) return OCPP_HTTP_EBAD; /* obs-fold, RFC 9112 5.2 */
+  if (is_ows(line[0])) return OCPP_EHTTP; /* obs-fold, RFC 9112 5.2 */
   const char *colon = memchr(line, ':', n);
-  if (!colon || colon == line) return OCPP_HTTP_EBAD;
+  if (!colon || colon == line) return OCPP_EHTTP;
   size_t name_len = (size_t)(colon - line);
   for (size_t i = 0; i < name_len; i++)
-    if (!is_tchar((unsigned char)line[i])) return OCPP_HTTP_EBAD;
+    if (!is_tchar((unsigned char)line[i])) return OCPP_EHTTP;
 
   const char *v = colon + 1;
   size_t vlen = n - name_len - 1;
   for (size_t i = 0; i < vlen; i++)
-    if (!is_field_char((unsigned char)v[i])) return OCPP_HTTP_EBAD;
+    if (!is_field_char((unsigned char)v[i])) return OCPP_EHTTP;
   while (vlen > 0 && is_ows(v[0])) {
     v++;
     vlen--;
@@ -278,11 +286,11 @@ static bool method_prefix_ok(const char *buf, size_t len) {
 
 int ocpp_http_parse(const char *buf, size_t len, size_t max_bytes,
                     ocpp_http_request *req) {
-  if (!buf || !req) return OCPP_HTTP_EBAD;
+  if (!buf || !req) return OCPP_EINVAL;
   memset(req, 0, sizeof *req);
   if (max_bytes > INT_MAX) max_bytes = INT_MAX; /* the result is an int */
   if (!method_prefix_ok(buf, len < max_bytes ? len : max_bytes))
-    return OCPP_HTTP_EBAD;
+    return OCPP_EHTTP;
   size_t limit = len < max_bytes ? len : max_bytes;
   size_t pos = 0;
   size_t headers = 0;
@@ -297,40 +305,41 @@ int ocpp_http_parse(const char *buf, size_t len, size_t max_bytes,
     const char *line = buf + pos;
     pos = end + 1;
 
-    if (!line_chars_ok(line, n)) return OCPP_HTTP_EBAD;
+    if (!line_chars_ok(line, n)) return OCPP_EHTTP;
     if (first) {
-      if (n == 0) return OCPP_HTTP_EBAD;
+      if (n == 0) return OCPP_EHTTP;
       int rc = parse_request_line(req, line, n);
       if (rc < 0) return rc;
       first = false;
       continue;
     }
     if (n == 0) return (int)pos; /* blank line: end of headers */
-    if (++headers > OCPP_HTTP_MAX_HEADERS) return OCPP_HTTP_ETOOBIG;
+    if (++headers > OCPP_HTTP_MAX_HEADERS) return OCPP_ETOOBIG;
     int rc = parse_header_line(req, line, n);
     if (rc < 0) return rc;
   }
-  return len >= max_bytes ? OCPP_HTTP_ETOOBIG : OCPP_HTTP_INCOMPLETE;
+  return len >= max_bytes ? OCPP_ETOOBIG : OCPP_HTTP_INCOMPLETE;
 }
 
 /* ---- identity ----------------------------------------------------------- */
 
 int ocpp_http_identity(const char *target, char *out, size_t cap) {
-  if (!target || !out || cap == 0) return OCPP_HTTP_EBAD;
+  if (!target || !out || cap == 0) return OCPP_EINVAL;
   out[0] = '\0';
   size_t end = strcspn(target, "?#");
   while (end > 0 && target[end - 1] == '/') end--;
   size_t start = end;
   while (start > 0 && target[start - 1] != '/') start--;
-  if (start == end) return OCPP_HTTP_EBAD;
+  if (start == end) return OCPP_EIDENTITY;
 
   size_t o = 0;
   for (size_t i = start; i < end; i++) {
     unsigned char c = (unsigned char)target[i];
     if (c == '%') {
-      int hi = i + 1 < end ? hex_value((unsigned char)target[i + 1]) : -1;
-      int lo = i + 2 < end ? hex_value((unsigned char)target[i + 2]) : -1;
-      if (hi < 0 || lo < 0) goto bad;
+      int hi, lo;
+      if (i + 2 >= end || !hex_value((unsigned char)target[i + 1], &hi) ||
+          !hex_value((unsigned char)target[i + 2], &lo))
+        goto bad;
       c = (unsigned char)(hi * 16 + lo);
       if (c == '/') goto bad;
       i += 2;
@@ -343,7 +352,7 @@ int ocpp_http_identity(const char *target, char *out, size_t cap) {
   return 0;
 bad:
   out[0] = '\0';
-  return OCPP_HTTP_EBAD;
+  return OCPP_EIDENTITY;
 }
 
 /* ---- Sec-WebSocket-Accept ----------------------------------------------- */
@@ -361,25 +370,25 @@ static bool ws_key_valid(const char *key) {
 }
 
 int ocpp_ws_accept(const char *key, char out[29]) {
-  if (!key || !out) return OCPP_HTTP_EBAD;
+  if (!key || !out) return OCPP_EINVAL;
   out[0] = '\0';
-  if (!ws_key_valid(key)) return OCPP_HTTP_EBAD;
+  if (!ws_key_valid(key)) return OCPP_EWSKEY;
 
   char joined[WS_KEY_LEN + sizeof WS_GUID];
   memcpy(joined, key, WS_KEY_LEN);
   memcpy(joined + WS_KEY_LEN, WS_GUID, sizeof WS_GUID);
   byte digest[WC_SHA_DIGEST_SIZE];
   if (wc_ShaHash((const byte *)joined, (word32)(sizeof joined - 1), digest) != 0)
-    return OCPP_HTTP_EBAD;
+    return OCPP_ECRYPTO;
 
   byte encoded[64];
   word32 enc_len = sizeof encoded;
   if (Base64_Encode_NoNl(digest, sizeof digest, encoded, &enc_len) != 0)
-    return OCPP_HTTP_EBAD;
+    return OCPP_ECRYPTO;
   while (enc_len > 0 && (encoded[enc_len - 1] == '\n' ||
                          encoded[enc_len - 1] == '\0'))
     enc_len--;
-  if (enc_len != 28) return OCPP_HTTP_EBAD;
+  if (enc_len != 28) return OCPP_ECRYPTO;
   memcpy(out, encoded, 28);
   out[28] = '\0';
   return 0;
@@ -395,26 +404,26 @@ static int basic_decode(const char *b64, byte *raw, word32 *raw_len) {
   size_t n = strlen(b64);
   size_t body = n;
   while (body > 0 && b64[body - 1] == '=') body--;
-  if (body == 0 || n - body > 2 || n > BASIC_MAX_B64) return OCPP_HTTP_EBAD;
+  if (body == 0 || n - body > 2 || n > BASIC_MAX_B64) return OCPP_EAUTH;
   for (size_t i = 0; i < body; i++)
-    if (!is_base64_char((unsigned char)b64[i])) return OCPP_HTTP_EBAD;
-  if (body % 4 == 1) return OCPP_HTTP_EBAD;
+    if (!is_base64_char((unsigned char)b64[i])) return OCPP_EAUTH;
+  if (body % 4 == 1) return OCPP_EAUTH;
   size_t full = (body + 3) / 4 * 4;
-  if (n > full) return OCPP_HTTP_EBAD; /* more '=' than the length allows */
+  if (n > full) return OCPP_EAUTH; /* more '=' than the length allows */
   memcpy(padded, b64, body);
   memset(padded + body, '=', full - body);
   int rc = Base64_Decode((const byte *)padded, (word32)full, raw, raw_len);
   explicit_bzero(padded, sizeof padded);
-  return rc == 0 ? 0 : OCPP_HTTP_EBAD;
+  return rc == 0 ? 0 : OCPP_EAUTH;
 }
 
 int ocpp_http_basic_auth(const char *authorization, char *user,
                          size_t user_cap, char *password, size_t pass_cap) {
   byte raw[BASIC_MAX_B64];
   word32 raw_len = sizeof raw - 1;
-  int rc = OCPP_HTTP_EBAD;
+  int rc = OCPP_EAUTH;
   if (!authorization || !user || !password || user_cap == 0 || pass_cap == 0)
-    return OCPP_HTTP_EBAD;
+    return OCPP_EINVAL;
   user[0] = '\0';
   password[0] = '\0';
 

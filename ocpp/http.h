@@ -6,13 +6,11 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-enum {
-  OCPP_HTTP_INCOMPLETE = 0,  /* need more bytes */
-  OCPP_HTTP_EBAD = -1,       /* malformed request line or header */
-  OCPP_HTTP_ETOOBIG = -2,    /* headers exceed the cap */
-  OCPP_HTTP_EMETHOD = -3,    /* not GET */
-  OCPP_HTTP_EVERSION = -4    /* not HTTP/1.1 */
-};
+#include "ocpp/ocpp.h"
+
+/* What ocpp_http_parse returns while the headers are not complete; not a
+ * failure. Failures are the OCPP_E* codes of ocpp.h. */
+#define OCPP_HTTP_INCOMPLETE 0
 
 #define OCPP_HTTP_MAX_HEADERS 64
 #define OCPP_HTTP_PATH_MAX 512
@@ -34,31 +32,37 @@ typedef struct {
 
 /* Parses the request line and headers in buf[0..len). Returns the number of
  * bytes up to and including the blank line (> 0) when complete,
- * OCPP_HTTP_INCOMPLETE when more bytes are needed, or a negative code.
- * More than max_bytes without the end of headers is OCPP_HTTP_ETOOBIG; so
+ * OCPP_HTTP_INCOMPLETE when more bytes are needed, OCPP_EINVAL (NULL buf
+ * or req), OCPP_EHTTP (malformed), OCPP_ETOOBIG, OCPP_EMETHOD (not GET)
+ * or OCPP_EVERSION (not HTTP/1.1).
+ * More than max_bytes without the end of headers is OCPP_ETOOBIG; so
  * are more than OCPP_HTTP_MAX_HEADERS header lines and over-long values of
  * the fields above. Header names are case-insensitive; repeated
  * Sec-WebSocket-Protocol headers are merged; a repeated Host,
- * Authorization or Sec-WebSocket-Key is OCPP_HTTP_EBAD, and so is obs-fold.
+ * Authorization or Sec-WebSocket-Key is OCPP_EHTTP, and so is obs-fold.
  * Lines may end in CRLF or a bare LF. An absolute-form target
  * ("ws://host/ocpp/CP1") is stored as its path. A first line that cannot
  * start a request (TLS on the plain port) fails at once with
- * OCPP_HTTP_EBAD. Calling again with a longer buf gives the same answer
+ * OCPP_EHTTP. Calling again with a longer buf gives the same answer
  * for the same bytes, so split reads can simply be parsed again. */
 int ocpp_http_parse(const char *buf, size_t len, size_t max_bytes,
                     ocpp_http_request *req);
 
 /* The charge point identity: the last non-empty path segment of target
  * (query string dropped), percent-decoded. "/ocpp/CP%201" -> "CP 1".
- * Returns 0, or OCPP_HTTP_EBAD when empty, bad percent escape, a decoded
- * NUL or control character, a '/' from %2F, or longer than cap-1. */
+ * Returns 0, OCPP_EINVAL (NULL target or out, cap 0), or OCPP_EIDENTITY
+ * when empty, bad percent escape, a decoded NUL or control character, a
+ * '/' from %2F, or longer than cap-1. */
 int ocpp_http_identity(const char *target, char *out, size_t cap);
 
 /* Sec-WebSocket-Accept for key (SHA-1 + Base64 with wolfSSL); out gets 28
- * chars + NUL. Returns 0 or OCPP_HTTP_EBAD (key not 16 bytes in base64). */
+ * chars + NUL. Returns 0, OCPP_EINVAL (NULL key or out), OCPP_EWSKEY (key
+ * not 16 bytes in base64) or OCPP_ECRYPTO. */
 int ocpp_ws_accept(const char *key, char out[29]);
 
-/* Decodes "Basic base64(user:password)". Returns 0 or OCPP_HTTP_EBAD. */
+/* Decodes "Basic base64(user:password)". Returns 0, OCPP_EINVAL (NULL
+ * argument, cap 0) or OCPP_EAUTH (not such credentials, or a part longer
+ * than its buffer). */
 int ocpp_http_basic_auth(const char *authorization, char *user,
                          size_t user_cap, char *password, size_t pass_cap);
 

@@ -19,7 +19,7 @@ typedef struct {
 } path_ref;
 
 /* Walks "a.b[2].c" from root. Returns 0 when every step but the last
- * exists. */
+ * exists, else OCPP_ENOPATH. */
 static int resolve(json_t *root, const char *path, path_ref *ref)
 {
   memset(ref, 0, sizeof *ref);
@@ -38,7 +38,7 @@ static int resolve(json_t *root, const char *path, path_ref *ref)
       char *end;
       unsigned long i = strtoul(p + 1, &end, 10);
       if (*end != ']' || !json_is_array(cur))
-        return -1;
+        return OCPP_ENOPATH;
       ref->parent = cur;
       ref->key = NULL;
       ref->index = i;
@@ -49,7 +49,7 @@ static int resolve(json_t *root, const char *path, path_ref *ref)
     } else {
       size_t n = strcspn(p, ".[");
       if (n == 0 || n >= sizeof ref->key_buf || !json_is_object(cur))
-        return -1;
+        return OCPP_ENOPATH;
       memcpy(ref->key_buf, p, n);
       ref->key_buf[n] = '\0';
       ref->parent = cur;
@@ -59,9 +59,9 @@ static int resolve(json_t *root, const char *path, path_ref *ref)
       p += n;
     }
     if (!cur && *p)
-      return -1;
+      return OCPP_ENOPATH;
   }
-  return ref->parent ? 0 : -1;
+  return ref->parent ? 0 : OCPP_ENOPATH;
 }
 
 static json_t *target(const path_ref *ref)
@@ -84,11 +84,11 @@ static int fix_timestamp(json_t *value, path_ref *ref, char *what, size_t n)
   time_t t;
   const char *s = json_string_value(value);
   if (!s || ocpp_time_parse(s, &t) != 0)
-    return -1;
+    return OCPP_ENOREPAIR;
   char fixed[OCPP_TIME_STRLEN];
   ocpp_time_format(t, fixed);
   if (strcmp(fixed, s) == 0)
-    return -1;
+    return OCPP_ENOREPAIR;
   snprintf(what, n, "%s: timestamp \"%.40s\" read as %s", ref->key, s, fixed);
   json_object_set_new(ref->parent, ref->key, json_string(fixed));
   return 0;
@@ -119,23 +119,23 @@ static int fix_length(json_t *value, path_ref *ref, char *what, size_t n)
 {
   const char *s = json_string_value(value);
   if (!s || !ref->key)
-    return -1;
+    return OCPP_ENOREPAIR;
   for (size_t i = 0; i < sizeof truncatable / sizeof truncatable[0]; i++) {
     if (strcmp(ref->key, truncatable[i].key) != 0)
       continue;
     size_t keep = utf8_prefix_bytes(s, truncatable[i].max);
     if (keep == strlen(s))
-      return -1;
+      return OCPP_ENOREPAIR;
     char *cut = strndup(s, keep);
     if (!cut)
-      return -1;
+      return OCPP_ENOMEM;
     snprintf(what, n, "%s too long: cut to %zu characters", ref->key,
              truncatable[i].max);
     json_object_set_new(ref->parent, ref->key, json_string(cut));
     free(cut);
     return 0;
   }
-  return -1;
+  return OCPP_ENOREPAIR;
 }
 
 /* A sampled value whose unit, measurand, phase, location or format is not
@@ -145,7 +145,7 @@ static int fix_sample(path_ref *ref, char *what, size_t n)
   static const char *const sample_keys[] = {"unit", "measurand", "phase",
                                             "location", "format"};
   if (!ref->key || !ref->parent_in_array || !json_is_array(ref->grandparent))
-    return -1;
+    return OCPP_ENOREPAIR;
   if (strcmp(ref->key, "context") == 0) {
     snprintf(what, n, "sampledValue context \"%.32s\" unknown: ignored",
              text_or(json_object_get(ref->parent, "context"), ""));
@@ -161,7 +161,7 @@ static int fix_sample(path_ref *ref, char *what, size_t n)
     json_array_remove(ref->grandparent, ref->parent_index);
     return 0;
   }
-  return -1;
+  return OCPP_ENOREPAIR;
 }
 
 static bool in_sampled_value(const char *path)
@@ -174,10 +174,10 @@ static int repair_property(const char *action, json_t *payload,
 {
   path_ref ref;
   if (resolve(payload, f->path, &ref) != 0)
-    return -1;
+    return OCPP_ENOREPAIR;
   json_t *value = target(&ref);
   if (!value)
-    return -1;
+    return OCPP_ENOREPAIR;
   if (in_sampled_value(f->path))
     return fix_sample(&ref, what, n);
   if (ref.key && strcmp(action, "StatusNotification") == 0 &&
@@ -206,13 +206,13 @@ static int repair_config_value(json_t *payload, const ocpp_schema_fault *f,
   path_ref ref;
   if (resolve(payload, f->path, &ref) != 0 || !ref.key ||
       strcmp(ref.key, "value") != 0 || !strstr(f->path, "configurationKey["))
-    return -1;
+    return OCPP_ENOREPAIR;
   json_t *v = json_object_get(ref.parent, "value");
   if (!v || json_is_string(v) || json_is_object(v) || json_is_array(v))
-    return -1;
+    return OCPP_ENOREPAIR;
   char *text = json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT);
   if (!text)
-    return -1;
+    return OCPP_ENOMEM;
   snprintf(what, n, "configuration value %s given as a %s: taken as text",
            text, json_is_boolean(v) ? "boolean" : "number");
   json_object_set_new(ref.parent, "value", json_string(text));
@@ -227,7 +227,7 @@ static int repair_missing_meter_stop(const char *action, json_t *payload,
   if (strcmp(action, "StopTransaction") != 0 ||
       (!strstr(f->path, "meterStop") && !strstr(f->message, "meterStop")) ||
       json_object_get(payload, "meterStop"))
-    return -1;
+    return OCPP_ENOREPAIR;
   json_object_set_new(payload, "meterStop", json_integer(0));
   *notes |= OCPP_LENIENT_NO_METER_STOP;
   snprintf(what, n, "meterStop missing: energy taken from the meter values");
@@ -239,18 +239,18 @@ int ocpp_lenient_repair(const char *action, ocpp_schema_kind kind,
                         unsigned *notes, char *what, size_t what_len)
 {
   if (!action || !payload || !fault || !fault->code || !notes || !what)
-    return -1;
+    return OCPP_EINVAL;
   what[0] = '\0';
   if (kind == OCPP_SCHEMA_RESPONSE) {
     if (strcmp(action, "GetConfiguration") == 0 &&
         strcmp(fault->code, "TypeConstraintViolation") == 0)
       return repair_config_value(payload, fault, what, what_len);
-    return -1;
+    return OCPP_ENOREPAIR;
   }
   if (strcmp(fault->code, "OccurenceConstraintViolation") == 0)
     return repair_missing_meter_stop(action, payload, fault, notes, what,
                                      what_len);
   if (strcmp(fault->code, "PropertyConstraintViolation") == 0)
     return repair_property(action, payload, fault, what, what_len);
-  return -1;
+  return OCPP_ENOREPAIR;
 }

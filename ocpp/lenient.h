@@ -22,8 +22,9 @@ enum {
 };
 
 /* Tries to repair the violation in fault by changing payload in place.
- * Returns 0 when repaired (what describes it, notes may gain a flag), or -1
- * when the violation must be answered with a CALLERROR. */
+ * Returns 0 when repaired (what describes it, notes may gain a flag),
+ * OCPP_EINVAL (NULL argument, fault without code), OCPP_ENOMEM, or
+ * OCPP_ENOREPAIR when the violation must be answered with a CALLERROR. */
 int ocpp_lenient_repair(const char *action, ocpp_schema_kind kind,
                         json_t *payload, const ocpp_schema_fault *fault,
                         unsigned *notes, char *what, size_t what_len);

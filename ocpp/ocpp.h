@@ -16,21 +16,51 @@
 #include <jansson.h>
 #include <uv.h>
 
-/* Return codes: 0 is success, every failure is negative. */
+/* Return codes of every function of the module, public or internal: 0 is
+ * success, every failure is one of these negative codes, and each code
+ * means one thing. ocpp_strerror() and ocpp_err_name() name them. */
 enum {
   OCPP_OK = 0,
   OCPP_EINVAL = -1,     /* bad argument (unknown connector, NULL id, ...) */
   OCPP_ENOMEM = -2,
-  OCPP_ENOTCONN = -3,   /* the charger is not connected */
+  OCPP_ENOTCONN = -3,   /* the charger (or the connection) is not open */
   OCPP_EUNKNOWN = -4,   /* no such charger configured */
   OCPP_EQUEUEFULL = -5, /* too many calls queued for this charger */
   OCPP_ELISTEN = -6,    /* could not bind/listen (address in use, ...) */
   OCPP_ETLS = -7,       /* TLS setup failed (certificate, key, CA) */
-  OCPP_ESTATE = -8      /* not possible in the current state (no transaction
-                           to stop, ...) */
+  OCPP_ESTATE = -8,     /* not possible in the current state (no transaction
+                           to stop, TLS handshake not finished, ...) */
+  OCPP_EFORMAT = -9,    /* malformed OCPP-J message (the rpc fault says
+                           why and what to answer) */
+  OCPP_EHTTP = -10,     /* malformed HTTP request line or header */
+  OCPP_ETOOBIG = -11,   /* over a size cap (request headers, a header
+                           value, an answer buffer, the write backlog) */
+  OCPP_EMETHOD = -12,   /* HTTP method other than GET */
+  OCPP_EVERSION = -13,  /* HTTP version other than 1.1 */
+  OCPP_EIDENTITY = -14, /* no usable charge point identity in the URL */
+  OCPP_EWSKEY = -15,    /* Sec-WebSocket-Key is not 16 bytes in base64 */
+  OCPP_EAUTH = -16,     /* malformed Basic Auth credentials */
+  OCPP_ECRYPTO = -17,   /* the crypto library failed (hash, base64) */
+  OCPP_ETIME = -18,     /* not an OCPP date-time */
+  OCPP_ENOENT = -19,    /* no such entry (enumeration name, measurand,
+                           connector of a transaction, ...) */
+  OCPP_ENOACTION = -20, /* action not in OCPP 1.6 */
+  OCPP_ESCHEMA = -21,   /* payload breaks its schema (the schema fault
+                           says where) */
+  OCPP_ENOPATH = -22,   /* no such node in a schema or a payload */
+  OCPP_ENOREPAIR = -23, /* a schema violation no lenient rule repairs */
+  OCPP_ECLOSED = -24,   /* the peer closed the connection (close_notify) */
+  OCPP_ETLSFAIL = -25,  /* TLS handshake or record failure */
+  OCPP_EIO = -26        /* the socket refused a write */
 };
 
-const char *ocpp_strerror(int code);
+/* A fixed English text for err ("invalid argument", ...); "success" for
+ * OCPP_OK and "unknown error" for any other value. Never NULL. */
+const char *ocpp_strerror(int err);
+
+/* The code's name ("OCPP_EINVAL", ...); "OCPP_OK" for 0 and "unknown" for
+ * any other value. Never NULL. */
+const char *ocpp_err_name(int err);
 
 /* ---- enumerations of OCPP 1.6, in the order of the specification -------- */
 

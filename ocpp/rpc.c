@@ -22,7 +22,7 @@ static int fail(ocpp_rpc_fault *fault, const char *code, const char *fmt, ...) {
    * in a JSON string and a log line: keep it printable ASCII. */
   for (char *p = fault->message; *p; p++)
     if ((unsigned char)*p < 0x20 || (unsigned char)*p >= 0x7f) *p = '?';
-  return OCPP_RPC_EFORMAT;
+  return OCPP_EFORMAT;
 }
 
 /* Reads element 1 so that even a broken CALL can be answered. */
@@ -33,19 +33,22 @@ static void fault_take_id(ocpp_rpc_fault *fault, const json_t *root) {
   fault->has_id = true;
 }
 
-/* The type id as an int, or 0 when it is not an integral number. A real
- * like 2.0 is accepted: some JSON encoders write every number that way. */
-static int message_type(const json_t *v) {
+/* false when v is not an integral number; else *type is the type id, or
+ * 0 when it is outside 1..99. A real like 2.0 is accepted: some JSON
+ * encoders write every number that way. */
+static bool message_type(const json_t *v, int *type) {
+  *type = 0;
   if (json_is_integer(v)) {
     json_int_t i = json_integer_value(v);
-    return (i >= 1 && i <= 99) ? (int)i : -1;
+    if (i >= 1 && i <= 99) *type = (int)i;
+    return true;
   }
   if (json_is_real(v)) {
     double d = json_real_value(v);
-    if (d >= 1 && d <= 99 && d == floor(d)) return (int)d;
-    return -1;
+    if (d >= 1 && d <= 99 && d == floor(d)) *type = (int)d;
+    return true;
   }
-  return 0;
+  return false;
 }
 
 typedef struct {
@@ -114,10 +117,10 @@ static int decode_root(json_t *root, ocpp_rpc_frame *f,
   if (n == 0) return fail(fault, FORMATION, "message is an empty array");
 
   fault_take_id(fault, root);
-  int type = message_type(json_array_get(root, 0));
-  if (type == 0)
+  int type;
+  if (!message_type(json_array_get(root, 0), &type))
     return fail(fault, FORMATION, "message type id is not a number");
-  fault->type = type > 0 ? type : 0;
+  fault->type = type;
 
   const frame_shape *shape = shape_for(type);
   if (!shape) return fail(fault, PROTOCOL, "unknown message type id");
@@ -174,17 +177,24 @@ void ocpp_rpc_frame_finish(ocpp_rpc_frame *f) {
 
 /* ---- encoders ----------------------------------------------------------- */
 
+/* The encoders' steps return OCPP_OK, OCPP_ENOMEM or OCPP_EINVAL. */
+static int append_new(json_t *arr, json_t *v) {
+  return json_array_append_new(arr, v) == 0 ? OCPP_OK : OCPP_ENOMEM;
+}
+
 /* Appends a borrowed object (or {} for NULL) without taking its reference.
  * jansson only counts references here; the value itself is not changed. */
 static int append_object(json_t *arr, const json_t *obj) {
-  if (!obj) return json_array_append_new(arr, json_object());
-  return json_array_append(arr, (json_t *)obj);
+  if (!obj) return append_new(arr, json_object());
+  return json_array_append(arr, (json_t *)obj) == 0 ? OCPP_OK : OCPP_ENOMEM;
 }
 
+/* NULL and text that is not UTF-8 are OCPP_EINVAL. */
 static int append_string(json_t *arr, const char *s) {
-  json_t *v = s ? json_string(s) : NULL;
-  if (!v) return -1;
-  return json_array_append_new(arr, v);
+  if (!s) return OCPP_EINVAL;
+  json_t *v = json_string(s);
+  if (!v) return OCPP_EINVAL;
+  return append_new(arr, v);
 }
 
 static char *dump_and_free(json_t *arr, int rc) {
@@ -197,7 +207,7 @@ char *ocpp_rpc_encode_call(const char *id, const char *action,
                            const json_t *payload) {
   json_t *arr = json_array();
   if (!arr) return NULL;
-  int rc = json_array_append_new(arr, json_integer(OCPP_RPC_CALL));
+  int rc = append_new(arr, json_integer(OCPP_RPC_CALL));
   if (rc == 0) rc = append_string(arr, id);
   if (rc == 0) rc = append_string(arr, action);
   if (rc == 0) rc = append_object(arr, payload);
@@ -232,7 +242,7 @@ char *ocpp_rpc_encode_result(const char *id, const json_t *payload) {
     return encode_result_plain(id, payload);
   json_t *arr = json_array();
   if (!arr) return NULL;
-  int rc = json_array_append_new(arr, json_integer(OCPP_RPC_RESULT));
+  int rc = append_new(arr, json_integer(OCPP_RPC_RESULT));
   if (rc == 0) rc = append_string(arr, id);
   if (rc == 0) rc = append_object(arr, payload);
   return dump_and_free(arr, rc);
@@ -242,7 +252,7 @@ char *ocpp_rpc_encode_error(const char *id, const char *code,
                             const char *description, const json_t *details) {
   json_t *arr = json_array();
   if (!arr) return NULL;
-  int rc = json_array_append_new(arr, json_integer(OCPP_RPC_ERROR));
+  int rc = append_new(arr, json_integer(OCPP_RPC_ERROR));
   if (rc == 0) rc = append_string(arr, id);
   if (rc == 0) rc = append_string(arr, code);
   if (rc == 0) rc = append_string(arr, description ? description : "");

@@ -8,6 +8,8 @@
 
 #include <jansson.h>
 
+#include "ocpp/ocpp.h"
+
 typedef enum {
   OCPP_RPC_CALL = 2,
   OCPP_RPC_RESULT = 3,
@@ -37,12 +39,9 @@ typedef struct {
                            a RESULT or ERROR (3, 4) is never answered */
 } ocpp_rpc_fault;
 
-enum {
-  OCPP_RPC_EFORMAT = -1  /* see fault */
-};
-
 /* Decodes one text message. Returns 0 with f filled (call
- * ocpp_rpc_frame_finish later), or OCPP_RPC_EFORMAT with fault filled.
+ * ocpp_rpc_frame_finish later), or OCPP_EFORMAT (ocpp.h) with fault
+ * filled, also for a NULL text or f.
  * The rule for the fault code (OCPP-J 1.6 section 4.2.3):
  * - ProtocolError: a well-formed array that breaks the RPC protocol: an
  *   unknown message type id (not 2, 3, 4) or too few elements (the frame is

@@ -10,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/calendar.h"
+
 typedef enum {
   SCHEMA_OBJECT,
   SCHEMA_ARRAY,
@@ -120,20 +122,13 @@ static bool take_char(cursor *c, const char *accepted) {
   return true;
 }
 
-static int days_in_month(int year, int month) {
-  static const int days[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-  bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
-  return month == 2 && leap ? 29 : days[month - 1];
-}
-
 static bool take_date(cursor *c) {
   int year, month, day;
   if (!take_digits(c, 4, &year) || !take_char(c, "-") ||
       !take_digits(c, 2, &month) || !take_char(c, "-") ||
       !take_digits(c, 2, &day))
     return false;
-  return month >= 1 && month <= 12 && day >= 1 &&
-         day <= days_in_month(year, month);
+  return cal_date_is_valid(year, month, day);
 }
 
 static bool take_time(cursor *c) {
@@ -294,7 +289,7 @@ static int walk_fail(walk *w, const char *code, const char *fmt, ...) {
   f->path[kept] = '\0';
   utf8_trim_tail(f->message);
   f->code = code;
-  return OCPP_SCHEMA_EINVALID;
+  return OCPP_ESCHEMA;
 }
 
 static bool is_object(const json_t *v) { return json_is_object(v); }
@@ -468,8 +463,9 @@ int ocpp_schema_validate(const char *action, ocpp_schema_kind kind,
                          const json_t *payload, ocpp_schema_fault *fault) {
   ocpp_schema_fault scratch;
   walk w = {.fault = fault ? fault : &scratch, .depth = 0};
+  if (!action) return OCPP_EINVAL;
   const schema_node *root = find_schema(action, kind);
-  if (!root) return OCPP_SCHEMA_EUNKNOWN;
+  if (!root) return OCPP_ENOACTION;
   if (!payload) return walk_fail(&w, CODE_FORMATION, "no payload");
   return check_node(&w, root, payload);
 }
@@ -501,13 +497,13 @@ int ocpp_schema_describe(const char *action, ocpp_schema_kind kind,
     [SCHEMA_FORMAT_DATE_TIME] = "date-time",
     [SCHEMA_FORMAT_URI] = "uri",
   };
+  if (!action || !path || !info) return OCPP_EINVAL;
   const schema_node *node = find_schema(action, kind);
   bool required = false;
-  if (!node) return OCPP_SCHEMA_EUNKNOWN;
-  if (!path) return OCPP_SCHEMA_ENOPATH;
+  if (!node) return OCPP_ENOACTION;
   while (*path) {
     path = describe_step(path, &node, &required);
-    if (!path) return OCPP_SCHEMA_ENOPATH;
+    if (!path) return OCPP_ENOPATH;
   }
   *info = (ocpp_schema_node_info){
     .type = schema_types[node->type].name,

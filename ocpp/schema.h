@@ -8,6 +8,8 @@
 
 #include <jansson.h>
 
+#include "ocpp/ocpp.h"
+
 typedef enum {
   OCPP_SCHEMA_REQUEST,   /* e.g. BootNotification.json */
   OCPP_SCHEMA_RESPONSE   /* e.g. BootNotificationResponse.json */
@@ -22,18 +24,13 @@ typedef struct {
   char message[160];
 } ocpp_schema_fault;
 
-enum {
-  OCPP_SCHEMA_EUNKNOWN = -1,  /* no such action */
-  OCPP_SCHEMA_EINVALID = -2,  /* see fault */
-  OCPP_SCHEMA_ENOPATH = -3    /* no such node in the action's schema */
-};
-
 /* Validates payload as the request or response of action. Checks required
  * properties (Occurence), JSON types (Type; integers must be integers,
  * "number" accepts integers), enums, maxLength, date-time and uri formats,
  * multipleOf, minItems and additionalProperties:false (Property). fault may
- * be NULL. Returns 0, OCPP_SCHEMA_EUNKNOWN or OCPP_SCHEMA_EINVALID (first
- * violation in fault). */
+ * be NULL. Returns 0, OCPP_EINVAL (NULL action), OCPP_ENOACTION (not an
+ * action of OCPP 1.6) or OCPP_ESCHEMA (first violation in fault; a NULL
+ * payload is a FormationViolation). */
 int ocpp_schema_validate(const char *action, ocpp_schema_kind kind,
                          const json_t *payload, ocpp_schema_fault *fault);
 
@@ -60,7 +57,8 @@ typedef struct {
 /* Describes the node at path in the request or response schema of action.
  * path is "" for the payload itself, property names joined by '.', and "[]"
  * after a name for the items of that array: "meterValue[].sampledValue[].unit".
- * Returns 0 (info filled), OCPP_SCHEMA_EUNKNOWN or OCPP_SCHEMA_ENOPATH. */
+ * Returns 0 (info filled), OCPP_EINVAL (NULL action, path or info),
+ * OCPP_ENOACTION or OCPP_ENOPATH (no such node). */
 int ocpp_schema_describe(const char *action, ocpp_schema_kind kind,
                          const char *path, ocpp_schema_node_info *info);
 

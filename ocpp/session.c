@@ -57,10 +57,14 @@ static void send_answer(ocpp_session *s, const char *id, const char *action,
                         json_t *answer)
 {
   ocpp_schema_fault fault;
-  if (ocpp_schema_validate(action, OCPP_SCHEMA_RESPONSE, answer, &fault) != 0)
+  int rc = ocpp_schema_validate(action, OCPP_SCHEMA_RESPONSE, answer, &fault);
+  if (rc == OCPP_ESCHEMA)
     ocpp__session_log(s, OCPP_LOG_ERROR,
                       "internal: %s answer fails the schema at %s: %s", action,
                       fault.path, fault.message);
+  else if (rc != OCPP_OK)
+    ocpp__session_log(s, OCPP_LOG_ERROR, "internal: %s answer: %s", action,
+                      ocpp_strerror(rc));
   send_frame(s, ocpp_rpc_encode_result(id, answer));
 }
 
@@ -101,8 +105,15 @@ static bool validate(ocpp_session *s, const char *action, ocpp_schema_kind kind,
                      json_t *payload, unsigned *notes, ocpp_schema_fault *fault)
 {
   for (int round = 0; round < OCPP_LENIENT_MAX_REPAIRS; round++) {
-    if (ocpp_schema_validate(action, kind, payload, fault) == 0)
+    int rc = ocpp_schema_validate(action, kind, payload, fault);
+    if (rc == OCPP_OK)
       return true;
+    if (rc != OCPP_ESCHEMA) {
+      /* no fault to repair or report: the action itself is unknown */
+      ocpp__session_log(s, OCPP_LOG_WARN, "%s: %s", action, ocpp_strerror(rc));
+      memset(fault, 0, sizeof *fault);
+      return false;
+    }
     char what[160];
     if (ocpp_lenient_repair(action, kind, payload, fault, notes, what,
                             sizeof what) != 0)
@@ -208,11 +219,16 @@ static void finish_call(ocpp_session *s, ocpp_call *call, bool answered,
 static bool send_call(ocpp_session *s, ocpp_call *call)
 {
   ocpp_schema_fault fault;
-  if (ocpp_schema_validate(call->action, OCPP_SCHEMA_REQUEST, call->payload,
-                           &fault) != 0) {
-    ocpp__session_log(s, OCPP_LOG_ERROR,
-                      "internal: %s fails the schema at %s: %s", call->action,
-                      fault.path, fault.message);
+  int rc = ocpp_schema_validate(call->action, OCPP_SCHEMA_REQUEST,
+                                call->payload, &fault);
+  if (rc != OCPP_OK) {
+    if (rc == OCPP_ESCHEMA)
+      ocpp__session_log(s, OCPP_LOG_ERROR,
+                        "internal: %s fails the schema at %s: %s",
+                        call->action, fault.path, fault.message);
+    else
+      ocpp__session_log(s, OCPP_LOG_ERROR, "internal: %s: %s", call->action,
+                        ocpp_strerror(rc));
     return false;
   }
   /* The transport never reads while it writes, so the answer cannot come

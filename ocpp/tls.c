@@ -237,7 +237,7 @@ static int tls_fail(ocpp_tls *t, int ret)
   wolfSSL_ERR_error_string_n((unsigned long)code, text, sizeof text);
   snprintf(t->reason, sizeof t->reason, "%s (%d)", text, code);
   t->failed = true;
-  return OCPP_TLS_EFAIL;
+  return OCPP_ETLSFAIL;
 }
 
 static void read_peer(ocpp_tls *t)
@@ -289,7 +289,7 @@ static int tls_read_records(ocpp_tls *t)
       return OCPP_OK;
     if (code == WOLFSSL_ERROR_ZERO_RETURN) {
       t->closed = true;
-      return OCPP_TLS_CLOSED;
+      return OCPP_ECLOSED;
     }
     return tls_fail(t, n);
   }
@@ -300,9 +300,9 @@ int ocpp_tls_input(ocpp_tls *t, const void *data, size_t len)
   if (!t || (!data && len))
     return OCPP_EINVAL;
   if (t->failed)
-    return OCPP_TLS_EFAIL;
+    return OCPP_ETLSFAIL;
   if (t->closed)
-    return OCPP_TLS_CLOSED;
+    return OCPP_ECLOSED;
   t->in = data;
   t->in_len = len;
   int rc = OCPP_OK;
@@ -318,9 +318,12 @@ int ocpp_tls_input(ocpp_tls *t, const void *data, size_t len)
 
 int ocpp_tls_write(ocpp_tls *t, const void *data, size_t len)
 {
-  if (!t || !t->handshake_done || t->failed || (!data && len) ||
-      len > (size_t)0x7fffffff)
-    return t && t->failed ? OCPP_TLS_EFAIL : OCPP_EINVAL;
+  if (!t || (!data && len) || len > (size_t)0x7fffffff)
+    return OCPP_EINVAL;
+  if (t->failed)
+    return OCPP_ETLSFAIL;
+  if (!t->handshake_done)
+    return OCPP_ESTATE;
   if (len == 0)
     return OCPP_OK;
   int n = wolfSSL_write(t->ssl, data, (int)len);

@@ -17,14 +17,12 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "ocpp/ocpp.h"
+
 #define OCPP_TLS_CN_MAX 64     /* longest subject CN kept from a client cert */
 #define OCPP_TLS_REASON_MAX 128
 
-/* Return codes beside OCPP_OK / OCPP_ENOMEM / OCPP_ETLS of ocpp.h. */
-enum {
-  OCPP_TLS_CLOSED = -20,  /* the peer sent close_notify */
-  OCPP_TLS_EFAIL = -21    /* handshake or record failure; see reason */
-};
+/* Return codes: the OCPP_E* codes of ocpp.h. */
 
 typedef struct ocpp_tls_ctx ocpp_tls_ctx; /* certificate, key, CA: shared */
 typedef struct ocpp_tls ocpp_tls;         /* one connection */
@@ -66,13 +64,15 @@ void ocpp_tls_destroy(ocpp_tls *t);
 
 /* Bytes read from the socket: runs the handshake, then decrypts records
  * into on_plain until the input is used up or on_plain says stop. Returns
- * OCPP_OK (more input welcome), OCPP_TLS_CLOSED or OCPP_TLS_EFAIL (give up
- * the connection; for EFAIL the reason is in ocpp_tls_reason). A
+ * OCPP_OK (more input welcome), OCPP_EINVAL (NULL t, or NULL data with a
+ * length), OCPP_ECLOSED (the peer sent close_notify) or OCPP_ETLSFAIL
+ * (give up the connection; the reason is in ocpp_tls_reason). A
  * whatever-follows of a failed or closed engine is ignored. */
 int ocpp_tls_input(ocpp_tls *t, const void *data, size_t len);
 
-/* Encrypts len bytes to send. Returns OCPP_OK, OCPP_EINVAL (handshake not
- * finished) or OCPP_TLS_EFAIL. */
+/* Encrypts len bytes to send. Returns OCPP_OK, OCPP_EINVAL (NULL t, NULL
+ * data with a length, len over 2^31-1), OCPP_ESTATE (handshake not
+ * finished) or OCPP_ETLSFAIL. */
 int ocpp_tls_write(ocpp_tls *t, const void *data, size_t len);
 
 /* Sends close_notify once (no-op before the handshake finished or after a

@@ -67,7 +67,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     ocpp_rpc_frame_finish(&f);
     return 0;
   }
-  if (rc != OCPP_RPC_EFORMAT || !fault.code) abort();
+  if (rc != OCPP_EFORMAT || !fault.code) abort();
   if (memchr(fault.message, '\0', sizeof fault.message) == NULL) abort();
   if (fault.has_id && strlen(fault.id) > OCPP_RPC_ID_MAX) abort();
   /* The server answers with the fault as it is: that must always encode. */

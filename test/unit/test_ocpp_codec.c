@@ -14,7 +14,7 @@ static time_t parse_ok(const char *text) {
 
 static void parse_bad(const char *text) {
   time_t t = 12345;
-  cr_assert_eq(ocpp_time_parse(text, &t), OCPP_CODEC_EINVAL, "%s", text);
+  cr_assert_eq(ocpp_time_parse(text, &t), OCPP_ETIME, "%s", text);
   cr_assert_eq(t, 12345, "output changed for %s", text);
 }
 
@@ -108,9 +108,9 @@ Test(time_parse, malformed_text_is_invalid) {
 
 Test(time_parse, null_is_invalid) {
   time_t t;
-  cr_assert_eq(ocpp_time_parse(NULL, &t), OCPP_CODEC_EINVAL);
+  cr_assert_eq(ocpp_time_parse(NULL, &t), OCPP_EINVAL);
   cr_assert_eq(ocpp_time_parse("2026-11-22T10:00:00Z", NULL),
-               OCPP_CODEC_EINVAL);
+               OCPP_EINVAL);
 }
 
 Test(time_format, utc_with_z) {
@@ -373,18 +373,18 @@ Test(meter_parse, missing_sampled_value_gives_empty_sample) {
 Test(meter_parse, bad_timestamp_is_invalid) {
   json_t *v = load("{\"timestamp\":\"yesterday\",\"sampledValue\":[]}");
   ocpp_meter_sample s;
-  cr_assert_eq(ocpp_meter_parse(v, &s), OCPP_CODEC_EINVAL);
+  cr_assert_eq(ocpp_meter_parse(v, &s), OCPP_ETIME);
   json_decref(v);
   v = load("{\"sampledValue\":[]}");
-  cr_assert_eq(ocpp_meter_parse(v, &s), OCPP_CODEC_EINVAL);
+  cr_assert_eq(ocpp_meter_parse(v, &s), OCPP_ETIME);
   json_decref(v);
 }
 
 Test(meter_parse, not_an_object_is_invalid) {
   json_t *v = load("[1,2]");
   ocpp_meter_sample s;
-  cr_assert_eq(ocpp_meter_parse(v, &s), OCPP_CODEC_EINVAL);
-  cr_assert_eq(ocpp_meter_parse(NULL, &s), OCPP_CODEC_EINVAL);
+  cr_assert_eq(ocpp_meter_parse(v, &s), OCPP_EINVAL);
+  cr_assert_eq(ocpp_meter_parse(NULL, &s), OCPP_EINVAL);
   json_decref(v);
 }
 
@@ -522,11 +522,11 @@ Test(enums, error_names_round_trip) {
 Test(enums, unknown_text_is_invalid) {
   ocpp_cp_status s = OCPP_CP_CHARGING;
   ocpp_cp_error e = OCPP_ERR_WEAK_SIGNAL;
-  cr_assert_eq(ocpp_cp_status_parse("available", &s), OCPP_CODEC_EINVAL);
-  cr_assert_eq(ocpp_cp_status_parse("", &s), OCPP_CODEC_EINVAL);
-  cr_assert_eq(ocpp_cp_status_parse(NULL, &s), OCPP_CODEC_EINVAL);
-  cr_assert_eq(ocpp_cp_error_parse("Error", &e), OCPP_CODEC_EINVAL);
-  cr_assert_eq(ocpp_cp_error_parse("NoErrorX", &e), OCPP_CODEC_EINVAL);
+  cr_assert_eq(ocpp_cp_status_parse("available", &s), OCPP_ENOENT);
+  cr_assert_eq(ocpp_cp_status_parse("", &s), OCPP_ENOENT);
+  cr_assert_eq(ocpp_cp_status_parse(NULL, &s), OCPP_ENOENT);
+  cr_assert_eq(ocpp_cp_error_parse("Error", &e), OCPP_ENOENT);
+  cr_assert_eq(ocpp_cp_error_parse("NoErrorX", &e), OCPP_ENOENT);
   cr_assert_eq(s, OCPP_CP_CHARGING);
   cr_assert_eq(e, OCPP_ERR_WEAK_SIGNAL);
 }

@@ -112,14 +112,14 @@ Test(http_parse, duplicate_key_is_bad) {
   ocpp_http_request req;
   cr_assert_eq(parse_headers("Sec-WebSocket-Key: a\r\nSec-WebSocket-Key: b\r\n",
                              &req),
-               OCPP_HTTP_EBAD);
+               OCPP_EHTTP);
 }
 
 Test(http_parse, overlong_key_is_too_big) {
   char headers[200];
   snprintf(headers, sizeof headers, "Sec-WebSocket-Key: %0100d\r\n", 0);
   ocpp_http_request req;
-  cr_assert_eq(parse_headers(headers, &req), OCPP_HTTP_ETOOBIG);
+  cr_assert_eq(parse_headers(headers, &req), OCPP_ETOOBIG);
 }
 
 Test(http_parse, other_version_is_reported_for_426) {
@@ -181,7 +181,7 @@ Test(http_parse, overlong_protocol_list_is_too_big) {
   for (int i = 0; i < 20; i++)
     strcat(headers, "Sec-WebSocket-Protocol: ocpp1.6, ocpp2.0\r\n");
   ocpp_http_request req;
-  cr_assert_eq(parse_headers(headers, &req), OCPP_HTTP_ETOOBIG);
+  cr_assert_eq(parse_headers(headers, &req), OCPP_ETOOBIG);
 }
 
 Test(http_parse, header_values_are_trimmed) {
@@ -198,40 +198,40 @@ Test(http_parse, unknown_headers_are_skipped) {
 Test(http_parse, obs_fold_is_rejected) {
   ocpp_http_request req;
   cr_assert_eq(parse_headers("Upgrade: websocket\r\n  more\r\n", &req),
-               OCPP_HTTP_EBAD);
+               OCPP_EHTTP);
 }
 
 Test(http_parse, header_without_colon_is_bad) {
   ocpp_http_request req;
-  cr_assert_eq(parse_headers("Upgrade websocket\r\n", &req), OCPP_HTTP_EBAD);
+  cr_assert_eq(parse_headers("Upgrade websocket\r\n", &req), OCPP_EHTTP);
 }
 
 Test(http_parse, space_before_colon_is_bad) {
   ocpp_http_request req;
-  cr_assert_eq(parse_headers("Upgrade : websocket\r\n", &req), OCPP_HTTP_EBAD);
+  cr_assert_eq(parse_headers("Upgrade : websocket\r\n", &req), OCPP_EHTTP);
 }
 
 Test(http_parse, control_character_in_value_is_bad) {
   ocpp_http_request req;
-  cr_assert_eq(parse_headers("Host: a\x01" "b\r\n", &req), OCPP_HTTP_EBAD);
+  cr_assert_eq(parse_headers("Host: a\x01" "b\r\n", &req), OCPP_EHTTP);
 }
 
 Test(http_parse, nul_byte_is_bad) {
   static const char text[] = "GET / HTTP/1.1\r\nHost: a\0b\r\n\r\n";
   ocpp_http_request req;
   cr_assert_eq(ocpp_http_parse(text, sizeof text - 1, CAP, &req),
-               OCPP_HTTP_EBAD);
+               OCPP_EHTTP);
 }
 
 Test(http_parse, duplicate_host_is_bad) {
   ocpp_http_request req;
-  cr_assert_eq(parse_headers("Host: a\r\nHost: b\r\n", &req), OCPP_HTTP_EBAD);
+  cr_assert_eq(parse_headers("Host: a\r\nHost: b\r\n", &req), OCPP_EHTTP);
 }
 
 Test(http_parse, headers_over_max_bytes_are_too_big) {
   ocpp_http_request req;
   cr_assert_eq(ocpp_http_parse(VALID, strlen(VALID), 40, &req),
-               OCPP_HTTP_ETOOBIG);
+               OCPP_ETOOBIG);
 }
 
 Test(http_parse, request_of_exactly_max_bytes_is_complete) {
@@ -246,7 +246,7 @@ Test(http_parse, too_many_headers_are_too_big) {
   cr_assert_not_null(headers);
   for (int i = 0; i <= OCPP_HTTP_MAX_HEADERS; i++) strcat(headers, "X-A: b\r\n");
   ocpp_http_request req;
-  cr_assert_eq(parse_headers(headers, &req), OCPP_HTTP_ETOOBIG);
+  cr_assert_eq(parse_headers(headers, &req), OCPP_ETOOBIG);
   free(headers);
 }
 
@@ -286,7 +286,7 @@ Test(http_parse, bare_lf_line_ends_are_tolerated) {
 Test(http_parse, post_is_method_error) {
   ocpp_http_request req;
   char *buf = request("POST /CP1 HTTP/1.1", "");
-  cr_assert_eq(parse(buf, &req), OCPP_HTTP_EMETHOD);
+  cr_assert_eq(parse(buf, &req), OCPP_EMETHOD);
   cr_assert_str_eq(req.method, "POST");
   free(buf);
 }
@@ -294,53 +294,53 @@ Test(http_parse, post_is_method_error) {
 Test(http_parse, long_method_is_method_error) {
   ocpp_http_request req;
   char *buf = request("PROPPATCHX /CP1 HTTP/1.1", "");
-  cr_assert_eq(parse(buf, &req), OCPP_HTTP_EMETHOD);
+  cr_assert_eq(parse(buf, &req), OCPP_EMETHOD);
   free(buf);
 }
 
 Test(http_parse, method_error_is_known_before_headers_end) {
   ocpp_http_request req;
   cr_assert_eq(parse("DELETE / HTTP/1.1\r\nHost: a\r\n", &req),
-               OCPP_HTTP_EMETHOD);
+               OCPP_EMETHOD);
 }
 
 Test(http_parse, http10_is_version_error) {
   ocpp_http_request req;
   char *buf = request("GET /CP1 HTTP/1.0", "");
-  cr_assert_eq(parse(buf, &req), OCPP_HTTP_EVERSION);
+  cr_assert_eq(parse(buf, &req), OCPP_EVERSION);
   free(buf);
 }
 
 Test(http_parse, garbage_version_is_bad) {
   ocpp_http_request req;
   char *buf = request("GET /CP1 HTTX/1.1", "");
-  cr_assert_eq(parse(buf, &req), OCPP_HTTP_EBAD);
+  cr_assert_eq(parse(buf, &req), OCPP_EHTTP);
   free(buf);
 }
 
 Test(http_parse, request_line_without_target_is_bad) {
   ocpp_http_request req;
   char *buf = request("GET HTTP/1.1", "");
-  cr_assert_eq(parse(buf, &req), OCPP_HTTP_EBAD);
+  cr_assert_eq(parse(buf, &req), OCPP_EHTTP);
   free(buf);
 }
 
 Test(http_parse, double_space_in_request_line_is_bad) {
   ocpp_http_request req;
   char *buf = request("GET  /CP1 HTTP/1.1", "");
-  cr_assert_eq(parse(buf, &req), OCPP_HTTP_EBAD);
+  cr_assert_eq(parse(buf, &req), OCPP_EHTTP);
   free(buf);
 }
 
 Test(http_parse, empty_first_line_is_bad) {
   ocpp_http_request req;
-  cr_assert_eq(parse("\r\nGET / HTTP/1.1\r\n\r\n", &req), OCPP_HTTP_EBAD);
+  cr_assert_eq(parse("\r\nGET / HTTP/1.1\r\n\r\n", &req), OCPP_EHTTP);
 }
 
 Test(http_parse, target_not_starting_with_slash_is_bad) {
   ocpp_http_request req;
   char *buf = request("GET CP1 HTTP/1.1", "");
-  cr_assert_eq(parse(buf, &req), OCPP_HTTP_EBAD);
+  cr_assert_eq(parse(buf, &req), OCPP_EHTTP);
   free(buf);
 }
 
@@ -359,7 +359,7 @@ Test(http_parse, overlong_target_is_too_big) {
   memcpy(line + sizeof line - 10, " HTTP/1.1", 10);
   ocpp_http_request req;
   char *buf = request(line, "");
-  cr_assert_eq(parse(buf, &req), OCPP_HTTP_ETOOBIG);
+  cr_assert_eq(parse(buf, &req), OCPP_ETOOBIG);
   free(buf);
 }
 
@@ -375,15 +375,15 @@ Test(http_parse, overlong_authorization_is_too_big) {
   char headers[700];
   snprintf(headers, sizeof headers, "Authorization: Basic %0600d\r\n", 0);
   ocpp_http_request req;
-  cr_assert_eq(parse_headers(headers, &req), OCPP_HTTP_ETOOBIG);
+  cr_assert_eq(parse_headers(headers, &req), OCPP_ETOOBIG);
 }
 
 Test(http_parse, tls_hello_on_plain_port_is_bad_at_first_byte) {
   static const char hello[] = "\x16\x03\x01\x02\x00";
   ocpp_http_request req;
-  cr_assert_eq(ocpp_http_parse(hello, 1, CAP, &req), OCPP_HTTP_EBAD);
+  cr_assert_eq(ocpp_http_parse(hello, 1, CAP, &req), OCPP_EHTTP);
   cr_assert_eq(ocpp_http_parse(hello, sizeof hello - 1, CAP, &req),
-               OCPP_HTTP_EBAD);
+               OCPP_EHTTP);
 }
 
 Test(http_parse, partial_method_is_incomplete) {
@@ -393,9 +393,9 @@ Test(http_parse, partial_method_is_incomplete) {
 
 Test(http_parse, null_arguments_are_bad) {
   ocpp_http_request req;
-  cr_assert_eq(ocpp_http_parse(NULL, 0, CAP, &req), OCPP_HTTP_EBAD);
+  cr_assert_eq(ocpp_http_parse(NULL, 0, CAP, &req), OCPP_EINVAL);
   cr_assert_eq(ocpp_http_parse(VALID, strlen(VALID), CAP, NULL),
-               OCPP_HTTP_EBAD);
+               OCPP_EINVAL);
 }
 
 /* ---- ocpp_http_identity ------------------------------------------------- */
@@ -408,7 +408,7 @@ static void assert_identity(const char *target, const char *expected) {
 
 static void assert_identity_bad(const char *target) {
   char out[64];
-  cr_assert_eq(ocpp_http_identity(target, out, sizeof out), OCPP_HTTP_EBAD,
+  cr_assert_eq(ocpp_http_identity(target, out, sizeof out), OCPP_EIDENTITY,
                "%s", target);
   cr_assert_str_eq(out, "");
 }
@@ -466,7 +466,7 @@ Test(http_identity, empty_is_bad) {
 
 Test(http_identity, longer_than_cap_is_bad) {
   char out[4];
-  cr_assert_eq(ocpp_http_identity("/ABCD", out, sizeof out), OCPP_HTTP_EBAD);
+  cr_assert_eq(ocpp_http_identity("/ABCD", out, sizeof out), OCPP_EIDENTITY);
   cr_assert_eq(ocpp_http_identity("/ABC", out, sizeof out), 0);
   cr_assert_str_eq(out, "ABC");
 }
@@ -494,23 +494,23 @@ Test(ws_accept, other_key_gives_other_accept) {
 
 Test(ws_accept, key_of_wrong_length_is_bad) {
   char out[29];
-  cr_assert_eq(ocpp_ws_accept("dGhlIHNhbXBsZQ==", out), OCPP_HTTP_EBAD);
-  cr_assert_eq(ocpp_ws_accept("", out), OCPP_HTTP_EBAD);
+  cr_assert_eq(ocpp_ws_accept("dGhlIHNhbXBsZQ==", out), OCPP_EWSKEY);
+  cr_assert_eq(ocpp_ws_accept("", out), OCPP_EWSKEY);
   cr_assert_eq(ocpp_ws_accept("dGhlIHNhbXBsZSBub25jZQ==AAAA", out),
-               OCPP_HTTP_EBAD);
+               OCPP_EWSKEY);
 }
 
 Test(ws_accept, key_with_invalid_characters_is_bad) {
   char out[29];
   cr_assert_eq(ocpp_ws_accept("dGhlIHNhbXBsZSBub25j*Q==", out),
-               OCPP_HTTP_EBAD);
+               OCPP_EWSKEY);
 }
 
 Test(ws_accept, key_without_padding_is_bad) {
   char out[29];
   /* 24 characters, but 18 bytes once decoded */
   cr_assert_eq(ocpp_ws_accept("dGhlIHNhbXBsZSBub25jZQAA", out),
-               OCPP_HTTP_EBAD);
+               OCPP_EWSKEY);
 }
 
 /* ---- ocpp_http_basic_auth ----------------------------------------------- */
@@ -548,7 +548,7 @@ Test(basic_auth, no_colon_is_bad) {
   /* "CP1secret" */
   cr_assert_eq(ocpp_http_basic_auth("Basic Q1Axc2VjcmV0", user, sizeof user,
                                     pass, sizeof pass),
-               OCPP_HTTP_EBAD);
+               OCPP_EAUTH);
   cr_assert_str_eq(user, "");
   cr_assert_str_eq(pass, "");
 }
@@ -557,32 +557,32 @@ Test(basic_auth, bad_base64_is_bad) {
   char user[32], pass[32];
   cr_assert_eq(ocpp_http_basic_auth("Basic Q1Ax*nNlY3JldA==", user, sizeof user,
                                     pass, sizeof pass),
-               OCPP_HTTP_EBAD);
+               OCPP_EAUTH);
   cr_assert_eq(ocpp_http_basic_auth("Basic Q", user, sizeof user, pass,
                                     sizeof pass),
-               OCPP_HTTP_EBAD);
+               OCPP_EAUTH);
   cr_assert_eq(ocpp_http_basic_auth("Basic Q1Ax=nNl", user, sizeof user, pass,
                                     sizeof pass),
-               OCPP_HTTP_EBAD);
+               OCPP_EAUTH);
 }
 
 Test(basic_auth, other_scheme_is_bad) {
   char user[32], pass[32];
   cr_assert_eq(ocpp_http_basic_auth("Bearer Q1AxOnNlY3JldA==", user,
                                     sizeof user, pass, sizeof pass),
-               OCPP_HTTP_EBAD);
+               OCPP_EAUTH);
   cr_assert_eq(ocpp_http_basic_auth("BasicQ1AxOnNlY3JldA==", user, sizeof user,
                                     pass, sizeof pass),
-               OCPP_HTTP_EBAD);
+               OCPP_EAUTH);
   cr_assert_eq(ocpp_http_basic_auth("", user, sizeof user, pass, sizeof pass),
-               OCPP_HTTP_EBAD);
+               OCPP_EAUTH);
 }
 
 Test(basic_auth, user_longer_than_cap_is_bad) {
   char user[3], pass[32];
   cr_assert_eq(ocpp_http_basic_auth("Basic Q1AxOnNlY3JldA==", user, sizeof user,
                                     pass, sizeof pass),
-               OCPP_HTTP_EBAD);
+               OCPP_EAUTH);
   cr_assert_str_eq(pass, "");
 }
 
@@ -591,7 +591,7 @@ Test(basic_auth, decoded_nul_is_bad) {
   /* "CP1:a\0b" */
   cr_assert_eq(ocpp_http_basic_auth("Basic Q1AxOmEAYg==", user, sizeof user,
                                     pass, sizeof pass),
-               OCPP_HTTP_EBAD);
+               OCPP_EAUTH);
 }
 
 /* ---- ocpp_secret_equal -------------------------------------------------- */

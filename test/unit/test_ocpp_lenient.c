@@ -31,7 +31,7 @@ static repair_run repair_once(const char *action, ocpp_schema_kind kind,
   repair_run r = {0};
   r.payload = parse(text);
   cr_assert_eq(ocpp_schema_validate(action, kind, r.payload, &r.fault),
-               OCPP_SCHEMA_EINVALID, "test payload is valid already");
+               OCPP_ESCHEMA, "test payload is valid already");
   r.rc = ocpp_lenient_repair(action, kind, r.payload, &r.fault, &r.notes,
                              r.what, sizeof r.what);
   return r;
@@ -81,7 +81,7 @@ Test(lenient, timestamp_that_is_no_time_stays_an_error)
   repair_run r = repair_once("StatusNotification", OCPP_SCHEMA_REQUEST,
     "{\"connectorId\":1,\"errorCode\":\"NoError\",\"status\":\"Available\","
     "\"timestamp\":\"yesterday\"}");
-  cr_assert_eq(r.rc, -1);
+  cr_assert_eq(r.rc, OCPP_ENOREPAIR);
   json_decref(r.payload);
 }
 
@@ -142,7 +142,7 @@ Test(lenient, long_id_tag_stays_an_error)
   repair_run r = repair_once("Authorize", OCPP_SCHEMA_REQUEST,
     "{\"idTag\":\"ABCDEFGHIJKLMNOPQRSTUVWXYZ\"}");
   cr_assert_str_eq(r.fault.code, "PropertyConstraintViolation");
-  cr_assert_eq(r.rc, -1);
+  cr_assert_eq(r.rc, OCPP_ENOREPAIR);
   cr_assert_str_eq(str_at(r.payload, "idTag"), "ABCDEFGHIJKLMNOPQRSTUVWXYZ");
   json_decref(r.payload);
 }
@@ -164,7 +164,7 @@ Test(lenient, unknown_status_stays_an_error)
   repair_run r = repair_once("StatusNotification", OCPP_SCHEMA_REQUEST,
     "{\"connectorId\":1,\"errorCode\":\"NoError\",\"status\":\"Foo\"}");
   cr_assert_str_eq(r.fault.code, "PropertyConstraintViolation");
-  cr_assert_eq(r.rc, -1);
+  cr_assert_eq(r.rc, OCPP_ENOREPAIR);
   json_decref(r.payload);
 }
 
@@ -233,7 +233,7 @@ Test(lenient, sample_value_of_wrong_type_stays_an_error)
     "{\"connectorId\":1,\"meterValue\":[{\"timestamp\":\"2030-01-01T00:00:00Z\","
     "\"sampledValue\":[{\"value\":12}]}]}");
   cr_assert_str_eq(r.fault.code, "TypeConstraintViolation");
-  cr_assert_eq(r.rc, -1);
+  cr_assert_eq(r.rc, OCPP_ENOREPAIR);
   json_decref(r.payload);
 }
 
@@ -256,7 +256,7 @@ Test(lenient, missing_transaction_id_stays_an_error)
   repair_run r = repair_once("StopTransaction", OCPP_SCHEMA_REQUEST,
     "{\"meterStop\":5,\"timestamp\":\"2030-01-01T00:00:00Z\"}");
   cr_assert_str_eq(r.fault.code, "OccurenceConstraintViolation");
-  cr_assert_eq(r.rc, -1);
+  cr_assert_eq(r.rc, OCPP_ENOREPAIR);
   cr_assert_eq(r.notes, 0);
   json_decref(r.payload);
 }
@@ -265,7 +265,7 @@ Test(lenient, missing_boot_model_stays_an_error)
 {
   repair_run r = repair_once("BootNotification", OCPP_SCHEMA_REQUEST,
     "{\"chargePointVendor\":\"V\"}");
-  cr_assert_eq(r.rc, -1);
+  cr_assert_eq(r.rc, OCPP_ENOREPAIR);
   json_decref(r.payload);
 }
 
@@ -299,7 +299,7 @@ Test(lenient, configuration_readonly_of_wrong_type_stays_an_error)
 {
   repair_run r = repair_once("GetConfiguration", OCPP_SCHEMA_RESPONSE,
     "{\"configurationKey\":[{\"key\":\"K\",\"readonly\":\"yes\",\"value\":\"1\"}]}");
-  cr_assert_eq(r.rc, -1);
+  cr_assert_eq(r.rc, OCPP_ENOREPAIR);
   json_decref(r.payload);
 }
 
@@ -307,7 +307,7 @@ Test(lenient, other_answers_are_never_repaired)
 {
   repair_run r = repair_once("ChangeAvailability", OCPP_SCHEMA_RESPONSE,
     "{\"status\":\"Done\"}");
-  cr_assert_eq(r.rc, -1);
+  cr_assert_eq(r.rc, OCPP_ENOREPAIR);
   cr_assert_str_eq(str_at(r.payload, "status"), "Done");
   json_decref(r.payload);
 }
@@ -317,7 +317,7 @@ Test(lenient, error_code_in_a_status_answer_is_not_repaired)
   /* the errorCode rule is for StatusNotification requests only */
   repair_run r = repair_once("StatusNotification", OCPP_SCHEMA_RESPONSE,
     "{\"errorCode\":\"Error\"}");
-  cr_assert_eq(r.rc, -1);
+  cr_assert_eq(r.rc, OCPP_ENOREPAIR);
   json_decref(r.payload);
 }
 
@@ -330,13 +330,13 @@ Test(lenient, null_arguments_are_refused)
   char what[32];
   json_t *p = json_object();
   cr_assert_eq(ocpp_lenient_repair(NULL, OCPP_SCHEMA_REQUEST, p, &f, &notes,
-                                   what, sizeof what), -1);
+                                   what, sizeof what), OCPP_EINVAL);
   cr_assert_eq(ocpp_lenient_repair("Heartbeat", OCPP_SCHEMA_REQUEST, NULL, &f,
-                                   &notes, what, sizeof what), -1);
+                                   &notes, what, sizeof what), OCPP_EINVAL);
   cr_assert_eq(ocpp_lenient_repair("Heartbeat", OCPP_SCHEMA_REQUEST, p, NULL,
-                                   &notes, what, sizeof what), -1);
+                                   &notes, what, sizeof what), OCPP_EINVAL);
   cr_assert_eq(ocpp_lenient_repair("Heartbeat", OCPP_SCHEMA_REQUEST, p, &f,
-                                   NULL, what, sizeof what), -1);
+                                   NULL, what, sizeof what), OCPP_EINVAL);
   json_decref(p);
 }
 
@@ -348,7 +348,7 @@ Test(lenient, fault_path_outside_the_payload_is_refused)
   char what[64];
   json_t *p = parse("{\"connectorId\":1,\"meterValue\":[]}");
   cr_assert_eq(ocpp_lenient_repair("MeterValues", OCPP_SCHEMA_REQUEST, p, &f,
-                                   &notes, what, sizeof what), -1);
+                                   &notes, what, sizeof what), OCPP_ENOREPAIR);
   cr_assert_eq(json_array_size(json_object_get(p, "meterValue")), 0);
   json_decref(p);
 }

@@ -12,7 +12,7 @@ static int decode(const char *text, ocpp_rpc_frame *f, ocpp_rpc_fault *fault) {
 static void assert_fault(const char *text, const char *code, const char *id) {
   ocpp_rpc_frame f;
   ocpp_rpc_fault fault;
-  cr_assert_eq(decode(text, &f, &fault), OCPP_RPC_EFORMAT, "%s", text);
+  cr_assert_eq(decode(text, &f, &fault), OCPP_EFORMAT, "%s", text);
   cr_assert_not_null(fault.code);
   cr_assert_str_eq(fault.code, code, "%s", text);
   cr_assert_neq(fault.message[0], '\0');
@@ -138,7 +138,7 @@ Test(rpc_decode, unknown_type_id_is_protocol_error_with_id) {
   ocpp_rpc_frame f;
   ocpp_rpc_fault fault;
   assert_fault("[5,\"7\",\"Heartbeat\",{}]", "ProtocolError", "7");
-  cr_assert_eq(decode("[5,\"7\",{}]", &f, &fault), OCPP_RPC_EFORMAT);
+  cr_assert_eq(decode("[5,\"7\",{}]", &f, &fault), OCPP_EFORMAT);
   cr_assert_eq(fault.type, 5);
   assert_fault("[1,\"7\"]", "ProtocolError", "7");
   assert_fault("[2.5,\"7\",\"Heartbeat\",{}]", "ProtocolError", "7");
@@ -157,7 +157,7 @@ Test(rpc_decode, call_fault_reports_call_type) {
   ocpp_rpc_frame f;
   ocpp_rpc_fault fault;
   cr_assert_eq(decode("[2,\"1\",\"Heartbeat\",[]]", &f, &fault),
-               OCPP_RPC_EFORMAT);
+               OCPP_EFORMAT);
   cr_assert_eq(fault.type, OCPP_RPC_CALL);
 }
 

@@ -60,7 +60,7 @@ static void expect_fault(const char *action, ocpp_schema_kind kind,
                          const char *path, ocpp_schema_fault *out) {
   ocpp_schema_fault fault = {0};
   int rc = validate_text(action, kind, text, &fault);
-  cr_assert_eq(rc, OCPP_SCHEMA_EINVALID, "%s accepted: %s", action, text);
+  cr_assert_eq(rc, OCPP_ESCHEMA, "%s accepted: %s", action, text);
   cr_assert_not_null(fault.code);
   cr_expect_str_eq(fault.code, code, "%s: %s (%s)", action, fault.code,
                    fault.message);
@@ -172,9 +172,9 @@ Test(schema, minimal_cases_cover_all_28_actions) {
 Test(schema, empty_payload_misses_required_property) {
   ocpp_schema_fault fault;
   cr_expect_eq(validate_text("StatusNotification", REQ, "{}", &fault),
-               OCPP_SCHEMA_EINVALID);
+               OCPP_ESCHEMA);
   cr_expect_eq(validate_text("CancelReservation", CONF, "{}", &fault),
-               OCPP_SCHEMA_EINVALID);
+               OCPP_ESCHEMA);
 }
 
 Test(schema, request_is_not_valid_as_response) {
@@ -201,10 +201,10 @@ Test(schema, security_whitepaper_and_misspelt_actions_are_unknown) {
 
 Test(schema, unknown_action_returns_eunknown) {
   ocpp_schema_fault fault;
-  cr_expect_eq(validate_text("Reboot", REQ, "{}", &fault), OCPP_SCHEMA_EUNKNOWN);
+  cr_expect_eq(validate_text("Reboot", REQ, "{}", &fault), OCPP_ENOACTION);
   cr_expect_eq(validate_text("CertificateSigned", CONF, "{}", &fault),
-               OCPP_SCHEMA_EUNKNOWN);
-  cr_expect_eq(validate_text(NULL, REQ, "{}", &fault), OCPP_SCHEMA_EUNKNOWN);
+               OCPP_ENOACTION);
+  cr_expect_eq(validate_text(NULL, REQ, "{}", &fault), OCPP_EINVAL);
 }
 
 /* ---- BootNotification --------------------------------------------------- */
@@ -586,14 +586,14 @@ Test(schema, array_payload_is_type_violation_at_the_root) {
 Test(schema, null_payload_pointer_is_formation_violation) {
   ocpp_schema_fault fault = {0};
   cr_assert_eq(ocpp_schema_validate("Heartbeat", REQ, NULL, &fault),
-               OCPP_SCHEMA_EINVALID);
+               OCPP_ESCHEMA);
   cr_expect_str_eq(fault.code, "FormationViolation");
 }
 
 Test(schema, fault_may_be_null) {
   json_t *payload = parse("{\"idTag\":7}");
   cr_expect_eq(ocpp_schema_validate("Authorize", REQ, payload, NULL),
-               OCPP_SCHEMA_EINVALID);
+               OCPP_ESCHEMA);
   json_decref(payload);
 }
 
@@ -602,7 +602,7 @@ Test(schema, key_with_embedded_nul_is_not_a_known_property) {
   json_object_setn_new(payload, "idTag\0x", 7, json_string("DEF"));
   ocpp_schema_fault fault = {0};
   cr_expect_eq(ocpp_schema_validate("Authorize", REQ, payload, &fault),
-               OCPP_SCHEMA_EINVALID);
+               OCPP_ESCHEMA);
   cr_expect_str_eq(fault.code, CODE_PROPERTY);
   json_decref(payload);
 }
@@ -641,7 +641,7 @@ Test(schema, long_enum_value_is_cut_at_a_character_boundary) {
 Test(schema, long_unknown_key_is_cut_at_a_character_boundary) {
   ocpp_schema_fault fault = {0};
   cr_assert_eq(validate_text("Heartbeat", REQ, "{\"" E10 E10 E10 E10 E10 "x\":1}",
-                             &fault), OCPP_SCHEMA_EINVALID);
+                             &fault), OCPP_ESCHEMA);
   cr_expect_str_eq(fault.code, CODE_PROPERTY);
   cr_expect_lt(strlen(fault.path), sizeof fault.path);
   cr_expect_gt(strlen(fault.path), 0);
@@ -747,16 +747,16 @@ Test(schema, describe_reports_root_and_nested_nodes) {
 Test(schema, describe_rejects_unknown_paths_and_actions) {
   ocpp_schema_node_info info;
   cr_expect_eq(ocpp_schema_describe("MeterValues", REQ, "nope", &info),
-               OCPP_SCHEMA_ENOPATH);
+               OCPP_ENOPATH);
   cr_expect_eq(ocpp_schema_describe("MeterValues", REQ, "meterValue.", &info),
-               OCPP_SCHEMA_ENOPATH);
+               OCPP_ENOPATH);
   cr_expect_eq(ocpp_schema_describe("MeterValues", REQ, "connectorId[]", &info),
-               OCPP_SCHEMA_ENOPATH);
+               OCPP_ENOPATH);
   cr_expect_eq(ocpp_schema_describe("MeterValues", REQ, "meterValue.timestamp", &info),
-               OCPP_SCHEMA_ENOPATH);
+               OCPP_ENOPATH);
   cr_expect_eq(ocpp_schema_describe("MeterValues", REQ, NULL, &info),
-               OCPP_SCHEMA_ENOPATH);
-  cr_expect_eq(ocpp_schema_describe("GetLog", REQ, "", &info), OCPP_SCHEMA_EUNKNOWN);
+               OCPP_EINVAL);
+  cr_expect_eq(ocpp_schema_describe("GetLog", REQ, "", &info), OCPP_ENOACTION);
 }
 
 /* ---- cross-check against the schema files ------------------------------- */

@@ -273,7 +273,7 @@ static int handshake(void)
     int r = wolfSSL_connect(cli);
     if (r != WOLFSSL_SUCCESS &&
         wolfSSL_get_error(cli, r) != WOLFSSL_ERROR_WANT_READ)
-      return pump_server() == OCPP_OK ? rc : OCPP_TLS_EFAIL;
+      return pump_server() == OCPP_OK ? rc : OCPP_ETLSFAIL;
     rc = pump_server();
     if (rc != OCPP_OK || (r == WOLFSSL_SUCCESS && ocpp_tls_handshake_done(srv)))
       return rc;
@@ -370,7 +370,7 @@ Test(ocpp_tls, tls11_client_is_refused_with_a_reason)
 {
   make_server(false);
   make_client(11, NULL, NULL, NULL);
-  cr_assert_eq(handshake(), OCPP_TLS_EFAIL);
+  cr_assert_eq(handshake(), OCPP_ETLSFAIL);
   cr_assert_not(ocpp_tls_handshake_done(srv));
   cr_assert_neq(ocpp_tls_reason(srv)[0], '\0');
   cr_assert_eq(handshakes, 0);
@@ -380,7 +380,7 @@ Test(ocpp_tls, cbc_suite_is_refused)
 {
   make_server(false);
   make_client(12, "ECDHE-ECDSA-AES128-SHA256", NULL, NULL);
-  cr_assert_eq(handshake(), OCPP_TLS_EFAIL);
+  cr_assert_eq(handshake(), OCPP_ETLSFAIL);
   cr_assert_not_null(strstr(ocpp_tls_reason(srv), "cipher"), "%s",
                      ocpp_tls_reason(srv));
 }
@@ -389,15 +389,15 @@ Test(ocpp_tls, plain_http_on_the_tls_port_fails)
 {
   make_server(false);
   static const char req[] = "GET /ocpp/CP1 HTTP/1.1\r\nHost: x\r\n\r\n";
-  cr_assert_eq(ocpp_tls_input(srv, req, sizeof req - 1), OCPP_TLS_EFAIL);
-  cr_assert_eq(ocpp_tls_input(srv, req, sizeof req - 1), OCPP_TLS_EFAIL);
+  cr_assert_eq(ocpp_tls_input(srv, req, sizeof req - 1), OCPP_ETLSFAIL);
+  cr_assert_eq(ocpp_tls_input(srv, req, sizeof req - 1), OCPP_ETLSFAIL);
   cr_assert_eq(plain_len, 0);
 }
 
 Test(ocpp_tls, write_before_the_handshake_is_refused)
 {
   make_server(false);
-  cr_assert_eq(ocpp_tls_write(srv, "x", 1), OCPP_EINVAL);
+  cr_assert_eq(ocpp_tls_write(srv, "x", 1), OCPP_ESTATE);
   cr_assert_eq(to_client.len, 0);
 }
 
@@ -473,8 +473,8 @@ Test(ocpp_tls, client_close_notify_ends_the_input)
   make_client(0, NULL, NULL, NULL);
   cr_assert_eq(handshake(), OCPP_OK);
   wolfSSL_shutdown(cli);
-  cr_assert_eq(pump_server(), OCPP_TLS_CLOSED);
-  cr_assert_eq(ocpp_tls_input(srv, "x", 1), OCPP_TLS_CLOSED);
+  cr_assert_eq(pump_server(), OCPP_ECLOSED);
+  cr_assert_eq(ocpp_tls_input(srv, "x", 1), OCPP_ECLOSED);
 }
 
 Test(ocpp_tls, on_plain_can_stop_the_input)
