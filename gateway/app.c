@@ -242,113 +242,18 @@ static int op_knx_send(void *ud, uint16_t ga, knx_service svc,
   return knx_link_send(app->knx, ga, svc, p);
 }
 
+static int op_command(void *ud, const char *charger_id,
+                      const ocpp_command *cmd, ocpp_command_cb cb, void *cb_data)
+{
+  gw_app *app = ud;
+  return ocpp_server_command(app->ocpp, charger_id, cmd, cb, cb_data);
+}
+
 /* A command result changes what the bridge wants on the bus (the true
- * state after a rejection): pump once the bridge has seen it. */
-typedef struct {
-  gw_app *app;
-  ocpp_command_cb cb;
-  void *data;
-} command_wrap;
-
-static void on_command_done(void *ud, ocpp_result r)
+ * state after a rejection). */
+static void op_wake(void *ud)
 {
-  command_wrap *w = ud;
-  gw_app *app = w->app;
-  if (w->cb)
-    w->cb(w->data, r);
-  free(w);
-  pump(app);
-}
-
-static command_wrap *wrap(void *ud, ocpp_command_cb cb, void *data)
-{
-  command_wrap *w = malloc(sizeof *w);
-  if (w)
-    *w = (command_wrap){ud, cb, data};
-  return w;
-}
-
-/* The callback is never called when the command was not queued. */
-static int queued_or_free(int rc, command_wrap *w)
-{
-  if (rc != OCPP_OK)
-    free(w);
-  return rc;
-}
-
-#define APP_OCPP(ud) (((gw_app *)(ud))->ocpp)
-
-static int op_remote_start(void *ud, const char *id, int connector,
-                           const char *tag, ocpp_command_cb cb, void *d)
-{
-  command_wrap *w = wrap(ud, cb, d);
-  return w ? queued_or_free(ocpp_remote_start(APP_OCPP(ud), id, connector, tag,
-                                              on_command_done, w), w)
-           : OCPP_ENOMEM;
-}
-
-static int op_remote_stop(void *ud, const char *id, int connector,
-                          ocpp_command_cb cb, void *d)
-{
-  command_wrap *w = wrap(ud, cb, d);
-  return w ? queued_or_free(ocpp_remote_stop(APP_OCPP(ud), id, connector,
-                                             on_command_done, w), w)
-           : OCPP_ENOMEM;
-}
-
-static int op_availability(void *ud, const char *id, int connector,
-                           bool operative, ocpp_command_cb cb, void *d)
-{
-  command_wrap *w = wrap(ud, cb, d);
-  return w ? queued_or_free(ocpp_change_availability(APP_OCPP(ud), id, connector,
-                                                     operative, on_command_done,
-                                                     w), w)
-           : OCPP_ENOMEM;
-}
-
-static int op_unlock(void *ud, const char *id, int connector,
-                     ocpp_command_cb cb, void *d)
-{
-  command_wrap *w = wrap(ud, cb, d);
-  return w ? queued_or_free(ocpp_unlock(APP_OCPP(ud), id, connector,
-                                        on_command_done, w), w)
-           : OCPP_ENOMEM;
-}
-
-static int op_reserve(void *ud, const char *id, int connector, const char *tag,
-                      int expiry_s, ocpp_command_cb cb, void *d)
-{
-  command_wrap *w = wrap(ud, cb, d);
-  return w ? queued_or_free(ocpp_reserve(APP_OCPP(ud), id, connector, tag,
-                                         expiry_s, on_command_done, w), w)
-           : OCPP_ENOMEM;
-}
-
-static int op_cancel(void *ud, const char *id, int connector,
-                     ocpp_command_cb cb, void *d)
-{
-  command_wrap *w = wrap(ud, cb, d);
-  return w ? queued_or_free(ocpp_cancel_reservation(APP_OCPP(ud), id, connector,
-                                                    on_command_done, w), w)
-           : OCPP_ENOMEM;
-}
-
-static int op_limit(void *ud, const char *id, int connector, double amps,
-                    ocpp_command_cb cb, void *d)
-{
-  command_wrap *w = wrap(ud, cb, d);
-  return w ? queued_or_free(ocpp_set_current_limit(APP_OCPP(ud), id, connector,
-                                                   amps, on_command_done, w), w)
-           : OCPP_ENOMEM;
-}
-
-static int op_reset(void *ud, const char *id, bool hard, ocpp_command_cb cb,
-                    void *d)
-{
-  command_wrap *w = wrap(ud, cb, d);
-  return w ? queued_or_free(ocpp_reset(APP_OCPP(ud), id, hard, on_command_done,
-                                       w), w)
-           : OCPP_ENOMEM;
+  pump(ud);
 }
 
 static void op_log(void *ud, int level, const char *charger_id,
@@ -360,14 +265,8 @@ static void op_log(void *ud, int level, const char *charger_id,
 
 static const gw_bridge_ops bridge_ops = {
   .knx_send = op_knx_send,
-  .remote_start = op_remote_start,
-  .remote_stop = op_remote_stop,
-  .change_availability = op_availability,
-  .unlock = op_unlock,
-  .reserve = op_reserve,
-  .cancel_reservation = op_cancel,
-  .set_current_limit = op_limit,
-  .reset = op_reset,
+  .command = op_command,
+  .wake = op_wake,
   .log = op_log,
 };
 

@@ -121,14 +121,15 @@ typedef enum {
   GW_CALL_COUNT
 } gw_call;
 
-/* Context of a command in flight. It names its charger by id so that a
- * charger removed by a reload meanwhile is simply not found any more. */
+/* One per command in flight: all its completion needs. It names its
+ * charger by id so that a charger removed by a reload meanwhile is simply
+ * not found any more. */
 typedef struct gw_pending {
   struct gw_pending *prev, *next;
   gw_bridge *b;         /* NULL once the bridge is gone */
   gw_call call;
   int connector;
-  double value;         /* the command value (0/1) */
+  double value;         /* the command value (0/1, or A for max_current) */
   double amps;          /* the current asked for */
   char charger_id[];
 } gw_pending;
@@ -211,24 +212,51 @@ static const gw_kind gw_dpt_kind[KNX_DPT_COUNT] = {
   [KNX_DPT_16_001] = GW_KIND_TEXT,
 };
 
+/* The command table: what each call is on the OCPP side and what its
+ * result does on KNX, read by the sender and by the one completion. A
+ * failure re-sends `state` as it stands, so a panel never shows a lie; an
+ * acceptance publishes only what the charger will not announce itself. */
 typedef struct {
-  const char *name;         /* the OCPP action, for the log */
-  gw_object state;         /* corrected on failure; GW_OBJ_COUNT: none */
+  const char *name;          /* the OCPP action, for the log */
+  ocpp_command_kind kind;
+  gw_object state;           /* re-sent on failure; GW_OBJ_COUNT: none */
+  gw_object accepted_state;  /* takes the command value on acceptance;
+                                GW_OBJ_COUNT: the charger's notifications
+                                carry the new state */
+  bool accepted_limit;       /* max_current_state takes the limit as sent */
+  bool pause;                /* the pause flag follows the command value */
 } gw_call_info;
 
+#define GW_NONE GW_OBJ_COUNT
 static const gw_call_info gw_calls[GW_CALL_COUNT] = {
-  [GW_CALL_REMOTE_START] = {"RemoteStartTransaction", GW_OBJ_CHARGING_STATE},
-  [GW_CALL_REMOTE_STOP] = {"RemoteStopTransaction", GW_OBJ_CHARGING_STATE},
-  [GW_CALL_PAUSE] = {"SetChargingProfile 0 A (pause)", GW_OBJ_CHARGING_STATE},
-  [GW_CALL_RESUME] = {"SetChargingProfile (resume)", GW_OBJ_CHARGING_STATE},
-  [GW_CALL_RESERVE] = {"ReserveNow", GW_OBJ_COUNT},
-  [GW_CALL_CANCEL_RESERVATION] = {"CancelReservation", GW_OBJ_COUNT},
-  [GW_CALL_AVAILABILITY] = {"ChangeAvailability", GW_OBJ_AVAILABILITY_STATE},
-  [GW_CALL_UNLOCK] = {"UnlockConnector", GW_OBJ_COUNT},
-  [GW_CALL_MAX_CURRENT] = {"SetChargingProfile", GW_OBJ_MAX_CURRENT_STATE},
-  [GW_CALL_FAST_CHARGING] = {"SetChargingProfile", GW_OBJ_FAST_CHARGING_STATE},
-  [GW_CALL_RESET] = {"Reset", GW_OBJ_COUNT},
+  [GW_CALL_REMOTE_START] = {"RemoteStartTransaction", OCPP_CMD_REMOTE_START,
+                            GW_OBJ_CHARGING_STATE, GW_NONE, false, false},
+  [GW_CALL_REMOTE_STOP] = {"RemoteStopTransaction", OCPP_CMD_REMOTE_STOP,
+                           GW_OBJ_CHARGING_STATE, GW_NONE, false, false},
+  [GW_CALL_PAUSE] = {"SetChargingProfile 0 A (pause)", OCPP_CMD_CURRENT_LIMIT,
+                     GW_OBJ_CHARGING_STATE, GW_OBJ_CHARGING_STATE, false,
+                     true},
+  [GW_CALL_RESUME] = {"SetChargingProfile (resume)", OCPP_CMD_CURRENT_LIMIT,
+                      GW_OBJ_CHARGING_STATE, GW_OBJ_CHARGING_STATE, false,
+                      true},
+  [GW_CALL_RESERVE] = {"ReserveNow", OCPP_CMD_RESERVE, GW_NONE, GW_NONE, false,
+                       false},
+  [GW_CALL_CANCEL_RESERVATION] = {"CancelReservation",
+                                  OCPP_CMD_CANCEL_RESERVATION, GW_NONE,
+                                  GW_NONE, false, false},
+  [GW_CALL_AVAILABILITY] = {"ChangeAvailability",
+                            OCPP_CMD_CHANGE_AVAILABILITY,
+                            GW_OBJ_AVAILABILITY_STATE, GW_NONE, false, false},
+  [GW_CALL_UNLOCK] = {"UnlockConnector", OCPP_CMD_UNLOCK, GW_NONE, GW_NONE,
+                      false, false},
+  [GW_CALL_MAX_CURRENT] = {"SetChargingProfile", OCPP_CMD_CURRENT_LIMIT,
+                           GW_OBJ_MAX_CURRENT_STATE, GW_NONE, true, false},
+  [GW_CALL_FAST_CHARGING] = {"SetChargingProfile", OCPP_CMD_CURRENT_LIMIT,
+                             GW_OBJ_FAST_CHARGING_STATE,
+                             GW_OBJ_FAST_CHARGING_STATE, true, false},
+  [GW_CALL_RESET] = {"Reset", OCPP_CMD_RESET, GW_NONE, GW_NONE, false, false},
 };
+#undef GW_NONE
 
 static const char *const gw_result_text[] = {
   [OCPP_RESULT_ACCEPTED] = "accepted",
@@ -753,7 +781,7 @@ int gw_bridge_create(const gw_charger_conf *chargers, size_t n_chargers,
   if (!out)
     return GW_BRIDGE_EINVAL;
   *out = NULL;
-  if (!ops || !ops->knx_send)
+  if (!ops || !ops->knx_send || !ops->command)
     return GW_BRIDGE_EINVAL;
   gw_bridge *b = calloc(1, sizeof *b);
   if (!b)
@@ -879,33 +907,21 @@ static void command_failed(gw_bridge *b, const gw_charger *ch,
 static void command_accepted(gw_bridge *b, const gw_charger *ch,
                              gw_connector *cn, const gw_pending *pd)
 {
-  switch (pd->call) {
-  case GW_CALL_PAUSE:
-    cn->paused = true;
-    set_charging(b, ch, cn, false);
-    break;
-  case GW_CALL_RESUME:
-    cn->paused = false;
-    set_charging(b, ch, cn, cn->in_tx);
-    break;
-  case GW_CALL_MAX_CURRENT:
-    /* the limit as the charger got it (10.24 A is sent as 10.0 A); the
-     * command itself took the wish, so W-limited chargers convert it
-     * unrounded */
+  const gw_call_info *ci = &gw_calls[pd->call];
+  if (ci->pause)
+    cn->paused = pd->value == 0;
+  if (ci->accepted_state == GW_OBJ_CHARGING_STATE)
+    set_charging(b, ch, cn, pd->value != 0 && cn->in_tx);
+  else if (ci->accepted_state != GW_OBJ_COUNT)
+    publish_number(b, ch, cn, ci->accepted_state, pd->value, false);
+  /* the limit as the charger got it (10.24 A is sent as 10.0 A); the
+   * command itself took the wish, so W-limited chargers convert it
+   * unrounded */
+  if (ci->accepted_limit)
     publish_number(b, ch, cn, GW_OBJ_MAX_CURRENT_STATE,
                    ocpp_limit_as_sent(pd->amps), false);
-    break;
-  case GW_CALL_FAST_CHARGING:
-    publish_number(b, ch, cn, GW_OBJ_FAST_CHARGING_STATE, pd->value, false);
-    publish_number(b, ch, cn, GW_OBJ_MAX_CURRENT_STATE,
-                   ocpp_limit_as_sent(pd->amps), false);
-    break;
-  default:
-    /* The charger's own notifications carry the new state. */
-    break;
-  }
   bridge_log(b, GW_LOG_DEBUG, ch->id, "connector %d: %s accepted", cn->id,
-         gw_calls[pd->call].name);
+             ci->name);
 }
 
 static void command_done(void *user_data, ocpp_result result)
@@ -923,53 +939,8 @@ static void command_done(void *user_data, ocpp_result result)
       command_failed(b, ch, cn, pd->call, result_text(result));
   }
   free(pd);
-}
-
-static int call_issue(gw_bridge *b, const gw_charger *ch, gw_pending *pd)
-{
-  const gw_bridge_ops *o = &b->ops;
-  void *u = b->user_data;
-  const char *id = ch->id;
-  int c = pd->connector;
-  switch (pd->call) {
-  case GW_CALL_REMOTE_START:
-    return o->remote_start ? o->remote_start(u, id, c, ch->remote_tag,
-                                             command_done, pd)
-                           : GW_BRIDGE_EINVAL;
-  case GW_CALL_REMOTE_STOP:
-    return o->remote_stop ? o->remote_stop(u, id, c, command_done, pd)
-                          : GW_BRIDGE_EINVAL;
-  case GW_CALL_PAUSE:
-  case GW_CALL_RESUME:
-  case GW_CALL_MAX_CURRENT:
-  case GW_CALL_FAST_CHARGING:
-    return o->set_current_limit ? o->set_current_limit(u, id, c, pd->amps,
-                                                       command_done, pd)
-                                : GW_BRIDGE_EINVAL;
-  case GW_CALL_RESERVE:
-    return o->reserve ? o->reserve(u, id, c, ch->remote_tag,
-                                   ch->reservation_minutes * 60, command_done,
-                                   pd)
-                      : GW_BRIDGE_EINVAL;
-  case GW_CALL_CANCEL_RESERVATION:
-    return o->cancel_reservation
-               ? o->cancel_reservation(u, id, c, command_done, pd)
-               : GW_BRIDGE_EINVAL;
-  case GW_CALL_AVAILABILITY:
-    return o->change_availability
-               ? o->change_availability(u, id, c, pd->value != 0,
-                                        command_done, pd)
-               : GW_BRIDGE_EINVAL;
-  case GW_CALL_UNLOCK:
-    return o->unlock ? o->unlock(u, id, c, command_done, pd)
-                     : GW_BRIDGE_EINVAL;
-  case GW_CALL_RESET:
-    return o->reset ? o->reset(u, id, false, command_done, pd)
-                    : GW_BRIDGE_EINVAL;
-  case GW_CALL_COUNT:
-    break;
-  }
-  return GW_BRIDGE_EINVAL;
+  if (b && b->ops.wake)
+    b->ops.wake(b->user_data);
 }
 
 /* Sends call for a command write on obj; on success the OCPP side owns the
@@ -978,8 +949,9 @@ static void command_send(gw_bridge *b, gw_charger *ch, gw_connector *cn,
                          gw_object obj, gw_call call, double value,
                          double amps)
 {
+  const gw_call_info *ci = &gw_calls[call];
   bridge_log(b, GW_LOG_INFO, ch->id, "connector %d: %s command %g -> %s",
-         cn->id, object_name(obj), value, gw_calls[call].name);
+             cn->id, object_name(obj), value, ci->name);
   size_t id_len = strlen(ch->id) + 1;
   gw_pending *pd = calloc(1, sizeof *pd + id_len);
   if (!pd) {
@@ -996,14 +968,23 @@ static void command_send(gw_bridge *b, gw_charger *ch, gw_connector *cn,
   if (b->pending)
     b->pending->prev = pd;
   b->pending = pd;
+  /* Each kind reads only its own fields (ocpp.h). */
+  ocpp_command cmd = {
+    .kind = ci->kind,
+    .connector = cn->id,
+    .id_tag = ch->remote_tag,
+    .operative = value != 0,
+    .amps = amps,
+    .expiry_s = ch->reservation_minutes * 60,
+  };
   /* The callback may already have run (and freed pd) when this returns. */
-  int rc = call_issue(b, ch, pd);
+  int rc = b->ops.command(b->user_data, ch->id, &cmd, command_done, pd);
   if (rc == 0)
     return;
   pending_unlink(pd);
   free(pd);
-  char why[48];
-  snprintf(why, sizeof why, "not sent (error %d)", rc);
+  char why[64];
+  snprintf(why, sizeof why, "not sent (%s)", ocpp_strerror(rc));
   command_failed(b, ch, cn, call, why);
 }
 

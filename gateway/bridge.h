@@ -20,30 +20,18 @@ enum {
   GW_BRIDGE_ENOMEM = -2
 };
 
-/* The two ends. Command functions follow ocpp.h: 0 when queued (cb follows
- * once), negative otherwise (cb never called). */
+/* The two ends, passed once. */
 typedef struct {
   int (*knx_send)(void *user_data, uint16_t ga, knx_service svc,
                   const knx_payload *p);
-  int (*remote_start)(void *user_data, const char *charger_id, int connector,
-                      const char *id_tag, ocpp_command_cb cb, void *cb_data);
-  int (*remote_stop)(void *user_data, const char *charger_id, int connector,
-                     ocpp_command_cb cb, void *cb_data);
-  int (*change_availability)(void *user_data, const char *charger_id,
-                             int connector, bool operative,
-                             ocpp_command_cb cb, void *cb_data);
-  int (*unlock)(void *user_data, const char *charger_id, int connector,
-                ocpp_command_cb cb, void *cb_data);
-  int (*reserve)(void *user_data, const char *charger_id, int connector,
-                 const char *id_tag, int expiry_s, ocpp_command_cb cb,
-                 void *cb_data);
-  int (*cancel_reservation)(void *user_data, const char *charger_id,
-                            int connector, ocpp_command_cb cb, void *cb_data);
-  int (*set_current_limit)(void *user_data, const char *charger_id,
-                           int connector, double amps, ocpp_command_cb cb,
-                           void *cb_data);
-  int (*reset)(void *user_data, const char *charger_id, bool hard,
-               ocpp_command_cb cb, void *cb_data);
+  /* Every OCPP command, as ocpp_server_command(): 0 when queued (cb follows
+   * exactly once with cb_data), negative otherwise (cb never called). cmd
+   * and its strings are only valid during the call. */
+  int (*command)(void *user_data, const char *charger_id,
+                 const ocpp_command *cmd, ocpp_command_cb cb, void *cb_data);
+  /* A command result queued telegrams outside of a call into the bridge:
+   * gw_bridge_pump() is due. May be NULL. */
+  void (*wake)(void *user_data);
   /* One line per event; charger_id may be NULL. */
   void (*log)(void *user_data, int level /* gw_log_level */,
               const char *charger_id, const char *message);

@@ -14,17 +14,6 @@
 
 enum { MAX_SENT = 16384, MAX_CMDS = 64, MAX_LOGS = 256 };
 
-typedef enum {
-  CMD_REMOTE_START,
-  CMD_REMOTE_STOP,
-  CMD_AVAILABILITY,
-  CMD_UNLOCK,
-  CMD_RESERVE,
-  CMD_CANCEL_RESERVATION,
-  CMD_CURRENT_LIMIT,
-  CMD_RESET
-} cmd_kind;
-
 typedef struct {
   uint16_t ga;
   knx_service svc;
@@ -32,7 +21,7 @@ typedef struct {
 } sent_telegram;
 
 typedef struct {
-  cmd_kind kind;
+  ocpp_command_kind kind;
   char charger[32];
   int connector;
   char tag[32];
@@ -52,6 +41,7 @@ typedef struct {
   sent_cmd cmds[MAX_CMDS];
   size_t n_cmds;
   int cmd_rc;
+  size_t wakes;
   char logs[MAX_LOGS][256];
   size_t n_logs;
 } fake_ends;
@@ -69,79 +59,32 @@ static int fake_send(void *u, uint16_t ga, knx_service svc,
   return 0;
 }
 
-static sent_cmd *record(fake_ends *f, cmd_kind kind, const char *id, int conn,
+/* Records what the bridge asked for; a nonzero cmd_rc is the error the
+ * command function returns (the callback then never comes). */
+static int fake_command(void *u, const char *id, const ocpp_command *cmd,
                         ocpp_command_cb cb, void *cb_data)
 {
+  fake_ends *f = u;
   cr_assert_lt(f->n_cmds, MAX_CMDS);
   sent_cmd *c = &f->cmds[f->n_cmds++];
   memset(c, 0, sizeof *c);
-  c->kind = kind;
+  c->kind = cmd->kind;
   snprintf(c->charger, sizeof c->charger, "%s", id);
-  c->connector = conn;
+  c->connector = cmd->connector;
+  snprintf(c->tag, sizeof c->tag, "%s", cmd->id_tag ? cmd->id_tag : "(null)");
+  c->expiry_s = cmd->expiry_s;
+  c->amps = cmd->amps;
+  c->operative = cmd->operative;
+  c->hard = cmd->hard;
   c->cb = cb;
   c->cb_data = cb_data;
-  /* A failed command function never calls back: nothing to complete. */
   c->completed = f->cmd_rc != 0;
-  return c;
+  return f->cmd_rc;
 }
 
-static int fake_remote_start(void *u, const char *id, int conn,
-                             const char *tag, ocpp_command_cb cb, void *d)
+static void fake_wake(void *u)
 {
-  sent_cmd *c = record(u, CMD_REMOTE_START, id, conn, cb, d);
-  snprintf(c->tag, sizeof c->tag, "%s", tag ? tag : "(null)");
-  return ((fake_ends *)u)->cmd_rc;
-}
-
-static int fake_remote_stop(void *u, const char *id, int conn,
-                            ocpp_command_cb cb, void *d)
-{
-  record(u, CMD_REMOTE_STOP, id, conn, cb, d);
-  return ((fake_ends *)u)->cmd_rc;
-}
-
-static int fake_availability(void *u, const char *id, int conn, bool op,
-                             ocpp_command_cb cb, void *d)
-{
-  record(u, CMD_AVAILABILITY, id, conn, cb, d)->operative = op;
-  return ((fake_ends *)u)->cmd_rc;
-}
-
-static int fake_unlock(void *u, const char *id, int conn, ocpp_command_cb cb,
-                       void *d)
-{
-  record(u, CMD_UNLOCK, id, conn, cb, d);
-  return ((fake_ends *)u)->cmd_rc;
-}
-
-static int fake_reserve(void *u, const char *id, int conn, const char *tag,
-                        int expiry_s, ocpp_command_cb cb, void *d)
-{
-  sent_cmd *c = record(u, CMD_RESERVE, id, conn, cb, d);
-  snprintf(c->tag, sizeof c->tag, "%s", tag ? tag : "(null)");
-  c->expiry_s = expiry_s;
-  return ((fake_ends *)u)->cmd_rc;
-}
-
-static int fake_cancel(void *u, const char *id, int conn, ocpp_command_cb cb,
-                       void *d)
-{
-  record(u, CMD_CANCEL_RESERVATION, id, conn, cb, d);
-  return ((fake_ends *)u)->cmd_rc;
-}
-
-static int fake_limit(void *u, const char *id, int conn, double amps,
-                      ocpp_command_cb cb, void *d)
-{
-  record(u, CMD_CURRENT_LIMIT, id, conn, cb, d)->amps = amps;
-  return ((fake_ends *)u)->cmd_rc;
-}
-
-static int fake_reset(void *u, const char *id, bool hard, ocpp_command_cb cb,
-                      void *d)
-{
-  record(u, CMD_RESET, id, 0, cb, d)->hard = hard;
-  return ((fake_ends *)u)->cmd_rc;
+  ((fake_ends *)u)->wakes++;
 }
 
 static void fake_log(void *u, int level, const char *id, const char *msg)
@@ -155,14 +98,8 @@ static void fake_log(void *u, int level, const char *id, const char *msg)
 
 static const gw_bridge_ops fake_ops = {
   .knx_send = fake_send,
-  .remote_start = fake_remote_start,
-  .remote_stop = fake_remote_stop,
-  .change_availability = fake_availability,
-  .unlock = fake_unlock,
-  .reserve = fake_reserve,
-  .cancel_reservation = fake_cancel,
-  .set_current_limit = fake_limit,
-  .reset = fake_reset,
+  .command = fake_command,
+  .wake = fake_wake,
   .log = fake_log,
 };
 
@@ -455,7 +392,7 @@ static void complete(size_t i, ocpp_result r)
   F->cmds[i].cb(F->cmds[i].cb_data, r);
 }
 
-static const sent_cmd *only_cmd(cmd_kind kind)
+static const sent_cmd *only_cmd(ocpp_command_kind kind)
 {
   cr_assert_eq(F->n_cmds, 1, "%zu commands", F->n_cmds);
   cr_assert_eq(F->cmds[0].kind, kind, "command %d", F->cmds[0].kind);
@@ -1231,7 +1168,7 @@ Test(bridge, full_queue_drops_the_oldest_write_with_a_log_line)
 Test(bridge, charging_1_sends_remote_start_with_remote_tag)
 {
   knx_write_bit(GW_OBJ_CHARGING, 1);
-  const sent_cmd *c = only_cmd(CMD_REMOTE_START);
+  const sent_cmd *c = only_cmd(OCPP_CMD_REMOTE_START);
   cr_assert_eq(c->connector, 1);
   cr_assert_str_eq(c->tag, "KNX");
   cr_assert(logged("charging command 1 -> RemoteStartTransaction"));
@@ -1240,13 +1177,13 @@ Test(bridge, charging_1_sends_remote_start_with_remote_tag)
 Test(bridge, charging_0_sends_remote_stop_in_stop_mode)
 {
   knx_write_bit(GW_OBJ_CHARGING, 0);
-  cr_assert_eq(only_cmd(CMD_REMOTE_STOP)->connector, 1);
+  cr_assert_eq(only_cmd(OCPP_CMD_REMOTE_STOP)->connector, 1);
 }
 
 Test(bridge, reserve_1_sends_reserve_now_for_configured_minutes)
 {
   knx_write_bit(GW_OBJ_RESERVE, 1);
-  const sent_cmd *c = only_cmd(CMD_RESERVE);
+  const sent_cmd *c = only_cmd(OCPP_CMD_RESERVE);
   cr_assert_eq(c->connector, 1);
   cr_assert_str_eq(c->tag, "KNX");
   cr_assert_eq(c->expiry_s, 30 * 60);
@@ -1255,17 +1192,17 @@ Test(bridge, reserve_1_sends_reserve_now_for_configured_minutes)
 Test(bridge, reserve_0_cancels_the_reservation)
 {
   knx_write_bit(GW_OBJ_RESERVE, 0);
-  cr_assert_eq(only_cmd(CMD_CANCEL_RESERVATION)->connector, 1);
+  cr_assert_eq(only_cmd(OCPP_CMD_CANCEL_RESERVATION)->connector, 1);
 }
 
 Test(bridge, availability_writes_change_availability)
 {
   knx_write_bit(GW_OBJ_AVAILABILITY, 0);
-  cr_assert_eq(only_cmd(CMD_AVAILABILITY)->operative, false);
+  cr_assert_eq(only_cmd(OCPP_CMD_CHANGE_AVAILABILITY)->operative, false);
   complete(0, OCPP_RESULT_ACCEPTED);
   F->n_cmds = 0;
   knx_write_bit(GW_OBJ_AVAILABILITY, 1);
-  cr_assert_eq(only_cmd(CMD_AVAILABILITY)->operative, true);
+  cr_assert_eq(only_cmd(OCPP_CMD_CHANGE_AVAILABILITY)->operative, true);
 }
 
 Test(bridge, unlock_1_unlocks_and_0_is_ignored)
@@ -1273,7 +1210,7 @@ Test(bridge, unlock_1_unlocks_and_0_is_ignored)
   knx_write_bit(GW_OBJ_UNLOCK, 0);
   cr_assert_eq(F->n_cmds, 0);
   knx_write_bit(GW_OBJ_UNLOCK, 1);
-  cr_assert_eq(only_cmd(CMD_UNLOCK)->connector, 1);
+  cr_assert_eq(only_cmd(OCPP_CMD_UNLOCK)->connector, 1);
 }
 
 Test(bridge, reset_1_is_a_soft_reset_and_0_is_ignored)
@@ -1281,20 +1218,20 @@ Test(bridge, reset_1_is_a_soft_reset_and_0_is_ignored)
   knx_write_bit(GW_OBJ_RESET, 0);
   cr_assert_eq(F->n_cmds, 0);
   knx_write_bit(GW_OBJ_RESET, 1);
-  cr_assert_eq(only_cmd(CMD_RESET)->hard, false);
+  cr_assert_eq(only_cmd(OCPP_CMD_RESET)->hard, false);
 }
 
 Test(bridge, max_current_in_dpt14_019_sets_the_limit)
 {
   knx_write_value(GA(1, GW_OBJ_MAX_CURRENT), KNX_DPT_14_019, 12.5);
-  cr_assert_float_eq(only_cmd(CMD_CURRENT_LIMIT)->amps, 12.5, 1e-6);
+  cr_assert_float_eq(only_cmd(OCPP_CMD_CURRENT_LIMIT)->amps, 12.5, 1e-6);
 }
 
 Test(bridge, max_current_in_dpt9_021_is_converted_from_ma)
 {
   set_dpts(KNX_DPT_10_001, KNX_DPT_9_021, KNX_DPT_14_056, KNX_DPT_13_013);
   knx_write_value(GA(1, GW_OBJ_MAX_CURRENT), KNX_DPT_9_021, 8000);
-  cr_assert_float_eq(only_cmd(CMD_CURRENT_LIMIT)->amps, 8.0, 0.01);
+  cr_assert_float_eq(only_cmd(OCPP_CMD_CURRENT_LIMIT)->amps, 8.0, 0.01);
 }
 
 Test(bridge, max_current_state_shows_the_limit_the_charger_gets)
@@ -1304,7 +1241,7 @@ Test(bridge, max_current_state_shows_the_limit_the_charger_gets)
    * 100.99999999999999), so an A-limited charger gets 10.0 A: shown */
   set_dpts(KNX_DPT_10_001, KNX_DPT_9_021, KNX_DPT_14_056, KNX_DPT_13_013);
   knx_write_value(GA(1, GW_OBJ_MAX_CURRENT), KNX_DPT_9_021, 10240);
-  cr_assert_float_eq(only_cmd(CMD_CURRENT_LIMIT)->amps, 10.24, 1e-9);
+  cr_assert_float_eq(only_cmd(OCPP_CMD_CURRENT_LIMIT)->amps, 10.24, 1e-9);
   complete(0, OCPP_RESULT_ACCEPTED);
   flush();
   cr_assert_float_eq(
@@ -1314,28 +1251,28 @@ Test(bridge, max_current_state_shows_the_limit_the_charger_gets)
 Test(bridge, max_current_keeps_tenths_that_are_exact_multiples)
 {
   knx_write_value(GA(1, GW_OBJ_MAX_CURRENT), KNX_DPT_14_019, 12.5);
-  cr_assert_float_eq(only_cmd(CMD_CURRENT_LIMIT)->amps, 12.5, 1e-9);
+  cr_assert_float_eq(only_cmd(OCPP_CMD_CURRENT_LIMIT)->amps, 12.5, 1e-9);
 }
 
 Test(bridge, max_current_below_6a_is_raised_to_6a_with_a_log_line)
 {
   knx_write_value(GA(1, GW_OBJ_MAX_CURRENT), KNX_DPT_14_019, 3);
-  cr_assert_float_eq(only_cmd(CMD_CURRENT_LIMIT)->amps, 6.0, 1e-9);
+  cr_assert_float_eq(only_cmd(OCPP_CMD_CURRENT_LIMIT)->amps, 6.0, 1e-9);
   cr_assert(logged("IEC 61851"));
 }
 
 Test(bridge, max_current_0_pauses_and_above_80_is_clamped)
 {
   knx_write_value(GA(1, GW_OBJ_MAX_CURRENT), KNX_DPT_14_019, 0);
-  cr_assert_float_eq(only_cmd(CMD_CURRENT_LIMIT)->amps, 0.0, 1e-9);
+  cr_assert_float_eq(only_cmd(OCPP_CMD_CURRENT_LIMIT)->amps, 0.0, 1e-9);
   complete(0, OCPP_RESULT_ACCEPTED);
   F->n_cmds = 0;
   knx_write_value(GA(1, GW_OBJ_MAX_CURRENT), KNX_DPT_14_019, 120);
-  cr_assert_float_eq(only_cmd(CMD_CURRENT_LIMIT)->amps, 80.0, 1e-9);
+  cr_assert_float_eq(only_cmd(OCPP_CMD_CURRENT_LIMIT)->amps, 80.0, 1e-9);
   complete(0, OCPP_RESULT_ACCEPTED);
   F->n_cmds = 0;
   knx_write_value(GA(1, GW_OBJ_MAX_CURRENT), KNX_DPT_14_019, -5);
-  cr_assert_float_eq(only_cmd(CMD_CURRENT_LIMIT)->amps, 0.0, 1e-9);
+  cr_assert_float_eq(only_cmd(OCPP_CMD_CURRENT_LIMIT)->amps, 0.0, 1e-9);
 }
 
 Test(bridge, accepted_max_current_becomes_max_current_state)
@@ -1352,7 +1289,7 @@ Test(bridge, accepted_max_current_becomes_max_current_state)
 Test(bridge, fast_charging_switches_between_the_two_currents)
 {
   knx_write_bit(GW_OBJ_FAST_CHARGING, 1);
-  cr_assert_float_eq(only_cmd(CMD_CURRENT_LIMIT)->amps, 16, 1e-9);
+  cr_assert_float_eq(only_cmd(OCPP_CMD_CURRENT_LIMIT)->amps, 16, 1e-9);
   complete(0, OCPP_RESULT_ACCEPTED);
   flush();
   cr_assert_eq(last_to(GA(1, GW_OBJ_FAST_CHARGING_STATE))->p.data[0], 1);
@@ -1360,7 +1297,7 @@ Test(bridge, fast_charging_switches_between_the_two_currents)
       last_number(GA(1, GW_OBJ_MAX_CURRENT_STATE), KNX_DPT_14_019), 16, 1e-6);
   F->n_cmds = 0;
   knx_write_bit(GW_OBJ_FAST_CHARGING, 0);
-  cr_assert_float_eq(only_cmd(CMD_CURRENT_LIMIT)->amps, 10, 1e-9);
+  cr_assert_float_eq(only_cmd(OCPP_CMD_CURRENT_LIMIT)->amps, 10, 1e-9);
   complete(0, OCPP_RESULT_ACCEPTED);
   flush();
   cr_assert_eq(last_to(GA(1, GW_OBJ_FAST_CHARGING_STATE))->p.data[0], 0);
@@ -1473,16 +1410,22 @@ Test(bridge, command_function_error_resends_state_at_once)
   cr_assert(logged("not sent"));
 }
 
-Test(bridge, missing_command_function_counts_as_failure)
+Test(bridge, create_without_a_command_hook_is_einval)
 {
   gw_bridge_ops ops = fake_ops;
-  ops.remote_start = NULL;
-  gw_bridge_destroy(B);
+  ops.command = NULL;
+  gw_bridge *b = NULL;
   gw_charger_conf c = charger_cfg("CP1", 1);
-  cr_assert_eq(gw_bridge_create(&c, 1, 100, &ops, F, &B), GW_BRIDGE_OK);
+  cr_assert_eq(gw_bridge_create(&c, 1, 100, &ops, F, &b), GW_BRIDGE_EINVAL);
+  cr_assert_null(b);
+}
+
+Test(bridge, command_result_wakes_the_owner_to_pump)
+{
   knx_write_bit(GW_OBJ_CHARGING, 1);
-  flush();
-  cr_assert_eq(last_to(GA(1, GW_OBJ_CHARGING_STATE))->p.data[0], 0);
+  cr_assert_eq(F->wakes, 0);
+  complete(0, OCPP_RESULT_REJECTED);
+  cr_assert_eq(F->wakes, 1);
 }
 
 /* ---- pause / resume ---------------------------------------------------------- */
@@ -1500,7 +1443,7 @@ Test(bridge, pause_mode_stop_sets_a_0a_limit)
   ev_start(1, 7, "TAG", 0, 100);
   clear_sent();
   knx_write_bit(GW_OBJ_CHARGING, 0);
-  cr_assert_float_eq(only_cmd(CMD_CURRENT_LIMIT)->amps, 0, 1e-9);
+  cr_assert_float_eq(only_cmd(OCPP_CMD_CURRENT_LIMIT)->amps, 0, 1e-9);
   flush();
   cr_assert_eq(F->n_sent, 0);
   complete(0, OCPP_RESULT_ACCEPTED);
@@ -1519,7 +1462,7 @@ Test(bridge, resume_after_pause_restores_the_limit_instead_of_starting)
   clear_sent();
   knx_write_bit(GW_OBJ_CHARGING, 1);
   cr_assert_eq(F->n_cmds, 3);
-  cr_assert_eq(F->cmds[2].kind, CMD_CURRENT_LIMIT);
+  cr_assert_eq(F->cmds[2].kind, OCPP_CMD_CURRENT_LIMIT);
   cr_assert_float_eq(F->cmds[2].amps, 13, 1e-9);
   complete(2, OCPP_RESULT_ACCEPTED);
   flush();
@@ -1533,7 +1476,7 @@ Test(bridge, resume_without_a_limit_uses_the_normal_current)
   knx_write_bit(GW_OBJ_CHARGING, 0);
   complete(0, OCPP_RESULT_ACCEPTED);
   knx_write_bit(GW_OBJ_CHARGING, 1);
-  cr_assert_eq(F->cmds[1].kind, CMD_CURRENT_LIMIT);
+  cr_assert_eq(F->cmds[1].kind, OCPP_CMD_CURRENT_LIMIT);
   cr_assert_float_eq(F->cmds[1].amps, 10, 1e-9);
 }
 
@@ -1557,7 +1500,7 @@ Test(bridge, start_after_the_paused_transaction_ended_is_a_remote_start)
   complete(0, OCPP_RESULT_ACCEPTED);
   ev_stop(1, 7, 100, 200);
   knx_write_bit(GW_OBJ_CHARGING, 1);
-  cr_assert_eq(F->cmds[1].kind, CMD_REMOTE_START);
+  cr_assert_eq(F->cmds[1].kind, OCPP_CMD_REMOTE_START);
 }
 
 /* ---- life cycle ------------------------------------------------------------ */
