@@ -249,6 +249,13 @@ static int op_command(void *ud, const char *charger_id,
   return ocpp_server_command(app->ocpp, charger_id, cmd, cb, cb_data);
 }
 
+static int op_transaction(void *ud, const char *charger_id, int connector,
+                          ocpp_transaction_info *out)
+{
+  gw_app *app = ud;
+  return ocpp_server_transaction(app->ocpp, charger_id, connector, out);
+}
+
 /* A command result changes what the bridge wants on the bus (the true
  * state after a rejection). */
 static void op_wake(void *ud)
@@ -266,6 +273,7 @@ static void op_log(void *ud, int level, const char *charger_id,
 static const gw_bridge_ops bridge_ops = {
   .knx_send = op_knx_send,
   .command = op_command,
+  .transaction = op_transaction,
   .wake = op_wake,
   .log = op_log,
 };

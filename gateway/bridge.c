@@ -60,14 +60,10 @@ typedef struct {
   bool status_known;
   ocpp_cp_status status;
   ocpp_cp_error error;
-  bool in_tx;
-  int32_t tx_id;
-  bool has_meter_start;
-  double meter_start_wh;
-  bool has_energy;
-  double energy_wh;     /* last energy register */
+  /* The transaction itself is the charger record's (ocpp/): asked for
+   * through ops.transaction, never copied here. */
   bool charging;        /* charging_state: a transaction runs, not paused */
-  bool paused;
+  bool paused;          /* stop_mode = pause held the transaction at 0 A */
 } gw_connector;
 
 typedef struct {
@@ -532,6 +528,14 @@ static void set_charging(gw_bridge *b, const gw_charger *ch, gw_connector *cn,
   publish_number(b, ch, cn, GW_OBJ_CHARGING_STATE, charging ? 1 : 0, false);
 }
 
+/* A new session's energy is news even when it equals the last one. */
+static void publish_session_energy(gw_bridge *b, const gw_charger *ch,
+                                   gw_connector *cn, double wh)
+{
+  publish_number(b, ch, cn, GW_OBJ_SESSION_ENERGY, wh, true);
+  publish_number(b, ch, cn, GW_OBJ_SESSION_ENERGY_LIVE, wh, false);
+}
+
 static void refresh_availability(gw_bridge *b, const gw_charger *ch,
                                  gw_connector *cn)
 {
@@ -591,6 +595,21 @@ static gw_connector *connector_find(gw_charger *ch, int id)
       return &ch->conn[i];
   }
   return NULL;
+}
+
+static bool connector_tx(const gw_bridge *b, const gw_charger *ch,
+                         const gw_connector *cn, ocpp_transaction_info *out)
+{
+  memset(out, 0, sizeof *out);
+  return b->ops.transaction &&
+         b->ops.transaction(b->user_data, ch->id, cn->id, out) == 0;
+}
+
+static bool tx_running(const gw_bridge *b, const gw_charger *ch,
+                       const gw_connector *cn)
+{
+  ocpp_transaction_info tx;
+  return connector_tx(b, ch, cn, &tx) && tx.transaction_id != 0;
 }
 
 static int ref_cmp(const void *a, const void *b)
@@ -911,7 +930,7 @@ static void command_accepted(gw_bridge *b, const gw_charger *ch,
   if (ci->pause)
     cn->paused = pd->value == 0;
   if (ci->accepted_state == GW_OBJ_CHARGING_STATE)
-    set_charging(b, ch, cn, pd->value != 0 && cn->in_tx);
+    set_charging(b, ch, cn, pd->value != 0 && tx_running(b, ch, cn));
   else if (ci->accepted_state != GW_OBJ_COUNT)
     publish_number(b, ch, cn, ci->accepted_state, pd->value, false);
   /* the limit as the charger got it (10.24 A is sent as 10.0 A); the
@@ -1003,7 +1022,7 @@ static void cmd_charging(gw_bridge *b, gw_charger *ch, gw_connector *cn,
                          double v)
 {
   bool on = v != 0;
-  if (on && cn->paused && cn->in_tx)
+  if (on && cn->paused && tx_running(b, ch, cn))
     command_send(b, ch, cn, GW_OBJ_CHARGING, GW_CALL_RESUME, 1,
                  resume_current(ch, cn));
   else if (on)
@@ -1282,27 +1301,18 @@ static void ev_tx_started(gw_bridge *b, gw_charger *ch, const ocpp_event *ev)
   gw_connector *cn = connector_find(ch, ev->connector);
   if (!cn)
     return;
-  double start = ev->tx_started.meter_start_wh;
-  bool same_tx = cn->in_tx && cn->tx_id == ev->tx_started.transaction_id;
-  cn->in_tx = true;
-  cn->tx_id = ev->tx_started.transaction_id;
   cn->paused = false;
   set_charging(b, ch, cn, true);
   if (ev->tx_started.recovered) {
-    /* After a restart the start value may be unknown (0): keep a baseline
-     * already learnt for this transaction rather than a guess. */
-    if (!(same_tx && cn->has_meter_start)) {
-      cn->has_meter_start = isfinite(start) && start > 0;
-      cn->meter_start_wh = start;
-    }
-    if (cn->has_meter_start && cn->has_energy &&
-        cn->energy_wh >= cn->meter_start_wh)
+    /* Picked up after a restart: not a new session, so no start time or
+     * tag; the energy so far is what the record knows. */
+    ocpp_transaction_info tx;
+    if (connector_tx(b, ch, cn, &tx) && tx.has_meter_start && tx.has_energy &&
+        tx.energy_wh >= tx.meter_start_wh)
       publish_number(b, ch, cn, GW_OBJ_SESSION_ENERGY_LIVE,
-                     cn->energy_wh - cn->meter_start_wh, false);
+                     tx.energy_wh - tx.meter_start_wh, false);
     return;
   }
-  cn->has_meter_start = isfinite(start) && start >= 0;
-  cn->meter_start_wh = start;
   publish_time(b, ch, cn, GW_OBJ_START_TIME, ev->timestamp);
   if (ev->tx_started.id_tag && *ev->tx_started.id_tag)
     publish_tag(b, ch, cn, ev->tx_started.id_tag);
@@ -1311,57 +1321,71 @@ static void ev_tx_started(gw_bridge *b, gw_charger *ch, const ocpp_event *ev)
 
 /* StopTransaction may come without a connector (unknown id after a
  * restart, id 0 or -1): then the connector running that id is meant. */
-static gw_connector *stopped_connector(gw_charger *ch, const ocpp_event *ev)
+static gw_connector *stopped_connector(const gw_bridge *b, gw_charger *ch,
+                                       const ocpp_event *ev)
 {
   if (ev->connector > 0)
     return connector_find(ch, ev->connector);
   for (size_t i = 0; i < ch->n_conn; i++) {
-    if (ch->conn[i].in_tx &&
-        ch->conn[i].tx_id == ev->tx_stopped.transaction_id)
+    ocpp_transaction_info tx;
+    if (connector_tx(b, ch, &ch->conn[i], &tx) && tx.transaction_id != 0 &&
+        tx.transaction_id == ev->tx_stopped.transaction_id)
       return &ch->conn[i];
   }
-  return ch->n_conn == 1 && ch->conn[0].in_tx ? &ch->conn[0] : NULL;
+  return ch->n_conn == 1 && tx_running(b, ch, &ch->conn[0]) ? &ch->conn[0]
+                                                             : NULL;
+}
+
+/* The session energy when the event has none: the charger sent no
+ * meterStop (the last register counts), or the stop could not be tied to
+ * the transaction still running on the connector. */
+static void stop_energy_fallback(gw_bridge *b, gw_charger *ch,
+                                 gw_connector *cn, const ocpp_event *ev)
+{
+  ocpp_transaction_info tx;
+  bool known = connector_tx(b, ch, cn, &tx);
+  bool has_start = ev->tx_stopped.has_meter_start;
+  double start = ev->tx_stopped.meter_start_wh;
+  if (!has_start && known && tx.transaction_id != 0 && tx.has_meter_start) {
+    has_start = true;
+    start = tx.meter_start_wh;
+  }
+  bool has_stop = ev->tx_stopped.has_meter_stop &&
+                  isfinite(ev->tx_stopped.meter_stop_wh);
+  double stop = ev->tx_stopped.meter_stop_wh;
+  if (!has_stop && known && tx.has_energy) {
+    has_stop = true;
+    stop = tx.energy_wh;
+  }
+  if (!has_start || !has_stop)
+    return;
+  if (stop < start) {
+    bridge_log(b, GW_LOG_WARN, ch->id, "connector %d: meter stop %.0f Wh "
+               "below start %.0f Wh: session_energy not sent", cn->id, stop,
+               start);
+    return;
+  }
+  publish_session_energy(b, ch, cn, stop - start);
 }
 
 static void ev_tx_stopped(gw_bridge *b, gw_charger *ch, const ocpp_event *ev)
 {
   if (ev->tx_stopped.duplicate)
     return;
-  gw_connector *cn = stopped_connector(ch, ev);
+  gw_connector *cn = stopped_connector(b, ch, ev);
   if (!cn)
     return;
-  bool has_stop = ev->tx_stopped.has_meter_stop &&
-                  isfinite(ev->tx_stopped.meter_stop_wh);
-  double stop = has_stop ? ev->tx_stopped.meter_stop_wh : cn->energy_wh;
-  has_stop = has_stop || cn->has_energy;
-  bool has_start = cn->in_tx && cn->has_meter_start;
-  double start = cn->meter_start_wh;
-  if (!has_start && ev->tx_stopped.has_meter_start) {
-    /* the gateway restarted: the start comes from the store */
-    has_start = true;
-    start = ev->tx_stopped.meter_start_wh;
-  }
-  cn->in_tx = false;
   cn->paused = false;
-  cn->has_meter_start = false;
-  if (ev->tx_stopped.has_meter_stop && isfinite(ev->tx_stopped.meter_stop_wh)) {
-    cn->has_energy = true;
-    cn->energy_wh = ev->tx_stopped.meter_stop_wh;
+  if (ev->tx_stopped.has_meter_stop && isfinite(ev->tx_stopped.meter_stop_wh))
     /* meterStop is a register reading like any MeterValues sample. */
-    publish_measure(b, ch, cn, GW_OBJ_METER, cn->energy_wh,
+    publish_measure(b, ch, cn, GW_OBJ_METER, ev->tx_stopped.meter_stop_wh,
                     ch->energy_hysteresis);
-  }
   set_charging(b, ch, cn, false);
   publish_time(b, ch, cn, GW_OBJ_END_TIME, ev->timestamp);
-  if (has_start && has_stop && stop >= start) {
-    /* A new session's energy is news even when it equals the last one. */
-    publish_number(b, ch, cn, GW_OBJ_SESSION_ENERGY, stop - start, true);
-    publish_number(b, ch, cn, GW_OBJ_SESSION_ENERGY_LIVE, stop - start,
-                   false);
-  } else if (has_start && has_stop) {
-    bridge_log(b, GW_LOG_WARN, ch->id, "connector %d: meter stop %.0f Wh below "
-           "start %.0f Wh: session_energy not sent", cn->id, stop, start);
-  }
+  if (ev->tx_stopped.has_session_energy)
+    publish_session_energy(b, ch, cn, ev->tx_stopped.session_energy_wh);
+  else
+    stop_energy_fallback(b, ch, cn, ev);
   /* nothing flows once the transaction has ended */
   publish_number(b, ch, cn, GW_OBJ_CURRENT, 0, false);
   publish_number(b, ch, cn, GW_OBJ_POWER, 0, false);
@@ -1373,11 +1397,14 @@ static void ev_meter(gw_bridge *b, gw_charger *ch, const ocpp_event *ev)
   if (!cn)
     return;
   int32_t tx = ev->meter.transaction_id;
-  if (tx != 0 && !(cn->in_tx && cn->tx_id == tx)) {
+  ocpp_transaction_info running;
+  if (tx != 0 &&
+      !(connector_tx(b, ch, cn, &running) && running.transaction_id == tx)) {
     /* Backlog of a finished transaction replayed after a reconnect:
      * its values are history, not the present. */
     bridge_log(b, GW_LOG_DEBUG, ch->id, "connector %d: meter values of "
-           "transaction %ld not running, not published", cn->id, (long)tx);
+               "transaction %ld not running, not published", cn->id,
+               (long)tx);
     return;
   }
   if (ev->meter.has_current)
@@ -1388,14 +1415,11 @@ static void ev_meter(gw_bridge *b, gw_charger *ch, const ocpp_event *ev)
                     ch->power_hysteresis);
   if (!ev->meter.has_energy || !isfinite(ev->meter.energy_wh))
     return;
-  cn->has_energy = true;
-  cn->energy_wh = ev->meter.energy_wh;
-  publish_measure(b, ch, cn, GW_OBJ_METER, cn->energy_wh,
+  publish_measure(b, ch, cn, GW_OBJ_METER, ev->meter.energy_wh,
                   ch->energy_hysteresis);
-  if (cn->in_tx && cn->has_meter_start && cn->energy_wh >= cn->meter_start_wh)
+  if (ev->meter.has_session_energy)
     publish_measure(b, ch, cn, GW_OBJ_SESSION_ENERGY_LIVE,
-                    cn->energy_wh - cn->meter_start_wh,
-                    ch->energy_hysteresis);
+                    ev->meter.session_energy_wh, ch->energy_hysteresis);
 }
 
 static void ev_tag(gw_bridge *b, gw_charger *ch, const ocpp_event *ev)

@@ -29,6 +29,11 @@ typedef struct {
    * and its strings are only valid during the call. */
   int (*command)(void *user_data, const char *charger_id,
                  const ocpp_command *cmd, ocpp_command_cb cb, void *cb_data);
+  /* What the charger record (ocpp/) knows of a connector's transaction,
+   * as ocpp_server_transaction(): 0 and *out filled, or negative. The
+   * bridge keeps no copy of it. May be NULL: no transaction is known. */
+  int (*transaction)(void *user_data, const char *charger_id, int connector,
+                     ocpp_transaction_info *out);
   /* A command result queued telegrams outside of a call into the bridge:
    * gw_bridge_pump() is due. May be NULL. */
   void (*wake)(void *user_data);

@@ -298,6 +298,22 @@ json_t *ocpp_server_status(const ocpp_server *srv);
 
 bool ocpp_server_is_online(const ocpp_server *srv, const char *charger_id);
 
+/* A connector's transaction as the charger record holds it: the one owner
+ * of transaction state, so the application asks instead of keeping a
+ * copy. Events report changes; this answers "what runs now". */
+typedef struct {
+  int32_t transaction_id;      /* 0 when none runs */
+  bool has_meter_start;
+  double meter_start_wh;
+  bool has_energy;             /* last Energy.Active.Import.Register seen, */
+  double energy_wh;            /* kept after the transaction ends */
+} ocpp_transaction_info;
+
+/* Fills *out for connector (1..16) of charger_id. Returns OCPP_OK,
+ * OCPP_EINVAL (NULL argument, connector out of range) or OCPP_EUNKNOWN. */
+int ocpp_server_transaction(const ocpp_server *srv, const char *charger_id,
+                            int connector, ocpp_transaction_info *out);
+
 /* Closes every connection (WebSocket close 1001) and the listeners; then
  * frees the server and calls on_closed(user_data). NULL srv is a no-op. */
 void ocpp_server_destroy(ocpp_server *srv, void (*on_closed)(void *user_data));

@@ -336,6 +336,26 @@ bool ocpp_server_is_online(const ocpp_server *srv, const char *charger_id)
   return cp && cp->conn && ocpp__conn_is_open(cp->conn);
 }
 
+int ocpp_server_transaction(const ocpp_server *srv, const char *charger_id,
+                            int connector, ocpp_transaction_info *out)
+{
+  if (!srv || !charger_id || !out || connector < 1 ||
+      connector > OCPP_MAX_CONNECTORS)
+    return OCPP_EINVAL;
+  const ocpp_cp *cp = ocpp__find_cp(srv, charger_id);
+  if (!cp)
+    return OCPP_EUNKNOWN;
+  const ocpp_connector_state *cs = &cp->conn_state[connector];
+  *out = (ocpp_transaction_info){
+    .transaction_id = cs->tx_id,
+    .has_meter_start = cs->tx_id != 0 && cs->tx_has_meter_start,
+    .meter_start_wh = cs->tx_meter_start_wh,
+    .has_energy = cs->has_energy,
+    .energy_wh = cs->energy_wh,
+  };
+  return OCPP_OK;
+}
+
 int ocpp_server_command(ocpp_server *srv, const char *charger_id,
                         const ocpp_command *cmd, ocpp_command_cb cb,
                         void *user_data)

@@ -34,6 +34,16 @@ typedef struct {
   bool completed;
 } sent_cmd;
 
+/* The charger record of CP1's connectors, as the OCPP side keeps it: the
+ * event helpers below update it the way the server does before it emits. */
+typedef struct {
+  int32_t tx;
+  bool has_start;
+  double start_wh;
+  bool has_energy;
+  double energy_wh;
+} fake_tx;
+
 typedef struct {
   sent_telegram sent[MAX_SENT];
   size_t n_sent;
@@ -42,6 +52,7 @@ typedef struct {
   size_t n_cmds;
   int cmd_rc;
   size_t wakes;
+  fake_tx txs[GW_MAX_CONNECTORS + 1];
   char logs[MAX_LOGS][256];
   size_t n_logs;
 } fake_ends;
@@ -82,6 +93,23 @@ static int fake_command(void *u, const char *id, const ocpp_command *cmd,
   return f->cmd_rc;
 }
 
+static int fake_transaction(void *u, const char *id, int conn,
+                            ocpp_transaction_info *out)
+{
+  fake_ends *f = u;
+  if (strcmp(id, "CP1") != 0 || conn < 1 || conn > GW_MAX_CONNECTORS)
+    return OCPP_EUNKNOWN;
+  const fake_tx *t = &f->txs[conn];
+  *out = (ocpp_transaction_info){
+    .transaction_id = t->tx,
+    .has_meter_start = t->tx != 0 && t->has_start,
+    .meter_start_wh = t->start_wh,
+    .has_energy = t->has_energy,
+    .energy_wh = t->energy_wh,
+  };
+  return OCPP_OK;
+}
+
 static void fake_wake(void *u)
 {
   ((fake_ends *)u)->wakes++;
@@ -99,6 +127,7 @@ static void fake_log(void *u, int level, const char *id, const char *msg)
 static const gw_bridge_ops fake_ops = {
   .knx_send = fake_send,
   .command = fake_command,
+  .transaction = fake_transaction,
   .wake = fake_wake,
   .log = fake_log,
 };
@@ -291,6 +320,8 @@ static void ev_start(int conn, int32_t tx, const char *tag, double start_wh,
   ev.tx_started.transaction_id = tx;
   ev.tx_started.id_tag = tag;
   ev.tx_started.meter_start_wh = start_wh;
+  F->txs[conn] = (fake_tx){tx, true, start_wh, F->txs[conn].has_energy,
+                           F->txs[conn].energy_wh};
   event(&ev);
 }
 
@@ -302,6 +333,8 @@ static void ev_recovered(int conn, int32_t tx, double start_wh)
   ev.tx_started.id_tag = "";
   ev.tx_started.meter_start_wh = start_wh;
   ev.tx_started.recovered = true;
+  F->txs[conn] = (fake_tx){tx, true, start_wh, F->txs[conn].has_energy,
+                           F->txs[conn].energy_wh};
   event(&ev);
 }
 
@@ -316,6 +349,16 @@ static void ev_stop_full(int conn, int32_t tx, bool has_stop, double stop_wh,
   ev.tx_stopped.meter_stop_wh = stop_wh;
   ev.tx_stopped.reason = "";
   ev.tx_stopped.duplicate = duplicate;
+  fake_tx *t = &F->txs[conn];
+  if (!duplicate && t->tx == tx) {
+    ev.tx_stopped.has_meter_start = t->has_start;
+    ev.tx_stopped.meter_start_wh = t->start_wh;
+    if (has_stop && t->has_start && stop_wh >= t->start_wh) {
+      ev.tx_stopped.has_session_energy = true;
+      ev.tx_stopped.session_energy_wh = stop_wh - t->start_wh;
+    }
+    t->tx = 0;
+  }
   event(&ev);
 }
 
@@ -344,6 +387,16 @@ static void ev_meter(int conn, meter_sample m)
   ev.meter.energy_wh = m.energy_wh;
   for (int i = 0; i < 3; i++)
     ev.meter.current_phase_a[i] = NAN;
+  fake_tx *t = &F->txs[conn];
+  if (m.has_energy) {
+    t->has_energy = true;
+    t->energy_wh = m.energy_wh;
+    if (t->tx && (m.tx == 0 || m.tx == t->tx) && t->has_start &&
+        m.energy_wh >= t->start_wh) {
+      ev.meter.has_session_energy = true;
+      ev.meter.session_energy_wh = m.energy_wh - t->start_wh;
+    }
+  }
   event(&ev);
 }
 
@@ -651,6 +704,18 @@ Test(bridge, session_energy_after_a_restart_uses_the_stored_start)
   ev.tx_stopped.reason = "";
   event(&ev);
   flush();
+  cr_assert_float_eq(
+      last_number(GA(1, GW_OBJ_SESSION_ENERGY), KNX_DPT_13_010), 3000, 0.5);
+}
+
+Test(bridge, stop_without_connector_ends_the_only_running_transaction)
+{
+  /* id -1: the record cannot tie it, the transaction still runs there */
+  ev_start(1, 7, "TAG", 1000, 100);
+  ev_meter(1, (meter_sample){.tx = 7, .has_energy = true, .energy_wh = 2500});
+  ev_stop_full(0, -1, true, 4000, 200, false);
+  flush();
+  cr_assert_eq(last_to(GA(1, GW_OBJ_CHARGING_STATE))->p.data[0], 0);
   cr_assert_float_eq(
       last_number(GA(1, GW_OBJ_SESSION_ENERGY), KNX_DPT_13_010), 3000, 0.5);
 }

@@ -440,6 +440,41 @@ Test(server, remote_stop_without_transaction_is_estate)
   client_close(c);
 }
 
+Test(server, transaction_query_follows_start_meter_and_stop)
+{
+  client *c = connect_charger("CP1");
+  ocpp_transaction_info t;
+  cr_assert_eq(ocpp_server_transaction(fx.srv, "CP1", 1, &t), OCPP_OK);
+  cr_assert_eq(t.transaction_id, 0);
+  json_t *p = call(c, "s1", "StartTransaction",
+                   "{\"connectorId\":1,\"idTag\":\"T1\",\"meterStart\":1000,"
+                   "\"timestamp\":\"2030-01-01T00:00:00Z\"}");
+  json_int_t tx = json_integer_value(json_object_get(p, "transactionId"));
+  json_decref(p);
+  char text[200];
+  snprintf(text, sizeof text, "{\"connectorId\":1,\"transactionId\":%lld,"
+           "\"meterValue\":[{\"timestamp\":\"2030-01-01T00:10:00Z\","
+           "\"sampledValue\":[{\"value\":\"1500\"}]}]}", (long long)tx);
+  json_decref(call(c, "m1", "MeterValues", text));
+  cr_assert_eq(ocpp_server_transaction(fx.srv, "CP1", 1, &t), OCPP_OK);
+  cr_assert_eq(t.transaction_id, tx);
+  cr_assert(t.has_meter_start);
+  cr_assert_float_eq(t.meter_start_wh, 1000, 1e-9);
+  cr_assert(t.has_energy);
+  cr_assert_float_eq(t.energy_wh, 1500, 1e-9);
+  snprintf(text, sizeof text, "{\"transactionId\":%lld,\"meterStop\":1600,"
+           "\"timestamp\":\"2030-01-01T00:20:00Z\"}", (long long)tx);
+  json_decref(call(c, "s2", "StopTransaction", text));
+  cr_assert_eq(ocpp_server_transaction(fx.srv, "CP1", 1, &t), OCPP_OK);
+  cr_assert_eq(t.transaction_id, 0);
+  cr_assert_not(t.has_meter_start);
+  cr_assert(t.has_energy);
+  cr_assert_eq(ocpp_server_transaction(fx.srv, "NOPE", 1, &t), OCPP_EUNKNOWN);
+  cr_assert_eq(ocpp_server_transaction(fx.srv, "CP1", 0, &t), OCPP_EINVAL);
+  cr_assert_eq(ocpp_server_transaction(fx.srv, "CP1", 1, NULL), OCPP_EINVAL);
+  client_close(c);
+}
+
 Test(server, remote_stop_names_the_running_transaction)
 {
   client *c = connect_charger("CP1");
