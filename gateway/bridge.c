@@ -278,11 +278,12 @@ static const char *object_name(gw_object obj)
 
 /* ---- logging ------------------------------------------------------------ */
 
-static void bridge_log(const gw_bridge *b, int level, const char *charger_id,
-                   const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+static void bridge_log(const gw_bridge *b, gw_log_level level,
+                       const char *charger_id, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 
-static void bridge_log(const gw_bridge *b, int level, const char *charger_id,
-                   const char *fmt, ...)
+static void bridge_log(const gw_bridge *b, gw_log_level level,
+                       const char *charger_id, const char *fmt, ...)
 {
   if (!b->ops.log)
     return;
@@ -302,7 +303,7 @@ static int queue_init(gw_queue *q, size_t cap)
   q->cap = cap;
   q->head = 0;
   q->len = 0;
-  return q->items ? 0 : GW_BRIDGE_ENOMEM;
+  return q->items ? 0 : GW_ENOMEM;
 }
 
 static gw_telegram *queue_at(gw_queue *q, size_t i)
@@ -658,16 +659,16 @@ static int charger_new(const gw_charger_conf *c, gw_charger **out)
 {
   *out = NULL;
   if (!c->id || !*c->id || c->n_connectors > GW_MAX_CONNECTORS)
-    return GW_BRIDGE_EINVAL;
+    return GW_EINVAL;
   gw_charger *ch =
       calloc(1, sizeof *ch + c->n_connectors * sizeof ch->conn[0]);
   if (!ch)
-    return GW_BRIDGE_ENOMEM;
+    return GW_ENOMEM;
   ch->id = strdup(c->id);
   ch->remote_tag = dup_or_null(c->remote_tag);
   if (!ch->id || (c->remote_tag && !ch->remote_tag)) {
     charger_free(ch);
-    return GW_BRIDGE_ENOMEM;
+    return GW_ENOMEM;
   }
   ch->normal_current = c->normal_current;
   ch->fast_current = c->fast_current;
@@ -681,8 +682,8 @@ static int charger_new(const gw_charger_conf *c, gw_charger **out)
   ch->reservation_minutes = c->reservation_minutes > 0
                                 ? c->reservation_minutes
                                 : GW_DEFAULT_RESERVATION_MIN;
-  for (int obj = 0; obj < GW_OBJ_COUNT; obj++)
-    ch->dpt[obj] = gw_object_dpt(c, (gw_object)obj);
+  for (gw_object obj = 0; obj < GW_OBJ_COUNT; obj++)
+    ch->dpt[obj] = gw_object_dpt(c, obj);
   ch->n_conn = c->n_connectors;
   for (size_t i = 0; i < ch->n_conn; i++) {
     gw_connector *cn = &ch->conn[i];
@@ -691,7 +692,7 @@ static int charger_new(const gw_charger_conf *c, gw_charger **out)
     memcpy(cn->ga, c->connectors[i].ga, sizeof cn->ga);
   }
   *out = ch;
-  return GW_BRIDGE_OK;
+  return GW_OK;
 }
 
 /* Keeps what the bridge knows about a charger across a reload; values of
@@ -715,14 +716,14 @@ static void charger_adopt(gw_bridge *b, gw_charger *ch, const gw_charger *old)
     *cn = *oc;
     memcpy(cn->has_ga, fresh.has_ga, sizeof cn->has_ga);
     memcpy(cn->ga, fresh.ga, sizeof cn->ga);
-    for (int obj = 0; obj < GW_OBJ_COUNT; obj++) {
+    for (gw_object obj = 0; obj < GW_OBJ_COUNT; obj++) {
       bool same = oc->has_ga[obj] == cn->has_ga[obj] &&
                   oc->ga[obj] == cn->ga[obj] && old->dpt[obj] == ch->dpt[obj];
       if (same || !cn->has_ga[obj] || !cn->obj[obj].known ||
-          !gw_object_is_state((gw_object)obj))
+          !gw_object_is_state(obj))
         continue;
       gw_value v = cn->obj[obj].val;
-      publish(b, ch, cn, (gw_object)obj, &v, true);
+      publish(b, ch, cn, obj, &v, true);
     }
   }
 }
@@ -739,26 +740,26 @@ static int build_chargers(const gw_charger_conf *chargers, size_t n,
 {
   *out = NULL;
   if ((n > 0 && !chargers) || n > GW_MAX_CHARGERS)
-    return GW_BRIDGE_EINVAL;
+    return GW_EINVAL;
   gw_charger **list = calloc(n ? n : 1, sizeof *list);
   if (!list)
-    return GW_BRIDGE_ENOMEM;
-  int rc = GW_BRIDGE_OK;
-  for (size_t i = 0; i < n && rc == GW_BRIDGE_OK; i++)
+    return GW_ENOMEM;
+  int rc = GW_OK;
+  for (size_t i = 0; i < n && rc == GW_OK; i++)
     rc = charger_new(&chargers[i], &list[i]);
-  if (rc == GW_BRIDGE_OK && n > 0) {
+  if (rc == GW_OK && n > 0) {
     qsort(list, n, sizeof *list, charger_cmp);
-    for (size_t i = 1; i < n && rc == GW_BRIDGE_OK; i++) {
+    for (size_t i = 1; i < n && rc == GW_OK; i++) {
       if (strcmp(list[i - 1]->id, list[i]->id) == 0)
-        rc = GW_BRIDGE_EINVAL;
+        rc = GW_EINVAL;
     }
   }
-  if (rc != GW_BRIDGE_OK) {
+  if (rc != GW_OK) {
     chargers_free(list, n);
     return rc;
   }
   *out = list;
-  return GW_BRIDGE_OK;
+  return GW_OK;
 }
 
 static int build_refs(gw_charger **list, size_t n, gw_ga_ref **out,
@@ -767,18 +768,18 @@ static int build_refs(gw_charger **list, size_t n, gw_ga_ref **out,
   size_t count = 0;
   for (size_t i = 0; i < n; i++) {
     for (size_t c = 0; c < list[i]->n_conn; c++) {
-      for (int obj = 0; obj < GW_OBJ_COUNT; obj++)
+      for (gw_object obj = 0; obj < GW_OBJ_COUNT; obj++)
         count += list[i]->conn[c].has_ga[obj];
     }
   }
   gw_ga_ref *refs = calloc(count ? count : 1, sizeof *refs);
   if (!refs)
-    return GW_BRIDGE_ENOMEM;
+    return GW_ENOMEM;
   size_t k = 0;
   for (size_t i = 0; i < n; i++) {
     for (size_t c = 0; c < list[i]->n_conn; c++) {
       const gw_connector *cn = &list[i]->conn[c];
-      for (int obj = 0; obj < GW_OBJ_COUNT; obj++) {
+      for (gw_object obj = 0; obj < GW_OBJ_COUNT; obj++) {
         if (cn->has_ga[obj])
           refs[k++] = (gw_ga_ref){cn->ga[obj], (uint8_t)c, (uint8_t)obj,
                                   list[i]};
@@ -788,7 +789,7 @@ static int build_refs(gw_charger **list, size_t n, gw_ga_ref **out,
   qsort(refs, count, sizeof *refs, ref_cmp);
   *out = refs;
   *n_out = count;
-  return GW_BRIDGE_OK;
+  return GW_OK;
 }
 
 /* ---- create / destroy --------------------------------------------------- */
@@ -798,13 +799,13 @@ int gw_bridge_create(const gw_charger_conf *chargers, size_t n_chargers,
                      void *user_data, gw_bridge **out)
 {
   if (!out)
-    return GW_BRIDGE_EINVAL;
+    return GW_EINVAL;
   *out = NULL;
   if (!ops || !ops->knx_send || !ops->command)
-    return GW_BRIDGE_EINVAL;
+    return GW_EINVAL;
   gw_bridge *b = calloc(1, sizeof *b);
   if (!b)
-    return GW_BRIDGE_ENOMEM;
+    return GW_ENOMEM;
   b->ops = *ops;
   b->user_data = user_data;
   int tps = max_telegrams_per_second;
@@ -812,35 +813,35 @@ int gw_bridge_create(const gw_charger_conf *chargers, size_t n_chargers,
       (uint64_t)(tps < 1 ? 1 : tps > GW_TPS_MAX ? GW_TPS_MAX : tps);
   b->interval_us = (GW_US_PER_S + rate - 1) / rate;
   int rc = queue_init(&b->writes, GW_WRITE_QUEUE_CAP);
-  if (rc == GW_BRIDGE_OK)
+  if (rc == GW_OK)
     rc = queue_init(&b->responses, GW_RESPONSE_QUEUE_CAP);
-  if (rc == GW_BRIDGE_OK)
+  if (rc == GW_OK)
     rc = build_chargers(chargers, n_chargers, &b->chargers);
-  if (rc == GW_BRIDGE_OK) {
+  if (rc == GW_OK) {
     b->n_chargers = n_chargers;
     rc = build_refs(b->chargers, b->n_chargers, &b->refs, &b->n_refs);
   }
-  if (rc != GW_BRIDGE_OK) {
+  if (rc != GW_OK) {
     gw_bridge_destroy(b);
     return rc;
   }
   *out = b;
-  return GW_BRIDGE_OK;
+  return GW_OK;
 }
 
 int gw_bridge_set_chargers(gw_bridge *b, const gw_charger_conf *chargers,
                            size_t n_chargers)
 {
   if (!b)
-    return GW_BRIDGE_EINVAL;
+    return GW_EINVAL;
   gw_charger **list = NULL;
   int rc = build_chargers(chargers, n_chargers, &list);
-  if (rc != GW_BRIDGE_OK)
+  if (rc != GW_OK)
     return rc;
   gw_ga_ref *refs = NULL;
   size_t n_refs = 0;
   rc = build_refs(list, n_chargers, &refs, &n_refs);
-  if (rc != GW_BRIDGE_OK) {
+  if (rc != GW_OK) {
     chargers_free(list, n_chargers);
     return rc;
   }
@@ -856,7 +857,7 @@ int gw_bridge_set_chargers(gw_bridge *b, const gw_charger_conf *chargers,
   b->n_chargers = n_chargers;
   b->refs = refs;
   b->n_refs = n_refs;
-  return GW_BRIDGE_OK;
+  return GW_OK;
 }
 
 void gw_bridge_destroy(gw_bridge *b)
@@ -1185,9 +1186,9 @@ void gw_bridge_on_knx_link(gw_bridge *b, bool up, uint64_t now_ms)
     gw_charger *ch = b->chargers[i];
     for (size_t c = 0; c < ch->n_conn; c++) {
       gw_connector *cn = &ch->conn[c];
-      for (int obj = 0; obj < GW_OBJ_COUNT; obj++) {
+      for (gw_object obj = 0; obj < GW_OBJ_COUNT; obj++) {
         if (cn->has_ga[obj] && cn->obj[obj].known &&
-            gw_object_is_state((gw_object)obj))
+            gw_object_is_state(obj))
           queue_write(b, cn->ga[obj], &cn->obj[obj].payload);
       }
     }

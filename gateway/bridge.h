@@ -11,14 +11,10 @@
 #include <stdint.h>
 
 #include "gateway/conf.h"
+#include "gateway/errors.h"
+#include "gateway/log.h"
 #include "knx/knx.h"
 #include "ocpp/ocpp.h"
-
-enum {
-  GW_BRIDGE_OK = 0,
-  GW_BRIDGE_EINVAL = -1,
-  GW_BRIDGE_ENOMEM = -2
-};
 
 /* The two ends, passed once. */
 typedef struct {
@@ -38,14 +34,15 @@ typedef struct {
    * gw_bridge_pump() is due. May be NULL. */
   void (*wake)(void *user_data);
   /* One line per event; charger_id may be NULL. */
-  void (*log)(void *user_data, int level /* gw_log_level */,
-              const char *charger_id, const char *message);
+  void (*log)(void *user_data, gw_log_level level, const char *charger_id,
+              const char *message);
 } gw_bridge_ops;
 
 typedef struct gw_bridge gw_bridge;
 
 /* chargers: the configured chargers (the bridge keeps its own copy of what
- * it needs). Returns 0, GW_BRIDGE_EINVAL, GW_BRIDGE_ENOMEM. */
+ * it needs). Returns GW_OK, GW_EINVAL (NULL out or ops, no knx_send or
+ * command hook, bad charger set) or GW_ENOMEM. */
 int gw_bridge_create(const gw_charger_conf *chargers, size_t n_chargers,
                      int max_telegrams_per_second, const gw_bridge_ops *ops,
                      void *user_data, gw_bridge **out);
@@ -53,8 +50,8 @@ int gw_bridge_create(const gw_charger_conf *chargers, size_t n_chargers,
 /* SIGHUP: new charger set; state of chargers that stay is kept (values of
  * objects whose group address or DPT changed are sent on the new address).
  * Commands still in flight for a removed charger complete without effect.
- * Returns 0, GW_BRIDGE_EINVAL (NULL b, a charger without id, duplicate ids)
- * or GW_BRIDGE_ENOMEM; on failure the old set stays. */
+ * Returns GW_OK, GW_EINVAL (NULL b, a charger without id, duplicate ids)
+ * or GW_ENOMEM; on failure the old set stays. */
 int gw_bridge_set_chargers(gw_bridge *b, const gw_charger_conf *chargers,
                            size_t n_chargers);
 

@@ -115,7 +115,8 @@ static void fake_wake(void *u)
   ((fake_ends *)u)->wakes++;
 }
 
-static void fake_log(void *u, int level, const char *id, const char *msg)
+static void fake_log(void *u, gw_log_level level, const char *id,
+                     const char *msg)
 {
   (void)level;
   (void)id;
@@ -183,7 +184,7 @@ static void make_bridge(const gw_charger_conf *c, size_t n, int tps)
 {
   gw_bridge_destroy(B);
   B = NULL;
-  cr_assert_eq(gw_bridge_create(c, n, tps, &fake_ops, F, &B), GW_BRIDGE_OK);
+  cr_assert_eq(gw_bridge_create(c, n, tps, &fake_ops, F, &B), GW_OK);
 }
 
 static void setup(void)
@@ -1481,7 +1482,7 @@ Test(bridge, create_without_a_command_hook_is_einval)
   ops.command = NULL;
   gw_bridge *b = NULL;
   gw_charger_conf c = charger_cfg("CP1", 1);
-  cr_assert_eq(gw_bridge_create(&c, 1, 100, &ops, F, &b), GW_BRIDGE_EINVAL);
+  cr_assert_eq(gw_bridge_create(&c, 1, 100, &ops, F, &b), GW_EINVAL);
   cr_assert_null(b);
 }
 
@@ -1574,7 +1575,7 @@ Test(bridge, callback_after_the_charger_was_removed_is_harmless)
 {
   knx_write_bit(GW_OBJ_CHARGING, 1);
   gw_charger_conf other = charger_cfg("CP2", 1);
-  cr_assert_eq(gw_bridge_set_chargers(B, &other, 1), GW_BRIDGE_OK);
+  cr_assert_eq(gw_bridge_set_chargers(B, &other, 1), GW_OK);
   clear_sent();
   complete(0, OCPP_RESULT_REJECTED);
   flush();
@@ -1595,7 +1596,7 @@ Test(bridge, reload_keeps_state_of_chargers_that_stay)
   clear_sent();
   gw_charger_conf cs[2] = {charger_cfg("CP1", 1), charger_cfg("CP2", 1)};
   cs[1].connectors[0].ga[GW_OBJ_STATUS] = GA3(10, 0, 0);
-  cr_assert_eq(gw_bridge_set_chargers(B, cs, 2), GW_BRIDGE_OK);
+  cr_assert_eq(gw_bridge_set_chargers(B, cs, 2), GW_OK);
   ev_status(1, OCPP_CP_CHARGING, OCPP_ERR_NO_ERROR);
   flush();
   cr_assert_eq(F->n_sent, 0);
@@ -1611,7 +1612,7 @@ Test(bridge, reload_with_a_new_address_sends_the_value_there)
   clear_sent();
   gw_charger_conf c = charger_cfg("CP1", 1);
   c.connectors[0].ga[GW_OBJ_STATUS] = GA3(10, 1, 1);
-  cr_assert_eq(gw_bridge_set_chargers(B, &c, 1), GW_BRIDGE_OK);
+  cr_assert_eq(gw_bridge_set_chargers(B, &c, 1), GW_OK);
   flush();
   cr_assert_eq(F->n_sent, 1);
   cr_assert_eq(F->sent[0].ga, GA3(10, 1, 1));
@@ -1655,22 +1656,22 @@ Test(bridge, create_rejects_invalid_arguments)
 {
   gw_bridge *b = NULL;
   gw_charger_conf c = charger_cfg("CP1", 1);
-  cr_assert_eq(gw_bridge_create(&c, 1, 5, NULL, F, &b), GW_BRIDGE_EINVAL);
+  cr_assert_eq(gw_bridge_create(&c, 1, 5, NULL, F, &b), GW_EINVAL);
   cr_assert_eq(gw_bridge_create(&c, 1, 5, &fake_ops, F, NULL),
-               GW_BRIDGE_EINVAL);
+               GW_EINVAL);
   cr_assert_eq(gw_bridge_create(NULL, 1, 5, &fake_ops, F, &b),
-               GW_BRIDGE_EINVAL);
+               GW_EINVAL);
   gw_bridge_ops no_send = fake_ops;
   no_send.knx_send = NULL;
-  cr_assert_eq(gw_bridge_create(&c, 1, 5, &no_send, F, &b), GW_BRIDGE_EINVAL);
+  cr_assert_eq(gw_bridge_create(&c, 1, 5, &no_send, F, &b), GW_EINVAL);
   gw_charger_conf twice[2] = {c, c};
   cr_assert_eq(gw_bridge_create(twice, 2, 5, &fake_ops, F, &b),
-               GW_BRIDGE_EINVAL);
+               GW_EINVAL);
   c.id = NULL;
-  cr_assert_eq(gw_bridge_create(&c, 1, 5, &fake_ops, F, &b), GW_BRIDGE_EINVAL);
+  cr_assert_eq(gw_bridge_create(&c, 1, 5, &fake_ops, F, &b), GW_EINVAL);
   cr_assert_null(b);
-  cr_assert_eq(gw_bridge_set_chargers(NULL, NULL, 0), GW_BRIDGE_EINVAL);
-  cr_assert_eq(gw_bridge_set_chargers(B, twice, 2), GW_BRIDGE_EINVAL);
+  cr_assert_eq(gw_bridge_set_chargers(NULL, NULL, 0), GW_EINVAL);
+  cr_assert_eq(gw_bridge_set_chargers(B, twice, 2), GW_EINVAL);
   gw_bridge_destroy(NULL);
   cr_assert_eq(gw_bridge_pump(NULL, 1), 0);
   cr_assert_eq(gw_bridge_telegrams_sent(NULL), 0);
