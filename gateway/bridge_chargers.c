@@ -23,10 +23,6 @@ static const double GW_DEFAULT_ENERGY_HYST = 100.0;
 
 void gw__log(const gw_bridge *b, gw_log_level level,
              const char *charger_id, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
-void gw__log(const gw_bridge *b, gw_log_level level,
-             const char *charger_id, const char *fmt, ...)
 {
   if (!b->ops.log)
     return;

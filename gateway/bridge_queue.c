@@ -21,7 +21,7 @@ static int queue_init(gw_queue *q, size_t cap)
   q->cap = cap;
   q->head = 0;
   q->len = 0;
-  return q->items ? 0 : GW_ENOMEM;
+  return q->items ? GW_OK : GW_ENOMEM;
 }
 
 static gw_telegram *queue_at(gw_queue *q, size_t i)
@@ -110,6 +110,9 @@ void gw__queues_free(gw_bridge *b)
   free(b->responses.items);
 }
 
+/* While knxd is gone nothing can be sent, and what waited would be stale;
+ * once it is back the panels may have missed everything, so every known
+ * state goes out again. */
 void gw_bridge_on_knx_link(gw_bridge *b, bool up, uint64_t now_ms)
 {
   (void)now_ms;
