@@ -1494,6 +1494,144 @@ Test(bridge, command_result_wakes_the_owner_to_pump)
   cr_assert_eq(F->wakes, 1);
 }
 
+/* ---- the command result table ------------------------------------------ */
+
+/* One row per command object: what a panel writes, and the state object
+ * whose true value a failure must re-send (GW_OBJ_COUNT: none). */
+typedef struct {
+  gw_object cmd;
+  knx_dpt dpt;
+  double value;
+  const char *action;
+  gw_object state;
+  knx_dpt state_dpt;
+  double truth;         /* the state known_states() leaves */
+} cmd_row;
+
+static const cmd_row CMD_ROWS[] = {
+  {GW_OBJ_CHARGING, KNX_DPT_1_001, 1, "RemoteStartTransaction",
+   GW_OBJ_CHARGING_STATE, KNX_DPT_1_001, 0},
+  {GW_OBJ_AVAILABILITY, KNX_DPT_1_001, 0, "ChangeAvailability",
+   GW_OBJ_AVAILABILITY_STATE, KNX_DPT_1_001, 1},
+  {GW_OBJ_MAX_CURRENT, KNX_DPT_14_019, 16, "SetChargingProfile",
+   GW_OBJ_MAX_CURRENT_STATE, KNX_DPT_14_019, 10},
+  {GW_OBJ_FAST_CHARGING, KNX_DPT_1_001, 1, "SetChargingProfile",
+   GW_OBJ_FAST_CHARGING_STATE, KNX_DPT_1_001, 0},
+  {GW_OBJ_RESERVE, KNX_DPT_1_001, 1, "ReserveNow", GW_OBJ_COUNT, 0, 0},
+  {GW_OBJ_UNLOCK, KNX_DPT_1_001, 1, "UnlockConnector", GW_OBJ_COUNT, 0, 0},
+  {GW_OBJ_RESET, KNX_DPT_1_001, 1, "Reset", GW_OBJ_COUNT, 0, 0},
+};
+
+static const struct {
+  ocpp_result result;
+  const char *text;
+} FAILURES[] = {
+  {OCPP_RESULT_REJECTED, "rejected"},
+  {OCPP_RESULT_NOT_SUPPORTED, "not supported"},
+  {OCPP_RESULT_TIMEOUT, "timed out"},
+  {OCPP_RESULT_OFFLINE, "lost (charger offline)"},
+  {OCPP_RESULT_ERROR, "failed"},
+};
+
+#define N_OF(a) (sizeof(a) / sizeof((a)[0]))
+
+/* A fresh bridge where every state object of CMD_ROWS has a known value
+ * and nothing is waiting. */
+static void known_states(void)
+{
+  gw_charger_conf c = charger_cfg("CP1", 1);
+  make_bridge(&c, 1, 1000);
+  memset(F->txs, 0, sizeof F->txs);
+  ev_status(1, OCPP_CP_AVAILABLE, OCPP_ERR_NO_ERROR);
+  ev_start(1, 7, "TAG", 0, 100);
+  ev_stop(1, 7, 10, 200);
+  knx_write_value(GA(1, GW_OBJ_MAX_CURRENT), KNX_DPT_14_019, 10);
+  complete(F->n_cmds - 1, OCPP_RESULT_ACCEPTED);
+  knx_write_bit(GW_OBJ_FAST_CHARGING, 0);
+  complete(F->n_cmds - 1, OCPP_RESULT_ACCEPTED);
+  clear_sent();
+  F->n_cmds = 0;
+  F->n_logs = 0;
+}
+
+static void write_row(const cmd_row *row)
+{
+  knx_write_value(GA(1, row->cmd), row->dpt, row->value);
+  cr_assert_eq(F->n_cmds, 1, "%s: %zu commands", row->action, F->n_cmds);
+}
+
+static void expect_true_state(const cmd_row *row, const char *why)
+{
+  flush();
+  if (row->state == GW_OBJ_COUNT) {
+    cr_assert_eq(F->n_sent, 0, "%s %s: %zu telegrams", row->action, why,
+                 F->n_sent);
+    return;
+  }
+  cr_assert_eq(count_to(GA(1, row->state)), 1, "%s %s: state not re-sent",
+               row->action, why);
+  cr_assert_float_eq(last_number(GA(1, row->state), row->state_dpt),
+                     row->truth, 1e-6, "%s %s", row->action, why);
+}
+
+Test(bridge, every_failed_result_resends_the_true_state)
+{
+  for (size_t i = 0; i < N_OF(CMD_ROWS); i++) {
+    for (size_t k = 0; k < N_OF(FAILURES); k++) {
+      const cmd_row *row = &CMD_ROWS[i];
+      known_states();
+      write_row(row);
+      complete(0, FAILURES[k].result);
+      expect_true_state(row, FAILURES[k].text);
+      char line[96];
+      snprintf(line, sizeof line, "%s %s", row->action, FAILURES[k].text);
+      cr_assert(logged(line), "no log line \"%s\"", line);
+    }
+  }
+}
+
+Test(bridge, command_not_sent_resends_the_true_state_at_once)
+{
+  for (size_t i = 0; i < N_OF(CMD_ROWS); i++) {
+    const cmd_row *row = &CMD_ROWS[i];
+    known_states();
+    F->cmd_rc = OCPP_ENOTCONN;
+    write_row(row);
+    F->cmd_rc = 0;
+    expect_true_state(row, "not sent");
+    cr_assert(logged("not sent (charger not connected)"), "%s", row->action);
+  }
+}
+
+Test(bridge, accepted_result_shows_what_the_charger_will_not_announce)
+{
+  for (size_t i = 0; i < N_OF(CMD_ROWS); i++) {
+    const cmd_row *row = &CMD_ROWS[i];
+    known_states();
+    write_row(row);
+    complete(0, OCPP_RESULT_ACCEPTED);
+    flush();
+    char line[96];
+    snprintf(line, sizeof line, "%s accepted", row->action);
+    cr_assert(logged(line), "no log line \"%s\"", line);
+    if (row->cmd == GW_OBJ_MAX_CURRENT) {
+      cr_assert_eq(F->n_sent, 1);
+      cr_assert_float_eq(last_number(GA(1, GW_OBJ_MAX_CURRENT_STATE),
+                                     KNX_DPT_14_019), 16, 1e-6);
+    } else if (row->cmd == GW_OBJ_FAST_CHARGING) {
+      cr_assert_eq(F->n_sent, 2);
+      cr_assert_eq(last_to(GA(1, GW_OBJ_FAST_CHARGING_STATE))->p.data[0], 1);
+      cr_assert_float_eq(last_number(GA(1, GW_OBJ_MAX_CURRENT_STATE),
+                                     KNX_DPT_14_019), 16, 1e-6);
+    } else {
+      /* start, availability, reserve, unlock, reset: the charger's own
+       * notifications carry the new state */
+      cr_assert_eq(F->n_sent, 0, "%s accepted: %zu telegrams", row->action,
+                   F->n_sent);
+    }
+  }
+}
+
 /* ---- pause / resume ---------------------------------------------------------- */
 
 static void pause_mode(void)
