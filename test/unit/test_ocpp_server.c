@@ -296,6 +296,8 @@ static void on_result(void *ud, ocpp_result r)
   b->last = r;
 }
 
+#define CMD(k, ...) ((ocpp_command){.kind = OCPP_CMD_##k, __VA_ARGS__})
+
 /* Queues one command with on_result into b. */
 static int command(ocpp_server *srv, const char *id, ocpp_command cmd,
                    result_box *b)
@@ -368,25 +370,20 @@ Test(server, connection_makes_the_charger_online_and_its_loss_offline)
 Test(server, command_for_an_unknown_charger_is_eunknown)
 {
   result_box b = {0};
-  cr_assert_eq(command(fx.srv, "NOPE",
-                       (ocpp_command){.kind = OCPP_CMD_REMOTE_START, .connector = 1},
-                       &b),
+  cr_assert_eq(command(fx.srv, "NOPE", CMD(REMOTE_START, .connector = 1), &b),
                OCPP_EUNKNOWN);
-  cr_assert_eq(command(fx.srv, "NOPE",
-                       (ocpp_command){.kind = OCPP_CMD_RESET},
-                       &b), OCPP_EUNKNOWN);
+  cr_assert_eq(command(fx.srv, "NOPE", CMD(RESET, .hard = false), &b),
+               OCPP_EUNKNOWN);
   cr_assert_eq(b.calls, 0);
 }
 
 Test(server, command_for_an_offline_charger_is_enotconn)
 {
   result_box b = {0};
-  cr_assert_eq(command(fx.srv, "CP1",
-                       (ocpp_command){.kind = OCPP_CMD_UNLOCK, .connector = 1},
-                       &b), OCPP_ENOTCONN);
+  cr_assert_eq(command(fx.srv, "CP1", CMD(UNLOCK, .connector = 1), &b),
+               OCPP_ENOTCONN);
   cr_assert_eq(command(fx.srv, "CP2",
-                       (ocpp_command){.kind = OCPP_CMD_CURRENT_LIMIT, .connector = 1, .amps = 6},
-                       &b),
+                       CMD(CURRENT_LIMIT, .connector = 1, .amps = 6), &b),
                OCPP_ENOTCONN);
   cr_assert_eq(b.calls, 0);
 }
@@ -395,32 +392,28 @@ Test(server, command_with_a_bad_connector_is_einval)
 {
   client *c = connect_charger("CP1");
   result_box b = {0};
-  cr_assert_eq(command(fx.srv, "CP1",
-                       (ocpp_command){.kind = OCPP_CMD_REMOTE_START, .connector = 0},
-                       &b), OCPP_EINVAL);
-  cr_assert_eq(command(fx.srv, "CP1",
-                       (ocpp_command){.kind = OCPP_CMD_REMOTE_START, .connector = 2},
-                       &b), OCPP_EINVAL);
-  cr_assert_eq(command(fx.srv, "CP1",
-                       (ocpp_command){.kind = OCPP_CMD_UNLOCK, .connector = -1},
-                       &b), OCPP_EINVAL);
-  cr_assert_eq(command(fx.srv, "CP1",
-                       (ocpp_command){.kind = OCPP_CMD_CHANGE_AVAILABILITY, .connector = 17, .operative = true},
-                       &b),
+  cr_assert_eq(command(fx.srv, "CP1", CMD(REMOTE_START, .connector = 0), &b),
+               OCPP_EINVAL);
+  cr_assert_eq(command(fx.srv, "CP1", CMD(REMOTE_START, .connector = 2), &b),
+               OCPP_EINVAL);
+  cr_assert_eq(command(fx.srv, "CP1", CMD(UNLOCK, .connector = -1), &b),
                OCPP_EINVAL);
   cr_assert_eq(command(fx.srv, "CP1",
-                       (ocpp_command){.kind = OCPP_CMD_CURRENT_LIMIT, .connector = 1, .amps = -3},
-                       &b),
+                       CMD(CHANGE_AVAILABILITY, .connector = 17,
+                           .operative = true), &b),
                OCPP_EINVAL);
   cr_assert_eq(command(fx.srv, "CP1",
-                       (ocpp_command){.kind = OCPP_CMD_TRIGGER, .connector = 0, .message = "Coffee"},
-                       &b), OCPP_EINVAL);
+                       CMD(CURRENT_LIMIT, .connector = 1, .amps = -3), &b),
+               OCPP_EINVAL);
   cr_assert_eq(command(fx.srv, "CP1",
-                       (ocpp_command){.kind = OCPP_CMD_REMOTE_START, .connector = 1, .id_tag = "ABCDEFGHIJKLMNOPQRSTU"},
-                       &b), OCPP_EINVAL);
-  cr_assert_eq(command(NULL, "CP1",
-                       (ocpp_command){.kind = OCPP_CMD_REMOTE_START, .connector = 1},
-                       &b), OCPP_EINVAL);
+                       CMD(TRIGGER, .connector = 0, .message = "Coffee"), &b),
+               OCPP_EINVAL);
+  cr_assert_eq(command(fx.srv, "CP1",
+                       CMD(REMOTE_START, .connector = 1,
+                           .id_tag = "ABCDEFGHIJKLMNOPQRSTU"), &b),
+               OCPP_EINVAL);
+  cr_assert_eq(command(NULL, "CP1", CMD(REMOTE_START, .connector = 1), &b),
+               OCPP_EINVAL);
   cr_assert_eq(b.calls, 0);
   client_close(c);
 }
@@ -429,12 +422,10 @@ Test(server, remote_stop_without_transaction_is_estate)
 {
   client *c = connect_charger("CP1");
   result_box b = {0};
+  cr_assert_eq(command(fx.srv, "CP1", CMD(REMOTE_STOP, .connector = 1), &b),
+               OCPP_ESTATE);
   cr_assert_eq(command(fx.srv, "CP1",
-                       (ocpp_command){.kind = OCPP_CMD_REMOTE_STOP, .connector = 1},
-                       &b), OCPP_ESTATE);
-  cr_assert_eq(command(fx.srv, "CP1",
-                       (ocpp_command){.kind = OCPP_CMD_CANCEL_RESERVATION, .connector = 1},
-                       &b),
+                       CMD(CANCEL_RESERVATION, .connector = 1), &b),
                OCPP_ESTATE);
   cr_assert_eq(b.calls, 0);
   client_close(c);
@@ -485,9 +476,8 @@ Test(server, remote_stop_names_the_running_transaction)
   cr_assert_gt(tx, 0);
   json_decref(p);
   result_box b = {0};
-  cr_assert_eq(command(fx.srv, "CP1",
-                       (ocpp_command){.kind = OCPP_CMD_REMOTE_STOP, .connector = 1},
-                       &b), OCPP_OK);
+  cr_assert_eq(command(fx.srv, "CP1", CMD(REMOTE_STOP, .connector = 1), &b),
+               OCPP_OK);
   char id[40];
   p = expect_call(c, "RemoteStopTransaction", id, sizeof id);
   cr_assert_eq(json_integer_value(json_object_get(p, "transactionId")), tx);
@@ -505,8 +495,7 @@ Test(server, availability_on_connector_0_falls_back_to_connector_1)
   client *c = connect_charger("CP1");
   result_box b = {0};
   cr_assert_eq(command(fx.srv, "CP1",
-                       (ocpp_command){.kind = OCPP_CMD_CHANGE_AVAILABILITY, .connector = 0},
-                       &b),
+                       CMD(CHANGE_AVAILABILITY, .connector = 0), &b),
                OCPP_OK);
   char id[40];
   json_t *p = expect_call(c, "ChangeAvailability", id, sizeof id);
@@ -530,8 +519,8 @@ Test(server, availability_on_connector_0_of_two_connectors_is_not_retried)
   client *c = connect_charger("CP2");
   result_box b = {0};
   cr_assert_eq(command(fx.srv, "CP2",
-                       (ocpp_command){.kind = OCPP_CMD_CHANGE_AVAILABILITY, .connector = 0, .operative = true},
-                       &b),
+                       CMD(CHANGE_AVAILABILITY, .connector = 0,
+                           .operative = true), &b),
                OCPP_OK);
   char id[40];
   json_t *p = expect_call(c, "ChangeAvailability", id, sizeof id);
@@ -559,8 +548,7 @@ Test(server, charging_profile_falls_back_from_max_to_default_to_tx)
   json_decref(p);
   result_box b = {0};
   cr_assert_eq(command(fx.srv, "CP1",
-                       (ocpp_command){.kind = OCPP_CMD_CURRENT_LIMIT, .connector = 1, .amps = 13.5},
-                       &b),
+                       CMD(CURRENT_LIMIT, .connector = 1, .amps = 13.5), &b),
                OCPP_OK);
   static const char *const order[] = {"ChargePointMaxProfile",
                                       "TxDefaultProfile", "TxProfile"};
@@ -593,8 +581,8 @@ Test(server, charging_profile_remembers_the_variant_that_worked)
   client *c = connect_charger("CP1");
   result_box b = {0};
   cr_assert_eq(command(fx.srv, "CP1",
-                       (ocpp_command){.kind = OCPP_CMD_CURRENT_LIMIT, .connector = 1, .amps = 10},
-                       &b), OCPP_OK);
+                       CMD(CURRENT_LIMIT, .connector = 1, .amps = 10), &b),
+               OCPP_OK);
   char id[40];
   json_t *p = expect_call(c, "SetChargingProfile", id, sizeof id);
   cr_assert_str_eq(purpose_of(p), "ChargePointMaxProfile");
@@ -609,8 +597,8 @@ Test(server, charging_profile_remembers_the_variant_that_worked)
   /* no transaction runs, so TxProfile is out of reach anyway */
   result_box b2 = {0};
   cr_assert_eq(command(fx.srv, "CP1",
-                       (ocpp_command){.kind = OCPP_CMD_CURRENT_LIMIT, .connector = 1, .amps = 8},
-                       &b2), OCPP_OK);
+                       CMD(CURRENT_LIMIT, .connector = 1, .amps = 8), &b2),
+               OCPP_OK);
   p = expect_call(c, "SetChargingProfile", id, sizeof id);
   cr_assert_str_eq(purpose_of(p), "TxDefaultProfile");
   json_decref(p);
@@ -644,8 +632,8 @@ Test(server, charging_profile_is_in_watts_for_a_watts_only_charger)
   boot_watts_only(c);
   result_box b = {0};
   cr_assert_eq(command(fx.srv, "CP1",
-                       (ocpp_command){.kind = OCPP_CMD_CURRENT_LIMIT, .connector = 1, .amps = 16},
-                       &b), OCPP_OK);
+                       CMD(CURRENT_LIMIT, .connector = 1, .amps = 16), &b),
+               OCPP_OK);
   char id[40];
   json_t *p = expect_call(c, "SetChargingProfile", id, sizeof id);
   const json_t *sched = json_object_get(json_object_get(p, "csChargingProfiles"),
@@ -669,8 +657,7 @@ Test(server, queue_is_capped_and_every_call_is_reported_offline_on_loss)
   result_box b = {0};
   int queued = 0, rc;
   while ((rc = command(fx.srv, "CP1",
-                       (ocpp_command){.kind = OCPP_CMD_UNLOCK, .connector = 1},
-                       &b)) == OCPP_OK &&
+                       CMD(UNLOCK, .connector = 1), &b)) == OCPP_OK &&
          queued < 1000)
     queued++;
   cr_assert_eq(rc, OCPP_EQUEUEFULL);
@@ -696,8 +683,7 @@ Test(server, unanswered_call_times_out)
   cr_assert_eq(start_server(1), OCPP_OK);
   client *c = connect_charger("CP1");
   result_box b = {0};
-  cr_assert_eq(command(fx.srv, "CP1",
-                       (ocpp_command){.kind = OCPP_CMD_RESET}, &b), OCPP_OK);
+  cr_assert_eq(command(fx.srv, "CP1", CMD(RESET, .hard = false), &b), OCPP_OK);
   char id[40];
   json_t *p = expect_call(c, "Reset", id, sizeof id);
   cr_assert_str_eq(json_string_value(json_object_get(p, "type")), "Soft");
@@ -717,9 +703,8 @@ Test(server, callerror_answer_is_reported_as_error)
 {
   client *c = connect_charger("CP1");
   result_box b = {0};
-  cr_assert_eq(command(fx.srv, "CP1",
-                       (ocpp_command){.kind = OCPP_CMD_UNLOCK, .connector = 1},
-                       &b), OCPP_OK);
+  cr_assert_eq(command(fx.srv, "CP1", CMD(UNLOCK, .connector = 1), &b),
+               OCPP_OK);
   char id[40];
   json_t *p = expect_call(c, "UnlockConnector", id, sizeof id);
   json_decref(p);
