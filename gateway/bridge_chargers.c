@@ -41,8 +41,7 @@ static int charger_cmp(const void *a, const void *b)
   return strcmp((*x)->id, (*y)->id);
 }
 
-gw_charger *gw__charger_find(gw_charger **list, size_t n,
-                             const char *id)
+gw_charger *gw__charger_find(gw_charger **list, size_t n, const char *id)
 {
   if (!id)
     return NULL;
@@ -91,7 +90,6 @@ static int ref_cmp(const void *a, const void *b)
   return (int)x->ga - (int)y->ga;
 }
 
-/* First index with ref.ga >= ga. */
 size_t gw__ref_lower_bound(const gw_bridge *b, uint16_t ga)
 {
   size_t lo = 0, hi = b->n_refs;

@@ -174,8 +174,9 @@ static gw_connector *stopped_connector(const gw_bridge *b, gw_charger *ch,
         tx.transaction_id == ev->tx_stopped.transaction_id)
       return &ch->conn[i];
   }
-  return ch->n_conn == 1 && gw__tx_running(b, ch, &ch->conn[0]) ? &ch->conn[0]
-                                                             : NULL;
+  if (ch->n_conn == 1 && gw__tx_running(b, ch, &ch->conn[0]))
+    return &ch->conn[0];
+  return NULL;
 }
 
 /* The session energy when the event has none: the charger sent no
