@@ -183,11 +183,22 @@ static void on_ocpp_event(void *ud, const ocpp_event *event)
   pump(app);
 }
 
+static gw_log_level log_level_of(ocpp_log_level level)
+{
+  switch (level) {
+  case OCPP_LOG_ERROR: return GW_LOG_ERROR;
+  case OCPP_LOG_WARN: return GW_LOG_WARN;
+  case OCPP_LOG_INFO: return GW_LOG_INFO;
+  case OCPP_LOG_DEBUG: return GW_LOG_DEBUG;
+  }
+  return GW_LOG_ERROR;
+}
+
 static void on_ocpp_log(void *ud, ocpp_log_level level, const char *charger_id,
                         const char *message)
 {
   (void)ud;
-  gw_log_line((gw_log_level)level, charger_id, message);
+  gw_log_line(log_level_of(level), charger_id, message);
 }
 
 /* ---- KNX ---------------------------------------------------------------- */
@@ -242,132 +253,39 @@ static int op_knx_send(void *ud, uint16_t ga, knx_service svc,
   return knx_link_send(app->knx, ga, svc, p);
 }
 
+static int op_command(void *ud, const char *charger_id,
+                      const ocpp_command *cmd, ocpp_command_cb cb, void *cb_data)
+{
+  gw_app *app = ud;
+  return ocpp_server_command(app->ocpp, charger_id, cmd, cb, cb_data);
+}
+
+static int op_transaction(void *ud, const char *charger_id, int connector,
+                          ocpp_transaction_info *out)
+{
+  gw_app *app = ud;
+  return ocpp_server_transaction(app->ocpp, charger_id, connector, out);
+}
+
 /* A command result changes what the bridge wants on the bus (the true
- * state after a rejection): pump once the bridge has seen it. */
-typedef struct {
-  gw_app *app;
-  ocpp_command_cb cb;
-  void *data;
-} command_wrap;
-
-static void on_command_done(void *ud, ocpp_result r)
+ * state after a rejection). */
+static void op_wake(void *ud)
 {
-  command_wrap *w = ud;
-  gw_app *app = w->app;
-  if (w->cb)
-    w->cb(w->data, r);
-  free(w);
-  pump(app);
+  pump(ud);
 }
 
-static command_wrap *wrap(void *ud, ocpp_command_cb cb, void *data)
-{
-  command_wrap *w = malloc(sizeof *w);
-  if (w)
-    *w = (command_wrap){ud, cb, data};
-  return w;
-}
-
-/* The callback is never called when the command was not queued. */
-static int queued_or_free(int rc, command_wrap *w)
-{
-  if (rc != OCPP_OK)
-    free(w);
-  return rc;
-}
-
-#define APP_OCPP(ud) (((gw_app *)(ud))->ocpp)
-
-static int op_remote_start(void *ud, const char *id, int connector,
-                           const char *tag, ocpp_command_cb cb, void *d)
-{
-  command_wrap *w = wrap(ud, cb, d);
-  return w ? queued_or_free(ocpp_remote_start(APP_OCPP(ud), id, connector, tag,
-                                              on_command_done, w), w)
-           : OCPP_ENOMEM;
-}
-
-static int op_remote_stop(void *ud, const char *id, int connector,
-                          ocpp_command_cb cb, void *d)
-{
-  command_wrap *w = wrap(ud, cb, d);
-  return w ? queued_or_free(ocpp_remote_stop(APP_OCPP(ud), id, connector,
-                                             on_command_done, w), w)
-           : OCPP_ENOMEM;
-}
-
-static int op_availability(void *ud, const char *id, int connector,
-                           bool operative, ocpp_command_cb cb, void *d)
-{
-  command_wrap *w = wrap(ud, cb, d);
-  return w ? queued_or_free(ocpp_change_availability(APP_OCPP(ud), id, connector,
-                                                     operative, on_command_done,
-                                                     w), w)
-           : OCPP_ENOMEM;
-}
-
-static int op_unlock(void *ud, const char *id, int connector,
-                     ocpp_command_cb cb, void *d)
-{
-  command_wrap *w = wrap(ud, cb, d);
-  return w ? queued_or_free(ocpp_unlock(APP_OCPP(ud), id, connector,
-                                        on_command_done, w), w)
-           : OCPP_ENOMEM;
-}
-
-static int op_reserve(void *ud, const char *id, int connector, const char *tag,
-                      int expiry_s, ocpp_command_cb cb, void *d)
-{
-  command_wrap *w = wrap(ud, cb, d);
-  return w ? queued_or_free(ocpp_reserve(APP_OCPP(ud), id, connector, tag,
-                                         expiry_s, on_command_done, w), w)
-           : OCPP_ENOMEM;
-}
-
-static int op_cancel(void *ud, const char *id, int connector,
-                     ocpp_command_cb cb, void *d)
-{
-  command_wrap *w = wrap(ud, cb, d);
-  return w ? queued_or_free(ocpp_cancel_reservation(APP_OCPP(ud), id, connector,
-                                                    on_command_done, w), w)
-           : OCPP_ENOMEM;
-}
-
-static int op_limit(void *ud, const char *id, int connector, double amps,
-                    ocpp_command_cb cb, void *d)
-{
-  command_wrap *w = wrap(ud, cb, d);
-  return w ? queued_or_free(ocpp_set_current_limit(APP_OCPP(ud), id, connector,
-                                                   amps, on_command_done, w), w)
-           : OCPP_ENOMEM;
-}
-
-static int op_reset(void *ud, const char *id, bool hard, ocpp_command_cb cb,
-                    void *d)
-{
-  command_wrap *w = wrap(ud, cb, d);
-  return w ? queued_or_free(ocpp_reset(APP_OCPP(ud), id, hard, on_command_done,
-                                       w), w)
-           : OCPP_ENOMEM;
-}
-
-static void op_log(void *ud, int level, const char *charger_id,
+static void op_log(void *ud, gw_log_level level, const char *charger_id,
                    const char *message)
 {
   (void)ud;
-  gw_log_line((gw_log_level)level, charger_id, message);
+  gw_log_line(level, charger_id, message);
 }
 
 static const gw_bridge_ops bridge_ops = {
   .knx_send = op_knx_send,
-  .remote_start = op_remote_start,
-  .remote_stop = op_remote_stop,
-  .change_availability = op_availability,
-  .unlock = op_unlock,
-  .reserve = op_reserve,
-  .cancel_reservation = op_cancel,
-  .set_current_limit = op_limit,
-  .reset = op_reset,
+  .command = op_command,
+  .transaction = op_transaction,
+  .wake = op_wake,
   .log = op_log,
 };
 
@@ -472,11 +390,18 @@ static void reload_chargers(gw_app *app)
   }
   cfg_diag_finish(&diag);
   ocpp_charger_options *opts = ocpp_options_of(chargers, n);
-  if (!opts || ocpp_server_set_chargers(app->ocpp, opts, n) != OCPP_OK ||
-      gw_bridge_set_chargers(app->bridge, chargers, n) != GW_BRIDGE_OK) {
+  int orc = opts ? ocpp_server_set_chargers(app->ocpp, opts, n) : OCPP_ENOMEM;
+  int brc = orc == OCPP_OK ? gw_bridge_set_chargers(app->bridge, chargers, n)
+                           : GW_OK;
+  if (orc != OCPP_OK || brc != GW_OK) {
     /* the ocpp server copied what it needs; a half update is still
      * consistent per module, but say so */
-    gw_log(GW_LOG_ERROR, NULL, "SIGHUP: out of memory while reloading");
+    if (orc != OCPP_OK)
+      gw_log(GW_LOG_ERROR, NULL, "SIGHUP: chargers not reloaded: ocpp: %s",
+             ocpp_strerror(orc));
+    else
+      gw_log(GW_LOG_ERROR, NULL, "SIGHUP: OCPP side reloaded, KNX side not: "
+             "bridge: %s", gw_strerror(brc));
     free(opts);
     gw_conf_chargers_free(chargers, n);
     return;
@@ -509,9 +434,9 @@ static int start_store(gw_app *app)
                                   : gw_store_last_error(app->store));
     gw_store_close(app->store);
     app->store = NULL;
-    return GW_APP_ESTORE;
+    return GW_EOPEN;
   }
-  return GW_APP_OK;
+  return GW_OK;
 }
 
 static int start_ocpp(gw_app *app)
@@ -539,20 +464,20 @@ static int start_ocpp(gw_app *app)
   app->charger_opts = ocpp_options_of(c->chargers, c->n_chargers);
   app->n_charger_opts = c->n_chargers;
   if (!app->charger_opts)
-    return GW_APP_ENOMEM;
+    return GW_ENOMEM;
   char err[256];
   int rc = ocpp_server_create(app->loop, &o, app->charger_opts,
                               app->n_charger_opts, &cb, app, &app->ocpp, err,
                               sizeof err);
   if (rc != OCPP_OK) {
     gw_log(GW_LOG_ERROR, NULL, "ocpp: %s", err[0] ? err : ocpp_strerror(rc));
-    return GW_APP_EOCPP;
+    return GW_EOCPP;
   }
   if (c->listen && c->listen[0])
     gw_log(GW_LOG_INFO, NULL, "listening for chargers on ws://%s", c->listen);
   if (c->tls_listen && c->tls_listen[0])
     gw_log(GW_LOG_INFO, NULL, "listening for chargers on wss://%s", c->tls_listen);
-  return GW_APP_OK;
+  return GW_OK;
 }
 
 static int start_knx(gw_app *app)
@@ -562,18 +487,20 @@ static int start_knx(gw_app *app)
   int rc = gw_bridge_create(app->cfg->chargers, app->cfg->n_chargers,
                             app->cfg->max_telegrams_per_second, &bridge_ops,
                             app, &app->bridge);
-  if (rc != GW_BRIDGE_OK)
-    return GW_APP_ENOMEM;
+  if (rc != GW_OK) {
+    gw_log(GW_LOG_ERROR, NULL, "bridge: %s", gw_strerror(rc));
+    return rc;
+  }
   rc = knx_link_create(app->loop, app->cfg->knx_url, &cb, app, &app->knx);
   if (rc != KNX_OK) {
     gw_log(GW_LOG_ERROR, NULL, "knx: %s", knx_strerror(rc));
-    return GW_APP_EKNX;
+    return GW_EKNX;
   }
   /* the link reports changes only; say why the bus is quiet from the start */
   if (knx_link_get_state(app->knx) != KNX_LINK_UP)
     gw_log(GW_LOG_WARN, NULL, "knxd not reachable (%s): %s; retrying",
            app->cfg->knx_url, knx_link_last_error(app->knx));
-  return GW_APP_OK;
+  return GW_OK;
 }
 
 static void init_handles(gw_app *app)
@@ -622,7 +549,7 @@ int gw_app_run(gw_conf *cfg)
   gw_app app = {.cfg = cfg, .started = time(NULL)};
   uv_loop_t loop;
   if (uv_loop_init(&loop) != 0)
-    return GW_APP_ENOMEM;
+    return GW_ENOMEM;
   app.loop = &loop;
   /* libeibclient writes with write(): a dead knxd must not kill us; a
    * file-size limit must fail the store's writes, not end the process */
@@ -631,11 +558,11 @@ int gw_app_run(gw_conf *cfg)
   raise_fd_limit();
   init_handles(&app);
   int rc = start_store(&app);
-  if (rc == GW_APP_OK)
+  if (rc == GW_OK)
     rc = start_ocpp(&app);
-  if (rc == GW_APP_OK)
+  if (rc == GW_OK)
     rc = start_knx(&app);
-  if (rc != GW_APP_OK) {
+  if (rc != GW_OK) {
     teardown(&app);
   } else {
     gw_log(GW_LOG_INFO, NULL, "ocppknxd %s running: %zu chargers, knxd %s",

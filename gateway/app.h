@@ -6,18 +6,12 @@
 #include <uv.h>
 
 #include "gateway/conf.h"
-
-enum {
-  GW_APP_OK = 0,
-  GW_APP_ESTORE = -1,   /* the store cannot be opened */
-  GW_APP_EOCPP = -2,    /* the OCPP listener cannot start */
-  GW_APP_EKNX = -3,     /* the knxd link cannot be created */
-  GW_APP_ENOMEM = -4
-};
+#include "gateway/errors.h"
 
 /* Runs the gateway on cfg until SIGTERM/SIGINT. cfg is owned by the app
  * from here on (replaced chargers on SIGHUP). Returns 0 after a clean
- * shutdown or a GW_APP_E* code when start-up failed (already logged). */
+ * shutdown, or when start-up failed (already logged) GW_EOPEN (the store),
+ * GW_EOCPP, GW_EKNX or GW_ENOMEM. */
 int gw_app_run(gw_conf *cfg);
 
 /* Text of the status page ("/status" JSON, "/" HTML); used by the daemon's

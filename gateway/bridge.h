@@ -11,48 +11,38 @@
 #include <stdint.h>
 
 #include "gateway/conf.h"
+#include "gateway/errors.h"
+#include "gateway/log.h"
 #include "knx/knx.h"
 #include "ocpp/ocpp.h"
 
-enum {
-  GW_BRIDGE_OK = 0,
-  GW_BRIDGE_EINVAL = -1,
-  GW_BRIDGE_ENOMEM = -2
-};
-
-/* The two ends. Command functions follow ocpp.h: 0 when queued (cb follows
- * once), negative otherwise (cb never called). */
+/* The two ends, passed once. */
 typedef struct {
   int (*knx_send)(void *user_data, uint16_t ga, knx_service svc,
                   const knx_payload *p);
-  int (*remote_start)(void *user_data, const char *charger_id, int connector,
-                      const char *id_tag, ocpp_command_cb cb, void *cb_data);
-  int (*remote_stop)(void *user_data, const char *charger_id, int connector,
-                     ocpp_command_cb cb, void *cb_data);
-  int (*change_availability)(void *user_data, const char *charger_id,
-                             int connector, bool operative,
-                             ocpp_command_cb cb, void *cb_data);
-  int (*unlock)(void *user_data, const char *charger_id, int connector,
-                ocpp_command_cb cb, void *cb_data);
-  int (*reserve)(void *user_data, const char *charger_id, int connector,
-                 const char *id_tag, int expiry_s, ocpp_command_cb cb,
-                 void *cb_data);
-  int (*cancel_reservation)(void *user_data, const char *charger_id,
-                            int connector, ocpp_command_cb cb, void *cb_data);
-  int (*set_current_limit)(void *user_data, const char *charger_id,
-                           int connector, double amps, ocpp_command_cb cb,
-                           void *cb_data);
-  int (*reset)(void *user_data, const char *charger_id, bool hard,
-               ocpp_command_cb cb, void *cb_data);
+  /* Every OCPP command, as ocpp_server_command(): 0 when queued (cb follows
+   * exactly once with cb_data), negative otherwise (cb never called). cmd
+   * and its strings are only valid during the call. */
+  int (*command)(void *user_data, const char *charger_id,
+                 const ocpp_command *cmd, ocpp_command_cb cb, void *cb_data);
+  /* What the charger record (ocpp/) knows of a connector's transaction,
+   * as ocpp_server_transaction(): 0 and *out filled, or negative. The
+   * bridge keeps no copy of it. May be NULL: no transaction is known. */
+  int (*transaction)(void *user_data, const char *charger_id, int connector,
+                     ocpp_transaction_info *out);
+  /* A command result queued telegrams outside of a call into the bridge:
+   * gw_bridge_pump() is due. May be NULL. */
+  void (*wake)(void *user_data);
   /* One line per event; charger_id may be NULL. */
-  void (*log)(void *user_data, int level /* gw_log_level */,
-              const char *charger_id, const char *message);
+  void (*log)(void *user_data, gw_log_level level, const char *charger_id,
+              const char *message);
 } gw_bridge_ops;
 
 typedef struct gw_bridge gw_bridge;
 
 /* chargers: the configured chargers (the bridge keeps its own copy of what
- * it needs). Returns 0, GW_BRIDGE_EINVAL, GW_BRIDGE_ENOMEM. */
+ * it needs). Returns GW_OK, GW_EINVAL (NULL out or ops, no knx_send or
+ * command hook, bad charger set) or GW_ENOMEM. */
 int gw_bridge_create(const gw_charger_conf *chargers, size_t n_chargers,
                      int max_telegrams_per_second, const gw_bridge_ops *ops,
                      void *user_data, gw_bridge **out);
@@ -60,8 +50,8 @@ int gw_bridge_create(const gw_charger_conf *chargers, size_t n_chargers,
 /* SIGHUP: new charger set; state of chargers that stay is kept (values of
  * objects whose group address or DPT changed are sent on the new address).
  * Commands still in flight for a removed charger complete without effect.
- * Returns 0, GW_BRIDGE_EINVAL (NULL b, a charger without id, duplicate ids)
- * or GW_BRIDGE_ENOMEM; on failure the old set stays. */
+ * Returns GW_OK, GW_EINVAL (NULL b, a charger without id, duplicate ids)
+ * or GW_ENOMEM; on failure the old set stays. */
 int gw_bridge_set_chargers(gw_bridge *b, const gw_charger_conf *chargers,
                            size_t n_chargers);
 

@@ -140,7 +140,7 @@ int main(int argc, char **argv)
     status = export_sessions(cfg, from, to);
   } else {
     gw_log_init(cfg->log_level);
-    status = gw_app_run(cfg) == GW_APP_OK ? 0 : 1;
+    status = gw_app_run(cfg) == GW_OK ? 0 : 1;
   }
   gw_conf_destroy(cfg);
   return status;

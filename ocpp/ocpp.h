@@ -328,21 +328,55 @@ json_t *ocpp_server_status(const ocpp_server *srv);
 
 bool ocpp_server_is_online(const ocpp_server *srv, const char *charger_id);
 
+/* A connector's transaction as the charger record holds it: the one owner
+ * of transaction state, so the application asks instead of keeping a
+ * copy. Events report changes; this answers "what runs now". */
+typedef struct {
+  int32_t transaction_id;      /* 0 when none runs */
+  bool has_meter_start;
+  double meter_start_wh;
+  bool has_energy;             /* last Energy.Active.Import.Register seen, */
+  double energy_wh;            /* kept after the transaction ends */
+} ocpp_transaction_info;
+
+/* Fills *out for connector (1..16) of charger_id. Returns OCPP_OK,
+ * OCPP_EINVAL (NULL argument, connector out of range) or OCPP_EUNKNOWN. */
+int ocpp_server_transaction(const ocpp_server *srv, const char *charger_id,
+                            int connector, ocpp_transaction_info *out);
+
 /* Closes every connection (WebSocket close 1001) and the listeners; then
  * frees the server and calls on_closed(user_data). NULL srv is a no-op. */
 void ocpp_server_destroy(ocpp_server *srv, void (*on_closed)(void *user_data));
 
-/* One entry point for every command. The fields each kind reads: */
+/* One entry point for every command. The fields each kind reads, and what
+ * its result means: */
 typedef enum {
   OCPP_CMD_REMOTE_START,        /* connector, id_tag */
-  OCPP_CMD_REMOTE_STOP,         /* connector */
-  OCPP_CMD_CHANGE_AVAILABILITY, /* connector (0 = whole charger), operative */
-  OCPP_CMD_UNLOCK,              /* connector */
-  OCPP_CMD_RESERVE,             /* connector, id_tag, expiry_s */
-  OCPP_CMD_CANCEL_RESERVATION,  /* connector */
-  OCPP_CMD_CURRENT_LIMIT,       /* connector (0 = whole charger), amps */
+  OCPP_CMD_REMOTE_STOP,         /* connector: stops the transaction running
+                                   there (OCPP_ESTATE if none) */
+  OCPP_CMD_CHANGE_AVAILABILITY, /* connector (0 = whole charger), operative.
+                                   When a charger rejects connector 0 and has
+                                   one connector, the call is repeated for
+                                   connector 1. "Scheduled" is ACCEPTED. */
+  OCPP_CMD_UNLOCK,              /* connector. Unlocked = ACCEPTED,
+                                   UnlockFailed = REJECTED, NotSupported =
+                                   NOT_SUPPORTED. */
+  OCPP_CMD_RESERVE,             /* connector, id_tag, expiry_s: ReserveNow.
+                                   Occupied/Faulted/Unavailable/Rejected =
+                                   REJECTED. */
+  OCPP_CMD_CANCEL_RESERVATION,  /* connector: the reservation this server
+                                   made there */
+  OCPP_CMD_CURRENT_LIMIT,       /* connector (0 = whole charger), amps, with
+                                   SetChargingProfile: ChargePointMaxProfile
+                                   first, then TxDefaultProfile, then
+                                   TxProfile for a running transaction; stack
+                                   level within ChargeProfileMaxStackLevel;
+                                   in W (voltage x phases) for chargers that
+                                   only take W. amps = 0 pauses charging. */
   OCPP_CMD_RESET,               /* hard */
-  OCPP_CMD_TRIGGER,             /* connector (0 = none given), message */
+  OCPP_CMD_TRIGGER,             /* connector (0 = none given), message: the
+                                   MessageTrigger name ("StatusNotification",
+                                   "MeterValues", "BootNotification", ...) */
   OCPP_CMD_COUNT
 } ocpp_command_kind;
 
@@ -360,69 +394,17 @@ typedef struct {
 /* "RemoteStart", "SetCurrentLimit", ...; NULL when out of range. */
 const char *ocpp_command_name(ocpp_command_kind kind);
 
-/* Queues cmd for charger_id; the semantics of each kind are those of the
- * functions below. Returns 0 when queued (cb follows exactly once), or
- * OCPP_EUNKNOWN, OCPP_ENOTCONN, OCPP_EINVAL, OCPP_ESTATE, OCPP_EQUEUEFULL or
- * OCPP_ENOMEM, in which case cb is never called. cb may be NULL. */
+/* Queues cmd for charger_id (cmd is copied). Returns 0 when queued (cb
+ * follows exactly once), or OCPP_EUNKNOWN, OCPP_ENOTCONN, OCPP_EINVAL,
+ * OCPP_ESTATE, OCPP_EQUEUEFULL or OCPP_ENOMEM, in which case cb is never
+ * called. cb may be NULL. */
 int ocpp_server_command(ocpp_server *srv, const char *charger_id,
                         const ocpp_command *cmd, ocpp_command_cb cb,
                         void *user_data);
 
-/* Every command returns 0 when queued (cb follows exactly once), or
- * OCPP_EUNKNOWN, OCPP_ENOTCONN, OCPP_EINVAL, OCPP_ESTATE, OCPP_EQUEUEFULL or
- * OCPP_ENOMEM, in which case cb is never called. cb may be NULL. */
-
-int ocpp_remote_start(ocpp_server *srv, const char *charger_id, int connector,
-                      const char *id_tag, ocpp_command_cb cb, void *user_data);
-
-/* Stops the transaction running on connector (OCPP_ESTATE if none). */
-int ocpp_remote_stop(ocpp_server *srv, const char *charger_id, int connector,
-                     ocpp_command_cb cb, void *user_data);
-
-/* ChangeAvailability; connector 0 = whole charger. When a charger rejects
- * connector 0 and has one connector, the call is repeated for connector 1.
- * "Scheduled" counts as ACCEPTED. */
-int ocpp_change_availability(ocpp_server *srv, const char *charger_id,
-                             int connector, bool operative,
-                             ocpp_command_cb cb, void *user_data);
-
-/* UnlockConnector: Unlocked = ACCEPTED, UnlockFailed = REJECTED,
- * NotSupported = NOT_SUPPORTED. */
-int ocpp_unlock(ocpp_server *srv, const char *charger_id, int connector,
-                ocpp_command_cb cb, void *user_data);
-
-/* ReserveNow for expiry_s seconds with id_tag (NULL = remote_tag).
- * Occupied/Faulted/Unavailable/Rejected = REJECTED. */
-int ocpp_reserve(ocpp_server *srv, const char *charger_id, int connector,
-                 const char *id_tag, int expiry_s, ocpp_command_cb cb,
-                 void *user_data);
-
-/* CancelReservation of the reservation this server made on connector. */
-int ocpp_cancel_reservation(ocpp_server *srv, const char *charger_id,
-                            int connector, ocpp_command_cb cb,
-                            void *user_data);
-
-/* Sets the current limit for connector (0 = whole charger) with
- * SetChargingProfile: ChargePointMaxProfile first, then TxDefaultProfile,
- * then TxProfile for a running transaction; stack level within
- * ChargeProfileMaxStackLevel; in W (voltage x phases) for chargers that only
- * take W. amps = 0 pauses charging. */
-/* The limit in A that ocpp_set_current_limit puts in the profile for
- * amps: a multiple of 0.1 that strict schema checkers accept, never above
- * the nearest tenth of amps. */
+/* The limit in A that OCPP_CMD_CURRENT_LIMIT puts in the profile for amps:
+ * a multiple of 0.1 that strict schema checkers accept, never above the
+ * nearest tenth of amps. */
 double ocpp_limit_as_sent(double amps);
-
-int ocpp_set_current_limit(ocpp_server *srv, const char *charger_id,
-                           int connector, double amps, ocpp_command_cb cb,
-                           void *user_data);
-
-int ocpp_reset(ocpp_server *srv, const char *charger_id, bool hard,
-               ocpp_command_cb cb, void *user_data);
-
-/* TriggerMessage; message is the OCPP MessageTrigger name
- * ("StatusNotification", "MeterValues", "BootNotification", ...);
- * connector 0 = none given. */
-int ocpp_trigger(ocpp_server *srv, const char *charger_id, int connector,
-                 const char *message, ocpp_command_cb cb, void *user_data);
 
 #endif

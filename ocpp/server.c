@@ -336,6 +336,26 @@ bool ocpp_server_is_online(const ocpp_server *srv, const char *charger_id)
   return cp && cp->conn && ocpp__conn_is_open(cp->conn);
 }
 
+int ocpp_server_transaction(const ocpp_server *srv, const char *charger_id,
+                            int connector, ocpp_transaction_info *out)
+{
+  if (!srv || !charger_id || !out || connector < 1 ||
+      connector > OCPP_MAX_CONNECTORS)
+    return OCPP_EINVAL;
+  const ocpp_cp *cp = ocpp__find_cp(srv, charger_id);
+  if (!cp)
+    return OCPP_EUNKNOWN;
+  const ocpp_connector_state *cs = &cp->conn_state[connector];
+  *out = (ocpp_transaction_info){
+    .transaction_id = cs->tx_id,
+    .has_meter_start = cs->tx_id != 0 && cs->tx_has_meter_start,
+    .meter_start_wh = cs->tx_meter_start_wh,
+    .has_energy = cs->has_energy,
+    .energy_wh = cs->energy_wh,
+  };
+  return OCPP_OK;
+}
+
 int ocpp_server_command(ocpp_server *srv, const char *charger_id,
                         const ocpp_command *cmd, ocpp_command_cb cb,
                         void *user_data)
@@ -353,79 +373,4 @@ int ocpp_server_command(ocpp_server *srv, const char *charger_id,
 json_t *ocpp_server_status(const ocpp_server *srv)
 {
   return srv ? ocpp__status(srv) : NULL;
-}
-
-/* The per-command entry points of earlier releases, kept for callers that
- * still use them: each is one ocpp_command. */
-static int one_command(ocpp_server *srv, const char *id, ocpp_command cmd,
-                       ocpp_command_cb cb, void *user_data)
-{
-  return ocpp_server_command(srv, id, &cmd, cb, user_data);
-}
-
-int ocpp_remote_start(ocpp_server *srv, const char *charger_id, int connector,
-                      const char *id_tag, ocpp_command_cb cb, void *user_data)
-{
-  return one_command(srv, charger_id, (ocpp_command){.kind = OCPP_CMD_REMOTE_START,
-                     .connector = connector, .id_tag = id_tag}, cb, user_data);
-}
-
-int ocpp_remote_stop(ocpp_server *srv, const char *charger_id, int connector,
-                     ocpp_command_cb cb, void *user_data)
-{
-  return one_command(srv, charger_id, (ocpp_command){.kind = OCPP_CMD_REMOTE_STOP,
-                     .connector = connector}, cb, user_data);
-}
-
-int ocpp_change_availability(ocpp_server *srv, const char *charger_id,
-                             int connector, bool operative,
-                             ocpp_command_cb cb, void *user_data)
-{
-  return one_command(srv, charger_id, (ocpp_command){.kind = OCPP_CMD_CHANGE_AVAILABILITY,
-                     .connector = connector, .operative = operative}, cb, user_data);
-}
-
-int ocpp_unlock(ocpp_server *srv, const char *charger_id, int connector,
-                ocpp_command_cb cb, void *user_data)
-{
-  return one_command(srv, charger_id, (ocpp_command){.kind = OCPP_CMD_UNLOCK,
-                     .connector = connector}, cb, user_data);
-}
-
-int ocpp_reserve(ocpp_server *srv, const char *charger_id, int connector,
-                 const char *id_tag, int expiry_s, ocpp_command_cb cb,
-                 void *user_data)
-{
-  return one_command(srv, charger_id, (ocpp_command){.kind = OCPP_CMD_RESERVE,
-                     .connector = connector, .id_tag = id_tag,
-                     .expiry_s = expiry_s}, cb, user_data);
-}
-
-int ocpp_cancel_reservation(ocpp_server *srv, const char *charger_id,
-                            int connector, ocpp_command_cb cb, void *user_data)
-{
-  return one_command(srv, charger_id, (ocpp_command){.kind = OCPP_CMD_CANCEL_RESERVATION,
-                     .connector = connector}, cb, user_data);
-}
-
-int ocpp_set_current_limit(ocpp_server *srv, const char *charger_id,
-                           int connector, double amps, ocpp_command_cb cb,
-                           void *user_data)
-{
-  return one_command(srv, charger_id, (ocpp_command){.kind = OCPP_CMD_CURRENT_LIMIT,
-                     .connector = connector, .amps = amps}, cb, user_data);
-}
-
-int ocpp_reset(ocpp_server *srv, const char *charger_id, bool hard,
-               ocpp_command_cb cb, void *user_data)
-{
-  return one_command(srv, charger_id, (ocpp_command){.kind = OCPP_CMD_RESET,
-                     .hard = hard}, cb, user_data);
-}
-
-int ocpp_trigger(ocpp_server *srv, const char *charger_id, int connector,
-                 const char *message, ocpp_command_cb cb, void *user_data)
-{
-  return one_command(srv, charger_id, (ocpp_command){.kind = OCPP_CMD_TRIGGER,
-                     .connector = connector, .message = message}, cb, user_data);
 }

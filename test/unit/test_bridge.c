@@ -14,17 +14,6 @@
 
 enum { MAX_SENT = 16384, MAX_CMDS = 64, MAX_LOGS = 256 };
 
-typedef enum {
-  CMD_REMOTE_START,
-  CMD_REMOTE_STOP,
-  CMD_AVAILABILITY,
-  CMD_UNLOCK,
-  CMD_RESERVE,
-  CMD_CANCEL_RESERVATION,
-  CMD_CURRENT_LIMIT,
-  CMD_RESET
-} cmd_kind;
-
 typedef struct {
   uint16_t ga;
   knx_service svc;
@@ -32,7 +21,7 @@ typedef struct {
 } sent_telegram;
 
 typedef struct {
-  cmd_kind kind;
+  ocpp_command_kind kind;
   char charger[32];
   int connector;
   char tag[32];
@@ -45,6 +34,16 @@ typedef struct {
   bool completed;
 } sent_cmd;
 
+/* The charger record of CP1's connectors, as the OCPP side keeps it: the
+ * event helpers below update it the way the server does before it emits. */
+typedef struct {
+  int32_t tx;
+  bool has_start;
+  double start_wh;
+  bool has_energy;
+  double energy_wh;
+} fake_tx;
+
 typedef struct {
   sent_telegram sent[MAX_SENT];
   size_t n_sent;
@@ -52,6 +51,8 @@ typedef struct {
   sent_cmd cmds[MAX_CMDS];
   size_t n_cmds;
   int cmd_rc;
+  size_t wakes;
+  fake_tx txs[GW_MAX_CONNECTORS + 1];
   char logs[MAX_LOGS][256];
   size_t n_logs;
 } fake_ends;
@@ -69,82 +70,53 @@ static int fake_send(void *u, uint16_t ga, knx_service svc,
   return 0;
 }
 
-static sent_cmd *record(fake_ends *f, cmd_kind kind, const char *id, int conn,
+/* Records what the bridge asked for; a nonzero cmd_rc is the error the
+ * command function returns (the callback then never comes). */
+static int fake_command(void *u, const char *id, const ocpp_command *cmd,
                         ocpp_command_cb cb, void *cb_data)
 {
+  fake_ends *f = u;
   cr_assert_lt(f->n_cmds, MAX_CMDS);
   sent_cmd *c = &f->cmds[f->n_cmds++];
   memset(c, 0, sizeof *c);
-  c->kind = kind;
+  c->kind = cmd->kind;
   snprintf(c->charger, sizeof c->charger, "%s", id);
-  c->connector = conn;
+  c->connector = cmd->connector;
+  snprintf(c->tag, sizeof c->tag, "%s", cmd->id_tag ? cmd->id_tag : "(null)");
+  c->expiry_s = cmd->expiry_s;
+  c->amps = cmd->amps;
+  c->operative = cmd->operative;
+  c->hard = cmd->hard;
   c->cb = cb;
   c->cb_data = cb_data;
-  /* A failed command function never calls back: nothing to complete. */
   c->completed = f->cmd_rc != 0;
-  return c;
+  return f->cmd_rc;
 }
 
-static int fake_remote_start(void *u, const char *id, int conn,
-                             const char *tag, ocpp_command_cb cb, void *d)
+static int fake_transaction(void *u, const char *id, int conn,
+                            ocpp_transaction_info *out)
 {
-  sent_cmd *c = record(u, CMD_REMOTE_START, id, conn, cb, d);
-  snprintf(c->tag, sizeof c->tag, "%s", tag ? tag : "(null)");
-  return ((fake_ends *)u)->cmd_rc;
+  fake_ends *f = u;
+  if (strcmp(id, "CP1") != 0 || conn < 1 || conn > GW_MAX_CONNECTORS)
+    return OCPP_EUNKNOWN;
+  const fake_tx *t = &f->txs[conn];
+  *out = (ocpp_transaction_info){
+    .transaction_id = t->tx,
+    .has_meter_start = t->tx != 0 && t->has_start,
+    .meter_start_wh = t->start_wh,
+    .has_energy = t->has_energy,
+    .energy_wh = t->energy_wh,
+  };
+  return OCPP_OK;
 }
 
-static int fake_remote_stop(void *u, const char *id, int conn,
-                            ocpp_command_cb cb, void *d)
+static void fake_wake(void *u)
 {
-  record(u, CMD_REMOTE_STOP, id, conn, cb, d);
-  return ((fake_ends *)u)->cmd_rc;
+  ((fake_ends *)u)->wakes++;
 }
 
-static int fake_availability(void *u, const char *id, int conn, bool op,
-                             ocpp_command_cb cb, void *d)
-{
-  record(u, CMD_AVAILABILITY, id, conn, cb, d)->operative = op;
-  return ((fake_ends *)u)->cmd_rc;
-}
-
-static int fake_unlock(void *u, const char *id, int conn, ocpp_command_cb cb,
-                       void *d)
-{
-  record(u, CMD_UNLOCK, id, conn, cb, d);
-  return ((fake_ends *)u)->cmd_rc;
-}
-
-static int fake_reserve(void *u, const char *id, int conn, const char *tag,
-                        int expiry_s, ocpp_command_cb cb, void *d)
-{
-  sent_cmd *c = record(u, CMD_RESERVE, id, conn, cb, d);
-  snprintf(c->tag, sizeof c->tag, "%s", tag ? tag : "(null)");
-  c->expiry_s = expiry_s;
-  return ((fake_ends *)u)->cmd_rc;
-}
-
-static int fake_cancel(void *u, const char *id, int conn, ocpp_command_cb cb,
-                       void *d)
-{
-  record(u, CMD_CANCEL_RESERVATION, id, conn, cb, d);
-  return ((fake_ends *)u)->cmd_rc;
-}
-
-static int fake_limit(void *u, const char *id, int conn, double amps,
-                      ocpp_command_cb cb, void *d)
-{
-  record(u, CMD_CURRENT_LIMIT, id, conn, cb, d)->amps = amps;
-  return ((fake_ends *)u)->cmd_rc;
-}
-
-static int fake_reset(void *u, const char *id, bool hard, ocpp_command_cb cb,
-                      void *d)
-{
-  record(u, CMD_RESET, id, 0, cb, d)->hard = hard;
-  return ((fake_ends *)u)->cmd_rc;
-}
-
-static void fake_log(void *u, int level, const char *id, const char *msg)
+static void fake_log(void *u, gw_log_level level, const char *id,
+                     const char *msg)
 {
   (void)level;
   (void)id;
@@ -155,14 +127,9 @@ static void fake_log(void *u, int level, const char *id, const char *msg)
 
 static const gw_bridge_ops fake_ops = {
   .knx_send = fake_send,
-  .remote_start = fake_remote_start,
-  .remote_stop = fake_remote_stop,
-  .change_availability = fake_availability,
-  .unlock = fake_unlock,
-  .reserve = fake_reserve,
-  .cancel_reservation = fake_cancel,
-  .set_current_limit = fake_limit,
-  .reset = fake_reset,
+  .command = fake_command,
+  .transaction = fake_transaction,
+  .wake = fake_wake,
   .log = fake_log,
 };
 
@@ -217,7 +184,7 @@ static void make_bridge(const gw_charger_conf *c, size_t n, int tps)
 {
   gw_bridge_destroy(B);
   B = NULL;
-  cr_assert_eq(gw_bridge_create(c, n, tps, &fake_ops, F, &B), GW_BRIDGE_OK);
+  cr_assert_eq(gw_bridge_create(c, n, tps, &fake_ops, F, &B), GW_OK);
 }
 
 static void setup(void)
@@ -354,6 +321,8 @@ static void ev_start(int conn, int32_t tx, const char *tag, double start_wh,
   ev.tx_started.transaction_id = tx;
   ev.tx_started.id_tag = tag;
   ev.tx_started.meter_start_wh = start_wh;
+  F->txs[conn] = (fake_tx){tx, true, start_wh, F->txs[conn].has_energy,
+                           F->txs[conn].energy_wh};
   event(&ev);
 }
 
@@ -365,6 +334,8 @@ static void ev_recovered(int conn, int32_t tx, double start_wh)
   ev.tx_started.id_tag = "";
   ev.tx_started.meter_start_wh = start_wh;
   ev.tx_started.recovered = true;
+  F->txs[conn] = (fake_tx){tx, true, start_wh, F->txs[conn].has_energy,
+                           F->txs[conn].energy_wh};
   event(&ev);
 }
 
@@ -379,6 +350,16 @@ static void ev_stop_full(int conn, int32_t tx, bool has_stop, double stop_wh,
   ev.tx_stopped.meter_stop_wh = stop_wh;
   ev.tx_stopped.reason = "";
   ev.tx_stopped.duplicate = duplicate;
+  fake_tx *t = &F->txs[conn];
+  if (!duplicate && t->tx == tx) {
+    ev.tx_stopped.has_meter_start = t->has_start;
+    ev.tx_stopped.meter_start_wh = t->start_wh;
+    if (has_stop && t->has_start && stop_wh >= t->start_wh) {
+      ev.tx_stopped.has_session_energy = true;
+      ev.tx_stopped.session_energy_wh = stop_wh - t->start_wh;
+    }
+    t->tx = 0;
+  }
   event(&ev);
 }
 
@@ -407,6 +388,16 @@ static void ev_meter(int conn, meter_sample m)
   ev.meter.energy_wh = m.energy_wh;
   for (int i = 0; i < 3; i++)
     ev.meter.current_phase_a[i] = NAN;
+  fake_tx *t = &F->txs[conn];
+  if (m.has_energy) {
+    t->has_energy = true;
+    t->energy_wh = m.energy_wh;
+    if (t->tx && (m.tx == 0 || m.tx == t->tx) && t->has_start &&
+        m.energy_wh >= t->start_wh) {
+      ev.meter.has_session_energy = true;
+      ev.meter.session_energy_wh = m.energy_wh - t->start_wh;
+    }
+  }
   event(&ev);
 }
 
@@ -455,7 +446,7 @@ static void complete(size_t i, ocpp_result r)
   F->cmds[i].cb(F->cmds[i].cb_data, r);
 }
 
-static const sent_cmd *only_cmd(cmd_kind kind)
+static const sent_cmd *only_cmd(ocpp_command_kind kind)
 {
   cr_assert_eq(F->n_cmds, 1, "%zu commands", F->n_cmds);
   cr_assert_eq(F->cmds[0].kind, kind, "command %d", F->cmds[0].kind);
@@ -714,6 +705,18 @@ Test(bridge, session_energy_after_a_restart_uses_the_stored_start)
   ev.tx_stopped.reason = "";
   event(&ev);
   flush();
+  cr_assert_float_eq(
+      last_number(GA(1, GW_OBJ_SESSION_ENERGY), KNX_DPT_13_010), 3000, 0.5);
+}
+
+Test(bridge, stop_without_connector_ends_the_only_running_transaction)
+{
+  /* id -1: the record cannot tie it, the transaction still runs there */
+  ev_start(1, 7, "TAG", 1000, 100);
+  ev_meter(1, (meter_sample){.tx = 7, .has_energy = true, .energy_wh = 2500});
+  ev_stop_full(0, -1, true, 4000, 200, false);
+  flush();
+  cr_assert_eq(last_to(GA(1, GW_OBJ_CHARGING_STATE))->p.data[0], 0);
   cr_assert_float_eq(
       last_number(GA(1, GW_OBJ_SESSION_ENERGY), KNX_DPT_13_010), 3000, 0.5);
 }
@@ -1231,7 +1234,7 @@ Test(bridge, full_queue_drops_the_oldest_write_with_a_log_line)
 Test(bridge, charging_1_sends_remote_start_with_remote_tag)
 {
   knx_write_bit(GW_OBJ_CHARGING, 1);
-  const sent_cmd *c = only_cmd(CMD_REMOTE_START);
+  const sent_cmd *c = only_cmd(OCPP_CMD_REMOTE_START);
   cr_assert_eq(c->connector, 1);
   cr_assert_str_eq(c->tag, "KNX");
   cr_assert(logged("charging command 1 -> RemoteStartTransaction"));
@@ -1240,13 +1243,13 @@ Test(bridge, charging_1_sends_remote_start_with_remote_tag)
 Test(bridge, charging_0_sends_remote_stop_in_stop_mode)
 {
   knx_write_bit(GW_OBJ_CHARGING, 0);
-  cr_assert_eq(only_cmd(CMD_REMOTE_STOP)->connector, 1);
+  cr_assert_eq(only_cmd(OCPP_CMD_REMOTE_STOP)->connector, 1);
 }
 
 Test(bridge, reserve_1_sends_reserve_now_for_configured_minutes)
 {
   knx_write_bit(GW_OBJ_RESERVE, 1);
-  const sent_cmd *c = only_cmd(CMD_RESERVE);
+  const sent_cmd *c = only_cmd(OCPP_CMD_RESERVE);
   cr_assert_eq(c->connector, 1);
   cr_assert_str_eq(c->tag, "KNX");
   cr_assert_eq(c->expiry_s, 30 * 60);
@@ -1255,17 +1258,17 @@ Test(bridge, reserve_1_sends_reserve_now_for_configured_minutes)
 Test(bridge, reserve_0_cancels_the_reservation)
 {
   knx_write_bit(GW_OBJ_RESERVE, 0);
-  cr_assert_eq(only_cmd(CMD_CANCEL_RESERVATION)->connector, 1);
+  cr_assert_eq(only_cmd(OCPP_CMD_CANCEL_RESERVATION)->connector, 1);
 }
 
 Test(bridge, availability_writes_change_availability)
 {
   knx_write_bit(GW_OBJ_AVAILABILITY, 0);
-  cr_assert_eq(only_cmd(CMD_AVAILABILITY)->operative, false);
+  cr_assert_eq(only_cmd(OCPP_CMD_CHANGE_AVAILABILITY)->operative, false);
   complete(0, OCPP_RESULT_ACCEPTED);
   F->n_cmds = 0;
   knx_write_bit(GW_OBJ_AVAILABILITY, 1);
-  cr_assert_eq(only_cmd(CMD_AVAILABILITY)->operative, true);
+  cr_assert_eq(only_cmd(OCPP_CMD_CHANGE_AVAILABILITY)->operative, true);
 }
 
 Test(bridge, unlock_1_unlocks_and_0_is_ignored)
@@ -1273,7 +1276,7 @@ Test(bridge, unlock_1_unlocks_and_0_is_ignored)
   knx_write_bit(GW_OBJ_UNLOCK, 0);
   cr_assert_eq(F->n_cmds, 0);
   knx_write_bit(GW_OBJ_UNLOCK, 1);
-  cr_assert_eq(only_cmd(CMD_UNLOCK)->connector, 1);
+  cr_assert_eq(only_cmd(OCPP_CMD_UNLOCK)->connector, 1);
 }
 
 Test(bridge, reset_1_is_a_soft_reset_and_0_is_ignored)
@@ -1281,20 +1284,20 @@ Test(bridge, reset_1_is_a_soft_reset_and_0_is_ignored)
   knx_write_bit(GW_OBJ_RESET, 0);
   cr_assert_eq(F->n_cmds, 0);
   knx_write_bit(GW_OBJ_RESET, 1);
-  cr_assert_eq(only_cmd(CMD_RESET)->hard, false);
+  cr_assert_eq(only_cmd(OCPP_CMD_RESET)->hard, false);
 }
 
 Test(bridge, max_current_in_dpt14_019_sets_the_limit)
 {
   knx_write_value(GA(1, GW_OBJ_MAX_CURRENT), KNX_DPT_14_019, 12.5);
-  cr_assert_float_eq(only_cmd(CMD_CURRENT_LIMIT)->amps, 12.5, 1e-6);
+  cr_assert_float_eq(only_cmd(OCPP_CMD_CURRENT_LIMIT)->amps, 12.5, 1e-6);
 }
 
 Test(bridge, max_current_in_dpt9_021_is_converted_from_ma)
 {
   set_dpts(KNX_DPT_10_001, KNX_DPT_9_021, KNX_DPT_14_056, KNX_DPT_13_013);
   knx_write_value(GA(1, GW_OBJ_MAX_CURRENT), KNX_DPT_9_021, 8000);
-  cr_assert_float_eq(only_cmd(CMD_CURRENT_LIMIT)->amps, 8.0, 0.01);
+  cr_assert_float_eq(only_cmd(OCPP_CMD_CURRENT_LIMIT)->amps, 8.0, 0.01);
 }
 
 Test(bridge, max_current_state_shows_the_limit_the_charger_gets)
@@ -1304,7 +1307,7 @@ Test(bridge, max_current_state_shows_the_limit_the_charger_gets)
    * 100.99999999999999), so an A-limited charger gets 10.0 A: shown */
   set_dpts(KNX_DPT_10_001, KNX_DPT_9_021, KNX_DPT_14_056, KNX_DPT_13_013);
   knx_write_value(GA(1, GW_OBJ_MAX_CURRENT), KNX_DPT_9_021, 10240);
-  cr_assert_float_eq(only_cmd(CMD_CURRENT_LIMIT)->amps, 10.24, 1e-9);
+  cr_assert_float_eq(only_cmd(OCPP_CMD_CURRENT_LIMIT)->amps, 10.24, 1e-9);
   complete(0, OCPP_RESULT_ACCEPTED);
   flush();
   cr_assert_float_eq(
@@ -1314,28 +1317,28 @@ Test(bridge, max_current_state_shows_the_limit_the_charger_gets)
 Test(bridge, max_current_keeps_tenths_that_are_exact_multiples)
 {
   knx_write_value(GA(1, GW_OBJ_MAX_CURRENT), KNX_DPT_14_019, 12.5);
-  cr_assert_float_eq(only_cmd(CMD_CURRENT_LIMIT)->amps, 12.5, 1e-9);
+  cr_assert_float_eq(only_cmd(OCPP_CMD_CURRENT_LIMIT)->amps, 12.5, 1e-9);
 }
 
 Test(bridge, max_current_below_6a_is_raised_to_6a_with_a_log_line)
 {
   knx_write_value(GA(1, GW_OBJ_MAX_CURRENT), KNX_DPT_14_019, 3);
-  cr_assert_float_eq(only_cmd(CMD_CURRENT_LIMIT)->amps, 6.0, 1e-9);
+  cr_assert_float_eq(only_cmd(OCPP_CMD_CURRENT_LIMIT)->amps, 6.0, 1e-9);
   cr_assert(logged("IEC 61851"));
 }
 
 Test(bridge, max_current_0_pauses_and_above_80_is_clamped)
 {
   knx_write_value(GA(1, GW_OBJ_MAX_CURRENT), KNX_DPT_14_019, 0);
-  cr_assert_float_eq(only_cmd(CMD_CURRENT_LIMIT)->amps, 0.0, 1e-9);
+  cr_assert_float_eq(only_cmd(OCPP_CMD_CURRENT_LIMIT)->amps, 0.0, 1e-9);
   complete(0, OCPP_RESULT_ACCEPTED);
   F->n_cmds = 0;
   knx_write_value(GA(1, GW_OBJ_MAX_CURRENT), KNX_DPT_14_019, 120);
-  cr_assert_float_eq(only_cmd(CMD_CURRENT_LIMIT)->amps, 80.0, 1e-9);
+  cr_assert_float_eq(only_cmd(OCPP_CMD_CURRENT_LIMIT)->amps, 80.0, 1e-9);
   complete(0, OCPP_RESULT_ACCEPTED);
   F->n_cmds = 0;
   knx_write_value(GA(1, GW_OBJ_MAX_CURRENT), KNX_DPT_14_019, -5);
-  cr_assert_float_eq(only_cmd(CMD_CURRENT_LIMIT)->amps, 0.0, 1e-9);
+  cr_assert_float_eq(only_cmd(OCPP_CMD_CURRENT_LIMIT)->amps, 0.0, 1e-9);
 }
 
 Test(bridge, accepted_max_current_becomes_max_current_state)
@@ -1352,7 +1355,7 @@ Test(bridge, accepted_max_current_becomes_max_current_state)
 Test(bridge, fast_charging_switches_between_the_two_currents)
 {
   knx_write_bit(GW_OBJ_FAST_CHARGING, 1);
-  cr_assert_float_eq(only_cmd(CMD_CURRENT_LIMIT)->amps, 16, 1e-9);
+  cr_assert_float_eq(only_cmd(OCPP_CMD_CURRENT_LIMIT)->amps, 16, 1e-9);
   complete(0, OCPP_RESULT_ACCEPTED);
   flush();
   cr_assert_eq(last_to(GA(1, GW_OBJ_FAST_CHARGING_STATE))->p.data[0], 1);
@@ -1360,7 +1363,7 @@ Test(bridge, fast_charging_switches_between_the_two_currents)
       last_number(GA(1, GW_OBJ_MAX_CURRENT_STATE), KNX_DPT_14_019), 16, 1e-6);
   F->n_cmds = 0;
   knx_write_bit(GW_OBJ_FAST_CHARGING, 0);
-  cr_assert_float_eq(only_cmd(CMD_CURRENT_LIMIT)->amps, 10, 1e-9);
+  cr_assert_float_eq(only_cmd(OCPP_CMD_CURRENT_LIMIT)->amps, 10, 1e-9);
   complete(0, OCPP_RESULT_ACCEPTED);
   flush();
   cr_assert_eq(last_to(GA(1, GW_OBJ_FAST_CHARGING_STATE))->p.data[0], 0);
@@ -1473,16 +1476,160 @@ Test(bridge, command_function_error_resends_state_at_once)
   cr_assert(logged("not sent"));
 }
 
-Test(bridge, missing_command_function_counts_as_failure)
+Test(bridge, create_without_a_command_hook_is_einval)
 {
   gw_bridge_ops ops = fake_ops;
-  ops.remote_start = NULL;
-  gw_bridge_destroy(B);
+  ops.command = NULL;
+  gw_bridge *b = NULL;
   gw_charger_conf c = charger_cfg("CP1", 1);
-  cr_assert_eq(gw_bridge_create(&c, 1, 100, &ops, F, &B), GW_BRIDGE_OK);
+  cr_assert_eq(gw_bridge_create(&c, 1, 100, &ops, F, &b), GW_EINVAL);
+  cr_assert_null(b);
+}
+
+Test(bridge, command_result_wakes_the_owner_to_pump)
+{
   knx_write_bit(GW_OBJ_CHARGING, 1);
+  cr_assert_eq(F->wakes, 0);
+  complete(0, OCPP_RESULT_REJECTED);
+  cr_assert_eq(F->wakes, 1);
+}
+
+/* ---- the command result table ------------------------------------------ */
+
+/* One row per command object: what a panel writes, and the state object
+ * whose true value a failure must re-send (GW_OBJ_COUNT: none). */
+typedef struct {
+  gw_object cmd;
+  knx_dpt dpt;
+  double value;
+  const char *action;
+  gw_object state;
+  knx_dpt state_dpt;
+  double truth;         /* the state known_states() leaves */
+} cmd_row;
+
+static const cmd_row CMD_ROWS[] = {
+  {GW_OBJ_CHARGING, KNX_DPT_1_001, 1, "RemoteStartTransaction",
+   GW_OBJ_CHARGING_STATE, KNX_DPT_1_001, 0},
+  {GW_OBJ_AVAILABILITY, KNX_DPT_1_001, 0, "ChangeAvailability",
+   GW_OBJ_AVAILABILITY_STATE, KNX_DPT_1_001, 1},
+  {GW_OBJ_MAX_CURRENT, KNX_DPT_14_019, 16, "SetChargingProfile",
+   GW_OBJ_MAX_CURRENT_STATE, KNX_DPT_14_019, 10},
+  {GW_OBJ_FAST_CHARGING, KNX_DPT_1_001, 1, "SetChargingProfile",
+   GW_OBJ_FAST_CHARGING_STATE, KNX_DPT_1_001, 0},
+  {GW_OBJ_RESERVE, KNX_DPT_1_001, 1, "ReserveNow", GW_OBJ_COUNT, 0, 0},
+  {GW_OBJ_UNLOCK, KNX_DPT_1_001, 1, "UnlockConnector", GW_OBJ_COUNT, 0, 0},
+  {GW_OBJ_RESET, KNX_DPT_1_001, 1, "Reset", GW_OBJ_COUNT, 0, 0},
+};
+
+static const struct {
+  ocpp_result result;
+  const char *text;
+} FAILURES[] = {
+  {OCPP_RESULT_REJECTED, "rejected"},
+  {OCPP_RESULT_NOT_SUPPORTED, "not supported"},
+  {OCPP_RESULT_TIMEOUT, "timed out"},
+  {OCPP_RESULT_OFFLINE, "lost (charger offline)"},
+  {OCPP_RESULT_ERROR, "failed"},
+};
+
+#define N_OF(a) (sizeof(a) / sizeof((a)[0]))
+
+/* A fresh bridge where every state object of CMD_ROWS has a known value
+ * and nothing is waiting. */
+static void known_states(void)
+{
+  gw_charger_conf c = charger_cfg("CP1", 1);
+  make_bridge(&c, 1, 1000);
+  memset(F->txs, 0, sizeof F->txs);
+  ev_status(1, OCPP_CP_AVAILABLE, OCPP_ERR_NO_ERROR);
+  ev_start(1, 7, "TAG", 0, 100);
+  ev_stop(1, 7, 10, 200);
+  knx_write_value(GA(1, GW_OBJ_MAX_CURRENT), KNX_DPT_14_019, 10);
+  complete(F->n_cmds - 1, OCPP_RESULT_ACCEPTED);
+  knx_write_bit(GW_OBJ_FAST_CHARGING, 0);
+  complete(F->n_cmds - 1, OCPP_RESULT_ACCEPTED);
+  clear_sent();
+  F->n_cmds = 0;
+  F->n_logs = 0;
+}
+
+static void write_row(const cmd_row *row)
+{
+  knx_write_value(GA(1, row->cmd), row->dpt, row->value);
+  cr_assert_eq(F->n_cmds, 1, "%s: %zu commands", row->action, F->n_cmds);
+}
+
+static void expect_true_state(const cmd_row *row, const char *why)
+{
   flush();
-  cr_assert_eq(last_to(GA(1, GW_OBJ_CHARGING_STATE))->p.data[0], 0);
+  if (row->state == GW_OBJ_COUNT) {
+    cr_assert_eq(F->n_sent, 0, "%s %s: %zu telegrams", row->action, why,
+                 F->n_sent);
+    return;
+  }
+  cr_assert_eq(count_to(GA(1, row->state)), 1, "%s %s: state not re-sent",
+               row->action, why);
+  cr_assert_float_eq(last_number(GA(1, row->state), row->state_dpt),
+                     row->truth, 1e-6, "%s %s", row->action, why);
+}
+
+Test(bridge, every_failed_result_resends_the_true_state)
+{
+  for (size_t i = 0; i < N_OF(CMD_ROWS); i++) {
+    for (size_t k = 0; k < N_OF(FAILURES); k++) {
+      const cmd_row *row = &CMD_ROWS[i];
+      known_states();
+      write_row(row);
+      complete(0, FAILURES[k].result);
+      expect_true_state(row, FAILURES[k].text);
+      char line[96];
+      snprintf(line, sizeof line, "%s %s", row->action, FAILURES[k].text);
+      cr_assert(logged(line), "no log line \"%s\"", line);
+    }
+  }
+}
+
+Test(bridge, command_not_sent_resends_the_true_state_at_once)
+{
+  for (size_t i = 0; i < N_OF(CMD_ROWS); i++) {
+    const cmd_row *row = &CMD_ROWS[i];
+    known_states();
+    F->cmd_rc = OCPP_ENOTCONN;
+    write_row(row);
+    F->cmd_rc = 0;
+    expect_true_state(row, "not sent");
+    cr_assert(logged("not sent (charger not connected)"), "%s", row->action);
+  }
+}
+
+Test(bridge, accepted_result_shows_what_the_charger_will_not_announce)
+{
+  for (size_t i = 0; i < N_OF(CMD_ROWS); i++) {
+    const cmd_row *row = &CMD_ROWS[i];
+    known_states();
+    write_row(row);
+    complete(0, OCPP_RESULT_ACCEPTED);
+    flush();
+    char line[96];
+    snprintf(line, sizeof line, "%s accepted", row->action);
+    cr_assert(logged(line), "no log line \"%s\"", line);
+    if (row->cmd == GW_OBJ_MAX_CURRENT) {
+      cr_assert_eq(F->n_sent, 1);
+      cr_assert_float_eq(last_number(GA(1, GW_OBJ_MAX_CURRENT_STATE),
+                                     KNX_DPT_14_019), 16, 1e-6);
+    } else if (row->cmd == GW_OBJ_FAST_CHARGING) {
+      cr_assert_eq(F->n_sent, 2);
+      cr_assert_eq(last_to(GA(1, GW_OBJ_FAST_CHARGING_STATE))->p.data[0], 1);
+      cr_assert_float_eq(last_number(GA(1, GW_OBJ_MAX_CURRENT_STATE),
+                                     KNX_DPT_14_019), 16, 1e-6);
+    } else {
+      /* start, availability, reserve, unlock, reset: the charger's own
+       * notifications carry the new state */
+      cr_assert_eq(F->n_sent, 0, "%s accepted: %zu telegrams", row->action,
+                   F->n_sent);
+    }
+  }
 }
 
 /* ---- pause / resume ---------------------------------------------------------- */
@@ -1500,7 +1647,7 @@ Test(bridge, pause_mode_stop_sets_a_0a_limit)
   ev_start(1, 7, "TAG", 0, 100);
   clear_sent();
   knx_write_bit(GW_OBJ_CHARGING, 0);
-  cr_assert_float_eq(only_cmd(CMD_CURRENT_LIMIT)->amps, 0, 1e-9);
+  cr_assert_float_eq(only_cmd(OCPP_CMD_CURRENT_LIMIT)->amps, 0, 1e-9);
   flush();
   cr_assert_eq(F->n_sent, 0);
   complete(0, OCPP_RESULT_ACCEPTED);
@@ -1519,7 +1666,7 @@ Test(bridge, resume_after_pause_restores_the_limit_instead_of_starting)
   clear_sent();
   knx_write_bit(GW_OBJ_CHARGING, 1);
   cr_assert_eq(F->n_cmds, 3);
-  cr_assert_eq(F->cmds[2].kind, CMD_CURRENT_LIMIT);
+  cr_assert_eq(F->cmds[2].kind, OCPP_CMD_CURRENT_LIMIT);
   cr_assert_float_eq(F->cmds[2].amps, 13, 1e-9);
   complete(2, OCPP_RESULT_ACCEPTED);
   flush();
@@ -1533,7 +1680,7 @@ Test(bridge, resume_without_a_limit_uses_the_normal_current)
   knx_write_bit(GW_OBJ_CHARGING, 0);
   complete(0, OCPP_RESULT_ACCEPTED);
   knx_write_bit(GW_OBJ_CHARGING, 1);
-  cr_assert_eq(F->cmds[1].kind, CMD_CURRENT_LIMIT);
+  cr_assert_eq(F->cmds[1].kind, OCPP_CMD_CURRENT_LIMIT);
   cr_assert_float_eq(F->cmds[1].amps, 10, 1e-9);
 }
 
@@ -1557,7 +1704,7 @@ Test(bridge, start_after_the_paused_transaction_ended_is_a_remote_start)
   complete(0, OCPP_RESULT_ACCEPTED);
   ev_stop(1, 7, 100, 200);
   knx_write_bit(GW_OBJ_CHARGING, 1);
-  cr_assert_eq(F->cmds[1].kind, CMD_REMOTE_START);
+  cr_assert_eq(F->cmds[1].kind, OCPP_CMD_REMOTE_START);
 }
 
 /* ---- life cycle ------------------------------------------------------------ */
@@ -1566,7 +1713,7 @@ Test(bridge, callback_after_the_charger_was_removed_is_harmless)
 {
   knx_write_bit(GW_OBJ_CHARGING, 1);
   gw_charger_conf other = charger_cfg("CP2", 1);
-  cr_assert_eq(gw_bridge_set_chargers(B, &other, 1), GW_BRIDGE_OK);
+  cr_assert_eq(gw_bridge_set_chargers(B, &other, 1), GW_OK);
   clear_sent();
   complete(0, OCPP_RESULT_REJECTED);
   flush();
@@ -1587,7 +1734,7 @@ Test(bridge, reload_keeps_state_of_chargers_that_stay)
   clear_sent();
   gw_charger_conf cs[2] = {charger_cfg("CP1", 1), charger_cfg("CP2", 1)};
   cs[1].connectors[0].ga[GW_OBJ_STATUS] = GA3(10, 0, 0);
-  cr_assert_eq(gw_bridge_set_chargers(B, cs, 2), GW_BRIDGE_OK);
+  cr_assert_eq(gw_bridge_set_chargers(B, cs, 2), GW_OK);
   ev_status(1, OCPP_CP_CHARGING, OCPP_ERR_NO_ERROR);
   flush();
   cr_assert_eq(F->n_sent, 0);
@@ -1603,7 +1750,7 @@ Test(bridge, reload_with_a_new_address_sends_the_value_there)
   clear_sent();
   gw_charger_conf c = charger_cfg("CP1", 1);
   c.connectors[0].ga[GW_OBJ_STATUS] = GA3(10, 1, 1);
-  cr_assert_eq(gw_bridge_set_chargers(B, &c, 1), GW_BRIDGE_OK);
+  cr_assert_eq(gw_bridge_set_chargers(B, &c, 1), GW_OK);
   flush();
   cr_assert_eq(F->n_sent, 1);
   cr_assert_eq(F->sent[0].ga, GA3(10, 1, 1));
@@ -1647,22 +1794,22 @@ Test(bridge, create_rejects_invalid_arguments)
 {
   gw_bridge *b = NULL;
   gw_charger_conf c = charger_cfg("CP1", 1);
-  cr_assert_eq(gw_bridge_create(&c, 1, 5, NULL, F, &b), GW_BRIDGE_EINVAL);
+  cr_assert_eq(gw_bridge_create(&c, 1, 5, NULL, F, &b), GW_EINVAL);
   cr_assert_eq(gw_bridge_create(&c, 1, 5, &fake_ops, F, NULL),
-               GW_BRIDGE_EINVAL);
+               GW_EINVAL);
   cr_assert_eq(gw_bridge_create(NULL, 1, 5, &fake_ops, F, &b),
-               GW_BRIDGE_EINVAL);
+               GW_EINVAL);
   gw_bridge_ops no_send = fake_ops;
   no_send.knx_send = NULL;
-  cr_assert_eq(gw_bridge_create(&c, 1, 5, &no_send, F, &b), GW_BRIDGE_EINVAL);
+  cr_assert_eq(gw_bridge_create(&c, 1, 5, &no_send, F, &b), GW_EINVAL);
   gw_charger_conf twice[2] = {c, c};
   cr_assert_eq(gw_bridge_create(twice, 2, 5, &fake_ops, F, &b),
-               GW_BRIDGE_EINVAL);
+               GW_EINVAL);
   c.id = NULL;
-  cr_assert_eq(gw_bridge_create(&c, 1, 5, &fake_ops, F, &b), GW_BRIDGE_EINVAL);
+  cr_assert_eq(gw_bridge_create(&c, 1, 5, &fake_ops, F, &b), GW_EINVAL);
   cr_assert_null(b);
-  cr_assert_eq(gw_bridge_set_chargers(NULL, NULL, 0), GW_BRIDGE_EINVAL);
-  cr_assert_eq(gw_bridge_set_chargers(B, twice, 2), GW_BRIDGE_EINVAL);
+  cr_assert_eq(gw_bridge_set_chargers(NULL, NULL, 0), GW_EINVAL);
+  cr_assert_eq(gw_bridge_set_chargers(B, twice, 2), GW_EINVAL);
   gw_bridge_destroy(NULL);
   cr_assert_eq(gw_bridge_pump(NULL, 1), 0);
   cr_assert_eq(gw_bridge_telegrams_sent(NULL), 0);

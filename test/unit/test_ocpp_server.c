@@ -296,6 +296,15 @@ static void on_result(void *ud, ocpp_result r)
   b->last = r;
 }
 
+#define CMD(k, ...) ((ocpp_command){.kind = OCPP_CMD_##k, __VA_ARGS__})
+
+/* Queues one command with on_result into b. */
+static int command(ocpp_server *srv, const char *id, ocpp_command cmd,
+                   result_box *b)
+{
+  return ocpp_server_command(srv, id, &cmd, on_result, b);
+}
+
 static void wait_result(client *c, result_box *b)
 {
   for (int i = 0; i < WAIT_MS / 5 && b->calls == 0; i++)
@@ -361,17 +370,20 @@ Test(server, connection_makes_the_charger_online_and_its_loss_offline)
 Test(server, command_for_an_unknown_charger_is_eunknown)
 {
   result_box b = {0};
-  cr_assert_eq(ocpp_remote_start(fx.srv, "NOPE", 1, NULL, on_result, &b),
+  cr_assert_eq(command(fx.srv, "NOPE", CMD(REMOTE_START, .connector = 1), &b),
                OCPP_EUNKNOWN);
-  cr_assert_eq(ocpp_reset(fx.srv, "NOPE", false, on_result, &b), OCPP_EUNKNOWN);
+  cr_assert_eq(command(fx.srv, "NOPE", CMD(RESET, .hard = false), &b),
+               OCPP_EUNKNOWN);
   cr_assert_eq(b.calls, 0);
 }
 
 Test(server, command_for_an_offline_charger_is_enotconn)
 {
   result_box b = {0};
-  cr_assert_eq(ocpp_unlock(fx.srv, "CP1", 1, on_result, &b), OCPP_ENOTCONN);
-  cr_assert_eq(ocpp_set_current_limit(fx.srv, "CP2", 1, 6, on_result, &b),
+  cr_assert_eq(command(fx.srv, "CP1", CMD(UNLOCK, .connector = 1), &b),
+               OCPP_ENOTCONN);
+  cr_assert_eq(command(fx.srv, "CP2",
+                       CMD(CURRENT_LIMIT, .connector = 1, .amps = 6), &b),
                OCPP_ENOTCONN);
   cr_assert_eq(b.calls, 0);
 }
@@ -380,17 +392,28 @@ Test(server, command_with_a_bad_connector_is_einval)
 {
   client *c = connect_charger("CP1");
   result_box b = {0};
-  cr_assert_eq(ocpp_remote_start(fx.srv, "CP1", 0, NULL, on_result, &b), OCPP_EINVAL);
-  cr_assert_eq(ocpp_remote_start(fx.srv, "CP1", 2, NULL, on_result, &b), OCPP_EINVAL);
-  cr_assert_eq(ocpp_unlock(fx.srv, "CP1", -1, on_result, &b), OCPP_EINVAL);
-  cr_assert_eq(ocpp_change_availability(fx.srv, "CP1", 17, true, on_result, &b),
+  cr_assert_eq(command(fx.srv, "CP1", CMD(REMOTE_START, .connector = 0), &b),
                OCPP_EINVAL);
-  cr_assert_eq(ocpp_set_current_limit(fx.srv, "CP1", 1, -3, on_result, &b),
+  cr_assert_eq(command(fx.srv, "CP1", CMD(REMOTE_START, .connector = 2), &b),
                OCPP_EINVAL);
-  cr_assert_eq(ocpp_trigger(fx.srv, "CP1", 0, "Coffee", on_result, &b), OCPP_EINVAL);
-  cr_assert_eq(ocpp_remote_start(fx.srv, "CP1", 1, "ABCDEFGHIJKLMNOPQRSTU",
-                                 on_result, &b), OCPP_EINVAL);
-  cr_assert_eq(ocpp_remote_start(NULL, "CP1", 1, NULL, on_result, &b), OCPP_EINVAL);
+  cr_assert_eq(command(fx.srv, "CP1", CMD(UNLOCK, .connector = -1), &b),
+               OCPP_EINVAL);
+  cr_assert_eq(command(fx.srv, "CP1",
+                       CMD(CHANGE_AVAILABILITY, .connector = 17,
+                           .operative = true), &b),
+               OCPP_EINVAL);
+  cr_assert_eq(command(fx.srv, "CP1",
+                       CMD(CURRENT_LIMIT, .connector = 1, .amps = -3), &b),
+               OCPP_EINVAL);
+  cr_assert_eq(command(fx.srv, "CP1",
+                       CMD(TRIGGER, .connector = 0, .message = "Coffee"), &b),
+               OCPP_EINVAL);
+  cr_assert_eq(command(fx.srv, "CP1",
+                       CMD(REMOTE_START, .connector = 1,
+                           .id_tag = "ABCDEFGHIJKLMNOPQRSTU"), &b),
+               OCPP_EINVAL);
+  cr_assert_eq(command(NULL, "CP1", CMD(REMOTE_START, .connector = 1), &b),
+               OCPP_EINVAL);
   cr_assert_eq(b.calls, 0);
   client_close(c);
 }
@@ -399,10 +422,47 @@ Test(server, remote_stop_without_transaction_is_estate)
 {
   client *c = connect_charger("CP1");
   result_box b = {0};
-  cr_assert_eq(ocpp_remote_stop(fx.srv, "CP1", 1, on_result, &b), OCPP_ESTATE);
-  cr_assert_eq(ocpp_cancel_reservation(fx.srv, "CP1", 1, on_result, &b),
+  cr_assert_eq(command(fx.srv, "CP1", CMD(REMOTE_STOP, .connector = 1), &b),
+               OCPP_ESTATE);
+  cr_assert_eq(command(fx.srv, "CP1",
+                       CMD(CANCEL_RESERVATION, .connector = 1), &b),
                OCPP_ESTATE);
   cr_assert_eq(b.calls, 0);
+  client_close(c);
+}
+
+Test(server, transaction_query_follows_start_meter_and_stop)
+{
+  client *c = connect_charger("CP1");
+  ocpp_transaction_info t;
+  cr_assert_eq(ocpp_server_transaction(fx.srv, "CP1", 1, &t), OCPP_OK);
+  cr_assert_eq(t.transaction_id, 0);
+  json_t *p = call(c, "s1", "StartTransaction",
+                   "{\"connectorId\":1,\"idTag\":\"T1\",\"meterStart\":1000,"
+                   "\"timestamp\":\"2030-01-01T00:00:00Z\"}");
+  json_int_t tx = json_integer_value(json_object_get(p, "transactionId"));
+  json_decref(p);
+  char text[200];
+  snprintf(text, sizeof text, "{\"connectorId\":1,\"transactionId\":%lld,"
+           "\"meterValue\":[{\"timestamp\":\"2030-01-01T00:10:00Z\","
+           "\"sampledValue\":[{\"value\":\"1500\"}]}]}", (long long)tx);
+  json_decref(call(c, "m1", "MeterValues", text));
+  cr_assert_eq(ocpp_server_transaction(fx.srv, "CP1", 1, &t), OCPP_OK);
+  cr_assert_eq(t.transaction_id, tx);
+  cr_assert(t.has_meter_start);
+  cr_assert_float_eq(t.meter_start_wh, 1000, 1e-9);
+  cr_assert(t.has_energy);
+  cr_assert_float_eq(t.energy_wh, 1500, 1e-9);
+  snprintf(text, sizeof text, "{\"transactionId\":%lld,\"meterStop\":1600,"
+           "\"timestamp\":\"2030-01-01T00:20:00Z\"}", (long long)tx);
+  json_decref(call(c, "s2", "StopTransaction", text));
+  cr_assert_eq(ocpp_server_transaction(fx.srv, "CP1", 1, &t), OCPP_OK);
+  cr_assert_eq(t.transaction_id, 0);
+  cr_assert_not(t.has_meter_start);
+  cr_assert(t.has_energy);
+  cr_assert_eq(ocpp_server_transaction(fx.srv, "NOPE", 1, &t), OCPP_EUNKNOWN);
+  cr_assert_eq(ocpp_server_transaction(fx.srv, "CP1", 0, &t), OCPP_EINVAL);
+  cr_assert_eq(ocpp_server_transaction(fx.srv, "CP1", 1, NULL), OCPP_EINVAL);
   client_close(c);
 }
 
@@ -416,7 +476,8 @@ Test(server, remote_stop_names_the_running_transaction)
   cr_assert_gt(tx, 0);
   json_decref(p);
   result_box b = {0};
-  cr_assert_eq(ocpp_remote_stop(fx.srv, "CP1", 1, on_result, &b), OCPP_OK);
+  cr_assert_eq(command(fx.srv, "CP1", CMD(REMOTE_STOP, .connector = 1), &b),
+               OCPP_OK);
   char id[40];
   p = expect_call(c, "RemoteStopTransaction", id, sizeof id);
   cr_assert_eq(json_integer_value(json_object_get(p, "transactionId")), tx);
@@ -433,7 +494,8 @@ Test(server, availability_on_connector_0_falls_back_to_connector_1)
 {
   client *c = connect_charger("CP1");
   result_box b = {0};
-  cr_assert_eq(ocpp_change_availability(fx.srv, "CP1", 0, false, on_result, &b),
+  cr_assert_eq(command(fx.srv, "CP1",
+                       CMD(CHANGE_AVAILABILITY, .connector = 0), &b),
                OCPP_OK);
   char id[40];
   json_t *p = expect_call(c, "ChangeAvailability", id, sizeof id);
@@ -456,7 +518,9 @@ Test(server, availability_on_connector_0_of_two_connectors_is_not_retried)
 {
   client *c = connect_charger("CP2");
   result_box b = {0};
-  cr_assert_eq(ocpp_change_availability(fx.srv, "CP2", 0, true, on_result, &b),
+  cr_assert_eq(command(fx.srv, "CP2",
+                       CMD(CHANGE_AVAILABILITY, .connector = 0,
+                           .operative = true), &b),
                OCPP_OK);
   char id[40];
   json_t *p = expect_call(c, "ChangeAvailability", id, sizeof id);
@@ -483,7 +547,8 @@ Test(server, charging_profile_falls_back_from_max_to_default_to_tx)
   json_int_t tx = json_integer_value(json_object_get(p, "transactionId"));
   json_decref(p);
   result_box b = {0};
-  cr_assert_eq(ocpp_set_current_limit(fx.srv, "CP1", 1, 13.5, on_result, &b),
+  cr_assert_eq(command(fx.srv, "CP1",
+                       CMD(CURRENT_LIMIT, .connector = 1, .amps = 13.5), &b),
                OCPP_OK);
   static const char *const order[] = {"ChargePointMaxProfile",
                                       "TxDefaultProfile", "TxProfile"};
@@ -515,7 +580,9 @@ Test(server, charging_profile_remembers_the_variant_that_worked)
 {
   client *c = connect_charger("CP1");
   result_box b = {0};
-  cr_assert_eq(ocpp_set_current_limit(fx.srv, "CP1", 1, 10, on_result, &b), OCPP_OK);
+  cr_assert_eq(command(fx.srv, "CP1",
+                       CMD(CURRENT_LIMIT, .connector = 1, .amps = 10), &b),
+               OCPP_OK);
   char id[40];
   json_t *p = expect_call(c, "SetChargingProfile", id, sizeof id);
   cr_assert_str_eq(purpose_of(p), "ChargePointMaxProfile");
@@ -529,7 +596,9 @@ Test(server, charging_profile_remembers_the_variant_that_worked)
   cr_assert_eq(b.last, OCPP_RESULT_ACCEPTED);
   /* no transaction runs, so TxProfile is out of reach anyway */
   result_box b2 = {0};
-  cr_assert_eq(ocpp_set_current_limit(fx.srv, "CP1", 1, 8, on_result, &b2), OCPP_OK);
+  cr_assert_eq(command(fx.srv, "CP1",
+                       CMD(CURRENT_LIMIT, .connector = 1, .amps = 8), &b2),
+               OCPP_OK);
   p = expect_call(c, "SetChargingProfile", id, sizeof id);
   cr_assert_str_eq(purpose_of(p), "TxDefaultProfile");
   json_decref(p);
@@ -562,7 +631,9 @@ Test(server, charging_profile_is_in_watts_for_a_watts_only_charger)
   client *c = connect_charger("CP1");
   boot_watts_only(c);
   result_box b = {0};
-  cr_assert_eq(ocpp_set_current_limit(fx.srv, "CP1", 1, 16, on_result, &b), OCPP_OK);
+  cr_assert_eq(command(fx.srv, "CP1",
+                       CMD(CURRENT_LIMIT, .connector = 1, .amps = 16), &b),
+               OCPP_OK);
   char id[40];
   json_t *p = expect_call(c, "SetChargingProfile", id, sizeof id);
   const json_t *sched = json_object_get(json_object_get(p, "csChargingProfiles"),
@@ -585,7 +656,8 @@ Test(server, queue_is_capped_and_every_call_is_reported_offline_on_loss)
   client *c = connect_charger("CP1");
   result_box b = {0};
   int queued = 0, rc;
-  while ((rc = ocpp_unlock(fx.srv, "CP1", 1, on_result, &b)) == OCPP_OK &&
+  while ((rc = command(fx.srv, "CP1",
+                       CMD(UNLOCK, .connector = 1), &b)) == OCPP_OK &&
          queued < 1000)
     queued++;
   cr_assert_eq(rc, OCPP_EQUEUEFULL);
@@ -611,7 +683,7 @@ Test(server, unanswered_call_times_out)
   cr_assert_eq(start_server(1), OCPP_OK);
   client *c = connect_charger("CP1");
   result_box b = {0};
-  cr_assert_eq(ocpp_reset(fx.srv, "CP1", false, on_result, &b), OCPP_OK);
+  cr_assert_eq(command(fx.srv, "CP1", CMD(RESET, .hard = false), &b), OCPP_OK);
   char id[40];
   json_t *p = expect_call(c, "Reset", id, sizeof id);
   cr_assert_str_eq(json_string_value(json_object_get(p, "type")), "Soft");
@@ -631,7 +703,8 @@ Test(server, callerror_answer_is_reported_as_error)
 {
   client *c = connect_charger("CP1");
   result_box b = {0};
-  cr_assert_eq(ocpp_unlock(fx.srv, "CP1", 1, on_result, &b), OCPP_OK);
+  cr_assert_eq(command(fx.srv, "CP1", CMD(UNLOCK, .connector = 1), &b),
+               OCPP_OK);
   char id[40];
   json_t *p = expect_call(c, "UnlockConnector", id, sizeof id);
   json_decref(p);
