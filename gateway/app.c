@@ -71,13 +71,13 @@ static ocpp_charger_options *ocpp_options_of(const gw_charger_conf *ch, size_t n
 
 static void note_store_result(gw_app *app, int rc)
 {
-  if (rc == GW_STORE_EDEFERRED && !app->store_failing) {
+  if (rc == GW_EDEFERRED && !app->store_failing) {
     app->store_failing = true;
     gw_log(GW_LOG_ERROR, NULL,
            "store: cannot write to %s (%s): keeping sessions in memory until "
            "it works again",
            app->cfg->store_dir, gw_store_last_error(app->store));
-  } else if (rc == GW_STORE_OK && app->store_failing &&
+  } else if (rc == GW_OK && app->store_failing &&
              !gw_store_has_deferred(app->store)) {
     app->store_failing = false;
     gw_log(GW_LOG_INFO, NULL, "store: writing again, nothing was lost");
@@ -97,7 +97,7 @@ static void on_flush_timer(uv_timer_t *t)
   gw_app *app = t->data;
   int rc = gw_store_flush(app->store);
   note_store_result(app, rc);
-  if (rc != GW_STORE_OK)
+  if (rc != GW_OK)
     schedule_flush(app, STORE_RETRY_MS);
 }
 
@@ -109,9 +109,9 @@ static int hook_begin(void *ud, const char *charger_id, int connector,
   int rc = gw_store_begin(app->store, charger_id, connector, id_tag,
                           meter_start_wh, start, transaction_id);
   note_store_result(app, rc);
-  if (rc == GW_STORE_EDEFERRED)
+  if (rc == GW_EDEFERRED)
     schedule_flush(app, STORE_RETRY_MS);
-  return rc == GW_STORE_OK || rc == GW_STORE_EDEFERRED ? 0 : -1;
+  return rc == GW_OK || rc == GW_EDEFERRED ? 0 : -1;
 }
 
 static int hook_find(void *ud, const char *charger_id, int32_t transaction_id,
@@ -119,7 +119,7 @@ static int hook_find(void *ud, const char *charger_id, int32_t transaction_id,
 {
   gw_app *app = ud;
   gw_session s;
-  if (gw_store_find(app->store, charger_id, transaction_id, &s) != GW_STORE_OK)
+  if (gw_store_find(app->store, charger_id, transaction_id, &s) != GW_OK)
     return -1;
   *connector = s.connector;
   *meter_start_wh = s.has_meter_start ? s.meter_start_wh : 0;
@@ -145,7 +145,7 @@ static void record_stop(gw_app *app, ocpp_event *ev)
                         ev->tx_stopped.meter_stop_wh, ev->timestamp,
                         ev->tx_stopped.reason, &duplicate, &has_energy, &energy);
   note_store_result(app, rc);
-  if (rc == GW_STORE_EDEFERRED)
+  if (rc == GW_EDEFERRED)
     schedule_flush(app, STORE_RETRY_MS);
   if (duplicate)
     ev->tx_stopped.duplicate = true;
@@ -427,10 +427,10 @@ static void on_hup(uv_signal_t *s, int signum)
 static int start_store(gw_app *app)
 {
   int rc = gw_store_open(app->cfg->store_dir, &app->store);
-  if (rc != GW_STORE_OK) {
+  if (rc != GW_OK) {
     gw_log(GW_LOG_ERROR, NULL, "store: cannot open %s/ocppknx.db: %s",
            app->cfg->store_dir,
-           rc == GW_STORE_ESCHEMA ? "written by a newer ocppknxd"
+           rc == GW_ESCHEMA ? "written by a newer ocppknxd"
                                   : gw_store_last_error(app->store));
     gw_store_close(app->store);
     app->store = NULL;
@@ -569,7 +569,7 @@ int gw_app_run(gw_conf *cfg)
            OCPPKNX_VERSION, cfg->n_chargers, cfg->knx_url);
     uv_run(&loop, UV_RUN_DEFAULT);
   }
-  if (app.store && gw_store_flush(app.store) != GW_STORE_OK &&
+  if (app.store && gw_store_flush(app.store) != GW_OK &&
       gw_store_has_deferred(app.store))
     gw_log(GW_LOG_ERROR, NULL,
            "store: exiting while %s cannot be written: the sessions kept in "

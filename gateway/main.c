@@ -75,7 +75,7 @@ static int export_sessions(const gw_conf *cfg, time_t from, time_t to)
   }
   gw_store *st = NULL;
   int rc = gw_store_open_readonly(cfg->store_dir, &st);
-  if (rc != GW_STORE_OK) {
+  if (rc != GW_OK) {
     fprintf(stderr, "%s/ocppknx.db: cannot open: %s\n", cfg->store_dir,
             st ? gw_store_last_error(st) : "no such database");
     gw_store_close(st);

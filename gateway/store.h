@@ -11,7 +11,8 @@
  * such an id is a duplicate only when its stop time is the same too; the
  * rows get a synthetic negative key internally and keep the charger's id
  * for lookups and the export. Library code: it
- * does not log; failures come back as codes plus gw_store_last_error().
+ * does not log; failures come back as GW_E* codes (gateway/errors.h) plus
+ * gw_store_last_error().
  */
 #ifndef OCPPKNX_GW_STORE_H
 #define OCPPKNX_GW_STORE_H
@@ -21,19 +22,10 @@
 #include <stdio.h>
 #include <time.h>
 
-enum {
-  GW_STORE_OK = 0,
-  GW_STORE_EINVAL = -1,
-  GW_STORE_ENOMEM = -2,
-  GW_STORE_EOPEN = -3,      /* cannot open/create the database */
-  GW_STORE_ESCHEMA = -4,    /* newer schema than this program knows */
-  GW_STORE_EDEFERRED = -5,  /* disk write failed: kept in memory, retried */
-  GW_STORE_ENOTFOUND = -6,
-  GW_STORE_EIO = -7         /* reading the database or writing output failed */
-};
+#include "gateway/errors.h"
 
 /* Cap on every text argument (charger id, tag, reason, charger info), in
- * bytes; longer input is GW_STORE_EINVAL. */
+ * bytes; longer input is GW_EINVAL. */
 #define GW_STORE_MAX_TEXT 255
 
 typedef struct gw_store gw_store;
@@ -51,15 +43,15 @@ typedef struct {
 } gw_session;
 
 /* Opens (creates, upgrades) dir/ocppknx.db; creates dir (0750) if missing,
- * files 0600. Returns 0, GW_STORE_EINVAL, GW_STORE_EOPEN, GW_STORE_ESCHEMA,
- * GW_STORE_ENOMEM. After EOPEN or ESCHEMA *out is a closed handle that only
+ * files 0600. Returns 0, GW_EINVAL, GW_EOPEN, GW_ESCHEMA,
+ * GW_ENOMEM. After EOPEN or ESCHEMA *out is a closed handle that only
  * answers gw_store_last_error() and must be passed to gw_store_close();
  * otherwise on failure *out is NULL. */
 int gw_store_open(const char *dir, gw_store **out);
 
 /* read_only: for the CSV export while the daemon runs. The database must
  * exist and have the current schema. Writes on such a store are
- * GW_STORE_EINVAL. Returns and *out as gw_store_open(). */
+ * GW_EINVAL. Returns and *out as gw_store_open(). */
 int gw_store_open_readonly(const char *dir, gw_store **out);
 
 /* Flushes pending records (best effort) and closes. NULL allowed. */
@@ -71,9 +63,9 @@ const char *gw_store_last_error(const gw_store *st);
  * records the session start. A start that repeats a session still running
  * (same charger, connector, tag, meter start and a known start time, as a
  * charger sends it again when our answer got lost) gets that session's id
- * and records nothing new. Returns 0 or GW_STORE_EDEFERRED (the id in
- * *transaction_id is still valid and unique); GW_STORE_EINVAL for bad
- * arguments, a read-only store or an exhausted id space; GW_STORE_ENOMEM
+ * and records nothing new. Returns 0 or GW_EDEFERRED (the id in
+ * *transaction_id is still valid and unique); GW_EINVAL for bad
+ * arguments, a read-only store or an exhausted id space; GW_ENOMEM
  * when the deferred list is full (nothing recorded, no id). */
 int gw_store_begin(gw_store *st, const char *charger_id, int connector,
                    const char *id_tag, double meter_start_wh, time_t start,
@@ -84,8 +76,8 @@ int gw_store_begin(gw_store *st, const char *charger_id, int connector,
  * sets *duplicate. *energy_wh is meter_stop - meter_start when both are
  * known, else from the last meter reading; has_energy false when unknown.
  * duplicate, has_energy and energy_wh may be NULL. stop 0 = unknown.
- * Returns 0, GW_STORE_EDEFERRED (results computed from what is known),
- * GW_STORE_EINVAL, GW_STORE_ENOMEM (deferred list full, nothing recorded). */
+ * Returns 0, GW_EDEFERRED (results computed from what is known),
+ * GW_EINVAL, GW_ENOMEM (deferred list full, nothing recorded). */
 int gw_store_end(gw_store *st, const char *charger_id, int32_t transaction_id,
                  const char *id_tag, bool has_meter_stop, double meter_stop_wh,
                  time_t stop, const char *reason, bool *duplicate,
@@ -94,13 +86,13 @@ int gw_store_end(gw_store *st, const char *charger_id, int32_t transaction_id,
 /* Remembers the latest energy register of a running transaction (batched;
  * written by gw_store_flush). A transaction the store does not know is
  * created as a recovered session (tag "", start = first reading).
- * Readings after the session's stop are ignored. Returns 0, GW_STORE_EINVAL,
- * GW_STORE_ENOMEM (too many transactions pending while the disk fails). */
+ * Readings after the session's stop are ignored. Returns 0, GW_EINVAL,
+ * GW_ENOMEM (too many transactions pending while the disk fails). */
 int gw_store_meter(gw_store *st, const char *charger_id, int connector,
                    int32_t transaction_id, double energy_wh, time_t when);
 
 /* Writes batched meter readings and deferred records. Returns 0 or
- * GW_STORE_EDEFERRED while the disk still fails. */
+ * GW_EDEFERRED while the disk still fails. */
 int gw_store_flush(gw_store *st);
 
 /* true while records wait in memory for the disk. */
@@ -108,19 +100,19 @@ bool gw_store_has_deferred(const gw_store *st);
 
 /* Looks a session up in the database (for ids that repeat, the newest row
  * with that id). Returns 0 (s filled; strings valid until the next call into
- * the store), GW_STORE_ENOTFOUND, GW_STORE_EINVAL, GW_STORE_EIO. */
+ * the store), GW_ENOTFOUND, GW_EINVAL, GW_EIO. */
 int gw_store_find(gw_store *st, const char *charger_id,
                   int32_t transaction_id, gw_session *s);
 
 /* Records the charger's BootNotification data (NULL = ""). Returns 0,
- * GW_STORE_EDEFERRED, GW_STORE_EINVAL, GW_STORE_ENOMEM. */
+ * GW_EDEFERRED, GW_EINVAL, GW_ENOMEM. */
 int gw_store_save_charger(gw_store *st, const char *charger_id,
                           const char *vendor, const char *model,
                           const char *serial, const char *firmware);
 
 /* Writes the CSV header and one row per session whose start (or stop, for
  * sessions without a start) lies in [from, to) (0 = open end). Returns the
- * number of rows, or GW_STORE_EINVAL, GW_STORE_EIO. Times are UTC
+ * number of rows, or GW_EINVAL, GW_EIO. Times are UTC
  * ("2026-10-01T12:00:00Z"), meter values and energy whole Wh, unknown values
  * empty, fields quoted as RFC 4180 asks; lines end in "\n". */
 int gw_store_export_csv(gw_store *st, FILE *out, time_t from, time_t to);
@@ -128,7 +120,7 @@ int gw_store_export_csv(gw_store *st, FILE *out, time_t from, time_t to);
 /* Test and diagnostic knob: limits this connection's database to `pages`
  * pages (PRAGMA max_page_count; SQLite never sets it below the current
  * size), so a full disk can be produced without privileges. Returns 0,
- * GW_STORE_EINVAL, GW_STORE_EIO. */
+ * GW_EINVAL, GW_EIO. */
 int gw_store_set_max_pages(gw_store *st, long pages);
 
 #endif

@@ -160,11 +160,11 @@ Test(store, open_creates_schema_version_1_in_wal_mode) {
 
 Test(store, open_rejects_invalid_arguments) {
   gw_store *st = (gw_store *)&st;
-  cr_expect_eq(gw_store_open(NULL, &st), GW_STORE_EINVAL);
+  cr_expect_eq(gw_store_open(NULL, &st), GW_EINVAL);
   cr_expect_null(st);
-  cr_expect_eq(gw_store_open("", &st), GW_STORE_EINVAL);
-  cr_expect_eq(gw_store_open(dir, NULL), GW_STORE_EINVAL);
-  cr_expect_eq(gw_store_open_readonly(NULL, &st), GW_STORE_EINVAL);
+  cr_expect_eq(gw_store_open("", &st), GW_EINVAL);
+  cr_expect_eq(gw_store_open(dir, NULL), GW_EINVAL);
+  cr_expect_eq(gw_store_open_readonly(NULL, &st), GW_EINVAL);
   gw_store_close(NULL);
 }
 
@@ -172,13 +172,13 @@ Test(store, open_fails_when_dir_cannot_be_created) {
   char sub[128];
   snprintf(sub, sizeof sub, "%s/missing/state", dir);
   gw_store *st = NULL;
-  cr_expect_eq(gw_store_open(sub, &st), GW_STORE_EOPEN);
+  cr_expect_eq(gw_store_open(sub, &st), GW_EOPEN);
   cr_assert_not_null(st, "a closed handle carries the reason");
   cr_expect_neq(strstr(gw_store_last_error(st), "mkdir"), NULL, "%s",
                 gw_store_last_error(st));
   int32_t id;
-  cr_expect_eq(gw_store_begin(st, "CP1", 1, "T", 0, 1, &id), GW_STORE_EINVAL);
-  cr_expect_eq(gw_store_flush(st), GW_STORE_EINVAL);
+  cr_expect_eq(gw_store_begin(st, "CP1", 1, "T", 0, 1, &id), GW_EINVAL);
+  cr_expect_eq(gw_store_flush(st), GW_EINVAL);
   gw_store_close(st);
 }
 
@@ -189,7 +189,7 @@ Test(store, open_refuses_a_file_that_is_not_a_database) {
         " to be read as a broken header .......................", f);
   fclose(f);
   gw_store *st = NULL;
-  cr_expect_eq(gw_store_open(dir, &st), GW_STORE_EOPEN);
+  cr_expect_eq(gw_store_open(dir, &st), GW_EOPEN);
   cr_expect_str_neq(gw_store_last_error(st), "");
   gw_store_close(st);
 }
@@ -207,18 +207,18 @@ Test(store, empty_file_is_upgraded_from_version_0) {
 Test(store, newer_schema_is_refused) {
   raw_exec("PRAGMA user_version = 99");
   gw_store *st = NULL;
-  cr_expect_eq(gw_store_open(dir, &st), GW_STORE_ESCHEMA);
+  cr_expect_eq(gw_store_open(dir, &st), GW_ESCHEMA);
   cr_expect_neq(strstr(gw_store_last_error(st), "newer"), NULL);
   gw_store_close(st);
   st = NULL;
-  cr_expect_eq(gw_store_open_readonly(dir, &st), GW_STORE_ESCHEMA);
+  cr_expect_eq(gw_store_open_readonly(dir, &st), GW_ESCHEMA);
   gw_store_close(st);
   cr_expect_eq(query_int("PRAGMA user_version"), 99, "left untouched");
 }
 
 Test(store, readonly_open_of_missing_database_fails) {
   gw_store *st = NULL;
-  cr_expect_eq(gw_store_open_readonly(dir, &st), GW_STORE_EOPEN);
+  cr_expect_eq(gw_store_open_readonly(dir, &st), GW_EOPEN);
   gw_store_close(st);
   struct stat sb;
   cr_expect_neq(stat(dbpath, &sb), 0, "read-only open must not create");
@@ -250,9 +250,9 @@ Test(store, reopen_keeps_sessions_and_chargers) {
 Test(store, find_of_unknown_session_is_not_found) {
   gw_store *st = open_store();
   gw_session s;
-  cr_expect_eq(gw_store_find(st, "CP1", 42, &s), GW_STORE_ENOTFOUND);
-  cr_expect_eq(gw_store_find(st, NULL, 42, &s), GW_STORE_EINVAL);
-  cr_expect_eq(gw_store_find(st, "CP1", 42, NULL), GW_STORE_EINVAL);
+  cr_expect_eq(gw_store_find(st, "CP1", 42, &s), GW_ENOTFOUND);
+  cr_expect_eq(gw_store_find(st, NULL, 42, &s), GW_EINVAL);
+  cr_expect_eq(gw_store_find(st, "CP1", 42, NULL), GW_EINVAL);
   gw_store_close(st);
 }
 
@@ -331,19 +331,19 @@ Test(store, begin_rejects_invalid_arguments) {
   char longid[GW_STORE_MAX_TEXT + 2];
   memset(longid, 'x', sizeof longid - 1);
   longid[sizeof longid - 1] = '\0';
-  cr_expect_eq(gw_store_begin(st, NULL, 1, "T", 0, 1, &id), GW_STORE_EINVAL);
-  cr_expect_eq(gw_store_begin(st, "", 1, "T", 0, 1, &id), GW_STORE_EINVAL);
-  cr_expect_eq(gw_store_begin(st, longid, 1, "T", 0, 1, &id), GW_STORE_EINVAL);
+  cr_expect_eq(gw_store_begin(st, NULL, 1, "T", 0, 1, &id), GW_EINVAL);
+  cr_expect_eq(gw_store_begin(st, "", 1, "T", 0, 1, &id), GW_EINVAL);
+  cr_expect_eq(gw_store_begin(st, longid, 1, "T", 0, 1, &id), GW_EINVAL);
   cr_expect_eq(gw_store_begin(st, "CP1", 1, longid, 0, 1, &id),
-               GW_STORE_EINVAL);
-  cr_expect_eq(gw_store_begin(st, "CP1", -1, "T", 0, 1, &id), GW_STORE_EINVAL);
+               GW_EINVAL);
+  cr_expect_eq(gw_store_begin(st, "CP1", -1, "T", 0, 1, &id), GW_EINVAL);
   cr_expect_eq(gw_store_begin(st, "CP1", 1, "T", NAN, 1, &id),
-               GW_STORE_EINVAL);
+               GW_EINVAL);
   cr_expect_eq(gw_store_begin(st, "CP1", 1, "T", INFINITY, 1, &id),
-               GW_STORE_EINVAL);
-  cr_expect_eq(gw_store_begin(st, "CP1", 1, "T", 0, 1, NULL), GW_STORE_EINVAL);
+               GW_EINVAL);
+  cr_expect_eq(gw_store_begin(st, "CP1", 1, "T", 0, 1, NULL), GW_EINVAL);
   cr_expect_eq(gw_store_begin(NULL, "CP1", 1, "T", 0, 1, &id),
-               GW_STORE_EINVAL);
+               GW_EINVAL);
   cr_expect_eq(query_int("SELECT count(*) FROM sessions"), 0);
   /* The rejected calls consumed no id. */
   cr_expect_eq(begin(st, "CP1", "T", 0, 1), 1);
@@ -589,13 +589,13 @@ Test(store, stop_rejects_invalid_arguments) {
   gw_store *st = open_store();
   bool dup;
   cr_expect_eq(gw_store_end(st, NULL, 1, "", false, 0, 1, "", &dup, NULL, NULL),
-               GW_STORE_EINVAL);
+               GW_EINVAL);
   cr_expect_eq(gw_store_end(st, "CP1", 1, "", true, NAN, 1, "", &dup, NULL,
-                            NULL), GW_STORE_EINVAL);
+                            NULL), GW_EINVAL);
   cr_expect_eq(gw_store_end(st, "CP1", 1, "", false, 0, -5, "", &dup, NULL,
-                            NULL), GW_STORE_EINVAL);
+                            NULL), GW_EINVAL);
   cr_expect_eq(gw_store_end(NULL, "CP1", 1, "", false, 0, 1, "", &dup, NULL,
-                            NULL), GW_STORE_EINVAL);
+                            NULL), GW_EINVAL);
   cr_expect_eq(query_int("SELECT count(*) FROM sessions"), 0);
   /* NULL result pointers are allowed. */
   cr_expect_eq(gw_store_end(st, "CP1", 5, NULL, false, 0, 1, NULL, NULL, NULL,
@@ -625,7 +625,7 @@ Test(store, meter_reading_for_unknown_transaction_recovers_session) {
   cr_assert_eq(gw_store_meter(st, "CP1", 2, 555, 1000, 300), 0);
   cr_assert_eq(gw_store_meter(st, "CP1", 2, 555, 1800, 360), 0);
   cr_assert_eq(gw_store_open_readonly(dir, &ro), 0);
-  cr_expect_eq(gw_store_find(ro, "CP1", 555, &s), GW_STORE_ENOTFOUND);
+  cr_expect_eq(gw_store_find(ro, "CP1", 555, &s), GW_ENOTFOUND);
   cr_assert_eq(gw_store_flush(st), 0);
   cr_assert_eq(gw_store_find(ro, "CP1", 555, &s), 0);
   cr_expect_eq(s.connector, 2);
@@ -726,11 +726,11 @@ Test(store, many_transactions_batch_in_one_flush) {
 
 Test(store, meter_rejects_invalid_arguments) {
   gw_store *st = open_store();
-  cr_expect_eq(gw_store_meter(st, NULL, 1, 1, 0, 1), GW_STORE_EINVAL);
-  cr_expect_eq(gw_store_meter(st, "CP1", -1, 1, 0, 1), GW_STORE_EINVAL);
-  cr_expect_eq(gw_store_meter(st, "CP1", 1, 1, NAN, 1), GW_STORE_EINVAL);
-  cr_expect_eq(gw_store_meter(st, "CP1", 1, 1, 1e300, 1), GW_STORE_EINVAL);
-  cr_expect_eq(gw_store_meter(st, "CP1", 1, 1, 0, -1), GW_STORE_EINVAL);
+  cr_expect_eq(gw_store_meter(st, NULL, 1, 1, 0, 1), GW_EINVAL);
+  cr_expect_eq(gw_store_meter(st, "CP1", -1, 1, 0, 1), GW_EINVAL);
+  cr_expect_eq(gw_store_meter(st, "CP1", 1, 1, NAN, 1), GW_EINVAL);
+  cr_expect_eq(gw_store_meter(st, "CP1", 1, 1, 1e300, 1), GW_EINVAL);
+  cr_expect_eq(gw_store_meter(st, "CP1", 1, 1, 0, -1), GW_EINVAL);
   cr_assert_eq(gw_store_flush(st), 0);
   cr_expect_eq(query_int("SELECT count(*) FROM sessions"), 0);
   gw_store_close(st);
@@ -747,12 +747,12 @@ Test(store, readonly_store_reads_while_writer_runs_and_refuses_writes) {
   cr_expect_eq(gw_store_find(ro, "CP1", id, &s), 0);
   int32_t other = 0;
   cr_expect_eq(gw_store_begin(ro, "CP1", 1, "T", 0, 1, &other),
-               GW_STORE_EINVAL);
-  cr_expect_eq(gw_store_meter(ro, "CP1", 1, id, 5, 1), GW_STORE_EINVAL);
+               GW_EINVAL);
+  cr_expect_eq(gw_store_meter(ro, "CP1", 1, id, 5, 1), GW_EINVAL);
   cr_expect_eq(gw_store_save_charger(ro, "CP1", "a", "b", "c", "d"),
-               GW_STORE_EINVAL);
+               GW_EINVAL);
   cr_expect_eq(gw_store_end(ro, "CP1", id, "", false, 0, 5, "", NULL, NULL,
-                            NULL), GW_STORE_EINVAL);
+                            NULL), GW_EINVAL);
   int32_t next = begin(st, "CP2", "T", 0, 110);
   cr_expect_eq(gw_store_find(ro, "CP2", next, &s), 0, "sees new commits");
   gw_store_close(ro);
@@ -770,7 +770,7 @@ static int fill_until_deferred(gw_store *st, int32_t *ids, int cap) {
   cr_assert_eq(gw_store_set_max_pages(st, 1), 0);
   for (int i = 0; i < cap; i++) {
     int rc = gw_store_begin(st, "FILL", 1, tag, i, 1000 + i, &ids[i]);
-    if (rc == GW_STORE_EDEFERRED)
+    if (rc == GW_EDEFERRED)
       return i;
     cr_assert_eq(rc, 0, "%d: %s", rc, gw_store_last_error(st));
   }
@@ -792,24 +792,24 @@ Test(store, full_disk_defers_records_and_flush_writes_them_once) {
   /* More work while the disk is full: all kept in memory, in order. */
   int32_t second = 0;
   cr_expect_eq(gw_store_begin(st, "CP2", 2, "T2", 500, 2000, &second),
-               GW_STORE_EDEFERRED);
+               GW_EDEFERRED);
   cr_expect_gt(second, ids[ok]);
   cr_assert_eq(gw_store_meter(st, "CP1", 1, first, 1800, 150), 0);
-  cr_expect_eq(gw_store_flush(st), GW_STORE_EDEFERRED);
+  cr_expect_eq(gw_store_flush(st), GW_EDEFERRED);
   stop_out o = stop(st, "CP2", second, true, 900, 2100);
-  cr_expect_eq(o.rc, GW_STORE_EDEFERRED);
+  cr_expect_eq(o.rc, GW_EDEFERRED);
   cr_expect_not(o.duplicate);
   cr_expect(o.has_energy, "meter start known from the waiting start");
   cr_expect_float_eq(o.energy, 400, 1e-9);
   o = stop(st, "CP2", second, true, 900, 2100);
   cr_expect(o.duplicate, "repeat of a waiting stop");
   o = stop(st, "CP1", first, false, 0, 200);
-  cr_expect_eq(o.rc, GW_STORE_EDEFERRED);
+  cr_expect_eq(o.rc, GW_EDEFERRED);
   cr_expect_float_eq(o.energy, 800, 1e-9, "from the unwritten reading");
   o = stop(st, "CP3", 0, true, 10, 3000);
-  cr_expect_eq(o.rc, GW_STORE_EDEFERRED);
+  cr_expect_eq(o.rc, GW_EDEFERRED);
   cr_expect_eq(gw_store_save_charger(st, "CP2", "V", "M", "S", "F"),
-               GW_STORE_EDEFERRED);
+               GW_EDEFERRED);
   cr_expect_eq(query_int("SELECT count(*) FROM sessions"), on_disk);
   cr_expect_eq(query_int("SELECT count(*) FROM chargers"), 0);
 
@@ -862,7 +862,7 @@ Test(store, full_disk_stop_for_unknown_id_zero_is_kept_once) {
   static int32_t ids[CAP + 8];
   gw_store *st = open_store();
   fill_until_deferred(st, ids, CAP);
-  cr_expect_eq(stop(st, "CP1", 0, true, 5, 700).rc, GW_STORE_EDEFERRED);
+  cr_expect_eq(stop(st, "CP1", 0, true, 5, 700).rc, GW_EDEFERRED);
   cr_expect(stop(st, "CP1", 0, true, 5, 700).duplicate);
   cr_expect_not(stop(st, "CP1", 0, true, 5, 800).duplicate);
   cr_assert_eq(gw_store_set_max_pages(st, 1L << 30), 0);
@@ -879,13 +879,13 @@ Test(store, full_disk_repeated_start_gets_the_waiting_id) {
   fill_until_deferred(st, ids, CAP);
   int32_t a = 0, again = 0, after_stop = 0;
   cr_expect_eq(gw_store_begin(st, "CP1", 1, "T", 1000, 5000, &a),
-               GW_STORE_EDEFERRED);
+               GW_EDEFERRED);
   cr_expect_eq(gw_store_begin(st, "CP1", 1, "T", 1000, 5000, &again),
-               GW_STORE_EDEFERRED);
+               GW_EDEFERRED);
   cr_expect_eq(again, a);
-  cr_expect_eq(stop(st, "CP1", a, true, 1500, 5100).rc, GW_STORE_EDEFERRED);
+  cr_expect_eq(stop(st, "CP1", a, true, 1500, 5100).rc, GW_EDEFERRED);
   cr_expect_eq(gw_store_begin(st, "CP1", 1, "T", 1000, 5000, &after_stop),
-               GW_STORE_EDEFERRED);
+               GW_EDEFERRED);
   cr_expect_gt(after_stop, a, "the waiting stop ended that session");
   cr_assert_eq(gw_store_set_max_pages(st, 1L << 30), 0);
   cr_assert_eq(gw_store_flush(st), 0, "%s", gw_store_last_error(st));
@@ -896,8 +896,8 @@ Test(store, full_disk_repeated_start_gets_the_waiting_id) {
 
 Test(store, set_max_pages_rejects_invalid_arguments) {
   gw_store *st = open_store();
-  cr_expect_eq(gw_store_set_max_pages(st, 0), GW_STORE_EINVAL);
-  cr_expect_eq(gw_store_set_max_pages(NULL, 10), GW_STORE_EINVAL);
+  cr_expect_eq(gw_store_set_max_pages(st, 0), GW_EINVAL);
+  cr_expect_eq(gw_store_set_max_pages(NULL, 10), GW_EINVAL);
   gw_store_close(st);
 }
 
@@ -1013,9 +1013,9 @@ Test(store, csv_filter_is_half_open_on_start_or_stop) {
 
 Test(store, csv_rejects_invalid_arguments) {
   gw_store *st = open_store();
-  cr_expect_eq(gw_store_export_csv(st, NULL, 0, 0), GW_STORE_EINVAL);
-  cr_expect_eq(gw_store_export_csv(NULL, stdout, 0, 0), GW_STORE_EINVAL);
-  cr_expect_eq(gw_store_export_csv(st, stdout, -1, 0), GW_STORE_EINVAL);
+  cr_expect_eq(gw_store_export_csv(st, NULL, 0, 0), GW_EINVAL);
+  cr_expect_eq(gw_store_export_csv(NULL, stdout, 0, 0), GW_EINVAL);
+  cr_expect_eq(gw_store_export_csv(st, stdout, -1, 0), GW_EINVAL);
   gw_store_close(st);
 }
 

@@ -1,0 +1,107 @@
+/* gw_store, the CSV export (gw_store_export_csv). See store.h. */
+#include "gateway/store_impl.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+typedef enum { COL_TEXT, COL_INT, COL_TIME, COL_WH } col_kind;
+
+/* Export columns in header order; SELECT lists them in the same order. */
+static const struct {
+  const char *name;
+  col_kind kind;
+} csv_cols[] = {
+  {"charger_id", COL_TEXT},     {"connector", COL_INT},
+  {"transaction_id", COL_INT},  {"id_tag", COL_TEXT},
+  {"start", COL_TIME},          {"stop", COL_TIME},
+  {"meter_start_wh", COL_WH},   {"meter_stop_wh", COL_WH},
+  {"energy_wh", COL_WH},        {"stop_reason", COL_TEXT},
+};
+#define CSV_NCOLS ((int)(sizeof csv_cols / sizeof csv_cols[0]))
+
+static void csv_text(FILE *out, const char *v) {
+  if (strpbrk(v, ",\"\r\n") == NULL) {
+    fputs(v, out);
+    return;
+  }
+  fputc('"', out);
+  for (const char *p = v; *p; p++) {
+    if (*p == '"')
+      fputc('"', out);
+    fputc(*p, out);
+  }
+  fputc('"', out);
+}
+
+static void csv_field(FILE *out, sqlite3_stmt *s, int col) {
+  if (sqlite3_column_type(s, col) == SQLITE_NULL)
+    return;
+  switch (csv_cols[col].kind) {
+  case COL_TEXT: {
+    const unsigned char *v = sqlite3_column_text(s, col);
+    csv_text(out, v ? (const char *)v : "");
+    break;
+  }
+  case COL_INT:
+    fprintf(out, "%lld", (long long)sqlite3_column_int64(s, col));
+    break;
+  case COL_TIME: {
+    time_t t = (time_t)sqlite3_column_int64(s, col);
+    struct tm tm;
+    char buf[32];
+    if (t != 0 && gmtime_r(&t, &tm) != NULL &&
+        strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm) > 0)
+      fputs(buf, out);
+    break;
+  }
+  case COL_WH: {
+    double v = sqlite3_column_double(s, col);
+    if (isfinite(v) && fabs(v) <= MAX_METER_WH)
+      fprintf(out, "%lld", (long long)llround(v));
+    break;
+  }
+  }
+}
+
+int gw_store_export_csv(gw_store *st, FILE *out, time_t from, time_t to) {
+  static const char sql[] =
+    "SELECT charger_id, connector, charger_transaction_id, id_tag, start,"
+    " stop, meter_start_wh, meter_stop_wh, energy_wh, stop_reason"
+    " FROM sessions WHERE (?1 = 0 OR coalesce(start, stop) >= ?1)"
+    " AND (?2 = 0 OR coalesce(start, stop) < ?2)"
+    " ORDER BY coalesce(start, stop), charger_id, charger_transaction_id";
+  if (!store_usable(st, false) || out == NULL || from < 0 || to < 0)
+    return GW_EINVAL;
+  sqlite3_stmt *s = NULL;
+  if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) != SQLITE_OK) {
+    store_db_error(st, "export");
+    return GW_EIO;
+  }
+  sqlite3_bind_int64(s, 1, (sqlite3_int64)from);
+  sqlite3_bind_int64(s, 2, (sqlite3_int64)to);
+  for (int c = 0; c < CSV_NCOLS; c++)
+    fprintf(out, "%s%s", c ? "," : "", csv_cols[c].name);
+  fputc('\n', out);
+  int rows = 0, rc;
+  while ((rc = sqlite3_step(s)) == SQLITE_ROW && rows < INT32_MAX) {
+    for (int c = 0; c < CSV_NCOLS; c++) {
+      if (c)
+        fputc(',', out);
+      csv_field(out, s, c);
+    }
+    fputc('\n', out);
+    rows++;
+  }
+  if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
+    store_db_error(st, "export");
+    rows = GW_EIO;
+  }
+  sqlite3_finalize(s);
+  if (rows >= 0 && (fflush(out) != 0 || ferror(out))) {
+    store_error(st, "writing the export failed");
+    rows = GW_EIO;
+  }
+  return rows;
+}
