@@ -379,16 +379,16 @@ static void reload_chargers(gw_app *app)
 {
   gw_charger_conf *chargers = NULL;
   size_t n = 0;
-  cfg_diag diag = {0};
+  gw_conf_diag diag = {0};
   int rc = gw_conf_load_chargers(app->cfg, &chargers, &n, &diag);
-  if (rc != CFG_OK) {
+  if (rc != GW_OK) {
     for (size_t i = 0; i < diag.n; i++)
       gw_log(GW_LOG_ERROR, NULL, "%s", diag.lines[i]);
     gw_log(GW_LOG_ERROR, NULL, "SIGHUP: charger files not reloaded");
-    cfg_diag_finish(&diag);
+    gw_conf_diag_finish(&diag);
     return;
   }
-  cfg_diag_finish(&diag);
+  gw_conf_diag_finish(&diag);
   ocpp_charger_options *opts = ocpp_options_of(chargers, n);
   int orc = opts ? ocpp_server_set_chargers(app->ocpp, opts, n) : OCPP_ENOMEM;
   int brc = orc == OCPP_OK ? gw_bridge_set_chargers(app->bridge, chargers, n)

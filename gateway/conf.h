@@ -11,15 +11,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "gateway/errors.h"
 #include "gateway/log.h"
 #include "knx/knx.h"
 #include "ocpp/ocpp.h"
-
-enum {
-  CFG_OK = 0,
-  CFG_EINVALID = -1,  /* problems were found: see the diagnostics */
-  CFG_ENOMEM = -2
-};
 
 /* Every KNX object of a connector (DESIGN.md). The config key of each is
  * gw_object_key(); "_state" keys are the feedback the gateway sends, bare
@@ -134,9 +129,10 @@ typedef struct {
 typedef struct {
   char **lines;
   size_t n;
-} cfg_diag;
+} gw_conf_diag;
 
-void cfg_diag_finish(cfg_diag *d);
+/* Frees the lines; the struct can be used again. NULL is allowed. */
+void gw_conf_diag_finish(gw_conf_diag *d);
 
 /* Loads the main file and every "*.conf" in chargers_dir (sorted by name;
  * names starting with '.' are skipped).
@@ -144,16 +140,16 @@ void cfg_diag_finish(cfg_diag *d);
  * duplicate charger ids, one group address used by two objects with
  * different DPTs or twice as a command, profile 1/2 without password, TLS
  * files that cannot be read when a listener or a profile needs them).
- * Returns 0 with *out set; CFG_EINVALID with every problem in diag and *out
- * NULL (also for a NULL path or out); CFG_ENOMEM. diag may be NULL; lines
- * are appended to it. */
-int gw_conf_load(const char *path, gw_conf **out, cfg_diag *diag);
+ * Returns GW_OK with *out set; GW_ECONFIG with every problem in diag and
+ * *out NULL; GW_EINVAL for a NULL path or out; GW_ENOMEM. diag may be NULL;
+ * lines are appended to it. */
+int gw_conf_load(const char *path, gw_conf **out, gw_conf_diag *diag);
 
 /* Loads only the charger files again (SIGHUP), with the same checks against
  * the main file. Returns like gw_conf_load; on failure *chargers is NULL and *n
  * is 0. */
 int gw_conf_load_chargers(const gw_conf *main, gw_charger_conf **chargers,
-                      size_t *n, cfg_diag *diag);
+                          size_t *n, gw_conf_diag *diag);
 
 void gw_conf_chargers_free(gw_charger_conf *chargers, size_t n);
 

@@ -57,12 +57,12 @@ static int parse_date(const char *s, bool end_of_day, time_t *out)
 
 static int load_config(const char *path, gw_conf **cfg)
 {
-  cfg_diag diag = {0};
+  gw_conf_diag diag = {0};
   int rc = gw_conf_load(path, cfg, &diag);
   for (size_t i = 0; i < diag.n; i++)
     fprintf(stderr, "%s\n", diag.lines[i]);
-  cfg_diag_finish(&diag);
-  if (rc == CFG_ENOMEM)
+  gw_conf_diag_finish(&diag);
+  if (rc == GW_ENOMEM)
     fprintf(stderr, "%s: out of memory\n", path);
   return rc;
 }
@@ -128,7 +128,7 @@ int main(int argc, char **argv)
     return 2;
   }
   gw_conf *cfg = NULL;
-  if (load_config(config, &cfg) != CFG_OK) {
+  if (load_config(config, &cfg) != GW_OK) {
     if (check)
       fprintf(stderr, "%s: configuration has errors\n", config);
     return 1;

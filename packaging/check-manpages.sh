@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Checks that the man pages keep up with the code:
-#  - every section and key of the tables in gateway/conf.c is described in
+#  - every section and key of the tables in gateway/conf_read.c (and every
+#    connector object of gateway/conf_values.c) is described in
 #    ocppknxd.conf(5), as a ".TP" entry under its own ".SS [section]"
 #    heading (connector objects under "[connector N]");
 #  - every long and short option of gateway/main.c is a ".TP" entry in
@@ -12,28 +13,29 @@
 set -euo pipefail
 
 root=${1:-$(cd "$(dirname "$0")/.." && pwd)}
-cfg_c=$root/gateway/conf.c
+cfg_read_c=$root/gateway/conf_read.c
+cfg_values_c=$root/gateway/conf_values.c
 main_c=$root/gateway/main.c
 man5=$root/packaging/man/ocppknxd.conf.5
 man8=$root/packaging/man/ocppknxd.8
 
-for f in "$cfg_c" "$main_c" "$man5" "$man8"; do
+for f in "$cfg_read_c" "$cfg_values_c" "$main_c" "$man5" "$man8"; do
   [ -r "$f" ] || { echo "check-manpages: cannot read $f" >&2; exit 2; }
 done
 
 # "section key" for each row of the key tables:  {"ocpp", "listen", parse_...
 cfg_keys() {
-  sed -nE 's/^[[:space:]]*\{"([a-z_]+)", "([a-z_]+)", parse_[a-z_]+,.*/\1 \2/p' "$cfg_c"
+  sed -nE 's/^[[:space:]]*\{"([a-z_]+)", "([a-z_]+)", conf_parse_[a-z_]+,.*/\1 \2/p' "$cfg_read_c"
 }
 
 # "connector key" for each KNX object:  [GW_OBJ_STATUS] = {"status", ...
 object_keys() {
-  sed -nE 's/^[[:space:]]*\[GW_OBJ_[A-Z_]+\] = \{"([a-z_]+)",.*/connector \1/p' "$cfg_c"
+  sed -nE 's/^[[:space:]]*\[GW_OBJ_[A-Z_]+\] = \{"([a-z_]+)",.*/connector \1/p' "$cfg_values_c"
 }
 
 # The section names listed in main_sections[] and charger_sections[].
 cfg_sections() {
-  sed -nE 's/^static const char \*const [a-z]+_sections\[\] = \{(.*)\};/\1/p' "$cfg_c" |
+  sed -nE 's/^static const char \*const [a-z]+_sections\[\] = \{(.*)\};/\1/p' "$cfg_read_c" |
     { grep -oE '"[a-z_]+"' || true; } | tr -d '"'
 }
 

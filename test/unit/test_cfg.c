@@ -13,7 +13,7 @@
 
 static char dir[PATH_MAX];
 static gw_conf *cfg;
-static cfg_diag diag;
+static gw_conf_diag diag;
 static int rc;
 
 /* TLS files the loader parses like the daemon: EC P-256, made once with
@@ -116,13 +116,13 @@ static void setup(void)
   cr_assert_not_null(mkdtemp(dir));
   cr_assert_eq(mkdir(path_of("chargers.d"), 0700), 0);
   cfg = NULL;
-  diag = (cfg_diag){0};
+  diag = (gw_conf_diag){0};
 }
 
 static void teardown(void)
 {
   gw_conf_destroy(cfg);
-  cfg_diag_finish(&diag);
+  gw_conf_diag_finish(&diag);
   nftw(dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
 }
 
@@ -150,9 +150,9 @@ static void load_charger(const char *text)
 
 static void expect_ok(void)
 {
-  if (rc != CFG_OK)
+  if (rc != GW_OK)
     dump_diag();
-  cr_assert_eq(rc, CFG_OK);
+  cr_assert_eq(rc, GW_OK);
   cr_assert_not_null(cfg);
   cr_assert_eq(diag.n, 0);
 }
@@ -162,7 +162,7 @@ static void expect_diag(const char *where, const char *phrase)
 {
   char prefix[PATH_MAX + 300];
   snprintf(prefix, sizeof prefix, "%s: ", path_of(where));
-  cr_assert_eq(rc, CFG_EINVALID);
+  cr_assert_eq(rc, GW_ECONFIG);
   cr_assert_null(cfg);
   for (size_t i = 0; i < diag.n; i++) {
     if (strncmp(diag.lines[i], prefix, strlen(prefix)) == 0 &&
@@ -738,7 +738,7 @@ Test(cfg, key_of_another_section_is_rejected)
 Test(cfg, same_key_name_in_two_sections_is_read_for_each)
 {
   load_main("[store]\ndir = /srv/state\n[chargers]\ndir = /nonexistent/chargers\n");
-  cr_assert_eq(rc, CFG_EINVALID);
+  cr_assert_eq(rc, GW_ECONFIG);
   cr_assert_eq(diag.n, 1);
   cr_assert_str_eq(diag.lines[0], "/nonexistent/chargers: No such file or directory");
 }
@@ -836,7 +836,7 @@ Test(cfg, missing_main_file_is_reported)
 Test(cfg, null_diag_is_allowed)
 {
   write_file("main.conf", "[ocpp]\ncall_timeout = 0\n");
-  cr_assert_eq(gw_conf_load(path_of("main.conf"), &cfg, NULL), CFG_EINVALID);
+  cr_assert_eq(gw_conf_load(path_of("main.conf"), &cfg, NULL), GW_ECONFIG);
   cr_assert_null(cfg);
 }
 
@@ -844,7 +844,7 @@ Test(cfg, destroy_accepts_null)
 {
   gw_conf_destroy(NULL);
   gw_conf_chargers_free(NULL, 0);
-  cfg_diag_finish(NULL);
+  gw_conf_diag_finish(NULL);
 }
 
 /* ---- connectors and group addresses --------------------------------------- */
@@ -1099,7 +1099,7 @@ Test(cfg, main_file_in_the_working_directory_keeps_paths_short)
   write_file("chargers.d/a.conf", "[charger]\nid = A\nphases = 2\n");
   rc = gw_conf_load("main.conf", &cfg, &diag);
   cr_assert_eq(chdir(cwd), 0);
-  cr_assert_eq(rc, CFG_EINVALID);
+  cr_assert_eq(rc, GW_ECONFIG);
   cr_assert_eq(diag.n, 1);
   cr_assert(strncmp(diag.lines[0], "chargers.d/a.conf:3: phases:", 28) == 0, "%s",
             diag.lines[0]);
@@ -1155,7 +1155,7 @@ Test(cfg, reload_reads_the_charger_files_again)
   write_file("chargers.d/b.conf", "[charger]\nid = B\n");
   gw_charger_conf *chargers = NULL;
   size_t n = 0;
-  cr_assert_eq(gw_conf_load_chargers(cfg, &chargers, &n, &diag), CFG_OK);
+  cr_assert_eq(gw_conf_load_chargers(cfg, &chargers, &n, &diag), GW_OK);
   cr_assert_eq(n, 2);
   cr_assert_str_eq(chargers[1].id, "B");
   gw_conf_chargers_free(chargers, n);
@@ -1168,7 +1168,7 @@ Test(cfg, reload_applies_the_same_checks)
   write_file("chargers.d/b.conf", "[charger]\nid = A\nsecurity_profile = 2\npassword = x\n");
   gw_charger_conf *chargers = NULL;
   size_t n = 7;
-  cr_assert_eq(gw_conf_load_chargers(cfg, &chargers, &n, &diag), CFG_EINVALID);
+  cr_assert_eq(gw_conf_load_chargers(cfg, &chargers, &n, &diag), GW_ECONFIG);
   cr_assert_null(chargers);
   cr_assert_eq(n, 0);
   cr_assert_eq(diag.n, 2);
