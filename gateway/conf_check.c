@@ -5,16 +5,10 @@
 #include "gateway/conf_impl.h"
 #include "ocpp/ocpp.h"
 
-#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
-#include <wolfssl/options.h>
-#include <wolfssl/ssl.h>
 
 /* ---- diagnostics --------------------------------------------------------- */
 
@@ -194,100 +188,25 @@ int conf_check_ga_conflicts(reporter *r, const gw_charger_conf *chargers, size_t
   return GW_OK;
 }
 
-static void check_readable(reporter *r, const parse_ctx *ctx, const char *key,
-                           const char *path)
+/* ---- TLS files ----------------------------------------------------------- */
+
+typedef struct {
+  reporter *r;
+  const parse_ctx *ctx;
+} tls_report;
+
+static void on_tls_problem(void *user_data, ocpp_tls_file file,
+                           const char *message)
 {
-  FILE *fp = fopen(path, "r");
-  if (fp == NULL) {
-    conf_report(r, ctx->file, conf_line_of(ctx, key), "%s: cannot read \"%s\": %s", key,
-           path, strerror(errno));
-    return;
+  tls_report *t = user_data;
+  const char *key = "tls_cert";
+  switch (file) {
+  case OCPP_TLS_FILE_CERT: key = "tls_cert"; break;
+  case OCPP_TLS_FILE_KEY: key = "tls_key"; break;
+  case OCPP_TLS_FILE_CA: key = "tls_ca"; break;
   }
-  struct stat st;
-  if (fstat(fileno(fp), &st) != 0 || !S_ISREG(st.st_mode))
-    conf_report(r, ctx->file, conf_line_of(ctx, key), "%s: \"%s\" is not a regular file",
-           key, path);
-  fclose(fp);
-}
-
-/* ---- TLS files: parsed the way the daemon will load them ---- */
-
-static void format_asn1_time(const WOLFSSL_ASN1_TIME *t, char *out, size_t cap)
-{
-  struct tm tm;
-  if (t == NULL || wolfSSL_ASN1_TIME_to_tm(t, &tm) != WOLFSSL_SUCCESS ||
-      strftime(out, cap, "%Y-%m-%d %H:%M UTC", &tm) == 0)
-    snprintf(out, cap, "an unreadable date");
-}
-
-/* Returns true when the certificate loaded (dates are reported either way). */
-static bool check_tls_cert_file(reporter *r, const parse_ctx *ctx,
-                                const char *path)
-{
-  int line = conf_line_of(ctx, "tls_cert");
-  WOLFSSL_X509 *x = wolfSSL_X509_load_certificate_file(path, WOLFSSL_FILETYPE_PEM);
-  if (x == NULL) {
-    conf_report(r, ctx->file, line, "tls_cert: \"%s\" holds no PEM certificate", path);
-    return false;
-  }
-  char when[64];
-  WOLFSSL_ASN1_TIME *not_before = wolfSSL_X509_get_notBefore(x);
-  WOLFSSL_ASN1_TIME *not_after = wolfSSL_X509_get_notAfter(x);
-  if (not_before != NULL && wolfSSL_X509_cmp_current_time(not_before) > 0) {
-    format_asn1_time(not_before, when, sizeof when);
-    conf_report(r, ctx->file, line, "tls_cert: \"%s\" is not valid before %s", path,
-           when);
-  }
-  if (not_after != NULL && wolfSSL_X509_cmp_current_time(not_after) < 0) {
-    format_asn1_time(not_after, when, sizeof when);
-    conf_report(r, ctx->file, line, "tls_cert: \"%s\" expired on %s", path, when);
-  }
-  wolfSSL_X509_free(x);
-  return true;
-}
-
-/* check_readable has already reported the others */
-static bool readable_file(const char *path)
-{
-  struct stat st;
-  return path != NULL && stat(path, &st) == 0 && S_ISREG(st.st_mode) &&
-         access(path, R_OK) == 0;
-}
-
-static void check_tls_contents(reporter *r, const parse_ctx *ctx,
-                               const gw_conf *m, WOLFSSL_CTX *tls)
-{
-  bool cert_ok = readable_file(m->tls_cert) &&
-                 check_tls_cert_file(r, ctx, m->tls_cert);
-  bool key_ok = false;
-  if (readable_file(m->tls_key)) {
-    key_ok = wolfSSL_CTX_use_PrivateKey_file(tls, m->tls_key,
-                                             WOLFSSL_FILETYPE_PEM) == WOLFSSL_SUCCESS;
-    if (!key_ok)
-      conf_report(r, ctx->file, conf_line_of(ctx, "tls_key"),
-             "tls_key: \"%s\" holds no PEM private key", m->tls_key);
-  }
-  if (cert_ok && key_ok && !ocpp_tls_key_matches_cert(m->tls_cert, m->tls_key))
-    conf_report(r, ctx->file, conf_line_of(ctx, "tls_key"),
-           "tls_key: \"%s\" does not match the certificate \"%s\"", m->tls_key,
-           m->tls_cert);
-  if (readable_file(m->tls_ca) &&
-      wolfSSL_CTX_load_verify_locations(tls, m->tls_ca, NULL) != WOLFSSL_SUCCESS)
-    conf_report(r, ctx->file, conf_line_of(ctx, "tls_ca"),
-           "tls_ca: \"%s\" holds no PEM CA certificate", m->tls_ca);
-}
-
-static void check_tls_files(reporter *r, const parse_ctx *ctx, const gw_conf *m)
-{
-  if (wolfSSL_Init() != WOLFSSL_SUCCESS)
-    return;
-  WOLFSSL_CTX *tls = wolfSSL_CTX_new(wolfSSLv23_server_method());
-  if (tls == NULL)
-    r->oom = true;
-  else
-    check_tls_contents(r, ctx, m, tls);
-  wolfSSL_CTX_free(tls);
-  wolfSSL_Cleanup();
+  conf_report(t->r, t->ctx->file, conf_line_of(t->ctx, key), "%s: %s", key,
+              message);
 }
 
 void conf_check_tls(reporter *r, const parse_ctx *ctx, const gw_conf *m)
@@ -302,11 +221,12 @@ void conf_check_tls(reporter *r, const parse_ctx *ctx, const gw_conf *m)
                {"tls_key", m->tls_key, true},
                {"tls_ca", m->tls_ca, false}};
   for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
-    if (files[i].path != NULL)
-      check_readable(r, ctx, files[i].key, files[i].path);
-    else if (files[i].required)
-      conf_report(r, ctx->file, conf_line_of(ctx, "tls_listen"), "tls_listen: needs %s",
-             files[i].key);
+    if (files[i].path == NULL && files[i].required)
+      conf_report(r, ctx->file, conf_line_of(ctx, "tls_listen"),
+                  "tls_listen: needs %s", files[i].key);
   }
-  check_tls_files(r, ctx, m);
+  tls_report t = {r, ctx};
+  if (ocpp_tls_check_files(m->tls_cert, m->tls_key, m->tls_ca, on_tls_problem,
+                           &t) == OCPP_ENOMEM)
+    r->oom = true;
 }

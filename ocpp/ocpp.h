@@ -268,14 +268,29 @@ typedef struct {
  * check validates with it, so both accept the same text. */
 int ocpp_listen_parse(const char *spec, struct sockaddr_storage *out);
 
-/* TLS file check for the configuration: reads the PEM certificate chain
- * and key (and the CA file when ca_path is not NULL) as the wss://
- * listener will, checks that the key belongs to the certificate and that
- * the certificate is valid now. Returns OCPP_OK, or OCPP_ETLS with the
- * reason in why ("tls_key: does not belong to tls_cert", ...). Runs the
- * TLS library's process-wide set-up and tear-down itself. */
+/* ---- TLS files ---------------------------------------------------------- */
+
+typedef enum { OCPP_TLS_FILE_CERT, OCPP_TLS_FILE_KEY, OCPP_TLS_FILE_CA } ocpp_tls_file;
+
+/* One problem ocpp_tls_check_files found in `file`; message names the path
+ * ("\"/etc/ocppknx/s.crt\" expired on 2001-01-01 00:00 UTC"). */
+typedef void (*ocpp_tls_problem_cb)(void *user_data, ocpp_tls_file file,
+                                    const char *message);
+
+/* The TLS file check for the configuration: reads the PEM certificate, the
+ * key and the CA file as the wss:// listener will load them and reports
+ * every problem through on_problem (may be NULL), in this order: files that
+ * cannot be read or are not regular files, a certificate that does not
+ * parse or is not valid now (not yet, or expired), a key that does not
+ * parse or does not belong to the certificate, a CA file that does not
+ * parse. A NULL path is not checked. Runs the TLS library's process-wide
+ * set-up and tear-down itself (counted by wolfSSL, so a running listener
+ * is not disturbed). Returns OCPP_OK when nothing was found, OCPP_ETLS
+ * when something was (or the TLS library cannot start: reported for
+ * OCPP_TLS_FILE_CERT), OCPP_ENOMEM. */
 int ocpp_tls_check_files(const char *cert_path, const char *key_path,
-                         const char *ca_path, char *why, size_t why_len);
+                         const char *ca_path, ocpp_tls_problem_cb on_problem,
+                         void *user_data);
 
 /* ---- TLS material ------------------------------------------------------- */
 

@@ -88,6 +88,39 @@ static const char other_client_key[] =
   "-----END PRIVATE KEY-----\n"
   ;
 
+/* EC P-256 "box" with one key: expired in 2001, valid only from 2090. */
+static const char expired_crt[] =
+  "-----BEGIN CERTIFICATE-----\n"
+  "MIIBLTCB1KADAgECAhRiklYiZYlT41VO1HKce2QRGatjGDAKBggqhkjOPQQDAjAO\n"
+  "MQwwCgYDVQQDDANib3gwHhcNMDAwMTAxMDAwMDAwWhcNMDEwMTAxMDAwMDAwWjAO\n"
+  "MQwwCgYDVQQDDANib3gwWTATBgcqhkjOPQIBBggqhkjOPQMBBwNCAAR9MZDZCFjV\n"
+  "4PuF+zPOWyqR2MMNNOYuO9K+H47H0+buzG0sQJLO+OsFhAJ36wsxfk+7LAyqR1t6\n"
+  "5227tr+tTuXroxAwDjAMBgNVHRMBAf8EAjAAMAoGCCqGSM49BAMCA0gAMEUCIQCv\n"
+  "SAPFS8vMCBQARnJwZahmUj5oyKm0w+pwyS5SqdWv0wIgYfi1dqF4M6lXYTguBRJW\n"
+  "4nfkIy3+jx4jYZJzH8XT9lw=\n"
+  "-----END CERTIFICATE-----\n"
+  ;
+
+static const char future_crt[] =
+  "-----BEGIN CERTIFICATE-----\n"
+  "MIIBMTCB2KADAgECAhQFkrEchssV1MfZwaQLfkRcEZwXCjAKBggqhkjOPQQDAjAO\n"
+  "MQwwCgYDVQQDDANib3gwIhgPMjA5MDAxMDEwMDAwMDBaGA8yMTAwMDEwMTAwMDAw\n"
+  "MFowDjEMMAoGA1UEAwwDYm94MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEfTGQ\n"
+  "2QhY1eD7hfszzlsqkdjDDTTmLjvSvh+Ox9Pm7sxtLECSzvjrBYQCd+sLMX5PuywM\n"
+  "qkdbeudtu7a/rU7l66MQMA4wDAYDVR0TAQH/BAIwADAKBggqhkjOPQQDAgNIADBF\n"
+  "AiEAjXD8p3CFz7K78nSdgGKqlS24m1XWnWYm8f/uhKSoUToCIAcr+PsJP5LahwYb\n"
+  "N6GdqGPV5tJMdys3lD31SPE7qQ40\n"
+  "-----END CERTIFICATE-----\n"
+  ;
+
+static const char box_key[] =
+  "-----BEGIN PRIVATE KEY-----\n"
+  "MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQg82sJm0jdm/bP9cAx\n"
+  "EapD41LJFK4XoXw+mkyiqwm5sguhRANCAAR9MZDZCFjV4PuF+zPOWyqR2MMNNOYu\n"
+  "O9K+H47H0+buzG0sQJLO+OsFhAJ36wsxfk+7LAyqR1t65227tr+tTuXr\n"
+  "-----END PRIVATE KEY-----\n"
+  ;
+
 static char dir[PATH_MAX];
 
 static const char *path_of(const char *name)
@@ -331,6 +364,120 @@ Test(ocpp_tls, missing_arguments_are_invalid)
   cr_assert_null(t);
   ocpp_tls_destroy(NULL);
   ocpp_tls_ctx_destroy(NULL);
+}
+
+/* ---- file check ---- */
+
+typedef struct {
+  ocpp_tls_file file;
+  char message[512];
+} tls_problem;
+
+static tls_problem problems[8];
+static size_t n_problems;
+
+static void collect(void *user_data, ocpp_tls_file file, const char *message)
+{
+  cr_assert_eq(user_data, problems);
+  cr_assert_lt(n_problems, sizeof problems / sizeof problems[0]);
+  problems[n_problems].file = file;
+  snprintf(problems[n_problems].message, sizeof problems[n_problems].message,
+           "%s", message);
+  n_problems++;
+}
+
+static int check_files(const char *cert, const char *key, const char *ca)
+{
+  n_problems = 0;
+  return ocpp_tls_check_files(cert ? path_of(cert) : NULL,
+                              key ? path_of(key) : NULL,
+                              ca ? path_of(ca) : NULL, collect, problems);
+}
+
+static void expect_problem(size_t i, ocpp_tls_file file, const char *text)
+{
+  cr_assert_gt(n_problems, i);
+  cr_assert_eq(problems[i].file, file, "%s", problems[i].message);
+  cr_assert_not_null(strstr(problems[i].message, text), "%s",
+                     problems[i].message);
+}
+
+Test(ocpp_tls, check_accepts_certificate_key_and_ca)
+{
+  cr_assert_eq(check_files("server.crt", "server.key", "ca.crt"), OCPP_OK);
+  cr_assert_eq(n_problems, 0);
+}
+
+Test(ocpp_tls, check_reports_a_missing_file_by_its_path)
+{
+  cr_assert_eq(check_files("none.crt", "server.key", NULL), OCPP_ETLS);
+  cr_assert_eq(n_problems, 1);
+  expect_problem(0, OCPP_TLS_FILE_CERT, "cannot read \"");
+  expect_problem(0, OCPP_TLS_FILE_CERT, "none.crt\": No such file or directory");
+}
+
+Test(ocpp_tls, check_reports_a_directory_as_not_a_regular_file)
+{
+  n_problems = 0;
+  cr_assert_eq(ocpp_tls_check_files(dir, path_of("server.key"), NULL, collect,
+                                    problems), OCPP_ETLS);
+  expect_problem(0, OCPP_TLS_FILE_CERT, "is not a regular file");
+}
+
+Test(ocpp_tls, check_reports_a_key_that_does_not_match_the_certificate)
+{
+  cr_assert_eq(check_files("server.crt", "client.key", NULL), OCPP_ETLS);
+  cr_assert_eq(n_problems, 1);
+  expect_problem(0, OCPP_TLS_FILE_KEY, "client.key\" does not match the certificate \"");
+}
+
+Test(ocpp_tls, check_reports_garbage_pem_in_each_file)
+{
+  write_file("bad.crt", "-----BEGIN CERTIFICATE-----\ngarbage\n-----END CERTIFICATE-----\n");
+  write_file("bad.key", "-----BEGIN PRIVATE KEY-----\ngarbage\n-----END PRIVATE KEY-----\n");
+  write_file("bad.ca", "garbage\n");
+  cr_assert_eq(check_files("bad.crt", "bad.key", "bad.ca"), OCPP_ETLS);
+  cr_assert_eq(n_problems, 3);
+  expect_problem(0, OCPP_TLS_FILE_CERT, "bad.crt\" holds no PEM certificate");
+  expect_problem(1, OCPP_TLS_FILE_KEY, "bad.key\" holds no PEM private key");
+  expect_problem(2, OCPP_TLS_FILE_CA, "bad.ca\" holds no PEM CA certificate");
+}
+
+Test(ocpp_tls, check_reports_a_key_given_as_certificate)
+{
+  cr_assert_eq(check_files("server.key", "server.key", NULL), OCPP_ETLS);
+  cr_assert_eq(n_problems, 1);
+  expect_problem(0, OCPP_TLS_FILE_CERT, "holds no PEM certificate");
+}
+
+Test(ocpp_tls, check_reports_the_dates_of_a_certificate_not_valid_now)
+{
+  write_file("expired.crt", expired_crt);
+  write_file("future.crt", future_crt);
+  write_file("box.key", box_key);
+  cr_assert_eq(check_files("expired.crt", "box.key", NULL), OCPP_ETLS);
+  cr_assert_eq(n_problems, 1);
+  expect_problem(0, OCPP_TLS_FILE_CERT, "expired.crt\" expired on 2001-01-01 00:00 UTC");
+  cr_assert_eq(check_files("future.crt", "box.key", NULL), OCPP_ETLS);
+  cr_assert_eq(n_problems, 1);
+  expect_problem(0, OCPP_TLS_FILE_CERT,
+                 "future.crt\" is not valid before 2090-01-01 00:00 UTC");
+}
+
+Test(ocpp_tls, check_skips_paths_not_given_and_works_without_a_callback)
+{
+  cr_assert_eq(check_files(NULL, NULL, NULL), OCPP_OK);
+  cr_assert_eq(ocpp_tls_check_files(path_of("none.crt"), NULL, NULL, NULL, NULL),
+               OCPP_ETLS);
+}
+
+Test(ocpp_tls, check_leaves_a_running_context_usable)
+{
+  make_server(false);
+  cr_assert_eq(check_files("server.crt", "server.key", NULL), OCPP_OK);
+  make_client(13, NULL, NULL, NULL);
+  cr_assert_eq(handshake(), OCPP_OK);
+  cr_assert(ocpp_tls_handshake_done(srv));
 }
 
 /* ---- handshake and records ---- */
