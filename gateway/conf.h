@@ -145,6 +145,22 @@ void gw_conf_diag_finish(gw_conf_diag *d);
  * lines are appended to it. */
 int gw_conf_load(const char *path, gw_conf **out, gw_conf_diag *diag);
 
+/* The contents of one file, for gw_conf_load_strings; NULL text is empty. */
+typedef struct {
+  const char *text;
+  size_t len;                    /* may hold NUL bytes (reported as such) */
+} gw_conf_text;
+
+/* Like gw_conf_load, from memory: main is the main file ("main.conf" in the
+ * diagnostics, paths relative to "."), chargers[0..n_chargers) the charger
+ * files ("1.conf", ... in chargers_dir). Reads nothing from the disk, so
+ * the TLS files are not checked (that they are given still is). Returns
+ * like gw_conf_load; GW_EINVAL for NULL main or out, or NULL chargers with
+ * n_chargers > 0. */
+int gw_conf_load_strings(const gw_conf_text *main,
+                         const gw_conf_text *chargers, size_t n_chargers,
+                         gw_conf **out, gw_conf_diag *diag);
+
 /* Loads only the charger files again (SIGHUP), with the same checks against
  * the main file. Returns like gw_conf_load; on failure *chargers is NULL and *n
  * is 0. */

@@ -209,7 +209,8 @@ static void on_tls_problem(void *user_data, ocpp_tls_file file,
               message);
 }
 
-void conf_check_tls(reporter *r, const parse_ctx *ctx, const gw_conf *m)
+void conf_check_tls(reporter *r, const parse_ctx *ctx, const gw_conf *m,
+                    bool read_files)
 {
   if (m->tls_listen[0] == '\0')
     return;
@@ -226,7 +227,8 @@ void conf_check_tls(reporter *r, const parse_ctx *ctx, const gw_conf *m)
                   "tls_listen: needs %s", files[i].key);
   }
   tls_report t = {r, ctx};
-  if (ocpp_tls_check_files(m->tls_cert, m->tls_key, m->tls_ca, on_tls_problem,
+  if (read_files &&
+      ocpp_tls_check_files(m->tls_cert, m->tls_key, m->tls_ca, on_tls_problem,
                            &t) == OCPP_ENOMEM)
     r->oom = true;
 }

@@ -146,8 +146,9 @@ void conf_check_duplicate_ids(reporter *r, const gw_charger_conf *c,
 int conf_check_ga_conflicts(reporter *r, const gw_charger_conf *chargers,
                             size_t n);
 
-/* With a TLS listener: the certificate, key and CA are given, readable and
- * what the listener will load. */
-void conf_check_tls(reporter *r, const parse_ctx *ctx, const gw_conf *m);
+/* With a TLS listener: the certificate and key are given and, with
+ * read_files, the files are readable and what the listener will load. */
+void conf_check_tls(reporter *r, const parse_ctx *ctx, const gw_conf *m,
+                    bool read_files);
 
 #endif

@@ -119,6 +119,8 @@ static char *strip_comment(char *s)
     *s = '\0';
     return s;
   }
+  if (*s == '\0')
+    return s; /* a blank line: s + 1 is past its end */
   for (char *p = s + 1; *p != '\0'; p++) {
     if (*p == ';' && isspace((unsigned char)p[-1])) {
       *p = '\0';
@@ -437,13 +439,19 @@ static int charger_fill(gw_charger_conf *c)
   return GW_OK;
 }
 
+/* text: the file's contents when loading from memory, else NULL. */
 static int load_charger(reporter *r, const gw_conf *m, const char *path,
-                        gw_charger_conf *c, int *id_line)
+                        const gw_conf_text *text, gw_charger_conf *c,
+                        int *id_line)
 {
   charger_defaults(c);
   if ((c->file = strdup(path)) == NULL)
     return GW_ENOMEM;
   parse_ctx ctx = {.rep = r, .file = c->file, .schema = &charger_schema, .target = c};
+  if (text != NULL) {
+    ctx.text = text->text != NULL ? text->text : "";
+    ctx.text_len = text->text != NULL ? text->len : 0;
+  }
   bool opened = parse_file(&ctx);
   if (r->oom || charger_fill(c) != GW_OK)
     return GW_ENOMEM;
@@ -509,16 +517,13 @@ static int list_conf_files(reporter *r, const char *dir, char ***out, size_t *n_
   return GW_OK;
 }
 
-static int load_chargers(reporter *r, const gw_conf *m, gw_charger_conf **out,
-                         size_t *n_out)
+/* The charger files names[0..n) in chargers_dir, or, with texts, the
+ * files of those names read from texts[0..n). */
+static int load_set(reporter *r, const gw_conf *m, char **names,
+                    const gw_conf_text *texts, size_t n_names,
+                    gw_charger_conf **out, size_t *n_out)
 {
-  char **names = NULL;
-  size_t n_names = 0;
-  *out = NULL;
-  *n_out = 0;
-  int rc = list_conf_files(r, m->chargers_dir, &names, &n_names);
-  if (rc != GW_OK)
-    return rc;
+  int rc = GW_OK;
   gw_charger_conf *chargers = calloc(n_names > 0 ? n_names : 1, sizeof *chargers);
   int *id_lines = calloc(n_names > 0 ? n_names : 1, sizeof *id_lines);
   size_t n = 0;
@@ -531,14 +536,14 @@ static int load_chargers(reporter *r, const gw_conf *m, gw_charger_conf **out,
       break;
     }
     n++; /* counted first so a partial charger is freed too */
-    rc = load_charger(r, m, path, &chargers[i], &id_lines[i]);
+    rc = load_charger(r, m, path, texts != NULL ? &texts[i] : NULL,
+                      &chargers[i], &id_lines[i]);
     free(path);
   }
   if (rc == GW_OK) {
     conf_check_duplicate_ids(r, chargers, id_lines, n);
     rc = conf_check_ga_conflicts(r, chargers, n);
   }
-  conf_free_strings(names, n_names);
   free(id_lines);
   if (rc != GW_OK) {
     gw_conf_chargers_free(chargers, n);
@@ -547,6 +552,39 @@ static int load_chargers(reporter *r, const gw_conf *m, gw_charger_conf **out,
   *out = chargers;
   *n_out = n;
   return GW_OK;
+}
+
+/* texts NULL: every "*.conf" of chargers_dir; else n_texts files named
+ * "1.conf", "2.conf", ... in it, read from memory. */
+static int load_chargers(reporter *r, const gw_conf *m,
+                         const gw_conf_text *texts, size_t n_texts,
+                         gw_charger_conf **out, size_t *n_out)
+{
+  char **names = NULL;
+  size_t n_names = 0;
+  *out = NULL;
+  *n_out = 0;
+  int rc = GW_OK;
+  if (texts == NULL) {
+    rc = list_conf_files(r, m->chargers_dir, &names, &n_names);
+  } else if (n_texts > MAX_CHARGER_FILES) {
+    conf_report(r, m->chargers_dir, 0, "more than %d charger files",
+                MAX_CHARGER_FILES);
+    rc = GW_ECONFIG;
+  } else if ((names = calloc(n_texts > 0 ? n_texts : 1, sizeof *names)) == NULL) {
+    rc = GW_ENOMEM;
+  } else {
+    for (; rc == GW_OK && n_names < n_texts; n_names++) {
+      char name[32];
+      snprintf(name, sizeof name, "%zu.conf", n_names + 1);
+      if ((names[n_names] = strdup(name)) == NULL)
+        rc = GW_ENOMEM;
+    }
+  }
+  if (rc == GW_OK)
+    rc = load_set(r, m, names, texts, n_names, out, n_out);
+  conf_free_strings(names, n_names);
+  return rc;
 }
 
 /* ---- the main file ------------------------------------------------------- */
@@ -612,7 +650,16 @@ static int main_fill(gw_conf *m)
 
 
 /* Runs the whole load; the diagnostics go to r. */
-static int load_all(reporter *r, const char *path, gw_conf **out)
+/* Runs the whole load from the files, or from memory when mem is given
+ * (path is then only the main file's name); the diagnostics go to r. */
+typedef struct {
+  const gw_conf_text *main;
+  const gw_conf_text *chargers;
+  size_t n_chargers;
+} mem_source;
+
+static int load_all(reporter *r, const char *path, const mem_source *mem,
+                    gw_conf **out)
 {
   gw_conf *m = malloc(sizeof *m);
   if (m == NULL)
@@ -624,6 +671,10 @@ static int load_all(reporter *r, const char *path, gw_conf **out)
     goto done;
   }
   parse_ctx ctx = {.rep = r, .file = m->file, .schema = &main_schema, .target = m};
+  if (mem != NULL) {
+    ctx.text = mem->main->text != NULL ? mem->main->text : "";
+    ctx.text_len = mem->main->text != NULL ? mem->main->len : 0;
+  }
   bool opened = parse_file(&ctx);
   if (r->oom || main_fill(m) != GW_OK) {
     rc = GW_ENOMEM;
@@ -633,8 +684,10 @@ static int load_all(reporter *r, const char *path, gw_conf **out)
     rc = GW_ECONFIG; /* without the main file nothing else is known */
     goto done;
   }
-  conf_check_tls(r, &ctx, m);
-  rc = load_chargers(r, m, &m->chargers, &m->n_chargers);
+  conf_check_tls(r, &ctx, m, mem == NULL);
+  rc = load_chargers(r, m, mem != NULL ? mem->chargers : NULL,
+                     mem != NULL ? mem->n_chargers : 0, &m->chargers,
+                     &m->n_chargers);
   if (rc == GW_OK && r->oom)
     rc = GW_ENOMEM;
   if (rc == GW_OK && r->problems > 0)
@@ -655,7 +708,30 @@ int gw_conf_load(const char *path, gw_conf **out, gw_conf_diag *diag)
   *out = NULL;
   gw_conf_diag scratch = {0};
   reporter r = {.diag = diag != NULL ? diag : &scratch};
-  int rc = path == NULL ? GW_EINVAL : load_all(&r, path, out);
+  int rc = path == NULL ? GW_EINVAL : load_all(&r, path, NULL, out);
+  if (r.oom && rc == GW_OK) {
+    gw_conf_destroy(*out);
+    *out = NULL;
+    rc = GW_ENOMEM;
+  }
+  gw_conf_diag_finish(&scratch);
+  return rc;
+}
+
+int gw_conf_load_strings(const gw_conf_text *main,
+                         const gw_conf_text *chargers, size_t n_chargers,
+                         gw_conf **out, gw_conf_diag *diag)
+{
+  if (out == NULL)
+    return GW_EINVAL;
+  *out = NULL;
+  if (main == NULL || (chargers == NULL && n_chargers > 0))
+    return GW_EINVAL;
+  static const gw_conf_text none = {"", 0};
+  mem_source mem = {main, chargers != NULL ? chargers : &none, n_chargers};
+  gw_conf_diag scratch = {0};
+  reporter r = {.diag = diag != NULL ? diag : &scratch};
+  int rc = load_all(&r, "main.conf", &mem, out);
   if (r.oom && rc == GW_OK) {
     gw_conf_destroy(*out);
     *out = NULL;
@@ -678,7 +754,7 @@ int gw_conf_load_chargers(const gw_conf *main, gw_charger_conf **chargers,
   reporter r = {.diag = diag != NULL ? diag : &scratch};
   gw_charger_conf *loaded = NULL;
   size_t count = 0;
-  int rc = load_chargers(&r, main, &loaded, &count);
+  int rc = load_chargers(&r, main, NULL, 0, &loaded, &count);
   if (rc == GW_OK && r.oom)
     rc = GW_ENOMEM;
   if (rc == GW_OK && r.problems > 0)

@@ -1289,3 +1289,83 @@ Test(cfg, tls_contents_are_not_checked_without_a_tls_listener)
   load_main("[ocpp]\ntls_cert = s.crt\ntls_key = s.key\n");
   expect_ok();
 }
+
+/* ---- loading from memory ---------------------------------------------------- */
+
+static gw_conf_text text_of(const char *s)
+{
+  return (gw_conf_text){s, strlen(s)};
+}
+
+Test(cfg, files_given_in_memory_are_loaded)
+{
+  gw_conf_text main = text_of("[ocpp]\nlisten = 127.0.0.1:9000\n");
+  gw_conf_text chargers[] = {
+    text_of("[charger]\nid = A\n[connector 1]\nstatus = 1/2/3\n"),
+    text_of("[charger]\nid = B\nphases = 1\n"),
+  };
+  rc = gw_conf_load_strings(&main, chargers, 2, &cfg, &diag);
+  expect_ok();
+  cr_assert_str_eq(cfg->file, "main.conf");
+  cr_assert_str_eq(cfg->listen, "127.0.0.1:9000");
+  cr_assert_eq(cfg->n_chargers, 2);
+  cr_assert_str_eq(cfg->chargers[0].id, "A");
+  cr_assert_str_eq(cfg->chargers[0].file, "chargers.d/1.conf");
+  cr_assert(cfg->chargers[0].connectors[0].has_ga[GW_OBJ_STATUS]);
+  cr_assert_str_eq(cfg->chargers[1].id, "B");
+  cr_assert_eq(cfg->chargers[1].phases, 1);
+}
+
+Test(cfg, diagnostics_of_memory_files_name_them)
+{
+  gw_conf_text main = text_of("");
+  gw_conf_text chargers[] = {text_of("[charger]\nid = A\n"),
+                             text_of("[charger]\nid = A\nphases = 2\n")};
+  rc = gw_conf_load_strings(&main, chargers, 2, &cfg, &diag);
+  cr_assert_eq(rc, GW_ECONFIG);
+  cr_assert_null(cfg);
+  cr_assert_eq(diag.n, 2);
+  cr_assert_str_eq(diag.lines[0], "chargers.d/2.conf:3: phases: 2 is not 1 or 3");
+  cr_assert_str_eq(diag.lines[1],
+                   "chargers.d/2.conf:2: id: \"A\" is already used by chargers.d/1.conf:2");
+}
+
+Test(cfg, memory_load_checks_tls_keys_but_reads_no_tls_file)
+{
+  gw_conf_text given = text_of("[ocpp]\ntls_listen = 127.0.0.1:8017\n"
+                               "tls_cert = /nonexistent/s.crt\ntls_key = /nonexistent/s.key\n");
+  rc = gw_conf_load_strings(&given, NULL, 0, &cfg, &diag);
+  expect_ok();
+  gw_conf_destroy(cfg);
+  cfg = NULL;
+  gw_conf_text missing = text_of("[ocpp]\ntls_listen = 127.0.0.1:8017\n");
+  rc = gw_conf_load_strings(&missing, NULL, 0, &cfg, &diag);
+  cr_assert_eq(rc, GW_ECONFIG);
+  cr_assert_str_eq(diag.lines[0], "main.conf:2: tls_listen: needs tls_cert");
+}
+
+Test(cfg, blank_and_nul_lines_in_memory_are_handled)
+{
+  static const char text[] = "\n   \n[log]\n\t\nlevel = debug\n\n";
+  gw_conf_text main = {text, sizeof text - 1};
+  rc = gw_conf_load_strings(&main, NULL, 0, &cfg, &diag);
+  expect_ok();
+  cr_assert_eq(cfg->log_level, GW_LOG_DEBUG);
+  gw_conf_destroy(cfg);
+  cfg = NULL;
+  static const char nul[] = "[log]\nlevel = in\0fo\n";
+  gw_conf_text bad = {nul, sizeof nul - 1};
+  rc = gw_conf_load_strings(&bad, NULL, 0, &cfg, &diag);
+  cr_assert_eq(rc, GW_ECONFIG);
+  cr_assert_str_eq(diag.lines[0], "main.conf:2: contains a NUL byte");
+}
+
+Test(cfg, memory_load_refuses_null_arguments)
+{
+  gw_conf_text main = text_of("");
+  cr_assert_eq(gw_conf_load_strings(NULL, NULL, 0, &cfg, &diag), GW_EINVAL);
+  cr_assert_eq(gw_conf_load_strings(&main, NULL, 1, &cfg, &diag), GW_EINVAL);
+  cr_assert_eq(gw_conf_load_strings(&main, NULL, 0, NULL, &diag), GW_EINVAL);
+  cr_assert_null(cfg);
+  cr_assert_eq(gw_conf_load_strings(&main, NULL, 0, &cfg, NULL), GW_OK);
+}
