@@ -1063,3 +1063,413 @@ Test(session, remote_stop_needs_a_transaction)
   cr_assert_eq(T.cb_count[0], 1);
   cr_assert_eq(T.cb_result[0], OCPP_RESULT_ACCEPTED);
 }
+
+/* ---- StartTransaction --------------------------------------------------- */
+
+Test(session, start_with_a_known_tag_opens_a_transaction)
+{
+  start();
+  boot();
+  int32_t tx = start_tx(1, "04A1B2C3", 1200);
+  cr_assert_eq(tx, 1);
+  expect_json(last() ? json_array_get(last(), 2) : NULL,
+              "{\"transactionId\":1,\"idTagInfo\":{\"status\":\"Accepted\"}}");
+  cr_assert_eq(T.cp->conn_state[1].tx_id, 1);
+  cr_assert_str_eq(T.cp->conn_state[1].tx_tag, "04A1B2C3");
+  const event_rec *e = last_event();
+  cr_assert_eq(e->ev.type, OCPP_EV_TX_STARTED);
+  cr_assert_eq(e->ev.connector, 1);
+  cr_assert_eq(e->ev.tx_started.transaction_id, 1);
+  cr_assert_str_eq(e->ev.tx_started.id_tag, "04A1B2C3");
+  cr_assert_eq(e->ev.tx_started.meter_start_wh, 1200);
+  cr_assert_not(e->ev.tx_started.recovered);
+  cr_assert_eq(event_at(T.n_events - 2)->ev.type, OCPP_EV_TAG);
+}
+
+Test(session, start_with_an_unknown_tag_is_answered_invalid_and_not_opened)
+{
+  start();
+  boot();
+  recv_text("[2,\"t\",\"StartTransaction\",{\"connectorId\":1,\"idTag\":\"BAD\","
+            "\"meterStart\":0,\"timestamp\":\"2026-11-22T10:00:00Z\"}]");
+  json_t *p = expect_result("t");
+  cr_assert_str_eq(str(json_object_get(p, "idTagInfo"), "status"), "Invalid");
+  cr_assert_gt(num(p, "transactionId"), 0);
+  cr_assert_eq(T.cp->conn_state[1].tx_id, 0);
+  cr_assert_eq(count_events(OCPP_EV_TX_STARTED), 0);
+  cr_assert_eq(last_event()->ev.type, OCPP_EV_TAG);
+  cr_assert_eq(last_event()->ev.tag.result, OCPP_AUTH_INVALID);
+}
+
+Test(session, transaction_ids_are_unique_across_connectors_and_sessions)
+{
+  start_with((setup_opts){.start_mode = OCPP_START_ANY, .n_connectors = 2});
+  boot();
+  int32_t a = start_tx(1, "A", 0);
+  int32_t b = start_tx(2, "B", 0);
+  cr_assert_neq(a, b);
+  /* a second session with the same counters */
+  ocpp_charger_options opt = {.id = "CP-2", .start_mode = OCPP_START_ANY,
+                              .n_connectors = 1};
+  ocpp_cp *cp2 = ocpp__cp_create(&opt, true);
+  ocpp_session_config cfg = config_for(&(setup_opts){0});
+  ocpp_session *s2;
+  cr_assert_eq(ocpp_session_create(&ocpp__role_cs16, &cfg, cp2, &s2), OCPP_OK);
+  ocpp_session_open(s2, T.now);
+  const char *req = "[2,\"t\",\"StartTransaction\",{\"connectorId\":1,\"idTag\":"
+                    "\"C\",\"meterStart\":0,\"timestamp\":\"2026-11-22T10:00:00Z\"}]";
+  ocpp_session_recv(s2, req, strlen(req), T.now);
+  int32_t c = (int32_t)num(expect_result("t"), "transactionId");
+  cr_assert(c != a && c != b);
+  ocpp_session_destroy(s2);
+  ocpp__cp_destroy(cp2);
+}
+
+Test(session, a_repeated_start_gets_the_same_transaction)
+{
+  start();
+  boot();
+  int32_t a = start_tx(1, "04A1B2C3", 10);
+  int32_t b = start_tx(1, "04A1B2C3", 10);
+  cr_assert_eq(a, b);
+  cr_assert_eq(count_events(OCPP_EV_TX_STARTED), 1);
+  int32_t c = start_tx(1, "04A1B2C3", 11);
+  cr_assert_neq(c, a);
+}
+
+Test(session, start_on_connector_0_is_out_of_range)
+{
+  start();
+  recv_text("[2,\"t\",\"StartTransaction\",{\"connectorId\":0,\"idTag\":\"KNX\","
+            "\"meterStart\":0,\"timestamp\":\"2026-11-22T10:00:00Z\"}]");
+  expect_error("t", "PropertyConstraintViolation");
+  recv_text("[2,\"t\",\"StartTransaction\",{\"connectorId\":17,\"idTag\":\"KNX\","
+            "\"meterStart\":0,\"timestamp\":\"2026-11-22T10:00:00Z\"}]");
+  expect_error("t", "PropertyConstraintViolation");
+}
+
+Test(session, start_takes_its_id_from_the_store)
+{
+  start_with((setup_opts){.start_mode = OCPP_START_TAG, .store = true});
+  boot();
+  cr_assert_eq(start_tx(1, "04A1B2C3", 0), 500);
+  cr_assert_eq(T.begin_calls, 1);
+}
+
+Test(session, start_that_the_store_cannot_record_is_an_internal_error)
+{
+  start_with((setup_opts){.start_mode = OCPP_START_TAG, .store = true});
+  boot();
+  T.store_fails = true;
+  recv_text("[2,\"t\",\"StartTransaction\",{\"connectorId\":1,\"idTag\":\"KNX\","
+            "\"meterStart\":0,\"timestamp\":\"2026-11-22T10:00:00Z\"}]");
+  expect_error("t", "InternalError");
+  cr_assert_eq(T.cp->conn_state[1].tx_id, 0);
+}
+
+Test(session, start_missing_meter_start_is_an_occurence_violation)
+{
+  start();
+  recv_text("[2,\"t\",\"StartTransaction\",{\"connectorId\":1,\"idTag\":\"KNX\","
+            "\"timestamp\":\"2026-11-22T10:00:00Z\"}]");
+  expect_error("t", "OccurenceConstraintViolation");
+}
+
+/* ---- StopTransaction ---------------------------------------------------- */
+
+static json_t *stop_tx(int32_t tx, const char *extra)
+{
+  recvf("[2,\"p\",\"StopTransaction\",{\"transactionId\":%d,"
+        "\"timestamp\":\"2026-11-22T11:00:00Z\"%s}]", (int)tx, extra);
+  return expect_result("p");
+}
+
+Test(session, stop_of_a_running_transaction)
+{
+  start();
+  boot();
+  int32_t tx = start_tx(1, "04A1B2C3", 1000);
+  json_t *p = stop_tx(tx, ",\"meterStop\":4500,\"idTag\":\"04A1B2C3\","
+                          "\"reason\":\"EVDisconnected\"");
+  expect_json(p, "{\"idTagInfo\":{\"status\":\"Accepted\"}}");
+  cr_assert_eq(T.cp->conn_state[1].tx_id, 0);
+  cr_assert_eq(T.cp->conn_state[1].last_stopped_tx, tx);
+  const event_rec *e = last_event();
+  cr_assert_eq(e->ev.type, OCPP_EV_TX_STOPPED);
+  cr_assert_eq(e->ev.connector, 1);
+  cr_assert_eq(e->ev.tx_stopped.transaction_id, tx);
+  cr_assert(e->ev.tx_stopped.has_meter_stop);
+  cr_assert_eq(e->ev.tx_stopped.meter_stop_wh, 4500);
+  cr_assert(e->ev.tx_stopped.has_session_energy);
+  cr_assert_eq(e->ev.tx_stopped.session_energy_wh, 3500);
+  cr_assert_str_eq(e->ev.tx_stopped.reason, "EVDisconnected");
+  cr_assert_not(e->ev.tx_stopped.duplicate);
+}
+
+Test(session, stop_without_tag_is_answered_with_an_empty_object)
+{
+  start();
+  boot();
+  int32_t tx = start_tx(1, "04A1B2C3", 0);
+  expect_json(stop_tx(tx, ",\"meterStop\":10"), "{}");
+}
+
+Test(session, stop_of_an_unknown_transaction_is_accepted)
+{
+  start();
+  boot();
+  expect_json(stop_tx(77, ",\"meterStop\":10,\"idTag\":\"X\""),
+              "{\"idTagInfo\":{\"status\":\"Accepted\"}}");
+  const event_rec *e = last_event();
+  cr_assert_eq(e->ev.connector, 0);
+  cr_assert_eq(e->ev.tx_stopped.transaction_id, 77);
+  cr_assert_not(e->ev.tx_stopped.has_meter_start);
+  cr_assert_not(e->ev.tx_stopped.has_session_energy);
+  cr_assert_not(e->ev.tx_stopped.duplicate);
+}
+
+Test(session, stop_with_id_0_or_minus_1_is_accepted)
+{
+  start();
+  boot();
+  start_tx(1, "04A1B2C3", 0);
+  stop_tx(0, ",\"meterStop\":10");
+  cr_assert_eq(last_event()->ev.tx_stopped.transaction_id, 0);
+  stop_tx(-1, ",\"meterStop\":10");
+  cr_assert_eq(last_event()->ev.tx_stopped.transaction_id, -1);
+  /* the running transaction is untouched */
+  cr_assert_neq(T.cp->conn_state[1].tx_id, 0);
+}
+
+Test(session, stop_repeated_is_a_duplicate)
+{
+  start();
+  boot();
+  int32_t tx = start_tx(1, "04A1B2C3", 1000);
+  stop_tx(tx, ",\"meterStop\":2000");
+  stop_tx(tx, ",\"meterStop\":2000");
+  const event_rec *e = last_event();
+  cr_assert(e->ev.tx_stopped.duplicate);
+  cr_assert_eq(e->ev.connector, 1);
+  cr_assert_eq(count_events(OCPP_EV_TX_STOPPED), 2);
+}
+
+Test(session, stop_of_a_transaction_the_store_knows_is_recovered)
+{
+  start_with((setup_opts){.start_mode = OCPP_START_TAG, .store = true});
+  T.stored_tx = 42;
+  T.stored_connector = 1;
+  T.stored_meter_start = 800;
+  boot();
+  stop_tx(42, ",\"meterStop\":1800");
+  const event_rec *e = last_event();
+  cr_assert_eq(e->ev.connector, 1);
+  cr_assert(e->ev.tx_stopped.has_meter_start);
+  cr_assert_eq(e->ev.tx_stopped.meter_start_wh, 800);
+  cr_assert(e->ev.tx_stopped.has_session_energy);
+  cr_assert_eq(e->ev.tx_stopped.session_energy_wh, 1000);
+  cr_assert_not(e->ev.tx_stopped.duplicate);
+}
+
+Test(session, stop_of_a_transaction_the_store_has_stopped_is_a_duplicate)
+{
+  start_with((setup_opts){.start_mode = OCPP_START_TAG, .store = true});
+  T.stored_tx = 42;
+  T.stored_connector = 1;
+  T.stored_stopped = true;
+  boot();
+  stop_tx(42, ",\"meterStop\":1800,\"transactionData\":[{\"timestamp\":"
+              "\"2026-11-22T11:00:00Z\",\"sampledValue\":[{\"value\":\"1800\"}]}]");
+  cr_assert(last_event()->ev.tx_stopped.duplicate);
+  cr_assert_eq(count_events(OCPP_EV_METER), 0);
+}
+
+Test(session, stop_without_meter_stop_is_repaired)
+{
+  start();
+  boot();
+  int32_t tx = start_tx(1, "04A1B2C3", 1000);
+  stop_tx(tx, "");
+  const event_rec *e = last_event();
+  cr_assert_not(e->ev.tx_stopped.has_meter_stop);
+  cr_assert_not(e->ev.tx_stopped.has_session_energy);
+  cr_assert_eq(T.cp->conn_state[1].tx_id, 0);
+}
+
+Test(session, stop_with_an_unknown_reason_drops_the_reason)
+{
+  start();
+  boot();
+  int32_t tx = start_tx(1, "04A1B2C3", 0);
+  stop_tx(tx, ",\"meterStop\":5,\"reason\":\"Bored\"");
+  cr_assert_str_eq(last_event()->ev.tx_stopped.reason, "");
+}
+
+Test(session, stop_transaction_data_becomes_meter_events)
+{
+  start();
+  boot();
+  int32_t tx = start_tx(1, "04A1B2C3", 1000);
+  stop_tx(tx, ",\"meterStop\":3000,\"transactionData\":[{\"timestamp\":"
+              "\"2026-11-22T10:30:00Z\",\"sampledValue\":[{\"value\":\"2000\"}]},"
+              "{\"timestamp\":\"2026-11-22T11:00:00Z\",\"sampledValue\":"
+              "[{\"value\":\"3\",\"unit\":\"kWh\"}]}]");
+  cr_assert_eq(count_events(OCPP_EV_METER), 2);
+  const event_rec *m = event_at(T.n_events - 2);
+  cr_assert_eq(m->ev.type, OCPP_EV_METER);
+  cr_assert_eq(m->ev.meter.energy_wh, 3000);
+  cr_assert_eq(m->ev.meter.transaction_id, tx);
+  cr_assert(m->ev.meter.has_session_energy);
+  cr_assert_eq(m->ev.meter.session_energy_wh, 2000);
+}
+
+/* ---- MeterValues -------------------------------------------------------- */
+
+static void meter(int connector, int32_t tx, const char *samples)
+{
+  char txt[32] = "";
+  if (tx)
+    snprintf(txt, sizeof txt, ",\"transactionId\":%d", (int)tx);
+  recvf("[2,\"m\",\"MeterValues\",{\"connectorId\":%d%s,\"meterValue\":[{"
+        "\"timestamp\":\"2026-11-22T10:10:00Z\",\"sampledValue\":[%s]}]}]",
+        connector, txt, samples);
+  expect_json(expect_result("m"), "{}");
+}
+
+Test(session, meter_values_before_boot_are_taken)
+{
+  start();
+  meter(1, 0, "{\"value\":\"1234\"}");
+  const event_rec *e = last_event();
+  cr_assert_eq(e->ev.type, OCPP_EV_METER);
+  cr_assert(e->ev.meter.has_energy);
+  cr_assert_eq(e->ev.meter.energy_wh, 1234);
+  cr_assert_eq(e->ev.meter.transaction_id, 0);
+  cr_assert_not(e->ev.meter.has_session_energy);
+  cr_assert_eq(T.cp->conn_state[1].energy_wh, 1234);
+}
+
+Test(session, meter_values_of_a_transaction_carry_the_session_energy)
+{
+  start();
+  boot();
+  int32_t tx = start_tx(1, "04A1B2C3", 1000);
+  meter(1, tx, "{\"value\":\"1.5\",\"unit\":\"kWh\"},{\"value\":\"16\","
+               "\"measurand\":\"Current.Import\",\"phase\":\"L1\",\"unit\":\"A\"}");
+  const event_rec *e = last_event();
+  cr_assert(e->ev.meter.has_session_energy);
+  cr_assert_eq(e->ev.meter.session_energy_wh, 500);
+  cr_assert(e->ev.meter.has_current);
+  cr_assert_eq(e->ev.meter.current_a, 16);
+  cr_assert_eq(T.cp->conn_state[1].session_energy_wh, 500);
+}
+
+Test(session, meter_values_after_stop_do_not_reopen_the_transaction)
+{
+  start();
+  boot();
+  int32_t tx = start_tx(1, "04A1B2C3", 1000);
+  stop_tx(tx, ",\"meterStop\":2000");
+  meter(1, tx, "{\"value\":\"2001\"}");
+  cr_assert_eq(T.cp->conn_state[1].tx_id, 0);
+  cr_assert_eq(count_events(OCPP_EV_TX_STARTED), 1);
+  cr_assert_eq(last_event()->ev.type, OCPP_EV_METER);
+  cr_assert_not(last_event()->ev.meter.has_session_energy);
+}
+
+Test(session, meter_values_recover_a_running_transaction)
+{
+  start();
+  meter(1, 33, "{\"value\":\"5000\"}");
+  cr_assert_eq(T.cp->conn_state[1].tx_id, 33);
+  const event_rec *st = event_at(T.n_events - 2);
+  cr_assert_eq(st->ev.type, OCPP_EV_TX_STARTED);
+  cr_assert(st->ev.tx_started.recovered);
+  cr_assert_eq(st->ev.tx_started.transaction_id, 33);
+  cr_assert_eq(st->ev.tx_started.meter_start_wh, 5000);
+  meter(1, 33, "{\"value\":\"5600\"}");
+  cr_assert_eq(last_event()->ev.meter.session_energy_wh, 600);
+  cr_assert_eq(count_events(OCPP_EV_TX_STARTED), 1);
+  /* and its stop counts the energy from the guessed start */
+  stop_tx(33, ",\"meterStop\":6000");
+  cr_assert_eq(last_event()->ev.tx_stopped.session_energy_wh, 1000);
+}
+
+Test(session, meter_values_recover_with_the_start_the_store_knows)
+{
+  start_with((setup_opts){.start_mode = OCPP_START_TAG, .store = true});
+  T.stored_tx = 42;
+  T.stored_connector = 1;
+  T.stored_meter_start = 4000;
+  meter(1, 42, "{\"value\":\"5000\"}");
+  cr_assert_eq(event_at(T.n_events - 2)->ev.tx_started.meter_start_wh, 4000);
+  cr_assert_eq(last_event()->ev.meter.session_energy_wh, 1000);
+}
+
+Test(session, meter_values_of_a_stopped_stored_transaction_recover_nothing)
+{
+  start_with((setup_opts){.start_mode = OCPP_START_TAG, .store = true});
+  T.stored_tx = 42;
+  T.stored_connector = 1;
+  T.stored_stopped = true;
+  meter(1, 42, "{\"value\":\"5000\"}");
+  cr_assert_eq(T.cp->conn_state[1].tx_id, 0);
+  cr_assert_eq(count_events(OCPP_EV_TX_STARTED), 0);
+  cr_assert_eq(count_events(OCPP_EV_METER), 1);
+}
+
+Test(session, meter_sample_with_an_impossible_unit_is_dropped)
+{
+  start();
+  meter(1, 0, "{\"value\":\"50\",\"measurand\":\"Frequency\",\"unit\":\"Hz\"},"
+              "{\"value\":\"700\"}");
+  cr_assert_eq(last_event()->ev.meter.energy_wh, 700);
+}
+
+Test(session, meter_values_on_a_negative_connector_are_out_of_range)
+{
+  start();
+  recv_text("[2,\"m\",\"MeterValues\",{\"connectorId\":-2,\"meterValue\":[{"
+            "\"timestamp\":\"2026-11-22T10:10:00Z\",\"sampledValue\":"
+            "[{\"value\":\"1\"}]}]}]");
+  expect_error("m", "PropertyConstraintViolation");
+}
+
+Test(session, meter_values_without_samples_are_answered_without_events)
+{
+  /* the 1.6 schema sets no minItems on meterValue */
+  start();
+  recv_text("[2,\"m\",\"MeterValues\",{\"connectorId\":1,\"meterValue\":[]}]");
+  expect_json(expect_result("m"), "{}");
+  cr_assert_eq(T.n_events, 0);
+}
+
+Test(session, meter_values_without_a_timestamp_are_a_violation)
+{
+  start();
+  recv_text("[2,\"m\",\"MeterValues\",{\"connectorId\":1,\"meterValue\":"
+            "[{\"sampledValue\":[{\"value\":\"1\"}]}]}]");
+  expect_error("m", "OccurenceConstraintViolation");
+}
+
+/* ---- notifications that are only logged --------------------------------- */
+
+Test(session, data_transfer_is_answered_unknown_vendor)
+{
+  start();
+  recv_text("[2,\"d\",\"DataTransfer\",{\"vendorId\":\"com.x\",\"data\":\"1\"}]");
+  expect_json(expect_result("d"), "{\"status\":\"UnknownVendorId\"}");
+}
+
+Test(session, status_notifications_of_firmware_and_diagnostics_are_acknowledged)
+{
+  start();
+  recv_text("[2,\"f\",\"FirmwareStatusNotification\",{\"status\":\"Installed\"}]");
+  expect_json(expect_result("f"), "{}");
+  recv_text("[2,\"g\",\"DiagnosticsStatusNotification\",{\"status\":\"Idle\"}]");
+  expect_json(expect_result("g"), "{}");
+  recv_text("[2,\"h\",\"SecurityEventNotification\",{\"type\":\"TamperDetected\","
+            "\"timestamp\":\"2026-11-22T10:00:00Z\",\"techInfo\":\"lid\"}]");
+  expect_json(expect_result("h"), "{}");
+  cr_assert_eq(T.n_events, 0);
+}
