@@ -277,7 +277,9 @@ static int walk_fail(walk *w, const char *code, const char *fmt, ...)
 static int walk_fail(walk *w, const char *code, const char *fmt, ...) {
   ocpp_schema_fault *f = w->fault;
   walk_format_path(w);
-  int n = snprintf(f->message, sizeof f->message, "%.60s: ", walk_label(w));
+  const char *label = walk_label(w);
+  int shown = (int)utf8_prefix(label, strlen(label), 60);
+  int n = snprintf(f->message, sizeof f->message, "%.*s: ", shown, label);
   if (n > 0 && (size_t)n < sizeof f->message) {
     va_list ap;
     va_start(ap, fmt);

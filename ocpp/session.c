@@ -81,7 +81,13 @@ static void fault_description(const ocpp_schema_fault *fault, char *out,
   int n = 0;
   if (fault->path[0] && sep) {
     text = sep + 2;
-    n = snprintf(out, cap, "%.60s: ", fault->path);
+    size_t shown = strlen(fault->path);
+    if (shown > 60) {
+      shown = 60;
+      while (shown > 0 && ((unsigned char)fault->path[shown] & 0xC0) == 0x80)
+        shown--;
+    }
+    n = snprintf(out, cap, "%.*s: ", (int)shown, fault->path);
   }
   if (n < 0 || (size_t)n >= cap) {
     out[0] = '\0';
