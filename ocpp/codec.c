@@ -246,10 +246,11 @@ static const struct {
     {"L1", 0}, {"L2", 1}, {"L3", 2}, {"L1-N", 0}, {"L2-N", 1}, {"L3-N", 2},
 };
 
-typedef struct {
-  bool set[LOC_COUNT][SLOT_COUNT];
-  double v[LOC_COUNT][SLOT_COUNT];
-} accumulator;
+typedef ocpp_meter_quantity_acc accumulator;
+_Static_assert(sizeof(((ocpp_meter_acc *)0)->q) / sizeof(accumulator) == Q_COUNT,
+               "ocpp_meter_acc has a slot per quantity");
+_Static_assert(sizeof(((accumulator *)0)->set) == LOC_COUNT * SLOT_COUNT,
+               "ocpp_meter_quantity_acc has a slot per location and phase");
 
 /* *out is the member's text, or NULL when absent. false when the member is
  * present but not a string. */
@@ -284,10 +285,10 @@ static bool parse_decimal(const char *s, double *out) {
   return true;
 }
 
-static bool sample_value(const json_t *v, double *out) {
-  if (json_is_string(v)) return parse_decimal(json_string_value(v), out);
-  if (json_is_number(v)) {
-    *out = json_number_value(v);
+static bool sample_value(const ocpp_sampled_value *sv, double *out) {
+  if (sv->value) return parse_decimal(sv->value, out);
+  if (sv->has_number) {
+    *out = sv->number;
     return isfinite(*out);
   }
   return false;
@@ -327,31 +328,45 @@ static bool unit_factor(const char *name, quantity q, double *factor) {
 }
 
 /* Adds one sampledValue to acc; false when it cannot be used. */
-static bool take_sample(const json_t *sv, accumulator acc[Q_COUNT],
+static bool take_sample(const ocpp_sampled_value *sv, accumulator acc[Q_COUNT],
                         const char **context) {
-  const char *format, *measurand, *loc_name, *phase_name, *unit, *ctx;
-  if (!json_is_object(sv)) return false;
-  if (member_string(sv, "context", &ctx) && ctx && (*context)[0] == '\0')
-    *context = ctx; /* any text is kept: chargers invent contexts */
-  if (!member_string(sv, "format", &format) ||
-      (format && strcmp(format, "Raw") != 0))
+  if (sv->context && (*context)[0] == '\0')
+    *context = sv->context; /* any text is kept: chargers invent contexts */
+  if (sv->unusable) return false;
+  if (sv->format && strcmp(sv->format, "Raw") != 0)
     return false; /* SignedData carries no plain value */
-  if (!member_string(sv, "measurand", &measurand) ||
-      !member_string(sv, "location", &loc_name) ||
-      !member_string(sv, "phase", &phase_name) ||
-      !member_string(sv, "unit", &unit))
-    return false;
-  int q = lookup_measurand(measurand);
-  int loc = lookup_location(loc_name);
-  int slot = lookup_phase(phase_name);
+  int q = lookup_measurand(sv->measurand);
+  int loc = lookup_location(sv->location);
+  int slot = lookup_phase(sv->phase);
   if (q < 0 || loc < 0 || slot < 0) return false;
   double factor, value;
-  if (!unit_factor(unit, (quantity)q, &factor) ||
-      !sample_value(json_object_get(sv, "value"), &value))
+  if (!unit_factor(sv->unit, (quantity)q, &factor) || !sample_value(sv, &value))
     return false;
   if (acc[q].set[loc][slot]) return false; /* first value wins */
   acc[q].set[loc][slot] = true;
   acc[q].v[loc][slot] = value * factor;
+  return true;
+}
+
+/* A present member that is not a string makes the sampledValue unusable;
+ * its context still counts when it is a string. false: not an object. */
+static bool json_sampled_value(const json_t *sv, ocpp_sampled_value *out) {
+  memset(out, 0, sizeof *out);
+  if (!json_is_object(sv)) return false;
+  member_string(sv, "context", &out->context); /* a non-string is no context */
+  bool ok = member_string(sv, "format", &out->format);
+  ok = member_string(sv, "measurand", &out->measurand) && ok;
+  ok = member_string(sv, "location", &out->location) && ok;
+  ok = member_string(sv, "phase", &out->phase) && ok;
+  ok = member_string(sv, "unit", &out->unit) && ok;
+  const json_t *v = json_object_get(sv, "value");
+  if (json_is_string(v)) {
+    out->value = json_string_value(v);
+  } else if (json_is_number(v)) {
+    out->has_number = true;
+    out->number = json_number_value(v);
+  }
+  out->unusable = !ok;
   return true;
 }
 
@@ -390,26 +405,20 @@ static bool combine_quantity(const accumulator *a, quantity q, double *out,
   return false;
 }
 
-int ocpp_meter_parse(const json_t *meter_value, ocpp_meter_sample *out) {
-  if (!out) return OCPP_EINVAL;
+void ocpp_meter_begin(ocpp_meter_acc *acc, ocpp_meter_sample *out) {
+  memset(acc, 0, sizeof *acc);
   memset(out, 0, sizeof *out);
   out->context = "";
   for (int i = 0; i < 3; i++) out->current_phase_a[i] = NAN;
-  if (!json_is_object(meter_value)) return OCPP_EINVAL;
-  const json_t *ts = json_object_get(meter_value, "timestamp");
-  if (!json_is_string(ts) ||
-      ocpp_time_parse(json_string_value(ts), &out->timestamp) != 0)
-    return OCPP_ETIME;
+}
 
-  accumulator acc[Q_COUNT];
-  memset(acc, 0, sizeof acc);
-  const json_t *list = json_object_get(meter_value, "sampledValue");
-  size_t i;
-  const json_t *sv;
-  json_array_foreach(list, i, sv) {
-    if (!take_sample(sv, acc, &out->context)) out->ignored++;
-  }
+void ocpp_meter_add(ocpp_meter_acc *acc, const ocpp_sampled_value *sv,
+                    ocpp_meter_sample *out) {
+  if (!take_sample(sv, acc->q, &out->context)) out->ignored++;
+}
 
+void ocpp_meter_end(const ocpp_meter_acc *macc, ocpp_meter_sample *out) {
+  const accumulator *acc = macc->q;
   out->has_energy = combine_quantity(&acc[Q_ENERGY], Q_ENERGY, &out->energy_wh,
                                      NULL, &out->ignored);
   out->has_power = combine_quantity(&acc[Q_POWER], Q_POWER, &out->power_w,
@@ -421,6 +430,29 @@ int ocpp_meter_parse(const json_t *meter_value, ocpp_meter_sample *out) {
                                       &out->voltage_v, NULL, &out->ignored);
   out->has_offered = combine_quantity(&acc[Q_OFFERED], Q_OFFERED,
                                       &out->offered_a, NULL, &out->ignored);
+}
+
+int ocpp_meter_parse(const json_t *meter_value, ocpp_meter_sample *out) {
+  if (!out) return OCPP_EINVAL;
+  ocpp_meter_acc acc;
+  ocpp_meter_begin(&acc, out);
+  if (!json_is_object(meter_value)) return OCPP_EINVAL;
+  const json_t *ts = json_object_get(meter_value, "timestamp");
+  if (!json_is_string(ts) ||
+      ocpp_time_parse(json_string_value(ts), &out->timestamp) != 0)
+    return OCPP_ETIME;
+
+  const json_t *list = json_object_get(meter_value, "sampledValue");
+  size_t i;
+  const json_t *sv;
+  json_array_foreach(list, i, sv) {
+    ocpp_sampled_value fields;
+    if (json_sampled_value(sv, &fields))
+      ocpp_meter_add(&acc, &fields, out);
+    else
+      out->ignored++;
+  }
+  ocpp_meter_end(&acc, out);
   return 0;
 }
 
