@@ -110,7 +110,7 @@ typedef enum {
 
 /* yajl's few allocations (handle, lexer, buffers, its stack of states)
  * come from here; a frame that needs more falls back to malloc. */
-#define ARENA_SIZE 2048
+#define ARENA_SIZE 4096
 #define ARENA_ALIGN 16
 
 typedef struct {
@@ -120,6 +120,8 @@ typedef struct {
 
 typedef struct {
   state st;
+  yajl_handle h;
+  size_t end;                 /* offset just past the frame's last ] */
   ocpp_meter_fast *out;
   unsigned payload_seen;      /* bits: connectorId, transactionId, meterValue */
   unsigned mv_seen;           /* bits: timestamp, sampledValue */
@@ -373,12 +375,31 @@ static int on_end_array(void *ctx) {
   switch (p->st) {
   case S_MV_ITEM: p->st = S_P_KEY; return 1;
   case S_SV_ITEM: p->st = S_MV_KEY; return 1;
-  case S_END: p->st = S_DONE; return 1;
+  case S_END:
+    /* yajl counts the bytes of the token whose callback runs */
+    p->end = yajl_get_bytes_consumed(p->h);
+    p->st = S_DONE;
+    return 1;
   default: return 0;
   }
 }
 
+/* No member of MeterValues is null or a boolean. yajl skips an event
+ * that has no callback, so these must be there to refuse. */
+static int on_null(void *ctx) {
+  (void)ctx;
+  return 0;
+}
+
+static int on_boolean(void *ctx, int value) {
+  (void)ctx;
+  (void)value;
+  return 0;
+}
+
 static const yajl_callbacks callbacks = {
+    .yajl_null = on_null,
+    .yajl_boolean = on_boolean,
     .yajl_number = on_number,
     .yajl_string = on_string,
     .yajl_start_map = on_start_map,
@@ -440,6 +461,15 @@ static bool plain_ascii(const unsigned char *s, size_t len) {
   return true;
 }
 
+/* After the frame only whitespace may follow. yajl takes an unfinished
+ * token there (a string, a number, a literal) for one that goes on in the
+ * next chunk, even in yajl_complete_parse, so it is checked here. */
+static bool blank(const char *s, size_t len) {
+  for (size_t i = 0; i < len; i++)
+    if (s[i] != ' ' && s[i] != '\t' && s[i] != '\n' && s[i] != '\r') return false;
+  return true;
+}
+
 bool ocpp_meter_fast_parse(const char *text, size_t len, ocpp_meter_fast *out) {
   if (!text || !out || !plain_ascii((const unsigned char *)text, len))
     return false;
@@ -455,10 +485,10 @@ bool ocpp_meter_fast_parse(const char *text, size_t len, ocpp_meter_fast *out) {
   out->transaction_id = 0;
   out->n_values = 0;
   yajl_alloc_funcs funcs = {arena_malloc, arena_realloc, arena_free, &p.mem};
-  yajl_handle h = yajl_alloc(&callbacks, &funcs, &p);
-  if (!h) return false;
-  bool ok = yajl_parse(h, (const unsigned char *)text, len) == yajl_status_ok &&
-            yajl_complete_parse(h) == yajl_status_ok && p.st == S_DONE;
-  yajl_free(h);
+  p.h = yajl_alloc(&callbacks, &funcs, &p);
+  if (!p.h) return false;
+  bool ok = yajl_parse(p.h, (const unsigned char *)text, len) == yajl_status_ok &&
+            p.st == S_DONE && blank(text + p.end, len - p.end);
+  yajl_free(p.h);
   return ok;
 }
