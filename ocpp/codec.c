@@ -261,6 +261,30 @@ static bool member_string(const json_t *obj, const char *key,
   return v == NULL || *out != NULL;
 }
 
+/* A decimal without exponent of at most 15 digits, as strtod reads it:
+ * the digits make an integer below 2^53 and the power of ten (at most
+ * 10^15) is exact too, so their quotient is the correctly rounded value
+ * (Clinger's fast path), bit for bit what strtod returns. */
+static double exact_decimal(const char *s) {
+  static const double pow10[] = {1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7,
+                                 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15};
+  bool neg = *s == '-';
+  if (*s == '+' || *s == '-') s++;
+  uint64_t m = 0;
+  int frac = 0;
+  bool after_point = false;
+  for (; (*s >= '0' && *s <= '9') || *s == '.'; s++) {
+    if (*s == '.') {
+      after_point = true;
+      continue;
+    }
+    m = m * 10 + (uint64_t)(*s - '0');
+    frac += after_point;
+  }
+  double v = (double)m / pow10[frac];
+  return neg ? -v : v;
+}
+
 /* Decimal numbers only: strtod alone would also take hex, "inf", "nan". */
 static bool parse_decimal(const char *s, double *out) {
   while (*s == ' ') s++;
@@ -271,7 +295,8 @@ static bool parse_decimal(const char *s, double *out) {
   if (*p == '.')
     for (p++; *p >= '0' && *p <= '9'; p++) digits++;
   if (digits == 0) return false;
-  if (*p == 'e' || *p == 'E') {
+  bool plain = *p != 'e' && *p != 'E';
+  if (!plain) {
     p++;
     if (*p == '+' || *p == '-') p++;
     if (*p < '0' || *p > '9') return false;
@@ -279,7 +304,7 @@ static bool parse_decimal(const char *s, double *out) {
   }
   while (*p == ' ') p++;
   if (*p != '\0') return false;
-  double v = strtod(s, NULL);
+  double v = plain && digits <= 15 ? exact_decimal(s) : strtod(s, NULL);
   if (!isfinite(v)) return false;
   *out = v;
   return true;
@@ -320,7 +345,8 @@ static bool unit_factor(const char *name, quantity q, double *factor) {
   *factor = 1.0;
   if (!name) return true;
   for (size_t i = 0; i < COUNT_OF(units); i++)
-    if (strcasecmp(units[i].name, name) == 0) {
+    if ((units[i].name[0] | 0x20) == (name[0] | 0x20) &&
+        strcasecmp(units[i].name, name) == 0) {
       *factor = units[i].factor;
       return units[i].dim == quantities[q].dim;
     }

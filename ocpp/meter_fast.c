@@ -13,38 +13,46 @@
 
 #include "ocpp/schema.h"
 
-#define COUNT_OF(a) (sizeof(a) / sizeof((a)[0]))
-
 /* ---- the schema's enumerations (checked against the table by the tests) */
 
-static const char *const enum_context[] = {
-    "Interruption.Begin", "Interruption.End", "Sample.Clock",
-    "Sample.Periodic", "Transaction.Begin", "Transaction.End", "Trigger",
-    "Other", NULL};
-static const char *const enum_format[] = {"Raw", "SignedData", NULL};
-static const char *const enum_measurand[] = {
-    "Energy.Active.Export.Register", "Energy.Active.Import.Register",
-    "Energy.Reactive.Export.Register", "Energy.Reactive.Import.Register",
-    "Energy.Active.Export.Interval", "Energy.Active.Import.Interval",
-    "Energy.Reactive.Export.Interval", "Energy.Reactive.Import.Interval",
-    "Power.Active.Export", "Power.Active.Import", "Power.Offered",
-    "Power.Reactive.Export", "Power.Reactive.Import", "Power.Factor",
-    "Current.Import", "Current.Export", "Current.Offered", "Voltage",
-    "Frequency", "Temperature", "SoC", "RPM", NULL};
-static const char *const enum_phase[] = {"L1", "L2", "L3", "N", "L1-N",
-                                         "L2-N", "L3-N", "L1-L2", "L2-L3",
-                                         "L3-L1", NULL};
-static const char *const enum_location[] = {"Cable", "EV", "Inlet", "Outlet",
-                                            "Body", NULL};
-static const char *const enum_unit[] = {
-    "Wh", "kWh", "varh", "kvarh", "W", "kW", "VA", "kVA", "var", "kvar", "A",
-    "V", "K", "Celcius", "Celsius", "Fahrenheit", "Percent", NULL};
+typedef struct {
+  const char *text;
+  size_t len;
+} word;
+
+#define W(s) {s, sizeof s - 1}
+#define WORDS_END {NULL, 0}
+
+static const word enum_context[] = {
+    W("Interruption.Begin"), W("Interruption.End"), W("Sample.Clock"),
+    W("Sample.Periodic"), W("Transaction.Begin"), W("Transaction.End"),
+    W("Trigger"), W("Other"), WORDS_END};
+static const word enum_format[] = {W("Raw"), W("SignedData"), WORDS_END};
+static const word enum_measurand[] = {
+    W("Energy.Active.Export.Register"), W("Energy.Active.Import.Register"),
+    W("Energy.Reactive.Export.Register"), W("Energy.Reactive.Import.Register"),
+    W("Energy.Active.Export.Interval"), W("Energy.Active.Import.Interval"),
+    W("Energy.Reactive.Export.Interval"), W("Energy.Reactive.Import.Interval"),
+    W("Power.Active.Export"), W("Power.Active.Import"), W("Power.Offered"),
+    W("Power.Reactive.Export"), W("Power.Reactive.Import"), W("Power.Factor"),
+    W("Current.Import"), W("Current.Export"), W("Current.Offered"),
+    W("Voltage"), W("Frequency"), W("Temperature"), W("SoC"), W("RPM"),
+    WORDS_END};
+static const word enum_phase[] = {
+    W("L1"), W("L2"), W("L3"), W("N"), W("L1-N"), W("L2-N"), W("L3-N"),
+    W("L1-L2"), W("L2-L3"), W("L3-L1"), WORDS_END};
+static const word enum_location[] = {W("Cable"), W("EV"), W("Inlet"),
+                                     W("Outlet"), W("Body"), WORDS_END};
+static const word enum_unit[] = {
+    W("Wh"), W("kWh"), W("varh"), W("kvarh"), W("W"), W("kW"), W("VA"),
+    W("kVA"), W("var"), W("kvar"), W("A"), W("V"), W("K"), W("Celcius"),
+    W("Celsius"), W("Fahrenheit"), W("Percent"), WORDS_END};
 
 /* The static text equal to s[0..len), or NULL. */
-static const char *enum_find(const char *const *values, const char *s,
-                             size_t len) {
-  for (; *values; values++)
-    if (strncmp(*values, s, len) == 0 && (*values)[len] == '\0') return *values;
+static const char *enum_find(const word *values, const char *s, size_t len) {
+  for (; values->text; values++)
+    if (values->len == len && memcmp(values->text, s, len) == 0)
+      return values->text;
   return NULL;
 }
 
@@ -65,7 +73,7 @@ enum {
 static const struct {
   const char *name;
   size_t len;
-  const char *const *values;  /* NULL: any string (value) */
+  const word *values;         /* NULL: any string (value) */
 } sv_props[SV_COUNT] = {
     [SV_VALUE] = {"value", 5, NULL},
     [SV_CONTEXT] = {"context", 7, enum_context},
@@ -450,14 +458,29 @@ static void *arena_realloc(void *ctx, void *ptr, size_t size) {
 
 /* What the state machine relies on: no escapes (strings are the frame's own
  * bytes), ASCII only (no UTF-8 to check), whitespace only as JSON has it
- * (yajl also skips \v and \f). */
+ * (yajl also skips \v and \f). Eight bytes at a time; a word with a
+ * byte below 0x20, at or above 0x80 or a backslash is looked at closely. */
+#define ONES 0x0101010101010101ull
+#define HIGHS 0x8080808080808080ull
+
+static bool plain_byte(unsigned char c) {
+  return c < 0x80 && c != '\\' &&
+         (c >= 0x20 || c == '\t' || c == '\n' || c == '\r');
+}
+
 static bool plain_ascii(const unsigned char *s, size_t len) {
-  for (size_t i = 0; i < len; i++) {
-    unsigned char c = s[i];
-    if (c >= 0x80 || c == '\\' ||
-        (c < 0x20 && c != '\t' && c != '\n' && c != '\r'))
-      return false;
+  size_t i = 0;
+  for (; i + 8 <= len; i += 8) {
+    uint64_t w;
+    memcpy(&w, s + i, sizeof w);
+    uint64_t bs = w ^ (ONES * '\\');
+    uint64_t odd = (w | ((w - ONES * 0x20) & ~w) | ((bs - ONES) & ~bs)) & HIGHS;
+    if (odd)
+      for (size_t k = 0; k < 8; k++)
+        if (!plain_byte(s[i + k])) return false;
   }
+  for (; i < len; i++)
+    if (!plain_byte(s[i])) return false;
   return true;
 }
 

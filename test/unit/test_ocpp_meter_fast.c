@@ -607,3 +607,42 @@ Test(meter_fast_session, the_answer_is_the_constant_one) {
   cr_assert_eq(cp.conn_state[1].tx_id, 17);
   cr_assert_float_eq(cp.conn_state[1].energy_wh, 13013.2, 1e-9);
 }
+
+/* ---- the sample builder's decimals -------------------------------------- */
+
+/* Short decimals are converted without strtod (codec.c); the result must be
+ * strtod's, bit for bit, whatever the digits and the point. */
+Test(meter_decimal, short_decimals_read_as_strtod_reads_them) {
+  uint64_t x = 0x9E3779B97F4A7C15ull;
+  for (int i = 0; i < 200000; i++) {
+    x ^= x >> 12;
+    x ^= x << 25;
+    x ^= x >> 27;
+    uint64_t r = x * 0x2545F4914F6CDD1Dull;
+    char text[40], frame[256];
+    int digits = 1 + (int)(r % 15);
+    int point = (int)((r >> 8) % (uint64_t)(digits + 2)) - 1; /* -1: none */
+    size_t n = 0;
+    if (r & (1ull << 40)) text[n++] = (r & (1ull << 41)) ? '-' : '+';
+    uint64_t d = r >> 16;
+    for (int k = 0; k < digits; k++) {
+      if (k == point) text[n++] = '.';
+      text[n++] = (char)('0' + d % 10);
+      d = d / 10 ? d / 10 : r >> (k + 3);
+    }
+    if (point == digits) text[n++] = '.';
+    text[n] = '\0';
+    snprintf(frame, sizeof frame,
+             "{\"timestamp\":\"2026-11-22T10:00:00Z\",\"sampledValue\":"
+             "[{\"value\":\"%s\"}]}", text);
+    json_t *mv = json_loads(frame, 0, NULL);
+    cr_assert_not_null(mv);
+    ocpp_meter_sample m;
+    cr_assert_eq(ocpp_meter_parse(mv, &m), 0);
+    double want = strtod(text, NULL);
+    cr_assert(m.has_energy, "%s", text);
+    cr_assert_eq(memcmp(&m.energy_wh, &want, sizeof want), 0, "%s: %a, strtod %a",
+                 text, m.energy_wh, want);
+    json_decref(mv);
+  }
+}
