@@ -246,10 +246,11 @@ static const struct {
     {"L1", 0}, {"L2", 1}, {"L3", 2}, {"L1-N", 0}, {"L2-N", 1}, {"L3-N", 2},
 };
 
-typedef struct {
-  bool set[LOC_COUNT][SLOT_COUNT];
-  double v[LOC_COUNT][SLOT_COUNT];
-} accumulator;
+typedef ocpp_meter_quantity_acc accumulator;
+_Static_assert(sizeof(((ocpp_meter_acc *)0)->q) / sizeof(accumulator) == Q_COUNT,
+               "ocpp_meter_acc has a slot per quantity");
+_Static_assert(sizeof(((accumulator *)0)->set) == LOC_COUNT * SLOT_COUNT,
+               "ocpp_meter_quantity_acc has a slot per location and phase");
 
 /* *out is the member's text, or NULL when absent. false when the member is
  * present but not a string. */
@@ -258,6 +259,30 @@ static bool member_string(const json_t *obj, const char *key,
   const json_t *v = json_object_get(obj, key);
   *out = json_is_string(v) ? json_string_value(v) : NULL;
   return v == NULL || *out != NULL;
+}
+
+/* A decimal without exponent of at most 15 digits, as strtod reads it:
+ * the digits make an integer below 2^53 and the power of ten (at most
+ * 10^15) is exact too, so their quotient is the correctly rounded value
+ * (Clinger's fast path), bit for bit what strtod returns. */
+static double exact_decimal(const char *s) {
+  static const double pow10[] = {1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7,
+                                 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15};
+  bool neg = *s == '-';
+  if (*s == '+' || *s == '-') s++;
+  uint64_t m = 0;
+  int frac = 0;
+  bool after_point = false;
+  for (; (*s >= '0' && *s <= '9') || *s == '.'; s++) {
+    if (*s == '.') {
+      after_point = true;
+      continue;
+    }
+    m = m * 10 + (uint64_t)(*s - '0');
+    frac += after_point;
+  }
+  double v = (double)m / pow10[frac];
+  return neg ? -v : v;
 }
 
 /* Decimal numbers only: strtod alone would also take hex, "inf", "nan". */
@@ -270,7 +295,8 @@ static bool parse_decimal(const char *s, double *out) {
   if (*p == '.')
     for (p++; *p >= '0' && *p <= '9'; p++) digits++;
   if (digits == 0) return false;
-  if (*p == 'e' || *p == 'E') {
+  bool plain = *p != 'e' && *p != 'E';
+  if (!plain) {
     p++;
     if (*p == '+' || *p == '-') p++;
     if (*p < '0' || *p > '9') return false;
@@ -278,16 +304,16 @@ static bool parse_decimal(const char *s, double *out) {
   }
   while (*p == ' ') p++;
   if (*p != '\0') return false;
-  double v = strtod(s, NULL);
+  double v = plain && digits <= 15 ? exact_decimal(s) : strtod(s, NULL);
   if (!isfinite(v)) return false;
   *out = v;
   return true;
 }
 
-static bool sample_value(const json_t *v, double *out) {
-  if (json_is_string(v)) return parse_decimal(json_string_value(v), out);
-  if (json_is_number(v)) {
-    *out = json_number_value(v);
+static bool sample_value(const ocpp_sampled_value *sv, double *out) {
+  if (sv->value) return parse_decimal(sv->value, out);
+  if (sv->has_number) {
+    *out = sv->number;
     return isfinite(*out);
   }
   return false;
@@ -319,7 +345,8 @@ static bool unit_factor(const char *name, quantity q, double *factor) {
   *factor = 1.0;
   if (!name) return true;
   for (size_t i = 0; i < COUNT_OF(units); i++)
-    if (strcasecmp(units[i].name, name) == 0) {
+    if ((units[i].name[0] | 0x20) == (name[0] | 0x20) &&
+        strcasecmp(units[i].name, name) == 0) {
       *factor = units[i].factor;
       return units[i].dim == quantities[q].dim;
     }
@@ -327,31 +354,45 @@ static bool unit_factor(const char *name, quantity q, double *factor) {
 }
 
 /* Adds one sampledValue to acc; false when it cannot be used. */
-static bool take_sample(const json_t *sv, accumulator acc[Q_COUNT],
+static bool take_sample(const ocpp_sampled_value *sv, accumulator acc[Q_COUNT],
                         const char **context) {
-  const char *format, *measurand, *loc_name, *phase_name, *unit, *ctx;
-  if (!json_is_object(sv)) return false;
-  if (member_string(sv, "context", &ctx) && ctx && (*context)[0] == '\0')
-    *context = ctx; /* any text is kept: chargers invent contexts */
-  if (!member_string(sv, "format", &format) ||
-      (format && strcmp(format, "Raw") != 0))
+  if (sv->context && (*context)[0] == '\0')
+    *context = sv->context; /* any text is kept: chargers invent contexts */
+  if (sv->unusable) return false;
+  if (sv->format && strcmp(sv->format, "Raw") != 0)
     return false; /* SignedData carries no plain value */
-  if (!member_string(sv, "measurand", &measurand) ||
-      !member_string(sv, "location", &loc_name) ||
-      !member_string(sv, "phase", &phase_name) ||
-      !member_string(sv, "unit", &unit))
-    return false;
-  int q = lookup_measurand(measurand);
-  int loc = lookup_location(loc_name);
-  int slot = lookup_phase(phase_name);
+  int q = lookup_measurand(sv->measurand);
+  int loc = lookup_location(sv->location);
+  int slot = lookup_phase(sv->phase);
   if (q < 0 || loc < 0 || slot < 0) return false;
   double factor, value;
-  if (!unit_factor(unit, (quantity)q, &factor) ||
-      !sample_value(json_object_get(sv, "value"), &value))
+  if (!unit_factor(sv->unit, (quantity)q, &factor) || !sample_value(sv, &value))
     return false;
   if (acc[q].set[loc][slot]) return false; /* first value wins */
   acc[q].set[loc][slot] = true;
   acc[q].v[loc][slot] = value * factor;
+  return true;
+}
+
+/* A present member that is not a string makes the sampledValue unusable;
+ * its context still counts when it is a string. false: not an object. */
+static bool json_sampled_value(const json_t *sv, ocpp_sampled_value *out) {
+  memset(out, 0, sizeof *out);
+  if (!json_is_object(sv)) return false;
+  member_string(sv, "context", &out->context); /* a non-string is no context */
+  bool ok = member_string(sv, "format", &out->format);
+  ok = member_string(sv, "measurand", &out->measurand) && ok;
+  ok = member_string(sv, "location", &out->location) && ok;
+  ok = member_string(sv, "phase", &out->phase) && ok;
+  ok = member_string(sv, "unit", &out->unit) && ok;
+  const json_t *v = json_object_get(sv, "value");
+  if (json_is_string(v)) {
+    out->value = json_string_value(v);
+  } else if (json_is_number(v)) {
+    out->has_number = true;
+    out->number = json_number_value(v);
+  }
+  out->unusable = !ok;
   return true;
 }
 
@@ -390,26 +431,20 @@ static bool combine_quantity(const accumulator *a, quantity q, double *out,
   return false;
 }
 
-int ocpp_meter_parse(const json_t *meter_value, ocpp_meter_sample *out) {
-  if (!out) return OCPP_EINVAL;
+void ocpp_meter_begin(ocpp_meter_acc *acc, ocpp_meter_sample *out) {
+  memset(acc, 0, sizeof *acc);
   memset(out, 0, sizeof *out);
   out->context = "";
   for (int i = 0; i < 3; i++) out->current_phase_a[i] = NAN;
-  if (!json_is_object(meter_value)) return OCPP_EINVAL;
-  const json_t *ts = json_object_get(meter_value, "timestamp");
-  if (!json_is_string(ts) ||
-      ocpp_time_parse(json_string_value(ts), &out->timestamp) != 0)
-    return OCPP_ETIME;
+}
 
-  accumulator acc[Q_COUNT];
-  memset(acc, 0, sizeof acc);
-  const json_t *list = json_object_get(meter_value, "sampledValue");
-  size_t i;
-  const json_t *sv;
-  json_array_foreach(list, i, sv) {
-    if (!take_sample(sv, acc, &out->context)) out->ignored++;
-  }
+void ocpp_meter_add(ocpp_meter_acc *acc, const ocpp_sampled_value *sv,
+                    ocpp_meter_sample *out) {
+  if (!take_sample(sv, acc->q, &out->context)) out->ignored++;
+}
 
+void ocpp_meter_end(const ocpp_meter_acc *macc, ocpp_meter_sample *out) {
+  const accumulator *acc = macc->q;
   out->has_energy = combine_quantity(&acc[Q_ENERGY], Q_ENERGY, &out->energy_wh,
                                      NULL, &out->ignored);
   out->has_power = combine_quantity(&acc[Q_POWER], Q_POWER, &out->power_w,
@@ -421,6 +456,29 @@ int ocpp_meter_parse(const json_t *meter_value, ocpp_meter_sample *out) {
                                       &out->voltage_v, NULL, &out->ignored);
   out->has_offered = combine_quantity(&acc[Q_OFFERED], Q_OFFERED,
                                       &out->offered_a, NULL, &out->ignored);
+}
+
+int ocpp_meter_parse(const json_t *meter_value, ocpp_meter_sample *out) {
+  if (!out) return OCPP_EINVAL;
+  ocpp_meter_acc acc;
+  ocpp_meter_begin(&acc, out);
+  if (!json_is_object(meter_value)) return OCPP_EINVAL;
+  const json_t *ts = json_object_get(meter_value, "timestamp");
+  if (!json_is_string(ts) ||
+      ocpp_time_parse(json_string_value(ts), &out->timestamp) != 0)
+    return OCPP_ETIME;
+
+  const json_t *list = json_object_get(meter_value, "sampledValue");
+  size_t i;
+  const json_t *sv;
+  json_array_foreach(list, i, sv) {
+    ocpp_sampled_value fields;
+    if (json_sampled_value(sv, &fields))
+      ocpp_meter_add(&acc, &fields, out);
+    else
+      out->ignored++;
+  }
+  ocpp_meter_end(&acc, out);
   return 0;
 }
 

@@ -54,6 +54,38 @@ typedef struct {
  * OCPP_ETIME (no valid timestamp). */
 int ocpp_meter_parse(const json_t *meter_value, ocpp_meter_sample *out);
 
+/* The steps of ocpp_meter_parse, for a reader that is not jansson (the
+ * MeterValues fast path): ocpp_meter_begin, ocpp_meter_add for each
+ * sampledValue in order, ocpp_meter_end; set the timestamp yourself. The
+ * members of a sampledValue as text, NULL when absent; value is the
+ * decimal text, or NULL with has_number for a JSON number (NULL without
+ * has_number: not usable). Strings are NUL-terminated and must outlive the
+ * sample (context is kept). */
+typedef struct {
+  const char *value;
+  bool has_number;
+  double number;
+  const char *context, *format, *measurand, *phase, *location, *unit;
+  bool unusable;                /* a member of the wrong type: only the
+                                   context is taken */
+} ocpp_sampled_value;
+
+/* What ocpp_meter_add has gathered; only for these functions. */
+typedef struct {
+  bool set[2][4];               /* location, phase slot */
+  double v[2][4];
+} ocpp_meter_quantity_acc;
+typedef struct {
+  ocpp_meter_quantity_acc q[5]; /* energy, power, current, voltage, offered */
+} ocpp_meter_acc;
+
+/* Clears acc and sets out to what a meterValue without usable
+ * sampledValue holds (also what ocpp_meter_parse leaves on failure). */
+void ocpp_meter_begin(ocpp_meter_acc *acc, ocpp_meter_sample *out);
+void ocpp_meter_add(ocpp_meter_acc *acc, const ocpp_sampled_value *sv,
+                    ocpp_meter_sample *out);
+void ocpp_meter_end(const ocpp_meter_acc *acc, ocpp_meter_sample *out);
+
 /* Decides an idTag for a charger: with start_mode "any" every non-empty tag
  * is Accepted; with "tag" and "auto" the tag must be in tags ("*" allows
  * all; the charger's own remote_tag is always allowed so that remote starts

@@ -3,21 +3,27 @@
  * the role's start, tick and follow-ups. Payloads arrive validated (and
  * repaired where a known quirk broke them). */
 #include <limits.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "ocpp/codec.h"
 #include "ocpp/lenient.h"
+#include "ocpp/meter_fast.h"
 #include "ocpp/session_impl.h"
 
 /* connectorId as sent, or -1 when negative or beyond int: the schema has
  * no minimum, so such values reach the handlers and must not index the
  * connector table. */
+static int connector_of(json_int_t v)
+{
+  return v < 0 || v > INT_MAX ? -1 : (int)v;
+}
+
 static int connector_id(const json_t *req)
 {
-  json_int_t v = json_integer_value(json_object_get(req, "connectorId"));
-  return v < 0 || v > INT_MAX ? -1 : (int)v;
+  return connector_of(json_integer_value(json_object_get(req, "connectorId")));
 }
 
 static const char *str_or_empty(const json_t *req, const char *key)
@@ -318,15 +324,35 @@ static void emit_meter(ocpp_session *s, int connector, int32_t tx_id,
 }
 
 static void meter_values_of(ocpp_session *s, int connector, int32_t tx_id,
-                            const json_t *arr)
+                            const ocpp_meter_item *items, size_t n)
 {
-  size_t i;
-  const json_t *mv;
-  json_array_foreach(arr, i, mv) {
-    ocpp_meter_sample m;
-    if (ocpp_meter_parse(mv, &m) == 0)
-      emit_meter(s, connector, tx_id, &m);
-  }
+  for (size_t i = 0; i < n; i++)
+    if (items[i].ok)
+      emit_meter(s, connector, tx_id, &items[i].sample);
+}
+
+#define ITEMS_ON_STACK 8
+
+/* The elements of a meterValue or transactionData array decoded into buf
+ * (cap items) or, when more, a new array (free it when *items != buf).
+ * Returns the count, or SIZE_MAX without memory. */
+static size_t decode_items(const json_t *arr, ocpp_meter_item *buf, size_t cap,
+                           ocpp_meter_item **items)
+{
+  size_t n = json_array_size(arr);
+  *items = buf;
+  if (n > cap && !(*items = malloc(n * sizeof **items)))
+    return SIZE_MAX;
+  for (size_t i = 0; i < n; i++)
+    (*items)[i].ok = ocpp_meter_parse(json_array_get(arr, i),
+                                      &(*items)[i].sample) == 0;
+  return n;
+}
+
+static void no_memory(ocpp_handler_out *out)
+{
+  out->error_code = "InternalError";
+  snprintf(out->error_text, sizeof out->error_text, "out of memory");
 }
 
 /* Where a StopTransaction belongs: the connector running it, one that
@@ -382,8 +408,14 @@ static void h_stop(ocpp_session *s, json_t *req, ocpp_handler_out *out)
   stop_target t = locate_stop(s, tx_id);
   int connector = t.connector > 0 ? t.connector : 0;
   const json_t *data = json_object_get(req, "transactionData");
-  if (data && !t.duplicate)
-    meter_values_of(s, connector, tx_id, data);
+  if (data && !t.duplicate) {
+    ocpp_meter_item buf[ITEMS_ON_STACK], *items;
+    size_t n = decode_items(data, buf, ITEMS_ON_STACK, &items);
+    if (n != SIZE_MAX)
+      meter_values_of(s, connector, tx_id, items, n);
+    if (items != buf)
+      free(items);
+  }
   ocpp_connector_state *cs = ocpp__cp_connector(s->cp, connector);
   if (connector > 0 && cs->tx_id == tx_id)
     end_on_connector(cs, tx_id);
@@ -413,7 +445,7 @@ static void h_stop(ocpp_session *s, json_t *req, ocpp_handler_out *out)
 /* After a restart of the gateway the charger goes on with its transaction:
  * its MeterValues carry the id, which is all we need to pick it up. */
 static void recover_transaction(ocpp_session *s, int connector, int32_t tx_id,
-                                const json_t *values)
+                                const ocpp_meter_item *first)
 {
   ocpp_connector_state *cs = ocpp__cp_connector(s->cp, connector);
   if (!cs || connector < 1 || tx_id == 0 || cs->tx_id == tx_id ||
@@ -424,10 +456,8 @@ static void recover_transaction(ocpp_session *s, int connector, int32_t tx_id,
     return; /* values that arrive after the stop */
   if (!st.has_start) {
     /* best guess: the first energy reading of this message */
-    ocpp_meter_sample m;
-    const json_t *first = json_array_get(values, 0);
-    if (first && ocpp_meter_parse(first, &m) == 0 && m.has_energy) {
-      st.meter_start = m.energy_wh;
+    if (first && first->ok && first->sample.has_energy) {
+      st.meter_start = first->sample.energy_wh;
       st.has_start = true;
     }
   }
@@ -443,22 +473,51 @@ static void recover_transaction(ocpp_session *s, int connector, int32_t tx_id,
   ocpp__session_emit(s, &ev);
 }
 
-static void h_meter(ocpp_session *s, json_t *req, ocpp_handler_out *out)
+/* What a MeterValues request does, whichever path read it: connectorId
+ * and transactionId as sent (0: none), its meterValue elements decoded.
+ * false with out's error when it is refused. */
+static bool meter_values(ocpp_session *s, json_int_t connector_value,
+                         json_int_t tx_value, const ocpp_meter_item *items,
+                         size_t n, ocpp_handler_out *out)
 {
-  int connector = connector_id(req);
-  const json_t *txj = json_object_get(req, "transactionId");
-  int32_t tx_id = txj ? (int32_t)json_integer_value(txj) : 0;
-  const json_t *values = json_object_get(req, "meterValue");
+  int connector = connector_of(connector_value);
+  int32_t tx_id = (int32_t)tx_value;
   if (connector < 0) {
     out_of_range(out, connector);
+    return false;
+  }
+  if (connector > OCPP_MAX_CONNECTORS)
+    return true;
+  if (tx_id)
+    recover_transaction(s, connector, tx_id, n ? &items[0] : NULL);
+  meter_values_of(s, connector, tx_id, items, n);
+  return true;
+}
+
+static void h_meter(ocpp_session *s, json_t *req, ocpp_handler_out *out)
+{
+  const json_t *txj = json_object_get(req, "transactionId");
+  ocpp_meter_item buf[ITEMS_ON_STACK], *items;
+  size_t n = decode_items(json_object_get(req, "meterValue"), buf,
+                          ITEMS_ON_STACK, &items);
+  if (n == SIZE_MAX) {
+    no_memory(out);
     return;
   }
-  out->answer = json_object();
-  if (connector > OCPP_MAX_CONNECTORS)
-    return;
-  if (tx_id)
-    recover_transaction(s, connector, tx_id, values);
-  meter_values_of(s, connector, tx_id, values);
+  if (meter_values(s, json_integer_value(json_object_get(req, "connectorId")),
+                   txj ? json_integer_value(txj) : 0, items, n, out))
+    out->answer = json_object();
+  if (items != buf)
+    free(items);
+}
+
+/* The fast path's MeterValues (meter_fast.h). */
+static void cs16_meter_values(ocpp_session *s, const ocpp_meter_fast *mv,
+                              ocpp_handler_out *out)
+{
+  meter_values(s, mv->connector_id,
+               mv->has_transaction_id ? mv->transaction_id : 0, mv->values,
+               mv->n_values, out);
 }
 
 /* ---- notifications that are only logged --------------------------------- */
@@ -542,4 +601,5 @@ const ocpp_role ocpp__role_cs16 = {
   .on_open = cs16_open,
   .after_answer = cs16_after_answer,
   .on_tick = cs16_tick,
+  .meter_values = cs16_meter_values,
 };

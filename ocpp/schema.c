@@ -162,6 +162,10 @@ static bool is_date_time(const char *s, size_t len) {
          take_offset(&c) && c.p == c.end;
 }
 
+bool ocpp_schema_is_date_time(const char *s, size_t len) {
+  return s && is_date_time(s, len);
+}
+
 static bool is_hex(char ch) {
   return (ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'f') ||
          (ch >= 'A' && ch <= 'F');

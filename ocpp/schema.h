@@ -39,6 +39,10 @@ int ocpp_schema_validate(const char *action, ocpp_schema_kind kind,
  * of the OCPP 1.6 security whitepaper. */
 bool ocpp_schema_known_action(const char *action);
 
+/* The schemas' date-time format check on s[0..len): RFC 3339 (section
+ * 5.6) with a day of the calendar, as ocpp_schema_validate applies it. */
+bool ocpp_schema_is_date_time(const char *s, size_t len);
+
 /* One node of the compiled table, for checking the table against the schema
  * files. */
 typedef struct {

@@ -13,6 +13,7 @@
 
 typedef struct ocpp_call ocpp_call;
 typedef struct ocpp_command_row ocpp_command_row;
+typedef struct ocpp_meter_fast ocpp_meter_fast;
 
 /* What a handler produces: an answer payload, or a CALLERROR. */
 typedef struct {
@@ -42,6 +43,11 @@ struct ocpp_role {
   /* after the answer to a CALL has been sent */
   void (*after_answer)(ocpp_session *s, const ocpp_handler_out *out);
   void (*on_tick)(ocpp_session *s);
+  /* A MeterValues CALL that the fast path read (meter_fast.h): does what
+   * the table's MeterValues handler does; answered with {} unless out
+   * gets an error_code. NULL: MeterValues only through the table. */
+  void (*meter_values)(ocpp_session *s, const ocpp_meter_fast *mv,
+                       ocpp_handler_out *out);
 };
 
 /* How a call ends: answered with the validated payload, or not with the
