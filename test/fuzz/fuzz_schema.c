@@ -115,18 +115,18 @@ static void check_kind(const char *action, ocpp_schema_kind kind,
     return;
   ocpp_schema_fault fault;
   int rc = ocpp_schema_validate(action, kind, payload, &fault);
-  if ((rc == OCPP_SCHEMA_EUNKNOWN) == known)
+  if ((rc == OCPP_ENOACTION) == known)
     abort();
-  if (rc == OCPP_SCHEMA_EINVALID)
+  if (rc == OCPP_ESCHEMA)
     check_fault(&fault);
-  else if (rc != 0 && rc != OCPP_SCHEMA_EUNKNOWN)
+  else if (rc != 0 && rc != OCPP_ENOACTION)
     abort();
   /* validation does not change the payload */
   if (!json_equal(payload, original))
     abort();
 
   unsigned notes = 0;
-  for (int round = 0; rc == OCPP_SCHEMA_EINVALID &&
+  for (int round = 0; rc == OCPP_ESCHEMA &&
                       round < OCPP_LENIENT_MAX_REPAIRS; round++) {
     char what[160];
     if (ocpp_lenient_repair(action, kind, payload, &fault, &notes, what,
@@ -137,7 +137,7 @@ static void check_kind(const char *action, ocpp_schema_kind kind,
     check_text(what, sizeof what);
     json_decref(round_trip(payload));
     rc = ocpp_schema_validate(action, kind, payload, &fault);
-    if (rc == OCPP_SCHEMA_EINVALID)
+    if (rc == OCPP_ESCHEMA)
       check_fault(&fault);
     else if (rc != 0)
       abort();
@@ -181,7 +181,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
   /* a NULL payload is a fault, never a crash */
   ocpp_schema_fault fault;
   int rc = ocpp_schema_validate(action, OCPP_SCHEMA_REQUEST, NULL, &fault);
-  if (known ? rc != OCPP_SCHEMA_EINVALID : rc != OCPP_SCHEMA_EUNKNOWN)
+  if (known ? rc != OCPP_ESCHEMA : rc != OCPP_ENOACTION)
     abort();
   json_decref(payload);
   return 0;

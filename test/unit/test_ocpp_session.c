@@ -876,7 +876,7 @@ Test(session, schema_fault_text_on_a_long_utf8_name_is_utf8)
   json_t *p = parse(text);
   ocpp_schema_fault f;
   cr_assert_eq(ocpp_schema_validate("Heartbeat", OCPP_SCHEMA_REQUEST, p, &f),
-               OCPP_SCHEMA_EINVALID);
+               OCPP_ESCHEMA);
   json_t *m = json_string(f.message);
   cr_assert_not_null(m, "fault message is not UTF-8");
   json_decref(m);
