@@ -1473,3 +1473,569 @@ Test(session, status_notifications_of_firmware_and_diagnostics_are_acknowledged)
   expect_json(expect_result("h"), "{}");
   cr_assert_eq(T.n_events, 0);
 }
+
+/* ---- commands: availability, unlock, reset, trigger --------------------- */
+
+Test(session, availability_on_connector_0_falls_back_to_connector_1)
+{
+  start();
+  boot();
+  cr_assert_eq(command((ocpp_command){.kind = OCPP_CMD_CHANGE_AVAILABILITY,
+                                      .connector = 0, .operative = false}, 0),
+               OCPP_OK);
+  expect_json(expect_call("ChangeAvailability", NULL),
+              "{\"connectorId\":0,\"type\":\"Inoperative\"}");
+  answer_last("{\"status\":\"Rejected\"}");
+  cr_assert_eq(T.cb_count[0], 0);
+  expect_json(expect_call("ChangeAvailability", NULL),
+              "{\"connectorId\":1,\"type\":\"Inoperative\"}");
+  answer_last("{\"status\":\"Scheduled\"}");
+  cr_assert_eq(T.cb_count[0], 1);
+  cr_assert_eq(T.cb_result[0], OCPP_RESULT_ACCEPTED);
+}
+
+Test(session, availability_fallback_ends_with_its_own_result)
+{
+  start();
+  boot();
+  command((ocpp_command){.kind = OCPP_CMD_CHANGE_AVAILABILITY, .connector = 0,
+                         .operative = true}, 0);
+  answer_last_error("GenericError");
+  expect_json(expect_call("ChangeAvailability", NULL),
+              "{\"connectorId\":1,\"type\":\"Operative\"}");
+  answer_last("{\"status\":\"Rejected\"}");
+  cr_assert_eq(T.cb_count[0], 1);
+  cr_assert_eq(T.cb_result[0], OCPP_RESULT_REJECTED);
+  cr_assert_eq(ocpp_session_pending(T.s), 0);
+}
+
+Test(session, availability_on_a_two_connector_charger_has_no_fallback)
+{
+  start_with((setup_opts){.start_mode = OCPP_START_TAG, .n_connectors = 2});
+  boot();
+  command((ocpp_command){.kind = OCPP_CMD_CHANGE_AVAILABILITY, .connector = 0}, 0);
+  answer_last("{\"status\":\"Rejected\"}");
+  cr_assert_eq(T.cb_count[0], 1);
+  cr_assert_eq(T.cb_result[0], OCPP_RESULT_REJECTED);
+  cr_assert_eq(ocpp_session_pending(T.s), 0);
+}
+
+Test(session, availability_timeout_has_no_fallback)
+{
+  start();
+  boot();
+  command((ocpp_command){.kind = OCPP_CMD_CHANGE_AVAILABILITY, .connector = 0}, 0);
+  advance(30000);
+  cr_assert_eq(T.cb_count[0], 1);
+  cr_assert_eq(T.cb_result[0], OCPP_RESULT_TIMEOUT);
+  cr_assert_eq(ocpp_session_pending(T.s), 0);
+}
+
+Test(session, unlock_maps_each_status)
+{
+  static const struct { const char *status; ocpp_result r; } cases[] = {
+    {"Unlocked", OCPP_RESULT_ACCEPTED},
+    {"UnlockFailed", OCPP_RESULT_REJECTED},
+    {"NotSupported", OCPP_RESULT_NOT_SUPPORTED},
+  };
+  start();
+  boot();
+  for (int i = 0; i < 3; i++) {
+    cr_assert_eq(command((ocpp_command){.kind = OCPP_CMD_UNLOCK,
+                                        .connector = 1}, i), OCPP_OK);
+    expect_json(expect_call("UnlockConnector", NULL), "{\"connectorId\":1}");
+    char payload[64];
+    snprintf(payload, sizeof payload, "{\"status\":\"%s\"}", cases[i].status);
+    answer_last(payload);
+    cr_assert_eq(T.cb_count[i], 1);
+    cr_assert_eq(T.cb_result[i], cases[i].r, "%s", cases[i].status);
+  }
+  cr_assert_eq(command((ocpp_command){.kind = OCPP_CMD_UNLOCK, .connector = 0}, 3),
+               OCPP_EINVAL);
+}
+
+Test(session, reset_sends_hard_or_soft)
+{
+  start();
+  boot();
+  command((ocpp_command){.kind = OCPP_CMD_RESET, .hard = true, .connector = 9}, 0);
+  expect_json(expect_call("Reset", NULL), "{\"type\":\"Hard\"}");
+  answer_last("{\"status\":\"Accepted\"}");
+  command((ocpp_command){.kind = OCPP_CMD_RESET}, 1);
+  expect_json(expect_call("Reset", NULL), "{\"type\":\"Soft\"}");
+  answer_last("{\"status\":\"Rejected\"}");
+  cr_assert_eq(T.cb_result[0], OCPP_RESULT_ACCEPTED);
+  cr_assert_eq(T.cb_result[1], OCPP_RESULT_REJECTED);
+}
+
+Test(session, trigger_message_with_and_without_a_connector)
+{
+  start();
+  boot();
+  command((ocpp_command){.kind = OCPP_CMD_TRIGGER, .message = "MeterValues",
+                         .connector = 1}, 0);
+  expect_json(expect_call("TriggerMessage", NULL),
+              "{\"requestedMessage\":\"MeterValues\",\"connectorId\":1}");
+  answer_last("{\"status\":\"NotImplemented\"}");
+  cr_assert_eq(T.cb_result[0], OCPP_RESULT_NOT_SUPPORTED);
+  command((ocpp_command){.kind = OCPP_CMD_TRIGGER, .message = "Heartbeat"}, 1);
+  expect_json(expect_call("TriggerMessage", NULL),
+              "{\"requestedMessage\":\"Heartbeat\"}");
+  answer_last("{\"status\":\"Accepted\"}");
+  cr_assert_eq(T.cb_result[1], OCPP_RESULT_ACCEPTED);
+}
+
+Test(session, trigger_of_an_unknown_message_is_refused)
+{
+  start();
+  boot();
+  cr_assert_eq(command((ocpp_command){.kind = OCPP_CMD_TRIGGER,
+                                      .message = "Coffee"}, 0), OCPP_EINVAL);
+  cr_assert_eq(command((ocpp_command){.kind = OCPP_CMD_TRIGGER}, 0), OCPP_EINVAL);
+  cr_assert_eq(T.cb_count[0], 0);
+}
+
+/* ---- commands: reservations --------------------------------------------- */
+
+Test(session, reserve_then_cancel_the_same_reservation)
+{
+  start();
+  boot();
+  cr_assert_eq(command((ocpp_command){.kind = OCPP_CMD_RESERVE, .connector = 1,
+                                      .expiry_s = 600}, 0), OCPP_OK);
+  json_t *p = expect_call("ReserveNow", NULL);
+  char expiry[OCPP_TIME_STRLEN];
+  ocpp_time_format(T.now.wall + 600, expiry);
+  cr_assert_str_eq(str(p, "expiryDate"), expiry);
+  cr_assert_str_eq(str(p, "idTag"), "KNX");
+  cr_assert_eq(num(p, "connectorId"), 1);
+  int rid = (int)num(p, "reservationId");
+  cr_assert_gt(rid, 0);
+  answer_last("{\"status\":\"Accepted\"}");
+  cr_assert_eq(T.cb_result[0], OCPP_RESULT_ACCEPTED);
+  cr_assert_eq(T.cp->conn_state[1].reservation_id, rid);
+  cr_assert_eq(command((ocpp_command){.kind = OCPP_CMD_CANCEL_RESERVATION,
+                                      .connector = 1}, 1), OCPP_OK);
+  p = expect_call("CancelReservation", NULL);
+  cr_assert_eq(num(p, "reservationId"), rid);
+  answer_last("{\"status\":\"Rejected\"}");
+  cr_assert_eq(T.cb_result[1], OCPP_RESULT_REJECTED);
+  cr_assert_eq(T.cp->conn_state[1].reservation_id, 0);
+  cr_assert_eq(command((ocpp_command){.kind = OCPP_CMD_CANCEL_RESERVATION,
+                                      .connector = 1}, 2), OCPP_ESTATE);
+}
+
+Test(session, a_refused_reservation_is_not_kept)
+{
+  start();
+  boot();
+  command((ocpp_command){.kind = OCPP_CMD_RESERVE, .connector = 1,
+                         .expiry_s = 60, .id_tag = "CARD"}, 0);
+  cr_assert_str_eq(str(expect_call("ReserveNow", NULL), "idTag"), "CARD");
+  answer_last("{\"status\":\"Occupied\"}");
+  cr_assert_eq(T.cb_result[0], OCPP_RESULT_REJECTED);
+  cr_assert_eq(T.cp->conn_state[1].reservation_id, 0);
+}
+
+Test(session, reservation_ids_are_unique)
+{
+  start();
+  boot();
+  command((ocpp_command){.kind = OCPP_CMD_RESERVE, .connector = 1, .expiry_s = 60}, 0);
+  int a = (int)num(expect_call("ReserveNow", NULL), "reservationId");
+  answer_last("{\"status\":\"Accepted\"}");
+  command((ocpp_command){.kind = OCPP_CMD_RESERVE, .connector = 1, .expiry_s = 60}, 1);
+  int b = (int)num(expect_call("ReserveNow", NULL), "reservationId");
+  cr_assert_neq(a, b);
+}
+
+Test(session, reserve_needs_an_expiry_and_a_short_tag)
+{
+  start();
+  boot();
+  cr_assert_eq(command((ocpp_command){.kind = OCPP_CMD_RESERVE, .connector = 1}, 0),
+               OCPP_EINVAL);
+  cr_assert_eq(command((ocpp_command){.kind = OCPP_CMD_RESERVE, .connector = 1,
+                                      .expiry_s = 60,
+                                      .id_tag = "0123456789abcdefghijk"}, 0),
+               OCPP_EINVAL);
+  cr_assert_eq(T.cb_count[0], 0);
+}
+
+Test(session, a_start_with_the_reservation_clears_it)
+{
+  start();
+  boot();
+  command((ocpp_command){.kind = OCPP_CMD_RESERVE, .connector = 1, .expiry_s = 60}, 0);
+  int rid = (int)num(expect_call("ReserveNow", NULL), "reservationId");
+  answer_last("{\"status\":\"Accepted\"}");
+  recvf("[2,\"t\",\"StartTransaction\",{\"connectorId\":1,\"idTag\":\"KNX\","
+        "\"meterStart\":0,\"timestamp\":\"2026-11-22T10:00:00Z\","
+        "\"reservationId\":%d}]", rid);
+  expect_result("t");
+  cr_assert_eq(T.cp->conn_state[1].reservation_id, 0);
+}
+
+/* ---- commands: current limit -------------------------------------------- */
+
+static json_t *profile_of(json_t *p, int *connector)
+{
+  *connector = (int)num(p, "connectorId");
+  return json_object_get(p, "csChargingProfiles");
+}
+
+static const char *purpose(json_t *prof)
+{
+  return str(prof, "chargingProfilePurpose");
+}
+
+static double limit_of(json_t *prof)
+{
+  json_t *sched = json_object_get(prof, "chargingSchedule");
+  json_t *period = json_array_get(json_object_get(sched, "chargingSchedulePeriod"), 0);
+  return json_number_value(json_object_get(period, "limit"));
+}
+
+Test(session, current_limit_starts_with_the_charge_point_max_profile)
+{
+  start();
+  boot();
+  cr_assert_eq(command((ocpp_command){.kind = OCPP_CMD_CURRENT_LIMIT,
+                                      .connector = 1, .amps = 16}, 0), OCPP_OK);
+  expect_json(expect_call("SetChargingProfile", NULL),
+              "{\"connectorId\":0,\"csChargingProfiles\":{\"chargingProfileId\":1,"
+              "\"stackLevel\":0,\"chargingProfilePurpose\":\"ChargePointMaxProfile\","
+              "\"chargingProfileKind\":\"Relative\",\"chargingSchedule\":{"
+              "\"chargingRateUnit\":\"A\",\"chargingSchedulePeriod\":[{"
+              "\"startPeriod\":0,\"limit\":16.0}]}}}");
+  answer_last("{\"status\":\"Accepted\"}");
+  cr_assert_eq(T.cb_count[0], 1);
+  cr_assert_eq(T.cb_result[0], OCPP_RESULT_ACCEPTED);
+  cr_assert_eq(T.cp->limit_a, 16);
+  cr_assert_eq(T.cp->profile_strategy, 0);
+}
+
+Test(session, current_limit_falls_back_through_the_profiles)
+{
+  start();
+  boot();
+  int32_t tx = start_tx(1, "04A1B2C3", 0);
+  command((ocpp_command){.kind = OCPP_CMD_CURRENT_LIMIT, .connector = 1,
+                         .amps = 10}, 0);
+  int c;
+  cr_assert_str_eq(purpose(profile_of(expect_call("SetChargingProfile", NULL), &c)),
+                   "ChargePointMaxProfile");
+  cr_assert_eq(c, 0);
+  answer_last("{\"status\":\"Rejected\"}");
+  json_t *prof = profile_of(expect_call("SetChargingProfile", NULL), &c);
+  cr_assert_str_eq(purpose(prof), "TxDefaultProfile");
+  cr_assert_eq(c, 1);
+  cr_assert_eq(json_object_get(prof, "transactionId"), NULL);
+  answer_last_error("NotSupported");
+  prof = profile_of(expect_call("SetChargingProfile", NULL), &c);
+  cr_assert_str_eq(purpose(prof), "TxProfile");
+  cr_assert_eq(num(prof, "transactionId"), tx);
+  cr_assert_eq(T.cb_count[0], 0);
+  answer_last("{\"status\":\"Accepted\"}");
+  cr_assert_eq(T.cb_count[0], 1);
+  cr_assert_eq(T.cb_result[0], OCPP_RESULT_ACCEPTED);
+  cr_assert_eq(T.cp->profile_strategy, 2);
+  /* the next limit starts with what worked */
+  command((ocpp_command){.kind = OCPP_CMD_CURRENT_LIMIT, .connector = 1,
+                         .amps = 8}, 1);
+  cr_assert_str_eq(purpose(profile_of(expect_call("SetChargingProfile", NULL), &c)),
+                   "TxProfile");
+}
+
+Test(session, current_limit_without_a_transaction_ends_rejected)
+{
+  start();
+  boot();
+  command((ocpp_command){.kind = OCPP_CMD_CURRENT_LIMIT, .connector = 1,
+                         .amps = 6}, 0);
+  answer_last("{\"status\":\"Rejected\"}");
+  answer_last("{\"status\":\"Rejected\"}");
+  /* no TxProfile without a transaction */
+  cr_assert_eq(T.cb_count[0], 1);
+  cr_assert_eq(T.cb_result[0], OCPP_RESULT_REJECTED);
+  cr_assert_eq(ocpp_session_pending(T.s), 0);
+}
+
+Test(session, current_limit_remembered_tx_profile_restarts_without_transaction)
+{
+  start();
+  boot();
+  T.cp->profile_strategy = 2;
+  command((ocpp_command){.kind = OCPP_CMD_CURRENT_LIMIT, .connector = 1,
+                         .amps = 6}, 0);
+  int c;
+  cr_assert_str_eq(purpose(profile_of(expect_call("SetChargingProfile", NULL), &c)),
+                   "ChargePointMaxProfile");
+}
+
+Test(session, current_limit_timeout_ends_without_fallback)
+{
+  start();
+  boot();
+  command((ocpp_command){.kind = OCPP_CMD_CURRENT_LIMIT, .connector = 0,
+                         .amps = 6}, 0);
+  int n = T.n_frames;
+  advance(30000);
+  cr_assert_eq(T.n_frames, n);
+  cr_assert_eq(T.cb_count[0], 1);
+  cr_assert_eq(T.cb_result[0], OCPP_RESULT_TIMEOUT);
+}
+
+Test(session, current_limit_in_watts_for_watt_only_chargers)
+{
+  start();
+  boot_with("{\"configurationKey\":[{\"key\":"
+            "\"ChargingScheduleAllowedChargingRateUnit\",\"readonly\":true,"
+            "\"value\":\"Power\"}]}");
+  command((ocpp_command){.kind = OCPP_CMD_CURRENT_LIMIT, .connector = 0,
+                         .amps = 10}, 0);
+  int c;
+  json_t *prof = profile_of(expect_call("SetChargingProfile", NULL), &c);
+  json_t *sched = json_object_get(prof, "chargingSchedule");
+  cr_assert_str_eq(str(sched, "chargingRateUnit"), "W");
+  cr_assert_float_eq(limit_of(prof), 6900.0, 1e-9);
+}
+
+Test(session, current_limit_is_sent_as_a_tenth_strict_peers_accept)
+{
+  start();
+  boot();
+  command((ocpp_command){.kind = OCPP_CMD_CURRENT_LIMIT, .connector = 0,
+                         .amps = 10.2}, 0);
+  int c;
+  double sent = limit_of(profile_of(expect_call("SetChargingProfile", NULL), &c));
+  cr_assert_eq(sent, ocpp_limit_as_sent(10.2));
+  cr_assert_leq(sent, 10.2);
+  cr_assert_eq(sent / 0.1, floor(sent / 0.1));
+}
+
+Test(session, current_limit_out_of_range_is_refused)
+{
+  start();
+  boot();
+  cr_assert_eq(command((ocpp_command){.kind = OCPP_CMD_CURRENT_LIMIT,
+                                      .amps = -1}, 0), OCPP_EINVAL);
+  cr_assert_eq(command((ocpp_command){.kind = OCPP_CMD_CURRENT_LIMIT,
+                                      .amps = NAN}, 0), OCPP_EINVAL);
+  cr_assert_eq(command((ocpp_command){.kind = OCPP_CMD_CURRENT_LIMIT,
+                                      .amps = 1001}, 0), OCPP_EINVAL);
+  cr_assert_eq(command((ocpp_command){.kind = OCPP_CMD_CURRENT_LIMIT,
+                                      .amps = 0}, 0), OCPP_OK);
+}
+
+/* ---- calls: timeouts, errors, close ------------------------------------- */
+
+Test(session, an_unanswered_call_times_out_and_the_next_goes_out)
+{
+  start_with((setup_opts){.start_mode = OCPP_START_TAG, .call_timeout = 10});
+  boot();
+  command((ocpp_command){.kind = OCPP_CMD_UNLOCK, .connector = 1}, 0);
+  command((ocpp_command){.kind = OCPP_CMD_RESET}, 1);
+  cr_assert_eq(ocpp_session_pending(T.s), 2);
+  const char *id;
+  expect_call("UnlockConnector", &id);
+  char first_id[40];
+  snprintf(first_id, sizeof first_id, "%s", id);
+  cr_assert_eq(ocpp_session_next_deadline(T.s), T.now.mono_ms + 10000);
+  advance(9999);
+  cr_assert_eq(T.cb_count[0], 0);
+  advance(1);
+  cr_assert_eq(T.cb_count[0], 1);
+  cr_assert_eq(T.cb_result[0], OCPP_RESULT_TIMEOUT);
+  expect_call("Reset", NULL);
+  cr_assert_eq(ocpp_session_next_deadline(T.s), T.now.mono_ms + 10000);
+  /* the late answer is ignored */
+  recvf("[3,\"%s\",{\"status\":\"Unlocked\"}]", first_id);
+  cr_assert_eq(T.cb_count[0], 1);
+  cr_assert_eq(T.cb_count[1], 0);
+  answer_last("{\"status\":\"Accepted\"}");
+  cr_assert_eq(T.cb_count[1], 1);
+  cr_assert_eq(ocpp_session_next_deadline(T.s), 0);
+}
+
+Test(session, call_errors_map_to_results)
+{
+  start();
+  boot();
+  command((ocpp_command){.kind = OCPP_CMD_RESET}, 0);
+  answer_last_error("NotImplemented");
+  command((ocpp_command){.kind = OCPP_CMD_RESET}, 1);
+  answer_last_error("GenericError");
+  command((ocpp_command){.kind = OCPP_CMD_RESET}, 2);
+  answer_last_error("NotSupported");
+  cr_assert_eq(T.cb_result[0], OCPP_RESULT_NOT_SUPPORTED);
+  cr_assert_eq(T.cb_result[1], OCPP_RESULT_ERROR);
+  cr_assert_eq(T.cb_result[2], OCPP_RESULT_NOT_SUPPORTED);
+}
+
+Test(session, an_answer_that_fails_the_schema_is_an_error)
+{
+  start();
+  boot();
+  command((ocpp_command){.kind = OCPP_CMD_RESET}, 0);
+  answer_last("{\"status\":\"Maybe\"}");
+  cr_assert_eq(T.cb_count[0], 1);
+  cr_assert_eq(T.cb_result[0], OCPP_RESULT_ERROR);
+  command((ocpp_command){.kind = OCPP_CMD_RESET}, 1);
+  answer_last("{}");
+  cr_assert_eq(T.cb_result[1], OCPP_RESULT_ERROR);
+}
+
+Test(session, an_answer_with_another_id_is_ignored)
+{
+  start();
+  boot();
+  command((ocpp_command){.kind = OCPP_CMD_RESET}, 0);
+  recv_text("[3,\"nope\",{\"status\":\"Accepted\"}]");
+  recv_text("[4,\"nope\",\"GenericError\",\"\"]");
+  cr_assert_eq(T.cb_count[0], 0);
+  answer_last("{\"status\":\"Accepted\"}");
+  answer_last("{\"status\":\"Accepted\"}"); /* a duplicate answer */
+  cr_assert_eq(T.cb_count[0], 1);
+}
+
+Test(session, close_finishes_every_call_offline_once)
+{
+  start();
+  boot();
+  for (int i = 0; i < 3; i++)
+    cr_assert_eq(command((ocpp_command){.kind = OCPP_CMD_UNLOCK,
+                                        .connector = 1}, i), OCPP_OK);
+  cr_assert_eq(ocpp_session_pending(T.s), 3);
+  ocpp_session_close(T.s, T.now);
+  ocpp_session_close(T.s, T.now);
+  for (int i = 0; i < 3; i++) {
+    cr_assert_eq(T.cb_count[i], 1);
+    cr_assert_eq(T.cb_result[i], OCPP_RESULT_OFFLINE);
+  }
+  cr_assert_eq(ocpp_session_pending(T.s), 0);
+  cr_assert_eq(command((ocpp_command){.kind = OCPP_CMD_UNLOCK, .connector = 1}, 3),
+               OCPP_ENOTCONN);
+  cr_assert_eq(T.cb_count[3], 0);
+}
+
+Test(session, destroy_finishes_pending_commands_offline)
+{
+  start();
+  boot();
+  command((ocpp_command){.kind = OCPP_CMD_RESET}, 0);
+  command((ocpp_command){.kind = OCPP_CMD_RESET}, 1);
+  ocpp_session_destroy(T.s);
+  T.s = NULL;
+  cr_assert_eq(T.cb_count[0], 1);
+  cr_assert_eq(T.cb_count[1], 1);
+  cr_assert_eq(T.cb_result[1], OCPP_RESULT_OFFLINE);
+}
+
+Test(session, a_full_queue_refuses_without_a_callback)
+{
+  start();
+  boot();
+  int ok = 0, rc = OCPP_OK;
+  while ((rc = command((ocpp_command){.kind = OCPP_CMD_RESET}, 0)) == OCPP_OK)
+    ok++;
+  cr_assert_eq(rc, OCPP_EQUEUEFULL);
+  cr_assert_eq(ok, OCPP_MAX_QUEUED_CALLS + 1); /* one in flight */
+  ocpp_session_close(T.s, T.now);
+  cr_assert_eq(T.cb_count[0], ok);
+}
+
+Test(session, a_send_that_fails_finishes_the_command_once)
+{
+  start();
+  boot();
+  T.send_rc = -1;
+  cr_assert_eq(command((ocpp_command){.kind = OCPP_CMD_RESET}, 0), OCPP_OK);
+  cr_assert_eq(T.cb_count[0], 1);
+  cr_assert_eq(T.cb_result[0], OCPP_RESULT_ERROR);
+  cr_assert_eq(ocpp_session_pending(T.s), 0);
+}
+
+Test(session, a_close_inside_send_finishes_the_command_offline_once)
+{
+  start();
+  boot();
+  T.close_in_send = true;
+  cr_assert_eq(command((ocpp_command){.kind = OCPP_CMD_RESET}, 0), OCPP_OK);
+  cr_assert_eq(T.cb_count[0], 1);
+  cr_assert_eq(T.cb_result[0], OCPP_RESULT_OFFLINE);
+  cr_assert_not(ocpp_session_is_open(T.s));
+}
+
+Test(session, a_close_while_answering_the_boot_queues_nothing)
+{
+  start();
+  T.close_in_send = true;
+  recv_text(BOOT);
+  cr_assert_eq(T.n_frames, 1);
+  result_of(frame_at(0), "b1");
+  cr_assert_eq(ocpp_session_pending(T.s), 0);
+}
+
+static int done_count;
+static bool done_answered;
+static char done_code[32];
+
+static void on_done(void *ud, bool answered, const json_t *payload,
+                    const char *error_code)
+{
+  (void)ud;
+  done_count++;
+  done_answered = answered;
+  snprintf(done_code, sizeof done_code, "%s", error_code ? error_code : "");
+  if (answered)
+    cr_assert_not_null(payload);
+}
+
+Test(session, a_plain_call_reports_its_answer_once)
+{
+  start();
+  boot();
+  done_count = 0;
+  cr_assert_eq(ocpp_session_call(T.s, "ClearCache", json_object(), on_done,
+                                 NULL, T.now), OCPP_OK);
+  expect_json(expect_call("ClearCache", NULL), "{}");
+  answer_last("{\"status\":\"Accepted\"}");
+  cr_assert_eq(done_count, 1);
+  cr_assert(done_answered);
+  cr_assert_eq(ocpp_session_call(T.s, "ClearCache", json_object(), on_done,
+                                 NULL, T.now), OCPP_OK);
+  ocpp_session_close(T.s, T.now);
+  cr_assert_eq(done_count, 2);
+  cr_assert_str_eq(done_code, "Offline");
+  cr_assert_eq(ocpp_session_call(T.s, "ClearCache", json_object(), on_done,
+                                 NULL, T.now), OCPP_ENOTCONN);
+  cr_assert_eq(done_count, 2);
+}
+
+Test(session, a_plain_call_that_fails_its_schema_is_an_internal_error)
+{
+  start();
+  boot();
+  done_count = 0;
+  int n = T.n_frames;
+  cr_assert_eq(ocpp_session_call(T.s, "Reset", json_object(), on_done, NULL,
+                                 T.now), OCPP_OK);
+  cr_assert_eq(T.n_frames, n);
+  cr_assert_eq(done_count, 1);
+  cr_assert_str_eq(done_code, "InternalError");
+}
+
+Test(session, a_reconnect_asks_for_boot_again)
+{
+  start();
+  boot();
+  ocpp_session_close(T.s, T.now);
+  ocpp_session_open(T.s, T.now);
+  cr_assert_eq(ocpp_session_next_deadline(T.s), T.now.mono_ms + 5000);
+  int n = T.n_frames;
+  advance(5000);
+  cr_assert_eq(T.n_frames, n + 1);
+  expect_json(expect_call("TriggerMessage", NULL),
+              "{\"requestedMessage\":\"BootNotification\"}");
+}
