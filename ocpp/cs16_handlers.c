@@ -406,7 +406,9 @@ static void h_stop(ocpp_session *s, json_t *req, ocpp_handler_out *out)
                        ? NULL : json_object_get(req, "meterStop");
   const char *tag = str_or_empty(req, "idTag");
   stop_target t = locate_stop(s, tx_id);
-  int connector = t.connector > 0 ? t.connector : 0;
+  /* the store's word is trusted no further than the charger's */
+  int connector = t.connector > 0 && t.connector <= OCPP_MAX_CONNECTORS
+                    ? t.connector : 0;
   const json_t *data = json_object_get(req, "transactionData");
   if (data && !t.duplicate) {
     ocpp_meter_item buf[ITEMS_ON_STACK], *items;
