@@ -6,33 +6,18 @@
 #include "gateway/bridge_impl.h"
 
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 enum {
   GW_MAX_CHARGERS = 10000,
-  GW_LOG_LINE = 256,
   GW_DEFAULT_RESERVATION_MIN = 30
 };
 
 static const double GW_DEFAULT_CURRENT_HYST = 0.2;
 static const double GW_DEFAULT_POWER_HYST = 100.0;
 static const double GW_DEFAULT_ENERGY_HYST = 100.0;
-
-void gw__log(const gw_bridge *b, gw_log_level level,
-             const char *charger_id, const char *fmt, ...)
-{
-  if (!b->ops.log)
-    return;
-  char line[GW_LOG_LINE];
-  va_list ap;
-  va_start(ap, fmt);
-  vsnprintf(line, sizeof line, fmt, ap);
-  va_end(ap);
-  b->ops.log(b->user_data, level, charger_id, line);
-}
 
 static int charger_cmp(const void *a, const void *b)
 {

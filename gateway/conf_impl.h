@@ -128,6 +128,9 @@ typedef struct {
 } parse_ctx;
 
 /* The line of key in the file ctx read; 0 when it was not given. */
+/* conf_lines.c: the row of key in section (NULL: any section, for keys
+ * used once), -1 when none; the line key was read on, 0 when absent. */
+int conf_row_index(const file_schema *s, const char *section, const char *key);
 int conf_line_of(const parse_ctx *ctx, const char *key);
 
 /* ---- checks (conf_check.c) ----------------------------------------------- */

@@ -97,17 +97,6 @@ static const file_schema main_schema = {
 static const file_schema charger_schema = {
     charger_sections, ROWS(charger_sections), charger_rows, ROWS(charger_rows), true};
 
-/* The row of key in section (NULL: any section, for keys used once). */
-static int row_index(const file_schema *s, const char *section, const char *key)
-{
-  for (size_t i = 0; i < s->n_rows; i++) {
-    if (strcmp(s->rows[i].key, key) == 0 &&
-        (section == NULL || strcmp(s->rows[i].section, section) == 0))
-      return (int)i;
-  }
-  return -1;
-}
-
 /* ---- one file ------------------------------------------------------------ */
 
 /* Strips a comment: a line starting with ';' or '#', or ';' after a blank
@@ -275,7 +264,7 @@ static int handle_key(void *user, const char *section, const char *name,
     set_connector_ga(ctx, name, value);
     return 1;
   }
-  int i = row_index(ctx->schema, ctx->section, name);
+  int i = conf_row_index(ctx->schema, ctx->section, name);
   if (i < 0) {
     conf_report(ctx->rep, ctx->file, ctx->line, "unknown key \"%s\" in [%s]", name,
            ctx->section);
@@ -362,12 +351,6 @@ static bool parse_file(parse_ctx *ctx)
   free(ctx->buf);
   ctx->buf = NULL;
   return true;
-}
-
-int conf_line_of(const parse_ctx *ctx, const char *key)
-{
-  int i = row_index(ctx->schema, NULL, key);
-  return i < 0 ? 0 : ctx->key_line[i];
 }
 
 /* ---- chargers ------------------------------------------------------------ */

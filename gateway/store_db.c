@@ -404,10 +404,7 @@ int gw_store_open_readonly(const char *dir, gw_store **out) {
   return open_common(dir, true, out);
 }
 
-void gw_store_close(gw_store *st) {
-  if (st == NULL)
-    return;
-  store_records_close(st);
+void store_db_close(gw_store *st) {
   for (int i = 0; i < ST_COUNT; i++)
     sqlite3_finalize(st->stmt[i]);
   sqlite3_close(st->db);

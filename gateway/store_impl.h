@@ -141,5 +141,7 @@ static inline void bind_opt_double(sqlite3_stmt *s, int i, bool has, double v) {
 /* On close: writes what waits (best effort, when the store is writable) and
  * frees the deferred records and the pending readings. */
 void store_records_close(gw_store *st);
+/* store_db.c: finalizes the statements, closes the database, frees st */
+void store_db_close(gw_store *st);
 
 #endif

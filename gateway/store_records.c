@@ -781,6 +781,14 @@ int gw_store_find(gw_store *st, const char *charger_id,
 
 /* ---- close --------------------------------------------------------------- */
 
+/* The records are written out first, then the database goes. */
+void gw_store_close(gw_store *st) {
+  if (st == NULL)
+    return;
+  store_records_close(st);
+  store_db_close(st);
+}
+
 void store_records_close(gw_store *st) {
   if (store_usable(st, true))
     write_all(st, true, NULL);
