@@ -10,7 +10,6 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include <wslay/wslay.h>
 
 #include "ocpp/charger.h"
 #include "ocpp/ocpp.h"
@@ -60,14 +59,8 @@ struct ocpp_conn {
   char *hbuf;
   size_t hlen;
   /* WebSocket */
-  wslay_event_context_ptr ws;
-  const uint8_t *in;          /* bytes being fed to wslay */
-  size_t in_len;
+  struct ocpp_ws *ws;         /* owned; NULL before the upgrade */
   size_t write_backlog;
-  size_t held_len;            /* a frame header held back to join its
-                                 payload in one write */
-  uint8_t held[14];
-  bool holding;
   /* OCPP */
   ocpp_cp *cp;                /* the charger, once the upgrade is done */
   ocpp_session *session;      /* owned; NULL before the upgrade */

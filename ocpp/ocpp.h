@@ -51,7 +51,8 @@ enum {
   OCPP_ENOREPAIR = -23, /* a schema violation no lenient rule repairs */
   OCPP_ECLOSED = -24,   /* the peer closed the connection (close_notify) */
   OCPP_ETLSFAIL = -25,  /* TLS handshake or record failure */
-  OCPP_EIO = -26        /* the socket refused a write */
+  OCPP_EIO = -26,       /* the socket refused a write */
+  OCPP_EWSPROTO = -27   /* the peer broke the WebSocket protocol */
 };
 
 /* A fixed English text for err ("invalid argument", ...); "success" for
