@@ -234,13 +234,13 @@ static void group_path(const csv_state *st, const record *r, const char *addr,
 
 static int take_row(csv_state *st, const record *r)
 {
+  if (r->too_long)
+    return ets_note(&st->b, r->line, "row longer than %u bytes, skipped", MAX_RECORD);
   size_t blank = 0;
   for (size_t i = 0; i < r->n; i++)
     blank += r->field[i][0] == '\0';
   if (blank == r->n)
     return GW_OK;
-  if (r->too_long)
-    return ets_note(&st->b, r->line, "row longer than %u bytes, skipped", MAX_RECORD);
   if ((size_t)st->col.addr >= r->n)
     return ets_note(&st->b, r->line, "%zu fields, no address: skipped", r->n);
   const char *addr = field(r, st->col.addr);
