@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "gateway/draft.h"
+#include "notes.h"
 
 static gw_ets *ets;
 static gw_conf_diag notes;
@@ -161,10 +162,7 @@ static void load(const char *csv)
 
 static bool noted(const char *part)
 {
-  for (size_t i = 0; i < notes.n; i++)
-    if (strstr(notes.lines[i], part))
-      return true;
-  return false;
+  return notes_have(&notes, part);
 }
 
 #define HEADER "\"Main\";\"Middle\";\"Sub\";\"Address\";\"Central\";\"Unfiltered\";" \

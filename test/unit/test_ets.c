@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "gateway/ets.h"
+#include "notes.h"
 
 static gw_ets *ets;
 static gw_conf_diag notes;
@@ -49,10 +50,21 @@ static const gw_ets_group *find(uint16_t ga)
 
 static bool noted(const char *part)
 {
-  for (size_t i = 0; i < notes.n; i++)
-    if (strstr(notes.lines[i], part))
-      return true;
-  return false;
+  return notes_have(&notes, part);
+}
+
+/* The first group of both sample exports, read from its line. */
+static void expect_garage_status(size_t n_groups, int line)
+{
+  cr_assert_eq(gw_ets_count(ets), n_groups);
+  const gw_ets_group *g = gw_ets_group_at(ets, 0);
+  cr_assert_eq(g->ga, ga3(9, 7, 0));
+  cr_assert_str_eq(g->name, "Wallbox Garage Status");
+  cr_assert_str_eq(g->path, "E-Mobilität / Wallbox Garage");
+  cr_assert_eq(g->dpt_main, 5);
+  cr_assert_eq(g->dpt_sub, 10);
+  cr_assert_eq(g->line, line);
+  cr_assert_eq(notes.n, 0);
 }
 
 #define HEADER "\"Main\";\"Middle\";\"Sub\";\"Address\";\"Central\";\"Unfiltered\";" \
@@ -70,15 +82,7 @@ static const char export_3_1[] =
 Test(csv, three_level_export_gives_each_group_with_its_main_and_middle_names)
 {
   cr_assert_eq(csv(export_3_1), GW_OK, "%s", why);
-  cr_assert_eq(gw_ets_count(ets), 2);
-  const gw_ets_group *g = gw_ets_group_at(ets, 0);
-  cr_assert_eq(g->ga, ga3(9, 7, 0));
-  cr_assert_str_eq(g->name, "Wallbox Garage Status");
-  cr_assert_str_eq(g->path, "E-Mobilität / Wallbox Garage");
-  cr_assert_eq(g->dpt_main, 5);
-  cr_assert_eq(g->dpt_sub, 10);
-  cr_assert_eq(g->line, 4);
-  cr_assert_eq(notes.n, 0);
+  expect_garage_status(2, 4);
 }
 
 Test(csv, dpt_with_only_a_main_number_has_no_sub)
@@ -301,15 +305,7 @@ static const char export_xml[] =
 Test(xml, nested_ranges_give_each_group_its_path)
 {
   cr_assert_eq(xml(export_xml), GW_OK, "%s", why);
-  cr_assert_eq(gw_ets_count(ets), 3);
-  const gw_ets_group *g = gw_ets_group_at(ets, 0);
-  cr_assert_eq(g->ga, ga3(9, 7, 0));
-  cr_assert_str_eq(g->name, "Wallbox Garage Status");
-  cr_assert_str_eq(g->path, "E-Mobilität / Wallbox Garage");
-  cr_assert_eq(g->dpt_main, 5);
-  cr_assert_eq(g->dpt_sub, 10);
-  cr_assert_eq(g->line, 5);
-  cr_assert_eq(notes.n, 0);
+  expect_garage_status(3, 5);
 }
 
 Test(xml, the_last_dpt_is_the_groups_own_and_none_is_none)
