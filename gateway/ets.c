@@ -178,6 +178,8 @@ int ets_add(ets_builder *b, uint16_t ga, const char *name, const char *path,
   gw_ets *e = b->ets;
   char text[KNX_GA_STRLEN];
   knx_ga_format(ga, text);
+  if (ga == 0)
+    return ets_note(b, line, "0/0/0 is the broadcast address, no group: skipped");
   if (e->seen[ga])
     return ets_note(b, line, "%s is in the export twice: the first is kept", text);
   if (e->n >= GW_ETS_MAX_GROUPS)

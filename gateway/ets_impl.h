@@ -34,7 +34,8 @@ int ets_run(ets_reader read, const char *data, size_t len, gw_ets **out,
 /* Adds a group; name and path are cut at GW_ETS_MAX_NAME bytes (on a
  * UTF-8 boundary), dpts is ETS's DPT text ("DPST-9-21", "DPT-14", a comma
  * list whose last entry is the group's own), NULL or "" for none. A second
- * group on one address is skipped with a note. Returns GW_OK, GW_ENOMEM, or
+ * group on one address, and one on 0/0/0 (the broadcast address, which no
+ * object may use), are skipped with a note. Returns GW_OK, GW_ENOMEM, or
  * GW_EINVAL past GW_ETS_MAX_GROUPS. */
 int ets_add(ets_builder *b, uint16_t ga, const char *name, const char *path,
             const char *dpts, int line);

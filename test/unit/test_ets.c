@@ -192,6 +192,13 @@ Test(csv, rows_with_too_few_columns_are_skipped_and_named)
   cr_assert(noted("line 2: 3 fields, no address"));
 }
 
+Test(csv, the_broadcast_address_is_skipped)
+{
+  cr_assert_eq(csv(HEADER "\"\";\"\";\"A\";\"0/0/0\"\n\"\";\"\";\"B\";\"1/2/4\"\n"), GW_OK);
+  cr_assert_eq(gw_ets_count(ets), 1);
+  cr_assert(noted("line 2: 0/0/0 is the broadcast address"));
+}
+
 Test(csv, a_group_without_name_is_skipped)
 {
   cr_assert_eq(csv(HEADER "\"\";\"\";\"\";\"1/2/3\"\n\"\";\"\";\"B\";\"1/2/4\"\n"), GW_OK);
