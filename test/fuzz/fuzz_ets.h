@@ -6,6 +6,7 @@
 #define OCPPKNX_FUZZ_ETS_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -56,6 +57,30 @@ static void check_export(int rc, gw_ets *ets, const char *why)
   /* A match taken from the export, as an installer types it. */
   check_draft_loads(ets, gw_ets_group_at(ets, 0)->name);
   gw_ets_destroy(ets);
+}
+
+/* One input through a reader and the checks above. */
+static int fuzz_ets_run(int (*parse)(const char *, size_t, gw_ets **, gw_conf_diag *, char *,
+                                     size_t),
+                        const uint8_t *data, size_t size)
+{
+  gw_ets *ets = NULL;
+  char why[200] = "";
+  int rc = parse((const char *)data, size, &ets, NULL, why, sizeof why);
+  check_export(rc, ets, why);
+  return 0;
+}
+
+/* The driver's fuzz_seed over a list of strings. */
+static size_t fuzz_ets_seed(const char *const *seeds, size_t n, size_t index,
+                            const uint8_t **data)
+{
+  if (index >= n) {
+    *data = NULL;
+    return 0;
+  }
+  *data = (const uint8_t *)seeds[index];
+  return strlen(seeds[index]);
 }
 
 #endif

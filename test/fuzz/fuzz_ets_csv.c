@@ -28,19 +28,10 @@ static const char *const seeds[] = {
 
 size_t fuzz_seed(size_t index, const uint8_t **data)
 {
-  if (index >= sizeof seeds / sizeof seeds[0]) {
-    *data = NULL;
-    return 0;
-  }
-  *data = (const uint8_t *)seeds[index];
-  return strlen(seeds[index]);
+  return fuzz_ets_seed(seeds, sizeof seeds / sizeof seeds[0], index, data);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-  gw_ets *ets = NULL;
-  char why[200] = "";
-  int rc = gw_ets_parse_csv((const char *)data, size, &ets, NULL, why, sizeof why);
-  check_export(rc, ets, why);
-  return 0;
+  return fuzz_ets_run(gw_ets_parse_csv, data, size);
 }
