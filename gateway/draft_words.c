@@ -150,7 +150,8 @@ static void blank_out(char *from, size_t n)
 }
 
 /* Removes every occurrence of needle (normalised, without its edge
- * blanks) from norm. */
+ * blanks) that starts a word from norm; inside a word it would leave half
+ * a word behind. */
 static void remove_text(char *norm, const char *needle)
 {
   size_t n = strlen(needle);
@@ -160,8 +161,9 @@ static void remove_text(char *norm, const char *needle)
   }
   if (n == 0 || needle[0] == ' ')
     return;
-  for (char *at = strstr(norm, needle); at; at = strstr(at + n, needle))
-    blank_out(at, n);
+  for (char *at = strstr(norm, needle); at; at = strstr(at + 1, needle))
+    if (at > norm && at[-1] == ' ')
+      blank_out(at, n);
 }
 
 /* A connector word followed by 1..8 ("ladepunkt 2", "lp2", "connector nr 3");

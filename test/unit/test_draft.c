@@ -151,6 +151,15 @@ Test(classify, the_charger_text_is_left_out_of_the_words)
   cr_assert_eq(obj, GW_OBJ_STATUS);
 }
 
+Test(classify, the_charger_text_inside_a_word_stays)
+{
+  gw_object obj;
+  int conn;
+  /* "lade" is not taken out of "Schnellladen Status". */
+  cr_assert_eq(gw_draft_classify("Lade Schnellladen Status", "lade", &obj, &conn), GW_OK);
+  cr_assert_eq(obj, GW_OBJ_FAST_CHARGING_STATE);
+}
+
 /* ---- match --------------------------------------------------------------- */
 
 static void load(const char *csv)
