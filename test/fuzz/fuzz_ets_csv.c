@@ -18,7 +18,7 @@ static const char *const seeds[] = {
   "\"\";\"Wallbox Garage\";\"\";\"9/7/-\";\"\";\"\";\"\";\"\";\"Auto\"\r\n"
   "\"\";\"\";\"Wallbox Garage Status\";\"9/7/0\";\"\";\"\";\"\";\"DPST-5-10\";\"Auto\"\r\n"
   "\"\";\"\";\"Wallbox Garage Ladestrom\";\"9/7/42\";\"\";\"\";\"\";\"DPST-9-21\";\"Auto\"\r\n"
-  "\"\";\"\";\"Ladepunkt 2 Laden R\xC3\xBC" "ckmeldung\";\"9/7/43\";\"\";\"\";\"\";\"DPT-1\";\"\"\r\n",
+  "\"\";\"\";\"Ladepunkt 2 Laden Rückmeldung\";\"9/7/43\";\"\";\"\";\"\";\"DPT-1\";\"\"\r\n",
   "\"Group name\",\"Address\",\"Central\",\"Unfiltered\",\"Description\",\"DatapointType\"\n"
   "\"WB \"\"A\"\" Status\",\"1/2/3\",\"\",\"\",\"\",\"DPST-5-10\"\n"
   "\"WB Z\xE4hlerstand\",\"1/2/4\",\"\",\"\",\"\",\"DPST-13-13,DPST-13-10\"\n",
