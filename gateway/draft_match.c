@@ -224,11 +224,18 @@ int gw_draft_match(const gw_ets *ets, const char *match, gw_draft_plan *plan,
     norm[n - 1] = '\0';
   const char *core = n >= 2 ? norm + 1 : "";
   int rc = GW_OK;
+  size_t taken = 0;
   for (size_t i = 0; i < gw_ets_count(ets) && rc == GW_OK; i++) {
     const gw_ets_group *g = gw_ets_group_at(ets, i);
-    if (belongs(g, core))
+    if (belongs(g, core)) {
+      taken++;
       rc = take_group(m, g, match);
+    }
   }
+  /* Most likely a typo in the match: say so before the list of every
+   * object not found. */
+  if (rc == GW_OK && taken == 0 && core[0] != '\0')
+    rc = gw_notes_add(notes, "no group of the export has \"%s\" in its name", match);
   if (rc == GW_OK)
     rc = settle(m);
   free(m);

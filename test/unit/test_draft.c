@@ -264,6 +264,15 @@ Test(match, dpts_from_ets_that_disagree_leave_the_default)
   cr_assert(noted("ETS gives both 14.019 and 9.021 for the objects of current_dpt"));
 }
 
+Test(match, a_match_no_group_has_is_named)
+{
+  load(HEADER ROW("Wallbox Garage Status", "9/7/0", ""));
+  cr_assert_eq(gw_draft_match(ets, "Walbox", &plan, &notes), GW_OK);
+  cr_assert(noted("no group of the export has \"Walbox\" in its name"));
+  cr_assert(plan.used[0]);
+  cr_assert_not(plan.has[0][GW_OBJ_STATUS]);
+}
+
 Test(match, null_arguments_are_einval)
 {
   cr_assert_eq(gw_draft_match(NULL, "x", &plan, &notes), GW_EINVAL);
