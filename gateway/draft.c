@@ -103,7 +103,7 @@ static void line(FILE *f, bool on, const char *key, const char *value, const cha
 
 static void write_charger(FILE *f, const char *id, const char *match, const gw_draft_plan *p)
 {
-  fprintf(f, "; Parameter file of charger %s, drafted by ocppknxd --draft-charger.\n"
+  fprintf(f, "; Parameter file of charger %s, drafted by ocppknxd.\n"
              "; Check every line, then copy it into the chargers directory.\n\n"
              "[charger]\n", id);
   line(f, true, "id", id, "charge point identity (URL path)");
