@@ -24,6 +24,21 @@ cmp -s "$T/garage.csv" "$T/garage.xml" || fail "CSV and XML give different draft
 cmp -s "$T/carport.csv" "$T/carport.xml" || fail "CSV and XML give different carport drafts"
 note "CSV and XML export draft the same files"
 
+# The other encodings and separators ETS offers for the CSV export.
+tail -c +4 "$DATA/project.csv" >"$T/utf8-no-bom.csv"
+iconv -f UTF-8 -t CP1252 "$T/utf8-no-bom.csv" >"$T/cp1252.csv"
+iconv -f UTF-8 -t UTF-16 "$T/utf8-no-bom.csv" >"$T/utf16.csv"
+sed 's/";"/","/g' "$T/utf8-no-bom.csv" >"$T/comma.csv"
+sed 's/";"/"\t"/g' "$T/utf8-no-bom.csv" >"$T/tab.csv"
+for v in utf8-no-bom cp1252 utf16 comma tab; do
+  "$OCPPKNXD" --draft-charger CP-GARAGE --ets "$T/$v.csv" --match "Wallbox Garage" \
+    >"$T/garage-$v" 2>"$T/garage-$v.err" || fail "$v.csv: $(cat "$T/garage-$v.err")"
+  cmp -s "$T/garage.csv" "$T/garage-$v" || fail "$v.csv drafts another file: $(diff "$T/garage.csv" "$T/garage-$v")"
+  sed "s|$T/$v.csv|X|" "$T/garage-$v.err" | cmp -s - <(sed "s|$DATA/project.csv|X|" "$T/garage.csv.err") \
+    || fail "$v.csv: other notes: $(cat "$T/garage-$v.err")"
+done
+note "the CSV without BOM, in Windows-1252, in UTF-16, with commas and with tabs: the same draft"
+
 # value KEY FILE [SECTION]: the value of an active line (comment stripped)
 value() {
   awk -v key="$1" -v sect="${3:-}" '
