@@ -75,8 +75,11 @@ static int take_group(matcher *m, const gw_ets_group *g, const char *match)
   if (gw_draft_classify(g->name, match, &obj, &conn) != GW_OK)
     return gw_notes_add(m->notes, "not used: \"%s\" (%s) names no object",
                         g->name, ga_text(g->ga, a));
-  int own = draft_connector_of(g->name);
-  conn = own ? own : draft_connector_of(g->path) ? draft_connector_of(g->path) : 1;
+  /* The name's own connector, else one its main or middle group names. */
+  if (draft_connector_of(g->name) == 0) {
+    int of_path = draft_connector_of(g->path);
+    conn = of_path ? of_path : 1;
+  }
   slot *s = &m->slots[conn - 1][obj];
   if (s->count++ == 0) {
     s->first = g;

@@ -11,11 +11,13 @@
 
 /* The whole file, at most GW_ETS_MAX_BYTES + 1 bytes (so that a larger one
  * is seen to be too large). */
-static int read_file(const char *path, char **data, size_t *len)
+static int read_file(const char *path, char **data, size_t *len, int *err)
 {
   FILE *f = fopen(path, "rb");
-  if (f == NULL)
+  if (f == NULL) {
+    *err = errno;
     return GW_EIO;
+  }
   size_t cap = 64 * 1024, n = 0;
   char *buf = malloc(cap);
   int rc = buf ? GW_OK : GW_ENOMEM;
@@ -31,8 +33,10 @@ static int read_file(const char *path, char **data, size_t *len)
     size_t got = fread(buf + n, 1, cap - n, f);
     n += got;
     if (got == 0) {
-      if (ferror(f))
+      if (ferror(f)) {
+        *err = errno;
         rc = GW_EIO;
+      }
       break;
     }
   }
@@ -57,9 +61,10 @@ static int load_ets(const char *path, gw_ets **ets)
 {
   char *data = NULL, why[200] = "";
   size_t len = 0;
-  int rc = read_file(path, &data, &len);
+  int err = 0;
+  int rc = read_file(path, &data, &len, &err);
   if (rc != GW_OK) {
-    fprintf(stderr, "%s: cannot read: %s\n", path, rc == GW_EIO ? strerror(errno)
+    fprintf(stderr, "%s: cannot read: %s\n", path, rc == GW_EIO ? strerror(err)
                                                                 : gw_strerror(rc));
     return 1;
   }
