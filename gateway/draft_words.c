@@ -51,6 +51,10 @@ static words w_tag = {"rfid", " tag ", "idtag", " karte", "badge", "benutzer", "
 static words w_charging = {"laden", "ladung", "lädt", "charging", "charge", "start",
                            "stop", NULL};
 static words w_status = {"status", "zustand", "state", NULL};
+/* English names of the charger itself hold "charg", which is the charging
+ * object's word. */
+static words w_point = {"charge point", "chargepoint", "charging station", "charge station",
+                        NULL};
 
 /* Words that make a pair's row give its feedback object. */
 static words w_feedback = {"rückmeldung", "rueckmeldung", " rm ", "feedback", "status",
@@ -95,6 +99,7 @@ static const row rows[] = {
   ONE(GW_OBJ_PLUGGED, w_plugged),
   ONE(GW_OBJ_ONLINE, w_online),
   ONE(GW_OBJ_LAST_TAG, w_tag),
+  TWO(GW_OBJ_STATUS, w_point, w_status),
   PAIR(GW_OBJ_CHARGING, GW_OBJ_CHARGING_STATE, w_charging),
   ONE(GW_OBJ_STATUS, w_status),
 };

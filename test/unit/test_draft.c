@@ -115,6 +115,8 @@ Test(classify, english_names_give_every_object)
     {"Last tag", GW_OBJ_LAST_TAG, 1},
     {"Vehicle plugged", GW_OBJ_PLUGGED, 1},
     {"Online", GW_OBJ_ONLINE, 1},
+    {"Charge point status", GW_OBJ_STATUS, 1},
+    {"Charging station state", GW_OBJ_STATUS, 1},
   };
   expect_all(rows, sizeof rows / sizeof rows[0], NULL);
 }
