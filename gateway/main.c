@@ -8,6 +8,7 @@
 
 #include "gateway/conf.h"
 #include "gateway/app.h"
+#include "gateway/cli.h"
 #include "gateway/log.h"
 #include "gateway/store.h"
 
@@ -18,6 +19,7 @@ static void usage(FILE *f)
   fprintf(f,
     "Usage: ocppknxd [-c FILE] [--check-config]\n"
     "       ocppknxd [-c FILE] --export-sessions [--from DATE] [--to DATE]\n"
+    "       ocppknxd --draft-charger ID [--ets FILE] [--match TEXT]\n"
     "\n"
     "OCPP 1.6J central system for EV chargers, bridged to KNX through knxd.\n"
     "\n"
@@ -27,8 +29,11 @@ static void usage(FILE *f)
     "      --export-sessions print the stored charging sessions as CSV\n"
     "      --from DATE       only sessions starting on/after DATE (YYYY-MM-DD, UTC)\n"
     "      --to DATE         only sessions starting before the end of DATE\n"
+    "      --draft-charger ID  print a parameter file for charger ID\n"
+    "      --ets FILE        fill its group addresses from an ETS export (CSV, XML)\n"
+    "      --match TEXT      the charger's groups: names containing TEXT\n"
     "  -h, --help            this text\n"
-    "  -V, --version         print the version\n");
+    "  -V, --version         print the version and the libraries' versions\n");
 }
 
 /* YYYY-MM-DD as UTC midnight; end_of_day gives the next midnight. Exactly
@@ -90,13 +95,16 @@ static int export_sessions(const gw_conf *cfg, time_t from, time_t to)
 
 int main(int argc, char **argv)
 {
-  enum { OPT_CHECK = 256, OPT_EXPORT, OPT_FROM, OPT_TO };
+  enum { OPT_CHECK = 256, OPT_EXPORT, OPT_FROM, OPT_TO, OPT_DRAFT, OPT_ETS, OPT_MATCH };
   static const struct option longopts[] = {
     {"config", required_argument, NULL, 'c'},
     {"check-config", no_argument, NULL, OPT_CHECK},
     {"export-sessions", no_argument, NULL, OPT_EXPORT},
     {"from", required_argument, NULL, OPT_FROM},
     {"to", required_argument, NULL, OPT_TO},
+    {"draft-charger", required_argument, NULL, OPT_DRAFT},
+    {"ets", required_argument, NULL, OPT_ETS},
+    {"match", required_argument, NULL, OPT_MATCH},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
     {NULL, 0, NULL, 0},
@@ -104,12 +112,16 @@ int main(int argc, char **argv)
   const char *config = DEFAULT_CONFIG;
   bool check = false, export = false;
   time_t from = 0, to = 0;
+  const char *draft_id = NULL, *ets_file = NULL, *match = NULL;
   int opt;
   while ((opt = getopt_long(argc, argv, "c:hV", longopts, NULL)) != -1) {
     switch (opt) {
     case 'c': config = optarg; break;
     case OPT_CHECK: check = true; break;
     case OPT_EXPORT: export = true; break;
+    case OPT_DRAFT: draft_id = optarg; break;
+    case OPT_ETS: ets_file = optarg; break;
+    case OPT_MATCH: match = optarg; break;
     case OPT_FROM:
     case OPT_TO:
       if (parse_date(optarg, opt == OPT_TO, opt == OPT_FROM ? &from : &to) != 0) {
@@ -118,13 +130,19 @@ int main(int argc, char **argv)
       }
       break;
     case 'h': usage(stdout); return 0;
-    case 'V': printf("ocppknxd %s\n", OCPPKNX_VERSION); return 0;
+    case 'V': return gw_cli_version();
     default: usage(stderr); return 2;
     }
   }
   if (optind < argc) {
     fprintf(stderr, "ocppknxd: unexpected argument \"%s\"\n", argv[optind]);
     usage(stderr);
+    return 2;
+  }
+  if (draft_id != NULL)
+    return gw_cli_draft(draft_id, ets_file, match);
+  if (ets_file != NULL || match != NULL) {
+    fprintf(stderr, "ocppknxd: --ets and --match go with --draft-charger\n");
     return 2;
   }
   gw_conf *cfg = NULL;
