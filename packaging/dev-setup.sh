@@ -18,9 +18,10 @@ SRC=$(cd "$(dirname "$0")/.." && pwd)
 PACKAGES=(
   gcc libc6-dev pkg-config meson ninja-build
   libuv1-dev libwslay-dev libwolfssl-dev libjansson-dev libyajl-dev libinih-dev
-  libsqlite3-dev libcriterion-dev
+  libsqlite3-dev libcriterion-dev libsystemd-dev
   knxd knxd-tools knxd-dev
   python3 python3-jsonschema openssl procps
+  dpkg-dev debhelper lintian fakeroot
 )
 
 say() { printf '==> %s\n' "$*"; }
