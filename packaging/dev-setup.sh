@@ -22,7 +22,9 @@ PACKAGES=(
   libsqlite3-dev libcriterion-dev libsystemd-dev
   knxd knxd-tools knxd-dev
   python3 python3-jsonschema openssl procps
-  dpkg-dev debhelper lintian fakeroot
+  # the package test: dpkg-buildpackage wants build-essential and every
+  # Build-Depends of packaging/debian/control (systemd for systemd.pc)
+  build-essential dpkg-dev debhelper lintian fakeroot systemd
 )
 
 say() { printf '==> %s\n' "$*"; }
