@@ -199,7 +199,7 @@ case "${1:-}" in
   run) install_deps; run_demo ;;
   test) install_deps; run_tests ;;
   *)
-    sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'
+    sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'
     exit 2
     ;;
 esac
