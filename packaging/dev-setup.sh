@@ -125,10 +125,13 @@ stop_demo() {
   # a second Ctrl-C must not cut the cleanup short, and processes that are
   # already gone are no error
   trap '' INT TERM
-  if [ ${#DEMO_PIDS[@]} -gt 0 ]; then
-    kill "${DEMO_PIDS[@]}" 2>/dev/null || true
-    wait "${DEMO_PIDS[@]}" 2>/dev/null || true
-  fi
+  # newest first: the charger and the gateway go before the bus they use,
+  # so the gateway does not log a lost knxd link on the way out
+  local i
+  for ((i = ${#DEMO_PIDS[@]} - 1; i >= 0; i--)); do
+    kill "${DEMO_PIDS[i]}" 2>/dev/null || true
+    wait "${DEMO_PIDS[i]}" 2>/dev/null || true
+  done
   if [ -n "$DEMO_DIR" ]; then rm -rf "$DEMO_DIR"; fi
   return 0
 }
