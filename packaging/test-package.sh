@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Builds the Debian package from a copy of the source tree and checks it:
-#  - dpkg-buildpackage -us -uc -b succeeds (without the build-time tests and
-#    the debug symbols package, which the other suites cover);
-#  - lintian reports no error (E:) on the .changes and its .deb;
+#  - dpkg-buildpackage -us -uc succeeds, source and binary (without the
+#    build-time tests and the debug symbols package, which the other suites
+#    cover);
+#  - lintian reports no error (E:) on the .changes: the source package and
+#    the .deb;
 #  - the .deb holds the daemon, the tools, the unit, the configuration and
 #    the man pages;
 #  - unpacked into a throw-away root (dpkg -x), the installed ocppknxd
@@ -32,9 +34,9 @@ tar -C "$src" --exclude-vcs --exclude-tag-all=build.ninja \
   --exclude=./debian --exclude='./obj-*' -cf - . | tar -C "$T/src" -xf -
 cp -r "$T/src/packaging/debian" "$T/src/debian"
 
-echo "# dpkg-buildpackage -us -uc -b -Pnocheck"
+echo "# dpkg-buildpackage -us -uc -Pnocheck"
 ( cd "$T/src" &&
-  DEB_BUILD_OPTIONS="nocheck noddebs parallel=2" dpkg-buildpackage -us -uc -b -Pnocheck ) \
+  DEB_BUILD_OPTIONS="nocheck noddebs parallel=2" dpkg-buildpackage -us -uc -Pnocheck ) \
   >"$T/build.log" 2>&1 || { tail -n 60 "$T/build.log" >&2; fail "dpkg-buildpackage failed"; }
 
 changes=$(ls "$T"/ocppknx_*.changes)
