@@ -12,6 +12,7 @@
 #include "gateway/app.h"
 #include "gateway/bridge.h"
 #include "gateway/log.h"
+#include "gateway/notify.h"
 #include "gateway/store.h"
 #include "knx/knx.h"
 #include "ocpp/ocpp.h"
@@ -26,6 +27,7 @@ typedef struct {
   ocpp_server *ocpp;
   knx_link *knx;
   gw_bridge *bridge;
+  gw_notify *notify;
   uv_timer_t pump_timer;
   uv_timer_t flush_timer;
   uv_signal_t sig_term, sig_int, sig_hup;
@@ -67,6 +69,25 @@ static ocpp_charger_options *ocpp_options_of(const gw_charger_conf *ch, size_t n
   return o;
 }
 
+/* ---- service manager ---------------------------------------------------- */
+
+static void summarize(const gw_app *app, gw_notify_summary *s)
+{
+  *s = (gw_notify_summary){.chargers_known = app->cfg->n_chargers,
+                           .store_writable = !app->store_failing};
+  for (size_t i = 0; app->ocpp && i < app->cfg->n_chargers; i++)
+    s->chargers_online += ocpp_server_is_online(app->ocpp,
+                                                app->cfg->chargers[i].id);
+  s->knx_up = app->knx && knx_link_get_state(app->knx) == KNX_LINK_UP;
+}
+
+static void update_status(const gw_app *app)
+{
+  gw_notify_summary s;
+  summarize(app, &s);
+  gw_notify_status(app->notify, &s);
+}
+
 /* ---- store hooks -------------------------------------------------------- */
 
 static void note_store_result(gw_app *app, int rc)
@@ -77,10 +98,12 @@ static void note_store_result(gw_app *app, int rc)
            "store: cannot write to %s (%s): keeping sessions in memory until "
            "it works again",
            app->cfg->store_dir, gw_store_last_error(app->store));
+    update_status(app);
   } else if (rc == GW_OK && app->store_failing &&
              !gw_store_has_deferred(app->store)) {
     app->store_failing = false;
     gw_log(GW_LOG_INFO, NULL, "store: writing again, nothing was lost");
+    update_status(app);
   }
 }
 
@@ -176,6 +199,10 @@ static void on_ocpp_event(void *ud, const ocpp_event *event)
                                                  ev.boot.serial,
                                                  ev.boot.firmware));
     break;
+  case OCPP_EV_ONLINE:
+  case OCPP_EV_OFFLINE:
+    update_status(app);
+    break;
   default:
     break;
   }
@@ -233,6 +260,7 @@ static void on_knx_state(void *ud, knx_link_state state)
     gw_log(GW_LOG_WARN, NULL, "knxd link down (%s): %s; retrying",
            app->cfg->knx_url, knx_link_last_error(app->knx));
   gw_bridge_on_knx_link(app->bridge, state == KNX_LINK_UP, now_ms(app));
+  update_status(app);
   pump(app);
 }
 
@@ -342,6 +370,8 @@ static void close_app_handles(gw_app *app)
   for (size_t i = 0; i < sizeof hs / sizeof hs[0]; i++)
     if (!uv_is_closing(hs[i]))
       uv_close(hs[i], on_handle_closed);
+  gw_notify_destroy(app->notify);
+  app->notify = NULL;
 }
 
 static void on_knx_closed(void *ud)
@@ -366,6 +396,7 @@ static void stop_app(gw_app *app, const char *why)
   if (app->stopping)
     return;
   app->stopping = true;
+  gw_notify_stopping(app->notify, why);
   gw_log(GW_LOG_INFO, NULL, "%s: shutting down", why);
   ocpp_server_destroy(app->ocpp, on_ocpp_closed);
 }
@@ -413,6 +444,7 @@ static void reload_chargers(gw_app *app)
   app->cfg->chargers = chargers;
   app->cfg->n_chargers = n;
   gw_log(GW_LOG_INFO, NULL, "SIGHUP: %zu charger files loaded", n);
+  update_status(app);
   pump(app);
 }
 
@@ -423,6 +455,19 @@ static void on_hup(uv_signal_t *s, int signum)
 }
 
 /* ---- start -------------------------------------------------------------- */
+
+static int start_notify(gw_app *app)
+{
+  uint64_t watchdog_ms = 0;
+  int rc = gw_notify_create(app->loop, &app->notify, &watchdog_ms);
+  if (rc != GW_OK)
+    gw_log(GW_LOG_ERROR, NULL, "systemd: %s",
+           rc == GW_EINVAL ? "WATCHDOG_USEC cannot be read" : gw_strerror(rc));
+  else if (watchdog_ms)
+    gw_log(GW_LOG_INFO, NULL, "systemd watchdog: a kick every %llu ms",
+           (unsigned long long)watchdog_ms);
+  return rc;
+}
 
 static int start_store(gw_app *app)
 {
@@ -557,7 +602,9 @@ int gw_app_run(gw_conf *cfg)
   signal(SIGXFSZ, SIG_IGN);
   raise_fd_limit();
   init_handles(&app);
-  int rc = start_store(&app);
+  int rc = start_notify(&app);
+  if (rc == GW_OK)
+    rc = start_store(&app);
   if (rc == GW_OK)
     rc = start_ocpp(&app);
   if (rc == GW_OK)
@@ -567,6 +614,9 @@ int gw_app_run(gw_conf *cfg)
   } else {
     gw_log(GW_LOG_INFO, NULL, "ocppknxd %s running: %zu chargers, knxd %s",
            OCPPKNX_VERSION, cfg->n_chargers, cfg->knx_url);
+    gw_notify_summary s;
+    summarize(&app, &s);
+    gw_notify_ready(app.notify, &s);
     uv_run(&loop, UV_RUN_DEFAULT);
   }
   if (app.store && gw_store_flush(app.store) != GW_OK &&
