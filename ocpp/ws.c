@@ -102,12 +102,29 @@ static bool utf8_step(utf8_state *s, uint8_t b)
   return true;
 }
 
+/* OCPP text is nearly all ASCII: skip it eight bytes at a time. */
+static size_t ascii_run(const uint8_t *p, size_t len)
+{
+  size_t i = 0;
+  for (; i + 8 <= len; i += 8) {
+    uint64_t w;
+    memcpy(&w, p + i, 8);
+    if (w & 0x8080808080808080ull)
+      break;
+  }
+  return i;
+}
+
 static bool utf8_check(utf8_state *s, const uint8_t *p, size_t len)
 {
-  for (size_t i = 0; i < len; i++) {
-    if (!s->need && p[i] < 0x80)
-      continue;
-    if (!utf8_step(s, p[i]))
+  size_t i = 0;
+  while (i < len) {
+    if (!s->need) {
+      i += ascii_run(p + i, len - i);
+      if (i == len)
+        break;
+    }
+    if (!utf8_step(s, p[i++]))
       return false;
   }
   return true;

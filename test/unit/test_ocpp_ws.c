@@ -378,3 +378,16 @@ Test(ws, malformed_length_is_refused)
   cr_assert_eq(feed(raw, sizeof raw), OCPP_EWSPROTO);
   cr_assert_eq(last_close_code(), 1002);
 }
+
+Test(ws, utf8_inside_long_ascii_runs)
+{
+  const char ok[] = "[2,\"1\",\"DataTransfer\",{\"data\":\"K\xc3\xbchlschrank \xe2\x82\xac\"}]";
+  cr_assert_eq(feed_frame(0x81, ok, sizeof ok - 1), OCPP_OK);
+  cr_assert_eq(p.n_msgs, 1);
+  cr_assert_str_eq(p.msgs[0], ok);
+}
+
+Test(ws, stray_continuation_byte_inside_ascii_is_refused)
+{
+  expect_refused(0x81, "0123456789abc\x80" "0123456789abcdef", 30, 1007);
+}
