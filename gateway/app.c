@@ -127,6 +127,32 @@ static int hook_find(void *ud, const char *charger_id, int32_t transaction_id,
   return s.has_meter_start ? 0 : -1;
 }
 
+/* ---- tag lists ---------------------------------------------------------- */
+
+static const gw_charger_conf *charger_conf(const gw_app *app, const char *id)
+{
+  for (size_t i = 0; id && i < app->cfg->n_chargers; i++)
+    if (strcmp(app->cfg->chargers[i].id, id) == 0)
+      return &app->cfg->chargers[i];
+  return NULL;
+}
+
+static bool hook_lookup_tag(void *ud, const char *charger_id,
+                            const char *id_tag, time_t now,
+                            ocpp_tag_verdict *out)
+{
+  const gw_charger_conf *c = charger_conf(ud, charger_id);
+  return c && gw_tags_verdict(c->tag_list, id_tag, c->tag_match, now, out);
+}
+
+static const char *store_tag_name(void *ud, const char *charger_id,
+                                  const char *id_tag)
+{
+  const gw_charger_conf *c = charger_conf(ud, charger_id);
+  const gw_tag *t = c ? gw_tags_find(c->tag_list, id_tag, c->tag_match) : NULL;
+  return t ? t->name : NULL;
+}
+
 /* ---- events ------------------------------------------------------------- */
 
 static uint64_t now_ms(const gw_app *app)
@@ -436,6 +462,7 @@ static int start_store(gw_app *app)
     app->store = NULL;
     return GW_EOPEN;
   }
+  gw_store_set_tag_namer(app->store, store_tag_name, app);
   return GW_OK;
 }
 
@@ -459,7 +486,8 @@ static int start_ocpp(gw_app *app)
     .on_event = on_ocpp_event,
     .on_log = on_ocpp_log,
     .http_get = on_http_get,
-    .store = {.begin_transaction = hook_begin, .find_transaction = hook_find},
+    .store = {.begin_transaction = hook_begin, .find_transaction = hook_find,
+              .lookup_tag = hook_lookup_tag},
   };
   app->charger_opts = ocpp_options_of(c->chargers, c->n_chargers);
   app->n_charger_opts = c->n_chargers;

@@ -13,6 +13,7 @@
 
 #include "gateway/errors.h"
 #include "gateway/log.h"
+#include "gateway/tags.h"
 #include "knx/knx.h"
 #include "ocpp/ocpp.h"
 
@@ -93,6 +94,12 @@ typedef struct gw_charger_conf {
   char *remote_tag;              /* default "KNX" */
   gw_stop_mode stop_mode;       /* default stop */
   int reservation_minutes;       /* ReserveNow expiry, default 30 */
+  char *tags_file;               /* resolved against this file; NULL: the
+                                    main file's, if any */
+  gw_tags *tag_list;             /* the list this charger uses (its own
+                                    tags_file, else the main file's), read
+                                    with the charger file; NULL when there
+                                    is none or the load came from memory */
   gw_connector_conf connectors[GW_MAX_CONNECTORS]; /* sorted by id */
   size_t n_connectors;           /* sections found; a file without any gets
                                     connector 1 without objects, so >= 1 */
@@ -120,6 +127,8 @@ typedef struct {
   bool trace_ocpp;               /* default false */
   /* [chargers] */
   char *chargers_dir;            /* default "chargers.d", resolved */
+  char *tags_file;               /* default tag list of every charger,
+                                    resolved; NULL when not set */
   gw_charger_conf *chargers;
   size_t n_chargers;
 } gw_conf;

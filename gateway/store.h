@@ -110,6 +110,18 @@ int gw_store_save_charger(gw_store *st, const char *charger_id,
                           const char *vendor, const char *model,
                           const char *serial, const char *firmware);
 
+/* The name of a tag at the moment a session is recorded (the tag list
+ * changes; the session keeps the name it had). Returns "" or NULL when the
+ * tag has none. */
+typedef const char *(*gw_store_tag_namer)(void *user_data,
+                                          const char *charger_id,
+                                          const char *id_tag);
+
+/* Sets who names tags for gw_store_begin and gw_store_end (kept in the
+ * session's tag_name); without one the name stays "". NULL st is a no-op. */
+void gw_store_set_tag_namer(gw_store *st, gw_store_tag_namer namer,
+                            void *user_data);
+
 /* Writes the CSV header and one row per session whose start (or stop, for
  * sessions without a start) lies in [from, to) (0 = open end). Returns the
  * number of rows, or GW_EINVAL, GW_EIO. Times are UTC

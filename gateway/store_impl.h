@@ -45,12 +45,13 @@ typedef struct {
 
 typedef enum { REC_BEGIN, REC_END, REC_CHARGER } rec_kind;
 
-enum { TXT_TAG = 0, TXT_REASON = 1, TXT_COUNT = 4 };
+enum { TXT_TAG = 0, TXT_REASON = 1, TXT_TAG_NAME = 2, TXT_COUNT = 4 };
 
 typedef struct {
   rec_kind kind;
   char *charger_id;
-  char *text[TXT_COUNT]; /* begin/end: tag, reason; charger: vendor..firmware */
+  char *text[TXT_COUNT]; /* begin/end: tag, reason, tag name; charger:
+                            vendor..firmware */
   int connector;
   int32_t id;
   bool has_wh;
@@ -81,6 +82,8 @@ struct gw_store {
   bool meters_failed;
   meter_slot *meters;
   size_t n_meters, cap_meters; /* cap_meters: power of two or 0 */
+  gw_store_tag_namer namer;
+  void *namer_data;
   char err[256];
   char find_charger[GW_STORE_MAX_TEXT + 1];
   char find_tag[GW_STORE_MAX_TEXT + 1];

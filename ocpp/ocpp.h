@@ -115,8 +115,17 @@ const char *ocpp_auth_status_name(ocpp_auth_status a);
 typedef enum { OCPP_START_AUTO, OCPP_START_TAG, OCPP_START_ANY } ocpp_start_mode;
 
 /* How idTags are compared with the allowed list: exactly, or ignoring case
- * and the separators ' ', ':', '-' (readers print the same UID differently). */
-typedef enum { OCPP_TAG_EXACT, OCPP_TAG_RELAXED } ocpp_tag_match;
+ * and the separators ' ', ':', '-' (readers print the same UID differently);
+ * reversed is relaxed and also takes a hex UID in the opposite byte order
+ * (04A2B3C4 = C4B3A204), as some readers send Mifare UIDs little-endian. */
+typedef enum { OCPP_TAG_EXACT, OCPP_TAG_RELAXED, OCPP_TAG_REVERSED } ocpp_tag_match;
+
+/* true when id_tag is listed under match; an empty or NULL tag matches
+ * nothing, and neither does a tag of only separators. */
+bool ocpp_tags_equal(ocpp_tag_match match, const char *listed,
+                     const char *id_tag);
+
+#define OCPP_TAG_NAME_MAX 64      /* bytes of a tag's name from the owner */
 
 typedef struct {
   const char *id;             /* charge point identity, as in the URL */
@@ -180,6 +189,7 @@ typedef struct {
     struct {
       int32_t transaction_id;
       const char *id_tag;
+      const char *tag_name;      /* the owner's name of the tag; "" none */
       double meter_start_wh;
       bool recovered;            /* learnt from MeterValues, not Start */
     } tx_started;
@@ -213,6 +223,7 @@ typedef struct {
     } meter;
     struct {
       const char *id_tag;
+      const char *name;          /* the owner's name of the tag; "" none */
       ocpp_auth_status result;
     } tag;
     struct {
@@ -224,7 +235,14 @@ typedef struct {
   };
 } ocpp_event;
 
-/* Storage the server needs before it may answer a charger. Both are called
+/* What the owner's tag list says about an idTag (lookup_tag). */
+typedef struct {
+  ocpp_auth_status status;   /* ACCEPTED, BLOCKED or EXPIRED */
+  time_t expiry;             /* sent as idTagInfo.expiryDate; 0 = none */
+  char name[OCPP_TAG_NAME_MAX + 1]; /* "" when the tag has no name */
+} ocpp_tag_verdict;
+
+/* Storage the server needs before it may answer a charger. All are called
  * synchronously; the answer leaves only after they return. */
 typedef struct {
   /* Allocates a new transaction id (unique forever) and records the start
@@ -241,6 +259,12 @@ typedef struct {
   int (*find_transaction)(void *user_data, const char *charger_id,
                           int32_t transaction_id, int *connector,
                           double *meter_start_wh, bool *stopped);
+  /* The owner's list of known tags, asked on Authorize and
+   * StartTransaction with the session's time: return true and fill *out
+   * when the list knows id_tag (its verdict answers, whatever start_mode
+   * and tags say), false to leave the decision to those. May be NULL. */
+  bool (*lookup_tag)(void *user_data, const char *charger_id,
+                     const char *id_tag, time_t now, ocpp_tag_verdict *out);
 } ocpp_store_hooks;
 
 typedef enum { OCPP_LOG_ERROR, OCPP_LOG_WARN, OCPP_LOG_INFO, OCPP_LOG_DEBUG } ocpp_log_level;
