@@ -299,6 +299,11 @@ size_t gw_tags_count(const gw_tags *tags)
   return tags ? tags->n : 0;
 }
 
+const gw_tag *gw_tags_at(const gw_tags *tags, size_t i)
+{
+  return tags && i < tags->n ? &tags->tag[i] : NULL;
+}
+
 static bool same_tag(ocpp_tag_match match, const char *uid, const char *id_tag)
 {
   if (strcasecmp(uid, id_tag) == 0)

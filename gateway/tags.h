@@ -56,6 +56,9 @@ void gw_tags_destroy(gw_tags *tags);   /* NULL allowed */
 
 size_t gw_tags_count(const gw_tags *tags);
 
+/* The i-th tag in file order, or NULL past the end. */
+const gw_tag *gw_tags_at(const gw_tags *tags, size_t i);
+
 /* The tag id_tag names under match, or NULL. Tags are compared without
  * regard to case (an OCPP IdToken is case-insensitive); relaxed also drops
  * the separators ' ', ':', '-', reversed also takes a hex UID in the
