@@ -370,6 +370,16 @@ static void on_tags_problem(void *ud, int line, const char *message)
   conf_report(t->rep, t->file, line, "%s", message);
 }
 
+static bool reported_before(const reporter *r, const char *path)
+{
+  size_t len = strlen(path);
+  for (size_t i = 0; i < r->diag->n; i++)
+    if (strncmp(r->diag->lines[i], path, len) == 0 &&
+        r->diag->lines[i][len] == ':')
+      return true;
+  return false;
+}
+
 /* The charger's tag list: its own tags_file (relative to its file), else
  * the main file's. Every bad line is a diagnostic of the tag file. */
 static int load_tag_list(reporter *r, const gw_conf *m, gw_charger_conf *c)
@@ -381,7 +391,11 @@ static int load_tag_list(reporter *r, const gw_conf *m, gw_charger_conf *c)
   if (rc != GW_OK || path == NULL)
     return rc;
   tags_report t = {r, path};
-  rc = gw_tags_load(path, &c->tag_list, on_tags_problem, &t);
+  /* the main file's list is read for every charger: say its problems once */
+  bool again = reported_before(r, path);
+  rc = gw_tags_load(path, &c->tag_list, again ? NULL : on_tags_problem, &t);
+  if (rc == GW_ECONFIG && again)
+    r->problems++;
   return rc == GW_ENOMEM ? GW_ENOMEM : GW_OK;
 }
 

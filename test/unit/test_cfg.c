@@ -1449,3 +1449,12 @@ Test(cfg, reloading_chargers_reads_the_tag_file_again_and_refuses_a_bad_one)
   cr_assert_eq(strncmp(diag.lines[0], want, strlen(want)), 0, "%s",
                diag.lines[0]);
 }
+
+Test(cfg, problems_of_the_main_tag_file_are_reported_once)
+{
+  write_file("tags.conf", "04A2B3C4 Anna\n");
+  write_file("chargers.d/a.conf", "[charger]\nid = A\n");
+  write_file("chargers.d/b.conf", "[charger]\nid = B\n");
+  load_main("[chargers]\ntags_file = tags.conf\n");
+  expect_one_diag("tags.conf:1", "expected \"UID = name");
+}
