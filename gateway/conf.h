@@ -75,7 +75,10 @@ typedef struct gw_charger_conf {
   char *id;
   char *name;                    /* defaults to id */
   int security_profile;          /* 0..3 */
-  char *password;                /* NULL when not set */
+  char *password;                /* NULL when not set; the daemon puts a
+                                    rotated one from the store in force */
+  char *previous_password;       /* not read from the file: the daemon's
+                                    rotation in progress (rotate.h) */
   double normal_current;         /* A, default 10 */
   double fast_current;           /* A, default 16 */
   double current_hysteresis;     /* A, default 0.2 */

@@ -425,6 +425,7 @@ static void charger_finish(gw_charger_conf *c)
   free(c->id);
   free(c->name);
   free(c->password);
+  free(c->previous_password);
   conf_free_strings(c->tags, c->n_tags);
   free(c->remote_tag);
   free(c->tags_file);

@@ -87,6 +87,14 @@ static const char *const stmt_sql[ST_COUNT] = {
     " ORDER BY transaction_id DESC LIMIT 1)"
     " WHERE id_tag = ?3 AND start = ?4 AND meter_start_wh = ?5"
     " AND stop_reason IS NULL",
+  [ST_PASSWORD_GET] =
+    "SELECT password, previous FROM passwords WHERE charger_id = ?1",
+  [ST_PASSWORD_SET] =
+    "INSERT INTO passwords (charger_id, password, previous, updated)"
+    " VALUES (?1, ?2, ?3, ?4) ON CONFLICT (charger_id) DO UPDATE SET"
+    " password = excluded.password, previous = excluded.previous,"
+    " updated = excluded.updated",
+  [ST_PASSWORD_DELETE] = "DELETE FROM passwords WHERE charger_id = ?1",
 };
 
 /* ---- schema migrations --------------------------------------------------- */
@@ -109,8 +117,12 @@ static const char *const migrations[] = {
   "CREATE INDEX sessions_by_id ON sessions (transaction_id);"
   "CREATE TABLE chargers (charger_id TEXT PRIMARY KEY, vendor TEXT,"
   " model TEXT, serial TEXT, firmware TEXT, updated INTEGER);",
-  /* the name the tag list gave the tag when the session was recorded */
-  "ALTER TABLE sessions ADD COLUMN tag_name TEXT NOT NULL DEFAULT '';",
+  /* the name the tag list gave the tag when the session was recorded;
+   * rotated Basic Auth passwords (previous: still accepted until the
+   * charger connects with password) */
+  "ALTER TABLE sessions ADD COLUMN tag_name TEXT NOT NULL DEFAULT '';"
+  "CREATE TABLE passwords (charger_id TEXT PRIMARY KEY,"
+  " password TEXT NOT NULL, previous TEXT, updated INTEGER);",
 };
 #define SCHEMA_VERSION ((int)(sizeof migrations / sizeof migrations[0]))
 

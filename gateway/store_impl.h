@@ -31,6 +31,9 @@ typedef enum {
   ST_CHARGER_UPSERT,
   ST_FIND,
   ST_SAME_START,
+  ST_PASSWORD_GET,
+  ST_PASSWORD_SET,
+  ST_PASSWORD_DELETE,
   ST_COUNT
 } stmt_id;
 

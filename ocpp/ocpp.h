@@ -132,6 +132,9 @@ typedef struct {
   const char *name;           /* for logs and the status page; may be NULL */
   int security_profile;       /* 0..3 */
   const char *password;       /* Basic Auth, profiles 1 and 2; may be NULL */
+  const char *previous_password; /* accepted as well until the charger
+                                    connects with password (a rotation in
+                                    progress); may be NULL */
   ocpp_start_mode start_mode;
   const char *const *tags;    /* allowed idTags; "*" allows all */
   size_t n_tags;
@@ -168,7 +171,10 @@ typedef enum {
   OCPP_EV_TX_STOPPED,   /* StopTransaction */
   OCPP_EV_METER,        /* MeterValues (one event per meterValue element) */
   OCPP_EV_TAG,          /* an idTag was presented (Authorize/Start) */
-  OCPP_EV_REFUSED       /* a connection was refused at the handshake */
+  OCPP_EV_REFUSED,      /* a connection was refused at the handshake */
+  OCPP_EV_PASSWORD_CONFIRMED /* the charger authenticated with its password
+                                while a previous one was still accepted:
+                                from now on only this one is */
 } ocpp_event_type;
 
 typedef struct {
@@ -357,6 +363,14 @@ int ocpp_server_create(uv_loop_t *loop, const ocpp_server_options *opts,
 int ocpp_server_set_chargers(ocpp_server *srv,
                              const ocpp_charger_options *chargers, size_t n);
 
+/* Sets the Basic Auth passwords of the known charger charger_id (copied):
+ * password from now on and, while previous is not NULL, previous as well,
+ * until the charger connects with password (OCPP_EV_PASSWORD_CONFIRMED).
+ * Connections are not touched. Returns OCPP_OK, OCPP_EINVAL (NULL id or
+ * password), OCPP_EUNKNOWN or OCPP_ENOMEM (nothing changed). */
+int ocpp_server_set_password(ocpp_server *srv, const char *charger_id,
+                             const char *password, const char *previous);
+
 /* Status of every known or connected charger and the refused identities,
  * as a new JSON object (caller owns it):
  * {"chargers":[{id,name,online,vendor,model,serial,firmware,last_seen,
@@ -416,6 +430,11 @@ typedef enum {
   OCPP_CMD_TRIGGER,             /* connector (0 = none given), message: the
                                    MessageTrigger name ("StatusNotification",
                                    "MeterValues", "BootNotification", ...) */
+  OCPP_CMD_CHANGE_CONFIGURATION, /* key (1..50 bytes), value (0..500):
+                                   ChangeConfiguration. RebootRequired is
+                                   ACCEPTED, NotSupported NOT_SUPPORTED.
+                                   The value of AuthorizationKey is never
+                                   logged, not even by the frame trace. */
   OCPP_CMD_COUNT
 } ocpp_command_kind;
 
@@ -424,6 +443,7 @@ typedef struct {
   int connector;
   const char *id_tag;           /* NULL or "" = the charger's remote_tag */
   const char *message;          /* MessageTrigger name */
+  const char *key, *value;      /* ChangeConfiguration */
   bool operative;
   bool hard;
   double amps;
