@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 #include <time.h>
 
 #define MAX_METER_WH 1e15       /* beyond any real register; keeps llround defined */
@@ -122,6 +123,16 @@ int store_exec(gw_store *st, const char *sql);
 
 /* Rolls back an open transaction, if any. */
 void store_rollback(gw_store *st);
+
+/* Text arguments of the API: at most GW_STORE_MAX_TEXT bytes; a charger id
+ * also not empty. */
+static inline bool store_text_ok(const char *s) {
+  return s == NULL || strnlen(s, GW_STORE_MAX_TEXT + 1) <= GW_STORE_MAX_TEXT;
+}
+
+static inline bool store_charger_ok(const char *s) {
+  return s != NULL && s[0] != '\0' && store_text_ok(s);
+}
 
 static inline void bind_text(sqlite3_stmt *s, int i, const char *v) {
   sqlite3_bind_text(s, i, v ? v : "", -1, SQLITE_STATIC);

@@ -12,13 +12,9 @@ static bool password_ok(const char *p, bool may_be_null) {
   return n > 0 && n <= GW_STORE_PASSWORD_MAX;
 }
 
-static bool charger_ok(const char *id) {
-  return id != NULL && *id && strlen(id) <= GW_STORE_MAX_TEXT;
-}
-
 int gw_store_get_password(gw_store *st, const char *charger_id,
                           gw_stored_password *out) {
-  if (!store_usable(st, false) || !charger_ok(charger_id) || out == NULL)
+  if (!store_usable(st, false) || !store_charger_ok(charger_id) || out == NULL)
     return GW_EINVAL;
   sqlite3_stmt *s = store_stmt(st, ST_PASSWORD_GET);
   if (s == NULL)
@@ -47,7 +43,7 @@ int gw_store_get_password(gw_store *st, const char *charger_id,
 
 int gw_store_set_password(gw_store *st, const char *charger_id,
                           const char *password, const char *previous) {
-  if (!store_usable(st, true) || !charger_ok(charger_id) ||
+  if (!store_usable(st, true) || !store_charger_ok(charger_id) ||
       !password_ok(password, false) || !password_ok(previous, true))
     return GW_EINVAL;
   sqlite3_stmt *s = store_stmt(st, ST_PASSWORD_SET);
@@ -64,7 +60,7 @@ int gw_store_set_password(gw_store *st, const char *charger_id,
 }
 
 int gw_store_forget_password(gw_store *st, const char *charger_id) {
-  if (!store_usable(st, true) || !charger_ok(charger_id))
+  if (!store_usable(st, true) || !store_charger_ok(charger_id))
     return GW_EINVAL;
   sqlite3_stmt *s = store_stmt(st, ST_PASSWORD_DELETE);
   if (s == NULL)

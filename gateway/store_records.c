@@ -24,14 +24,6 @@
 
 /* ---- small helpers ------------------------------------------------------- */
 
-static bool text_ok(const char *s) {
-  return s == NULL || strnlen(s, GW_STORE_MAX_TEXT + 1) <= GW_STORE_MAX_TEXT;
-}
-
-static bool charger_ok(const char *s) {
-  return s != NULL && s[0] != '\0' && text_ok(s);
-}
-
 static bool wh_ok(double wh) {
   return isfinite(wh) && fabs(wh) <= MAX_METER_WH;
 }
@@ -606,7 +598,7 @@ int gw_store_begin(gw_store *st, const char *charger_id, int connector,
                    const char *id_tag, double meter_start_wh, time_t start,
                    int32_t *transaction_id) {
   if (!store_usable(st, true) || transaction_id == NULL ||
-      !charger_ok(charger_id) || !text_ok(id_tag) || connector < 0 ||
+      !store_charger_ok(charger_id) || !store_text_ok(id_tag) || connector < 0 ||
       connector > MAX_CONNECTOR || !wh_ok(meter_start_wh) || start < 0)
     return GW_EINVAL;
   const start_key key = {
@@ -642,8 +634,8 @@ int gw_store_end(gw_store *st, const char *charger_id, int32_t transaction_id,
                  const char *id_tag, bool has_meter_stop, double meter_stop_wh,
                  time_t stop, const char *reason, bool *duplicate,
                  bool *has_energy, double *energy_wh) {
-  if (!store_usable(st, true) || !charger_ok(charger_id) ||
-      !text_ok(id_tag) || !text_ok(reason) || stop < 0 ||
+  if (!store_usable(st, true) || !store_charger_ok(charger_id) ||
+      !store_text_ok(id_tag) || !store_text_ok(reason) || stop < 0 ||
       (has_meter_stop && !wh_ok(meter_stop_wh)))
     return GW_EINVAL;
   record r = {
@@ -687,7 +679,7 @@ int gw_store_end(gw_store *st, const char *charger_id, int32_t transaction_id,
 
 int gw_store_meter(gw_store *st, const char *charger_id, int connector,
                    int32_t transaction_id, double energy_wh, time_t when) {
-  if (!store_usable(st, true) || !charger_ok(charger_id) ||
+  if (!store_usable(st, true) || !store_charger_ok(charger_id) ||
       connector < 0 || connector > MAX_CONNECTOR || !wh_ok(energy_wh) ||
       when < 0)
     return GW_EINVAL;
@@ -744,9 +736,9 @@ bool gw_store_has_deferred(const gw_store *st) {
 int gw_store_save_charger(gw_store *st, const char *charger_id,
                           const char *vendor, const char *model,
                           const char *serial, const char *firmware) {
-  if (!store_usable(st, true) || !charger_ok(charger_id) ||
-      !text_ok(vendor) || !text_ok(model) || !text_ok(serial) ||
-      !text_ok(firmware))
+  if (!store_usable(st, true) || !store_charger_ok(charger_id) ||
+      !store_text_ok(vendor) || !store_text_ok(model) || !store_text_ok(serial) ||
+      !store_text_ok(firmware))
     return GW_EINVAL;
   record r = {
     .kind = REC_CHARGER, .charger_id = dup_text(charger_id),
@@ -769,7 +761,7 @@ static void copy_column(sqlite3_stmt *s, int col, char *dst, size_t size) {
 
 int gw_store_find(gw_store *st, const char *charger_id,
                   int32_t transaction_id, gw_session *out) {
-  if (!store_usable(st, false) || out == NULL || !charger_ok(charger_id))
+  if (!store_usable(st, false) || out == NULL || !store_charger_ok(charger_id))
     return GW_EINVAL;
   sqlite3_stmt *s = store_stmt(st, ST_FIND);
   if (s == NULL)

@@ -50,6 +50,9 @@ static struct {
   int begin_calls;
   int lookups;
   time_t lookup_now;        /* the time the last lookup was given */
+  const char *secret;       /* must never be in a log line */
+  int secret_lines;         /* lines that contained it */
+  int hidden_frames;        /* trace lines that kept a frame out */
 } T;
 
 static const char *const allowed_tags[] = {"04A1B2C3", "AA:BB:CC:DD"};
@@ -123,6 +126,10 @@ static void on_log(void *ud, ocpp_log_level level, const char *id,
   (void)level;
   cr_assert_not_null(id);
   cr_assert_not_null(line);
+  if (T.secret && strstr(line, T.secret))
+    T.secret_lines++;
+  if (strstr(line, "with an AuthorizationKey (not logged)"))
+    T.hidden_frames++;
 }
 
 static int store_begin(void *ud, const char *charger_id, int connector,
@@ -1664,6 +1671,68 @@ Test(session, unlock_maps_each_status)
   }
   cr_assert_eq(command((ocpp_command){.kind = OCPP_CMD_UNLOCK, .connector = 0}, 3),
                OCPP_EINVAL);
+}
+
+Test(session, change_configuration_sends_key_and_value_and_maps_the_answer)
+{
+  static const struct { const char *status; ocpp_result r; } cases[] = {
+    {"Accepted", OCPP_RESULT_ACCEPTED},
+    {"RebootRequired", OCPP_RESULT_ACCEPTED},
+    {"Rejected", OCPP_RESULT_REJECTED},
+    {"NotSupported", OCPP_RESULT_NOT_SUPPORTED},
+  };
+  start();
+  boot();
+  for (int i = 0; i < 4; i++) {
+    cr_assert_eq(command((ocpp_command){.kind = OCPP_CMD_CHANGE_CONFIGURATION,
+                                        .key = "HeartbeatInterval",
+                                        .value = "120", .connector = 5}, i),
+                 OCPP_OK);
+    expect_json(expect_call("ChangeConfiguration", NULL),
+                "{\"key\":\"HeartbeatInterval\",\"value\":\"120\"}");
+    char payload[64];
+    snprintf(payload, sizeof payload, "{\"status\":\"%s\"}", cases[i].status);
+    answer_last(payload);
+    cr_assert_eq(T.cb_count[i], 1);
+    cr_assert_eq(T.cb_result[i], cases[i].r, "%s", cases[i].status);
+  }
+}
+
+Test(session, change_configuration_refuses_missing_or_over_long_fields)
+{
+  start();
+  boot();
+  char long_key[52];
+  memset(long_key, 'k', 51);
+  long_key[51] = '\0';
+  cr_assert_eq(command((ocpp_command){.kind = OCPP_CMD_CHANGE_CONFIGURATION,
+                                      .value = "1"}, 0), OCPP_EINVAL);
+  cr_assert_eq(command((ocpp_command){.kind = OCPP_CMD_CHANGE_CONFIGURATION,
+                                      .key = "K"}, 0), OCPP_EINVAL);
+  cr_assert_eq(command((ocpp_command){.kind = OCPP_CMD_CHANGE_CONFIGURATION,
+                                      .key = long_key, .value = "1"}, 0),
+               OCPP_EINVAL);
+  cr_assert_eq(T.cb_count[0], 0);
+}
+
+Test(session, authorization_key_never_reaches_the_log_even_with_the_trace)
+{
+  start();
+  boot();
+  T.secret = "0123456789abcdef0123456789abcdef01234567";
+  int hidden_before = T.hidden_frames;
+  cr_assert_eq(command((ocpp_command){.kind = OCPP_CMD_CHANGE_CONFIGURATION,
+                                      .key = "AuthorizationKey",
+                                      .value = T.secret}, 0), OCPP_OK);
+  json_t *p = expect_call("ChangeConfiguration", NULL);
+  cr_assert_str_eq(str(p, "value"), T.secret, "the charger gets it");
+  answer_last("{\"status\":\"Accepted\"}");
+  cr_assert_eq(T.cb_result[0], OCPP_RESULT_ACCEPTED);
+  /* a charger that lists it in GetConfiguration does not get it logged */
+  recvf("[2,\"x\",\"DataTransfer\",{\"vendorId\":\"v\",\"data\":"
+        "\"AuthorizationKey=%s\"}]", T.secret);
+  cr_assert_eq(T.secret_lines, 0);
+  cr_assert_eq(T.hidden_frames, hidden_before + 2);
 }
 
 Test(session, reset_sends_hard_or_soft)

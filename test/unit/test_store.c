@@ -1202,3 +1202,77 @@ Test(store, version_1_database_gains_the_tag_name_column) {
   cr_expect_eq(begin(st, "CP1", "T", 0, 100), 5);
   gw_store_close(st);
 }
+
+/* ---- rotated passwords --------------------------------------------------- */
+
+Test(store, password_is_stored_durably_with_its_previous_one) {
+  gw_store *st = open_store();
+  gw_stored_password sp;
+  cr_expect_eq(gw_store_get_password(st, "CP1", &sp), GW_ENOTFOUND);
+  cr_assert_eq(gw_store_set_password(st, "CP1", "new-one", "old-one"), 0);
+  gw_store_close(st);
+  st = open_store();
+  cr_assert_eq(gw_store_get_password(st, "CP1", &sp), 0);
+  cr_expect_str_eq(sp.password, "new-one");
+  cr_expect(sp.has_previous);
+  cr_expect_str_eq(sp.previous, "old-one");
+  cr_assert_eq(gw_store_set_password(st, "CP1", "new-one", NULL), 0);
+  cr_assert_eq(gw_store_get_password(st, "CP1", &sp), 0);
+  cr_expect_not(sp.has_previous);
+  cr_expect_str_eq(sp.previous, "");
+  cr_expect_eq(gw_store_get_password(st, "CP2", &sp), GW_ENOTFOUND);
+  gw_store_close(st);
+}
+
+Test(store, forgotten_password_is_gone) {
+  gw_store *st = open_store();
+  cr_assert_eq(gw_store_set_password(st, "CP1", "pw", NULL), 0);
+  cr_assert_eq(gw_store_forget_password(st, "CP1"), 0);
+  gw_stored_password sp;
+  cr_expect_eq(gw_store_get_password(st, "CP1", &sp), GW_ENOTFOUND);
+  cr_expect_eq(gw_store_forget_password(st, "CP1"), 0, "nothing to forget");
+  gw_store_close(st);
+}
+
+Test(store, password_arguments_are_checked) {
+  gw_store *st = open_store();
+  gw_stored_password sp;
+  char long_pw[42];
+  memset(long_pw, 'a', 41);
+  long_pw[41] = '\0';
+  cr_expect_eq(gw_store_set_password(st, "CP1", "", NULL), GW_EINVAL);
+  cr_expect_eq(gw_store_set_password(st, "CP1", NULL, NULL), GW_EINVAL);
+  cr_expect_eq(gw_store_set_password(st, "CP1", long_pw, NULL), GW_EINVAL);
+  cr_expect_eq(gw_store_set_password(st, "CP1", "pw", ""), GW_EINVAL);
+  cr_expect_eq(gw_store_set_password(st, "", "pw", NULL), GW_EINVAL);
+  cr_expect_eq(gw_store_set_password(NULL, "CP1", "pw", NULL), GW_EINVAL);
+  cr_expect_eq(gw_store_get_password(st, "CP1", NULL), GW_EINVAL);
+  cr_expect_eq(gw_store_get_password(st, NULL, &sp), GW_EINVAL);
+  cr_expect_eq(gw_store_forget_password(st, NULL), GW_EINVAL);
+  long_pw[40] = '\0';
+  cr_expect_eq(gw_store_set_password(st, "CP1", long_pw, long_pw), 0,
+               "40 characters is the AuthorizationKey maximum");
+  gw_store_close(st);
+}
+
+Test(store, read_only_store_reads_but_does_not_write_passwords) {
+  gw_store *st = open_store();
+  cr_assert_eq(gw_store_set_password(st, "CP1", "pw", NULL), 0);
+  gw_store_close(st);
+  cr_assert_eq(gw_store_open_readonly(dir, &st), 0);
+  gw_stored_password sp;
+  cr_expect_eq(gw_store_get_password(st, "CP1", &sp), 0);
+  cr_expect_eq(gw_store_set_password(st, "CP1", "other", NULL), GW_EINVAL);
+  cr_expect_eq(gw_store_forget_password(st, "CP1"), GW_EINVAL);
+  gw_store_close(st);
+}
+
+Test(store, unusable_stored_password_is_an_error_not_a_login) {
+  gw_store *st = open_store();
+  cr_assert_eq(gw_store_set_password(st, "CP1", "pw", NULL), 0);
+  raw_exec("UPDATE passwords SET password = ''");
+  gw_stored_password sp;
+  cr_expect_eq(gw_store_get_password(st, "CP1", &sp), GW_EIO);
+  cr_expect_neq(strstr(gw_store_last_error(st), "CP1"), NULL);
+  gw_store_close(st);
+}
