@@ -232,12 +232,14 @@ void gw_rotate_password(gw_rotate_env *env, const char *charger_id,
   char text[GW_CONTROL_LINE_MAX];
   if (!c) {
     snprintf(text, sizeof text, "no charger \"%.64s\" is configured", charger_id);
+    gw_log(GW_LOG_WARN, NULL, "password rotation refused: %s", text);
     gw_control_answer(req, false, text);
     return;
   }
   const char *why = cannot_start(env, c);
   if (why) {
     snprintf(text, sizeof text, "charger %.64s %s", c->id, why);
+    gw_log(GW_LOG_WARN, c->id, "password rotation refused: %s", why);
     gw_control_answer(req, false, text);
     return;
   }

@@ -50,6 +50,7 @@ note "errors: unknown, profile 0, offline"
 rotate_fails NOPE 'no charger "NOPE" is configured'
 rotate_fails CP0 'charger CP0 does not use a Basic Auth password'
 rotate_fails CP1 'charger CP1 is not connected'
+expect_log 'warn +CP1: password rotation refused: is not connected'
 
 note "every charger may start with the same password"
 expect_sim_ok cp2-initial "$WS/CP2" --basic-auth "CP2:$INITIAL"
