@@ -11,9 +11,10 @@
 #include "gateway/tags.h"
 
 static const char *const seed_texts[] = {
-  "04A2B3C4 = Anna\n0A0B0C0D = Company car, expires 2027-06-30\n"
-  "DEADBEEF = Lost card, blocked\n",
-  "# comment\n; other\n\n11223344 =\n55667788 = blocked, expires 2020-02-29\n",
+  ("04A2B3C4 = Anna\n0A0B0C0D = Company car, expires 2027-06-30\n"
+   "DEADBEEF = Lost card, blocked\n"),
+  ("# comment\n; other\n\n11223344 =\n"
+   "55667788 = blocked, expires 2020-02-29\n"),
   "\xEF\xBB\xBF 04-A2-B3-C4 = x\r\n04:a2:b3:c4 = twin\nbad line\n",
   "A = a, b\nB = expires 2027-13-01\nC = blocked, blocked\nD = ,\n",
 };
