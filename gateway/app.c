@@ -11,8 +11,10 @@
 
 #include "gateway/app.h"
 #include "gateway/bridge.h"
+#include "gateway/control.h"
 #include "gateway/log.h"
 #include "gateway/notify.h"
+#include "gateway/rotate.h"
 #include "gateway/store.h"
 #include "knx/knx.h"
 #include "ocpp/ocpp.h"
@@ -28,6 +30,8 @@ typedef struct {
   knx_link *knx;
   gw_bridge *bridge;
   gw_notify *notify;
+  gw_control *control;
+  gw_rotate_env rotate;
   uv_timer_t pump_timer;
   uv_timer_t flush_timer;
   uv_signal_t sig_term, sig_int, sig_hup;
@@ -56,6 +60,7 @@ static ocpp_charger_options *ocpp_options_of(const gw_charger_conf *ch, size_t n
       .name = ch[i].name,
       .security_profile = ch[i].security_profile,
       .password = ch[i].password,
+      .previous_password = ch[i].previous_password,
       .start_mode = ch[i].start_mode,
       .tags = (const char *const *)ch[i].tags,
       .n_tags = ch[i].n_tags,
@@ -150,6 +155,32 @@ static int hook_find(void *ud, const char *charger_id, int32_t transaction_id,
   return s.has_meter_start ? 0 : -1;
 }
 
+/* ---- tag lists ---------------------------------------------------------- */
+
+static const gw_charger_conf *charger_conf(const gw_app *app, const char *id)
+{
+  for (size_t i = 0; id && i < app->cfg->n_chargers; i++)
+    if (strcmp(app->cfg->chargers[i].id, id) == 0)
+      return &app->cfg->chargers[i];
+  return NULL;
+}
+
+static bool hook_lookup_tag(void *ud, const char *charger_id,
+                            const char *id_tag, time_t now,
+                            ocpp_tag_verdict *out)
+{
+  const gw_charger_conf *c = charger_conf(ud, charger_id);
+  return c && gw_tags_verdict(c->tag_list, id_tag, c->tag_match, now, out);
+}
+
+static const char *store_tag_name(void *ud, const char *charger_id,
+                                  const char *id_tag)
+{
+  const gw_charger_conf *c = charger_conf(ud, charger_id);
+  const gw_tag *t = c ? gw_tags_find(c->tag_list, id_tag, c->tag_match) : NULL;
+  return t ? t->name : NULL;
+}
+
 /* ---- events ------------------------------------------------------------- */
 
 static uint64_t now_ms(const gw_app *app)
@@ -192,6 +223,9 @@ static void on_ocpp_event(void *ud, const ocpp_event *event)
                      ev.meter.transaction_id, ev.meter.energy_wh, ev.timestamp);
       schedule_flush(app, STORE_FLUSH_MS);
     }
+    break;
+  case OCPP_EV_PASSWORD_CONFIRMED:
+    gw_rotate_confirmed(&app->rotate, ev.charger_id);
     break;
   case OCPP_EV_BOOT:
     note_store_result(app, gw_store_save_charger(app->store, ev.charger_id,
@@ -383,6 +417,9 @@ static void on_ocpp_closed(void *ud)
 {
   gw_app *app = ud;
   app->ocpp = NULL;
+  app->rotate.ocpp = NULL;
+  gw_control_stop(app->control);
+  app->control = NULL;
   /* every pending command callback has run: the bridge can go */
   gw_bridge_destroy(app->bridge);
   app->bridge = NULL;
@@ -420,6 +457,13 @@ static void reload_chargers(gw_app *app)
     return;
   }
   gw_conf_diag_finish(&diag);
+  rc = gw_rotate_apply_stored(app->store, chargers, n);
+  if (rc != GW_OK) {
+    gw_log(GW_LOG_ERROR, NULL, "SIGHUP: charger files not reloaded: rotated "
+           "passwords: %s (%s)", gw_strerror(rc), gw_store_last_error(app->store));
+    gw_conf_chargers_free(chargers, n);
+    return;
+  }
   ocpp_charger_options *opts = ocpp_options_of(chargers, n);
   int orc = opts ? ocpp_server_set_chargers(app->ocpp, opts, n) : OCPP_ENOMEM;
   int brc = orc == OCPP_OK ? gw_bridge_set_chargers(app->bridge, chargers, n)
@@ -481,6 +525,14 @@ static int start_store(gw_app *app)
     app->store = NULL;
     return GW_EOPEN;
   }
+  gw_store_set_tag_namer(app->store, store_tag_name, app);
+  rc = gw_rotate_apply_stored(app->store, app->cfg->chargers,
+                              app->cfg->n_chargers);
+  if (rc != GW_OK) {
+    gw_log(GW_LOG_ERROR, NULL, "store: cannot read the rotated passwords: %s",
+           gw_store_last_error(app->store));
+    return GW_EOPEN;
+  }
   return GW_OK;
 }
 
@@ -504,7 +556,8 @@ static int start_ocpp(gw_app *app)
     .on_event = on_ocpp_event,
     .on_log = on_ocpp_log,
     .http_get = on_http_get,
-    .store = {.begin_transaction = hook_begin, .find_transaction = hook_find},
+    .store = {.begin_transaction = hook_begin, .find_transaction = hook_find,
+              .lookup_tag = hook_lookup_tag},
   };
   app->charger_opts = ocpp_options_of(c->chargers, c->n_chargers);
   app->n_charger_opts = c->n_chargers;
@@ -523,6 +576,29 @@ static int start_ocpp(gw_app *app)
   if (c->tls_listen && c->tls_listen[0])
     gw_log(GW_LOG_INFO, NULL, "listening for chargers on wss://%s", c->tls_listen);
   return GW_OK;
+}
+
+static void on_rotate_request(void *ud, const char *charger_id,
+                              gw_control_request *req)
+{
+  gw_app *app = ud;
+  gw_rotate_password(&app->rotate, charger_id, req);
+}
+
+/* The control socket is for the installer: without it chargers are still
+ * served, so a failure is only logged. */
+static void start_control(gw_app *app)
+{
+  static const gw_control_ops ops = {.rotate_password = on_rotate_request};
+  app->rotate = (gw_rotate_env){.cfg = app->cfg, .store = app->store,
+                                .ocpp = app->ocpp};
+  char path[4200], err[256] = "";
+  snprintf(path, sizeof path, "%s/%s", app->cfg->store_dir, GW_CONTROL_SOCKET);
+  int rc = gw_control_start(app->loop, path, &ops, app, &app->control, err,
+                            sizeof err);
+  if (rc != GW_OK)
+    gw_log(GW_LOG_WARN, NULL, "control socket: %s; --rotate-password will "
+           "not reach this daemon", err[0] ? err : gw_strerror(rc));
 }
 
 static int start_knx(gw_app *app)
@@ -564,6 +640,9 @@ static void init_handles(gw_app *app)
 
 static void teardown(gw_app *app)
 {
+  gw_control_stop(app->control);
+  app->control = NULL;
+  app->rotate.ocpp = NULL;
   if (app->ocpp)
     ocpp_server_destroy(app->ocpp, NULL);
   app->ocpp = NULL;
@@ -607,6 +686,8 @@ int gw_app_run(gw_conf *cfg)
     rc = start_store(&app);
   if (rc == GW_OK)
     rc = start_ocpp(&app);
+  if (rc == GW_OK)
+    start_control(&app);
   if (rc == GW_OK)
     rc = start_knx(&app);
   if (rc != GW_OK) {

@@ -9,6 +9,7 @@
 #include "gateway/conf.h"
 #include "gateway/app.h"
 #include "gateway/cli.h"
+#include "gateway/control.h"
 #include "gateway/log.h"
 #include "gateway/store.h"
 
@@ -20,6 +21,7 @@ static void usage(FILE *f)
     "Usage: ocppknxd [-c FILE] [--check-config]\n"
     "       ocppknxd [-c FILE] --export-sessions [--from DATE] [--to DATE]\n"
     "       ocppknxd --draft-charger ID [--ets FILE] [--match TEXT]\n"
+    "       ocppknxd [-c FILE] --rotate-password ID\n"
     "\n"
     "OCPP 1.6J central system for EV chargers, bridged to KNX through knxd.\n"
     "\n"
@@ -32,6 +34,8 @@ static void usage(FILE *f)
     "      --draft-charger ID  print a parameter file for charger ID\n"
     "      --ets FILE        fill its group addresses from an ETS export (CSV, XML)\n"
     "      --match TEXT      the charger's groups: names containing TEXT\n"
+    "      --rotate-password ID  give the connected charger ID a new random\n"
+    "                        Basic Auth password (asks the running daemon)\n"
     "  -h, --help            this text\n"
     "  -V, --version         print the version and the libraries' versions\n");
 }
@@ -93,9 +97,31 @@ static int export_sessions(const gw_conf *cfg, time_t from, time_t to)
   return rows < 0 ? 1 : 0;
 }
 
+/* Asks the running daemon through its control socket; it answers once the
+ * charger has, so wait for the call timeout and a little more. */
+static int rotate_password(const gw_conf *cfg, const char *id)
+{
+  char path[4200], answer[GW_CONTROL_LINE_MAX];
+  snprintf(path, sizeof path, "%s/%s", cfg->store_dir, GW_CONTROL_SOCKET);
+  bool ok = false;
+  int rc = gw_control_call(path, "rotate-password", id,
+                           (cfg->call_timeout + 5) * 1000, &ok, answer,
+                           sizeof answer);
+  if (rc == GW_EOPEN)
+    fprintf(stderr, "ocppknxd: cannot reach the daemon (%s): is ocppknxd "
+            "running with this configuration?\n", answer);
+  else if (rc != GW_OK)
+    fprintf(stderr, "ocppknxd: %s\n", rc == GW_EINVAL ? "invalid charger id"
+                                                       : answer);
+  else
+    fprintf(ok ? stdout : stderr, "%s: %s\n", id, answer);
+  return rc == GW_OK && ok ? 0 : 1;
+}
+
 int main(int argc, char **argv)
 {
-  enum { OPT_CHECK = 256, OPT_EXPORT, OPT_FROM, OPT_TO, OPT_DRAFT, OPT_ETS, OPT_MATCH };
+  enum { OPT_CHECK = 256, OPT_EXPORT, OPT_FROM, OPT_TO, OPT_DRAFT, OPT_ETS, OPT_MATCH,
+         OPT_ROTATE };
   static const struct option longopts[] = {
     {"config", required_argument, NULL, 'c'},
     {"check-config", no_argument, NULL, OPT_CHECK},
@@ -105,12 +131,14 @@ int main(int argc, char **argv)
     {"draft-charger", required_argument, NULL, OPT_DRAFT},
     {"ets", required_argument, NULL, OPT_ETS},
     {"match", required_argument, NULL, OPT_MATCH},
+    {"rotate-password", required_argument, NULL, OPT_ROTATE},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
     {NULL, 0, NULL, 0},
   };
   const char *config = DEFAULT_CONFIG;
   bool check = false, export = false;
+  const char *rotate = NULL;
   time_t from = 0, to = 0;
   const char *draft_id = NULL, *ets_file = NULL, *match = NULL;
   int opt;
@@ -122,6 +150,7 @@ int main(int argc, char **argv)
     case OPT_DRAFT: draft_id = optarg; break;
     case OPT_ETS: ets_file = optarg; break;
     case OPT_MATCH: match = optarg; break;
+    case OPT_ROTATE: rotate = optarg; break;
     case OPT_FROM:
     case OPT_TO:
       if (parse_date(optarg, opt == OPT_TO, opt == OPT_FROM ? &from : &to) != 0) {
@@ -156,6 +185,8 @@ int main(int argc, char **argv)
     printf("%s: configuration OK (%zu chargers)\n", config, cfg->n_chargers);
   } else if (export) {
     status = export_sessions(cfg, from, to);
+  } else if (rotate) {
+    status = rotate_password(cfg, rotate);
   } else {
     gw_log_init(cfg->log_level);
     status = gw_app_run(cfg) == GW_OK ? 0 : 1;

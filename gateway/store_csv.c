@@ -18,6 +18,7 @@ static const struct {
   {"start", COL_TIME},          {"stop", COL_TIME},
   {"meter_start_wh", COL_WH},   {"meter_stop_wh", COL_WH},
   {"energy_wh", COL_WH},        {"stop_reason", COL_TEXT},
+  {"tag_name", COL_TEXT},
 };
 #define CSV_NCOLS ((int)(sizeof csv_cols / sizeof csv_cols[0]))
 
@@ -68,7 +69,7 @@ static void csv_field(FILE *out, sqlite3_stmt *s, int col) {
 int gw_store_export_csv(gw_store *st, FILE *out, time_t from, time_t to) {
   static const char sql[] =
     "SELECT charger_id, connector, charger_transaction_id, id_tag, start,"
-    " stop, meter_start_wh, meter_stop_wh, energy_wh, stop_reason"
+    " stop, meter_start_wh, meter_stop_wh, energy_wh, stop_reason, tag_name"
     " FROM sessions WHERE (?1 = 0 OR coalesce(start, stop) >= ?1)"
     " AND (?2 = 0 OR coalesce(start, stop) < ?2)"
     " ORDER BY coalesce(start, stop), charger_id, charger_transaction_id";

@@ -514,7 +514,20 @@ static void serve_plain_get(ocpp_conn *c, const ocpp_http_request *req)
   free(body);
 }
 
-static bool check_basic_auth(ocpp_conn *c, const ocpp_cp *cp,
+/* The charger proved it has the new password: the previous one, kept
+ * while a rotation waits for this, is no longer accepted. */
+static void confirm_password(ocpp_conn *c, ocpp_cp *cp)
+{
+  if (ocpp__cp_set_password(cp, cp->opt.password, NULL) != OCPP_OK)
+    return; /* the previous one stays accepted; asked again next time */
+  ocpp__log(c->srv, OCPP_LOG_INFO, cp->opt.id,
+            "%s: connected with the new Basic Auth password; the previous "
+            "one is no longer accepted", c->peer);
+  ocpp_event ev = {.type = OCPP_EV_PASSWORD_CONFIRMED, .charger_id = cp->opt.id};
+  ocpp__emit(c->srv, &ev);
+}
+
+static bool check_basic_auth(ocpp_conn *c, ocpp_cp *cp,
                              const ocpp_http_request *req)
 {
   char user[128], pass[128];
@@ -526,10 +539,13 @@ static bool check_basic_auth(ocpp_conn *c, const ocpp_cp *cp,
   bool ok = ocpp_http_basic_auth(req->authorization, user, sizeof user, pass,
                                  sizeof pass) == 0;
   bool user_ok = ok && strcmp(user, cp->opt.id) == 0;
-  bool pass_ok = ok && cp->opt.password &&
-                 ocpp_secret_equal(pass, cp->opt.password);
+  /* both compared every time, so the time says nothing about which one */
+  bool is_current = ok && cp->opt.password &&
+                    ocpp_secret_equal(pass, cp->opt.password);
+  bool is_previous = ok && cp->opt.previous_password &&
+                     ocpp_secret_equal(pass, cp->opt.previous_password);
   memset(pass, 0, sizeof pass);
-  if (!user_ok || !pass_ok) {
+  if (!user_ok || !(is_current || is_previous)) {
     refuse(c, cp->opt.id, 401,
            !ok ? "malformed Basic Auth header"
                : !user_ok ? "Basic Auth user name is not the identity"
@@ -537,6 +553,8 @@ static bool check_basic_auth(ocpp_conn *c, const ocpp_cp *cp,
            "WWW-Authenticate: Basic realm=\"ocppknx\"\r\n");
     return false;
   }
+  if (is_current && cp->opt.previous_password)
+    confirm_password(c, cp);
   return true;
 }
 
@@ -572,7 +590,7 @@ static bool check_client_cert(ocpp_conn *c, const ocpp_cp *cp)
   return false;
 }
 
-static bool check_security(ocpp_conn *c, const ocpp_cp *cp,
+static bool check_security(ocpp_conn *c, ocpp_cp *cp,
                            const ocpp_http_request *req)
 {
   int profile = cp->opt.security_profile;

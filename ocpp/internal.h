@@ -113,6 +113,10 @@ ocpp_cp *ocpp__cp_create(const ocpp_charger_options *o, bool configured);
 void ocpp__cp_destroy(ocpp_cp *cp);
 /* moves fresh's options into cp (a charger that stays across a reload) */
 void ocpp__cp_take_options(ocpp_cp *cp, ocpp_cp *fresh);
+/* Replaces the record's passwords with copies (previous may be NULL).
+ * Returns OCPP_OK or OCPP_ENOMEM (nothing changed). */
+int ocpp__cp_set_password(ocpp_cp *cp, const char *password,
+                          const char *previous);
 ocpp_cp *ocpp__add_unknown_cp(ocpp_server *srv, const char *id);
 void ocpp__remember_refused(ocpp_server *srv, const char *identity,
                             const char *address, int status,

@@ -731,3 +731,14 @@ Test(server, limits_sent_pass_exact_multiple_of_0_1_checks_and_never_rise)
   cr_assert_float_eq(ocpp_limit_as_sent(16.0), 16.0, 1e-12);
   cr_assert_float_eq(ocpp_limit_as_sent(12.5), 12.5, 1e-12);
 }
+
+Test(server, set_password_needs_a_known_charger_and_a_password)
+{
+  cr_assert_eq(ocpp_server_set_password(fx.srv, "CP1", "new", "old"), OCPP_OK);
+  cr_assert_eq(ocpp_server_set_password(fx.srv, "CP1", "newer", NULL), OCPP_OK);
+  cr_assert_eq(ocpp_server_set_password(fx.srv, "NOPE", "x", NULL),
+               OCPP_EUNKNOWN);
+  cr_assert_eq(ocpp_server_set_password(fx.srv, "CP1", NULL, "x"), OCPP_EINVAL);
+  cr_assert_eq(ocpp_server_set_password(fx.srv, NULL, "x", NULL), OCPP_EINVAL);
+  cr_assert_eq(ocpp_server_set_password(NULL, "CP1", "x", NULL), OCPP_EINVAL);
+}
