@@ -103,7 +103,7 @@ typedef struct gw_charger_conf {
                                     tags_file, else the main file's), read
                                     with the charger file; NULL when there
                                     is none or the load came from memory */
-  gw_connector_conf connectors[GW_MAX_CONNECTORS]; /* sorted by id */
+  gw_connector_conf *connectors; /* owned, sorted by id */
   size_t n_connectors;           /* sections found; a file without any gets
                                     connector 1 without objects, so >= 1 */
 } gw_charger_conf;

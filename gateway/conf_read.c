@@ -138,6 +138,15 @@ static void enter_connector(parse_ctx *ctx, const char *number)
            ctx->connector_line[n]);
     return;
   }
+  /* Sized to the sections found: a thousand one-connector chargers must
+   * not carry room for eight each. */
+  gw_connector_conf *grown =
+      realloc(c->connectors, (c->n_connectors + 1) * sizeof *grown);
+  if (grown == NULL) {
+    ctx->rep->oom = true;
+    return;
+  }
+  c->connectors = grown;
   ctx->connector_line[n] = ctx->line;
   ctx->conn = &c->connectors[c->n_connectors++];
   memset(ctx->conn, 0, sizeof *ctx->conn);
@@ -430,6 +439,7 @@ static void charger_finish(gw_charger_conf *c)
   free(c->remote_tag);
   free(c->tags_file);
   gw_tags_destroy(c->tag_list);
+  free(c->connectors);
   memset(c, 0, sizeof *c);
 }
 
@@ -462,6 +472,9 @@ static int charger_fill(gw_charger_conf *c)
     c->n_tags = 1;
   }
   if (c->n_connectors == 0) {
+    c->connectors = calloc(1, sizeof *c->connectors);
+    if (c->connectors == NULL)
+      return GW_ENOMEM;
     c->connectors[0].id = 1;
     c->n_connectors = 1;
   }

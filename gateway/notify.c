@@ -1,11 +1,20 @@
-/* systemd's notification protocol through libsystemd (sd_notify): what the
- * service manager learns about the running daemon. */
+/* systemd's notification protocol: what the service manager learns about
+ * the running daemon. The protocol is one datagram per message to the
+ * socket in $NOTIFY_SOCKET, which systemd documents as stable for programs
+ * that do not link libsystemd (sd_notify(3)); linking it would map five
+ * more libraries (gcrypt, zstd, lzma, lz4, cap) into a daemon that is
+ * meant to stay small. */
 #include "gateway/notify.h"
 
+#include <errno.h>
+#include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <systemd/sd-daemon.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
 
 #include "gateway/errors.h"
 
@@ -19,10 +28,63 @@ struct gw_notify {
   char status[STATUS_MAX]; /* the last STATUS= sent, to skip repeats */
 };
 
+/* One message to $NOTIFY_SOCKET (a path, or "@name" in the abstract
+ * namespace); nothing when it is unset. Failures are not the daemon's
+ * concern: the service manager notices a missing READY by itself. */
+static void notify_send(const char *fmt, ...)
+{
+  const char *path = getenv("NOTIFY_SOCKET");
+  struct sockaddr_un sa = {.sun_family = AF_UNIX};
+  size_t plen = path ? strlen(path) : 0;
+  if (plen < 2 || plen >= sizeof sa.sun_path || (path[0] != '/' && path[0] != '@'))
+    return;
+  memcpy(sa.sun_path, path, plen);
+  if (sa.sun_path[0] == '@')
+    sa.sun_path[0] = '\0';
+  char msg[STATUS_MAX + 64];
+  va_list ap;
+  va_start(ap, fmt);
+  int n = vsnprintf(msg, sizeof msg, fmt, ap);
+  va_end(ap);
+  if (n < 0)
+    return;
+  int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (fd < 0)
+    return;
+  socklen_t salen = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + plen);
+  while (sendto(fd, msg, strlen(msg), MSG_NOSIGNAL, (struct sockaddr *)&sa,
+                salen) < 0 && errno == EINTR)
+    ;
+  close(fd);
+}
+
+/* The watchdog interval in microseconds when WATCHDOG_USEC asks for one
+ * and WATCHDOG_PID (if set) names this process; 0 otherwise. */
+static int watchdog_usec(uint64_t *usec)
+{
+  *usec = 0;
+  const char *v = getenv("WATCHDOG_USEC");
+  if (!v || !*v)
+    return 0;
+  char *end;
+  errno = 0;
+  unsigned long long u = strtoull(v, &end, 10);
+  if (errno || *end || u == 0 || v[0] == '-')
+    return GW_EINVAL;
+  const char *pid = getenv("WATCHDOG_PID");
+  if (pid && *pid) {
+    unsigned long long p = strtoull(pid, &end, 10);
+    if (*end || p != (unsigned long long)getpid())
+      return 0; /* meant for another process */
+  }
+  *usec = u;
+  return 1;
+}
+
 static void on_watchdog(uv_timer_t *t)
 {
   (void)t;
-  sd_notify(0, "WATCHDOG=1");
+  notify_send("WATCHDOG=1");
 }
 
 int gw_notify_create(uv_loop_t *loop, gw_notify **out, uint64_t *watchdog_ms)
@@ -30,8 +92,7 @@ int gw_notify_create(uv_loop_t *loop, gw_notify **out, uint64_t *watchdog_ms)
   *out = NULL;
   *watchdog_ms = 0;
   uint64_t usec = 0;
-  /* > 0: asked for, and WATCHDOG_PID (when set) names this process */
-  int enabled = sd_watchdog_enabled(0, &usec);
+  int enabled = watchdog_usec(&usec);
   if (enabled < 0)
     return GW_EINVAL;
   gw_notify *n = calloc(1, sizeof *n);
@@ -66,7 +127,7 @@ void gw_notify_ready(gw_notify *n, const gw_notify_summary *s)
     return;
   n->ready = true;
   format_status(s, n->status, sizeof n->status);
-  sd_notifyf(0, "READY=1\nSTATUS=%s", n->status);
+  notify_send("READY=1\nSTATUS=%s", n->status);
 }
 
 void gw_notify_status(gw_notify *n, const gw_notify_summary *s)
@@ -78,7 +139,7 @@ void gw_notify_status(gw_notify *n, const gw_notify_summary *s)
   if (strcmp(line, n->status) == 0)
     return;
   memcpy(n->status, line, sizeof line);
-  sd_notifyf(0, "STATUS=%s", n->status);
+  notify_send("STATUS=%s", n->status);
 }
 
 void gw_notify_stopping(gw_notify *n, const char *why)
@@ -87,7 +148,7 @@ void gw_notify_stopping(gw_notify *n, const char *why)
     return;
   n->stopping = true;
   snprintf(n->status, sizeof n->status, "%s: shutting down", why);
-  sd_notifyf(0, "STOPPING=1\nSTATUS=%s", n->status);
+  notify_send("STOPPING=1\nSTATUS=%s", n->status);
 }
 
 static void on_watchdog_closed(uv_handle_t *h)

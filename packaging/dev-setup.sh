@@ -19,7 +19,7 @@ SRC=$(cd "$(dirname "$0")/.." && pwd)
 PACKAGES=(
   gcc libc6-dev pkg-config meson ninja-build
   libuv1-dev libwslay-dev libwolfssl-dev libjansson-dev libyajl-dev libinih-dev
-  libsqlite3-dev libexpat1-dev libcriterion-dev libsystemd-dev
+  libsqlite3-dev libexpat1-dev libcriterion-dev
   knxd knxd-tools knxd-dev
   python3 python3-jsonschema openssl procps
   # the package test: dpkg-buildpackage wants build-essential and every

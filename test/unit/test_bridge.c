@@ -149,10 +149,19 @@ static void connector_all(gw_connector_conf *cn, int id)
   }
 }
 
+/* Connector tables of the chargers a test builds; each test runs in a
+ * process of its own, so the pool never runs dry. */
+static gw_connector_conf connector_pool[4096];
+static size_t connector_pool_used;
+
 static gw_charger_conf charger_cfg(const char *id, int n_connectors)
 {
   gw_charger_conf c;
   memset(&c, 0, sizeof c);
+  cr_assert_leq(connector_pool_used + (size_t)n_connectors,
+                sizeof connector_pool / sizeof connector_pool[0]);
+  c.connectors = &connector_pool[connector_pool_used];
+  connector_pool_used += (size_t)n_connectors;
   c.id = (char *)id;
   c.name = (char *)id;
   c.normal_current = 10;
