@@ -126,7 +126,7 @@ static json_t *p_remote_stop(ocpp_session *s, const ocpp_command *cmd,
                              ocpp_call *call, int *rc)
 {
   (void)call;
-  int32_t tx = s->cp->conn_state[cmd->connector].tx_id;
+  int32_t tx = ocpp__cp_connector_peek(s->cp, cmd->connector)->tx_id;
   if (!tx) {
     *rc = OCPP_ESTATE;
     return NULL;
@@ -172,7 +172,8 @@ static json_t *p_reserve(ocpp_session *s, const ocpp_command *cmd,
 static json_t *p_cancel(ocpp_session *s, const ocpp_command *cmd,
                         ocpp_call *call, int *rc)
 {
-  int reservation = s->cp->conn_state[cmd->connector].reservation_id;
+  int reservation =
+      ocpp__cp_connector_peek(s->cp, cmd->connector)->reservation_id;
   if (!reservation) {
     *rc = OCPP_ESTATE;
     return NULL;
@@ -268,7 +269,7 @@ static json_t *profile_payload(const ocpp_cp *cp, profile_strategy st,
   }
   limit = ocpp_limit_as_sent(limit);
   int cid = st == PROFILE_CHARGE_POINT_MAX ? 0 : connector;
-  int32_t tx = st == PROFILE_TX && cid >= 1 ? cp->conn_state[cid].tx_id : 0;
+  int32_t tx = st == PROFILE_TX && cid >= 1 ? ocpp__cp_connector_peek(cp, cid)->tx_id : 0;
   if (st == PROFILE_TX && !tx)
     return NULL;
   json_t *profile = json_pack(
@@ -358,8 +359,9 @@ static bool after_reserve(ocpp_session *s, ocpp_call *call, ocpp_result r,
                           const json_t *payload)
 {
   (void)payload;
-  if (r == OCPP_RESULT_ACCEPTED)
-    s->cp->conn_state[call->connector].reservation_id = call->attempt;
+  ocpp_connector_state *cs = ocpp__cp_connector(s->cp, call->connector);
+  if (r == OCPP_RESULT_ACCEPTED && cs)
+    cs->reservation_id = call->attempt;
   return false;
 }
 
@@ -367,9 +369,9 @@ static bool after_cancel(ocpp_session *s, ocpp_call *call, ocpp_result r,
                          const json_t *payload)
 {
   (void)r;
-  ocpp_connector_state *cs = &s->cp->conn_state[call->connector];
+  ocpp_connector_state *cs = ocpp__cp_connector(s->cp, call->connector);
   /* Rejected means the charger no longer holds it (expired or used) */
-  if (payload && cs->reservation_id == call->attempt)
+  if (payload && cs && cs->reservation_id == call->attempt)
     cs->reservation_id = 0;
   return false;
 }

@@ -149,6 +149,12 @@ static void h_status(ocpp_session *s, json_t *req, ocpp_handler_out *out)
     return;
   }
   ocpp_connector_state *cs = ocpp__cp_connector(s->cp, connector);
+  if (!cs) {
+    ocpp__session_log(s, OCPP_LOG_ERROR,
+                      "status for connector %d not kept: out of memory",
+                      connector);
+    return;
+  }
   bool changed = !cs->status_known || cs->status != st || cs->error != err;
   set_status(cs, st, err);
   if (changed)
@@ -292,7 +298,7 @@ static int connector_of_tx(const ocpp_cp *cp, int32_t tx_id)
 {
   if (tx_id == 0)
     return OCPP_ENOENT;
-  for (int i = 1; i <= OCPP_MAX_CONNECTORS; i++)
+  for (int i = 1; i < cp->n_conn_state; i++)
     if (cp->conn_state[i].tx_id == tx_id)
       return i;
   return OCPP_ENOENT;
@@ -303,7 +309,7 @@ static int connector_stopped_tx(const ocpp_cp *cp, int32_t tx_id)
 {
   if (tx_id == 0)
     return OCPP_ENOENT;
-  for (int i = OCPP_MAX_CONNECTORS; i >= 1; i--)
+  for (int i = cp->n_conn_state - 1; i >= 1; i--)
     if (cp->conn_state[i].last_stopped_tx == tx_id)
       return i;
   return OCPP_ENOENT;
@@ -462,7 +468,7 @@ static void h_stop(ocpp_session *s, json_t *req, ocpp_handler_out *out)
       free(items);
   }
   ocpp_connector_state *cs = ocpp__cp_connector(s->cp, connector);
-  if (connector > 0 && cs->tx_id == tx_id)
+  if (connector > 0 && cs && cs->tx_id == tx_id)
     end_on_connector(cs, tx_id);
   ocpp_event ev = {.type = OCPP_EV_TX_STOPPED, .connector = connector,
                    .timestamp = payload_time(s, req, "timestamp")};

@@ -107,10 +107,6 @@ static void cp_init_state(ocpp_cp *cp)
   cp->smart_charging = true;
   cp->profile_strategy = -1;
   cp->limit_a = -1;
-  for (int i = 0; i <= OCPP_MAX_CONNECTORS; i++) {
-    cp->conn_state[i].status = OCPP_CP_AVAILABLE;
-    cp->conn_state[i].error = OCPP_ERR_NO_ERROR;
-  }
 }
 
 ocpp_cp *ocpp__cp_create(const ocpp_charger_options *o, bool configured)
@@ -120,8 +116,10 @@ ocpp_cp *ocpp__cp_create(const ocpp_charger_options *o, bool configured)
     return NULL;
   cp->configured = configured;
   cp_init_state(cp);
-  if (cp_copy_options(cp, o) != OCPP_OK) {
+  if (cp_copy_options(cp, o) != OCPP_OK ||
+      !ocpp__cp_connector(cp, cp->opt.n_connectors)) {
     cp_free_options(cp);
+    free(cp->conn_state);
     free(cp);
     return NULL;
   }
@@ -133,6 +131,7 @@ void ocpp__cp_destroy(ocpp_cp *cp)
   if (!cp)
     return;
   cp_free_options(cp);
+  free(cp->conn_state);
   free(cp);
 }
 

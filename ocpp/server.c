@@ -346,7 +346,7 @@ int ocpp_server_transaction(const ocpp_server *srv, const char *charger_id,
   const ocpp_cp *cp = ocpp__find_cp(srv, charger_id);
   if (!cp)
     return OCPP_EUNKNOWN;
-  const ocpp_connector_state *cs = &cp->conn_state[connector];
+  const ocpp_connector_state *cs = ocpp__cp_connector_peek(cp, connector);
   *out = (ocpp_transaction_info){
     .transaction_id = cs->tx_id,
     .has_meter_start = cs->tx_id != 0 && cs->tx_has_meter_start,

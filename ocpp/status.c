@@ -19,7 +19,7 @@ static json_t *number_or_null(bool has, double v)
 
 static json_t *connector_status(const ocpp_cp *cp, int i)
 {
-  const ocpp_connector_state *s = &cp->conn_state[i];
+  const ocpp_connector_state *s = ocpp__cp_connector_peek(cp, i);
   json_t *o = json_object();
   json_object_set_new(o, "id", json_integer(i));
   json_object_set_new(o, "status", s->status_known

@@ -482,6 +482,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
   if (ocpp_session_pending(R.s) != 0 || ocpp_session_next_deadline(R.s) != 0)
     abort();
   ocpp_session_destroy(R.s);
+  free(R.cp.conn_state);
   for (int i = 0; i < R.n_tokens; i++)
     if (R.calls[i] != R.expected[i])
       abort();
