@@ -513,12 +513,15 @@ static bool tags_equal_relaxed(const char *a, const char *b) {
   }
 }
 
+bool ocpp_tag_equal(ocpp_tag_match match, const char *a, const char *b) {
+  if (!a || !b || a[0] == '\0' || b[0] == '\0') return false;
+  if (match == OCPP_TAG_RELAXED) return tags_equal_relaxed(a, b);
+  return strcmp(a, b) == 0;
+}
+
 static bool tags_equal(const ocpp_charger_options *c, const char *listed,
                        const char *id_tag) {
-  if (!listed || listed[0] == '\0') return false;
-  if (c->tag_match == OCPP_TAG_RELAXED)
-    return tags_equal_relaxed(listed, id_tag);
-  return strcmp(listed, id_tag) == 0;
+  return ocpp_tag_equal(c->tag_match, listed, id_tag);
 }
 
 ocpp_auth_status ocpp_tag_check(const ocpp_charger_options *charger,

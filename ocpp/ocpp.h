@@ -118,6 +118,10 @@ typedef enum { OCPP_START_AUTO, OCPP_START_TAG, OCPP_START_ANY } ocpp_start_mode
  * and the separators ' ', ':', '-' (readers print the same UID differently). */
 typedef enum { OCPP_TAG_EXACT, OCPP_TAG_RELAXED } ocpp_tag_match;
 
+/* Whether two idTags are the same under match, as the allowed list is
+ * compared; an empty or NULL tag matches nothing. */
+bool ocpp_tag_equal(ocpp_tag_match match, const char *a, const char *b);
+
 typedef struct {
   const char *id;             /* charge point identity, as in the URL */
   const char *name;           /* for logs and the status page; may be NULL */
