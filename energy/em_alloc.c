@@ -50,13 +50,14 @@ void em__sort_by_priority(const em_engine *e, size_t *idx, size_t m)
   }
 }
 
-/* What a connector is taken to draw on phase p for the base load. Unknown
- * or stale counts as 0, so its draw stays in the base load and its
- * allocation comes on top. A reading counts at most with the limit in
- * force (the car has not followed a lowering yet) and with the limit in
- * force when the grid was read (a raise since then is not in the grid
- * reading: counting it would raise again on a silent meter). */
-static double draw_estimate(const em_conn *c, int p, uint64_t now)
+/* What a connector is taken to draw on phase p, taken when the grid is
+ * read: the base load is the grid reading minus what the connectors drew
+ * at that moment, so a car's later reading (it stopped, it followed a
+ * raise) does not move it, and a raise on a silent meter cannot feed
+ * itself. Unknown or stale counts as 0, so its draw stays in the base load
+ * and its allocation comes on top. A reading counts at most with the limit
+ * in force (the car has not followed a lowering yet). */
+double em__draw_estimate(const em_conn *c, int p, uint64_t now)
 {
   if (!c->active || !c->has_draw ||
       !fresh(c->draw_at, now, c->cfg.draw_valid_ms) || isnan(c->draw[p]))
@@ -64,8 +65,6 @@ static double draw_estimate(const em_conn *c, int p, uint64_t now)
   double d = c->draw[p];
   if (c->limit >= 0 && d > c->limit)
     d = c->limit;
-  if (c->limit_at_grid >= 0 && d > c->limit_at_grid)
-    d = c->limit_at_grid;
   return d;
 }
 
@@ -85,17 +84,14 @@ static void measure(em_engine *e, uint64_t now)
     em__deadline(e, now, e->grid_at[p] + cfg->stale_after_ms + 1);
   }
   double pv_draw_w = 0;
+  for (size_t i = 0; i < e->n; i++) {
+    if (em__pv_type(e, &e->conn[i]))
+      pv_draw_w += e->conn[i].power_draw_w;
+  }
   for (int p = 0; p < EM_PHASES; p++) {
     double drawn = 0;
-    for (size_t i = 0; i < e->n; i++) {
-      const em_conn *c = &e->conn[i];
-      double d = draw_estimate(c, p, now);
-      drawn += d;
-      if (em__pv_type(e, c))
-        pv_draw_w += d * cfg->voltage;
-      if (d > 0)
-        em__deadline(e, now, c->draw_at + c->cfg.draw_valid_ms + 1);
-    }
+    for (size_t i = 0; i < e->n; i++)
+      drawn += e->conn[i].grid_draw[p];
     double base = isnan(s->grid_current[p]) ? 0 : s->grid_current[p] - drawn;
     s->base_load[p] = base > 0 ? base : 0;
     s->budget[p] = cfg->main_fuse - s->base_load[p];

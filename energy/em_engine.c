@@ -72,7 +72,6 @@ static void conn_idle(em_conn *c)
   c->has_draw = false;
   c->seen_mask = 0;
   c->limit = -1;
-  c->limit_at_grid = -1;
   c->started = false;
   c->has_pause = false;
   c->raising = false;
@@ -138,7 +137,7 @@ int em_set_grid_current(em_engine *e, int phase, double amps, uint64_t now_ms)
   e->grid[phase] = amps;
   e->grid_at[phase] = now_ms;
   for (size_t i = 0; i < e->n; i++)
-    e->conn[i].limit_at_grid = e->conn[i].limit;
+    e->conn[i].grid_draw[phase] = em__draw_estimate(&e->conn[i], phase, now_ms);
   return EM_OK;
 }
 
@@ -149,6 +148,12 @@ int em_set_grid_power(em_engine *e, double watts, uint64_t now_ms)
   e->has_power = true;
   e->power = watts;
   e->power_at = now_ms;
+  for (size_t i = 0; i < e->n; i++) {
+    em_conn *c = &e->conn[i];
+    c->power_draw_w = 0;
+    for (int p = 0; p < EM_PHASES; p++)
+      c->power_draw_w += em__draw_estimate(c, p, now_ms) * e->cfg.voltage;
+  }
   return EM_OK;
 }
 

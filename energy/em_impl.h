@@ -16,7 +16,10 @@ typedef struct {
   uint64_t draw_at;
   unsigned seen_mask;          /* phases the car was seen drawing on */
   double limit;                /* in force; < 0 unknown */
-  double limit_at_grid;        /* the limit when the grid was last read */
+  /* its draw when the grid was last read, per phase, and when the grid
+   * power was: what of the grid reading was this car's */
+  double grid_draw[EM_PHASES];
+  double power_draw_w;
   uint64_t limit_at;           /* when it last changed */
   bool started;                /* the limit was > 0 in this session */
   bool has_pause;
@@ -61,6 +64,9 @@ struct em_engine {
 
 /* Fills every connector's target and reason, and e->sum, for now. */
 void em__targets(em_engine *e, uint64_t now);
+
+/* What a connector draws on phase p now, as far as its meter says. */
+double em__draw_estimate(const em_conn *c, int p, uint64_t now);
 
 /* Phases a connector counts on (measured ones once seen, else wired). */
 unsigned em__phases(const em_conn *c);

@@ -184,8 +184,8 @@ static void es_reports(es_sim *s, size_t i, bool on)
   }
 }
 
-/* dt_ms passes; the meter and the cars report, the engine runs, the
- * promises are checked and the cars follow. */
+/* dt_ms passes; the cars and the meter report what they see at that
+ * moment, the engine runs, the promises are checked and the cars follow. */
 static void es_step(es_sim *s, uint64_t dt_ms)
 {
   s->now += dt_ms;
@@ -196,11 +196,6 @@ static void es_step(es_sim *s, uint64_t dt_ms)
       grid[p] += s->draw[i][p];
     power += grid[p] * s->cfg.voltage;
   }
-  if (!s->silent) {
-    for (int p = 0; p < EM_PHASES; p++)
-      em_set_grid_current(s->e, p, grid[p], s->now);
-    em_set_grid_power(s->e, power, s->now);
-  }
   for (size_t i = 0; i < s->n; i++) {
     if (s->active[i] && s->reports[i]) {
       em_set_draw(s->e, i, s->draw[i], s->now);
@@ -208,6 +203,11 @@ static void es_step(es_sim *s, uint64_t dt_ms)
       s->has_report[i] = true;
       s->reported_at[i] = s->now;
     }
+  }
+  if (!s->silent) {
+    for (int p = 0; p < EM_PHASES; p++)
+      em_set_grid_current(s->e, p, grid[p], s->now);
+    em_set_grid_power(s->e, power, s->now);
   }
   em_step(s->e, s->now);
   es_check(s);

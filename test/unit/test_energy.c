@@ -534,12 +534,12 @@ Test(energy, a_raise_on_a_silent_meter_does_not_raise_again)
   uint64_t t = 0;
   for (; t <= 2000; t += 1000) {
     double limit = t == 0 ? 0 : 10;
-    for (int p = 0; p < 3; p++) {
+    for (int p = 0; p < 3; p++)
       drawn[p] = limit;
-      /* 15 A of house load, 5 A from t = 2 s: the last reading */
-      em_set_grid_current(e, p, (t < 2000 ? 15 : 5) + limit, t);
-    }
     em_set_draw(e, 0, drawn, t);
+    /* 15 A of house load, 5 A from t = 2 s: the last reading */
+    for (int p = 0; p < 3; p++)
+      em_set_grid_current(e, p, (t < 2000 ? 15 : 5) + limit, t);
     em_step(e, t);
     em_get(e, 0, &a);
   }
