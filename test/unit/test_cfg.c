@@ -1,5 +1,6 @@
 /* cfg: the main file, the charger files, every check and its diagnostic. */
 #include "gateway/conf.h"
+#include "test/energy_conf.h"
 
 #include <criterion/criterion.h>
 #include <ftw.h>
@@ -1383,14 +1384,7 @@ Test(cfg, memory_load_refuses_null_arguments)
 static const char energy_main[] =
     "[energy]\n"
     "main_fuse = 35\n"
-    "grid_current_l1 = 1/0/1\n"
-    "grid_current_l2 = 1/0/2\n"
-    "grid_current_l3 = 1/0/3\n"
-    "grid_current_dpt = 9.021\n"
-    "grid_power = 1/0/4\n"
-    "grid_power_dpt = 9.024\n"
-    "cheap_tariff = 1/0/5\n"
-    "headroom_state = 1/0/6\n"
+    ENERGY_METER_KEYS
     "safe_current = 0\n"
     "stale_after = 30\n";
 

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "gateway/energy.h"
+#include "test/energy_conf.h"
 
 enum { MAX_OUT = 4096 };
 
@@ -93,17 +94,7 @@ static gw_conf *CFG;
 static gw_energy *EN;
 static uint64_t NOW;
 
-static const char main_text[] =
-    "[energy]\n"
-    "main_fuse = 25\n"
-    "grid_current_l1 = 1/0/1\n"
-    "grid_current_l2 = 1/0/2\n"
-    "grid_current_l3 = 1/0/3\n"
-    "grid_current_dpt = 9.021\n"
-    "grid_power = 1/0/4\n"
-    "grid_power_dpt = 9.024\n"
-    "cheap_tariff = 1/0/5\n"
-    "headroom_state = 1/0/6\n";
+static const char main_text[] = "[energy]\nmain_fuse = 25\n" ENERGY_METER_KEYS;
 
 static void load(const char *a, const char *b)
 {
