@@ -81,6 +81,9 @@ void em__apply(em_engine *e, uint64_t now)
     c->send = false;
     if (c->active)
       follow(e, c, now);
+    if (c->resend && c->active && c->limit >= 0)
+      c->send = true;
+    c->resend = false;
   }
   double headroom = e->cfg.main_fuse;
   for (int p = 0; p < EM_PHASES; p++) {

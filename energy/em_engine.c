@@ -185,6 +185,16 @@ int em_set_session(em_engine *e, size_t i, bool active, uint64_t now_ms)
   return EM_OK;
 }
 
+int em_forget_limit(em_engine *e, size_t i)
+{
+  int rc;
+  em_conn *c = conn_at(e, i, &rc);
+  if (!c)
+    return rc;
+  c->resend = c->active;
+  return EM_OK;
+}
+
 int em_set_mode(em_engine *e, size_t i, em_mode mode)
 {
   int rc;

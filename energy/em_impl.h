@@ -16,6 +16,7 @@ typedef struct {
   uint64_t draw_at;
   unsigned seen_mask;          /* phases the car was seen drawing on */
   double limit;                /* in force; < 0 unknown */
+  bool resend;                 /* the charger may have lost it */
   /* its draw when the grid was last read, per phase, and when the grid
    * power was: what of the grid reading was this car's */
   double grid_draw[EM_PHASES];

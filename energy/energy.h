@@ -132,6 +132,9 @@ int em_set_mode(em_engine *e, size_t i, em_mode mode);
 int em_set_wish(em_engine *e, size_t i, double amps);
 /* A cap on top (A, >= 0), or a negative value for none. */
 int em_set_cap(em_engine *e, size_t i, double amps);
+/* The charger may have lost the limit in force (it rebooted): the next
+ * em_step hands it out again (send), changed or not. */
+int em_forget_limit(em_engine *e, size_t i);
 /* Measured draw per phase (A; NaN: that phase not measured). */
 int em_set_draw(em_engine *e, size_t i, const double amps[EM_PHASES],
                 uint64_t now_ms);

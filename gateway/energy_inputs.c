@@ -212,11 +212,27 @@ static void meter(gw_energy *en, size_t i, const ocpp_event *ev,
   en->dirty = true;
 }
 
+/* A charger that booted may have dropped its charging profiles: each of
+ * its running sessions gets its limit again. */
+static void charger_booted(gw_energy *en, const char *charger_id)
+{
+  for (size_t i = 0; i < en->n; i++) {
+    if (strcmp(en->conn[i].charger_id, charger_id) == 0) {
+      em_forget_limit(en->em, i);
+      en->dirty = true;
+    }
+  }
+}
+
 void gw_energy_on_ocpp_event(gw_energy *en, const ocpp_event *ev,
                              uint64_t now_ms)
 {
   if (!en || !ev)
     return;
+  if (ev->type == OCPP_EV_BOOT && ev->charger_id) {
+    charger_booted(en, ev->charger_id);
+    return;
+  }
   long i = gw__en_find(en, ev->charger_id, ev->connector);
   if (i < 0)
     return;

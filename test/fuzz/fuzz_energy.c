@@ -1,7 +1,7 @@
 /* Random event sequences for the energy engine, read from the input bytes:
  * a house of up to eight chargers, then events (sessions, modes, caps,
  * wishes, the tariff, house load, PV, silent meters, cars that draw less or
- * stop reporting) and steps. After every step the simulated house checks
+ * stop reporting, chargers that forget their limit) and steps. After every step the simulated house checks
  * the engine's promises (test/energy_sim.h); a broken one aborts. */
 #include <stdint.h>
 #include <stdio.h>
@@ -58,6 +58,9 @@ static void event(es_sim *s, reader *r)
     break;
   case 9: case 10: case 11:
     s->house[(op & 0x0F) - 9] = arg / 6.0;
+    break;
+  case 12:
+    em_forget_limit(s->e, i);
     break;
   default:
     es_step(s, (uint64_t)arg * 1000 + 100);

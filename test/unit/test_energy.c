@@ -556,6 +556,28 @@ Test(energy, a_raise_on_a_silent_meter_does_not_raise_again)
   em_destroy(e);
 }
 
+Test(energy, a_forgotten_limit_is_sent_again_even_a_pause)
+{
+  es_sim s;
+  two_cars_settled(&s, 0, 0, 12.5);
+  cr_assert_eq(em_forget_limit(s.e, 0), EM_OK);
+  es_step(&s, 1000);
+  expect_limit(&s, 0, 12.5);
+  cr_assert(alloc_of(&s, 0).send);
+  cr_assert(!alloc_of(&s, 1).send);
+  s.house[0] = 15;          /* one car pauses */
+  es_step(&s, 1000);
+  expect_limit(&s, 1, 0);
+  s.house[0] = 0;
+  es_step(&s, 1000);
+  cr_assert_eq(em_forget_limit(s.e, 1), EM_OK);
+  es_step(&s, 1000);
+  expect_limit(&s, 1, 0);   /* still in its restart guard: 0 again */
+  cr_assert(alloc_of(&s, 1).send);
+  cr_assert_eq(em_forget_limit(s.e, 2), EM_ERANGE);
+  es_finish(&s);
+}
+
 /* ---- invalid input ------------------------------------------------------- */
 
 Test(energy, refuses_invalid_input)

@@ -365,3 +365,19 @@ Test(gw_energy, a_reload_keeps_the_modes_and_asks_for_running_sessions)
   cr_assert_float_eq(last("A", GW_OBJ_COUNT), 6, 1e-9);
   cr_assert_eq(gw_energy_set_chargers(NULL, NULL, 0, NOW), GW_EINVAL);
 }
+
+Test(gw_energy, a_charger_that_boots_gets_its_limit_again)
+{
+  meter(0, 0);
+  start("A", "CARD");
+  pump_at(NOW);
+  size_t limits = count_limits("A");
+  pump_at(NOW + 5000);
+  cr_assert_eq(count_limits("A"), limits);
+  ocpp_event boot = {.type = OCPP_EV_BOOT, .charger_id = "A"};
+  boot.boot.vendor = boot.boot.model = boot.boot.serial = boot.boot.firmware = "";
+  gw_energy_on_ocpp_event(EN, &boot, NOW);
+  pump_at(NOW + 1000);
+  cr_assert_eq(count_limits("A"), limits + 1);
+  cr_assert_float_eq(last("A", GW_OBJ_COUNT), 16, 1e-9);
+}
