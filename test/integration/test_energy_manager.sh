@@ -58,6 +58,8 @@ start_sim CP4 CP4 "$T/idle.sim"
 SIM_PIDS+=($!)
 
 q() { /usr/bin/python3 "$METER" query "$T" "$1"; }
+# Each T_* mark is taken before the house changes: the first meter reading
+# of the new load comes after it.
 now() { date +%s.%N; }
 # wait_limit SIM PYTHON-CONDITION-ON-L [tenths]: until the simulator's
 # limit in force satisfies it
@@ -87,8 +89,8 @@ expect_bus " to 9/1/62: $(knx_dpt f14 7.6)\$"   # allocated_current_state
 expect_bus ' to 9/1/60: 01 $'            # charge_mode_state: now
 
 # ---- the load rises: the limits drop within one measurement ------------
-house 13 13 13
 T_RISE=$(now)
+house 13 13 13
 for i in $(seq 1 50); do
   [ "$(q "first_meter(lambda e: e['house'] == [13, 13, 13], $T_RISE)")" != None ] && break
   sleep 0.1
@@ -109,8 +111,8 @@ done
 expect_log 'CP3: connector 1: energy: 0 A \(fuse, mode now\)'
 
 # ---- the load falls: the running cars rise after the hold --------------
-house 2 2 2
 T_FALL=$(now)
+house 2 2 2
 wait_limit CP1 'abs(l - 11.5) < 0.01' 80
 wait_limit CP2 'abs(l - 11.5) < 0.01' 80
 SEEN=$(q "first_meter(lambda e: e['house'] == [2, 2, 2], $T_FALL)")
@@ -122,11 +124,11 @@ T_UP=$(q "first_limit('CP1', lambda l: l > 6, $T_FALL)")
 
 # ---- the meter goes silent: safe current for every charging car --------
 STALE_BEFORE=$(count_log 'energy: grid current missing')
-house 2 2 2 0 1
 T_SILENT=$(now)
-LAST=$(q "max(e['t'] for e in meters() if not e['silent'])")
+house 2 2 2 0 1
 wait_limit CP1 'abs(l - 6) < 0.01' 100
 wait_limit CP2 'abs(l - 6) < 0.01' 100
+LAST=$(q "max(e['t'] for e in meters() if not e['silent'])")
 T_SAFE=$(q "first_limit('CP1', lambda l: abs(l - 6) < 0.01, $T_SILENT)")
 [ "$(q "$T_SAFE - $LAST >= $STALE")" = True ] ||
   fail "safe current $(q "$T_SAFE - $LAST") s after the last reading, before stale_after"
@@ -154,8 +156,8 @@ expect_bus_new ' to 9/1/60: 03 $'
 expect_log 'CP1: connector 1: charge mode pv'
 sleep 3
 [ "$(q "limit_at('CP1', 1e12)")" = 7.5 ] || fail "CP1 in pv did not keep charging on the surplus"
-house 2 2 2 0
 T_NOPV=$(now)
+house 2 2 2 0
 wait_limit CP1 'l == 0' 300
 SEEN=$(q "first_meter(lambda e: e['pv'] == 0, $T_NOPV)")
 T_OFF=$(q "first_limit('CP1', lambda l: l == 0, $T_NOPV)")
@@ -170,8 +172,8 @@ expect_log 'CP4: connector 1: tag PVTAG: charge mode pv'
 wait_limit CP4 'l == 0' 50
 expect_bus_new ' to 9/4/60: 03 $'
 expect_log 'CP4: connector 1: energy: 0 A \(surplus, mode pv\)'
-house 2 2 2 40000
 T_PV=$(now)
+house 2 2 2 40000
 wait_limit CP4 'l >= 6' 150
 SEEN=$(q "first_meter(lambda e: e['pv'] == 40000, $T_PV)")
 T_ON=$(q "first_limit('CP4', lambda l: l >= 6, $T_PV)")
