@@ -10,7 +10,8 @@
  *
  * Rules it keeps (em_step):
  * - per phase p, the connectors together are given at most
- *   main_fuse - (grid current on p - what they draw on p);
+ *   main_fuse - (grid current on p - what they drew on p when the grid was
+ *   read); a draw not known then stays in the house load;
  * - lowering at once, raising only after raise_hold_ms of steady headroom
  *   and never sooner than rate_limit_ms after the connector's last change;
  * - higher priority first up to its wish, equal priorities share equally;
