@@ -12,6 +12,7 @@
 #include "gateway/app.h"
 #include "gateway/bridge.h"
 #include "gateway/control.h"
+#include "gateway/energy.h"
 #include "gateway/log.h"
 #include "gateway/notify.h"
 #include "gateway/rotate.h"
@@ -21,6 +22,7 @@
 
 #define STORE_FLUSH_MS 10000   /* meter readings reach the disk within */
 #define STORE_RETRY_MS 30000   /* a failing disk is tried again after */
+#define ENERGY_SAMPLE_MAX_S 10 /* MeterValues at least this often when managed */
 
 typedef struct {
   uv_loop_t *loop;
@@ -32,7 +34,9 @@ typedef struct {
   gw_notify *notify;
   gw_control *control;
   gw_rotate_env rotate;
+  gw_energy *energy;            /* NULL without [energy] */
   uv_timer_t pump_timer;
+  uv_timer_t energy_timer;
   uv_timer_t flush_timer;
   uv_signal_t sig_term, sig_int, sig_hup;
   bool stopping;
@@ -189,6 +193,7 @@ static uint64_t now_ms(const gw_app *app)
 }
 
 static void pump(gw_app *app);
+static void energy_pump(gw_app *app);
 
 static void record_stop(gw_app *app, ocpp_event *ev)
 {
@@ -241,6 +246,8 @@ static void on_ocpp_event(void *ud, const ocpp_event *event)
     break;
   }
   gw_bridge_on_ocpp_event(app->bridge, &ev, now_ms(app));
+  gw_energy_on_ocpp_event(app->energy, &ev, now_ms(app));
+  energy_pump(app);
   pump(app);
 }
 
@@ -295,6 +302,7 @@ static void on_knx_state(void *ud, knx_link_state state)
            app->cfg->knx_url, knx_link_last_error(app->knx));
   gw_bridge_on_knx_link(app->bridge, state == KNX_LINK_UP, now_ms(app));
   update_status(app);
+  gw_energy_on_knx_link(app->energy, state == KNX_LINK_UP, now_ms(app));
   pump(app);
 }
 
@@ -302,8 +310,91 @@ static void on_knx_group(void *ud, uint16_t src, uint16_t dst, knx_service svc,
                          const knx_payload *p)
 {
   gw_app *app = ud;
+  if (gw_energy_on_knx_group(app->energy, dst, svc, p, now_ms(app)))
+    energy_pump(app);
   gw_bridge_on_knx_group(app->bridge, src, dst, svc, p, now_ms(app));
   pump(app);
+}
+
+/* ---- energy manager ----------------------------------------------------- */
+
+static void on_energy_timer(uv_timer_t *t)
+{
+  gw_app *app = t->data;
+  energy_pump(app);
+  pump(app);
+}
+
+/* The manager's results queue commands and telegrams: the bridge pump
+ * follows every call of this. */
+static void energy_pump(gw_app *app)
+{
+  if (!app->energy)
+    return;
+  uv_update_time(app->loop);
+  uint64_t now = now_ms(app);
+  uint64_t next = gw_energy_pump(app->energy, now);
+  if (!next) {
+    uv_timer_stop(&app->energy_timer);
+    return;
+  }
+  uv_timer_start(&app->energy_timer, on_energy_timer,
+                 next > now ? next - now : 1, 0);
+}
+
+static void en_set_limit(void *ud, const char *charger_id, int connector,
+                         double amps)
+{
+  gw_app *app = ud;
+  int rc = gw_bridge_set_limit(app->bridge, charger_id, connector, amps);
+  if (rc != GW_OK)
+    gw_log(GW_LOG_WARN, charger_id, "connector %d: energy limit %g A not "
+           "sent: %s", connector, amps, gw_strerror(rc));
+}
+
+static void en_publish(void *ud, const char *charger_id, int connector,
+                       gw_object obj, double value)
+{
+  gw_app *app = ud;
+  gw_bridge_publish_value(app->bridge, charger_id, connector, obj, value);
+}
+
+static void en_send(void *ud, uint16_t ga, knx_dpt dpt, double value,
+                    bool response)
+{
+  gw_app *app = ud;
+  gw_bridge_send_value(app->bridge, ga, dpt, value, response);
+}
+
+static int en_transaction(void *ud, const char *charger_id, int connector,
+                          ocpp_transaction_info *out)
+{
+  gw_app *app = ud;
+  return ocpp_server_transaction(app->ocpp, charger_id, connector, out);
+}
+
+static void en_log(void *ud, gw_log_level level, const char *charger_id,
+                   const char *message)
+{
+  (void)ud;
+  gw_log_line(level, charger_id, message);
+}
+
+static const gw_energy_ops energy_ops = {
+  .set_limit = en_set_limit,
+  .publish = en_publish,
+  .send = en_send,
+  .transaction = en_transaction,
+  .log = en_log,
+};
+
+/* The interval managed chargers are asked for (ChangeConfiguration of
+ * MeterValueSampleInterval after boot). */
+static int sample_interval_of(const gw_conf *c)
+{
+  if (c->energy.enabled && c->meter_sample_interval > ENERGY_SAMPLE_MAX_S)
+    return ENERGY_SAMPLE_MAX_S;
+  return c->meter_sample_interval;
 }
 
 /* ---- bridge ops --------------------------------------------------------- */
@@ -336,11 +427,13 @@ static void op_wake(void *ud)
   pump(ud);
 }
 
-static void op_log(void *ud, gw_log_level level, const char *charger_id,
-                   const char *message)
+static void op_energy_write(void *ud, const char *charger_id, int connector,
+                            gw_object obj, double value)
 {
-  (void)ud;
-  gw_log_line(level, charger_id, message);
+  gw_app *app = ud;
+  gw_energy_on_write(app->energy, charger_id, connector, obj, value,
+                     now_ms(app));
+  energy_pump(app);
 }
 
 static const gw_bridge_ops bridge_ops = {
@@ -348,7 +441,7 @@ static const gw_bridge_ops bridge_ops = {
   .command = op_command,
   .transaction = op_transaction,
   .wake = op_wake,
-  .log = op_log,
+  .log = en_log,
 };
 
 /* ---- status page -------------------------------------------------------- */
@@ -375,6 +468,8 @@ static char *on_http_get(void *ud, const char *path, const char **content_type,
     (json_int_t)gw_bridge_telegrams_sent(app->bridge)));
   json_object_set_new(st, "store", json_pack(
     "{s:s,s:b}", "dir", app->cfg->store_dir, "writable", !app->store_failing));
+  if (app->energy)
+    json_object_set_new(st, "energy", gw_energy_status(app->energy));
   char *text = json_dumps(st, JSON_INDENT(2) | JSON_SORT_KEYS);
   json_decref(st);
   *http_status = 200;
@@ -399,6 +494,7 @@ static void close_app_handles(gw_app *app)
 {
   uv_handle_t *hs[] = {
     (uv_handle_t *)&app->pump_timer, (uv_handle_t *)&app->flush_timer,
+    (uv_handle_t *)&app->energy_timer,
     (uv_handle_t *)&app->sig_term, (uv_handle_t *)&app->sig_int,
     (uv_handle_t *)&app->sig_hup};
   for (size_t i = 0; i < sizeof hs / sizeof hs[0]; i++)
@@ -421,6 +517,8 @@ static void on_ocpp_closed(void *ud)
   gw_control_stop(app->control);
   app->control = NULL;
   /* every pending command callback has run: the bridge can go */
+  gw_energy_destroy(app->energy);
+  app->energy = NULL;
   gw_bridge_destroy(app->bridge);
   app->bridge = NULL;
   knx_link_destroy(app->knx, on_knx_closed);
@@ -468,6 +566,12 @@ static void reload_chargers(gw_app *app)
   int orc = opts ? ocpp_server_set_chargers(app->ocpp, opts, n) : OCPP_ENOMEM;
   int brc = orc == OCPP_OK ? gw_bridge_set_chargers(app->bridge, chargers, n)
                            : GW_OK;
+  if (brc == GW_OK && orc == OCPP_OK && app->energy) {
+    int erc = gw_energy_set_chargers(app->energy, chargers, n, now_ms(app));
+    if (erc != GW_OK)
+      gw_log(GW_LOG_ERROR, NULL, "SIGHUP: energy manager keeps the old "
+             "chargers: %s", gw_strerror(erc));
+  }
   if (orc != OCPP_OK || brc != GW_OK) {
     /* the ocpp server copied what it needs; a half update is still
      * consistent per module, but say so */
@@ -489,6 +593,7 @@ static void reload_chargers(gw_app *app)
   app->cfg->n_chargers = n;
   gw_log(GW_LOG_INFO, NULL, "SIGHUP: %zu charger files loaded", n);
   update_status(app);
+  energy_pump(app);
   pump(app);
 }
 
@@ -550,7 +655,7 @@ static int start_ocpp(gw_app *app)
     .accept_unknown = c->accept_unknown,
     .trace = c->trace_ocpp,
     .max_message_size = (size_t)c->max_message_size,
-    .meter_sample_interval = c->meter_sample_interval,
+    .meter_sample_interval = sample_interval_of(c),
   };
   ocpp_callbacks cb = {
     .on_event = on_ocpp_event,
@@ -605,12 +710,25 @@ static int start_knx(gw_app *app)
 {
   static const knx_link_callbacks cb = {.on_state = on_knx_state,
                                         .on_group = on_knx_group};
+  gw_bridge_ops ops = bridge_ops;
+  if (app->cfg->energy.enabled)
+    ops.energy_write = op_energy_write;
   int rc = gw_bridge_create(app->cfg->chargers, app->cfg->n_chargers,
-                            app->cfg->max_telegrams_per_second, &bridge_ops,
+                            app->cfg->max_telegrams_per_second, &ops,
                             app, &app->bridge);
   if (rc != GW_OK) {
     gw_log(GW_LOG_ERROR, NULL, "bridge: %s", gw_strerror(rc));
     return rc;
+  }
+  if (app->cfg->energy.enabled) {
+    rc = gw_energy_create(app->cfg, sample_interval_of(app->cfg), &energy_ops,
+                          app, &app->energy);
+    if (rc != GW_OK) {
+      gw_log(GW_LOG_ERROR, NULL, "energy manager: %s", gw_strerror(rc));
+      return rc;
+    }
+    gw_log(GW_LOG_INFO, NULL, "energy manager: %g A main fuse, %zu chargers",
+           app->cfg->energy.main_fuse, app->cfg->n_chargers);
   }
   rc = knx_link_create(app->loop, app->cfg->knx_url, &cb, app, &app->knx);
   if (rc != KNX_OK) {
@@ -628,7 +746,8 @@ static void init_handles(gw_app *app)
 {
   uv_timer_init(app->loop, &app->pump_timer);
   uv_timer_init(app->loop, &app->flush_timer);
-  app->pump_timer.data = app->flush_timer.data = app;
+  uv_timer_init(app->loop, &app->energy_timer);
+  app->pump_timer.data = app->flush_timer.data = app->energy_timer.data = app;
   uv_signal_init(app->loop, &app->sig_term);
   uv_signal_init(app->loop, &app->sig_int);
   uv_signal_init(app->loop, &app->sig_hup);
@@ -646,6 +765,8 @@ static void teardown(gw_app *app)
   if (app->ocpp)
     ocpp_server_destroy(app->ocpp, NULL);
   app->ocpp = NULL;
+  gw_energy_destroy(app->energy);
+  app->energy = NULL;
   gw_bridge_destroy(app->bridge);
   app->bridge = NULL;
   knx_link_destroy(app->knx, NULL);

@@ -57,6 +57,9 @@ static const gw_call_info gw_calls[GW_CALL_COUNT] = {
                              GW_OBJ_FAST_CHARGING_STATE,
                              GW_OBJ_FAST_CHARGING_STATE, true, false},
   [GW_CALL_RESET] = {"Reset", OCPP_CMD_RESET, GW_NONE, GW_NONE, false, false},
+  [GW_CALL_ENERGY_LIMIT] = {"SetChargingProfile (energy manager)",
+                            OCPP_CMD_CURRENT_LIMIT, GW_OBJ_MAX_CURRENT_STATE,
+                            GW_NONE, true, false},
 };
 
 #undef GW_NONE
@@ -216,10 +219,26 @@ static double resume_current(const gw_charger *ch, const gw_connector *cn)
   return ch->normal_current;
 }
 
+/* With the energy manager the writes that set a current are its inputs:
+ * a limit sent here would fight its allocation. */
+static bool to_energy(gw_bridge *b, gw_charger *ch, gw_connector *cn,
+                      gw_object obj, double v)
+{
+  if (!b->ops.energy_write)
+    return false;
+  gw__log(b, GW_LOG_INFO, ch->id, "connector %d: %s %g -> energy manager",
+          cn->id, gw__object_name(obj), v);
+  b->ops.energy_write(b->user_data, ch->id, cn->id, obj, v);
+  return true;
+}
+
 static void cmd_charging(gw_bridge *b, gw_charger *ch, gw_connector *cn,
                          double v)
 {
   bool on = v != 0;
+  if (ch->stop_mode == GW_STOP_PAUSE && gw__tx_running(b, ch, cn) &&
+      to_energy(b, ch, cn, GW_OBJ_CHARGING, on))
+    return;
   if (on && cn->paused && gw__tx_running(b, ch, cn))
     command_send(b, ch, cn, GW_OBJ_CHARGING, GW_CALL_RESUME, 1,
                  resume_current(ch, cn));
@@ -256,6 +275,8 @@ static void cmd_unlock(gw_bridge *b, gw_charger *ch, gw_connector *cn,
 static void cmd_max_current(gw_bridge *b, gw_charger *ch, gw_connector *cn,
                             double amps)
 {
+  if (to_energy(b, ch, cn, GW_OBJ_MAX_CURRENT, amps))
+    return;
   double a = amps < 0 ? 0 : amps > GW_MAX_CURRENT_A ? GW_MAX_CURRENT_A : amps;
   if (a > 0 && a < GW_MIN_CURRENT_A) {
     gw__log(b, GW_LOG_INFO, ch->id, "connector %d: max_current %g A is below "
@@ -272,6 +293,10 @@ static void cmd_fast_charging(gw_bridge *b, gw_charger *ch, gw_connector *cn,
                               double v)
 {
   bool fast = v != 0;
+  if (to_energy(b, ch, cn, GW_OBJ_FAST_CHARGING, fast)) {
+    gw__publish_number(b, ch, cn, GW_OBJ_FAST_CHARGING_STATE, fast, false);
+    return;
+  }
   command_send(b, ch, cn, GW_OBJ_FAST_CHARGING, GW_CALL_FAST_CHARGING, fast,
                fast ? ch->fast_current : ch->normal_current);
 }
@@ -280,6 +305,26 @@ static void cmd_reset(gw_bridge *b, gw_charger *ch, gw_connector *cn, double v)
 {
   if (v != 0)
     command_send(b, ch, cn, GW_OBJ_RESET, GW_CALL_RESET, 1, 0);
+}
+
+static void cmd_charge_mode(gw_bridge *b, gw_charger *ch, gw_connector *cn,
+                            double v)
+{
+  to_energy(b, ch, cn, GW_OBJ_CHARGE_MODE, v);
+}
+
+int gw_bridge_set_limit(gw_bridge *b, const char *charger_id, int connector,
+                        double amps)
+{
+  if (!b || !charger_id || !(amps >= 0 && amps <= GW_MAX_CURRENT_A))
+    return GW_EINVAL;
+  gw_charger *ch = gw__charger_find(b->chargers, b->n_chargers, charger_id);
+  gw_connector *cn = ch ? gw__connector_find(ch, connector) : NULL;
+  if (!cn)
+    return GW_ENOTFOUND;
+  command_send(b, ch, cn, GW_OBJ_ALLOCATED_CURRENT_STATE, GW_CALL_ENERGY_LIMIT,
+               amps, amps);
+  return GW_OK;
 }
 
 typedef void (*gw_command_fn)(gw_bridge *b, gw_charger *ch, gw_connector *cn,
@@ -293,6 +338,7 @@ static const gw_command_fn gw_commands[GW_OBJ_COUNT] = {
   [GW_OBJ_MAX_CURRENT] = cmd_max_current,
   [GW_OBJ_FAST_CHARGING] = cmd_fast_charging,
   [GW_OBJ_RESET] = cmd_reset,
+  [GW_OBJ_CHARGE_MODE] = cmd_charge_mode,
 };
 
 static void on_command_write(gw_bridge *b, const gw_ga_ref *r, uint16_t src,

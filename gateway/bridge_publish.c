@@ -202,3 +202,33 @@ bool gw__answer_read(gw_bridge *b, const gw_ga_ref *r)
   gw__queue_response(b, r->ga, &o->payload);
   return true;
 }
+
+int gw_bridge_publish_value(gw_bridge *b, const char *charger_id,
+                            int connector, gw_object obj, double value)
+{
+  if (!b || !charger_id || (unsigned)obj >= GW_OBJ_COUNT ||
+      !gw_object_is_state(obj) || !isfinite(value))
+    return GW_EINVAL;
+  gw_charger *ch = gw__charger_find(b->chargers, b->n_chargers, charger_id);
+  gw_connector *cn = ch ? gw__connector_find(ch, connector) : NULL;
+  if (!cn)
+    return GW_ENOTFOUND;
+  gw__publish_number(b, ch, cn, obj, value, false);
+  return GW_OK;
+}
+
+int gw_bridge_send_value(gw_bridge *b, uint16_t ga, knx_dpt dpt, double value,
+                         bool response)
+{
+  if (!b || gw__dpt_kind(dpt) != GW_KIND_NUMBER)
+    return GW_EINVAL;
+  gw_value v = {.num = value};
+  knx_payload p;
+  if (encode_value(dpt, &v, &p) != KNX_OK)
+    return GW_EINVAL;
+  if (response)
+    gw__queue_response(b, ga, &p);
+  else
+    gw__queue_write(b, ga, &p);
+  return GW_OK;
+}

@@ -56,6 +56,18 @@ static const key_row main_rows[] = {
     {"log", "trace_ocpp", conf_parse_bool, M(trace_ocpp), 0, 0, NULL},
     {"chargers", "dir", conf_parse_string, M(chargers_dir), 1, MAX_PATH_LEN, NULL},
     {"chargers", "tags_file", conf_parse_string, M(tags_file), 0, MAX_PATH_LEN, NULL},
+    {"energy", "main_fuse", conf_parse_double, M(energy.main_fuse), 1, 1000, NULL},
+    {"energy", "grid_current_l1", conf_parse_ga, M(energy.grid_current[0]), 0, 0, NULL},
+    {"energy", "grid_current_l2", conf_parse_ga, M(energy.grid_current[1]), 0, 0, NULL},
+    {"energy", "grid_current_l3", conf_parse_ga, M(energy.grid_current[2]), 0, 0, NULL},
+    {"energy", "grid_current_dpt", conf_parse_dpt, M(energy.grid_current_dpt), 0, 0, current_dpts},
+    {"energy", "grid_power", conf_parse_ga, M(energy.grid_power), 0, 0, NULL},
+    {"energy", "grid_power_dpt", conf_parse_dpt, M(energy.grid_power_dpt), 0, 0, power_dpts},
+    {"energy", "cheap_tariff", conf_parse_ga, M(energy.cheap_tariff), 0, 0, NULL},
+    {"energy", "headroom_state", conf_parse_ga, M(energy.headroom_state), 0, 0, NULL},
+    {"energy", "safe_current", conf_parse_double, M(energy.safe_current), 0, 80, NULL},
+    {"energy", "stale_after", conf_parse_int, M(energy.stale_after), 5, 3600, NULL},
+    {"energy", "test_time_scale", conf_parse_double, M(energy.test_time_scale), 1, 1000, NULL},
 };
 #undef M
 
@@ -83,10 +95,16 @@ static const key_row charger_rows[] = {
     {"charger", "stop_mode", conf_parse_stop_mode, C(stop_mode), 0, 0, NULL},
     {"charger", "reservation_minutes", conf_parse_int, C(reservation_minutes), 1, 1440, NULL},
     {"charger", "tags_file", conf_parse_string, C(tags_file), 0, MAX_PATH_LEN, NULL},
+    {"charger", "priority", conf_parse_int, C(priority), 1, 10, NULL},
+    {"charger", "min_current", conf_parse_double, C(min_current), 6, 80, NULL},
+    {"charger", "mode", conf_parse_charge_mode, C(mode), 0, 0, NULL},
+    {"charger", "tag_modes", conf_parse_tag_modes, C(tag_mode_tags), 0, ID_TOKEN_MAX + 8, NULL},
 };
 #undef C
 
-static const char *const main_sections[] = {"ocpp", "knx", "store", "log", "chargers"};
+static const char *const main_sections[] = {"ocpp", "knx", "store", "log", "chargers",
+                                            "energy"};
+enum { ENERGY_SECTION = 5 };
 static const char *const charger_sections[] = {"charger"};
 
 #define ROWS(t) (sizeof(t) / sizeof((t)[0]))
@@ -426,6 +444,9 @@ static void charger_defaults(gw_charger_conf *c)
   c->tag_match = OCPP_TAG_EXACT;
   c->stop_mode = GW_STOP_STOP;
   c->reservation_minutes = 30;
+  c->priority = 5;
+  c->min_current = 6;
+  c->mode = EM_MODE_NOW;
 }
 
 static void charger_finish(gw_charger_conf *c)
@@ -440,6 +461,8 @@ static void charger_finish(gw_charger_conf *c)
   free(c->tags_file);
   gw_tags_destroy(c->tag_list);
   free(c->connectors);
+  conf_free_strings(c->tag_mode_tags, c->n_tag_modes);
+  free(c->tag_mode_modes);
   memset(c, 0, sizeof *c);
 }
 
@@ -642,6 +665,12 @@ static void main_defaults(gw_conf *m)
   m->max_message_size = 65536;
   m->max_telegrams_per_second = 20;
   m->log_level = GW_LOG_INFO;
+  m->energy.main_fuse = 25;
+  m->energy.grid_current_dpt = KNX_DPT_14_019;
+  m->energy.grid_power_dpt = KNX_DPT_14_056;
+  m->energy.safe_current = 6;
+  m->energy.stale_after = 60;
+  m->energy.test_time_scale = 1;
 }
 
 static int default_string(char **slot, const char *value)
@@ -729,6 +758,8 @@ static int load_all(reporter *r, const char *path, const mem_source *mem,
     goto done;
   }
   conf_check_tls(r, &ctx, m, mem == NULL);
+  m->energy.enabled = ctx.section_line[ENERGY_SECTION] != 0;
+  conf_check_energy(&ctx, m, ctx.section_line[ENERGY_SECTION]);
   rc = load_chargers(r, m, mem != NULL ? mem->chargers : NULL,
                      mem != NULL ? mem->n_chargers : 0, &m->chargers,
                      &m->n_chargers);

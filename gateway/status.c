@@ -89,6 +89,50 @@ static void put_refused(FILE *f, const json_t *refused)
   fputs("</table>\n", f);
 }
 
+/* The energy manager: the budget and the load per phase, then per
+ * connector its mode, its allocation and why. Absent without [energy]. */
+static void put_energy(FILE *f, const json_t *en)
+{
+  if (!json_is_object(en))
+    return;
+  fputs("<h2>Energy manager</h2><p>main fuse ", f);
+  put_value(f, json_object_get(en, "main_fuse"));
+  fputs(" A · headroom ", f);
+  put_value(f, json_object_get(en, "headroom_a"));
+  fputs(" A · grid power ", f);
+  put_value(f, json_object_get(en, "grid_power_w"));
+  fputs(" W · stale meter ", f);
+  put_value(f, json_object_get(en, "stale"));
+  fputs("</p><table><tr><th></th><th>L1</th><th>L2</th><th>L3</th></tr>\n", f);
+  static const char *const rows[][2] = {{"measured A", "measured_a"},
+                                        {"base load A", "base_load_a"},
+                                        {"budget A", "budget_a"}};
+  for (size_t r = 0; r < sizeof rows / sizeof rows[0]; r++) {
+    fprintf(f, "<tr><th>%s</th>", rows[r][0]);
+    for (size_t p = 0; p < 3; p++) {
+      fputs("<td>", f);
+      put_value(f, json_array_get(json_object_get(en, rows[r][1]), p));
+      fputs("</td>", f);
+    }
+    fputs("</tr>\n", f);
+  }
+  fputs("</table><table><tr><th>charger</th><th>connector</th><th>mode</th>"
+        "<th>session</th><th>allocation A</th><th>target A</th>"
+        "<th>reason</th><th>phases</th></tr>\n", f);
+  size_t i;
+  const json_t *c;
+  json_array_foreach(json_object_get(en, "connectors"), i, c) {
+    fputs("<tr>", f);
+    static const char *const keys[] = {"charger", "connector", "mode",
+                                       "session", "allocation_a", "target_a",
+                                       "reason", "phases"};
+    for (size_t j = 0; j < sizeof keys / sizeof keys[0]; j++)
+      put_cell(f, c, keys[j]);
+    fputs("</tr>\n", f);
+  }
+  fputs("</table>\n", f);
+}
+
 char *gw_status_html(const char *status_json)
 {
   json_t *st = json_loads(status_json, 0, NULL);
@@ -115,6 +159,7 @@ char *gw_status_html(const char *status_json)
   put_value(f, json_object_get(knx, "state"));
   fputs(" · <a href=\"/status\">JSON</a></p>\n", f);
   put_chargers(f, json_object_get(st, "chargers"));
+  put_energy(f, json_object_get(st, "energy"));
   put_refused(f, json_object_get(st, "refused"));
   fputs("</body></html>\n", f);
   fclose(f);
