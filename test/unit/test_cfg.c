@@ -1466,6 +1466,8 @@ Test(cfg, problems_of_the_main_tag_file_are_reported_once)
   write_file("chargers.d/b.conf", "[charger]\nid = B\n");
   load_main("[chargers]\ntags_file = tags.conf\n");
   expect_one_diag("tags.conf:1", "expected \"UID = name");
+}
+
 /* ---- the energy manager -------------------------------------------------- */
 
 static const char energy_main[] =
