@@ -55,6 +55,8 @@ typedef enum {
 
 /* "status", "charging_state", ...; NULL when out of range. */
 const char *gw_object_key(gw_object obj);
+/* Objects only the energy manager serves ([energy] in the main file). */
+bool gw_object_needs_energy(gw_object obj);
 
 /* true for objects the gateway sends (answers reads for). */
 bool gw_object_is_state(gw_object obj);

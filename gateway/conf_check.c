@@ -99,13 +99,9 @@ static void conf_check_charger_energy(const parse_ctx *ctx,
                 c->fast_current);
   if (m->energy.enabled)
     return;
-  static const gw_object energy_objects[] = {
-      GW_OBJ_CHARGE_MODE, GW_OBJ_CHARGE_MODE_STATE,
-      GW_OBJ_ALLOCATED_CURRENT_STATE};
   for (size_t k = 0; k < c->n_connectors; k++) {
-    for (size_t i = 0; i < sizeof energy_objects / sizeof energy_objects[0]; i++) {
-      gw_object obj = energy_objects[i];
-      if (c->connectors[k].has_ga[obj])
+    for (int obj = 0; obj < GW_OBJ_COUNT; obj++) {
+      if (gw_object_needs_energy(obj) && c->connectors[k].has_ga[obj])
         conf_report(ctx->rep, c->file, c->connectors[k].line[obj],
                     "%s: needs an [energy] section in %s", gw_object_key(obj),
                     m->file);

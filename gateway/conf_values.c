@@ -53,6 +53,12 @@ static const struct {
                                         KNX_DPT_14_019},
 };
 
+bool gw_object_needs_energy(gw_object obj)
+{
+  return obj == GW_OBJ_CHARGE_MODE || obj == GW_OBJ_CHARGE_MODE_STATE ||
+         obj == GW_OBJ_ALLOCATED_CURRENT_STATE;
+}
+
 const char *gw_object_key(gw_object obj)
 {
   if ((int)obj < 0 || obj >= GW_OBJ_COUNT)

@@ -10,30 +10,37 @@
 #define ID_MAX 48          /* as the loader takes it (conf_read.c) */
 #define NAME_MAX_LEN 128
 
-/* The [charger] keys after id and name: value (NULL: the key is written
- * commented out with an example) and comment. DPT keys take the plan's. */
+/* The [charger] keys after id and name: value, comment, and whether the
+ * line stays commented out (an example to fill in, or a key that only
+ * matters with another file). DPT keys (value "") take the plan's. */
 static const struct {
   const char *key, *value, *comment;
+  bool example;
 } charger_keys[] = {
-  {"security_profile", "0", "0 none, 1 Basic Auth, 2 TLS + Basic Auth, 3 TLS client cert"},
-  {"password", NULL, "Basic Auth, 1..40 characters (profiles 1 and 2)"},
-  {"normal_current", "10", "A (6..80)"},
-  {"fast_current", "16", "A (6..80, not below normal_current)"},
-  {"current_hysteresis", "0.2", "A a current must change before it is sent again"},
-  {"power_hysteresis", "100", "W, the same for power"},
-  {"energy_hysteresis", "100", "Wh, the same for meter and session_energy_live"},
-  {"voltage", "230", "V per phase (power estimates)"},
-  {"phases", "3", "1 or 3"},
-  {"time_dpt", "", "10.001 or 19.001 (start_time, end_time)"},
-  {"current_dpt", "", "14.019 or 9.021 (current, max_current)"},
-  {"power_dpt", "", "14.056 or 9.024"},
-  {"meter_dpt", "", "13.013 or 13.010"},
-  {"start_mode", "tag", "auto | tag | any"},
-  {"tags", "*", "allowed idTags, comma separated, * = all"},
-  {"tag_match", "exact", "exact | relaxed (ignore case and separators)"},
-  {"remote_tag", "KNX", "idTag for RemoteStartTransaction / ReserveNow"},
-  {"stop_mode", "stop", "stop (RemoteStopTransaction) | pause (0 A profile)"},
-  {"reservation_minutes", "30", "expiry of a ReserveNow sent for reserve = 1"},
+  {"security_profile", "0", "0 none, 1 Basic Auth, 2 TLS + Basic Auth, 3 TLS client cert", false},
+  {"password", "change-me-please", "Basic Auth, 1..40 characters (profiles 1 and 2)", true},
+  {"normal_current", "10", "A (6..80)", false},
+  {"fast_current", "16", "A (6..80, not below normal_current)", false},
+  {"current_hysteresis", "0.2", "A a current must change before it is sent again", false},
+  {"power_hysteresis", "100", "W, the same for power", false},
+  {"energy_hysteresis", "100", "Wh, the same for meter and session_energy_live", false},
+  {"voltage", "230", "V per phase (power estimates)", false},
+  {"phases", "3", "1 or 3", false},
+  {"time_dpt", "", "10.001 or 19.001 (start_time, end_time)", false},
+  {"current_dpt", "", "14.019 or 9.021 (current, max_current)", false},
+  {"power_dpt", "", "14.056 or 9.024", false},
+  {"meter_dpt", "", "13.013 or 13.010", false},
+  {"start_mode", "tag", "auto | tag | any", false},
+  {"tags", "*", "allowed idTags, comma separated, * = all", false},
+  {"tag_match", "exact", "exact | relaxed (ignore case and separators) | reversed (relaxed, also reversed byte order)", false},
+  {"tags_file", "tags.conf", "names and states of RFID tags (default: the main file's)", true},
+  {"remote_tag", "KNX", "idTag for RemoteStartTransaction / ReserveNow", false},
+  {"stop_mode", "stop", "stop (RemoteStopTransaction) | pause (0 A profile)", false},
+  {"reservation_minutes", "30", "expiry of a ReserveNow sent for reserve = 1", false},
+  {"priority", "5", "with [energy]: 1..10, higher is served first", true},
+  {"min_current", "6", "with [energy]: A, a car that cannot get this much pauses", true},
+  {"mode", "now", "with [energy]: now | minpv | pv | cheap | off", true},
+  {"tag_modes", "TAG1:pv, TAG2:now", "with [energy]: the mode a tag's session gets", true},
 };
 
 static const char *const object_comment[GW_OBJ_COUNT] = {
@@ -60,6 +67,9 @@ static const char *const object_comment[GW_OBJ_COUNT] = {
   [GW_OBJ_LAST_TAG] = "16.000 last idTag seen",
   [GW_OBJ_PLUGGED] = "1.002 vehicle connected",
   [GW_OBJ_ONLINE] = "1.011 charger connected to the gateway",
+  [GW_OBJ_CHARGE_MODE] = "5.010 written: 0 off, 1 now, 2 minpv, 3 pv, 4 cheap (needs [energy])",
+  [GW_OBJ_CHARGE_MODE_STATE] = "5.010 the connector's mode (needs [energy])",
+  [GW_OBJ_ALLOCATED_CURRENT_STATE] = "current_dpt: the current the energy manager allows (needs [energy])",
 };
 
 /* A value the loader reads back unchanged: within its length, no control
@@ -111,10 +121,8 @@ static void write_charger(FILE *f, const char *id, const char *match, const gw_d
   line(f, true, "name", named ? match : id, "shown in logs and /status");
   for (size_t i = 0; i < sizeof charger_keys / sizeof charger_keys[0]; i++) {
     const char *k = charger_keys[i].key, *v = charger_keys[i].value;
-    if (v == NULL)
-      line(f, false, k, "change-me-please", charger_keys[i].comment);
-    else
-      line(f, true, k, *v ? v : dpt_value(p, k), charger_keys[i].comment);
+    line(f, !charger_keys[i].example, k, *v ? v : dpt_value(p, k),
+         charger_keys[i].comment);
   }
 }
 
@@ -126,7 +134,9 @@ static void write_connector(FILE *f, int c, const gw_draft_plan *p, bool from_et
     char ga[KNX_GA_STRLEN] = "";
     if (p->has[c][o])
       knx_ga_format(p->ga[c][o], ga);
-    line(f, p->has[c][o], gw_object_key(o), ga, object_comment[o]);
+    /* the loader refuses these without [energy], which a draft cannot see */
+    line(f, p->has[c][o] && !gw_object_needs_energy(o), gw_object_key(o), ga,
+         object_comment[o]);
     if (p->has[c][o] && p->name[c][o]) {
       fputs(";   ETS: ", f);
       put_name(f, p->name[c][o]);

@@ -164,7 +164,7 @@ static int report_missing(matcher *m, int c)
   char list[512] = "";
   size_t w = 0;
   for (int o = 0; o < GW_OBJ_COUNT; o++) {
-    if (m->plan->has[c][o])
+    if (m->plan->has[c][o] || gw_object_needs_energy(o))
       continue;
     int n = snprintf(list + w, sizeof list - w, "%s%s", w ? ", " : "", gw_object_key(o));
     if (n > 0 && (size_t)n < sizeof list - w)
