@@ -13,6 +13,7 @@
 #include "gateway/bridge.h"
 #include "gateway/log.h"
 #include "gateway/store.h"
+#include "gateway/web.h"
 #include "knx/knx.h"
 #include "ocpp/ocpp.h"
 
@@ -26,6 +27,7 @@ typedef struct {
   ocpp_server *ocpp;
   knx_link *knx;
   gw_bridge *bridge;
+  gw_web *web;                /* the status page */
   uv_timer_t pump_timer;
   uv_timer_t flush_timer;
   uv_signal_t sig_term, sig_int, sig_hup;
@@ -181,6 +183,10 @@ static void on_ocpp_event(void *ud, const ocpp_event *event)
   }
   gw_bridge_on_ocpp_event(app->bridge, &ev, now_ms(app));
   pump(app);
+  if (ev.type == OCPP_EV_TX_STARTED || ev.type == OCPP_EV_TX_STOPPED)
+    gw_web_sessions_changed(app->web);
+  else
+    gw_web_changed(app->web);
 }
 
 static gw_log_level log_level_of(ocpp_log_level level)
@@ -234,6 +240,7 @@ static void on_knx_state(void *ud, knx_link_state state)
            app->cfg->knx_url, knx_link_last_error(app->knx));
   gw_bridge_on_knx_link(app->bridge, state == KNX_LINK_UP, now_ms(app));
   pump(app);
+  gw_web_changed(app->web);
 }
 
 static void on_knx_group(void *ud, uint16_t src, uint16_t dst, knx_service svc,
@@ -242,6 +249,7 @@ static void on_knx_group(void *ud, uint16_t src, uint16_t dst, knx_service svc,
   gw_app *app = ud;
   gw_bridge_on_knx_group(app->bridge, src, dst, svc, p, now_ms(app));
   pump(app);
+  gw_web_changed(app->web);
 }
 
 /* ---- bridge ops --------------------------------------------------------- */
@@ -271,7 +279,9 @@ static int op_transaction(void *ud, const char *charger_id, int connector,
  * state after a rejection). */
 static void op_wake(void *ud)
 {
-  pump(ud);
+  gw_app *app = ud;
+  pump(app);
+  gw_web_changed(app->web);
 }
 
 static void op_log(void *ud, gw_log_level level, const char *charger_id,
@@ -291,15 +301,11 @@ static const gw_bridge_ops bridge_ops = {
 
 /* ---- status page -------------------------------------------------------- */
 
-static char *on_http_get(void *ud, const char *path, const char **content_type,
-                         int *http_status)
+/* The status object of /status and the page: the OCPP side's, with what
+ * the daemon, the knxd link and the bridge add. */
+static json_t *status_json(void *ud)
 {
   gw_app *app = ud;
-  size_t plen = strcspn(path, "?");
-  bool want_json = plen == 7 && strncmp(path, "/status", 7) == 0;
-  bool want_html = plen == 1 && path[0] == '/';
-  if (!want_json && !want_html)
-    return NULL;
   json_t *st = ocpp_server_status(app->ocpp);
   if (!st)
     return NULL;
@@ -313,17 +319,14 @@ static char *on_http_get(void *ud, const char *path, const char **content_type,
     (json_int_t)gw_bridge_telegrams_sent(app->bridge)));
   json_object_set_new(st, "store", json_pack(
     "{s:s,s:b}", "dir", app->cfg->store_dir, "writable", !app->store_failing));
-  char *text = json_dumps(st, JSON_INDENT(2) | JSON_SORT_KEYS);
-  json_decref(st);
-  *http_status = 200;
-  if (want_json) {
-    *content_type = "application/json";
-    return text;
-  }
-  char *html = text ? gw_status_html(text) : NULL;
-  free(text);
-  *content_type = "text/html; charset=utf-8";
-  return html;
+  gw_web_add_bridge(st, app->bridge, now_ms(app), time(NULL));
+  return st;
+}
+
+static int on_http_get(void *ud, const char *path, ocpp_http_answer *answer)
+{
+  gw_app *app = ud;
+  return app->web ? gw_web_http_get(app->web, path, answer) : GW_ENOTFOUND;
 }
 
 /* ---- signals and shutdown ----------------------------------------------- */
@@ -335,6 +338,8 @@ static void on_handle_closed(uv_handle_t *h)
 
 static void close_app_handles(gw_app *app)
 {
+  gw_web_destroy(app->web);
+  app->web = NULL;
   uv_handle_t *hs[] = {
     (uv_handle_t *)&app->pump_timer, (uv_handle_t *)&app->flush_timer,
     (uv_handle_t *)&app->sig_term, (uv_handle_t *)&app->sig_int,
@@ -367,6 +372,9 @@ static void stop_app(gw_app *app, const char *why)
     return;
   app->stopping = true;
   gw_log(GW_LOG_INFO, NULL, "%s: shutting down", why);
+  /* the page goes first: nothing pushes to streams that are closing */
+  gw_web_destroy(app->web);
+  app->web = NULL;
   ocpp_server_destroy(app->ocpp, on_ocpp_closed);
 }
 
@@ -454,6 +462,7 @@ static int start_ocpp(gw_app *app)
     .trace = c->trace_ocpp,
     .max_message_size = (size_t)c->max_message_size,
     .meter_sample_interval = c->meter_sample_interval,
+    .http_password = c->status_password,
   };
   ocpp_callbacks cb = {
     .on_event = on_ocpp_event,
@@ -473,6 +482,9 @@ static int start_ocpp(gw_app *app)
     gw_log(GW_LOG_ERROR, NULL, "ocpp: %s", err[0] ? err : ocpp_strerror(rc));
     return GW_EOCPP;
   }
+  gw_web_set_sources(app->web, &(gw_web_sources){
+    .ocpp = app->ocpp, .store = app->store, .status = status_json,
+    .user_data = app});
   if (c->listen && c->listen[0])
     gw_log(GW_LOG_INFO, NULL, "listening for chargers on ws://%s", c->listen);
   if (c->tls_listen && c->tls_listen[0])
@@ -515,6 +527,9 @@ static void init_handles(gw_app *app)
   uv_signal_start(&app->sig_term, on_stop_signal, SIGTERM);
   uv_signal_start(&app->sig_int, on_stop_signal, SIGINT);
   uv_signal_start(&app->sig_hup, on_hup, SIGHUP);
+  if (gw_web_create(app->loop, app->cfg->status_password != NULL,
+                    &app->web) != GW_OK)
+    gw_log(GW_LOG_ERROR, NULL, "status page: out of memory");
 }
 
 static void teardown(gw_app *app)

@@ -120,6 +120,9 @@ typedef struct {
   bool trace_ocpp;               /* default false */
   /* [chargers] */
   char *chargers_dir;            /* default "chargers.d", resolved */
+  /* [status] */
+  char *status_password;         /* Basic Auth of the status page (user
+                                    "admin"); NULL: open, tags masked */
   gw_charger_conf *chargers;
   size_t n_chargers;
 } gw_conf;

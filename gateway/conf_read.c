@@ -55,6 +55,7 @@ static const key_row main_rows[] = {
     {"log", "level", conf_parse_log_level, M(log_level), 0, 0, NULL},
     {"log", "trace_ocpp", conf_parse_bool, M(trace_ocpp), 0, 0, NULL},
     {"chargers", "dir", conf_parse_string, M(chargers_dir), 1, MAX_PATH_LEN, NULL},
+    {"status", "password", conf_parse_string, M(status_password), 1, MAX_STRING, NULL},
 };
 #undef M
 
@@ -84,7 +85,8 @@ static const key_row charger_rows[] = {
 };
 #undef C
 
-static const char *const main_sections[] = {"ocpp", "knx", "store", "log", "chargers"};
+static const char *const main_sections[] = {"ocpp", "knx", "store", "log", "chargers",
+                                            "status"};
 static const char *const charger_sections[] = {"charger"};
 
 #define ROWS(t) (sizeof(t) / sizeof((t)[0]))
@@ -764,6 +766,7 @@ void gw_conf_destroy(gw_conf *cfg)
   free(cfg->tls_ca);
   free(cfg->knx_url);
   free(cfg->store_dir);
+  free(cfg->status_password);
   free(cfg->chargers_dir);
   gw_conf_chargers_free(cfg->chargers, cfg->n_chargers);
   free(cfg);
