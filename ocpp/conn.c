@@ -245,10 +245,17 @@ int ocpp__conn_stream_write(ocpp_conn *c, const char *data, size_t len)
 
 /* ---- timers ------------------------------------------------------------- */
 
+static uint64_t stream_keepalive_ms(const ocpp_server *srv)
+{
+  return srv->opt.stream_keepalive_ms > 0
+           ? (uint64_t)srv->opt.stream_keepalive_ms
+           : OCPP_STREAM_KEEPALIVE_MS;
+}
+
 static void stream_keepalive(ocpp_conn *c)
 {
   static const char ping[] = ": keep-alive\n\n";
-  c->handshake_deadline = now_ms(c) + OCPP_STREAM_KEEPALIVE_MS;
+  c->handshake_deadline = now_ms(c) + stream_keepalive_ms(c->srv);
   if (ocpp__conn_stream_write(c, ping, sizeof ping - 1) == OCPP_OK)
     conn_rearm(c);
 }
@@ -565,7 +572,7 @@ static void start_stream(ocpp_conn *c)
   conn_set_state(c, OCPP_CONN_STREAM);
   if (ocpp__conn_stream_write(c, head, n) != OCPP_OK)
     return;
-  c->handshake_deadline = now_ms(c) + OCPP_STREAM_KEEPALIVE_MS;
+  c->handshake_deadline = now_ms(c) + stream_keepalive_ms(srv);
   conn_rearm(c);
   ocpp__log(srv, OCPP_LOG_DEBUG, NULL, "%s: event stream open (%zu)", c->peer,
             srv->n_streams);

@@ -149,6 +149,8 @@ typedef struct {
                                  plain GET; NULL/"" leaves them open */
   int max_streams;            /* event streams open at once; 0 = 16. One
                                  more is answered 503 */
+  int stream_keepalive_ms;    /* a comment line on an idle stream after;
+                                 0 = 25000 */
 } ocpp_server_options;
 
 /* ---- events (charger -> application) ------------------------------------ */

@@ -21,6 +21,7 @@ PACKAGES=(
   libsqlite3-dev libcriterion-dev
   knxd knxd-tools knxd-dev
   python3 python3-jsonschema openssl procps
+  chromium
 )
 
 say() { printf '==> %s\n' "$*"; }
