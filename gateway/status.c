@@ -31,6 +31,11 @@ static const char *text_of(const json_t *o, const char *key)
   return json_string_value(json_object_get(o, key));
 }
 
+static bool is_utc_time(const char *t)
+{
+  return t && strlen(t) == 20 && t[10] == 'T' && t[19] == 'Z';
+}
+
 /* "2026-12-04T18:05:09Z" as "2026-12-04 18:05 UTC"; anything else as it
  * is, escaped; null as "-". */
 static void put_time(FILE *f, const json_t *v)
@@ -40,7 +45,7 @@ static void put_time(FILE *f, const json_t *v)
     fputs("-", f);
     return;
   }
-  if (strlen(t) == 20 && t[10] == 'T' && t[19] == 'Z') {
+  if (is_utc_time(t)) {
     fprintf(f, "%.10s %.5s UTC", t, t + 11);
     return;
   }
@@ -51,7 +56,7 @@ static void put_time(FILE *f, const json_t *v)
 static void put_short_time(FILE *f, const json_t *v)
 {
   const char *t = json_string_value(v);
-  if (t && strlen(t) == 20 && t[10] == 'T' && t[19] == 'Z')
+  if (is_utc_time(t))
     fprintf(f, "%.5s %.5s", t + 5, t + 11);
   else
     put_time(f, v);
@@ -83,7 +88,8 @@ static void put_cells(FILE *f, const json_t *o, const cell *cells, size_t n)
   for (size_t i = 0; i < n; i++) {
     const json_t *v = json_object_get(o, cells[i].key);
     fputs("<td>", f);
-    if (cells[i].kind == CELL_TIME)
+    /* a time object's value is a time too */
+    if (cells[i].kind == CELL_TIME || is_utc_time(json_string_value(v)))
       put_short_time(f, v);
     else
       put_value(f, v);
@@ -193,6 +199,24 @@ static void put_connector(FILE *f, const char *charger_id, const json_t *conn)
   fputs("</div>", f);
 }
 
+/* Vendor, model and firmware, once the charger told them. */
+static void put_identity(FILE *f, const json_t *c)
+{
+  const char *vendor = text_of(c, "vendor"), *model = text_of(c, "model");
+  const char *firmware = text_of(c, "firmware");
+  if ((!vendor || !*vendor) && (!model || !*model)) {
+    fputs("no BootNotification yet", f);
+    return;
+  }
+  gw_html_escape(f, vendor);
+  fputs(" ", f);
+  gw_html_escape(f, model);
+  if (firmware && *firmware) {
+    fputs(" &middot; firmware ", f);
+    gw_html_escape(f, firmware);
+  }
+}
+
 static void put_charger(FILE *f, const json_t *c)
 {
   const char *id = text_of(c, "id");
@@ -217,13 +241,7 @@ static void put_charger(FILE *f, const json_t *c)
     put_time(f, json_object_get(c, "last_seen"));
   }
   fputs("</p><p class=\"meta\">", f);
-  static const char *const info[] = {"vendor", "model"};
-  for (size_t i = 0; i < 2; i++) {
-    gw_html_escape(f, text_of(c, info[i]));
-    fputs(" ", f);
-  }
-  fputs("&middot; firmware ", f);
-  put_value(f, json_object_get(c, "firmware"));
+  put_identity(f, c);
   fputs("</p>", f);
   size_t k;
   const json_t *conn;

@@ -65,15 +65,23 @@ try:
     check(bars and bars[0][0] == "CP1" and bars[0][1] >= 4000 and
           bars[0][2] > 0, f"chart bars of {month}: {bars}")
 
-    # 390 px wide, every KNX table open: nothing sticks out sideways
+    # the offline charger and the refused identity have their places
+    check(b.eval("document.querySelector('[data-charger=\"CP2\"]')"
+                 ".dataset.online") == "no", "CP2 not shown offline")
+    refused = b.eval("document.querySelector('#refused').textContent")
+    check("CP-UNKNOWN" in refused and "unknown identity" in refused,
+          f"refused section: {refused!r}")
+
+    # 390 px wide, every KNX table open too: nothing sticks out sideways
+    width = b.eval("document.documentElement.scrollWidth")
+    check(width <= 390, f"page is {width} px wide at 390 px")
+    b.screenshot(png)
     b.eval("[].forEach.call(document.querySelectorAll('details'),"
            "function(d){d.open=true})")
     width = b.eval("document.documentElement.scrollWidth")
-    check(width <= 390, f"page is {width} px wide at 390 px")
+    check(width <= 390, f"page is {width} px wide at 390 px, tables open")
     check(b.eval("document.querySelectorAll('table.objects tr').length") > 5,
           "the KNX objects table is missing")
-    b.eval("window.scrollTo(0,0)")
-    b.screenshot(png)
 
     # the session stops: the page follows without a reload
     b.eval("window.__same_document = 42")

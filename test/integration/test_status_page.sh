@@ -6,7 +6,9 @@ source "$TEST_SRC/lib.sh"
 start_bus
 write_config
 write_charger CP1 "name = Garage"
+write_charger_at CP2 1 "name = Carport"
 start_gateway
+expect_sim_refused x "ws://127.0.0.1:$PORT/ocpp/CP-UNKNOWN"
 
 cat >"$T/a.sim" <<'SIM'
 plug 1
