@@ -533,6 +533,16 @@ static void refuse(ocpp_conn *c, const char *identity, int status,
   conn_http_reply(c, status, "text/plain", extra, reason);
 }
 
+/* Text from the peer (a certificate, a path) goes into the log: keep it
+ * on one printable line. */
+static void printable_copy(char *out, size_t cap, const char *in)
+{
+  size_t i = 0;
+  for (; in[i] && i + 1 < cap; i++)
+    out[i] = (in[i] >= 0x20 && in[i] < 0x7f) ? in[i] : '?';
+  out[i] = '\0';
+}
+
 static const char www_authenticate[] =
   "WWW-Authenticate: Basic realm=\"ocppknx\", charset=\"UTF-8\"\r\n";
 
@@ -542,8 +552,10 @@ static bool plain_get_authorized(ocpp_conn *c, const ocpp_http_request *req)
   if (!password || !password[0] ||
       ocpp_http_auth_matches(req->authorization, "admin", password))
     return true;
-  ocpp__log(c->srv, OCPP_LOG_INFO, NULL, "%s: GET %s: %s", c->peer,
-            strcspn(req->path, "?") < 64 ? req->path : "(long path)",
+  char path[64];
+  printable_copy(path, sizeof path, req->path);
+  path[strcspn(path, "?")] = '\0'; /* a query is the client's business */
+  ocpp__log(c->srv, OCPP_LOG_INFO, NULL, "%s: GET %s: %s", c->peer, path,
             req->authorization[0] ? "wrong credentials" : "no credentials");
   conn_http_reply(c, 401, "text/plain", www_authenticate,
                   "credentials needed\n");
@@ -622,15 +634,6 @@ static bool check_basic_auth(ocpp_conn *c, const ocpp_cp *cp,
     return false;
   }
   return true;
-}
-
-/* Certificate text goes into the log: keep it on one printable line. */
-static void printable_copy(char *out, size_t cap, const char *in)
-{
-  size_t i = 0;
-  for (; in[i] && i + 1 < cap; i++)
-    out[i] = (in[i] >= 0x20 && in[i] < 0x7f) ? in[i] : '?';
-  out[i] = '\0';
 }
 
 /* Security profile 3: a client certificate that chains to tls_ca and names
