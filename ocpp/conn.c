@@ -158,8 +158,11 @@ static int conn_write_socket_v(ocpp_conn *c, const uv_buf_t *bufs,
   size_t len = total - (size_t)sent;
   if (len == 0)
     return 0;
-  if (c->write_backlog + len > OCPP_MAX_WRITE_BACKLOG) {
-    /* a peer that does not read must not grow our memory without bound */
+  /* A peer that does not read must not grow our memory without bound. A
+   * plain HTTP answer (still in the handshake state) is written once and
+   * its size is the application's: a large CSV may wait for the peer. */
+  if (c->state != OCPP_CONN_HANDSHAKE &&
+      c->write_backlog + len > OCPP_MAX_WRITE_BACKLOG) {
     ocpp__log(c->srv, OCPP_LOG_WARN, c->cp ? c->cp->opt.id : NULL,
               "%s does not read: dropping the connection", c->peer);
     conn_shutdown_now(c);

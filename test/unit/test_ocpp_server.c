@@ -751,6 +751,10 @@ Test(server, limits_sent_pass_exact_multiple_of_0_1_checks_and_never_rise)
 
 /* ---- plain GETs: answers, event streams, Basic Auth ---------------------- */
 
+/* more than the kernel takes at once and than the write backlog cap of a
+ * WebSocket */
+#define BIG_ANSWER (24u << 20)
+
 static int on_http_get(void *ud, const char *path, ocpp_http_answer *a)
 {
   fixture *f = ud;
@@ -771,6 +775,13 @@ static int on_http_get(void *ud, const char *path, ocpp_http_answer *a)
   if (strcmp(path, "/") == 0) {
     a->body = strdup("page");
     a->body_len = 4;
+    return 0;
+  }
+  if (strcmp(path, "/big") == 0) {
+    a->body_len = BIG_ANSWER;
+    a->body = malloc(BIG_ANSWER);
+    cr_assert_not_null(a->body);
+    memset(a->body, 'x', BIG_ANSWER);
     return 0;
   }
   return -1;
@@ -895,6 +906,27 @@ Test(streams, answer_carries_body_type_and_extra_headers)
   cr_assert_not_null(strstr(c->buf, "Content-Disposition: attachment; "
                                     "filename=\"x.csv\"\r\n"));
   cr_assert_str_eq(fx.last_path, "/file?from=1");
+  http_close(c);
+}
+
+Test(streams, large_answer_waits_for_the_reader)
+{
+  http_client *c = http_get("/big", NULL);
+  cr_assert(strncmp(c->buf, "HTTP/1.1 200", 12) == 0, "%.40s", c->buf);
+  size_t got = c->len - (size_t)(strstr(c->buf, "\r\n\r\n") + 4 - c->buf);
+  char chunk[65536];
+  uint64_t end = uv_hrtime() + (uint64_t)10000 * 1000000u;
+  while (got < BIG_ANSWER && uv_hrtime() < end) {
+    uv_run(&fx.loop, UV_RUN_NOWAIT);
+    ssize_t n = recv(c->fd, chunk, sizeof chunk, MSG_DONTWAIT);
+    if (n == 0)
+      break;
+    if (n > 0)
+      got += (size_t)n;
+    else
+      usleep(500);
+  }
+  cr_assert_eq(got, BIG_ANSWER, "%zu of %u bytes", got, BIG_ANSWER);
   http_close(c);
 }
 
