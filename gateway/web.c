@@ -1,6 +1,7 @@
 /* The status page's routes and live updates. GET / is the page, /status
- * the same as JSON, /events an event stream the transport keeps open,
- * /sessions.csv the export for a date range. A change marks the page
+ * the same as JSON, /events the page's event stream (its HTML),
+ * /status/events the same for tools (the JSON), both kept open by the
+ * transport, /sessions.csv the export for a date range. A change marks the page
  * dirty; one timer sends it to the open streams GW_WEB_PUSH_MS later, so
  * a burst of meter values costs one push, and nothing runs while no
  * stream is open. The sessions and the chart come from the store only
@@ -12,6 +13,8 @@
 #include <string.h>
 
 #define RECENT_SESSIONS 50
+/* the page's streams get its HTML, those of tools the JSON */
+enum { PAGE_CHANNEL, JSON_CHANNEL };
 #define CHART_TAGS 8          /* series of the per-tag chart; the rest is
                                  "other" */
 
@@ -234,13 +237,16 @@ static void push(gw_web *w)
   json_t *st = full_status(w);
   if (!st)
     return;
-  char *json = json_dumps(st, JSON_COMPACT | JSON_SORT_KEYS);
-  char *main_html = gw_page_main(st);
+  ocpp_server *srv = w->src.ocpp;
+  char *json = ocpp_server_stream_count(srv, JSON_CHANNEL)
+                 ? json_dumps(st, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+  char *main_html = ocpp_server_stream_count(srv, PAGE_CHANNEL)
+                      ? gw_page_main(st) : NULL;
   json_decref(st);
   if (json)
-    ocpp_server_stream_broadcast(w->src.ocpp, "status", json);
+    ocpp_server_stream_broadcast(srv, JSON_CHANNEL, "status", json);
   if (main_html)
-    ocpp_server_stream_broadcast(w->src.ocpp, "page", main_html);
+    ocpp_server_stream_broadcast(srv, PAGE_CHANNEL, "page", main_html);
   free(json);
   free(main_html);
 }
@@ -248,7 +254,8 @@ static void push(gw_web *w)
 static void on_push_timer(uv_timer_t *t)
 {
   gw_web *w = t->data;
-  if (w->have_sources && ocpp_server_stream_count(w->src.ocpp) > 0)
+  if (w->have_sources &&
+      ocpp_server_stream_count(w->src.ocpp, OCPP_ALL_CHANNELS) > 0)
     push(w);
 }
 
@@ -261,7 +268,8 @@ static void schedule_push(gw_web *w)
 
 void gw_web_changed(gw_web *w)
 {
-  if (w && w->have_sources && ocpp_server_stream_count(w->src.ocpp) > 0)
+  if (w && w->have_sources &&
+      ocpp_server_stream_count(w->src.ocpp, OCPP_ALL_CHANNELS) > 0)
     schedule_push(w);
 }
 
@@ -349,9 +357,11 @@ int gw_web_http_get(void *ud, const char *path, ocpp_http_answer *a)
     return route_status(w, a, false);
   if (path_is(path, len, "/sessions.csv"))
     return route_csv(w, query, a);
-  if (path_is(path, len, "/events")) {
-    /* the new stream gets the page with the next push */
+  bool page_events = path_is(path, len, "/events");
+  if (page_events || path_is(path, len, "/status/events")) {
+    /* the new stream gets the state with the next push */
     a->stream = true;
+    a->stream_channel = page_events ? PAGE_CHANNEL : JSON_CHANNEL;
     schedule_push(w);
     return GW_OK;
   }

@@ -1,5 +1,5 @@
 /* gw_web: the status page on the OCPP listener. Routes (/, /status,
- * /events, /sessions.csv), the live updates through the transport's event
+ * /events, /status/events, /sessions.csv), the live updates through the transport's event
  * streams, and the pure parts they are made of: the page and its chart
  * from a status JSON, the month arithmetic of the chart, the date range
  * of the CSV download.

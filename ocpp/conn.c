@@ -440,10 +440,14 @@ static void conn_set_state(ocpp_conn *c, ocpp_conn_state state)
   c->state = state;
   if (old == OCPP_CONN_WAITING)
     dequeue_waiting(c);
-  if (old == OCPP_CONN_STREAM)
+  if (old == OCPP_CONN_STREAM) {
     c->srv->n_streams--;
-  if (state == OCPP_CONN_STREAM)
+    c->srv->n_channel[c->stream_channel]--;
+  }
+  if (state == OCPP_CONN_STREAM) {
     c->srv->n_streams++;
+    c->srv->n_channel[c->stream_channel]++;
+  }
   if (state == OCPP_CONN_WAITING)
     enqueue_waiting(c);
   if (old == OCPP_CONN_HANDSHAKE) {
@@ -567,11 +571,15 @@ static bool plain_get_authorized(ocpp_conn *c, const ocpp_http_request *req)
 
 /* The response stays open; events follow through
  * ocpp_server_stream_broadcast, a comment line keeps an idle one alive. */
-static void start_stream(ocpp_conn *c)
+static void start_stream(ocpp_conn *c, unsigned channel)
 {
   ocpp_server *srv = c->srv;
   int cap = srv->opt.max_streams > 0 ? srv->opt.max_streams
                                      : OCPP_DEFAULT_MAX_STREAMS;
+  if (channel >= OCPP_STREAM_CHANNELS) {
+    conn_http_reply(c, 500, "text/plain", NULL, "no such event channel\n");
+    return;
+  }
   if (srv->n_streams >= (size_t)cap) {
     ocpp__log(srv, OCPP_LOG_WARN, NULL, "%s: refused an event stream: %d "
               "are open already", c->peer, cap);
@@ -584,6 +592,7 @@ static void start_stream(ocpp_conn *c)
   free(c->hbuf); /* nothing more is read from a stream */
   c->hbuf = NULL;
   c->hlen = 0;
+  c->stream_channel = channel;
   conn_set_state(c, OCPP_CONN_STREAM);
   if (ocpp__conn_stream_write(c, head, n) != OCPP_OK)
     return;
@@ -605,7 +614,7 @@ static void serve_plain_get(ocpp_conn *c, const ocpp_http_request *req)
     return;
   }
   if (a.stream)
-    start_stream(c);
+    start_stream(c, a.stream_channel);
   else
     conn_http_reply_n(c, a.status ? a.status : 200, a.content_type,
                       a.extra_headers[0] ? a.extra_headers : NULL, a.body,

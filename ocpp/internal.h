@@ -78,6 +78,7 @@ struct ocpp_conn {
   ocpp_cp *cp;                /* the charger, once the upgrade is done */
   ocpp_session *session;      /* owned; NULL before the upgrade */
   bool replaced;              /* a newer connection took over */
+  unsigned stream_channel;    /* OCPP_CONN_STREAM: which broadcasts */
 };
 
 typedef struct {
@@ -105,6 +106,7 @@ struct ocpp_server {
   size_t n_waiting;
   bool admitting;             /* admit_waiting() is running */
   size_t n_streams;           /* connections in OCPP_CONN_STREAM */
+  size_t n_channel[OCPP_STREAM_CHANNELS]; /* ... of each channel */
   ocpp_refused refused[OCPP_MAX_REFUSED];
   size_t n_refused, refused_next;
   ocpp_session_counters counters; /* shared by the sessions */

@@ -249,6 +249,8 @@ typedef struct {
                           double *meter_start_wh, bool *stopped);
 } ocpp_store_hooks;
 
+#define OCPP_STREAM_CHANNELS 8
+
 /* The application's answer to a plain HTTP GET. */
 typedef struct {
   int status;                 /* 200, 400, 404, 503 ... */
@@ -259,6 +261,9 @@ typedef struct {
   size_t body_len;            /* bytes of body */
   bool stream;                /* keep the response open as a stream of
                                  server-sent events; body is not sent */
+  unsigned stream_channel;    /* with stream: the broadcasts it gets
+                                 (< OCPP_STREAM_CHANNELS), so that each
+                                 listener gets only its kind */
 } ocpp_http_answer;
 
 typedef enum { OCPP_LOG_ERROR, OCPP_LOG_WARN, OCPP_LOG_INFO, OCPP_LOG_DEBUG } ocpp_log_level;
@@ -364,16 +369,18 @@ int ocpp_server_set_chargers(ocpp_server *srv,
  *   running transaction. */
 json_t *ocpp_server_status(const ocpp_server *srv);
 
-/* Sends one server-sent event to every open stream: "event: NAME" (when
- * event is not NULL or "") and one "data:" line per line of data. A stream
- * whose peer does not read is dropped (write backlog cap). Returns the
- * number of streams it went to, OCPP_EINVAL (NULL srv or data, a newline
- * in event) or OCPP_ENOMEM. */
-int ocpp_server_stream_broadcast(ocpp_server *srv, const char *event,
-                                 const char *data);
+/* Sends one server-sent event to every open stream of channel (the
+ * answer's stream_channel): "event: NAME" (when event is not NULL or "")
+ * and one "data:" line per line of data. A stream whose peer does not
+ * read is dropped (write backlog cap). Returns the number of streams it
+ * went to, OCPP_EINVAL (NULL srv or data, a newline in event) or
+ * OCPP_ENOMEM. */
+int ocpp_server_stream_broadcast(ocpp_server *srv, unsigned channel,
+                                 const char *event, const char *data);
 
-/* Event streams open now. */
-size_t ocpp_server_stream_count(const ocpp_server *srv);
+/* Event streams open now: of channel, or of all with OCPP_ALL_CHANNELS. */
+#define OCPP_ALL_CHANNELS (~0u)
+size_t ocpp_server_stream_count(const ocpp_server *srv, unsigned channel);
 
 bool ocpp_server_is_online(const ocpp_server *srv, const char *charger_id);
 

@@ -382,12 +382,12 @@ json_t *ocpp_server_status(const ocpp_server *srv)
 
 /* ---- event streams ------------------------------------------------------ */
 
-int ocpp_server_stream_broadcast(ocpp_server *srv, const char *event,
-                                 const char *data)
+int ocpp_server_stream_broadcast(ocpp_server *srv, unsigned channel,
+                                 const char *event, const char *data)
 {
   if (!srv || !data || (event && strpbrk(event, "\r\n")))
     return OCPP_EINVAL;
-  if (srv->n_streams == 0)
+  if (ocpp_server_stream_count(srv, channel) == 0)
     return 0;
   size_t len = 0;
   char *text = ocpp_sse_event(event, data, &len);
@@ -396,14 +396,18 @@ int ocpp_server_stream_broadcast(ocpp_server *srv, const char *event,
   int sent = 0;
   /* a failed write only marks its connection closing; the list stays */
   for (ocpp_conn *c = srv->conns; c; c = c->next)
-    if (c->state == OCPP_CONN_STREAM &&
+    if (c->state == OCPP_CONN_STREAM && c->stream_channel == channel &&
         ocpp__conn_stream_write(c, text, len) == OCPP_OK)
       sent++;
   free(text);
   return sent;
 }
 
-size_t ocpp_server_stream_count(const ocpp_server *srv)
+size_t ocpp_server_stream_count(const ocpp_server *srv, unsigned channel)
 {
-  return srv ? srv->n_streams : 0;
+  if (!srv)
+    return 0;
+  if (channel == OCPP_ALL_CHANNELS)
+    return srv->n_streams;
+  return channel < OCPP_STREAM_CHANNELS ? srv->n_channel[channel] : 0;
 }

@@ -1,7 +1,8 @@
 #!/usr/bin/python3
-"""GET /events on the gateway: the stream's head, the status pushed when
-it opens and after changes (several changes, one push), the cap on open
-streams (one more is 503, a closed one frees its place).
+"""GET /status/events and /events on the gateway: the stream's head, the
+status pushed when it opens and after changes (several changes, one
+push), the page's HTML on /events and the JSON on /status/events only,
+the cap on open streams (one more is 503, a closed one frees its place).
 
 usage: status_events.py PORT SIM_FIFO
 CP1's simulator reads SIM_FIFO; it has booted and plugged connector 1."""
@@ -25,7 +26,7 @@ def sim(cmd):
 
 
 class Stream:
-    def __init__(self, path="/events"):
+    def __init__(self, path="/status/events"):
         self.s = socket.create_connection(("127.0.0.1", port), timeout=20)
         self.s.sendall(f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n"
                        "Accept: text/event-stream\r\n\r\n".encode())
@@ -90,11 +91,14 @@ check(a.status == 200, f"/events answered {a.status}")
 check(a.headers.get("content-type", "").startswith("text/event-stream"),
       f"content type {a.headers}")
 check("content-length" not in a.headers, "a stream with a length")
-# the state on opening, then the page for it
-_, st = a.status_where(lambda st: True, "the first status")
-cp, k = connector(st)
-check(cp["online"] is True and k["status"] == "Preparing", f"first status {k}")
+# the state on opening: JSON here, the page's HTML on /events
 ev = a.event()
+check(ev and ev[0] == "status", f"first event {ev and ev[0]}")
+cp, k = connector(json.loads(ev[1]))
+check(cp["online"] is True and k["status"] == "Preparing", f"first status {k}")
+p = Stream("/events")
+check(p.status == 200, f"/events answered {p.status}")
+ev = p.event()
 check(ev and ev[0] == "page" and 'data-charger="CP1"' in ev[1],
       f"the page event {ev and ev[0]}")
 
@@ -104,6 +108,19 @@ _, st = a.status_where(lambda st: connector(st)[1]["status"] == "Charging",
                        "CP1 charging")
 check(connector(st)[1]["transaction_id"], "no transaction id")
 
+
+def page_where(text, what):
+    for _ in range(200):
+        ev = p.event()
+        check(ev is not None, f"page stream ended while waiting for {what}")
+        check(ev[0] == "page", f"a {ev[0]} event on /events")
+        if text in ev[1]:
+            return
+    raise SystemExit(f"FAIL: no page with {what}")
+
+
+page_where("s-charging", "the charging status")
+
 # thirty meter values in a row: far fewer pushes, the last value arrives
 for i in range(1, 31):
     sim(f"meter 1 energy={1000 + i * 10} current={i}")
@@ -111,8 +128,8 @@ n, st = a.status_where(lambda st: connector(st)[1]["current_a"] == 30,
                        "the last meter value")
 check(n < 30, f"{n} pushes for 30 meter values")
 
-# the cap: CAP streams open, one more is refused
-others = [Stream() for _ in range(CAP - 1)]
+# the cap: CAP streams open (a, p and these), one more is refused
+others = [Stream() for _ in range(CAP - 2)]
 check(all(s.status == 200 for s in others), [s.status for s in others])
 extra = Stream()
 check(extra.status == 503, f"stream {CAP + 1} answered {extra.status}")
@@ -123,6 +140,7 @@ sim("meter 1 energy=2000 current=7")
 for s in [a] + others:
     s.status_where(lambda st: connector(st)[1]["current_a"] == 7,
                    "current 7 on every stream")
+page_where('data-field="current">7.0 A<', "current 7 on the page stream")
 # a stream that goes frees its place
 others.pop().close()
 for _ in range(100):
@@ -137,7 +155,7 @@ print(f"events ok: {n} pushes for 30 meter values, cap {CAP}")
 # the caller stops the gateway now: every stream must end
 sys.stdout.flush()
 input()
-for s in [a, again] + others:
+for s in [a, p, again] + others:
     while True:
         ev = s.event()
         if ev is None:

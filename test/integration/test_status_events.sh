@@ -1,5 +1,6 @@
 #!/bin/bash
-# GET /events: events on opening and after changes, coalesced; at most 16
+# GET /status/events and /events: events on opening and after changes,
+# coalesced, each stream its kind; at most 16
 # streams; every stream closed when the gateway stops (status_events.py).
 source "$TEST_SRC/lib.sh"
 

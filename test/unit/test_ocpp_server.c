@@ -760,8 +760,14 @@ static int on_http_get(void *ud, const char *path, ocpp_http_answer *a)
   fixture *f = ud;
   f->gets++;
   snprintf(f->last_path, sizeof f->last_path, "%s", path);
-  if (strcmp(path, "/events") == 0) {
+  if (strcmp(path, "/events") == 0 || strcmp(path, "/events1") == 0) {
     a->stream = true;
+    a->stream_channel = path[7] == '1';
+    return 0;
+  }
+  if (strcmp(path, "/events9") == 0) {
+    a->stream = true;
+    a->stream_channel = OCPP_STREAM_CHANNELS;
     return 0;
   }
   if (strncmp(path, "/file", 5) == 0) {
@@ -874,11 +880,11 @@ static void http_close(http_client *c)
 static void wait_streams(size_t n)
 {
   uint64_t end = uv_hrtime() + (uint64_t)WAIT_MS * 1000000u;
-  while (ocpp_server_stream_count(fx.srv) != n && uv_hrtime() < end) {
+  while (ocpp_server_stream_count(fx.srv, OCPP_ALL_CHANNELS) != n && uv_hrtime() < end) {
     uv_run(&fx.loop, UV_RUN_NOWAIT);
     usleep(1000);
   }
-  cr_assert_eq(ocpp_server_stream_count(fx.srv), n);
+  cr_assert_eq(ocpp_server_stream_count(fx.srv, OCPP_ALL_CHANNELS), n);
 }
 
 static void count_active_timer(uv_handle_t *h, void *arg)
@@ -941,20 +947,49 @@ Test(streams, negative_answer_is_404)
 
 Test(streams, stream_stays_open_and_gets_every_broadcast)
 {
-  cr_assert_eq(ocpp_server_stream_broadcast(fx.srv, "x", "nobody"), 0);
+  cr_assert_eq(ocpp_server_stream_broadcast(fx.srv, 0, "x", "nobody"), 0);
   http_client *c = http_get("/events", NULL);
   cr_assert(strncmp(c->buf, "HTTP/1.1 200 OK\r\n", 17) == 0, "%s", c->buf);
   cr_assert_not_null(strstr(c->buf, "Content-Type: text/event-stream"));
   cr_assert_null(strstr(c->buf, "Content-Length"));
   wait_streams(1);
-  cr_assert_eq(ocpp_server_stream_broadcast(fx.srv, "status", "a\nb"), 1);
+  cr_assert_eq(ocpp_server_stream_broadcast(fx.srv, 0, "status", "a\nb"), 1);
   cr_assert(wait_text(c, "event: status\ndata: a\ndata: b\n\n"), "%s", c->buf);
-  cr_assert_eq(ocpp_server_stream_broadcast(fx.srv, NULL, "2"), 1);
+  cr_assert_eq(ocpp_server_stream_broadcast(fx.srv, 0, NULL, "2"), 1);
   cr_assert(wait_text(c, "\n\ndata: 2\n\n"), "%s", c->buf);
   cr_assert_not(c->eof);
-  cr_assert_eq(ocpp_server_stream_broadcast(fx.srv, "a\nb", "x"), OCPP_EINVAL);
-  cr_assert_eq(ocpp_server_stream_broadcast(fx.srv, "a", NULL), OCPP_EINVAL);
-  cr_assert_eq(ocpp_server_stream_broadcast(NULL, "a", "x"), OCPP_EINVAL);
+  cr_assert_eq(ocpp_server_stream_broadcast(fx.srv, 0, "a\nb", "x"), OCPP_EINVAL);
+  cr_assert_eq(ocpp_server_stream_broadcast(fx.srv, 0, "a", NULL), OCPP_EINVAL);
+  cr_assert_eq(ocpp_server_stream_broadcast(NULL, 0, "a", "x"), OCPP_EINVAL);
+  http_close(c);
+}
+
+Test(streams, broadcast_goes_to_its_channel_only)
+{
+  http_client *a = http_get("/events", NULL);
+  http_client *b = http_get("/events1", NULL);
+  wait_streams(2);
+  cr_assert_eq(ocpp_server_stream_count(fx.srv, 0), 1);
+  cr_assert_eq(ocpp_server_stream_count(fx.srv, 1), 1);
+  cr_assert_eq(ocpp_server_stream_count(fx.srv, 2), 0);
+  cr_assert_eq(ocpp_server_stream_broadcast(fx.srv, 1, "one", "1"), 1);
+  cr_assert_eq(ocpp_server_stream_broadcast(fx.srv, 0, "zero", "0"), 1);
+  cr_assert_eq(ocpp_server_stream_broadcast(fx.srv, 5, "five", "5"), 0);
+  cr_assert(wait_text(a, "event: zero\ndata: 0\n\n"), "%s", a->buf);
+  cr_assert(wait_text(b, "event: one\ndata: 1\n\n"), "%s", b->buf);
+  cr_assert_null(strstr(a->buf, "event: one"));
+  cr_assert_null(strstr(b->buf, "event: zero"));
+  http_close(a);
+  http_close(b);
+  wait_streams(0);
+  cr_assert_eq(ocpp_server_stream_count(fx.srv, 1), 0);
+}
+
+Test(streams, channel_out_of_range_is_500)
+{
+  http_client *c = http_get("/events9", NULL);
+  cr_assert(strncmp(c->buf, "HTTP/1.1 500", 12) == 0, "%s", c->buf);
+  cr_assert_eq(ocpp_server_stream_count(fx.srv, OCPP_ALL_CHANNELS), 0);
   http_close(c);
 }
 
@@ -966,8 +1001,8 @@ Test(streams, one_stream_over_the_cap_is_503)
   http_client *c = http_get("/events", NULL);
   cr_assert(strncmp(c->buf, "HTTP/1.1 503", 12) == 0, "%s", c->buf);
   cr_assert_not_null(strstr(c->buf, "Retry-After: 10\r\n"));
-  cr_assert_eq(ocpp_server_stream_count(fx.srv), 2);
-  cr_assert_eq(ocpp_server_stream_broadcast(fx.srv, "e", "d"), 2);
+  cr_assert_eq(ocpp_server_stream_count(fx.srv, OCPP_ALL_CHANNELS), 2);
+  cr_assert_eq(ocpp_server_stream_broadcast(fx.srv, 0, "e", "d"), 2);
   http_close(c);
   http_close(a);
   http_close(b);
