@@ -49,7 +49,7 @@ def get(path, auth=None):
     except urllib.error.HTTPError as e:
         return e.code, e.headers, e.read().decode()
 paths = ["/", "/status", "/sessions.csv?from=2000-01-01&to=2099-12-31"]
-for path in paths + ["/events"]:
+for path in paths + ["/events", "/status/events"]:
     for auth in (None, "admin:wrong", "root:s3cret pass", "admin:s3cret pas"):
         code, headers, _ = get(path, auth)
         assert code == 401, (path, auth, code)
