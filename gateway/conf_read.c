@@ -85,8 +85,7 @@ static const key_row charger_rows[] = {
 };
 #undef C
 
-static const char *const main_sections[] = {"ocpp", "knx", "store", "log", "chargers",
-                                            "status"};
+static const char *const main_sections[] = {"ocpp", "knx", "store", "log", "chargers", "status"};
 static const char *const charger_sections[] = {"charger"};
 
 #define ROWS(t) (sizeof(t) / sizeof((t)[0]))
