@@ -11,7 +11,10 @@
 
 #include "gateway/app.h"
 #include "gateway/bridge.h"
+#include "gateway/control.h"
 #include "gateway/log.h"
+#include "gateway/notify.h"
+#include "gateway/rotate.h"
 #include "gateway/store.h"
 #include "gateway/web.h"
 #include "knx/knx.h"
@@ -27,6 +30,9 @@ typedef struct {
   ocpp_server *ocpp;
   knx_link *knx;
   gw_bridge *bridge;
+  gw_notify *notify;
+  gw_control *control;
+  gw_rotate_env rotate;
   gw_web *web;                /* the status page */
   uv_timer_t pump_timer;
   uv_timer_t flush_timer;
@@ -56,6 +62,7 @@ static ocpp_charger_options *ocpp_options_of(const gw_charger_conf *ch, size_t n
       .name = ch[i].name,
       .security_profile = ch[i].security_profile,
       .password = ch[i].password,
+      .previous_password = ch[i].previous_password,
       .start_mode = ch[i].start_mode,
       .tags = (const char *const *)ch[i].tags,
       .n_tags = ch[i].n_tags,
@@ -69,6 +76,25 @@ static ocpp_charger_options *ocpp_options_of(const gw_charger_conf *ch, size_t n
   return o;
 }
 
+/* ---- service manager ---------------------------------------------------- */
+
+static void summarize(const gw_app *app, gw_notify_summary *s)
+{
+  *s = (gw_notify_summary){.chargers_known = app->cfg->n_chargers,
+                           .store_writable = !app->store_failing};
+  for (size_t i = 0; app->ocpp && i < app->cfg->n_chargers; i++)
+    s->chargers_online += ocpp_server_is_online(app->ocpp,
+                                                app->cfg->chargers[i].id);
+  s->knx_up = app->knx && knx_link_get_state(app->knx) == KNX_LINK_UP;
+}
+
+static void update_status(const gw_app *app)
+{
+  gw_notify_summary s;
+  summarize(app, &s);
+  gw_notify_status(app->notify, &s);
+}
+
 /* ---- store hooks -------------------------------------------------------- */
 
 static void note_store_result(gw_app *app, int rc)
@@ -79,10 +105,12 @@ static void note_store_result(gw_app *app, int rc)
            "store: cannot write to %s (%s): keeping sessions in memory until "
            "it works again",
            app->cfg->store_dir, gw_store_last_error(app->store));
+    update_status(app);
   } else if (rc == GW_OK && app->store_failing &&
              !gw_store_has_deferred(app->store)) {
     app->store_failing = false;
     gw_log(GW_LOG_INFO, NULL, "store: writing again, nothing was lost");
+    update_status(app);
   }
 }
 
@@ -129,6 +157,32 @@ static int hook_find(void *ud, const char *charger_id, int32_t transaction_id,
   return s.has_meter_start ? 0 : -1;
 }
 
+/* ---- tag lists ---------------------------------------------------------- */
+
+static const gw_charger_conf *charger_conf(const gw_app *app, const char *id)
+{
+  for (size_t i = 0; id && i < app->cfg->n_chargers; i++)
+    if (strcmp(app->cfg->chargers[i].id, id) == 0)
+      return &app->cfg->chargers[i];
+  return NULL;
+}
+
+static bool hook_lookup_tag(void *ud, const char *charger_id,
+                            const char *id_tag, time_t now,
+                            ocpp_tag_verdict *out)
+{
+  const gw_charger_conf *c = charger_conf(ud, charger_id);
+  return c && gw_tags_verdict(c->tag_list, id_tag, c->tag_match, now, out);
+}
+
+static const char *store_tag_name(void *ud, const char *charger_id,
+                                  const char *id_tag)
+{
+  const gw_charger_conf *c = charger_conf(ud, charger_id);
+  const gw_tag *t = c ? gw_tags_find(c->tag_list, id_tag, c->tag_match) : NULL;
+  return t ? t->name : NULL;
+}
+
 /* ---- events ------------------------------------------------------------- */
 
 static uint64_t now_ms(const gw_app *app)
@@ -172,11 +226,18 @@ static void on_ocpp_event(void *ud, const ocpp_event *event)
       schedule_flush(app, STORE_FLUSH_MS);
     }
     break;
+  case OCPP_EV_PASSWORD_CONFIRMED:
+    gw_rotate_confirmed(&app->rotate, ev.charger_id);
+    break;
   case OCPP_EV_BOOT:
     note_store_result(app, gw_store_save_charger(app->store, ev.charger_id,
                                                  ev.boot.vendor, ev.boot.model,
                                                  ev.boot.serial,
                                                  ev.boot.firmware));
+    break;
+  case OCPP_EV_ONLINE:
+  case OCPP_EV_OFFLINE:
+    update_status(app);
     break;
   default:
     break;
@@ -239,6 +300,7 @@ static void on_knx_state(void *ud, knx_link_state state)
     gw_log(GW_LOG_WARN, NULL, "knxd link down (%s): %s; retrying",
            app->cfg->knx_url, knx_link_last_error(app->knx));
   gw_bridge_on_knx_link(app->bridge, state == KNX_LINK_UP, now_ms(app));
+  update_status(app);
   pump(app);
   gw_web_changed(app->web);
 }
@@ -347,6 +409,8 @@ static void close_app_handles(gw_app *app)
   for (size_t i = 0; i < sizeof hs / sizeof hs[0]; i++)
     if (!uv_is_closing(hs[i]))
       uv_close(hs[i], on_handle_closed);
+  gw_notify_destroy(app->notify);
+  app->notify = NULL;
 }
 
 static void on_knx_closed(void *ud)
@@ -358,6 +422,9 @@ static void on_ocpp_closed(void *ud)
 {
   gw_app *app = ud;
   app->ocpp = NULL;
+  app->rotate.ocpp = NULL;
+  gw_control_stop(app->control);
+  app->control = NULL;
   /* every pending command callback has run: the bridge can go */
   gw_bridge_destroy(app->bridge);
   app->bridge = NULL;
@@ -371,6 +438,7 @@ static void stop_app(gw_app *app, const char *why)
   if (app->stopping)
     return;
   app->stopping = true;
+  gw_notify_stopping(app->notify, why);
   gw_log(GW_LOG_INFO, NULL, "%s: shutting down", why);
   /* the page goes first: nothing pushes to streams that are closing */
   gw_web_destroy(app->web);
@@ -397,6 +465,13 @@ static void reload_chargers(gw_app *app)
     return;
   }
   gw_conf_diag_finish(&diag);
+  rc = gw_rotate_apply_stored(app->store, chargers, n);
+  if (rc != GW_OK) {
+    gw_log(GW_LOG_ERROR, NULL, "SIGHUP: charger files not reloaded: rotated "
+           "passwords: %s (%s)", gw_strerror(rc), gw_store_last_error(app->store));
+    gw_conf_chargers_free(chargers, n);
+    return;
+  }
   ocpp_charger_options *opts = ocpp_options_of(chargers, n);
   int orc = opts ? ocpp_server_set_chargers(app->ocpp, opts, n) : OCPP_ENOMEM;
   int brc = orc == OCPP_OK ? gw_bridge_set_chargers(app->bridge, chargers, n)
@@ -421,6 +496,7 @@ static void reload_chargers(gw_app *app)
   app->cfg->chargers = chargers;
   app->cfg->n_chargers = n;
   gw_log(GW_LOG_INFO, NULL, "SIGHUP: %zu charger files loaded", n);
+  update_status(app);
   pump(app);
 }
 
@@ -432,6 +508,19 @@ static void on_hup(uv_signal_t *s, int signum)
 
 /* ---- start -------------------------------------------------------------- */
 
+static int start_notify(gw_app *app)
+{
+  uint64_t watchdog_ms = 0;
+  int rc = gw_notify_create(app->loop, &app->notify, &watchdog_ms);
+  if (rc != GW_OK)
+    gw_log(GW_LOG_ERROR, NULL, "systemd: %s",
+           rc == GW_EINVAL ? "WATCHDOG_USEC cannot be read" : gw_strerror(rc));
+  else if (watchdog_ms)
+    gw_log(GW_LOG_INFO, NULL, "systemd watchdog: a kick every %llu ms",
+           (unsigned long long)watchdog_ms);
+  return rc;
+}
+
 static int start_store(gw_app *app)
 {
   int rc = gw_store_open(app->cfg->store_dir, &app->store);
@@ -442,6 +531,14 @@ static int start_store(gw_app *app)
                                   : gw_store_last_error(app->store));
     gw_store_close(app->store);
     app->store = NULL;
+    return GW_EOPEN;
+  }
+  gw_store_set_tag_namer(app->store, store_tag_name, app);
+  rc = gw_rotate_apply_stored(app->store, app->cfg->chargers,
+                              app->cfg->n_chargers);
+  if (rc != GW_OK) {
+    gw_log(GW_LOG_ERROR, NULL, "store: cannot read the rotated passwords: %s",
+           gw_store_last_error(app->store));
     return GW_EOPEN;
   }
   return GW_OK;
@@ -468,7 +565,8 @@ static int start_ocpp(gw_app *app)
     .on_event = on_ocpp_event,
     .on_log = on_ocpp_log,
     .http_get = on_http_get,
-    .store = {.begin_transaction = hook_begin, .find_transaction = hook_find},
+    .store = {.begin_transaction = hook_begin, .find_transaction = hook_find,
+              .lookup_tag = hook_lookup_tag},
   };
   app->charger_opts = ocpp_options_of(c->chargers, c->n_chargers);
   app->n_charger_opts = c->n_chargers;
@@ -490,6 +588,29 @@ static int start_ocpp(gw_app *app)
   if (c->tls_listen && c->tls_listen[0])
     gw_log(GW_LOG_INFO, NULL, "listening for chargers on wss://%s", c->tls_listen);
   return GW_OK;
+}
+
+static void on_rotate_request(void *ud, const char *charger_id,
+                              gw_control_request *req)
+{
+  gw_app *app = ud;
+  gw_rotate_password(&app->rotate, charger_id, req);
+}
+
+/* The control socket is for the installer: without it chargers are still
+ * served, so a failure is only logged. */
+static void start_control(gw_app *app)
+{
+  static const gw_control_ops ops = {.rotate_password = on_rotate_request};
+  app->rotate = (gw_rotate_env){.cfg = app->cfg, .store = app->store,
+                                .ocpp = app->ocpp};
+  char path[4200], err[256] = "";
+  snprintf(path, sizeof path, "%s/%s", app->cfg->store_dir, GW_CONTROL_SOCKET);
+  int rc = gw_control_start(app->loop, path, &ops, app, &app->control, err,
+                            sizeof err);
+  if (rc != GW_OK)
+    gw_log(GW_LOG_WARN, NULL, "control socket: %s; --rotate-password will "
+           "not reach this daemon", err[0] ? err : gw_strerror(rc));
 }
 
 static int start_knx(gw_app *app)
@@ -534,6 +655,9 @@ static void init_handles(gw_app *app)
 
 static void teardown(gw_app *app)
 {
+  gw_control_stop(app->control);
+  app->control = NULL;
+  app->rotate.ocpp = NULL;
   if (app->ocpp)
     ocpp_server_destroy(app->ocpp, NULL);
   app->ocpp = NULL;
@@ -572,9 +696,13 @@ int gw_app_run(gw_conf *cfg)
   signal(SIGXFSZ, SIG_IGN);
   raise_fd_limit();
   init_handles(&app);
-  int rc = start_store(&app);
+  int rc = start_notify(&app);
+  if (rc == GW_OK)
+    rc = start_store(&app);
   if (rc == GW_OK)
     rc = start_ocpp(&app);
+  if (rc == GW_OK)
+    start_control(&app);
   if (rc == GW_OK)
     rc = start_knx(&app);
   if (rc != GW_OK) {
@@ -582,6 +710,9 @@ int gw_app_run(gw_conf *cfg)
   } else {
     gw_log(GW_LOG_INFO, NULL, "ocppknxd %s running: %zu chargers, knxd %s",
            OCPPKNX_VERSION, cfg->n_chargers, cfg->knx_url);
+    gw_notify_summary s;
+    summarize(&app, &s);
+    gw_notify_ready(app.notify, &s);
     uv_run(&loop, UV_RUN_DEFAULT);
   }
   if (app.store && gw_store_flush(app.store) != GW_OK &&

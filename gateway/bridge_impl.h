@@ -173,8 +173,10 @@ void gw__publish_measure(gw_bridge *b, const gw_charger *ch, gw_connector *cn,
                          gw_object obj, double num, double hyst);
 void gw__publish_time(gw_bridge *b, const gw_charger *ch, gw_connector *cn,
                       gw_object obj, time_t t);
+/* last_tag: the tag's name when it has one (name may be NULL), else the
+ * idTag, in the 14 ASCII characters of DPT 16.000. */
 void gw__publish_tag(gw_bridge *b, const gw_charger *ch, gw_connector *cn,
-                     const char *tag);
+                     const char *tag, const char *name);
 void gw__set_charging(gw_bridge *b, const gw_charger *ch, gw_connector *cn,
                       bool charging);
 /* Queues the answer to a GroupValue_Read of r; false when r has none. */

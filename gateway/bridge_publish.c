@@ -158,22 +158,32 @@ void gw__publish_time(gw_bridge *b, const gw_charger *ch, gw_connector *cn,
   gw__publish(b, ch, cn, obj, &v, false);
 }
 
+/* 16.000 is ASCII only: every other byte shows as '?'. Sets *cut when
+ * in is longer than GW_TAG_MAX bytes. */
+static void ascii_text(const char *in, char *out, bool *cut)
+{
+  size_t len = strlen(in);
+  *cut = len > GW_TAG_MAX;
+  if (*cut)
+    len = GW_TAG_MAX;
+  for (size_t i = 0; i < len; i++) {
+    unsigned char c = (unsigned char)in[i];
+    out[i] = c > 0x7F ? '?' : (char)c;
+  }
+}
+
 void gw__publish_tag(gw_bridge *b, const gw_charger *ch, gw_connector *cn,
-                     const char *tag)
+                     const char *tag, const char *name)
 {
   gw_value v;
   memset(&v, 0, sizeof v);
-  size_t len = strlen(tag);
-  if (len > GW_TAG_MAX) {
+  bool cut;
+  bool named = name && *name;
+  ascii_text(named ? name : tag, v.text, &cut);
+  if (cut && !named)
     gw__log(b, GW_LOG_INFO, ch->id, "idTag \"%s\" is longer than %d "
             "characters: last_tag shows the first %d", tag, GW_TAG_MAX,
             GW_TAG_MAX);
-    len = GW_TAG_MAX;
-  }
-  for (size_t i = 0; i < len; i++) {
-    unsigned char c = (unsigned char)tag[i];
-    v.text[i] = c > 0x7F ? '?' : (char)c; /* 16.000 is ASCII only */
-  }
   gw__publish(b, ch, cn, GW_OBJ_LAST_TAG, &v, false);
 }
 

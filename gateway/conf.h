@@ -13,6 +13,7 @@
 
 #include "gateway/errors.h"
 #include "gateway/log.h"
+#include "gateway/tags.h"
 #include "knx/knx.h"
 #include "ocpp/ocpp.h"
 
@@ -74,7 +75,10 @@ typedef struct gw_charger_conf {
   char *id;
   char *name;                    /* defaults to id */
   int security_profile;          /* 0..3 */
-  char *password;                /* NULL when not set */
+  char *password;                /* NULL when not set; the daemon puts a
+                                    rotated one from the store in force */
+  char *previous_password;       /* not read from the file: the daemon's
+                                    rotation in progress (rotate.h) */
   double normal_current;         /* A, default 10 */
   double fast_current;           /* A, default 16 */
   double current_hysteresis;     /* A, default 0.2 */
@@ -93,6 +97,12 @@ typedef struct gw_charger_conf {
   char *remote_tag;              /* default "KNX" */
   gw_stop_mode stop_mode;       /* default stop */
   int reservation_minutes;       /* ReserveNow expiry, default 30 */
+  char *tags_file;               /* resolved against this file; NULL: the
+                                    main file's, if any */
+  gw_tags *tag_list;             /* the list this charger uses (its own
+                                    tags_file, else the main file's), read
+                                    with the charger file; NULL when there
+                                    is none or the load came from memory */
   gw_connector_conf connectors[GW_MAX_CONNECTORS]; /* sorted by id */
   size_t n_connectors;           /* sections found; a file without any gets
                                     connector 1 without objects, so >= 1 */
@@ -120,6 +130,8 @@ typedef struct {
   bool trace_ocpp;               /* default false */
   /* [chargers] */
   char *chargers_dir;            /* default "chargers.d", resolved */
+  char *tags_file;               /* default tag list of every charger,
+                                    resolved; NULL when not set */
   /* [status] */
   char *status_password;         /* Basic Auth of the status page (user
                                     "admin"); NULL: open, tags masked */

@@ -55,6 +55,7 @@ static const key_row main_rows[] = {
     {"log", "level", conf_parse_log_level, M(log_level), 0, 0, NULL},
     {"log", "trace_ocpp", conf_parse_bool, M(trace_ocpp), 0, 0, NULL},
     {"chargers", "dir", conf_parse_string, M(chargers_dir), 1, MAX_PATH_LEN, NULL},
+    {"chargers", "tags_file", conf_parse_string, M(tags_file), 0, MAX_PATH_LEN, NULL},
     {"status", "password", conf_parse_string, M(status_password), 1, MAX_STRING, NULL},
 };
 #undef M
@@ -82,6 +83,7 @@ static const key_row charger_rows[] = {
     {"charger", "remote_tag", conf_parse_string, C(remote_tag), 1, ID_TOKEN_MAX, NULL},
     {"charger", "stop_mode", conf_parse_stop_mode, C(stop_mode), 0, 0, NULL},
     {"charger", "reservation_minutes", conf_parse_int, C(reservation_minutes), 1, 1440, NULL},
+    {"charger", "tags_file", conf_parse_string, C(tags_file), 0, MAX_PATH_LEN, NULL},
 };
 #undef C
 
@@ -356,6 +358,48 @@ static bool parse_file(parse_ctx *ctx)
 
 /* ---- chargers ------------------------------------------------------------ */
 
+static int resolve_path(char **slot, const char *dir);
+
+typedef struct {
+  reporter *rep;
+  const char *file;
+} tags_report;
+
+static void on_tags_problem(void *ud, int line, const char *message)
+{
+  tags_report *t = ud;
+  conf_report(t->rep, t->file, line, "%s", message);
+}
+
+static bool reported_before(const reporter *r, const char *path)
+{
+  size_t len = strlen(path);
+  for (size_t i = 0; i < r->diag->n; i++)
+    if (strncmp(r->diag->lines[i], path, len) == 0 &&
+        r->diag->lines[i][len] == ':')
+      return true;
+  return false;
+}
+
+/* The charger's tag list: its own tags_file (relative to its file), else
+ * the main file's. Every bad line is a diagnostic of the tag file. */
+static int load_tag_list(reporter *r, const gw_conf *m, gw_charger_conf *c)
+{
+  char *dir = conf_dir_of(c->file);
+  int rc = dir ? resolve_path(&c->tags_file, dir) : GW_ENOMEM;
+  free(dir);
+  const char *path = c->tags_file ? c->tags_file : m->tags_file;
+  if (rc != GW_OK || path == NULL)
+    return rc;
+  tags_report t = {r, path};
+  /* the main file's list is read for every charger: say its problems once */
+  bool again = reported_before(r, path);
+  rc = gw_tags_load(path, &c->tag_list, again ? NULL : on_tags_problem, &t);
+  if (rc == GW_ECONFIG && again)
+    r->problems++;
+  return rc == GW_ENOMEM ? GW_ENOMEM : GW_OK;
+}
+
 static void charger_defaults(gw_charger_conf *c)
 {
   memset(c, 0, sizeof *c);
@@ -382,8 +426,11 @@ static void charger_finish(gw_charger_conf *c)
   free(c->id);
   free(c->name);
   free(c->password);
+  free(c->previous_password);
   conf_free_strings(c->tags, c->n_tags);
   free(c->remote_tag);
+  free(c->tags_file);
+  gw_tags_destroy(c->tag_list);
   memset(c, 0, sizeof *c);
 }
 
@@ -442,7 +489,8 @@ static int load_charger(reporter *r, const gw_conf *m, const char *path,
   if (opened)
     conf_check_charger(&ctx, c, m);
   *id_line = conf_line_of(&ctx, "id");
-  return GW_OK;
+  /* from memory nothing else is read, as for the TLS files */
+  return opened && text == NULL ? load_tag_list(r, m, c) : GW_OK;
 }
 
 /* ---- the chargers directory ---------------------------------------------- */
@@ -625,7 +673,7 @@ static int main_fill(gw_conf *m)
   if (rc == GW_OK)
     rc = default_string(&m->chargers_dir, default_chargers_dir);
   char **paths[] = {&m->tls_cert, &m->tls_key, &m->tls_ca, &m->store_dir,
-                    &m->chargers_dir};
+                    &m->chargers_dir, &m->tags_file};
   for (size_t i = 0; rc == GW_OK && i < sizeof paths / sizeof paths[0]; i++)
     rc = resolve_path(paths[i], dir);
   free(dir);
@@ -767,6 +815,7 @@ void gw_conf_destroy(gw_conf *cfg)
   free(cfg->store_dir);
   free(cfg->status_password);
   free(cfg->chargers_dir);
+  free(cfg->tags_file);
   gw_conf_chargers_free(cfg->chargers, cfg->n_chargers);
   free(cfg);
 }

@@ -192,6 +192,12 @@ static void put_connector(FILE *f, const char *charger_id, const json_t *conn)
   fputs("</dd>", f);
   put_field(f, "Tag", "tag");
   put_value(f, json_object_get(conn, "id_tag"));
+  const char *tag_name = text_of(conn, "tag_name");
+  if (tag_name && *tag_name) {
+    fputs(" (", f);
+    gw_html_escape(f, tag_name);
+    fputs(")", f);
+  }
   fputs("</dd>", f);
   put_limit(f, json_object_get(conn, "limit"));
   fputs("</dl>", f);

@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 #include <time.h>
 
 #define MAX_METER_WH 1e15       /* beyond any real register; keeps llround defined */
@@ -31,6 +32,9 @@ typedef enum {
   ST_CHARGER_UPSERT,
   ST_FIND,
   ST_SAME_START,
+  ST_PASSWORD_GET,
+  ST_PASSWORD_SET,
+  ST_PASSWORD_DELETE,
   ST_COUNT
 } stmt_id;
 
@@ -45,12 +49,13 @@ typedef struct {
 
 typedef enum { REC_BEGIN, REC_END, REC_CHARGER } rec_kind;
 
-enum { TXT_TAG = 0, TXT_REASON = 1, TXT_COUNT = 4 };
+enum { TXT_TAG = 0, TXT_REASON = 1, TXT_TAG_NAME = 2, TXT_COUNT = 4 };
 
 typedef struct {
   rec_kind kind;
   char *charger_id;
-  char *text[TXT_COUNT]; /* begin/end: tag, reason; charger: vendor..firmware */
+  char *text[TXT_COUNT]; /* begin/end: tag, reason, tag name; charger:
+                            vendor..firmware */
   int connector;
   int32_t id;
   bool has_wh;
@@ -81,6 +86,8 @@ struct gw_store {
   bool meters_failed;
   meter_slot *meters;
   size_t n_meters, cap_meters; /* cap_meters: power of two or 0 */
+  gw_store_tag_namer namer;
+  void *namer_data;
   char err[256];
   char find_charger[GW_STORE_MAX_TEXT + 1];
   char find_tag[GW_STORE_MAX_TEXT + 1];
@@ -122,6 +129,16 @@ int store_exec(gw_store *st, const char *sql);
 
 /* Rolls back an open transaction, if any. */
 void store_rollback(gw_store *st);
+
+/* Text arguments of the API: at most GW_STORE_MAX_TEXT bytes; a charger id
+ * also not empty. */
+static inline bool store_text_ok(const char *s) {
+  return s == NULL || strnlen(s, GW_STORE_MAX_TEXT + 1) <= GW_STORE_MAX_TEXT;
+}
+
+static inline bool store_charger_ok(const char *s) {
+  return s != NULL && s[0] != '\0' && store_text_ok(s);
+}
 
 static inline void bind_text(sqlite3_stmt *s, int i, const char *v) {
   sqlite3_bind_text(s, i, v ? v : "", -1, SQLITE_STATIC);

@@ -319,7 +319,8 @@ static int route_csv(gw_web *w, const char *query, ocpp_http_answer *a)
   FILE *f = open_memstream(&out, &len);
   if (!f)
     return GW_ENOMEM;
-  int rows = gw_store_export_csv(w->src.store, f, from, to);
+  int rows = gw_store_export_csv_masked(w->src.store, f, from, to,
+                                        w->tags_visible ? NULL : GW_TAG_MASK);
   fclose(f);
   if (rows < 0) {
     free(out);

@@ -92,8 +92,12 @@ void gw_web_add_bridge(json_t *st, const gw_bridge *b, uint64_t now_ms,
 /* t as "2026-12-04T18:05:09Z", null for 0 (unknown). */
 json_t *gw_json_utc(time_t t);
 
-/* Replaces every tag in st (connectors' id_tag, the last_tag object,
- * sessions) by a mask: the page shows tags only behind a password. */
+/* What a tag is shown as without a password. */
+#define GW_TAG_MASK "****"
+
+/* Replaces every tag and tag name in st (connectors' id_tag and tag_name,
+ * the last_tag object, sessions) by GW_TAG_MASK: the page shows them only
+ * behind a password. */
 void gw_web_mask_tags(json_t *st);
 
 /* ---- the routes and live updates (web.c) ------------------------------- */

@@ -91,13 +91,11 @@ void gw_web_add_bridge(json_t *st, const gw_bridge *b, uint64_t now_ms,
   }
 }
 
-static const char tag_mask[] = "****";
-
 static void mask_key(json_t *o, const char *key)
 {
   const json_t *v = json_object_get(o, key);
   if (json_is_string(v) && json_string_length(v) > 0)
-    json_object_set_new(o, key, json_string(tag_mask));
+    json_object_set_new(o, key, json_string(GW_TAG_MASK));
 }
 
 void gw_web_mask_tags(json_t *st)
@@ -107,6 +105,7 @@ void gw_web_mask_tags(json_t *st)
   json_array_foreach(json_object_get(st, "chargers"), i, c) {
     json_array_foreach(json_object_get(c, "connectors"), k, conn) {
       mask_key(conn, "id_tag");
+      mask_key(conn, "tag_name");
       json_array_foreach(json_object_get(conn, "objects"), j, obj) {
         const char *name = json_string_value(json_object_get(obj, "name"));
         if (name && strcmp(name, gw_object_key(GW_OBJ_LAST_TAG)) == 0)
@@ -114,6 +113,8 @@ void gw_web_mask_tags(json_t *st)
       }
     }
   }
-  json_array_foreach(json_object_get(st, "sessions"), i, s)
+  json_array_foreach(json_object_get(st, "sessions"), i, s) {
     mask_key(s, "id_tag");
+    mask_key(s, "tag_name");
+  }
 }

@@ -24,6 +24,7 @@ typedef struct {
   bool status_known;
   int32_t tx_id;              /* 0 when no transaction runs */
   char tx_tag[21];
+  char tx_tag_name[OCPP_TAG_NAME_MAX + 1]; /* the owner's name; "" none */
   double tx_meter_start_wh;
   bool tx_has_meter_start;
   time_t tx_start;

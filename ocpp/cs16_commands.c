@@ -213,6 +213,19 @@ static json_t *p_trigger(ocpp_session *s, const ocpp_command *cmd,
   return p;
 }
 
+static json_t *p_configuration(ocpp_session *s, const ocpp_command *cmd,
+                               ocpp_call *call, int *rc)
+{
+  (void)s;
+  (void)call;
+  if (!cmd->key || !cmd->value || !cmd->key[0] || strlen(cmd->key) > 50 ||
+      strlen(cmd->value) > 500) {
+    *rc = OCPP_EINVAL;
+    return NULL;
+  }
+  return json_pack("{s:s,s:s}", "key", cmd->key, "value", cmd->value);
+}
+
 /* ---- current limit ------------------------------------------------------ */
 
 typedef enum {
@@ -366,6 +379,7 @@ static bool after_cancel(ocpp_session *s, ocpp_call *call, ocpp_result r,
 static const char *const accepted_only[] = {"Accepted", NULL};
 static const char *const availability_ok[] = {"Accepted", "Scheduled", NULL};
 static const char *const unlocked[] = {"Unlocked", NULL};
+static const char *const configured[] = {"Accepted", "RebootRequired", NULL};
 
 static const ocpp_command_row commands[OCPP_CMD_COUNT] = {
   [OCPP_CMD_REMOTE_START] = {OCPP_CMD_REMOTE_START, "RemoteStartTransaction",
@@ -388,6 +402,9 @@ static const ocpp_command_row commands[OCPP_CMD_COUNT] = {
                       NULL, false},
   [OCPP_CMD_TRIGGER] = {OCPP_CMD_TRIGGER, "TriggerMessage", 0, accepted_only,
                         p_trigger, NULL, false},
+  [OCPP_CMD_CHANGE_CONFIGURATION] = {OCPP_CMD_CHANGE_CONFIGURATION,
+                                     "ChangeConfiguration", -1, configured,
+                                     p_configuration, NULL, false},
 };
 
 static const ocpp_command_row *row_of(ocpp_command_kind kind)
@@ -407,6 +424,7 @@ const char *ocpp_command_name(ocpp_command_kind kind)
     [OCPP_CMD_CURRENT_LIMIT] = "SetCurrentLimit",
     [OCPP_CMD_RESET] = "Reset",
     [OCPP_CMD_TRIGGER] = "Trigger",
+    [OCPP_CMD_CHANGE_CONFIGURATION] = "ChangeConfiguration",
   };
   return (unsigned)kind < OCPP_CMD_COUNT ? names[kind] : NULL;
 }

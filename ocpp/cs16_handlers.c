@@ -49,6 +49,24 @@ static json_t *now_string(const ocpp_session *s)
   return json_string(buf);
 }
 
+/* The decision on one idTag, with what the owner's list adds to it. */
+typedef struct {
+  ocpp_auth_status status;
+  time_t expiry;                /* 0 = none */
+  char name[OCPP_TAG_NAME_MAX + 1];
+} tag_verdict;
+
+static json_t *tag_info(const tag_verdict *v)
+{
+  json_t *info = json_pack("{s:s}", "status", ocpp_auth_status_name(v->status));
+  if (info && v->expiry) {
+    char buf[OCPP_TIME_STRLEN];
+    ocpp_time_format(v->expiry, buf);
+    json_object_set_new(info, "expiryDate", json_string(buf));
+  }
+  return info;
+}
+
 static json_t *id_tag_info(ocpp_auth_status st)
 {
   return json_pack("{s:{s:s}}", "idTagInfo", "status", ocpp_auth_status_name(st));
@@ -152,22 +170,44 @@ static void h_status(ocpp_session *s, json_t *req, ocpp_handler_out *out)
 
 /* ---- tags and transactions ---------------------------------------------- */
 
-static ocpp_auth_status check_tag(ocpp_session *s, int connector,
-                                  const char *tag)
+/* The owner's tag list decides for the tags it knows; the others follow
+ * start_mode and tags. */
+static void decide_tag(ocpp_session *s, const char *tag, tag_verdict *v)
 {
-  ocpp_auth_status st = ocpp_tag_check(&s->cp->opt, tag);
-  ocpp__session_log(s, st == OCPP_AUTH_ACCEPTED ? OCPP_LOG_INFO : OCPP_LOG_WARN,
-                    "idTag \"%s\": %s", tag, ocpp_auth_status_name(st));
+  const ocpp_store_hooks *h = &s->cfg.store;
+  ocpp_tag_verdict known = {.status = OCPP_AUTH_INVALID};
+  memset(v, 0, sizeof *v);
+  if (tag[0] && h->lookup_tag &&
+      h->lookup_tag(s->cfg.store_data, s->cfg.log_id, tag, s->now.wall, &known)) {
+    v->status = known.status;
+    v->expiry = known.expiry;
+    snprintf(v->name, sizeof v->name, "%s", known.name);
+    return;
+  }
+  v->status = ocpp_tag_check(&s->cp->opt, tag);
+}
+
+static void check_tag(ocpp_session *s, int connector, const char *tag,
+                      tag_verdict *v)
+{
+  decide_tag(s, tag, v);
+  ocpp__session_log(s, v->status == OCPP_AUTH_ACCEPTED ? OCPP_LOG_INFO
+                                                       : OCPP_LOG_WARN,
+                    "idTag \"%s\"%s%s%s: %s", tag, v->name[0] ? " (" : "",
+                    v->name, v->name[0] ? ")" : "",
+                    ocpp_auth_status_name(v->status));
   ocpp_event ev = {.type = OCPP_EV_TAG, .connector = connector};
   ev.tag.id_tag = tag;
-  ev.tag.result = st;
+  ev.tag.name = v->name;
+  ev.tag.result = v->status;
   ocpp__session_emit(s, &ev);
-  return st;
 }
 
 static void h_authorize(ocpp_session *s, json_t *req, ocpp_handler_out *out)
 {
-  out->answer = id_tag_info(check_tag(s, 0, str_or_empty(req, "idTag")));
+  tag_verdict v;
+  check_tag(s, 0, str_or_empty(req, "idTag"), &v);
+  out->answer = json_pack("{s:o}", "idTagInfo", tag_info(&v));
 }
 
 /* A new transaction id: recorded by the store before the charger hears of
@@ -188,11 +228,12 @@ static int new_transaction(ocpp_session *s, int connector, const char *tag,
 }
 
 static void begin_on_connector(ocpp_connector_state *cs, int32_t tx_id,
-                               const char *tag, double meter_start,
-                               bool has_start, time_t ts)
+                               const char *tag, const char *tag_name,
+                               double meter_start, bool has_start, time_t ts)
 {
   cs->tx_id = tx_id;
   snprintf(cs->tx_tag, sizeof cs->tx_tag, "%s", tag);
+  snprintf(cs->tx_tag_name, sizeof cs->tx_tag_name, "%s", tag_name);
   cs->tx_meter_start_wh = meter_start;
   cs->tx_has_meter_start = has_start;
   cs->tx_start = ts;
@@ -218,7 +259,8 @@ static void h_start(ocpp_session *s, json_t *req, ocpp_handler_out *out)
                             "idTagInfo", "status", "Accepted");
     return;
   }
-  ocpp_auth_status st = check_tag(s, connector, tag);
+  tag_verdict v;
+  check_tag(s, connector, tag, &v);
   int32_t tx_id;
   if (new_transaction(s, connector, tag, meter_start, ts, &tx_id) != OCPP_OK) {
     out->error_code = "InternalError";
@@ -226,11 +268,11 @@ static void h_start(ocpp_session *s, json_t *req, ocpp_handler_out *out)
              "cannot record the transaction now");
     return;
   }
-  out->answer = json_pack("{s:i,s:{s:s}}", "transactionId", tx_id, "idTagInfo",
-                          "status", ocpp_auth_status_name(st));
-  if (st != OCPP_AUTH_ACCEPTED)
+  out->answer = json_pack("{s:i,s:o}", "transactionId", tx_id, "idTagInfo",
+                          tag_info(&v));
+  if (v.status != OCPP_AUTH_ACCEPTED)
     return;
-  begin_on_connector(cs, tx_id, tag, meter_start, true, ts);
+  begin_on_connector(cs, tx_id, tag, v.name, meter_start, true, ts);
   if (json_object_get(req, "reservationId"))
     cs->reservation_id = 0;
   ocpp__session_log(s, OCPP_LOG_INFO,
@@ -240,6 +282,7 @@ static void h_start(ocpp_session *s, json_t *req, ocpp_handler_out *out)
                    .timestamp = ts};
   ev.tx_started.transaction_id = tx_id;
   ev.tx_started.id_tag = tag;
+  ev.tx_started.tag_name = v.name;
   ev.tx_started.meter_start_wh = meter_start;
   ocpp__session_emit(s, &ev);
 }
@@ -463,13 +506,15 @@ static void recover_transaction(ocpp_session *s, int connector, int32_t tx_id,
       st.has_start = true;
     }
   }
-  begin_on_connector(cs, tx_id, "", st.meter_start, st.has_start, s->now.wall);
+  begin_on_connector(cs, tx_id, "", "", st.meter_start, st.has_start,
+                     s->now.wall);
   ocpp__session_log(s, OCPP_LOG_INFO,
                     "connector %d: running transaction %d recovered from MeterValues",
                     connector, tx_id);
   ocpp_event ev = {.type = OCPP_EV_TX_STARTED, .connector = connector};
   ev.tx_started.transaction_id = tx_id;
   ev.tx_started.id_tag = "";
+  ev.tx_started.tag_name = "";
   ev.tx_started.meter_start_wh = st.meter_start;
   ev.tx_started.recovered = true;
   ocpp__session_emit(s, &ev);

@@ -36,6 +36,7 @@ static const struct {
     [-OCPP_ECLOSED] = {"OCPP_ECLOSED", "connection closed by the peer"},
     [-OCPP_ETLSFAIL] = {"OCPP_ETLSFAIL", "TLS handshake or record failure"},
     [-OCPP_EIO] = {"OCPP_EIO", "socket write failed"},
+    [-OCPP_EWSPROTO] = {"OCPP_EWSPROTO", "WebSocket protocol violation"},
 };
 
 static bool known(int err)

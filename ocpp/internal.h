@@ -10,7 +10,6 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include <wslay/wslay.h>
 
 #include "ocpp/charger.h"
 #include "ocpp/ocpp.h"
@@ -66,14 +65,8 @@ struct ocpp_conn {
   char *hbuf;
   size_t hlen;
   /* WebSocket */
-  wslay_event_context_ptr ws;
-  const uint8_t *in;          /* bytes being fed to wslay */
-  size_t in_len;
+  struct ocpp_ws *ws;         /* owned; NULL before the upgrade */
   size_t write_backlog;
-  size_t held_len;            /* a frame header held back to join its
-                                 payload in one write */
-  uint8_t held[14];
-  bool holding;
   /* OCPP */
   ocpp_cp *cp;                /* the charger, once the upgrade is done */
   ocpp_session *session;      /* owned; NULL before the upgrade */
@@ -129,6 +122,10 @@ ocpp_cp *ocpp__cp_create(const ocpp_charger_options *o, bool configured);
 void ocpp__cp_destroy(ocpp_cp *cp);
 /* moves fresh's options into cp (a charger that stays across a reload) */
 void ocpp__cp_take_options(ocpp_cp *cp, ocpp_cp *fresh);
+/* Replaces the record's passwords with copies (previous may be NULL).
+ * Returns OCPP_OK or OCPP_ENOMEM (nothing changed). */
+int ocpp__cp_set_password(ocpp_cp *cp, const char *password,
+                          const char *previous);
 ocpp_cp *ocpp__add_unknown_cp(ocpp_server *srv, const char *id);
 void ocpp__remember_refused(ocpp_server *srv, const char *identity,
                             const char *address, int status,

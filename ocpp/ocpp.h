@@ -51,7 +51,8 @@ enum {
   OCPP_ENOREPAIR = -23, /* a schema violation no lenient rule repairs */
   OCPP_ECLOSED = -24,   /* the peer closed the connection (close_notify) */
   OCPP_ETLSFAIL = -25,  /* TLS handshake or record failure */
-  OCPP_EIO = -26        /* the socket refused a write */
+  OCPP_EIO = -26,       /* the socket refused a write */
+  OCPP_EWSPROTO = -27   /* the peer broke the WebSocket protocol */
 };
 
 /* A fixed English text for err ("invalid argument", ...); "success" for
@@ -115,14 +116,26 @@ const char *ocpp_auth_status_name(ocpp_auth_status a);
 typedef enum { OCPP_START_AUTO, OCPP_START_TAG, OCPP_START_ANY } ocpp_start_mode;
 
 /* How idTags are compared with the allowed list: exactly, or ignoring case
- * and the separators ' ', ':', '-' (readers print the same UID differently). */
-typedef enum { OCPP_TAG_EXACT, OCPP_TAG_RELAXED } ocpp_tag_match;
+ * and the separators ' ', ':', '-' (readers print the same UID differently);
+ * reversed is relaxed and also takes a hex UID in the opposite byte order
+ * (04A2B3C4 = C4B3A204), as some readers send Mifare UIDs little-endian. */
+typedef enum { OCPP_TAG_EXACT, OCPP_TAG_RELAXED, OCPP_TAG_REVERSED } ocpp_tag_match;
+
+/* true when id_tag is listed under match; an empty or NULL tag matches
+ * nothing, and neither does a tag of only separators. */
+bool ocpp_tags_equal(ocpp_tag_match match, const char *listed,
+                     const char *id_tag);
+
+#define OCPP_TAG_NAME_MAX 64      /* bytes of a tag's name from the owner */
 
 typedef struct {
   const char *id;             /* charge point identity, as in the URL */
   const char *name;           /* for logs and the status page; may be NULL */
   int security_profile;       /* 0..3 */
   const char *password;       /* Basic Auth, profiles 1 and 2; may be NULL */
+  const char *previous_password; /* accepted as well until the charger
+                                    connects with password (a rotation in
+                                    progress); may be NULL */
   ocpp_start_mode start_mode;
   const char *const *tags;    /* allowed idTags; "*" allows all */
   size_t n_tags;
@@ -165,7 +178,10 @@ typedef enum {
   OCPP_EV_TX_STOPPED,   /* StopTransaction */
   OCPP_EV_METER,        /* MeterValues (one event per meterValue element) */
   OCPP_EV_TAG,          /* an idTag was presented (Authorize/Start) */
-  OCPP_EV_REFUSED       /* a connection was refused at the handshake */
+  OCPP_EV_REFUSED,      /* a connection was refused at the handshake */
+  OCPP_EV_PASSWORD_CONFIRMED /* the charger authenticated with its password
+                                while a previous one was still accepted:
+                                from now on only this one is */
 } ocpp_event_type;
 
 typedef struct {
@@ -186,6 +202,7 @@ typedef struct {
     struct {
       int32_t transaction_id;
       const char *id_tag;
+      const char *tag_name;      /* the owner's name of the tag; "" none */
       double meter_start_wh;
       bool recovered;            /* learnt from MeterValues, not Start */
     } tx_started;
@@ -219,6 +236,7 @@ typedef struct {
     } meter;
     struct {
       const char *id_tag;
+      const char *name;          /* the owner's name of the tag; "" none */
       ocpp_auth_status result;
     } tag;
     struct {
@@ -230,7 +248,14 @@ typedef struct {
   };
 } ocpp_event;
 
-/* Storage the server needs before it may answer a charger. Both are called
+/* What the owner's tag list says about an idTag (lookup_tag). */
+typedef struct {
+  ocpp_auth_status status;   /* ACCEPTED, BLOCKED or EXPIRED */
+  time_t expiry;             /* sent as idTagInfo.expiryDate; 0 = none */
+  char name[OCPP_TAG_NAME_MAX + 1]; /* "" when the tag has no name */
+} ocpp_tag_verdict;
+
+/* Storage the server needs before it may answer a charger. All are called
  * synchronously; the answer leaves only after they return. */
 typedef struct {
   /* Allocates a new transaction id (unique forever) and records the start
@@ -247,6 +272,12 @@ typedef struct {
   int (*find_transaction)(void *user_data, const char *charger_id,
                           int32_t transaction_id, int *connector,
                           double *meter_start_wh, bool *stopped);
+  /* The owner's list of known tags, asked on Authorize and
+   * StartTransaction with the session's time: return true and fill *out
+   * when the list knows id_tag (its verdict answers, whatever start_mode
+   * and tags say), false to leave the decision to those. May be NULL. */
+  bool (*lookup_tag)(void *user_data, const char *charger_id,
+                     const char *id_tag, time_t now, ocpp_tag_verdict *out);
 } ocpp_store_hooks;
 
 #define OCPP_STREAM_CHANNELS 8
@@ -358,6 +389,14 @@ int ocpp_server_create(uv_loop_t *loop, const ocpp_server_options *opts,
 int ocpp_server_set_chargers(ocpp_server *srv,
                              const ocpp_charger_options *chargers, size_t n);
 
+/* Sets the Basic Auth passwords of the known charger charger_id (copied):
+ * password from now on and, while previous is not NULL, previous as well,
+ * until the charger connects with password (OCPP_EV_PASSWORD_CONFIRMED).
+ * Connections are not touched. Returns OCPP_OK, OCPP_EINVAL (NULL id or
+ * password), OCPP_EUNKNOWN or OCPP_ENOMEM (nothing changed). */
+int ocpp_server_set_password(ocpp_server *srv, const char *charger_id,
+                             const char *password, const char *previous);
+
 /* Status of every known or connected charger and the refused identities,
  * as a new JSON object (caller owns it):
  * {"chargers":[{id,name,online,vendor,model,serial,firmware,last_seen,
@@ -433,6 +472,11 @@ typedef enum {
   OCPP_CMD_TRIGGER,             /* connector (0 = none given), message: the
                                    MessageTrigger name ("StatusNotification",
                                    "MeterValues", "BootNotification", ...) */
+  OCPP_CMD_CHANGE_CONFIGURATION, /* key (1..50 bytes), value (0..500):
+                                   ChangeConfiguration. RebootRequired is
+                                   ACCEPTED, NotSupported NOT_SUPPORTED.
+                                   The value of AuthorizationKey is never
+                                   logged, not even by the frame trace. */
   OCPP_CMD_COUNT
 } ocpp_command_kind;
 
@@ -441,6 +485,7 @@ typedef struct {
   int connector;
   const char *id_tag;           /* NULL or "" = the charger's remote_tag */
   const char *message;          /* MessageTrigger name */
+  const char *key, *value;      /* ChangeConfiguration */
   bool operative;
   bool hard;
   double amps;

@@ -41,11 +41,21 @@ static char *dup_or_null(const char *s)
   return s ? strdup(s) : NULL;
 }
 
+/* Frees a password copy without leaving it in freed memory. */
+static void free_secret(const char *p)
+{
+  if (!p)
+    return;
+  memset((char *)p, 0, strlen(p));
+  free((char *)p);
+}
+
 static void cp_free_options(ocpp_cp *cp)
 {
   free((char *)cp->opt.id);
   free((char *)cp->opt.name);
-  free((char *)cp->opt.password);
+  free_secret(cp->opt.password);
+  free_secret(cp->opt.previous_password);
   free((char *)cp->opt.remote_tag);
   for (size_t i = 0; i < cp->opt.n_tags; i++)
     free(cp->tag_store[i]);
@@ -60,11 +70,13 @@ static int cp_copy_options(ocpp_cp *cp, const ocpp_charger_options *o)
   c.id = dup_or_null(o->id);
   c.name = dup_or_null(o->name ? o->name : o->id);
   c.password = dup_or_null(o->password);
+  c.previous_password = dup_or_null(o->previous_password);
   c.remote_tag = strdup(o->remote_tag && *o->remote_tag ? o->remote_tag : "KNX");
   c.tags = NULL;
   c.n_tags = 0;
   cp->opt = c;
-  if (!c.id || !c.name || !c.remote_tag || (o->password && !c.password))
+  if (!c.id || !c.name || !c.remote_tag || (o->password && !c.password) ||
+      (o->previous_password && !c.previous_password))
     return OCPP_ENOMEM;
   if (o->n_tags) {
     cp->tag_store = calloc(o->n_tags, sizeof(char *));
@@ -122,6 +134,34 @@ void ocpp__cp_destroy(ocpp_cp *cp)
     return;
   cp_free_options(cp);
   free(cp);
+}
+
+int ocpp__cp_set_password(ocpp_cp *cp, const char *password,
+                          const char *previous)
+{
+  char *pw = strdup(password);
+  char *prev = previous ? strdup(previous) : NULL;
+  if (!pw || (previous && !prev)) {
+    free_secret(pw);
+    free_secret(prev);
+    return OCPP_ENOMEM;
+  }
+  free_secret(cp->opt.password);
+  free_secret(cp->opt.previous_password);
+  cp->opt.password = pw;
+  cp->opt.previous_password = prev;
+  return OCPP_OK;
+}
+
+int ocpp_server_set_password(ocpp_server *srv, const char *charger_id,
+                             const char *password, const char *previous)
+{
+  if (!srv || !charger_id || !password)
+    return OCPP_EINVAL;
+  ocpp_cp *cp = ocpp__find_cp(srv, charger_id);
+  if (!cp || !cp->configured)
+    return OCPP_EUNKNOWN;
+  return ocpp__cp_set_password(cp, password, previous);
 }
 
 void ocpp__cp_take_options(ocpp_cp *cp, ocpp_cp *fresh)

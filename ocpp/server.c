@@ -9,6 +9,7 @@
 #include "ocpp/codec.h"
 #include "ocpp/http.h"
 #include "ocpp/internal.h"
+#include "ocpp/ws.h"
 
 #define DEFAULT_MAX_MESSAGE 65536
 
@@ -265,7 +266,7 @@ void ocpp_server_destroy(ocpp_server *srv, void (*on_closed)(void *user_data))
   ocpp_conn *next;
   for (ocpp_conn *c = srv->conns; c; c = next) {
     next = c->next;
-    ocpp__conn_close(c, WSLAY_CODE_GOING_AWAY, "server shutting down");
+    ocpp__conn_close(c, OCPP_WS_GOING_AWAY, "server shutting down");
   }
   maybe_finish_destroy(srv);
 }
@@ -322,7 +323,7 @@ int ocpp_server_set_chargers(ocpp_server *srv,
     if (cp->conn) {
       ocpp__log(srv, OCPP_LOG_INFO, cp->opt.id,
                 "no longer configured: disconnecting");
-      ocpp__conn_close(cp->conn, WSLAY_CODE_POLICY_VIOLATION,
+      ocpp__conn_close(cp->conn, OCPP_WS_POLICY,
                        "charger removed");
     }
     ocpp__cp_destroy(cp);

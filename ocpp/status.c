@@ -27,6 +27,9 @@ static json_t *connector_status(const ocpp_cp *cp, int i)
   json_object_set_new(o, "error_code", json_string(ocpp_cp_error_name(s->error)));
   json_object_set_new(o, "transaction_id",
                       s->tx_id ? json_integer(s->tx_id) : json_null());
+  json_object_set_new(o, "id_tag", s->tx_id ? json_string(s->tx_tag) : json_null());
+  json_object_set_new(o, "tag_name", s->tx_id && s->tx_tag_name[0]
+                      ? json_string(s->tx_tag_name) : json_null());
   json_object_set_new(o, "current_a", number_or_null(s->has_current, s->current_a));
   json_object_set_new(o, "power_w", number_or_null(s->has_power, s->power_w));
   json_object_set_new(o, "energy_wh", number_or_null(s->has_energy, s->energy_wh));
@@ -34,8 +37,6 @@ static json_t *connector_status(const ocpp_cp *cp, int i)
   bool has_session = ocpp__cp_session_energy(s, &session_wh);
   json_object_set_new(o, "session_energy_wh",
                       number_or_null(has_session, session_wh));
-  json_object_set_new(o, "id_tag", s->tx_id ? json_string(s->tx_tag)
-                                            : json_null());
   json_object_set_new(o, "transaction_start",
                       s->tx_id ? time_or_null(s->tx_start) : json_null());
   return o;

@@ -7,22 +7,20 @@ the cap on open streams (one more is 503, a closed one frees its place).
 usage: status_events.py PORT SIM_FIFO
 CP1's simulator reads SIM_FIFO; it has booted and plugged connector 1."""
 import json
+import os
 import socket
 import sys
 import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from page_checks import check, sim_command  # noqa: E402
 
 port, fifo = int(sys.argv[1]), sys.argv[2]
 CAP = 16
 
 
-def check(cond, what):
-    if not cond:
-        raise SystemExit(f"FAIL: {what}")
-
-
 def sim(cmd):
-    with open(fifo, "w") as f:
-        f.write(cmd + "\n")
+    sim_command(fifo, cmd)
 
 
 class Stream:

@@ -16,19 +16,14 @@ import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import cdp  # noqa: E402
+from page_checks import check, sim_command  # noqa: E402
 
 port, fifo, png = sys.argv[1], sys.argv[2], sys.argv[3]
 base = f"http://127.0.0.1:{port}"
 
 
-def check(cond, what):
-    if not cond:
-        raise SystemExit(f"FAIL: {what}")
-
-
 def sim(cmd):
-    with open(fifo, "w") as f:
-        f.write(cmd + "\n")
+    sim_command(fifo, cmd)
 
 
 b = cdp.Browser(width=390, height=844)

@@ -406,13 +406,19 @@ static void ev_current(double a)
   ev_meter(1, (meter_sample){.has_current = true, .current_a = a});
 }
 
-static void ev_tag(int conn, const char *tag)
+static void ev_named_tag(int conn, const char *tag, const char *name)
 {
   ocpp_event ev = {.type = OCPP_EV_TAG, .charger_id = "CP1",
                    .connector = conn};
   ev.tag.id_tag = tag;
+  ev.tag.name = name;
   ev.tag.result = OCPP_AUTH_ACCEPTED;
   event(&ev);
+}
+
+static void ev_tag(int conn, const char *tag)
+{
+  ev_named_tag(conn, tag, NULL);
 }
 
 /* ---- KNX input ---------------------------------------------------------- */
@@ -817,6 +823,40 @@ Test(bridge, non_ascii_tag_bytes_become_question_marks)
   flush();
   EXPECT_BYTES(GA(1, GW_OBJ_LAST_TAG), 'M', '?', '?', 'l', 'l', 'e', 'r', 0,
                0, 0, 0, 0, 0, 0);
+}
+
+Test(bridge, last_tag_shows_the_name_of_a_named_tag)
+{
+  ev_named_tag(1, "04A2B3C4", "Anna");
+  flush();
+  EXPECT_BYTES(GA(1, GW_OBJ_LAST_TAG), 'A', 'n', 'n', 'a', 0, 0, 0, 0, 0, 0,
+               0, 0, 0, 0);
+  ev_named_tag(1, "11223344", "");
+  flush();
+  EXPECT_BYTES(GA(1, GW_OBJ_LAST_TAG), '1', '1', '2', '2', '3', '3', '4', '4',
+               0, 0, 0, 0, 0, 0);
+}
+
+Test(bridge, long_name_is_cut_to_14_characters_on_last_tag)
+{
+  ev_named_tag(1, "0A0B0C0D", "Company car M\xc3\xbcller");
+  flush();
+  EXPECT_BYTES(GA(1, GW_OBJ_LAST_TAG), 'C', 'o', 'm', 'p', 'a', 'n', 'y', ' ',
+               'c', 'a', 'r', ' ', 'M', '?');
+}
+
+Test(bridge, started_transaction_publishes_the_tag_name)
+{
+  ocpp_event ev = {.type = OCPP_EV_TX_STARTED, .charger_id = "CP1",
+                   .connector = 1, .timestamp = 1000};
+  ev.tx_started.transaction_id = 9;
+  ev.tx_started.id_tag = "04A2B3C4";
+  ev.tx_started.tag_name = "Anna";
+  F->txs[1] = (fake_tx){9, true, 0, false, 0};
+  event(&ev);
+  flush();
+  EXPECT_BYTES(GA(1, GW_OBJ_LAST_TAG), 'A', 'n', 'n', 'a', 0, 0, 0, 0, 0, 0,
+               0, 0, 0, 0);
 }
 
 Test(bridge, online_and_offline_set_online_object)

@@ -535,7 +535,7 @@ Test(cfg, unknown_stop_mode_is_rejected)
 Test(cfg, unknown_tag_match_is_rejected)
 {
   load_charger("[charger]\nid = A\ntag_match = fuzzy\n");
-  expect_one_diag("chargers.d/a.conf:3", "tag_match: \"fuzzy\" is not one of exact|relaxed");
+  expect_one_diag("chargers.d/a.conf:3", "tag_match: \"fuzzy\" is not one of exact|relaxed|reversed");
 }
 
 Test(cfg, dpt_outside_the_choices_is_rejected)
@@ -1386,4 +1386,93 @@ Test(cfg, memory_load_refuses_null_arguments)
   cr_assert_eq(gw_conf_load_strings(&main, NULL, 0, NULL, &diag), GW_EINVAL);
   cr_assert_null(cfg);
   cr_assert_eq(gw_conf_load_strings(&main, NULL, 0, &cfg, NULL), GW_OK);
+}
+
+/* ---- tag lists ------------------------------------------------------------ */
+
+static const gw_tag *tag_of(const gw_charger_conf *c, const char *id_tag)
+{
+  return gw_tags_find(c->tag_list, id_tag, c->tag_match);
+}
+
+Test(cfg, main_tags_file_is_every_chargers_list_relative_to_the_main_file)
+{
+  write_file("tags.conf", "04A2B3C4 = Anna\nDEADBEEF = Lost card, blocked\n");
+  write_file("chargers.d/a.conf", "[charger]\nid = A\n");
+  write_file("chargers.d/b.conf", "[charger]\nid = B\ntag_match = reversed\n");
+  load_main("[chargers]\ntags_file = tags.conf\n");
+  expect_ok();
+  cr_assert_str_eq(cfg->tags_file, path_of("tags.conf"));
+  cr_assert_eq(cfg->n_chargers, 2);
+  cr_assert_null(cfg->chargers[0].tags_file);
+  cr_assert_eq(gw_tags_count(cfg->chargers[0].tag_list), 2);
+  cr_assert_str_eq(tag_of(&cfg->chargers[0], "04A2B3C4")->name, "Anna");
+  cr_assert_null(tag_of(&cfg->chargers[0], "C4B3A204"));
+  cr_assert_eq(cfg->chargers[1].tag_match, OCPP_TAG_REVERSED);
+  cr_assert_str_eq(tag_of(&cfg->chargers[1], "C4B3A204")->name, "Anna");
+}
+
+Test(cfg, charger_tags_file_wins_and_is_relative_to_the_charger_file)
+{
+  write_file("tags.conf", "04A2B3C4 = Anna\n");
+  write_file("chargers.d/own.tags", "04A2B3C4 = Anna at the office\n");
+  write_file("chargers.d/a.conf", "[charger]\nid = A\ntags_file = own.tags\n");
+  load_main("[chargers]\ntags_file = tags.conf\n");
+  expect_ok();
+  cr_assert_str_eq(cfg->chargers[0].tags_file, path_of("chargers.d/own.tags"));
+  cr_assert_str_eq(tag_of(&cfg->chargers[0], "04A2B3C4")->name,
+                   "Anna at the office");
+}
+
+Test(cfg, without_tags_file_there_is_no_list)
+{
+  load_charger("[charger]\nid = A\n");
+  expect_ok();
+  cr_assert_null(cfg->tags_file);
+  cr_assert_null(cfg->chargers[0].tag_list);
+}
+
+Test(cfg, bad_line_in_a_tag_file_is_reported_with_file_and_line)
+{
+  write_file("chargers.d/own.tags", "04A2B3C4 = Anna\n0A0B0C0D = Car, expires 2027-13-01\n");
+  load_charger("[charger]\nid = A\ntags_file = own.tags\n");
+  expect_one_diag("chargers.d/own.tags:2",
+                  "expires: \"2027-13-01\" is not a date (YYYY-MM-DD)");
+}
+
+Test(cfg, missing_tag_file_is_reported)
+{
+  load_charger("[charger]\nid = A\ntags_file = nowhere.tags\n");
+  expect_one_diag("chargers.d/nowhere.tags", "No such file or directory");
+}
+
+Test(cfg, reloading_chargers_reads_the_tag_file_again_and_refuses_a_bad_one)
+{
+  write_file("tags.conf", "04A2B3C4 = Anna\n");
+  write_file("chargers.d/a.conf", "[charger]\nid = A\n");
+  load_main("[chargers]\ntags_file = tags.conf\n");
+  expect_ok();
+  write_file("tags.conf", "04A2B3C4 = Anna\n11223344 = Ben\n");
+  gw_charger_conf *ch = NULL;
+  size_t n = 0;
+  cr_assert_eq(gw_conf_load_chargers(cfg, &ch, &n, &diag), GW_OK);
+  cr_assert_str_eq(tag_of(&ch[0], "11223344")->name, "Ben");
+  gw_conf_chargers_free(ch, n);
+  write_file("tags.conf", "04A2B3C4 = Anna\n11223344 Ben\n");
+  cr_assert_eq(gw_conf_load_chargers(cfg, &ch, &n, &diag), GW_ECONFIG);
+  cr_assert_null(ch);
+  cr_assert_eq(diag.n, 1);
+  char want[PATH_MAX + 64];
+  snprintf(want, sizeof want, "%s:2: expected", path_of("tags.conf"));
+  cr_assert_eq(strncmp(diag.lines[0], want, strlen(want)), 0, "%s",
+               diag.lines[0]);
+}
+
+Test(cfg, problems_of_the_main_tag_file_are_reported_once)
+{
+  write_file("tags.conf", "04A2B3C4 Anna\n");
+  write_file("chargers.d/a.conf", "[charger]\nid = A\n");
+  write_file("chargers.d/b.conf", "[charger]\nid = B\n");
+  load_main("[chargers]\ntags_file = tags.conf\n");
+  expect_one_diag("tags.conf:1", "expected \"UID = name");
 }

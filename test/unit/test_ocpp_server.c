@@ -1100,3 +1100,14 @@ Test(auth, empty_password_leaves_the_page_open)
   cr_assert(strncmp(c->buf, "HTTP/1.1 200", 12) == 0, "%s", c->buf);
   http_close(c);
 }
+
+Test(server, set_password_needs_a_known_charger_and_a_password)
+{
+  cr_assert_eq(ocpp_server_set_password(fx.srv, "CP1", "new", "old"), OCPP_OK);
+  cr_assert_eq(ocpp_server_set_password(fx.srv, "CP1", "newer", NULL), OCPP_OK);
+  cr_assert_eq(ocpp_server_set_password(fx.srv, "NOPE", "x", NULL),
+               OCPP_EUNKNOWN);
+  cr_assert_eq(ocpp_server_set_password(fx.srv, "CP1", NULL, "x"), OCPP_EINVAL);
+  cr_assert_eq(ocpp_server_set_password(fx.srv, NULL, "x", NULL), OCPP_EINVAL);
+  cr_assert_eq(ocpp_server_set_password(NULL, "CP1", "x", NULL), OCPP_EINVAL);
+}
