@@ -97,5 +97,12 @@ try:
 finally:
     b.close()
 
-st = json.load(urllib.request.urlopen(base + "/status", timeout=5))
+# no password: the JSON and the CSV download mask the tags too
+st = urllib.request.urlopen(base + "/status", timeout=5).read().decode()
+check("TAG1" not in st and "TAG2" not in st, "a tag in /status")
+check(json.loads(st)["tags_visible"] is False, "tags_visible")
+csv = urllib.request.urlopen(base + "/sessions.csv", timeout=5).read().decode()
+rows = csv.splitlines()
+check(len(rows) == 3 and all(r.split(",")[3] == "****" for r in rows[1:]),
+      f"CSV without password: {rows}")
 print("page ok; screenshot", png)
