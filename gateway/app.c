@@ -17,6 +17,7 @@
 #include "gateway/notify.h"
 #include "gateway/rotate.h"
 #include "gateway/store.h"
+#include "gateway/web.h"
 #include "knx/knx.h"
 #include "ocpp/ocpp.h"
 
@@ -35,6 +36,7 @@ typedef struct {
   gw_control *control;
   gw_rotate_env rotate;
   gw_energy *energy;            /* NULL without [energy] */
+  gw_web *web;                /* the status page */
   uv_timer_t pump_timer;
   uv_timer_t energy_timer;
   uv_timer_t flush_timer;
@@ -249,6 +251,10 @@ static void on_ocpp_event(void *ud, const ocpp_event *event)
   gw_energy_on_ocpp_event(app->energy, &ev, now_ms(app));
   energy_pump(app);
   pump(app);
+  if (ev.type == OCPP_EV_TX_STARTED || ev.type == OCPP_EV_TX_STOPPED)
+    gw_web_sessions_changed(app->web);
+  else
+    gw_web_changed(app->web);
 }
 
 static gw_log_level log_level_of(ocpp_log_level level)
@@ -304,6 +310,7 @@ static void on_knx_state(void *ud, knx_link_state state)
   update_status(app);
   gw_energy_on_knx_link(app->energy, state == KNX_LINK_UP, now_ms(app));
   pump(app);
+  gw_web_changed(app->web);
 }
 
 static void on_knx_group(void *ud, uint16_t src, uint16_t dst, knx_service svc,
@@ -314,6 +321,7 @@ static void on_knx_group(void *ud, uint16_t src, uint16_t dst, knx_service svc,
     energy_pump(app);
   gw_bridge_on_knx_group(app->bridge, src, dst, svc, p, now_ms(app));
   pump(app);
+  gw_web_changed(app->web);
 }
 
 /* ---- energy manager ----------------------------------------------------- */
@@ -424,7 +432,9 @@ static int op_transaction(void *ud, const char *charger_id, int connector,
  * state after a rejection). */
 static void op_wake(void *ud)
 {
-  pump(ud);
+  gw_app *app = ud;
+  pump(app);
+  gw_web_changed(app->web);
 }
 
 static void op_energy_write(void *ud, const char *charger_id, int connector,
@@ -446,15 +456,11 @@ static const gw_bridge_ops bridge_ops = {
 
 /* ---- status page -------------------------------------------------------- */
 
-static char *on_http_get(void *ud, const char *path, const char **content_type,
-                         int *http_status)
+/* The status object of /status and the page: the OCPP side's, with what
+ * the daemon, the knxd link and the bridge add. */
+static json_t *status_json(void *ud)
 {
   gw_app *app = ud;
-  size_t plen = strcspn(path, "?");
-  bool want_json = plen == 7 && strncmp(path, "/status", 7) == 0;
-  bool want_html = plen == 1 && path[0] == '/';
-  if (!want_json && !want_html)
-    return NULL;
   json_t *st = ocpp_server_status(app->ocpp);
   if (!st)
     return NULL;
@@ -470,17 +476,14 @@ static char *on_http_get(void *ud, const char *path, const char **content_type,
     "{s:s,s:b}", "dir", app->cfg->store_dir, "writable", !app->store_failing));
   if (app->energy)
     json_object_set_new(st, "energy", gw_energy_status(app->energy));
-  char *text = json_dumps(st, JSON_INDENT(2) | JSON_SORT_KEYS);
-  json_decref(st);
-  *http_status = 200;
-  if (want_json) {
-    *content_type = "application/json";
-    return text;
-  }
-  char *html = text ? gw_status_html(text) : NULL;
-  free(text);
-  *content_type = "text/html; charset=utf-8";
-  return html;
+  gw_web_add_bridge(st, app->bridge, now_ms(app), time(NULL));
+  return st;
+}
+
+static int on_http_get(void *ud, const char *path, ocpp_http_answer *answer)
+{
+  gw_app *app = ud;
+  return app->web ? gw_web_http_get(app->web, path, answer) : GW_ENOTFOUND;
 }
 
 /* ---- signals and shutdown ----------------------------------------------- */
@@ -492,6 +495,8 @@ static void on_handle_closed(uv_handle_t *h)
 
 static void close_app_handles(gw_app *app)
 {
+  gw_web_destroy(app->web);
+  app->web = NULL;
   uv_handle_t *hs[] = {
     (uv_handle_t *)&app->pump_timer, (uv_handle_t *)&app->flush_timer,
     (uv_handle_t *)&app->energy_timer,
@@ -533,6 +538,9 @@ static void stop_app(gw_app *app, const char *why)
   app->stopping = true;
   gw_notify_stopping(app->notify, why);
   gw_log(GW_LOG_INFO, NULL, "%s: shutting down", why);
+  /* the page goes first: nothing pushes to streams that are closing */
+  gw_web_destroy(app->web);
+  app->web = NULL;
   ocpp_server_destroy(app->ocpp, on_ocpp_closed);
 }
 
@@ -656,6 +664,7 @@ static int start_ocpp(gw_app *app)
     .trace = c->trace_ocpp,
     .max_message_size = (size_t)c->max_message_size,
     .meter_sample_interval = sample_interval_of(c),
+    .http_password = c->status_password,
   };
   ocpp_callbacks cb = {
     .on_event = on_ocpp_event,
@@ -676,6 +685,9 @@ static int start_ocpp(gw_app *app)
     gw_log(GW_LOG_ERROR, NULL, "ocpp: %s", err[0] ? err : ocpp_strerror(rc));
     return GW_EOCPP;
   }
+  gw_web_set_sources(app->web, &(gw_web_sources){
+    .ocpp = app->ocpp, .store = app->store, .status = status_json,
+    .user_data = app});
   if (c->listen && c->listen[0])
     gw_log(GW_LOG_INFO, NULL, "listening for chargers on ws://%s", c->listen);
   if (c->tls_listen && c->tls_listen[0])
@@ -755,6 +767,9 @@ static void init_handles(gw_app *app)
   uv_signal_start(&app->sig_term, on_stop_signal, SIGTERM);
   uv_signal_start(&app->sig_int, on_stop_signal, SIGINT);
   uv_signal_start(&app->sig_hup, on_hup, SIGHUP);
+  if (gw_web_create(app->loop, app->cfg->status_password != NULL,
+                    &app->web) != GW_OK)
+    gw_log(GW_LOG_ERROR, NULL, "status page: out of memory");
 }
 
 static void teardown(gw_app *app)

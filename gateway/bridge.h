@@ -103,6 +103,38 @@ int gw_bridge_publish_value(gw_bridge *b, const char *charger_id,
 int gw_bridge_send_value(gw_bridge *b, uint16_t ga, knx_dpt dpt, double value,
                          bool response);
 
+/* ---- what the status page reads (bridge_view.c) ------------------------- */
+
+typedef enum { GW_VIEW_NUMBER, GW_VIEW_TIME, GW_VIEW_TEXT } gw_view_kind;
+
+/* One KNX object of a connector as the bridge knows it. */
+typedef struct {
+  gw_object obj;
+  uint16_t ga;
+  knx_dpt dpt;
+  bool state;          /* sent by the gateway; false: written by the bus */
+  bool known;          /* a value was sent or received */
+  gw_view_kind kind;
+  double number;       /* gateway units: A, W, Wh, 0/1, enumeration index */
+  time_t time;
+  char text[16];       /* ASCII, NUL-terminated */
+  uint64_t at_ms;      /* when, on the clock of the now_ms arguments */
+} gw_object_view;
+
+/* The objects with a group address of connector of charger_id, in
+ * gw_object order, into out[0..GW_OBJ_COUNT). Returns how many, GW_EINVAL
+ * (NULL argument) or GW_ENOTFOUND (no such charger or connector). */
+int gw_bridge_objects(const gw_bridge *b, const char *charger_id, int connector,
+                      gw_object_view out[GW_OBJ_COUNT]);
+
+/* The current limit the gateway's accepted commands put in force on a
+ * connector, and the command object that set it (GW_OBJ_MAX_CURRENT or
+ * GW_OBJ_FAST_CHARGING). Returns GW_OK, GW_EINVAL (NULL argument) or
+ * GW_ENOTFOUND: no such connector, or no limit accepted since the start
+ * (the charger's own default applies). */
+int gw_bridge_limit(const gw_bridge *b, const char *charger_id, int connector,
+                    double *amps, gw_object *by);
+
 /* Telegrams sent so far (for the status page and benchmarks). */
 uint64_t gw_bridge_telegrams_sent(const gw_bridge *b);
 

@@ -137,9 +137,12 @@ static void command_accepted(gw_bridge *b, const gw_charger *ch,
   /* the limit as the charger got it (10.24 A is sent as 10.0 A); the
    * command itself took the wish, so W-limited chargers convert it
    * unrounded */
-  if (ci->accepted_limit)
+  if (ci->accepted_limit) {
     gw__publish_number(b, ch, cn, GW_OBJ_MAX_CURRENT_STATE,
                        ocpp_limit_as_sent(pd->amps), false);
+    cn->limit_by = pd->call == GW_CALL_MAX_CURRENT ? GW_OBJ_MAX_CURRENT
+                                                   : GW_OBJ_FAST_CHARGING;
+  }
   gw__log(b, GW_LOG_DEBUG, ch->id, "connector %d: %s accepted", cn->id,
           ci->name);
 }
@@ -364,16 +367,24 @@ static void on_command_write(gw_bridge *b, const gw_ga_ref *r, uint16_t src,
             src & 0xFF, knx_dpt_name(dpt), knx_strerror(rc));
     return;
   }
-  fn(b, ch, cn, v.number / gw__dpt_scale(dpt));
+  double value = v.number / gw__dpt_scale(dpt);
+  /* kept for the status page only: reads, reloads and link changes send
+   * state objects, never these */
+  gw_published *seen = &cn->obj[r->obj];
+  seen->known = true;
+  seen->val.num = value;
+  seen->payload = *p;
+  seen->at_ms = b->now_ms;
+  fn(b, ch, cn, value);
 }
 
 void gw_bridge_on_knx_group(gw_bridge *b, uint16_t src, uint16_t dst,
                             knx_service svc, const knx_payload *p,
                             uint64_t now_ms)
 {
-  (void)now_ms;
   if (!b)
     return;
+  b->now_ms = now_ms;
   /* Commands run the OCPP side's code, which may re-enter the bridge:
    * work on a copy of the matches, not on the index itself. */
   size_t first = gw__ref_lower_bound(b, dst);

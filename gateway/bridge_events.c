@@ -295,9 +295,9 @@ static const gw_event_fn gw_events[] = {
 void gw_bridge_on_ocpp_event(gw_bridge *b, const ocpp_event *ev,
                              uint64_t now_ms)
 {
-  (void)now_ms;
   if (!b || !ev)
     return;
+  b->now_ms = now_ms;
   if ((unsigned)ev->type >= sizeof gw_events / sizeof gw_events[0] ||
       !gw_events[ev->type])
     return;

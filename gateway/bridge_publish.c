@@ -102,6 +102,7 @@ void gw__publish(gw_bridge *b, const gw_charger *ch, gw_connector *cn,
   if (!cn->has_ga[obj]) {
     o->known = true;
     o->val = *v;
+    o->at_ms = b->now_ms;
     return;
   }
   knx_payload p;
@@ -117,6 +118,7 @@ void gw__publish(gw_bridge *b, const gw_charger *ch, gw_connector *cn,
   o->known = true;
   o->val = *v;
   o->payload = p;
+  o->at_ms = b->now_ms;
   gw__queue_write(b, cn->ga[obj], &p);
 }
 

@@ -170,6 +170,9 @@ typedef struct {
   char *chargers_dir;            /* default "chargers.d", resolved */
   char *tags_file;               /* default tag list of every charger,
                                     resolved; NULL when not set */
+  /* [status] */
+  char *status_password;         /* Basic Auth of the status page (user
+                                    "admin"); NULL: open, tags masked */
   gw_charger_conf *chargers;
   size_t n_chargers;
 } gw_conf;

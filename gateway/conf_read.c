@@ -68,6 +68,7 @@ static const key_row main_rows[] = {
     {"energy", "safe_current", conf_parse_double, M(energy.safe_current), 0, 80, NULL},
     {"energy", "stale_after", conf_parse_int, M(energy.stale_after), 5, 3600, NULL},
     {"energy", "test_time_scale", conf_parse_double, M(energy.test_time_scale), 1, 1000, NULL},
+    {"status", "password", conf_parse_string, M(status_password), 1, MAX_STRING, NULL},
 };
 #undef M
 
@@ -103,7 +104,7 @@ static const key_row charger_rows[] = {
 #undef C
 
 static const char *const main_sections[] = {"ocpp", "knx", "store", "log", "chargers",
-                                            "energy"};
+                                            "energy", "status"};
 enum { ENERGY_SECTION = 5 };
 static const char *const charger_sections[] = {"charger"};
 
@@ -856,6 +857,7 @@ void gw_conf_destroy(gw_conf *cfg)
   free(cfg->tls_ca);
   free(cfg->knx_url);
   free(cfg->store_dir);
+  free(cfg->status_password);
   free(cfg->chargers_dir);
   free(cfg->tags_file);
   gw_conf_chargers_free(cfg->chargers, cfg->n_chargers);

@@ -1,5 +1,4 @@
 /* ocppknxd: command line. */
-#include <ctype.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +11,7 @@
 #include "gateway/control.h"
 #include "gateway/log.h"
 #include "gateway/store.h"
+#include "gateway/web.h"
 
 #define DEFAULT_CONFIG "/etc/ocppknx/ocppknxd.conf"
 
@@ -38,30 +38,6 @@ static void usage(FILE *f)
     "                        Basic Auth password (asks the running daemon)\n"
     "  -h, --help            this text\n"
     "  -V, --version         print the version and the libraries' versions\n");
-}
-
-/* YYYY-MM-DD as UTC midnight; end_of_day gives the next midnight. Exactly
- * that form and a day the calendar has: strptime alone takes "2026-1-5",
- * leading blanks and 2026-02-30 (which timegm turns into March 2). */
-static int parse_date(const char *s, bool end_of_day, time_t *out)
-{
-  static const char form[] = "dddd-dd-dd";
-  if (strlen(s) != sizeof form - 1)
-    return -1;
-  for (size_t i = 0; form[i]; i++)
-    if (form[i] == 'd' ? !isdigit((unsigned char)s[i]) : s[i] != form[i])
-      return -1;
-  struct tm tm = {0};
-  char *end = strptime(s, "%Y-%m-%d", &tm);
-  if (!end || *end)
-    return -1;
-  int year = tm.tm_year, month = tm.tm_mon, day = tm.tm_mday;
-  time_t t = timegm(&tm);
-  if (t == (time_t)-1 || tm.tm_year != year || tm.tm_mon != month ||
-      tm.tm_mday != day)
-    return -1;
-  *out = end_of_day ? t + 86400 : t;
-  return 0;
 }
 
 static int load_config(const char *path, gw_conf **cfg)
@@ -153,7 +129,7 @@ int main(int argc, char **argv)
     case OPT_ROTATE: rotate = optarg; break;
     case OPT_FROM:
     case OPT_TO:
-      if (parse_date(optarg, opt == OPT_TO, opt == OPT_FROM ? &from : &to) != 0) {
+      if (gw_parse_day(optarg, opt == OPT_TO, opt == OPT_FROM ? &from : &to) != GW_OK) {
         fprintf(stderr, "ocppknxd: %s: expected a date YYYY-MM-DD\n", optarg);
         return 2;
       }

@@ -155,6 +155,30 @@ int gw_store_forget_password(gw_store *st, const char *charger_id);
  * empty, fields quoted as RFC 4180 asks; lines end in "\n". */
 int gw_store_export_csv(gw_store *st, FILE *out, time_t from, time_t to);
 
+/* The same with every tag and tag name that is not empty written as
+ * tag_mask (NULL: as they are), for a download nobody logged in for. */
+int gw_store_export_csv_masked(gw_store *st, FILE *out, time_t from,
+                               time_t to, const char *tag_mask);
+
+/* Calls fn for each of the last `limit` sessions (1..1000), newest start
+ * first (sessions without a start by their stop). The session's strings
+ * are valid during the call only. Returns the number of sessions, or
+ * GW_EINVAL, GW_EIO. Records still waiting for the disk are not seen. */
+int gw_store_recent(gw_store *st, int limit,
+                    void (*fn)(void *user_data, const gw_session *s),
+                    void *user_data);
+
+/* Energy of the sessions that started in [from, to), summed per UTC month
+ * (the month number year * 12 + month - 1, as gw_month_number counts),
+ * charger and tag: fn is called once per group with strings valid during
+ * the call. Sessions without a known energy count nothing. Returns the
+ * number of groups, or GW_EINVAL, GW_EIO. */
+int gw_store_energy_by_month(gw_store *st, time_t from, time_t to,
+                             void (*fn)(void *user_data, int64_t month,
+                                        const char *charger_id,
+                                        const char *id_tag, double wh),
+                             void *user_data);
+
 /* Test and diagnostic knob: limits this connection's database to `pages`
  * pages (PRAGMA max_page_count; SQLite never sets it below the current
  * size), so a full disk can be produced without privileges. Returns 0,

@@ -118,6 +118,12 @@ int store_step_done(gw_store *st, sqlite3_stmt *s, const char *what);
  * -1 error. The statement is left on its row for the caller to read. */
 int store_step_row(gw_store *st, sqlite3_stmt *s, const char *what);
 
+/* A row in the columns of ST_FIND (charger_id, connector,
+ * charger_transaction_id, id_tag, start, stop, meter_start_wh,
+ * meter_stop_wh, energy_wh, stop_reason) as a session; its strings are the
+ * row's, valid until the statement steps or resets (store_records.c). */
+void store_session_of_row(sqlite3_stmt *s, gw_session *out);
+
 /* Runs SQL without results: 0 or -1 (error set). */
 int store_exec(gw_store *st, const char *sql);
 

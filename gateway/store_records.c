@@ -754,9 +754,27 @@ int gw_store_save_charger(gw_store *st, const char *charger_id,
 
 /* ---- reads --------------------------------------------------------------- */
 
-static void copy_column(sqlite3_stmt *s, int col, char *dst, size_t size) {
+static const char *column_text(sqlite3_stmt *s, int col) {
   const unsigned char *v = sqlite3_column_text(s, col);
-  snprintf(dst, size, "%s", v ? (const char *)v : "");
+  return v ? (const char *)v : "";
+}
+
+void store_session_of_row(sqlite3_stmt *s, gw_session *out) {
+  *out = (gw_session){
+    .charger_id = column_text(s, 0),
+    .connector = sqlite3_column_int(s, 1),
+    .transaction_id = sqlite3_column_int(s, 2),
+    .id_tag = column_text(s, 3),
+    .start = (time_t)sqlite3_column_int64(s, 4),
+    .stop = (time_t)sqlite3_column_int64(s, 5),
+    .has_meter_start = sqlite3_column_type(s, 6) != SQLITE_NULL,
+    .meter_start_wh = sqlite3_column_double(s, 6),
+    .has_meter_stop = sqlite3_column_type(s, 7) != SQLITE_NULL,
+    .meter_stop_wh = sqlite3_column_double(s, 7),
+    .has_energy = sqlite3_column_type(s, 8) != SQLITE_NULL,
+    .energy_wh = sqlite3_column_double(s, 8),
+    .stop_reason = column_text(s, 9),
+  };
 }
 
 int gw_store_find(gw_store *st, const char *charger_id,
@@ -771,24 +789,14 @@ int gw_store_find(gw_store *st, const char *charger_id,
   int rc = store_step_row(st, s, "find session");
   if (rc <= 0)
     return rc < 0 ? GW_EIO : GW_ENOTFOUND;
-  copy_column(s, 0, st->find_charger, sizeof st->find_charger);
-  copy_column(s, 3, st->find_tag, sizeof st->find_tag);
-  copy_column(s, 9, st->find_reason, sizeof st->find_reason);
-  *out = (gw_session){
-    .charger_id = st->find_charger,
-    .connector = sqlite3_column_int(s, 1),
-    .transaction_id = sqlite3_column_int(s, 2),
-    .id_tag = st->find_tag,
-    .start = (time_t)sqlite3_column_int64(s, 4),
-    .stop = (time_t)sqlite3_column_int64(s, 5),
-    .has_meter_start = sqlite3_column_type(s, 6) != SQLITE_NULL,
-    .meter_start_wh = sqlite3_column_double(s, 6),
-    .has_meter_stop = sqlite3_column_type(s, 7) != SQLITE_NULL,
-    .meter_stop_wh = sqlite3_column_double(s, 7),
-    .has_energy = sqlite3_column_type(s, 8) != SQLITE_NULL,
-    .energy_wh = sqlite3_column_double(s, 8),
-    .stop_reason = st->find_reason,
-  };
+  store_session_of_row(s, out);
+  /* the column texts go with the reset: the caller gets copies */
+  snprintf(st->find_charger, sizeof st->find_charger, "%s", out->charger_id);
+  snprintf(st->find_tag, sizeof st->find_tag, "%s", out->id_tag);
+  snprintf(st->find_reason, sizeof st->find_reason, "%s", out->stop_reason);
+  out->charger_id = st->find_charger;
+  out->id_tag = st->find_tag;
+  out->stop_reason = st->find_reason;
   sqlite3_reset(s);
   return 0;
 }

@@ -158,8 +158,11 @@ static int conn_write_socket_v(ocpp_conn *c, const uv_buf_t *bufs,
   size_t len = total - (size_t)sent;
   if (len == 0)
     return 0;
-  if (c->write_backlog + len > OCPP_MAX_WRITE_BACKLOG) {
-    /* a peer that does not read must not grow our memory without bound */
+  /* A peer that does not read must not grow our memory without bound. A
+   * plain HTTP answer (still in the handshake state) is written once and
+   * its size is the application's: a large CSV may wait for the peer. */
+  if (c->state != OCPP_CONN_HANDSHAKE &&
+      c->write_backlog + len > OCPP_MAX_WRITE_BACKLOG) {
     ocpp__log(c->srv, OCPP_LOG_WARN, c->cp ? c->cp->opt.id : NULL,
               "%s does not read: dropping the connection", c->peer);
     conn_shutdown_now(c);
@@ -216,10 +219,9 @@ static int conn_write_raw(ocpp_conn *c, const void *data, size_t len)
 }
 
 /* Sends a plain HTTP answer and closes once it is written. */
-static void conn_http_reply(ocpp_conn *c, int status, const char *ctype,
-                            const char *extra, const char *body)
+static void conn_http_reply_n(ocpp_conn *c, int status, const char *ctype,
+                              const char *extra, const char *body, size_t blen)
 {
-  size_t blen = body ? strlen(body) : 0;
   size_t cap = blen + 1024;
   char *out = malloc(cap);
   size_t n = out ? ocpp_http_response(out, cap, status, ctype, extra, body, blen)
@@ -231,11 +233,43 @@ static void conn_http_reply(ocpp_conn *c, int status, const char *ctype,
     close_after_writes(c);
 }
 
+static void conn_http_reply(ocpp_conn *c, int status, const char *ctype,
+                            const char *extra, const char *body)
+{
+  conn_http_reply_n(c, status, ctype, extra, body, body ? strlen(body) : 0);
+}
+
+int ocpp__conn_stream_write(ocpp_conn *c, const char *data, size_t len)
+{
+  if (c->state != OCPP_CONN_STREAM)
+    return OCPP_ENOTCONN;
+  return conn_write_raw(c, data, len);
+}
+
 /* ---- timers ------------------------------------------------------------- */
+
+static uint64_t stream_keepalive_ms(const ocpp_server *srv)
+{
+  return srv->opt.stream_keepalive_ms > 0
+           ? (uint64_t)srv->opt.stream_keepalive_ms
+           : OCPP_STREAM_KEEPALIVE_MS;
+}
+
+static void stream_keepalive(ocpp_conn *c)
+{
+  static const char ping[] = ": keep-alive\n\n";
+  c->handshake_deadline = now_ms(c) + stream_keepalive_ms(c->srv);
+  if (ocpp__conn_stream_write(c, ping, sizeof ping - 1) == OCPP_OK)
+    conn_rearm(c);
+}
 
 static void on_timer(uv_timer_t *t)
 {
   ocpp_conn *c = t->data;
+  if (c->state == OCPP_CONN_STREAM) {
+    stream_keepalive(c);
+    return;
+  }
   if (c->state != OCPP_CONN_OPEN) {
     if (c->handshake_deadline && now_ms(c) >= c->handshake_deadline) {
       if (c->state == OCPP_CONN_HANDSHAKE)
@@ -406,6 +440,14 @@ static void conn_set_state(ocpp_conn *c, ocpp_conn_state state)
   c->state = state;
   if (old == OCPP_CONN_WAITING)
     dequeue_waiting(c);
+  if (old == OCPP_CONN_STREAM) {
+    c->srv->n_streams--;
+    c->srv->n_channel[c->stream_channel]--;
+  }
+  if (state == OCPP_CONN_STREAM) {
+    c->srv->n_streams++;
+    c->srv->n_channel[c->stream_channel]++;
+  }
   if (state == OCPP_CONN_WAITING)
     enqueue_waiting(c);
   if (old == OCPP_CONN_HANDSHAKE) {
@@ -498,20 +540,86 @@ static void refuse(ocpp_conn *c, const char *identity, int status,
   conn_http_reply(c, status, "text/plain", extra, reason);
 }
 
+/* Text from the peer (a certificate, a path) goes into the log: keep it
+ * on one printable line. */
+static void printable_copy(char *out, size_t cap, const char *in)
+{
+  size_t i = 0;
+  for (; in[i] && i + 1 < cap; i++)
+    out[i] = (in[i] >= 0x20 && in[i] < 0x7f) ? in[i] : '?';
+  out[i] = '\0';
+}
+
+static const char www_authenticate[] =
+  "WWW-Authenticate: Basic realm=\"ocppknx\", charset=\"UTF-8\"\r\n";
+
+static bool plain_get_authorized(ocpp_conn *c, const ocpp_http_request *req)
+{
+  const char *password = c->srv->opt.http_password;
+  if (!password || !password[0] ||
+      ocpp_http_auth_matches(req->authorization, "admin", password))
+    return true;
+  char path[64];
+  printable_copy(path, sizeof path, req->path);
+  path[strcspn(path, "?")] = '\0'; /* a query is the client's business */
+  ocpp__log(c->srv, OCPP_LOG_INFO, NULL, "%s: GET %s: %s", c->peer, path,
+            req->authorization[0] ? "wrong credentials" : "no credentials");
+  conn_http_reply(c, 401, "text/plain", www_authenticate,
+                  "credentials needed\n");
+  return false;
+}
+
+/* The response stays open; events follow through
+ * ocpp_server_stream_broadcast, a comment line keeps an idle one alive. */
+static void start_stream(ocpp_conn *c, unsigned channel)
+{
+  ocpp_server *srv = c->srv;
+  int cap = srv->opt.max_streams > 0 ? srv->opt.max_streams
+                                     : OCPP_DEFAULT_MAX_STREAMS;
+  if (channel >= OCPP_STREAM_CHANNELS) {
+    conn_http_reply(c, 500, "text/plain", NULL, "no such event channel\n");
+    return;
+  }
+  if (srv->n_streams >= (size_t)cap) {
+    ocpp__log(srv, OCPP_LOG_WARN, NULL, "%s: refused an event stream: %d "
+              "are open already", c->peer, cap);
+    conn_http_reply(c, 503, "text/plain", "Retry-After: 10\r\n",
+                    "too many event streams open\n");
+    return;
+  }
+  char head[256];
+  size_t n = ocpp_http_stream_head(head, sizeof head);
+  free(c->hbuf); /* nothing more is read from a stream */
+  c->hbuf = NULL;
+  c->hlen = 0;
+  c->stream_channel = channel;
+  conn_set_state(c, OCPP_CONN_STREAM);
+  if (ocpp__conn_stream_write(c, head, n) != OCPP_OK)
+    return;
+  c->handshake_deadline = now_ms(c) + stream_keepalive_ms(srv);
+  conn_rearm(c);
+  ocpp__log(srv, OCPP_LOG_DEBUG, NULL, "%s: event stream open (%zu)", c->peer,
+            srv->n_streams);
+}
+
 static void serve_plain_get(ocpp_conn *c, const ocpp_http_request *req)
 {
   ocpp_server *srv = c->srv;
-  const char *ctype = "text/plain";
-  int status = 404;
-  char *body = NULL;
-  if (srv->cb.http_get)
-    body = srv->cb.http_get(srv->user_data, req->path, &ctype, &status);
-  if (!body) {
+  if (!plain_get_authorized(c, req))
+    return;
+  ocpp_http_answer a = {.status = 200};
+  if (!srv->cb.http_get || srv->cb.http_get(srv->user_data, req->path, &a) < 0) {
+    free(a.body);
     conn_http_reply(c, 404, "text/plain", NULL, "not found\n");
     return;
   }
-  conn_http_reply(c, status ? status : 200, ctype, NULL, body);
-  free(body);
+  if (a.stream)
+    start_stream(c, a.stream_channel);
+  else
+    conn_http_reply_n(c, a.status ? a.status : 200, a.content_type,
+                      a.extra_headers[0] ? a.extra_headers : NULL, a.body,
+                      a.body ? a.body_len : 0);
+  free(a.body);
 }
 
 /* The charger proved it has the new password: the previous one, kept
@@ -556,15 +664,6 @@ static bool check_basic_auth(ocpp_conn *c, ocpp_cp *cp,
   if (is_current && cp->opt.previous_password)
     confirm_password(c, cp);
   return true;
-}
-
-/* Certificate text goes into the log: keep it on one printable line. */
-static void printable_copy(char *out, size_t cap, const char *in)
-{
-  size_t i = 0;
-  for (; in[i] && i + 1 < cap; i++)
-    out[i] = (in[i] >= 0x20 && in[i] < 0x7f) ? in[i] : '?';
-  out[i] = '\0';
 }
 
 /* Security profile 3: a client certificate that chains to tls_ca and names

@@ -87,4 +87,23 @@ size_t ocpp_http_response(char *buf, size_t cap, int status,
                           const char *content_type, const char *extra_headers,
                           const char *body, size_t body_len);
 
+/* true when authorization ("Basic base64(user:password)") names user and
+ * password; the password is compared in constant time. NULL or malformed
+ * authorization is false. */
+bool ocpp_http_auth_matches(const char *authorization, const char *user,
+                            const char *password);
+
+/* Writes the head of a response that stays open as a stream of
+ * server-sent events (200, text/event-stream, no length: the body ends
+ * when the connection does). Returns the length, or 0 if cap is too
+ * small. */
+size_t ocpp_http_stream_head(char *buf, size_t cap);
+
+/* One server-sent event as it goes on the wire: "event: NAME\n" (unless
+ * event is NULL or ""), one "data: " line per line of data (CR, LF and
+ * CRLF all end a line), then a blank line. Returns a malloc'd text and
+ * its length in *len, or NULL (NULL data or len, a CR or LF in event, out
+ * of memory). */
+char *ocpp_sse_event(const char *event, const char *data, size_t *len);
+
 #endif

@@ -30,6 +30,10 @@
 #define OCPP_MAX_WRITE_BACKLOG (1u << 20) /* bytes not yet taken by the
                                              kernel before we give up */
 #define OCPP_READ_BUFFER 65536
+#define OCPP_DEFAULT_MAX_STREAMS 16
+#define OCPP_STREAM_KEEPALIVE_MS 25000 /* a comment line on an idle stream,
+                                          before proxies and browsers give
+                                          up on it */
 
 typedef struct ocpp_conn ocpp_conn;
 
@@ -38,6 +42,7 @@ typedef enum {
                                  slot of its address */
   OCPP_CONN_HANDSHAKE,
   OCPP_CONN_OPEN,
+  OCPP_CONN_STREAM,           /* a GET answered with an open event stream */
   OCPP_CONN_CLOSING
 } ocpp_conn_state;
 
@@ -54,7 +59,8 @@ struct ocpp_conn {
   ocpp_tls *tls_session;       /* wss:// only; owned */
   char peer[64];              /* "192.0.2.7:51234" */
   char peer_ip[48];
-  uint64_t handshake_deadline; /* also the grace period of a close */
+  uint64_t handshake_deadline; /* also the grace period of a close, and
+                                  the next keep-alive of a stream */
   /* handshake */
   char *hbuf;
   size_t hlen;
@@ -65,6 +71,7 @@ struct ocpp_conn {
   ocpp_cp *cp;                /* the charger, once the upgrade is done */
   ocpp_session *session;      /* owned; NULL before the upgrade */
   bool replaced;              /* a newer connection took over */
+  unsigned stream_channel;    /* OCPP_CONN_STREAM: which broadcasts */
 };
 
 typedef struct {
@@ -91,6 +98,8 @@ struct ocpp_server {
   ocpp_conn *waiting_head, *waiting_tail; /* admission queue, oldest first */
   size_t n_waiting;
   bool admitting;             /* admit_waiting() is running */
+  size_t n_streams;           /* connections in OCPP_CONN_STREAM */
+  size_t n_channel[OCPP_STREAM_CHANNELS]; /* ... of each channel */
   ocpp_refused refused[OCPP_MAX_REFUSED];
   size_t n_refused, refused_next;
   ocpp_session_counters counters; /* shared by the sessions */
@@ -128,6 +137,9 @@ void ocpp__conn_close(ocpp_conn *c, uint16_t ws_code, const char *reason);
 bool ocpp__conn_is_open(const ocpp_conn *c);
 int ocpp__conn_command(ocpp_conn *c, const ocpp_command *cmd,
                        ocpp_command_cb cb, void *user_data);
+/* Writes bytes to a stream connection (OCPP_CONN_STREAM); 0 or an
+ * OCPP_E* code (the connection is then closing). */
+int ocpp__conn_stream_write(ocpp_conn *c, const char *data, size_t len);
 
 /* status.c */
 json_t *ocpp__status(const ocpp_server *srv);

@@ -158,6 +158,12 @@ typedef struct {
   bool trace;                 /* report every frame through on_log */
   size_t max_message_size;    /* bytes; 0 = default 65536 */
   int meter_sample_interval;  /* s for MeterValueSampleInterval; 0 = 60 */
+  const char *http_password;  /* Basic Auth (user "admin") asked of every
+                                 plain GET; NULL/"" leaves them open */
+  int max_streams;            /* event streams open at once; 0 = 16. One
+                                 more is answered 503 */
+  int stream_keepalive_ms;    /* a comment line on an idle stream after;
+                                 0 = 25000 */
 } ocpp_server_options;
 
 /* ---- events (charger -> application) ------------------------------------ */
@@ -274,6 +280,23 @@ typedef struct {
                      const char *id_tag, time_t now, ocpp_tag_verdict *out);
 } ocpp_store_hooks;
 
+#define OCPP_STREAM_CHANNELS 8
+
+/* The application's answer to a plain HTTP GET. */
+typedef struct {
+  int status;                 /* 200, 400, 404, 503 ... */
+  const char *content_type;   /* static string; NULL is text/plain */
+  char extra_headers[256];    /* "Name: value\r\n" lines, or "" */
+  char *body;                 /* malloc'd, freed by the transport; may be
+                                 NULL */
+  size_t body_len;            /* bytes of body */
+  bool stream;                /* keep the response open as a stream of
+                                 server-sent events; body is not sent */
+  unsigned stream_channel;    /* with stream: the broadcasts it gets
+                                 (< OCPP_STREAM_CHANNELS), so that each
+                                 listener gets only its kind */
+} ocpp_http_answer;
+
 typedef enum { OCPP_LOG_ERROR, OCPP_LOG_WARN, OCPP_LOG_INFO, OCPP_LOG_DEBUG } ocpp_log_level;
 
 typedef struct {
@@ -283,11 +306,13 @@ typedef struct {
   /* One line per event; charger_id may be NULL. Passwords never appear. */
   void (*on_log)(void *user_data, ocpp_log_level level, const char *charger_id,
                  const char *message);
-  /* Answers a plain HTTP GET on the ws:// listener (status page). Return a
-   * malloc'd body and set *content_type (static string) and *http_status;
-   * NULL means 404. May be NULL. */
-  char *(*http_get)(void *user_data, const char *path,
-                    const char **content_type, int *http_status);
+  /* Answers a plain HTTP GET on the listeners (status page). path is the
+   * request target, query included. Fill *answer (the transport set
+   * status 200, the rest empty) and return 0, or return a negative value
+   * for 404. With answer->stream the response stays open as a
+   * text/event-stream (see ocpp_server_stream_broadcast). Called only
+   * once http_password, when set, was given. May be NULL. */
+  int (*http_get)(void *user_data, const char *path, ocpp_http_answer *answer);
   ocpp_store_hooks store;
 } ocpp_callbacks;
 
@@ -375,10 +400,26 @@ int ocpp_server_set_password(ocpp_server *srv, const char *charger_id,
 /* Status of every known or connected charger and the refused identities,
  * as a new JSON object (caller owns it):
  * {"chargers":[{id,name,online,vendor,model,serial,firmware,last_seen,
- *   connectors:[{id,status,error_code,transaction_id,current_a,power_w,
- *   energy_wh,session_energy_wh}]}], "refused":[{identity,address,time,
- *   http_status,reason}]} */
+ *   connected_since,limit_a, connectors:[{id,status,error_code,
+ *   transaction_id,current_a,power_w,energy_wh,session_energy_wh,id_tag,
+ *   transaction_start}]}], "refused":[{identity,address,time,http_status,
+ *   reason}]}. limit_a: the last current limit the charger accepted
+ *   (null: none); id_tag and transaction_start are null without a
+ *   running transaction. */
 json_t *ocpp_server_status(const ocpp_server *srv);
+
+/* Sends one server-sent event to every open stream of channel (the
+ * answer's stream_channel): "event: NAME" (when event is not NULL or "")
+ * and one "data:" line per line of data. A stream whose peer does not
+ * read is dropped (write backlog cap). Returns the number of streams it
+ * went to, OCPP_EINVAL (NULL srv or data, a newline in event) or
+ * OCPP_ENOMEM. */
+int ocpp_server_stream_broadcast(ocpp_server *srv, unsigned channel,
+                                 const char *event, const char *data);
+
+/* Event streams open now: of channel, or of all with OCPP_ALL_CHANNELS. */
+#define OCPP_ALL_CHANNELS (~0u)
+size_t ocpp_server_stream_count(const ocpp_server *srv, unsigned channel);
 
 bool ocpp_server_is_online(const ocpp_server *srv, const char *charger_id);
 

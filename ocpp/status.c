@@ -37,6 +37,8 @@ static json_t *connector_status(const ocpp_cp *cp, int i)
   bool has_session = ocpp__cp_session_energy(s, &session_wh);
   json_object_set_new(o, "session_energy_wh",
                       number_or_null(has_session, session_wh));
+  json_object_set_new(o, "transaction_start",
+                      s->tx_id ? time_or_null(s->tx_start) : json_null());
   return o;
 }
 
@@ -53,6 +55,11 @@ static json_t *charger_status(const ocpp_cp *cp)
   json_object_set_new(o, "serial", json_string(cp->serial));
   json_object_set_new(o, "firmware", json_string(cp->firmware));
   json_object_set_new(o, "last_seen", time_or_null(cp->last_seen));
+  json_object_set_new(o, "connected_since",
+                      cp->conn ? time_or_null(cp->connected_since)
+                               : json_null());
+  json_object_set_new(o, "limit_a", cp->limit_a >= 0 ? json_real(cp->limit_a)
+                                                     : json_null());
   json_t *arr = json_array();
   int n = ocpp__cp_connector_count(cp);
   for (int i = 1; i <= n; i++)

@@ -25,6 +25,8 @@ PACKAGES=(
   # the package test: dpkg-buildpackage wants build-essential and every
   # Build-Depends of packaging/debian/control (systemd for systemd.pc)
   build-essential dpkg-dev debhelper lintian fakeroot systemd
+  # the status page test: headless Chromium
+  chromium
 )
 
 say() { printf '==> %s\n' "$*"; }

@@ -7,6 +7,9 @@ source "$TEST_SRC/lib.sh"
 
 write_config
 echo 'tags_file = tags.conf' >>"$T/ocppknxd.conf"   # into [chargers]
+# /status shows tags and their names only behind the page's password
+STATUS_PASSWORD=tagsecret
+printf '[status]\npassword = %s\n' "$STATUS_PASSWORD" >>"$T/ocppknxd.conf"
 cat >"$T/tags.conf" <<'EOF2'
 # the family's cards
 04A2B3C4 = Anna

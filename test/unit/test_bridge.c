@@ -2066,4 +2066,88 @@ Test(bridge, main_file_values_go_out_as_writes_or_answers)
                GW_EINVAL);
   cr_assert_eq(gw_bridge_send_value(NULL, ga, KNX_DPT_14_019, 1, false),
                GW_EINVAL);
+/* ---- what the status page reads ----------------------------------------- */
+
+static const gw_object_view *view_of(const gw_object_view *v, int n,
+                                     gw_object obj)
+{
+  for (int i = 0; i < n; i++)
+    if (v[i].obj == obj)
+      return &v[i];
+  return NULL;
+}
+
+Test(bridge, objects_list_every_addressed_object_with_ga_and_dpt)
+{
+  gw_object_view v[GW_OBJ_COUNT];
+  int n = gw_bridge_objects(B, "CP1", 1, v);
+  cr_assert_eq(n, GW_OBJ_COUNT);
+  for (int i = 0; i < n; i++) {
+    cr_assert_eq(v[i].obj, (gw_object)i);
+    cr_assert_eq(v[i].ga, GA(1, v[i].obj));
+    cr_assert_eq(v[i].state, gw_object_is_state(v[i].obj));
+    cr_assert_not(v[i].known, "%s known before any event",
+                  gw_object_key(v[i].obj));
+  }
+  cr_assert_eq(view_of(v, n, GW_OBJ_CURRENT)->dpt, KNX_DPT_14_019);
+  cr_assert_eq(view_of(v, n, GW_OBJ_START_TIME)->kind, GW_VIEW_TIME);
+  cr_assert_eq(view_of(v, n, GW_OBJ_LAST_TAG)->kind, GW_VIEW_TEXT);
+}
+
+Test(bridge, objects_carry_the_last_value_sent_and_when)
+{
+  NOW = 5000;
+  ev_current(12.5);
+  ev_tag(1, "04A1B2");
+  NOW = 9000;
+  knx_write_value(GA(1, GW_OBJ_MAX_CURRENT), KNX_DPT_14_019, 11);
+  gw_object_view v[GW_OBJ_COUNT];
+  int n = gw_bridge_objects(B, "CP1", 1, v);
+  const gw_object_view *cur = view_of(v, n, GW_OBJ_CURRENT);
+  cr_assert(cur->known && cur->state);
+  cr_assert_float_eq(cur->number, 12.5, 1e-9);
+  cr_assert_eq(cur->at_ms, 5000);
+  const gw_object_view *tag = view_of(v, n, GW_OBJ_LAST_TAG);
+  cr_assert(tag->known);
+  cr_assert_str_eq(tag->text, "04A1B2");
+  /* a command the bus wrote, as received */
+  const gw_object_view *cmd = view_of(v, n, GW_OBJ_MAX_CURRENT);
+  cr_assert(cmd->known && !cmd->state);
+  cr_assert_float_eq(cmd->number, 11, 1e-9);
+  cr_assert_eq(cmd->at_ms, 9000);
+}
+
+Test(bridge, objects_of_unknown_charger_or_connector)
+{
+  gw_object_view v[GW_OBJ_COUNT];
+  cr_assert_eq(gw_bridge_objects(B, "CP9", 1, v), GW_ENOTFOUND);
+  cr_assert_eq(gw_bridge_objects(B, "CP1", 2, v), GW_ENOTFOUND);
+  cr_assert_eq(gw_bridge_objects(B, NULL, 1, v), GW_EINVAL);
+  cr_assert_eq(gw_bridge_objects(NULL, "CP1", 1, v), GW_EINVAL);
+}
+
+Test(bridge, limit_names_the_command_that_set_it)
+{
+  double amps = -1;
+  gw_object by = GW_OBJ_COUNT;
+  cr_assert_eq(gw_bridge_limit(B, "CP1", 1, &amps, &by), GW_ENOTFOUND);
+  knx_write_value(GA(1, GW_OBJ_MAX_CURRENT), KNX_DPT_14_019, 13);
+  /* not accepted yet: no limit in force */
+  cr_assert_eq(gw_bridge_limit(B, "CP1", 1, &amps, &by), GW_ENOTFOUND);
+  complete(0, OCPP_RESULT_ACCEPTED);
+  cr_assert_eq(gw_bridge_limit(B, "CP1", 1, &amps, &by), GW_OK);
+  cr_assert_float_eq(amps, 13, 1e-9);
+  cr_assert_eq(by, GW_OBJ_MAX_CURRENT);
+  F->n_cmds = 0;
+  knx_write_bit(GW_OBJ_FAST_CHARGING, 1);
+  complete(0, OCPP_RESULT_REJECTED);
+  cr_assert_eq(gw_bridge_limit(B, "CP1", 1, &amps, &by), GW_OK);
+  cr_assert_eq(by, GW_OBJ_MAX_CURRENT, "a rejected command changed the source");
+  F->n_cmds = 0;
+  knx_write_bit(GW_OBJ_FAST_CHARGING, 1);
+  complete(0, OCPP_RESULT_ACCEPTED);
+  cr_assert_eq(gw_bridge_limit(B, "CP1", 1, &amps, &by), GW_OK);
+  cr_assert_float_eq(amps, 16, 1e-9);
+  cr_assert_eq(by, GW_OBJ_FAST_CHARGING);
+  cr_assert_eq(gw_bridge_limit(B, "CP1", 1, NULL, &by), GW_EINVAL);
 }

@@ -357,6 +357,24 @@ Test(cfg, every_main_key_is_read)
   cr_assert(cfg->trace_ocpp);
 }
 
+Test(cfg, status_password_guards_the_page_when_given)
+{
+  load_main("");
+  expect_ok();
+  cr_assert_null(cfg->status_password, "the page is open by default");
+  gw_conf_destroy(cfg);
+  cfg = NULL;
+  load_main("[status]\npassword = s3cret pass\n");
+  expect_ok();
+  cr_assert_str_eq(cfg->status_password, "s3cret pass");
+}
+
+Test(cfg, status_password_must_not_be_empty)
+{
+  load_main("[status]\npassword =\n");
+  expect_one_diag("main.conf:2", "password");
+}
+
 Test(cfg, every_charger_key_is_read)
 {
   load_charger("[charger]\nid = CP-7\nname = Car port\nsecurity_profile = 1\n"

@@ -1074,6 +1074,102 @@ Test(store, readonly_open_works_in_a_directory_it_cannot_write) {
   cr_expect_neq(access(shm, F_OK), 0, "the reader wrote nothing");
 }
 
+/* ---- the reports of the status page -------------------------------------- */
+
+typedef struct {
+  int n;
+  char line[8][96];
+} recent_rows;
+
+static void take_recent(void *ud, const gw_session *s) {
+  recent_rows *r = ud;
+  if (r->n < 8)
+    snprintf(r->line[r->n], sizeof r->line[0], "%s %d %s %lld %.0f %s",
+             s->charger_id, (int)s->transaction_id, s->id_tag,
+             (long long)s->start, s->has_energy ? s->energy_wh : -1,
+             s->stop_reason);
+  r->n++;
+}
+
+Test(store, recent_gives_the_newest_sessions_first_up_to_the_limit) {
+  gw_store *st = open_store();
+  time_t t0 = utc(2026, 11, 1, 8, 0, 0);
+  int32_t a = begin(st, "CP1", "A", 100, t0);
+  cr_assert_eq(stop(st, "CP1", a, true, 1100, t0 + 3600).rc, 0);
+  int32_t b = begin(st, "CP2", "B", 0, t0 + 86400);
+  int32_t c = begin(st, "CP1", "C", 5000, t0 + 2 * 86400);
+  recent_rows r = {0};
+  cr_assert_eq(gw_store_recent(st, 50, take_recent, &r), 3);
+  char want[3][96];
+  snprintf(want[0], sizeof want[0], "CP1 %d C %lld -1 ", (int)c,
+           (long long)(t0 + 2 * 86400));
+  snprintf(want[1], sizeof want[1], "CP2 %d B %lld -1 ", (int)b,
+           (long long)(t0 + 86400));
+  snprintf(want[2], sizeof want[2], "CP1 %d A %lld 1000 Local", (int)a,
+           (long long)t0);
+  for (int i = 0; i < 3; i++)
+    cr_assert_str_eq(r.line[i], want[i]);
+  recent_rows two = {0};
+  cr_assert_eq(gw_store_recent(st, 2, take_recent, &two), 2);
+  cr_assert_str_eq(two.line[1], want[1]);
+  cr_assert_eq(gw_store_recent(st, 0, take_recent, &two), GW_EINVAL);
+  cr_assert_eq(gw_store_recent(st, 1001, take_recent, &two), GW_EINVAL);
+  cr_assert_eq(gw_store_recent(st, 5, NULL, &two), GW_EINVAL);
+  cr_assert_eq(gw_store_recent(NULL, 5, take_recent, &two), GW_EINVAL);
+  gw_store_close(st);
+}
+
+typedef struct {
+  int n;
+  char line[8][96];
+} month_rows;
+
+static void take_month(void *ud, int64_t month, const char *charger,
+                       const char *tag, double wh) {
+  month_rows *r = ud;
+  if (r->n < 8)
+    snprintf(r->line[r->n], sizeof r->line[0], "%lld-%02lld %s %s %.0f",
+             (long long)(month / 12), (long long)(month % 12 + 1), charger,
+             tag, wh);
+  r->n++;
+}
+
+Test(store, energy_by_month_sums_per_utc_month_charger_and_tag) {
+  gw_store *st = open_store();
+  struct {
+    const char *charger, *tag;
+    time_t start;
+    double from_wh, to_wh;
+  } s[] = {
+    {"CP1", "A", utc(2026, 10, 31, 23, 59, 59), 0, 1000},
+    {"CP1", "A", utc(2026, 11, 1, 0, 0, 0), 0, 2000},
+    {"CP1", "A", utc(2026, 11, 20, 12, 0, 0), 10, 510},
+    {"CP1", "B", utc(2026, 11, 21, 12, 0, 0), 0, 300},
+    {"CP2", "A", utc(2026, 11, 22, 12, 0, 0), 0, 40},
+    {"CP2", "A", utc(2025, 11, 22, 12, 0, 0), 0, 7777}, /* before from */
+  };
+  for (size_t i = 0; i < sizeof s / sizeof s[0]; i++) {
+    int32_t id = begin(st, s[i].charger, s[i].tag, s[i].from_wh, s[i].start);
+    cr_assert_eq(stop(st, s[i].charger, id, true, s[i].to_wh,
+                      s[i].start + 600).rc, 0);
+  }
+  /* running, no energy yet: counts nothing */
+  begin(st, "CP3", "Z", 100, utc(2026, 11, 23, 0, 0, 0));
+  month_rows r = {0};
+  int n = gw_store_energy_by_month(st, utc(2026, 1, 1, 0, 0, 0),
+                                   utc(2027, 1, 1, 0, 0, 0), take_month, &r);
+  cr_assert_eq(n, 4);
+  cr_assert_str_eq(r.line[0], "2026-10 CP1 A 1000");
+  cr_assert_str_eq(r.line[1], "2026-11 CP1 A 2500");
+  cr_assert_str_eq(r.line[2], "2026-11 CP1 B 300");
+  cr_assert_str_eq(r.line[3], "2026-11 CP2 A 40");
+  cr_assert_eq(gw_store_energy_by_month(st, 10, 10, take_month, &r), GW_EINVAL);
+  cr_assert_eq(gw_store_energy_by_month(st, -1, 10, take_month, &r),
+               GW_EINVAL);
+  cr_assert_eq(gw_store_energy_by_month(st, 0, 10, NULL, &r), GW_EINVAL);
+  gw_store_close(st);
+}
+
 /* ---- tag names ----------------------------------------------------------- */
 
 /* A tag list that the test changes between calls, as a reload would. */
