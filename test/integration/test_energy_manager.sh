@@ -198,7 +198,7 @@ PY
 /usr/bin/python3 - "$PORT" <<'PY' || fail "the status page has no energy manager table"
 import sys, urllib.request
 page = urllib.request.urlopen(f"http://127.0.0.1:{sys.argv[1]}/", timeout=5).read().decode()
-assert "<h2>Energy manager</h2>" in page and "<td>CP4</td><td>1</td><td>pv</td>" in page, page
+assert "<h2>Energy manager</h2>" in page and "<td>CP4/1</td><td>pv</td>" in page, page
 PY
 validate_frames CP1
 validate_frames CP4

@@ -2066,6 +2066,8 @@ Test(bridge, main_file_values_go_out_as_writes_or_answers)
                GW_EINVAL);
   cr_assert_eq(gw_bridge_send_value(NULL, ga, KNX_DPT_14_019, 1, false),
                GW_EINVAL);
+}
+
 /* ---- what the status page reads ----------------------------------------- */
 
 static const gw_object_view *view_of(const gw_object_view *v, int n,
