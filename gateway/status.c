@@ -3,6 +3,7 @@
  * the last sessions, from the status object. Pure: JSON in, HTML out;
  * every text that comes from the status is escaped, since vendor strings
  * and identities are chosen by whoever connects. */
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -274,8 +275,22 @@ static void put_knx(FILE *f, const json_t *knx)
   fputs("</p></section>\n", f);
 }
 
-/* The button to draft a charger file for a refused identity comes with
- * the drafting itself. */
+/* A link that downloads a drafted charger file for identity: the id
+ * percent-encoded, which leaves nothing to escape for HTML. */
+static void put_draft_link(FILE *f, const char *identity)
+{
+  if (!identity || !*identity)
+    return;
+  fputs("<a class=\"draft\" download href=\"/draft.conf?id=", f);
+  for (const unsigned char *p = (const unsigned char *)identity; *p; p++) {
+    if (isalnum(*p) || *p == '-' || *p == '_' || *p == '.' || *p == '~')
+      fputc(*p, f);
+    else
+      fprintf(f, "%%%02X", *p);
+  }
+  fputs("\">charger file</a>", f);
+}
+
 static void put_refused(FILE *f, const json_t *refused)
 {
   fputs("<section class=\"card\" id=\"refused\"><h2>Refused connections</h2>",
@@ -285,7 +300,7 @@ static void put_refused(FILE *f, const json_t *refused)
     return;
   }
   fputs("<table><tr><th>Identity</th><th>Address</th><th>Time</th>"
-        "<th>Reason</th></tr>", f);
+        "<th>Reason</th><th></th></tr>", f);
   size_t i;
   const json_t *r;
   json_array_foreach(refused, i, r) {
@@ -297,7 +312,9 @@ static void put_refused(FILE *f, const json_t *refused)
     gw_html_escape(f, text_of(r, "reason"));
     fputs(" (HTTP ", f);
     put_value(f, json_object_get(r, "http_status"));
-    fputs(")</td></tr>", f);
+    fputs(")</td><td>", f);
+    put_draft_link(f, text_of(r, "identity"));
+    fputs("</td></tr>", f);
   }
   fputs("</table></section>\n", f);
 }

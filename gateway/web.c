@@ -8,9 +8,12 @@
  * after a session started or ended. */
 #include "gateway/web.h"
 
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "gateway/draft.h"
 
 #define RECENT_SESSIONS 50
 /* the page's streams get its HTML, those of tools the JSON */
@@ -340,6 +343,34 @@ static int route_csv(gw_web *w, const char *query, ocpp_http_answer *a)
   return GW_OK;
 }
 
+/* A drafted charger file for a refused identity, as --draft-charger
+ * writes it without an export: every object commented out. */
+static int route_draft(const char *query, ocpp_http_answer *a)
+{
+  char id[128];
+  char *text = NULL;
+  gw_conf_diag notes = {0};
+  int rc = gw_query_value(query, "id", id, sizeof id);
+  if (rc == GW_OK)
+    rc = gw_draft_charger(id, NULL, NULL, &text, &notes);
+  gw_conf_diag_finish(&notes);
+  if (rc == GW_ENOMEM)
+    return rc;
+  if (rc != GW_OK)
+    return answer_text(a, 400, "text/plain; charset=utf-8",
+                       strdup("expected id=IDENTITY that a charger file can hold\n"));
+  /* the file name only from characters that need no quoting */
+  char name[sizeof id];
+  size_t n = 0;
+  for (const char *p = id; *p && n + 1 < sizeof name; p++)
+    name[n++] = (isalnum((unsigned char)*p) || *p == '-' || *p == '_' ||
+                 *p == '.') ? *p : '_';
+  name[n] = '\0';
+  snprintf(a->extra_headers, sizeof a->extra_headers,
+           "Content-Disposition: attachment; filename=\"%s.conf\"\r\n", name);
+  return answer_text(a, 200, "text/plain; charset=utf-8", text);
+}
+
 static bool path_is(const char *path, size_t len, const char *route)
 {
   return strlen(route) == len && strncmp(path, route, len) == 0;
@@ -358,6 +389,8 @@ int gw_web_http_get(void *ud, const char *path, ocpp_http_answer *a)
     return route_status(w, a, false);
   if (path_is(path, len, "/sessions.csv"))
     return route_csv(w, query, a);
+  if (path_is(path, len, "/draft.conf"))
+    return route_draft(query, a);
   bool page_events = path_is(path, len, "/events");
   if (page_events || path_is(path, len, "/status/events")) {
     /* the new stream gets the state with the next push */

@@ -80,6 +80,11 @@ int gw_parse_day(const char *s, bool end_of_day, time_t *out);
  * after to, NULL from/to. */
 int gw_query_range(const char *query, time_t *from, time_t *to);
 
+/* The value of key in a query string ("id=CP%201" gives "CP 1"), decoded
+ * into out (cap bytes with the NUL). Returns GW_OK, GW_ENOTFOUND (no such
+ * key) or GW_EINVAL (a bad escape, a NUL, longer than cap - 1). */
+int gw_query_value(const char *query, const char *key, char *out, size_t cap);
+
 /* ---- what the bridge adds to the status (web_status.c) ------------------- */
 
 /* Adds to every connector of st->chargers what the bridge knows: "objects"

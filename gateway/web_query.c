@@ -89,6 +89,22 @@ static int take_pair(const char *p, size_t len, time_t *from, time_t *to,
   return gw_parse_day(value, which == 1, which == 0 ? from : to);
 }
 
+int gw_query_value(const char *query, const char *key, char *out, size_t cap)
+{
+  if (!key || !out || cap == 0)
+    return GW_EINVAL;
+  size_t klen = strlen(key);
+  for (const char *p = query ? query : ""; *p;) {
+    size_t len = strcspn(p, "&");
+    if (len > klen && strncmp(p, key, klen) == 0 && p[klen] == '=')
+      return decode_part(p + klen + 1, len - klen - 1, out, cap);
+    p += len;
+    if (*p)
+      p++;
+  }
+  return GW_ENOTFOUND;
+}
+
 int gw_query_range(const char *query, time_t *from, time_t *to)
 {
   if (!from || !to)

@@ -365,3 +365,24 @@ Test(mask, every_tag_is_replaced)
   free(text);
   json_decref(st);
 }
+
+Test(query, a_value_is_found_and_decoded)
+{
+  char v[16];
+  cr_assert_eq(gw_query_value("a=1&id=NEW%20BOX+7&b=2", "id", v, sizeof v), GW_OK);
+  cr_assert_str_eq(v, "NEW BOX 7");
+  cr_assert_eq(gw_query_value("idx=1&xid=2", "id", v, sizeof v), GW_ENOTFOUND);
+  cr_assert_eq(gw_query_value("", "id", v, sizeof v), GW_ENOTFOUND);
+  cr_assert_eq(gw_query_value(NULL, "id", v, sizeof v), GW_ENOTFOUND);
+  cr_assert_eq(gw_query_value("id=", "id", v, sizeof v), GW_OK);
+  cr_assert_str_eq(v, "");
+}
+
+Test(query, a_bad_or_long_value_is_refused)
+{
+  char v[8];
+  cr_assert_eq(gw_query_value("id=%zz", "id", v, sizeof v), GW_EINVAL);
+  cr_assert_eq(gw_query_value("id=%00", "id", v, sizeof v), GW_EINVAL);
+  cr_assert_eq(gw_query_value("id=12345678", "id", v, sizeof v), GW_EINVAL);
+  cr_assert_eq(gw_query_value("id=1", NULL, v, sizeof v), GW_EINVAL);
+}
