@@ -43,7 +43,8 @@ void gw_month_label(int64_t month, char out[8])
     snprintf(out, 8, "?");
     return;
   }
-  snprintf(out, 8, "%04d-%02d", (int)year, m);
+  /* m is 1..12; the modulo tells the compiler the field has two digits */
+  snprintf(out, 8, "%04d-%02u", (int)year, (unsigned)m % 100u);
 }
 
 int gw_month_slot(int64_t month, int64_t now_month)
