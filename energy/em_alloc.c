@@ -13,41 +13,9 @@ static const double EM_EPS = 1e-6;
 
 enum { MARK_CANDIDATE, MARK_FROZEN, MARK_OUT };
 
-int em__popcount(unsigned mask)
-{
-  int n = 0;
-  for (int p = 0; p < EM_PHASES; p++)
-    n += (mask >> p) & 1u;
-  return n;
-}
-
-unsigned em__phases(const em_conn *c)
-{
-  unsigned seen = c->seen_mask & c->cfg.phase_mask;
-  return seen ? seen : c->cfg.phase_mask;
-}
-
 static bool fresh(uint64_t at, uint64_t now, uint64_t valid)
 {
   return now <= at || now - at <= valid;
-}
-
-void em__sort_by_priority(const em_engine *e, size_t *idx, size_t m)
-{
-  /* insertion sort: few connectors, and stable by index */
-  for (size_t i = 1; i < m; i++) {
-    size_t v = idx[i];
-    size_t j = i;
-    while (j > 0 && (e->conn[idx[j - 1]].cfg.priority <
-                         e->conn[v].cfg.priority ||
-                     (e->conn[idx[j - 1]].cfg.priority ==
-                          e->conn[v].cfg.priority &&
-                      idx[j - 1] > v))) {
-      idx[j] = idx[j - 1];
-      j--;
-    }
-    idx[j] = v;
-  }
 }
 
 /* What a connector is taken to draw on phase p, taken when the grid is

@@ -13,20 +13,6 @@
 #include "gateway/app.h"
 #include "gateway/web.h"
 
-void gw_html_escape(FILE *f, const char *s)
-{
-  for (; s && *s; s++) {
-    switch (*s) {
-    case '<': fputs("&lt;", f); break;
-    case '>': fputs("&gt;", f); break;
-    case '&': fputs("&amp;", f); break;
-    case '"': fputs("&quot;", f); break;
-    case '\'': fputs("&#39;", f); break;
-    default: fputc(*s, f);
-    }
-  }
-}
-
 static const char *text_of(const json_t *o, const char *key)
 {
   return json_string_value(json_object_get(o, key));
@@ -459,21 +445,6 @@ static const char page_script[] =
   "var d=document.getElementById(i);if(d)d.open=true});"
   "b.classList.remove('stale');b.dataset.updates=(+b.dataset.updates||0)+1;});"
   "s.onerror=function(){b.classList.add('stale')};})();";
-
-char *gw_html_render(void (*put)(FILE *f, const void *arg), const void *arg)
-{
-  char *out = NULL;
-  size_t len = 0;
-  FILE *f = open_memstream(&out, &len);
-  if (!f)
-    return NULL;
-  put(f, arg);
-  if (fclose(f) != 0) {
-    free(out);
-    return NULL;
-  }
-  return out;
-}
 
 static void put_main_of(FILE *f, const void *st)
 {
