@@ -9,7 +9,8 @@ write_config
 write_charger CP1
 start_gateway
 
-r=$(ocpp_ws upgrade --path "/ocpp/NEW%20BOX-7" | head -n 1)
+ocpp_ws upgrade --path "/ocpp/NEW%20BOX-7" >"$T/up1.out"
+r=$(head -n 1 "$T/up1.out")
 [ "$r" = "HTTP 404" ] || fail "unknown identity: $r (want HTTP 404)"
 
 /usr/bin/python3 - "$PORT" "$T/draft.conf" <<'PY' || fail "the drafted file is not served"
@@ -36,7 +37,8 @@ cp "$T/draft.conf" "$T/chargers.d/new.conf"
 "$OCPPKNXD" -c "$T/ocppknxd.conf" --check-config >"$T/check.out" 2>&1 \
   || { cat "$T/check.out" >&2; fail "--check-config refuses the drafted file"; }
 kill -HUP "$GW_PID"
-expect_log 'NEW BOX-7|2 chargers'
-r=$(ocpp_ws upgrade --path "/ocpp/NEW%20BOX-7" | head -n 1)
+expect_log 'SIGHUP: 2 charger files loaded'
+ocpp_ws upgrade --path "/ocpp/NEW%20BOX-7" >"$T/up2.out"
+r=$(head -n 1 "$T/up2.out")
 [ "$r" = "HTTP 101" ] || fail "drafted charger after SIGHUP: $r (want HTTP 101)"
 note "status_draft passed"
