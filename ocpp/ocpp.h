@@ -51,7 +51,12 @@ enum {
   OCPP_ENOREPAIR = -23, /* a schema violation no lenient rule repairs */
   OCPP_ECLOSED = -24,   /* the peer closed the connection (close_notify) */
   OCPP_ETLSFAIL = -25,  /* TLS handshake or record failure */
-  OCPP_EIO = -26        /* the socket refused a write */
+  OCPP_EIO = -26,       /* the socket refused a write */
+  OCPP_EREFUSED = -27,  /* the server answered the WebSocket upgrade with
+                           a status other than 101 */
+  OCPP_EUPGRADE = -28   /* the server's 101 answer is not a valid
+                           WebSocket handshake (accept key, headers,
+                           subprotocol) */
 };
 
 /* A fixed English text for err ("invalid argument", ...); "success" for
@@ -421,5 +426,85 @@ int ocpp_server_command(ocpp_server *srv, const char *charger_id,
  * a multiple of 0.1 that strict schema checkers accept, never above the
  * nearest tenth of amps. */
 double ocpp_limit_as_sent(double amps);
+
+/* ---- the link to a backend (the gateway as a charge point) --------------- */
+
+/* One OCPP 1.6J connection to a central system (a billing backend) on
+ * behalf of one charger: the gateway is that charge point there. It dials,
+ * verifies the server, upgrades to WebSocket and redials with backoff
+ * (5 s doubling to 5 min) whenever the link is lost. What goes over it is
+ * the application's: it sends CALLs with ocpp_upstream_call() and answers
+ * the backend's CALLs in on_call. */
+typedef struct ocpp_upstream ocpp_upstream;
+
+typedef struct {
+  const char *url;            /* ws://... or wss://...; "{id}" = identity */
+  const char *identity;       /* towards the backend */
+  const char *log_id;         /* charger id in the logs; NULL = identity */
+  int security_profile;       /* 0..3: 1 and 2 Basic Auth (user =
+                                 identity), 2 and 3 need wss://, 3 a client
+                                 certificate */
+  const char *password;       /* profiles 1 and 2 */
+  const char *tls_ca;         /* PEM CA for the server; NULL = system store */
+  const char *tls_cert;       /* PEM client certificate, profile 3 */
+  const char *tls_key;
+  int call_timeout;           /* s to wait for the backend's answer; 0 = 30 */
+  bool trace;                 /* report every frame through on_log */
+  size_t max_message_size;    /* bytes; 0 = 65536 */
+} ocpp_upstream_options;
+
+/* The end of one ocpp_upstream_call: answered with the validated
+ * CALLRESULT payload, or not, and error_code says why ("Offline",
+ * "Timeout", a CALLERROR code, "FormationViolation"). */
+typedef void (*ocpp_upstream_done)(void *user_data, bool answered,
+                                   const json_t *payload,
+                                   const char *error_code);
+
+typedef struct {
+  /* The WebSocket is up (open true) or gone (false, after it was up);
+   * every call in flight has finished Offline before a false. */
+  void (*on_link)(void *user_data, bool open);
+  /* One line per event; passwords never appear. */
+  void (*on_log)(void *user_data, ocpp_log_level level, const char *charger_id,
+                 const char *message);
+  /* A CALL of the backend, validated against its schema: return a new
+   * answer payload (taken), or NULL and set *error_code for a CALLERROR.
+   * NULL hook: every CALL is answered NotImplemented. */
+  json_t *(*on_call)(void *user_data, const char *action,
+                     const json_t *payload, const char **error_code);
+} ocpp_upstream_callbacks;
+
+/* The link as the status page shows it. Strings live until the next call
+ * into the upstream. */
+typedef struct {
+  bool open;                  /* WebSocket up */
+  const char *last_error;     /* why the last attempt or link failed; "" */
+  time_t since;               /* when open last changed; 0 = never */
+  unsigned failures;          /* failed attempts in a row */
+} ocpp_upstream_info;
+
+/* Checks the options and starts dialing. Returns OCPP_OK, OCPP_EINVAL
+ * (NULL argument, bad URL or identity, profile out of range, a profile
+ * that needs wss:// on ws://, profile 1/2 without password, profile 3
+ * without tls_cert/tls_key), OCPP_ETLS (certificate files) or OCPP_ENOMEM,
+ * with the cause in err (may be NULL); on failure *out is NULL and no
+ * callback is called. */
+int ocpp_upstream_create(uv_loop_t *loop, const ocpp_upstream_options *opt,
+                         const ocpp_upstream_callbacks *cb, void *user_data,
+                         ocpp_upstream **out, char *err, size_t err_len);
+
+/* Sends a CALL (payload taken, also on failure); done follows exactly once
+ * when OCPP_OK is returned, never otherwise. Returns OCPP_OK, OCPP_EINVAL,
+ * OCPP_ENOTCONN (link not open), OCPP_EQUEUEFULL or OCPP_ENOMEM. */
+int ocpp_upstream_call(ocpp_upstream *up, const char *action, json_t *payload,
+                       ocpp_upstream_done done, void *user_data);
+
+void ocpp_upstream_info_get(const ocpp_upstream *up, ocpp_upstream_info *out);
+
+/* Ends the link (WebSocket close 1001 when open; calls in flight finish
+ * Offline, on_link is not called) and frees once libuv has closed its
+ * handles, then on_closed(data) (may be NULL). NULL up is a no-op. */
+void ocpp_upstream_destroy(ocpp_upstream *up, void (*on_closed)(void *data),
+                           void *data);
 
 #endif
