@@ -124,10 +124,25 @@ static void free_options(ocpp_upstream_options *o)
   free((char *)o->tls_key);
 }
 
+/* The connection's pieces above the socket. Freed only once the socket
+ * has closed: a failure is often found inside one of their callbacks. */
+static void free_link(ocpp_upstream *up)
+{
+  if (up->ws)
+    wslay_event_context_free(up->ws);
+  up->ws = NULL;
+  ocpp_tls_destroy(up->tls);
+  up->tls = NULL;
+  free(up->answer);
+  up->answer = NULL;
+  up->answer_len = 0;
+}
+
 static void up_free(ocpp_upstream *up)
 {
   void (*on_closed)(void *) = up->on_closed;
   void *data = up->on_closed_data;
+  free_link(up);
   ocpp_session_destroy(up->session);
   ocpp_tls_ctx_destroy(up->tls_ctx);
   if (up->rng_ok)
@@ -144,19 +159,11 @@ static void up_handle_gone(ocpp_upstream *up)
     up_free(up);
 }
 
-/* The connection's pieces above the socket. */
+/* The session learns that the link is gone, and the owner too. */
 static void drop_link(ocpp_upstream *up)
 {
   bool was_open = ocpp_session_is_open(up->session);
   ocpp_session_close(up->session, clock_now(up));
-  if (up->ws)
-    wslay_event_context_free(up->ws);
-  up->ws = NULL;
-  ocpp_tls_destroy(up->tls);
-  up->tls = NULL;
-  free(up->answer);
-  up->answer = NULL;
-  up->answer_len = 0;
   if (was_open) {
     up->since = time(NULL);
     if (up->state != UP_DESTROYED && up->cb.on_link)
@@ -171,6 +178,7 @@ static void on_tcp_closed(uv_handle_t *h)
   ocpp_upstream *up = h->data;
   up->tcp_live = false;
   up->backlog = 0;
+  free_link(up);
   if (up->state == UP_DOWN) {
     up_set_state(up, UP_IDLE);
     up->deadline = uv_now(up->loop) + ocpp_backoff_ms(up->failures);
@@ -264,6 +272,8 @@ static int write_socket(ocpp_upstream *up, const void *data, size_t len)
 /* Bytes of the HTTP and WebSocket layers: encrypted first on wss://. */
 static int write_raw(ocpp_upstream *up, const void *data, size_t len)
 {
+  if (up->state == UP_DOWN || up->state == UP_DESTROYED)
+    return OCPP_ENOTCONN;
   if (!up->tls)
     return write_socket(up, data, len);
   int rc = ocpp_tls_write(up->tls, data, len);
@@ -411,6 +421,8 @@ static void ws_feed(ocpp_upstream *up, const char *data, size_t len)
   int rc = wslay_event_recv(up->ws);
   up->in = NULL;
   up->in_len = 0;
+  if (up->state != UP_OPEN)
+    return;
   if (rc != 0 && rc != WSLAY_ERR_WANT_READ) {
     up_fail(up, "WebSocket protocol error from the backend");
     return;
