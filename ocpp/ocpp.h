@@ -1,8 +1,9 @@
-/* ocpp: the OCPP 1.6J central system.
+/* ocpp: the OCPP 1.6J central system, and the link to a backend.
  *
  * One ocpp_server listens for chargers (ws:// and wss://), runs the OCPP-J
  * RPC with each of them, answers their requests and turns them into events,
- * and sends the commands the application asks for. It knows nothing about
+ * and sends the commands the application asks for. An ocpp_upstream dials
+ * an OCPP backend as one of those chargers. The module knows nothing about
  * KNX. The application passes its hooks once, as a struct plus user_data.
  */
 #ifndef OCPPKNX_OCPP_H
