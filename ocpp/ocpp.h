@@ -462,9 +462,10 @@ typedef void (*ocpp_upstream_done)(void *user_data, bool answered,
                                    const char *error_code);
 
 typedef struct {
-  /* The WebSocket is up (open true) or gone (false, after it was up);
-   * every call in flight has finished Offline before a false. */
-  void (*on_link)(void *user_data, bool open);
+  /* The backend accepted the BootNotification (up true: from now on
+   * ocpp_upstream_call works), or the link it was accepted on is gone
+   * (false; every call in flight has finished Offline before). */
+  void (*on_link)(void *user_data, bool up);
   /* One line per event; passwords never appear. */
   void (*on_log)(void *user_data, ocpp_log_level level, const char *charger_id,
                  const char *message);
@@ -479,9 +480,11 @@ typedef struct {
  * into the upstream. */
 typedef struct {
   bool open;                  /* WebSocket up */
+  bool registered;            /* ... and the BootNotification accepted */
   const char *last_error;     /* why the last attempt or link failed; "" */
   time_t since;               /* when open last changed; 0 = never */
   unsigned failures;          /* failed attempts in a row */
+  int pending;                /* calls queued or in flight */
 } ocpp_upstream_info;
 
 /* Checks the options and starts dialing. Returns OCPP_OK, OCPP_EINVAL
@@ -494,9 +497,18 @@ int ocpp_upstream_create(uv_loop_t *loop, const ocpp_upstream_options *opt,
                          const ocpp_upstream_callbacks *cb, void *user_data,
                          ocpp_upstream **out, char *err, size_t err_len);
 
+/* The charger's identity for the BootNotification (copied; NULL or ""
+ * fields are left out). The link registers only once it is known; it is
+ * sent on every connection (at once when one is open and waiting for it).
+ * Returns OCPP_OK or OCPP_EINVAL. */
+int ocpp_upstream_set_boot(ocpp_upstream *up, const char *vendor,
+                           const char *model, const char *serial,
+                           const char *firmware);
+
 /* Sends a CALL (payload taken, also on failure); done follows exactly once
  * when OCPP_OK is returned, never otherwise. Returns OCPP_OK, OCPP_EINVAL,
- * OCPP_ENOTCONN (link not open), OCPP_EQUEUEFULL or OCPP_ENOMEM. */
+ * OCPP_ENOTCONN (not registered: link down, or the BootNotification not
+ * accepted yet), OCPP_EQUEUEFULL or OCPP_ENOMEM. */
 int ocpp_upstream_call(ocpp_upstream *up, const char *action, json_t *payload,
                        ocpp_upstream_done done, void *user_data);
 

@@ -74,6 +74,16 @@ struct ocpp_call {
   bool operative;
 };
 
+/* The charge point role's registration (cp16.c): the identity it boots
+ * with, whether the central system accepted it, and its interval. */
+typedef struct {
+  char vendor[21], model[21], serial[26], firmware[51]; /* schema caps */
+  bool has_boot;              /* the owner gave the identity */
+  bool boot_pending;          /* a BootNotification is queued or in flight */
+  bool registered;            /* Accepted on this connection */
+  int interval;               /* s: heartbeat, or the retry of a boot */
+} ocpp_cp16_state;
+
 struct ocpp_session {
   const ocpp_role *role;
   ocpp_session_config cfg;    /* log_id owned */
@@ -87,6 +97,7 @@ struct ocpp_session {
   int queued;
   uint64_t call_deadline, boot_deadline;
   uint32_t next_call_id;
+  ocpp_cp16_state cp16;       /* charge point role */
   int32_t own_fallback_tx;    /* without shared counters */
   int own_reservation_id;
 };

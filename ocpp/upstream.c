@@ -159,16 +159,13 @@ static void up_handle_gone(ocpp_upstream *up)
     up_free(up);
 }
 
-/* The session learns that the link is gone, and the owner too. */
+/* The session learns that the link is gone (and tells the owner, when it
+ * was registered). */
 static void drop_link(ocpp_upstream *up)
 {
-  bool was_open = ocpp_session_is_open(up->session);
-  ocpp_session_close(up->session, clock_now(up));
-  if (was_open) {
+  if (ocpp_session_is_open(up->session))
     up->since = time(NULL);
-    if (up->state != UP_DESTROYED && up->cb.on_link)
-      up->cb.on_link(up->user_data, false);
-  }
+  ocpp_session_close(up->session, clock_now(up));
 }
 
 static void dial(ocpp_upstream *up);
@@ -294,6 +291,13 @@ static void session_log(void *user_data, ocpp_log_level level,
   up_log(up, level, "backend: %s", line);
 }
 
+static void session_registered(void *user_data, bool registered)
+{
+  ocpp_upstream *up = user_data;
+  if (up->state != UP_DESTROYED && up->cb.on_link)
+    up->cb.on_link(up->user_data, registered);
+}
+
 static json_t *session_call(void *user_data, const char *action,
                             const json_t *payload, const char **error_code)
 {
@@ -311,6 +315,7 @@ static int create_session(ocpp_upstream *up)
     .send = session_send,
     .log = session_log,
     .call = session_call,
+    .registered = session_registered,
     .user_data = up,
     .log_id = up->opt.log_id,
     .call_timeout = up->opt.call_timeout,
@@ -462,9 +467,8 @@ static void link_open(ocpp_upstream *up, size_t consumed)
   up_log(up, OCPP_LOG_INFO, "backend connected: %s://%s%s as %s",
          up->url.tls ? "wss" : "ws", up->url.host_header, up->url.path,
          up->opt.identity);
-  ocpp_session_open(up->session, clock_now(up));
-  if (up->cb.on_link)
-    up->cb.on_link(up->user_data, true);
+  ocpp_session_open(up->session, clock_now(up)); /* sends the boot */
+  flush_ws(up);
   /* a first frame that came right behind the answer */
   size_t rest = up->answer_len - consumed;
   char *answer = up->answer;
@@ -852,7 +856,7 @@ int ocpp_upstream_call(ocpp_upstream *up, const char *action, json_t *payload,
     json_decref(payload);
     return OCPP_EINVAL;
   }
-  if (up->state != UP_OPEN) {
+  if (up->state != UP_OPEN || !ocpp_session_cp16_registered(up->session)) {
     json_decref(payload);
     return OCPP_ENOTCONN;
   }
@@ -873,10 +877,25 @@ void ocpp_upstream_info_get(const ocpp_upstream *up, ocpp_upstream_info *out)
   }
   *out = (ocpp_upstream_info){
     .open = up->state == UP_OPEN,
+    .registered = ocpp_session_cp16_registered(up->session),
     .last_error = up->last_error,
     .since = up->since,
     .failures = up->failures,
+    .pending = ocpp_session_pending(up->session),
   };
+}
+
+int ocpp_upstream_set_boot(ocpp_upstream *up, const char *vendor,
+                           const char *model, const char *serial,
+                           const char *firmware)
+{
+  if (!up || up->state == UP_DESTROYED)
+    return OCPP_EINVAL;
+  ocpp_cp16_boot b = {vendor, model, serial, firmware};
+  int rc = ocpp_session_cp16_set_boot(up->session, &b, clock_now(up));
+  if (up->state == UP_OPEN)
+    up_rearm(up);
+  return rc;
 }
 
 static void on_timer_closed(uv_handle_t *h)

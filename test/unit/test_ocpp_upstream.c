@@ -186,6 +186,7 @@ TestSuite(upstream, .init = setup, .fini = teardown, .timeout = 60);
 /* ---- the link ------------------------------------------------------------ */
 
 static bool link_is_up;
+static bool boot_known = true;  /* open_upstream gives the identity */
 
 static void on_link(void *ud, bool open)
 {
@@ -240,6 +241,9 @@ static int open_upstream(const char *scheme, int port, const char *id,
   char err[256];
   link_is_up = false;
   int rc = ocpp_upstream_create(&fx.loop, &o, &up_cb, &fx, &fx.up, err, sizeof err);
+  if (rc == OCPP_OK && boot_known)
+    cr_assert_eq(ocpp_upstream_set_boot(fx.up, "Zaptec", "Go", "ZCS000143", "2.1.0"),
+                 OCPP_OK);
   if (rc == OCPP_OK)
     run_until(&link_is_up, WAIT_MS);
   return rc;
@@ -256,19 +260,23 @@ static void on_done(void *ud, bool answered, const json_t *payload,
   snprintf(f->done_error, sizeof f->done_error, "%s", error_code ? error_code : "");
 }
 
+/* The link registered with the charger's identity, and a CALL of ours
+ * is answered. */
 static void boot_and_check(void)
 {
-  json_t *p = json_pack("{s:s,s:s,s:s,s:s}", "chargePointVendor", "Zaptec",
-                        "chargePointModel", "Go", "chargePointSerialNumber",
-                        "ZCS000143", "firmwareVersion", "2.1.0");
-  fx.done = false;
-  cr_assert_eq(ocpp_upstream_call(fx.up, "BootNotification", p, on_done, &fx), OCPP_OK);
-  run_until(&fx.done, WAIT_MS);
-  cr_assert(fx.done && fx.answered, "no answer to BootNotification: %s", fx.done_error);
-  cr_assert_str_eq(fx.done_status, "Accepted");
   cr_assert_eq(fx.boots, 1);
   cr_assert_str_eq(fx.boot_vendor, "Zaptec");
   cr_assert_str_eq(fx.boot_serial, "ZCS000143");
+  ocpp_upstream_info info;
+  ocpp_upstream_info_get(fx.up, &info);
+  cr_assert(info.open && info.registered);
+  json_t *p = json_pack("{s:i,s:s,s:s}", "connectorId", 1, "errorCode",
+                        "NoError", "status", "Available");
+  fx.done = false;
+  cr_assert_eq(ocpp_upstream_call(fx.up, "StatusNotification", p, on_done, &fx),
+               OCPP_OK);
+  run_until(&fx.done, WAIT_MS);
+  cr_assert(fx.done && fx.answered, "no answer: %s", fx.done_error);
 }
 
 Test(upstream, ws_link_opens_and_boot_reaches_the_backend)
@@ -281,6 +289,33 @@ Test(upstream, ws_link_opens_and_boot_reaches_the_backend)
   cr_assert(info.open);
   cr_assert_str_eq(info.last_error, "");
   cr_assert(strstr(fx.log, "garage: backend connected: ws://127.0.0.1:"));
+  boot_and_check();
+}
+
+Test(upstream, without_the_chargers_identity_the_link_waits_unregistered)
+{
+  boot_known = false;
+  cr_assert_eq(open_upstream("ws", fx.port, "CP0", 0, NULL, NULL, false), OCPP_OK);
+  boot_known = true;
+  bool online = false;
+  for (int i = 0; i < 100 && !online; i++) {
+    run_for(10);
+    online = fx.online == 1;
+  }
+  cr_assert(online, "log:\n%s", fx.log);
+  run_for(100);
+  ocpp_upstream_info info;
+  ocpp_upstream_info_get(fx.up, &info);
+  cr_assert(info.open);
+  cr_assert_not(info.registered);
+  cr_assert_eq(fx.boots, 0);
+  cr_assert_eq(fx.link_up, 0);
+  cr_assert_eq(ocpp_upstream_call(fx.up, "Heartbeat", json_object(), on_done, &fx),
+               OCPP_ENOTCONN);
+  cr_assert_eq(ocpp_upstream_set_boot(fx.up, "Zaptec", "Go", "ZCS000143", "2.1.0"),
+               OCPP_OK);
+  run_until(&link_is_up, WAIT_MS);
+  cr_assert_eq(fx.link_up, 1);
   boot_and_check();
 }
 
@@ -388,6 +423,10 @@ Test(upstream, link_comes_back_after_the_backend_restarts)
                OCPP_OK);
   stop_backend();
   run_until(&fx.done, WAIT_MS);
+  cr_assert(fx.done);
+  cr_assert_not(fx.answered);
+  cr_assert_str_eq(fx.done_error, "Offline");
+  fx.boots = 0;
   bool down = false;
   for (int i = 0; i < 100 && !down; i++) {
     run_for(10);
