@@ -108,16 +108,22 @@ static void advance_to(uint64_t mono)
   ocpp_session_tick(T.s, T.now);
 }
 
-static void open_and_accept(int interval)
+/* Opens with the identity and answers the boot with status and interval. */
+static void open_and_answer(const char *status, int interval)
 {
   cr_assert_eq(ocpp_session_cp16_set_boot(T.s, &zaptec, T.now), OCPP_OK);
   ocpp_session_open(T.s, T.now);
   expect_call("BootNotification");
   char conf[128];
   snprintf(conf, sizeof conf,
-           "{\"status\":\"Accepted\",\"currentTime\":\"2026-12-04T18:00:00Z\","
-           "\"interval\":%d}", interval);
+           "{\"status\":\"%s\",\"currentTime\":\"2026-12-04T18:00:00Z\","
+           "\"interval\":%d}", status, interval);
   answer(conf);
+}
+
+static void open_and_accept(int interval)
+{
+  open_and_answer("Accepted", interval);
 }
 
 Test(cp16, boot_carries_the_chargers_identity_on_open)
@@ -167,9 +173,7 @@ Test(cp16, accepted_boot_registers_and_heartbeats_at_the_interval)
 
 Test(cp16, pending_boot_is_repeated_after_the_interval_and_does_not_register)
 {
-  cr_assert_eq(ocpp_session_cp16_set_boot(T.s, &zaptec, T.now), OCPP_OK);
-  ocpp_session_open(T.s, T.now);
-  answer("{\"status\":\"Pending\",\"currentTime\":\"2026-12-04T18:00:00Z\",\"interval\":20}");
+  open_and_answer("Pending", 20);
   cr_assert_eq(T.registered, 0);
   cr_assert_eq(ocpp_session_next_deadline(T.s), T0_MONO + 20000);
   advance_to(T0_MONO + 20000);
@@ -182,9 +186,7 @@ Test(cp16, pending_boot_is_repeated_after_the_interval_and_does_not_register)
 
 Test(cp16, rejected_boot_is_repeated_and_never_heartbeats)
 {
-  cr_assert_eq(ocpp_session_cp16_set_boot(T.s, &zaptec, T.now), OCPP_OK);
-  ocpp_session_open(T.s, T.now);
-  answer("{\"status\":\"Rejected\",\"currentTime\":\"2026-12-04T18:00:00Z\",\"interval\":30}");
+  open_and_answer("Rejected", 30);
   advance_to(T0_MONO + 30000);
   expect_call("BootNotification");
   cr_assert_eq(T.registered, 0);
@@ -204,9 +206,7 @@ Test(cp16, unanswered_boot_is_repeated_after_a_minute)
 
 Test(cp16, invalid_boot_answer_does_not_register)
 {
-  cr_assert_eq(ocpp_session_cp16_set_boot(T.s, &zaptec, T.now), OCPP_OK);
-  ocpp_session_open(T.s, T.now);
-  answer("{\"status\":\"Maybe\",\"currentTime\":\"2026-12-04T18:00:00Z\",\"interval\":5}");
+  open_and_answer("Maybe", 5);
   cr_assert_eq(T.registered, 0);
   cr_assert_eq(ocpp_session_next_deadline(T.s), T0_MONO + 60000);
 }
