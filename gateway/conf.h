@@ -44,6 +44,7 @@ typedef enum {
   GW_OBJ_LAST_TAG,
   GW_OBJ_PLUGGED,
   GW_OBJ_ONLINE,
+  GW_OBJ_UPSTREAM_ONLINE,
   GW_OBJ_COUNT
 } gw_object;
 
@@ -68,6 +69,19 @@ typedef struct {
   uint16_t ga[GW_OBJ_COUNT];    /* valid where has_ga */
   int line[GW_OBJ_COUNT];       /* line of the key, for diagnostics */
 } gw_connector_conf;
+
+/* [upstream] of a charger file: the link to a billing backend, where the
+ * gateway is this charger. url NULL: no link. */
+typedef struct {
+  char *url;                     /* ws://... or wss://...; "{id}" = identity */
+  char *identity;                /* default: the charger's id */
+  int security_profile;          /* 0..3, default 0 */
+  char *password;                /* profiles 1 and 2 */
+  char *tls_ca;                  /* resolved against the main file's dir;
+                                    NULL: the system's CA store */
+  char *tls_cert, *tls_key;      /* profile 3 */
+  int line;                      /* of the [upstream] header, 0 if none */
+} gw_upstream_conf;
 
 typedef struct gw_charger_conf {
   char *file;                    /* path of the parameter file */
@@ -96,6 +110,7 @@ typedef struct gw_charger_conf {
   gw_connector_conf connectors[GW_MAX_CONNECTORS]; /* sorted by id */
   size_t n_connectors;           /* sections found; a file without any gets
                                     connector 1 without objects, so >= 1 */
+  gw_upstream_conf upstream;
 } gw_charger_conf;
 
 typedef struct {

@@ -67,6 +67,30 @@ void conf_report(reporter *r, const char *file, int line, const char *fmt, ...)
 
 /* ---- one charger --------------------------------------------------------- */
 
+/* [upstream]: the checks the link makes when it starts, so that
+ * --check-config finds the same problems. */
+static void check_upstream(const parse_ctx *ctx, const gw_charger_conf *c)
+{
+  const gw_upstream_conf *u = &c->upstream;
+  if (u->line == 0)
+    return;
+  if (u->url == NULL) {
+    conf_report(ctx->rep, c->file, u->line, "url is missing in [upstream]");
+    return;
+  }
+  ocpp_upstream_options o = {
+    .url = u->url, .identity = u->identity ? u->identity : "",
+    .security_profile = u->security_profile, .password = u->password,
+    .tls_ca = u->tls_ca, .tls_cert = u->tls_cert, .tls_key = u->tls_key,
+  };
+  char why[160];
+  if (ocpp_upstream_check_options(&o, why, sizeof why) == OCPP_OK)
+    return;
+  int line = conf_line_in(ctx, "upstream", strncmp(why, "url", 3) == 0
+                                                ? "url" : "security_profile");
+  conf_report(ctx->rep, c->file, line ? line : u->line, "[upstream] %s", why);
+}
+
 void conf_check_charger(const parse_ctx *ctx, const gw_charger_conf *c,
                         const gw_conf *m)
 {
@@ -89,6 +113,7 @@ void conf_check_charger(const parse_ctx *ctx, const gw_charger_conf *c,
     conf_report(r, f, profile_line, "security_profile: %d needs tls_listen in %s", p, m->file);
   if (p == 3 && m->tls_ca == NULL)
     conf_report(r, f, profile_line, "security_profile: 3 needs tls_ca in %s", m->file);
+  check_upstream(ctx, c);
 }
 
 void conf_check_duplicate_ids(reporter *r, const gw_charger_conf *c,

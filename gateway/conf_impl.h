@@ -132,6 +132,8 @@ typedef struct {
  * used once), -1 when none; the line key was read on, 0 when absent. */
 int conf_row_index(const file_schema *s, const char *section, const char *key);
 int conf_line_of(const parse_ctx *ctx, const char *key);
+/* ... of key in section, for keys that more than one section has */
+int conf_line_in(const parse_ctx *ctx, const char *section, const char *key);
 
 /* ---- checks (conf_check.c) ----------------------------------------------- */
 

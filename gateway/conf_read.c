@@ -81,11 +81,18 @@ static const key_row charger_rows[] = {
     {"charger", "remote_tag", conf_parse_string, C(remote_tag), 1, ID_TOKEN_MAX, NULL},
     {"charger", "stop_mode", conf_parse_stop_mode, C(stop_mode), 0, 0, NULL},
     {"charger", "reservation_minutes", conf_parse_int, C(reservation_minutes), 1, 1440, NULL},
+    {"upstream", "url", conf_parse_string, C(upstream.url), 1, MAX_STRING, NULL},
+    {"upstream", "identity", conf_parse_id, C(upstream.identity), 1, ID_MAX, NULL},
+    {"upstream", "security_profile", conf_parse_int, C(upstream.security_profile), 0, 3, NULL},
+    {"upstream", "password", conf_parse_string, C(upstream.password), 1, PASSWORD_MAX, NULL},
+    {"upstream", "tls_ca", conf_parse_string, C(upstream.tls_ca), 0, MAX_PATH_LEN, NULL},
+    {"upstream", "tls_cert", conf_parse_string, C(upstream.tls_cert), 0, MAX_PATH_LEN, NULL},
+    {"upstream", "tls_key", conf_parse_string, C(upstream.tls_key), 0, MAX_PATH_LEN, NULL},
 };
 #undef C
 
 static const char *const main_sections[] = {"ocpp", "knx", "store", "log", "chargers"};
-static const char *const charger_sections[] = {"charger"};
+static const char *const charger_sections[] = {"charger", "upstream"};
 
 #define ROWS(t) (sizeof(t) / sizeof((t)[0]))
 _Static_assert(ROWS(main_rows) <= MAX_ROWS, "raise MAX_ROWS");
@@ -383,6 +390,13 @@ static void charger_finish(gw_charger_conf *c)
   free(c->password);
   conf_free_strings(c->tags, c->n_tags);
   free(c->remote_tag);
+  gw_upstream_conf *u = &c->upstream;
+  free(u->url);
+  free(u->identity);
+  free(u->password);
+  free(u->tls_ca);
+  free(u->tls_cert);
+  free(u->tls_key);
   memset(c, 0, sizeof *c);
 }
 
@@ -422,6 +436,27 @@ static int charger_fill(gw_charger_conf *c)
   return GW_OK;
 }
 
+static int resolve_path(char **slot, const char *dir);
+
+/* [upstream]: the identity defaults to the charger's id; paths are
+ * relative to the main file, as the listener's are. */
+static int upstream_fill(gw_charger_conf *c, const gw_conf *m, int line)
+{
+  gw_upstream_conf *u = &c->upstream;
+  u->line = line;
+  if (u->url == NULL)
+    return GW_OK;
+  if (u->identity == NULL && c->id != NULL && (u->identity = strdup(c->id)) == NULL)
+    return GW_ENOMEM;
+  char *dir = conf_dir_of(m->file);
+  int rc = dir == NULL ? GW_ENOMEM : GW_OK;
+  char **paths[] = {&u->tls_ca, &u->tls_cert, &u->tls_key};
+  for (size_t i = 0; rc == GW_OK && i < sizeof paths / sizeof paths[0]; i++)
+    rc = resolve_path(paths[i], dir);
+  free(dir);
+  return rc;
+}
+
 /* text: the file's contents when loading from memory, else NULL. */
 static int load_charger(reporter *r, const gw_conf *m, const char *path,
                         const gw_conf_text *text, gw_charger_conf *c,
@@ -436,7 +471,8 @@ static int load_charger(reporter *r, const gw_conf *m, const char *path,
     ctx.text_len = text->text != NULL ? text->len : 0;
   }
   bool opened = parse_file(&ctx);
-  if (r->oom || charger_fill(c) != GW_OK)
+  if (r->oom || charger_fill(c) != GW_OK ||
+      upstream_fill(c, m, ctx.section_line[1]) != GW_OK)
     return GW_ENOMEM;
   if (opened)
     conf_check_charger(&ctx, c, m);

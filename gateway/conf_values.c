@@ -47,6 +47,7 @@ static const struct {
     [GW_OBJ_LAST_TAG] = {"last_tag", true, DPT_FIXED, KNX_DPT_16_000},
     [GW_OBJ_PLUGGED] = {"plugged", true, DPT_FIXED, KNX_DPT_1_002},
     [GW_OBJ_ONLINE] = {"online", true, DPT_FIXED, KNX_DPT_1_011},
+    [GW_OBJ_UPSTREAM_ONLINE] = {"upstream_online", true, DPT_FIXED, KNX_DPT_1_011},
 };
 
 const char *gw_object_key(gw_object obj)

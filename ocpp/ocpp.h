@@ -487,6 +487,13 @@ typedef struct {
   int pending;                /* calls queued or in flight */
 } ocpp_upstream_info;
 
+/* The checks ocpp_upstream_create makes on opt (URL, identity, profile and
+ * the settings it needs), without reading a file or starting anything: for
+ * configuration checks. Returns OCPP_OK, or OCPP_EINVAL with the reason in
+ * err (may be NULL). */
+int ocpp_upstream_check_options(const ocpp_upstream_options *opt, char *err,
+                                size_t err_len);
+
 /* Checks the options and starts dialing. Returns OCPP_OK, OCPP_EINVAL
  * (NULL argument, bad URL or identity, profile out of range, a profile
  * that needs wss:// on ws://, profile 1/2 without password, profile 3

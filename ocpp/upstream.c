@@ -759,6 +759,23 @@ static int check_options(const ocpp_upstream_options *o, ocpp_url *url,
   return OCPP_OK;
 }
 
+int ocpp_upstream_check_options(const ocpp_upstream_options *opt, char *err,
+                                size_t err_len)
+{
+  char dummy[8];
+  if (!err) {
+    err = dummy;
+    err_len = sizeof dummy;
+  }
+  err[0] = '\0';
+  if (!opt || !opt->url || !opt->identity) {
+    snprintf(err, err_len, "url and identity are needed");
+    return OCPP_EINVAL;
+  }
+  ocpp_url url;
+  return check_options(opt, &url, err, err_len);
+}
+
 static char *dup_or_null(const char *s)
 {
   return s && *s ? strdup(s) : NULL;
@@ -817,14 +834,15 @@ int ocpp_upstream_create(uv_loop_t *loop, const ocpp_upstream_options *opt,
   if (!out)
     return OCPP_EINVAL;
   *out = NULL;
-  if (!loop || !opt || !cb || !opt->url || !opt->identity) {
-    snprintf(err, err_len, "url and identity are needed");
+  if (!loop || !cb)
     return OCPP_EINVAL;
-  }
+  int rc = ocpp_upstream_check_options(opt, err, err_len);
+  if (rc != OCPP_OK)
+    return rc;
   ocpp_upstream *up = calloc(1, sizeof *up);
   if (!up)
     return OCPP_ENOMEM;
-  int rc = check_options(opt, &up->url, err, err_len);
+  rc = check_options(opt, &up->url, err, err_len);
   if (rc == OCPP_OK && !copy_options(&up->opt, opt))
     rc = OCPP_ENOMEM;
   if (rc == OCPP_OK)
