@@ -180,18 +180,27 @@ static int ctx_load_pair(ocpp_tls_ctx *c, const char *cert, const char *key,
   return OCPP_OK;
 }
 
+/* The start of both context constructors: err may be NULL (then a scratch
+ * buffer takes the text), *out is NULL from here on. false: out is NULL. */
+static bool ctx_begin(char **err, size_t *err_len, char scratch[8],
+                      ocpp_tls_ctx **out)
+{
+  if (!*err) {
+    *err = scratch;
+    *err_len = 8;
+  }
+  (*err)[0] = '\0';
+  if (out)
+    *out = NULL;
+  return out != NULL;
+}
+
 int ocpp_tls_ctx_create(const char *cert, const char *key, const char *ca,
                         ocpp_tls_ctx **out, char *err, size_t err_len)
 {
-  char dummy[8];
-  if (!err) {
-    err = dummy;
-    err_len = sizeof dummy;
-  }
-  err[0] = '\0';
-  if (!out)
+  char scratch[8];
+  if (!ctx_begin(&err, &err_len, scratch, out))
     return OCPP_EINVAL;
-  *out = NULL;
   if (!cert || !*cert || !key || !*key) {
     snprintf(err, err_len, "tls_listen needs tls_cert and tls_key");
     return OCPP_EINVAL;
@@ -219,15 +228,9 @@ int ocpp_tls_client_ctx_create(const char *ca, const char *cert,
                                const char *key, ocpp_tls_ctx **out, char *err,
                                size_t err_len)
 {
-  char dummy[8];
-  if (!err) {
-    err = dummy;
-    err_len = sizeof dummy;
-  }
-  err[0] = '\0';
-  if (!out)
+  char scratch[8];
+  if (!ctx_begin(&err, &err_len, scratch, out))
     return OCPP_EINVAL;
-  *out = NULL;
   bool has_cert = cert && *cert, has_key = key && *key;
   if (has_cert != has_key) {
     snprintf(err, err_len, "tls_cert and tls_key go together");

@@ -733,14 +733,21 @@ static void up_rearm(ocpp_upstream *up)
 
 /* ---- the API ------------------------------------------------------------ */
 
+/* err may be NULL; the text is cut to err_len. */
+static void set_err(char *err, size_t err_len, const char *text)
+{
+  if (err && err_len)
+    snprintf(err, err_len, "%s", text);
+}
+
 static int check_options(const ocpp_upstream_options *o, ocpp_url *url,
                          char *err, size_t err_len)
 {
   int rc = ocpp_url_parse(o->url, o->identity, url);
   if (rc != 0) {
-    snprintf(err, err_len, "url: %s", rc == OCPP_EIDENTITY
-                                         ? "identity is empty or not printable"
-                                         : "not a ws:// or wss:// URL");
+    set_err(err, err_len, rc == OCPP_EIDENTITY
+                            ? "url: identity is empty or not printable"
+                            : "url: not a ws:// or wss:// URL");
     return OCPP_EINVAL;
   }
   int p = o->security_profile;
@@ -752,24 +759,15 @@ static int check_options(const ocpp_upstream_options *o, ocpp_url *url,
     : p == 3 && (!o->tls_cert || !*o->tls_cert || !o->tls_key || !*o->tls_key)
       ? "security_profile 3 needs tls_cert and tls_key"
     : NULL;
-  if (why) {
-    snprintf(err, err_len, "%s", why);
-    return OCPP_EINVAL;
-  }
-  return OCPP_OK;
+  set_err(err, err_len, why ? why : "");
+  return why ? OCPP_EINVAL : OCPP_OK;
 }
 
 int ocpp_upstream_check_options(const ocpp_upstream_options *opt, char *err,
                                 size_t err_len)
 {
-  char dummy[8];
-  if (!err) {
-    err = dummy;
-    err_len = sizeof dummy;
-  }
-  err[0] = '\0';
   if (!opt || !opt->url || !opt->identity) {
-    snprintf(err, err_len, "url and identity are needed");
+    set_err(err, err_len, "url and identity are needed");
     return OCPP_EINVAL;
   }
   ocpp_url url;
@@ -807,7 +805,7 @@ static bool copy_options(ocpp_upstream_options *dst,
 static int up_prepare(ocpp_upstream *up, char *err, size_t err_len)
 {
   if (wc_InitRng(&up->rng) != 0) {
-    snprintf(err, err_len, "no random number generator");
+    set_err(err, err_len, "no random number generator");
     return OCPP_ECRYPTO;
   }
   up->rng_ok = true;
@@ -825,12 +823,7 @@ int ocpp_upstream_create(uv_loop_t *loop, const ocpp_upstream_options *opt,
                          const ocpp_upstream_callbacks *cb, void *user_data,
                          ocpp_upstream **out, char *err, size_t err_len)
 {
-  char dummy[8];
-  if (!err) {
-    err = dummy;
-    err_len = sizeof dummy;
-  }
-  err[0] = '\0';
+  set_err(err, err_len, "");
   if (!out)
     return OCPP_EINVAL;
   *out = NULL;
