@@ -110,6 +110,18 @@ int gw_store_save_charger(gw_store *st, const char *charger_id,
                           const char *vendor, const char *model,
                           const char *serial, const char *firmware);
 
+/* A charger's BootNotification data as last recorded. */
+typedef struct {
+  char vendor[GW_STORE_MAX_TEXT + 1], model[GW_STORE_MAX_TEXT + 1];
+  char serial[GW_STORE_MAX_TEXT + 1], firmware[GW_STORE_MAX_TEXT + 1];
+} gw_charger_info;
+
+/* What gw_store_save_charger recorded for charger_id, in this process or
+ * an earlier one (the backend link boots with it before the charger has
+ * booted again). Returns 0, GW_ENOTFOUND, GW_EINVAL, GW_EIO. */
+int gw_store_load_charger(gw_store *st, const char *charger_id,
+                          gw_charger_info *out);
+
 /* Writes the CSV header and one row per session whose start (or stop, for
  * sessions without a start) lies in [from, to) (0 = open end). Returns the
  * number of rows, or GW_EINVAL, GW_EIO. Times are UTC

@@ -86,6 +86,9 @@ static const char *const stmt_sql[ST_COUNT] = {
     " ORDER BY transaction_id DESC LIMIT 1)"
     " WHERE id_tag = ?3 AND start = ?4 AND meter_start_wh = ?5"
     " AND stop_reason IS NULL",
+  [ST_CHARGER_INFO] =
+    "SELECT vendor, model, serial, firmware FROM chargers"
+    " WHERE charger_id = ?1",
 };
 
 /* ---- schema migrations --------------------------------------------------- */

@@ -31,6 +31,7 @@ typedef enum {
   ST_CHARGER_UPSERT,
   ST_FIND,
   ST_SAME_START,
+  ST_CHARGER_INFO,
   ST_COUNT
 } stmt_id;
 

@@ -778,6 +778,24 @@ int gw_store_find(gw_store *st, const char *charger_id,
   return 0;
 }
 
+int gw_store_load_charger(gw_store *st, const char *charger_id,
+                          gw_charger_info *out) {
+  if (!store_usable(st, false) || out == NULL || !charger_ok(charger_id))
+    return GW_EINVAL;
+  sqlite3_stmt *s = store_stmt(st, ST_CHARGER_INFO);
+  if (s == NULL)
+    return GW_EIO;
+  bind_text(s, 1, charger_id);
+  int rc = store_step_row(st, s, "charger info");
+  if (rc <= 0)
+    return rc < 0 ? GW_EIO : GW_ENOTFOUND;
+  copy_column(s, 0, out->vendor, sizeof out->vendor);
+  copy_column(s, 1, out->model, sizeof out->model);
+  copy_column(s, 2, out->serial, sizeof out->serial);
+  copy_column(s, 3, out->firmware, sizeof out->firmware);
+  sqlite3_reset(s);
+  return 0;
+}
 
 /* ---- close --------------------------------------------------------------- */
 

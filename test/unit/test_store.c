@@ -267,6 +267,24 @@ Test(store, save_charger_replaces_previous_info) {
   gw_store_close(st);
 }
 
+Test(store, load_charger_returns_what_was_saved_before_a_reopen) {
+  gw_store *st = open_store();
+  gw_charger_info info;
+  cr_expect_eq(gw_store_load_charger(st, "CP1", &info), GW_ENOTFOUND);
+  cr_assert_eq(gw_store_save_charger(st, "CP1", "Zaptec", "Go", "ZCS000143", NULL), 0);
+  gw_store_close(st);
+  st = open_store();
+  cr_assert_eq(gw_store_load_charger(st, "CP1", &info), 0);
+  cr_expect_str_eq(info.vendor, "Zaptec");
+  cr_expect_str_eq(info.model, "Go");
+  cr_expect_str_eq(info.serial, "ZCS000143");
+  cr_expect_str_eq(info.firmware, "");
+  cr_expect_eq(gw_store_load_charger(st, "CP2", &info), GW_ENOTFOUND);
+  cr_expect_eq(gw_store_load_charger(st, NULL, &info), GW_EINVAL);
+  cr_expect_eq(gw_store_load_charger(st, "CP1", NULL), GW_EINVAL);
+  gw_store_close(st);
+}
+
 /* ---- transaction counter ------------------------------------------------- */
 
 Test(store, counter_starts_at_1_and_increases_across_reopen) {
