@@ -13,6 +13,7 @@
 #include "gateway/bridge.h"
 #include "gateway/log.h"
 #include "gateway/store.h"
+#include "gateway/uplink.h"
 #include "knx/knx.h"
 #include "ocpp/ocpp.h"
 
@@ -26,6 +27,7 @@ typedef struct {
   ocpp_server *ocpp;
   knx_link *knx;
   gw_bridge *bridge;
+  gw_uplinks *uplinks;        /* the chargers' backend links */
   uv_timer_t pump_timer;
   uv_timer_t flush_timer;
   uv_signal_t sig_term, sig_int, sig_hup;
@@ -179,6 +181,7 @@ static void on_ocpp_event(void *ud, const ocpp_event *event)
   default:
     break;
   }
+  gw_uplinks_on_event(app->uplinks, &ev);
   gw_bridge_on_ocpp_event(app->bridge, &ev, now_ms(app));
   pump(app);
 }
@@ -199,6 +202,39 @@ static void on_ocpp_log(void *ud, ocpp_log_level level, const char *charger_id,
 {
   (void)ud;
   gw_log_line(log_level_of(level), charger_id, message);
+}
+
+/* ---- backend links ------------------------------------------------------ */
+
+static void on_uplink(void *ud, const char *charger_id, bool up)
+{
+  gw_app *app = ud;
+  /* the link logged why already */
+  gw_bridge_on_upstream(app->bridge, charger_id, up, now_ms(app));
+  pump(app);
+}
+
+static int start_uplinks(gw_app *app)
+{
+  const gw_conf *c = app->cfg;
+  gw_uplink_options o = {.call_timeout = c->call_timeout, .trace = c->trace_ocpp,
+                         .max_message_size = (size_t)c->max_message_size};
+  static const gw_uplink_hooks hooks = {.on_link = on_uplink,
+                                        .on_log = on_ocpp_log};
+  int rc = gw_uplinks_create(app->loop, c->chargers, c->n_chargers, &o, &hooks,
+                             app, &app->uplinks);
+  if (rc != GW_OK)
+    return rc;
+  /* the identity the charger last booted with: chargers often reconnect
+   * without a new BootNotification */
+  for (size_t i = 0; i < c->n_chargers; i++) {
+    gw_charger_info info;
+    if (c->chargers[i].upstream.url &&
+        gw_store_load_charger(app->store, c->chargers[i].id, &info) == GW_OK)
+      gw_uplinks_set_boot(app->uplinks, c->chargers[i].id, info.vendor,
+                          info.model, info.serial, info.firmware);
+  }
+  return GW_OK;
 }
 
 /* ---- KNX ---------------------------------------------------------------- */
@@ -303,6 +339,7 @@ static char *on_http_get(void *ud, const char *path, const char **content_type,
   json_t *st = ocpp_server_status(app->ocpp);
   if (!st)
     return NULL;
+  gw_uplinks_status(app->uplinks, json_object_get(st, "chargers"));
   json_object_set_new(st, "version", json_string(OCPPKNX_VERSION));
   json_object_set_new(st, "uptime_s",
                       json_integer((json_int_t)(time(NULL) - app->started)));
@@ -367,6 +404,8 @@ static void stop_app(gw_app *app, const char *why)
     return;
   app->stopping = true;
   gw_log(GW_LOG_INFO, NULL, "%s: shutting down", why);
+  gw_uplinks_destroy(app->uplinks);
+  app->uplinks = NULL;
   ocpp_server_destroy(app->ocpp, on_ocpp_closed);
 }
 
@@ -519,6 +558,8 @@ static void init_handles(gw_app *app)
 
 static void teardown(gw_app *app)
 {
+  gw_uplinks_destroy(app->uplinks);
+  app->uplinks = NULL;
   if (app->ocpp)
     ocpp_server_destroy(app->ocpp, NULL);
   app->ocpp = NULL;
@@ -562,6 +603,8 @@ int gw_app_run(gw_conf *cfg)
     rc = start_ocpp(&app);
   if (rc == GW_OK)
     rc = start_knx(&app);
+  if (rc == GW_OK)
+    rc = start_uplinks(&app);
   if (rc != GW_OK) {
     teardown(&app);
   } else {

@@ -72,6 +72,35 @@ static void put_chargers(FILE *f, const json_t *chargers)
   fputs("</table>\n", f);
 }
 
+/* The chargers that stand for themselves towards a billing backend. */
+static void put_backends(FILE *f, const json_t *chargers)
+{
+  size_t i;
+  const json_t *c;
+  bool any = false;
+  json_array_foreach(chargers, i, c) {
+    const json_t *u = json_object_get(c, "upstream");
+    if (!u)
+      continue;
+    if (!any)
+      fputs("<h2>Backend links</h2><table><tr><th>charger</th><th>url</th>"
+            "<th>identity</th><th>connected</th><th>since</th>"
+            "<th>last error</th><th>queued</th><th>oldest queued</th></tr>\n",
+            f);
+    any = true;
+    fputs("<tr>", f);
+    put_cell(f, c, "id");
+    static const char *const keys[] = {"url", "identity", "connected", "since",
+                                       "last_error", "queue_length",
+                                       "oldest_queued"};
+    for (size_t j = 0; j < sizeof keys / sizeof keys[0]; j++)
+      put_cell(f, u, keys[j]);
+    fputs("</tr>\n", f);
+  }
+  if (any)
+    fputs("</table>\n", f);
+}
+
 static void put_refused(FILE *f, const json_t *refused)
 {
   fputs("<h2>Refused connections</h2><table><tr><th>identity</th>"
@@ -115,6 +144,7 @@ char *gw_status_html(const char *status_json)
   put_value(f, json_object_get(knx, "state"));
   fputs(" · <a href=\"/status\">JSON</a></p>\n", f);
   put_chargers(f, json_object_get(st, "chargers"));
+  put_backends(f, json_object_get(st, "chargers"));
   put_refused(f, json_object_get(st, "refused"));
   fputs("</body></html>\n", f);
   fclose(f);

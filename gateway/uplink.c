@@ -1,0 +1,316 @@
+/* The chargers' backend links: which link stands for which charger, its
+ * identity and the connector states the backend is told. A state is kept
+ * until the backend has answered its StatusNotification (the latest one
+ * per connector: a backend wants to know how a connector is, not every
+ * step it took while the link was down), and sent again on the next
+ * registration when the answer never came. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "gateway/uplink.h"
+
+#define N_SLOTS (GW_MAX_CONNECTORS + 1)  /* connector 0 (the charger) too */
+
+typedef struct gw_uplink gw_uplink;
+
+/* One connector's latest state for the backend. */
+typedef struct {
+  gw_uplink *link;
+  int connector;
+  bool known;
+  bool waiting;                  /* not sent since it changed */
+  bool inflight;                 /* sent, not answered yet */
+  ocpp_cp_status status;
+  ocpp_cp_error error;
+  char info[51];                 /* the schema's caps */
+  char vendor_error[51];
+  time_t when;                   /* when the charger reported it */
+} status_slot;
+
+struct gw_uplink {
+  gw_uplinks *set;
+  char *charger_id;
+  char *url, *identity;          /* for the status page */
+  ocpp_upstream *up;
+  status_slot slots[N_SLOTS];
+};
+
+struct gw_uplinks {
+  gw_uplink_hooks hooks;
+  void *user_data;
+  gw_uplink *links;
+  size_t n;
+};
+
+static gw_uplink *find_link(const gw_uplinks *u, const char *charger_id)
+{
+  for (size_t i = 0; u && charger_id && i < u->n; i++)
+    if (strcmp(u->links[i].charger_id, charger_id) == 0)
+      return &u->links[i];
+  return NULL;
+}
+
+static void utc_text(time_t t, char out[32])
+{
+  struct tm tm;
+  if (!gmtime_r(&t, &tm) || !strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm))
+    snprintf(out, 32, "1970-01-01T00:00:00Z");
+}
+
+/* ---- connector states ----------------------------------------------------- */
+
+static void send_states(gw_uplink *l);
+
+static void state_done(void *user_data, bool answered, const json_t *payload,
+                       const char *error_code)
+{
+  (void)payload;
+  (void)error_code;
+  status_slot *s = user_data;
+  s->inflight = false;
+  /* no answer: the state is still news to the backend */
+  if (!answered)
+    s->waiting = true;
+  else
+    send_states(s->link);
+}
+
+static json_t *state_payload(const status_slot *s)
+{
+  char when[32];
+  utc_text(s->when, when);
+  json_t *p = json_pack("{s:i,s:s,s:s,s:s}", "connectorId", s->connector,
+                        "errorCode", ocpp_cp_error_name(s->error), "status",
+                        ocpp_cp_status_name(s->status), "timestamp", when);
+  if (p && s->info[0])
+    json_object_set_new(p, "info", json_string(s->info));
+  if (p && s->vendor_error[0])
+    json_object_set_new(p, "vendorErrorCode", json_string(s->vendor_error));
+  return p;
+}
+
+/* Every waiting state that is not already on its way, while the link is
+ * registered (ocpp_upstream_call refuses otherwise, and the state waits). */
+static void send_states(gw_uplink *l)
+{
+  for (int i = 0; i < N_SLOTS; i++) {
+    status_slot *s = &l->slots[i];
+    if (!s->waiting || s->inflight)
+      continue;
+    if (ocpp_upstream_call(l->up, "StatusNotification", state_payload(s),
+                           state_done, s) != OCPP_OK)
+      return;
+    s->waiting = false;
+    s->inflight = true;
+  }
+}
+
+static void on_status(gw_uplink *l, const ocpp_event *ev)
+{
+  if (ev->connector < 0 || ev->connector >= N_SLOTS)
+    return;
+  status_slot *s = &l->slots[ev->connector];
+  s->known = true;
+  s->waiting = true;
+  s->status = ev->status.status;
+  s->error = ev->status.error;
+  /* the charger's StatusNotification passed the same schema: they fit */
+  snprintf(s->info, sizeof s->info, "%s", ev->status.info ? ev->status.info : "");
+  snprintf(s->vendor_error, sizeof s->vendor_error, "%s",
+           ev->status.vendor_error ? ev->status.vendor_error : "");
+  s->when = ev->timestamp ? ev->timestamp : time(NULL);
+  send_states(l);
+}
+
+/* ---- the link's hooks ----------------------------------------------------- */
+
+static void link_up_or_down(void *user_data, bool up)
+{
+  gw_uplink *l = user_data;
+  if (up) {
+    /* a new registration: the backend hears every known state again */
+    for (int i = 0; i < N_SLOTS; i++)
+      if (l->slots[i].known)
+        l->slots[i].waiting = true;
+    send_states(l);
+  }
+  if (l->set->hooks.on_link)
+    l->set->hooks.on_link(l->set->user_data, l->charger_id, up);
+}
+
+static void link_log(void *user_data, ocpp_log_level level,
+                     const char *charger_id, const char *message)
+{
+  gw_uplink *l = user_data;
+  if (l->set->hooks.on_log)
+    l->set->hooks.on_log(l->set->user_data, level, charger_id, message);
+}
+
+/* The backend's CALLs are not relayed to the charger: each is refused. */
+static json_t *link_call(void *user_data, const char *action,
+                         const json_t *payload, const char **error_code)
+{
+  gw_uplink *l = user_data;
+  (void)payload;
+  char line[128];
+  snprintf(line, sizeof line, "backend: %s refused: commands are not relayed",
+           action);
+  link_log(l, OCPP_LOG_INFO, l->charger_id, line);
+  *error_code = "NotSupported";
+  return NULL;
+}
+
+/* ---- lifetime ------------------------------------------------------------- */
+
+static int start_link(gw_uplinks *u, gw_uplink *l, uv_loop_t *loop,
+                      const gw_charger_conf *c, const gw_uplink_options *opt)
+{
+  const gw_upstream_conf *uc = &c->upstream;
+  l->set = u;
+  l->charger_id = strdup(c->id);
+  l->url = strdup(uc->url);
+  l->identity = strdup(uc->identity ? uc->identity : c->id);
+  if (!l->charger_id || !l->url || !l->identity)
+    return GW_ENOMEM;
+  for (int i = 0; i < N_SLOTS; i++)
+    l->slots[i] = (status_slot){.link = l, .connector = i};
+  ocpp_upstream_options o = {
+    .url = uc->url, .identity = l->identity, .log_id = c->id,
+    .security_profile = uc->security_profile, .password = uc->password,
+    .tls_ca = uc->tls_ca, .tls_cert = uc->tls_cert, .tls_key = uc->tls_key,
+    .call_timeout = opt->call_timeout, .trace = opt->trace,
+    .max_message_size = opt->max_message_size,
+  };
+  static const ocpp_upstream_callbacks cb = {
+    .on_link = link_up_or_down, .on_log = link_log, .on_call = link_call,
+  };
+  char err[256];
+  int rc = ocpp_upstream_create(loop, &o, &cb, l, &l->up, err, sizeof err);
+  if (rc == OCPP_OK)
+    return GW_OK;
+  char line[320];
+  snprintf(line, sizeof line, "[upstream]: %s", err[0] ? err : ocpp_strerror(rc));
+  link_log(l, OCPP_LOG_ERROR, c->id, line);
+  return rc == OCPP_ENOMEM ? GW_ENOMEM : GW_EOCPP;
+}
+
+int gw_uplinks_create(uv_loop_t *loop, const gw_charger_conf *chargers,
+                      size_t n, const gw_uplink_options *opt,
+                      const gw_uplink_hooks *hooks, void *user_data,
+                      gw_uplinks **out)
+{
+  if (!out)
+    return GW_EINVAL;
+  *out = NULL;
+  if (!loop || (!chargers && n) || !opt || !hooks)
+    return GW_EINVAL;
+  gw_uplinks *u = calloc(1, sizeof *u);
+  size_t with = 0;
+  for (size_t i = 0; i < n; i++)
+    with += chargers[i].upstream.url != NULL;
+  gw_uplink *links = u ? calloc(with ? with : 1, sizeof *links) : NULL;
+  if (!links) {
+    free(u);
+    return GW_ENOMEM;
+  }
+  u->hooks = *hooks;
+  u->user_data = user_data;
+  u->links = links;
+  int rc = GW_OK;
+  for (size_t i = 0; rc == GW_OK && i < n; i++)
+    if (chargers[i].upstream.url)
+      rc = start_link(u, &u->links[u->n++], loop, &chargers[i], opt);
+  if (rc != GW_OK) {
+    gw_uplinks_destroy(u);
+    return rc;
+  }
+  *out = u;
+  return GW_OK;
+}
+
+void gw_uplinks_destroy(gw_uplinks *u)
+{
+  if (!u)
+    return;
+  for (size_t i = 0; i < u->n; i++) {
+    gw_uplink *l = &u->links[i];
+    /* its calls finish Offline inside, while l still exists */
+    ocpp_upstream_destroy(l->up, NULL, NULL);
+    free(l->charger_id);
+    free(l->url);
+    free(l->identity);
+  }
+  free(u->links);
+  free(u);
+}
+
+/* ---- events and status ---------------------------------------------------- */
+
+void gw_uplinks_set_boot(gw_uplinks *u, const char *charger_id,
+                         const char *vendor, const char *model,
+                         const char *serial, const char *firmware)
+{
+  gw_uplink *l = find_link(u, charger_id);
+  if (l)
+    ocpp_upstream_set_boot(l->up, vendor, model, serial, firmware);
+}
+
+void gw_uplinks_on_event(gw_uplinks *u, const ocpp_event *ev)
+{
+  gw_uplink *l = ev ? find_link(u, ev->charger_id) : NULL;
+  if (!l)
+    return;
+  if (ev->type == OCPP_EV_BOOT)
+    ocpp_upstream_set_boot(l->up, ev->boot.vendor, ev->boot.model,
+                           ev->boot.serial, ev->boot.firmware);
+  else if (ev->type == OCPP_EV_STATUS)
+    on_status(l, ev);
+}
+
+static json_t *time_or_null(time_t t)
+{
+  char text[32];
+  if (!t)
+    return json_null();
+  utc_text(t, text);
+  return json_string(text);
+}
+
+static json_t *link_status(const gw_uplink *l)
+{
+  ocpp_upstream_info info;
+  ocpp_upstream_info_get(l->up, &info);
+  int queued = 0;
+  time_t oldest = 0;
+  for (int i = 0; i < N_SLOTS; i++) {
+    const status_slot *s = &l->slots[i];
+    if (!s->waiting && !s->inflight)
+      continue;
+    queued++;
+    if (!oldest || s->when < oldest)
+      oldest = s->when;
+  }
+  json_t *o = json_pack("{s:s,s:s,s:b,s:b,s:s,s:i,s:i}", "url", l->url,
+                        "identity", l->identity, "connected", info.registered,
+                        "websocket", info.open, "last_error", info.last_error,
+                        "failures", (int)info.failures, "queue_length", queued);
+  if (o) {
+    json_object_set_new(o, "since", time_or_null(info.since));
+    json_object_set_new(o, "oldest_queued", time_or_null(oldest));
+  }
+  return o;
+}
+
+void gw_uplinks_status(const gw_uplinks *u, json_t *chargers)
+{
+  size_t i;
+  json_t *c;
+  json_array_foreach(chargers, i, c) {
+    const gw_uplink *l =
+      find_link(u, json_string_value(json_object_get(c, "id")));
+    if (l)
+      json_object_set_new(c, "upstream", link_status(l));
+  }
+}

@@ -1,0 +1,64 @@
+/* gw_uplinks: the links of the chargers that have an [upstream] section,
+ * one ocpp_upstream each. The gateway is that charger towards its billing
+ * backend: it boots with the charger's identity (as the charger gave it,
+ * or as the store kept it), and tells the backend every connector's
+ * status. Nothing of a charger with local tags reaches a backend from
+ * here: only the charger's identity and connector states. */
+#ifndef OCPPKNX_GW_UPLINK_H
+#define OCPPKNX_GW_UPLINK_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <jansson.h>
+#include <uv.h>
+
+#include "gateway/conf.h"
+#include "gateway/errors.h"
+#include "ocpp/ocpp.h"
+
+typedef struct gw_uplinks gw_uplinks;
+
+typedef struct {
+  /* The link of charger_id registered with its backend (up), or lost it. */
+  void (*on_link)(void *user_data, const char *charger_id, bool up);
+  /* One log line of a link (ocpp_upstream's on_log). */
+  void (*on_log)(void *user_data, ocpp_log_level level, const char *charger_id,
+                 const char *message);
+} gw_uplink_hooks;
+
+typedef struct {
+  int call_timeout;              /* s */
+  bool trace;
+  size_t max_message_size;
+} gw_uplink_options;
+
+/* Starts a link for every charger of chargers[0..n) with an [upstream]
+ * url. Returns GW_OK, GW_EINVAL (NULL argument), GW_ENOMEM or GW_EOCPP
+ * (a link could not start: its certificate files; logged through on_log
+ * with the reason). On failure *out is NULL and nothing runs. */
+int gw_uplinks_create(uv_loop_t *loop, const gw_charger_conf *chargers,
+                      size_t n, const gw_uplink_options *opt,
+                      const gw_uplink_hooks *hooks, void *user_data,
+                      gw_uplinks **out);
+
+/* The charger's identity for its backend's BootNotification. Chargers
+ * without a link are ignored. */
+void gw_uplinks_set_boot(gw_uplinks *u, const char *charger_id,
+                         const char *vendor, const char *model,
+                         const char *serial, const char *firmware);
+
+/* An event of the chargers' side: BootNotification and StatusNotification
+ * are passed on to the charger's backend; the others are not yet. */
+void gw_uplinks_on_event(gw_uplinks *u, const ocpp_event *ev);
+
+/* Adds "upstream" {url, identity, connected, websocket, since, last_error,
+ * failures, queue_length, oldest_queued} to each object of chargers (the
+ * status' "chargers" array) whose "id" has a link. */
+void gw_uplinks_status(const gw_uplinks *u, json_t *chargers);
+
+/* Ends every link (their sockets close on the loop) and frees. NULL is
+ * allowed. */
+void gw_uplinks_destroy(gw_uplinks *u);
+
+#endif
