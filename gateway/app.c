@@ -445,6 +445,8 @@ static void reload_chargers(gw_app *app)
     gw_conf_chargers_free(chargers, n);
     return;
   }
+  if (gw_uplinks_reload(app->uplinks, chargers, n) != GW_OK)
+    gw_log(GW_LOG_ERROR, NULL, "SIGHUP: backend links not reloaded");
   free(app->charger_opts);
   app->charger_opts = opts;
   app->n_charger_opts = n;

@@ -12,6 +12,7 @@
 #include "gateway/uplink.h"
 
 #define N_SLOTS (GW_MAX_CONNECTORS + 1)  /* connector 0 (the charger) too */
+#define GW_BOOT_TEXT 51                  /* firmwareVersion, the longest */
 
 typedef struct gw_uplink gw_uplink;
 
@@ -29,26 +30,38 @@ typedef struct {
   time_t when;                   /* when the charger reported it */
 } status_slot;
 
+/* The charger's identity for its backend, kept to hand it to a link that
+ * replaces this one on a reload. */
+typedef struct {
+  bool known;
+  char vendor[GW_BOOT_TEXT], model[GW_BOOT_TEXT];
+  char serial[GW_BOOT_TEXT], firmware[GW_BOOT_TEXT];
+} boot_info;
+
 struct gw_uplink {
   gw_uplinks *set;
   char *charger_id;
-  char *url, *identity;          /* for the status page */
+  gw_upstream_conf conf;         /* copies; compared on a reload */
   ocpp_upstream *up;
+  boot_info boot;
   status_slot slots[N_SLOTS];
 };
 
 struct gw_uplinks {
+  uv_loop_t *loop;
+  gw_uplink_options opt;
   gw_uplink_hooks hooks;
   void *user_data;
-  gw_uplink *links;
+  gw_uplink **links;             /* each its own allocation: the link's
+                                    hooks point at it */
   size_t n;
 };
 
 static gw_uplink *find_link(const gw_uplinks *u, const char *charger_id)
 {
   for (size_t i = 0; u && charger_id && i < u->n; i++)
-    if (strcmp(u->links[i].charger_id, charger_id) == 0)
-      return &u->links[i];
+    if (u->links[i] && strcmp(u->links[i]->charger_id, charger_id) == 0)
+      return u->links[i];
   return NULL;
 }
 
@@ -164,36 +177,193 @@ static json_t *link_call(void *user_data, const char *action,
 
 /* ---- lifetime ------------------------------------------------------------- */
 
-static int start_link(gw_uplinks *u, gw_uplink *l, uv_loop_t *loop,
-                      const gw_charger_conf *c, const gw_uplink_options *opt)
+static char *dup_or_null(const char *s)
 {
-  const gw_upstream_conf *uc = &c->upstream;
+  return s ? strdup(s) : NULL;
+}
+
+static bool same_text(const char *a, const char *b)
+{
+  return (!a && !b) || (a && b && strcmp(a, b) == 0);
+}
+
+static bool same_conf(const gw_upstream_conf *a, const gw_upstream_conf *b)
+{
+  return same_text(a->url, b->url) && same_text(a->identity, b->identity) &&
+         a->security_profile == b->security_profile &&
+         same_text(a->password, b->password) &&
+         same_text(a->tls_ca, b->tls_ca) && same_text(a->tls_cert, b->tls_cert) &&
+         same_text(a->tls_key, b->tls_key);
+}
+
+static void free_link(gw_uplink *l)
+{
+  if (!l)
+    return;
+  /* its calls finish Offline inside, while l still exists */
+  ocpp_upstream_destroy(l->up, NULL, NULL);
+  gw_upstream_conf *c = &l->conf;
+  if (c->password)
+    memset(c->password, 0, strlen(c->password));
+  free(c->url);
+  free(c->identity);
+  free(c->password);
+  free(c->tls_ca);
+  free(c->tls_cert);
+  free(c->tls_key);
+  free(l->charger_id);
+  free(l);
+}
+
+static bool copy_conf(gw_upstream_conf *dst, const gw_upstream_conf *src,
+                      const char *charger_id)
+{
+  *dst = (gw_upstream_conf){
+    .url = dup_or_null(src->url),
+    .identity = dup_or_null(src->identity ? src->identity : charger_id),
+    .security_profile = src->security_profile,
+    .password = dup_or_null(src->password),
+    .tls_ca = dup_or_null(src->tls_ca),
+    .tls_cert = dup_or_null(src->tls_cert),
+    .tls_key = dup_or_null(src->tls_key),
+    .line = src->line,
+  };
+  return dst->url && dst->identity && (!src->password || dst->password) &&
+         (!src->tls_ca || dst->tls_ca) && (!src->tls_cert || dst->tls_cert) &&
+         (!src->tls_key || dst->tls_key);
+}
+
+/* A new link for charger c; NULL when it cannot start (logged). */
+static gw_uplink *start_link(gw_uplinks *u, const gw_charger_conf *c)
+{
+  gw_uplink *l = calloc(1, sizeof *l);
+  if (!l)
+    return NULL;
   l->set = u;
   l->charger_id = strdup(c->id);
-  l->url = strdup(uc->url);
-  l->identity = strdup(uc->identity ? uc->identity : c->id);
-  if (!l->charger_id || !l->url || !l->identity)
-    return GW_ENOMEM;
+  if (!l->charger_id || !copy_conf(&l->conf, &c->upstream, c->id)) {
+    free_link(l);
+    return NULL;
+  }
   for (int i = 0; i < N_SLOTS; i++)
     l->slots[i] = (status_slot){.link = l, .connector = i};
+  const gw_upstream_conf *uc = &l->conf;
   ocpp_upstream_options o = {
-    .url = uc->url, .identity = l->identity, .log_id = c->id,
+    .url = uc->url, .identity = uc->identity, .log_id = c->id,
     .security_profile = uc->security_profile, .password = uc->password,
     .tls_ca = uc->tls_ca, .tls_cert = uc->tls_cert, .tls_key = uc->tls_key,
-    .call_timeout = opt->call_timeout, .trace = opt->trace,
-    .max_message_size = opt->max_message_size,
+    .call_timeout = u->opt.call_timeout, .trace = u->opt.trace,
+    .max_message_size = u->opt.max_message_size,
   };
   static const ocpp_upstream_callbacks cb = {
     .on_link = link_up_or_down, .on_log = link_log, .on_call = link_call,
   };
   char err[256];
-  int rc = ocpp_upstream_create(loop, &o, &cb, l, &l->up, err, sizeof err);
+  int rc = ocpp_upstream_create(u->loop, &o, &cb, l, &l->up, err, sizeof err);
   if (rc == OCPP_OK)
-    return GW_OK;
+    return l;
   char line[320];
   snprintf(line, sizeof line, "[upstream]: %s", err[0] ? err : ocpp_strerror(rc));
   link_log(l, OCPP_LOG_ERROR, c->id, line);
-  return rc == OCPP_ENOMEM ? GW_ENOMEM : GW_EOCPP;
+  free_link(l);
+  return NULL;
+}
+
+static void apply_boot(gw_uplink *l)
+{
+  if (l->boot.known)
+    ocpp_upstream_set_boot(l->up, l->boot.vendor, l->boot.model,
+                           l->boot.serial, l->boot.firmware);
+}
+
+/* A link that replaces old (its settings changed on a reload) starts from
+ * what old knew: the identity and the states the backend may lack. */
+static void take_state(gw_uplink *l, const gw_uplink *old)
+{
+  l->boot = old->boot;
+  for (int i = 0; i < N_SLOTS; i++) {
+    l->slots[i] = old->slots[i];
+    l->slots[i].link = l;
+    l->slots[i].inflight = false;
+    if (l->slots[i].known)
+      l->slots[i].waiting = true;
+  }
+  apply_boot(l);
+}
+
+/* New links for chargers[0..n) into links[] (n entries; NULL where a
+ * charger has no [upstream]); an unchanged link of u is reused. false when
+ * one cannot start: what was made is freed, u is as it was. */
+static bool build_links(gw_uplinks *u, const gw_charger_conf *chargers,
+                        size_t n, gw_uplink **links)
+{
+  for (size_t i = 0; i < n; i++) {
+    links[i] = NULL;
+    if (!chargers[i].upstream.url)
+      continue;
+    gw_uplink *old = find_link(u, chargers[i].id);
+    if (old && same_conf(&old->conf, &chargers[i].upstream))
+      continue;
+    links[i] = start_link(u, &chargers[i]);
+    if (links[i])
+      continue;
+    for (size_t k = 0; k < i; k++)
+      free_link(links[k]);
+    return false;
+  }
+  return true;
+}
+
+/* A link that ends on a reload: KNX must not go on showing it up. */
+static void end_link(gw_uplink *l)
+{
+  ocpp_upstream_info info;
+  ocpp_upstream_info_get(l->up, &info);
+  if (info.registered && l->set->hooks.on_link)
+    l->set->hooks.on_link(l->set->user_data, l->charger_id, false);
+  free_link(l);
+}
+
+/* Puts links[] in place: unchanged old links move over, replaced ones hand
+ * their state on, the rest of the old ones end. */
+static void swap_links(gw_uplinks *u, const gw_charger_conf *chargers,
+                       size_t n, gw_uplink **links)
+{
+  size_t kept = 0;
+  for (size_t i = 0; i < n; i++) {
+    if (!chargers[i].upstream.url)
+      continue;
+    gw_uplink *old = find_link(u, chargers[i].id);
+    for (size_t k = 0; old && k < u->n; k++)
+      if (u->links[k] == old)
+        u->links[k] = NULL;
+    if (links[i] && old) {
+      take_state(links[i], old);
+      end_link(old);
+    }
+    links[kept++] = links[i] ? links[i] : old;
+  }
+  for (size_t k = 0; k < u->n; k++)
+    if (u->links[k])
+      end_link(u->links[k]);
+  free(u->links);
+  u->links = links;
+  u->n = kept;
+}
+
+int gw_uplinks_reload(gw_uplinks *u, const gw_charger_conf *chargers, size_t n)
+{
+  if (!u || (!chargers && n))
+    return GW_EINVAL;
+  gw_uplink **links = calloc(n ? n : 1, sizeof *links);
+  if (!links)
+    return GW_ENOMEM;
+  if (!build_links(u, chargers, n, links)) {
+    free(links);
+    return GW_EOCPP;
+  }
+  swap_links(u, chargers, n, links);
+  return GW_OK;
 }
 
 int gw_uplinks_create(uv_loop_t *loop, const gw_charger_conf *chargers,
@@ -207,23 +377,13 @@ int gw_uplinks_create(uv_loop_t *loop, const gw_charger_conf *chargers,
   if (!loop || (!chargers && n) || !opt || !hooks)
     return GW_EINVAL;
   gw_uplinks *u = calloc(1, sizeof *u);
-  size_t with = 0;
-  for (size_t i = 0; i < n; i++)
-    with += chargers[i].upstream.url != NULL;
-  gw_uplink *links = u ? calloc(with ? with : 1, sizeof *links) : NULL;
-  if (!links) {
-    free(u);
+  if (!u)
     return GW_ENOMEM;
-  }
-  u->hooks = *hooks;
-  u->user_data = user_data;
-  u->links = links;
-  int rc = GW_OK;
-  for (size_t i = 0; rc == GW_OK && i < n; i++)
-    if (chargers[i].upstream.url)
-      rc = start_link(u, &u->links[u->n++], loop, &chargers[i], opt);
+  *u = (gw_uplinks){.loop = loop, .opt = *opt, .hooks = *hooks,
+                    .user_data = user_data};
+  int rc = gw_uplinks_reload(u, chargers, n);
   if (rc != GW_OK) {
-    gw_uplinks_destroy(u);
+    free(u);
     return rc;
   }
   *out = u;
@@ -234,19 +394,26 @@ void gw_uplinks_destroy(gw_uplinks *u)
 {
   if (!u)
     return;
-  for (size_t i = 0; i < u->n; i++) {
-    gw_uplink *l = &u->links[i];
-    /* its calls finish Offline inside, while l still exists */
-    ocpp_upstream_destroy(l->up, NULL, NULL);
-    free(l->charger_id);
-    free(l->url);
-    free(l->identity);
-  }
+  for (size_t i = 0; i < u->n; i++)
+    free_link(u->links[i]);
   free(u->links);
   free(u);
 }
 
 /* ---- events and status ---------------------------------------------------- */
+
+/* The BootNotification fields passed the schema: they fit. */
+static void keep_boot(gw_uplink *l, const char *vendor, const char *model,
+                      const char *serial, const char *firmware)
+{
+  boot_info *b = &l->boot;
+  b->known = true;
+  snprintf(b->vendor, sizeof b->vendor, "%s", vendor ? vendor : "");
+  snprintf(b->model, sizeof b->model, "%s", model ? model : "");
+  snprintf(b->serial, sizeof b->serial, "%s", serial ? serial : "");
+  snprintf(b->firmware, sizeof b->firmware, "%s", firmware ? firmware : "");
+  apply_boot(l);
+}
 
 void gw_uplinks_set_boot(gw_uplinks *u, const char *charger_id,
                          const char *vendor, const char *model,
@@ -254,7 +421,7 @@ void gw_uplinks_set_boot(gw_uplinks *u, const char *charger_id,
 {
   gw_uplink *l = find_link(u, charger_id);
   if (l)
-    ocpp_upstream_set_boot(l->up, vendor, model, serial, firmware);
+    keep_boot(l, vendor, model, serial, firmware);
 }
 
 void gw_uplinks_on_event(gw_uplinks *u, const ocpp_event *ev)
@@ -263,8 +430,8 @@ void gw_uplinks_on_event(gw_uplinks *u, const ocpp_event *ev)
   if (!l)
     return;
   if (ev->type == OCPP_EV_BOOT)
-    ocpp_upstream_set_boot(l->up, ev->boot.vendor, ev->boot.model,
-                           ev->boot.serial, ev->boot.firmware);
+    keep_boot(l, ev->boot.vendor, ev->boot.model, ev->boot.serial,
+              ev->boot.firmware);
   else if (ev->type == OCPP_EV_STATUS)
     on_status(l, ev);
 }
@@ -292,8 +459,8 @@ static json_t *link_status(const gw_uplink *l)
     if (!oldest || s->when < oldest)
       oldest = s->when;
   }
-  json_t *o = json_pack("{s:s,s:s,s:b,s:b,s:s,s:i,s:i}", "url", l->url,
-                        "identity", l->identity, "connected", info.registered,
+  json_t *o = json_pack("{s:s,s:s,s:b,s:b,s:s,s:i,s:i}", "url", l->conf.url,
+                        "identity", l->conf.identity, "connected", info.registered,
                         "websocket", info.open, "last_error", info.last_error,
                         "failures", (int)info.failures, "queue_length", queued);
   if (o) {

@@ -42,6 +42,15 @@ int gw_uplinks_create(uv_loop_t *loop, const gw_charger_conf *chargers,
                       const gw_uplink_hooks *hooks, void *user_data,
                       gw_uplinks **out);
 
+/* SIGHUP: the links of the reloaded chargers. A link whose [upstream] did
+ * not change keeps running; a changed one is replaced by a new link that
+ * starts from the old one's identity and connector states; links of
+ * chargers without [upstream] now end. Returns GW_OK, GW_EINVAL,
+ * GW_ENOMEM or GW_EOCPP (a new link could not start, logged): then
+ * nothing changed. */
+int gw_uplinks_reload(gw_uplinks *u, const gw_charger_conf *chargers,
+                      size_t n);
+
 /* The charger's identity for its backend's BootNotification. Chargers
  * without a link are ignored. */
 void gw_uplinks_set_boot(gw_uplinks *u, const char *charger_id,

@@ -80,11 +80,34 @@ backend_check "$BLOG2" StatusNotification 'p["connectorId"] == 1 and p["status"]
 link_status 'u["connected"] and u["queue_length"] == 0 and u["failures"] == 0'
 [ "$(count_bus ' to 9/7/53: 01$')" -ge 2 ] || fail "upstream_online not 1 again"
 
+# ---- SIGHUP with a new url: the link moves, with what it knew ----
+B3PORT=$(free_port)
+BLOG3=$T/backend3.log
+start_backend "$BLOG3" --port "$B3PORT"
+sed -i "s|^url = ws://127.0.0.1:$BPORT/|url = ws://127.0.0.1:$B3PORT/|" \
+  "$T/chargers.d/CP1.conf"
+kill -HUP "$GW_PID"
+expect_log 'SIGHUP: 1 charger files loaded'
+backend_wait "$BLOG3" BootNotification 1
+backend_check "$BLOG3" BootNotification 'p["chargePointSerialNumber"] == "ZCS000143"' \
+  "BootNotification after the reload without the charger's identity"
+backend_wait "$BLOG3" StatusNotification 1
+/usr/bin/python3 "$TEST_SRC/ocpp_log.py" "$BLOG3" check call StatusNotification \
+  'p["connectorId"] == 1 and p["status"] == "Charging"' --any ||
+  fail "the connector state did not follow the reload"
+for i in $(seq 1 50); do
+  grep -q '"event":"disconnected"' "$BLOG2" && break
+  sleep 0.1
+done
+grep -q '"event":"disconnected"' "$BLOG2" || fail "the old backend kept the link"
+link_status "u['connected'] and u['url'] == 'ws://127.0.0.1:$B3PORT/ocpp/{id}'"
+
 # the charger's own link was never touched
 grep -q 'CP1: disconnected' "$GW_LOG" && fail "the charger lost its connection"
 
 backend_validate "$BLOG"
 backend_validate "$BLOG2"
+backend_validate "$BLOG3"
 validate_frames cp
 note "boots: $(backend_count "$BLOG" BootNotification)+$(backend_count "$BLOG2" BootNotification)," \
   "heartbeats: $(backend_count "$BLOG" Heartbeat), statuses: $(backend_count "$BLOG" StatusNotification)+$(backend_count "$BLOG2" StatusNotification)"
