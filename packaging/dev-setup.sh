@@ -20,7 +20,7 @@ PACKAGES=(
   libuv1-dev libwslay-dev libwolfssl-dev libjansson-dev libyajl-dev libinih-dev
   libsqlite3-dev libcriterion-dev
   knxd knxd-tools knxd-dev
-  python3 python3-jsonschema openssl procps
+  python3 python3-jsonschema openssl procps ca-certificates
 )
 
 say() { printf '==> %s\n' "$*"; }
