@@ -84,8 +84,10 @@ static void check_upstream(const parse_ctx *ctx, const gw_charger_conf *c)
     .tls_ca = u->tls_ca, .tls_cert = u->tls_cert, .tls_key = u->tls_key,
   };
   char why[160];
-  if (ocpp_upstream_check_options(&o, why, sizeof why) == OCPP_OK)
+  if (ocpp_upstream_check_options(&o, why, sizeof why) == OCPP_OK) {
+    conf_check_upstream_files(ctx, c);
     return;
+  }
   int line = conf_line_in(ctx, "upstream", strncmp(why, "url", 3) == 0
                                                 ? "url" : "security_profile");
   conf_report(ctx->rep, c->file, line ? line : u->line, "[upstream] %s", why);
@@ -218,6 +220,7 @@ int conf_check_ga_conflicts(reporter *r, const gw_charger_conf *chargers, size_t
 typedef struct {
   reporter *r;
   const parse_ctx *ctx;
+  const char *section;          /* of the keys: "ocpp" or "upstream" */
 } tls_report;
 
 static void on_tls_problem(void *user_data, ocpp_tls_file file,
@@ -230,8 +233,8 @@ static void on_tls_problem(void *user_data, ocpp_tls_file file,
   case OCPP_TLS_FILE_KEY: key = "tls_key"; break;
   case OCPP_TLS_FILE_CA: key = "tls_ca"; break;
   }
-  conf_report(t->r, t->ctx->file, conf_line_of(t->ctx, key), "%s: %s", key,
-              message);
+  conf_report(t->r, t->ctx->file, conf_line_in(t->ctx, t->section, key),
+              "%s: %s", key, message);
 }
 
 void conf_check_tls(reporter *r, const parse_ctx *ctx, const gw_conf *m,
@@ -251,9 +254,20 @@ void conf_check_tls(reporter *r, const parse_ctx *ctx, const gw_conf *m,
       conf_report(r, ctx->file, conf_line_of(ctx, "tls_listen"),
                   "tls_listen: needs %s", files[i].key);
   }
-  tls_report t = {r, ctx};
+  tls_report t = {r, ctx, "ocpp"};
   if (read_files &&
       ocpp_tls_check_files(m->tls_cert, m->tls_key, m->tls_ca, on_tls_problem,
                            &t) == OCPP_ENOMEM)
     r->oom = true;
+}
+
+void conf_check_upstream_files(const parse_ctx *ctx, const gw_charger_conf *c)
+{
+  const gw_upstream_conf *u = &c->upstream;
+  if (u->url == NULL || ctx->text != NULL) /* from memory: no files */
+    return;
+  tls_report t = {ctx->rep, ctx, "upstream"};
+  if (ocpp_tls_check_files(u->tls_cert, u->tls_key, u->tls_ca, on_tls_problem,
+                           &t) == OCPP_ENOMEM)
+    ctx->rep->oom = true;
 }

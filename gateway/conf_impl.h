@@ -156,4 +156,8 @@ int conf_check_ga_conflicts(reporter *r, const gw_charger_conf *chargers,
 void conf_check_tls(reporter *r, const parse_ctx *ctx, const gw_conf *m,
                     bool read_files);
 
+/* [upstream] read from a file: its tls_ca, tls_cert and tls_key are
+ * readable and what the link will load. */
+void conf_check_upstream_files(const parse_ctx *ctx, const gw_charger_conf *c);
+
 #endif

@@ -1375,6 +1375,8 @@ Test(cfg, memory_load_refuses_null_arguments)
 
 Test(cfg, upstream_section_is_read_with_its_defaults)
 {
+  cr_assert_eq(mkdir(path_of("certs"), 0700), 0);
+  write_file("certs/backend-ca.crt", pem_cert_valid);
   load_charger("[charger]\nid = ZCS000143\n\n[upstream]\n"
                "url = wss://backend.example.com/ocpp/{id}\n"
                "security_profile = 2\npassword = pw-backend\n"
@@ -1450,4 +1452,27 @@ Test(cfg, upstream_unknown_key_and_repeated_section_are_reported)
                "[upstream]\n");
   expect_diag("chargers.d/a.conf:5", "unknown key \"billing\" in [upstream]");
   expect_diag("chargers.d/a.conf:6", "[upstream]: section given twice");
+}
+
+Test(cfg, upstream_tls_files_are_checked_at_their_lines)
+{
+  write_file("backend-ca.crt", "garbage\n");
+  load_charger("[charger]\nid = A\n[upstream]\nurl = wss://b/\n"
+               "tls_ca = backend-ca.crt\nsecurity_profile = 3\n"
+               "tls_cert = missing.crt\ntls_key = missing.key\n");
+  expect_diag("chargers.d/a.conf:5", "tls_ca: \"");
+  expect_diag("chargers.d/a.conf:5", "backend-ca.crt\" holds no PEM CA certificate");
+  expect_diag("chargers.d/a.conf:7", "tls_cert: cannot read \"");
+  expect_diag("chargers.d/a.conf:8", "tls_key: cannot read \"");
+}
+
+Test(cfg, upstream_tls_files_are_not_read_from_memory)
+{
+  gw_conf_text main = {"", 0};
+  static const char text[] = "[charger]\nid = A\n[upstream]\nurl = wss://b/\n"
+                             "tls_ca = /nonexistent/ca.crt\n";
+  gw_conf_text ch = {text, sizeof text - 1};
+  rc = gw_conf_load_strings(&main, &ch, 1, &cfg, &diag);
+  expect_ok();
+  cr_assert_str_eq(cfg->chargers[0].upstream.tls_ca, "/nonexistent/ca.crt");
 }
