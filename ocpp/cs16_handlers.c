@@ -152,10 +152,10 @@ static void h_status(ocpp_session *s, json_t *req, ocpp_handler_out *out)
 
 /* ---- tags and transactions ---------------------------------------------- */
 
-static ocpp_auth_status check_tag(ocpp_session *s, int connector,
-                                  const char *tag)
+/* A tag's decision, logged and reported. */
+static ocpp_auth_status tag_decided(ocpp_session *s, int connector,
+                                    const char *tag, ocpp_auth_status st)
 {
-  ocpp_auth_status st = ocpp_tag_check(&s->cp->opt, tag);
   ocpp__session_log(s, st == OCPP_AUTH_ACCEPTED ? OCPP_LOG_INFO : OCPP_LOG_WARN,
                     "idTag \"%s\": %s", tag, ocpp_auth_status_name(st));
   ocpp_event ev = {.type = OCPP_EV_TAG, .connector = connector};
@@ -165,9 +165,35 @@ static ocpp_auth_status check_tag(ocpp_session *s, int connector,
   return st;
 }
 
+/* The owner's hook decides a tag first (a billing backend's tag); else the
+ * charger's start_mode and tags. OCPP_EPENDING: out waits for the
+ * decision; another failure is a CALLERROR in out. */
+static int check_tag(ocpp_session *s, int connector, const char *tag,
+                     ocpp_auth_status *st, ocpp_handler_out *out)
+{
+  uint32_t token = 0;
+  int rc = ocpp__session_decide_tag(s, tag, st, &token);
+  if (rc == OCPP_EPENDING) {
+    out->defer_token = token;
+    return rc;
+  }
+  if (rc == OCPP_EQUEUEFULL || rc == OCPP_ENOMEM) {
+    out->error_code = "InternalError";
+    snprintf(out->error_text, sizeof out->error_text,
+             "too many idTags waiting for a decision");
+    return rc;
+  }
+  if (rc == OCPP_ENOENT)
+    *st = ocpp_tag_check(&s->cp->opt, tag);
+  tag_decided(s, connector, tag, *st);
+  return OCPP_OK;
+}
+
 static void h_authorize(ocpp_session *s, json_t *req, ocpp_handler_out *out)
 {
-  out->answer = id_tag_info(check_tag(s, 0, str_or_empty(req, "idTag")));
+  ocpp_auth_status st;
+  if (check_tag(s, 0, str_or_empty(req, "idTag"), &st, out) == OCPP_OK)
+    out->answer = id_tag_info(st);
 }
 
 /* A new transaction id: recorded by the store before the charger hears of
@@ -199,7 +225,10 @@ static void begin_on_connector(ocpp_connector_state *cs, int32_t tx_id,
   cs->session_energy_wh = 0;
 }
 
-static void h_start(ocpp_session *s, json_t *req, ocpp_handler_out *out)
+/* The connector of a StartTransaction, or NULL with the CALLERROR in out;
+ * a repeated request gets its transaction again in out (and NULL). */
+static ocpp_connector_state *start_connector(ocpp_session *s, json_t *req,
+                                             ocpp_handler_out *out)
 {
   int connector = connector_id(req);
   const char *tag = str_or_empty(req, "idTag");
@@ -208,7 +237,7 @@ static void h_start(ocpp_session *s, json_t *req, ocpp_handler_out *out)
   ocpp_connector_state *cs = ocpp__cp_connector(s->cp, connector);
   if (!cs || connector < 1) {
     out_of_range(out, connector);
-    return;
+    return NULL;
   }
   /* A charger that lost our answer repeats the same request: give it the
    * same transaction instead of opening a second one. */
@@ -216,9 +245,19 @@ static void h_start(ocpp_session *s, json_t *req, ocpp_handler_out *out)
       cs->tx_meter_start_wh == meter_start) {
     out->answer = json_pack("{s:i,s:{s:s}}", "transactionId", cs->tx_id,
                             "idTagInfo", "status", "Accepted");
-    return;
+    return NULL;
   }
-  ocpp_auth_status st = check_tag(s, connector, tag);
+  return cs;
+}
+
+/* StartTransaction once its tag is decided. */
+static void start_decided(ocpp_session *s, json_t *req, ocpp_auth_status st,
+                          ocpp_connector_state *cs, ocpp_handler_out *out)
+{
+  int connector = connector_id(req);
+  const char *tag = str_or_empty(req, "idTag");
+  double meter_start = (double)json_integer_value(json_object_get(req, "meterStart"));
+  time_t ts = payload_time(s, req, "timestamp");
   int32_t tx_id;
   if (new_transaction(s, connector, tag, meter_start, ts, &tx_id) != OCPP_OK) {
     out->error_code = "InternalError";
@@ -242,6 +281,30 @@ static void h_start(ocpp_session *s, json_t *req, ocpp_handler_out *out)
   ev.tx_started.id_tag = tag;
   ev.tx_started.meter_start_wh = meter_start;
   ocpp__session_emit(s, &ev);
+}
+
+static void h_start(ocpp_session *s, json_t *req, ocpp_handler_out *out)
+{
+  ocpp_connector_state *cs = start_connector(s, req, out);
+  ocpp_auth_status st;
+  if (cs && check_tag(s, connector_id(req), str_or_empty(req, "idTag"), &st,
+                      out) == OCPP_OK)
+    start_decided(s, req, st, cs, out);
+}
+
+/* An Authorize or StartTransaction whose tag the owner decided later. */
+static void cs16_resume(ocpp_session *s, const char *action, json_t *req,
+                        ocpp_auth_status st, ocpp_handler_out *out)
+{
+  bool start = strcmp(action, "StartTransaction") == 0;
+  ocpp_connector_state *cs = start ? start_connector(s, req, out) : NULL;
+  if (start && !cs)
+    return;
+  tag_decided(s, start ? connector_id(req) : 0, str_or_empty(req, "idTag"), st);
+  if (start)
+    start_decided(s, req, st, cs, out);
+  else
+    out->answer = id_tag_info(st);
 }
 
 /* The connector running tx_id, or OCPP_ENOENT. */
@@ -604,4 +667,5 @@ const ocpp_role ocpp__role_cs16 = {
   .after_answer = cs16_after_answer,
   .on_tick = cs16_tick,
   .meter_values = cs16_meter_values,
+  .resume = cs16_resume,
 };

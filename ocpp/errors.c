@@ -38,6 +38,7 @@ static const struct {
     [-OCPP_EIO] = {"OCPP_EIO", "socket write failed"},
     [-OCPP_EREFUSED] = {"OCPP_EREFUSED", "WebSocket upgrade refused"},
     [-OCPP_EUPGRADE] = {"OCPP_EUPGRADE", "invalid WebSocket upgrade answer"},
+    [-OCPP_EPENDING] = {"OCPP_EPENDING", "decided later"},
 };
 
 static bool known(int err)

@@ -55,9 +55,11 @@ enum {
   OCPP_EIO = -26,       /* the socket refused a write */
   OCPP_EREFUSED = -27,  /* the server answered the WebSocket upgrade with
                            a status other than 101 */
-  OCPP_EUPGRADE = -28   /* the server's 101 answer is not a valid
+  OCPP_EUPGRADE = -28,  /* the server's 101 answer is not a valid
                            WebSocket handshake (accept key, headers,
                            subprotocol) */
+  OCPP_EPENDING = -29   /* decided later: the answer follows through the
+                           call named in the hook's comment */
 };
 
 /* A fixed English text for err ("invalid argument", ...); "success" for
@@ -264,6 +266,14 @@ typedef struct {
   char *(*http_get)(void *user_data, const char *path,
                     const char **content_type, int *http_status);
   ocpp_store_hooks store;
+  /* Decides an idTag a charger presents (Authorize, StartTransaction)
+   * instead of its start_mode and tags: return OCPP_OK with *status to
+   * decide now, OCPP_ENOENT to leave it to the charger's options, or
+   * OCPP_EPENDING to decide later with ocpp_server_authorized(srv,
+   * charger_id, token, ...): the charger's CALL is answered then (or never,
+   * when it disconnects first). May be NULL. */
+  int (*authorize)(void *user_data, const char *charger_id, const char *id_tag,
+                   uint32_t token, ocpp_auth_status *status);
 } ocpp_callbacks;
 
 /* ---- listen addresses --------------------------------------------------- */
@@ -364,6 +374,13 @@ typedef struct {
  * OCPP_EINVAL (NULL argument, connector out of range) or OCPP_EUNKNOWN. */
 int ocpp_server_transaction(const ocpp_server *srv, const char *charger_id,
                             int connector, ocpp_transaction_info *out);
+
+/* The decision of an authorize hook that returned OCPP_EPENDING: the
+ * charger's Authorize or StartTransaction is answered with status now.
+ * Returns OCPP_OK, OCPP_EINVAL, OCPP_EUNKNOWN (no such charger) or
+ * OCPP_ENOENT (no such decision waits: the charger disconnected). */
+int ocpp_server_authorized(ocpp_server *srv, const char *charger_id,
+                           uint32_t token, ocpp_auth_status status);
 
 /* Closes every connection (WebSocket close 1001) and the listeners; then
  * frees the server and calls on_closed(user_data). NULL srv is a no-op. */

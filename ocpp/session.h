@@ -78,7 +78,11 @@ typedef struct {
   void (*registered)(void *user_data, bool registered);
   void *user_data;
   ocpp_store_hooks store;       /* central system role; may be empty */
-  void *store_data;
+  /* central system role: ocpp_callbacks.authorize, with the session's
+   * log_id as the charger id; may be NULL */
+  int (*authorize)(void *user_data, const char *charger_id, const char *id_tag,
+                   uint32_t token, ocpp_auth_status *status);
+  void *store_data;             /* user data of store and authorize */
   ocpp_session_counters *counters; /* central system role; not owned */
   const char *log_id;           /* charger id in logs; copied */
   int heartbeat_interval;       /* s, in BootNotification.conf */
@@ -148,6 +152,13 @@ int ocpp_session_cp16_set_boot(ocpp_session *s, const ocpp_cp16_boot *boot,
 /* Charge point role: the BootNotification was accepted on this
  * connection. Until then the owner must send nothing (OCPP 1.6 4.2). */
 bool ocpp_session_cp16_registered(const ocpp_session *s);
+
+/* Central system role: the decision the authorize hook deferred with
+ * token; the charger's CALL is answered now (or, when the hook is still
+ * running, as soon as it returns). Returns OCPP_OK, OCPP_EINVAL or
+ * OCPP_ENOENT (no such decision waits). */
+int ocpp_session_authorized(ocpp_session *s, uint32_t token,
+                            ocpp_auth_status status, ocpp_clock now);
 
 /* Calls queued or in flight. */
 int ocpp_session_pending(const ocpp_session *s);
