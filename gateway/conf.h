@@ -80,6 +80,11 @@ typedef struct {
   char *tls_ca;                  /* resolved against the main file's dir;
                                     NULL: the system's CA store */
   char *tls_cert, *tls_key;      /* profile 3 */
+  char **tags;                   /* the backend's idTags (its authorization,
+                                    its billing), matched as tag_match
+                                    says; default {"*"}; the others stay
+                                    local and never reach the backend */
+  size_t n_tags;
   int line;                      /* of the [upstream] header, 0 if none */
 } gw_upstream_conf;
 

@@ -68,6 +68,9 @@ int conf_parse_id(const key_row *row, const char *value, void *field,
 /* field is gw_charger_conf.tags; sets n_tags beside it. */
 int conf_parse_tags(const key_row *row, const char *value, void *field,
                     char *why, size_t cap);
+/* field is gw_upstream_conf.tags; sets n_tags beside it. */
+int conf_parse_upstream_tags(const key_row *row, const char *value,
+                             void *field, char *why, size_t cap);
 /* field is a gw_log_level, ocpp_start_mode, gw_stop_mode, ocpp_tag_match. */
 int conf_parse_log_level(const key_row *row, const char *value, void *field,
                          char *why, size_t cap);

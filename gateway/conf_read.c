@@ -88,6 +88,7 @@ static const key_row charger_rows[] = {
     {"upstream", "tls_ca", conf_parse_string, C(upstream.tls_ca), 0, MAX_PATH_LEN, NULL},
     {"upstream", "tls_cert", conf_parse_string, C(upstream.tls_cert), 0, MAX_PATH_LEN, NULL},
     {"upstream", "tls_key", conf_parse_string, C(upstream.tls_key), 0, MAX_PATH_LEN, NULL},
+    {"upstream", "tags", conf_parse_upstream_tags, C(upstream.tags), 0, 0, NULL},
 };
 #undef C
 
@@ -397,6 +398,7 @@ static void charger_finish(gw_charger_conf *c)
   free(u->tls_ca);
   free(u->tls_cert);
   free(u->tls_key);
+  conf_free_strings(u->tags, u->n_tags);
   memset(c, 0, sizeof *c);
 }
 
@@ -448,6 +450,12 @@ static int upstream_fill(gw_charger_conf *c, const gw_conf *m, int line)
     return GW_OK;
   if (u->identity == NULL && c->id != NULL && (u->identity = strdup(c->id)) == NULL)
     return GW_ENOMEM;
+  if (u->tags == NULL) {
+    u->tags = calloc(1, sizeof *u->tags);
+    if (u->tags == NULL || (u->tags[0] = strdup("*")) == NULL)
+      return GW_ENOMEM;
+    u->n_tags = 1;
+  }
   char *dir = conf_dir_of(m->file);
   int rc = dir == NULL ? GW_ENOMEM : GW_OK;
   char **paths[] = {&u->tls_ca, &u->tls_cert, &u->tls_key};

@@ -375,21 +375,37 @@ static int split_tags(const char *value, char ***out, size_t *n_out, char *why,
   return GW_OK;
 }
 
+/* A new list for *list and *n, the old one freed. */
+static int replace_tags(const char *value, char ***list, size_t *n, char *why,
+                        size_t cap)
+{
+  char **tags = NULL;
+  size_t count = 0;
+  int rc = split_tags(value, &tags, &count, why, cap);
+  if (rc != GW_OK)
+    return rc;
+  conf_free_strings(*list, *n);
+  *list = tags;
+  *n = count;
+  return GW_OK;
+}
+
 int conf_parse_tags(const key_row *row, const char *value, void *field,
                       char *why, size_t cap)
 {
   (void)row;
   /* The list and its length are one value: the row points at the list. */
   gw_charger_conf *c = (gw_charger_conf *)((char *)field - offsetof(gw_charger_conf, tags));
-  char **tags = NULL;
-  size_t n = 0;
-  int rc = split_tags(value, &tags, &n, why, cap);
-  if (rc != GW_OK)
-    return rc;
-  conf_free_strings(c->tags, c->n_tags);
-  c->tags = tags;
-  c->n_tags = n;
-  return GW_OK;
+  return replace_tags(value, &c->tags, &c->n_tags, why, cap);
+}
+
+int conf_parse_upstream_tags(const key_row *row, const char *value,
+                             void *field, char *why, size_t cap)
+{
+  (void)row;
+  gw_upstream_conf *u =
+    (gw_upstream_conf *)((char *)field - offsetof(gw_upstream_conf, tags));
+  return replace_tags(value, &u->tags, &u->n_tags, why, cap);
 }
 
 /* ---- enums --------------------------------------------------------------- */

@@ -122,6 +122,20 @@ typedef struct {
 int gw_store_load_charger(gw_store *st, const char *charger_id,
                           gw_charger_info *out);
 
+/* The authorization cache of billing backends: what the backend of
+ * charger_id last answered for id_tag (accepted or not, and until when:
+ * expiry 0 = no expiry date). Written at once (durable when it returns
+ * 0). Returns 0, GW_EINVAL, GW_EIO. */
+int gw_store_auth_put(gw_store *st, const char *charger_id, const char *id_tag,
+                      bool accepted, time_t expiry, time_t now);
+
+/* The cached answer for id_tag at now: 0 with *accepted true when the
+ * backend accepted it last and its expiry has not passed, false when it
+ * refused it or the expiry passed; GW_ENOTFOUND for a tag the backend
+ * never answered; GW_EINVAL, GW_EIO. */
+int gw_store_auth_get(gw_store *st, const char *charger_id, const char *id_tag,
+                      time_t now, bool *accepted);
+
 /* Writes the CSV header and one row per session whose start (or stop, for
  * sessions without a start) lies in [from, to) (0 = open end). Returns the
  * number of rows, or GW_EINVAL, GW_EIO. Times are UTC

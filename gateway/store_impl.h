@@ -32,6 +32,8 @@ typedef enum {
   ST_FIND,
   ST_SAME_START,
   ST_CHARGER_INFO,
+  ST_AUTH_PUT,
+  ST_AUTH_GET,
   ST_COUNT
 } stmt_id;
 

@@ -1476,3 +1476,20 @@ Test(cfg, upstream_tls_files_are_not_read_from_memory)
   expect_ok();
   cr_assert_str_eq(cfg->chargers[0].upstream.tls_ca, "/nonexistent/ca.crt");
 }
+
+Test(cfg, upstream_tags_default_to_all_and_take_a_list)
+{
+  load_charger("[charger]\nid = A\ntags = LOCAL1\n[upstream]\nurl = ws://b/\n");
+  expect_ok();
+  const gw_upstream_conf *u = &cfg->chargers[0].upstream;
+  cr_assert_eq(u->n_tags, 1);
+  cr_assert_str_eq(u->tags[0], "*");
+  gw_conf_destroy(cfg);
+  cfg = NULL;
+  load_charger("[charger]\nid = A\n[upstream]\nurl = ws://b/\ntags = EMP1, EMP2\n");
+  expect_ok();
+  u = &cfg->chargers[0].upstream;
+  cr_assert_eq(u->n_tags, 2);
+  cr_assert_str_eq(u->tags[1], "EMP2");
+  cr_assert_eq(cfg->chargers[0].n_tags, 1, "the charger's own list is apart");
+}

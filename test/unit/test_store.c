@@ -136,9 +136,9 @@ Test(store, open_creates_missing_dir_and_private_files) {
   cr_expect_eq(rmdir(sub), 0);
 }
 
-Test(store, open_creates_schema_version_1_in_wal_mode) {
+Test(store, open_creates_schema_version_2_in_wal_mode) {
   gw_store *st = open_store();
-  cr_expect_eq(query_int("PRAGMA user_version"), 1);
+  cr_expect_eq(query_int("PRAGMA user_version"), 2);
   cr_expect_eq(query_int("SELECT count(*) FROM sqlite_master WHERE type ="
                          " 'table' AND name IN ('meta', 'sessions',"
                          " 'chargers')"), 3);
@@ -199,7 +199,7 @@ Test(store, empty_file_is_upgraded_from_version_0) {
   cr_assert_not_null(f);
   fclose(f);
   gw_store *st = open_store();
-  cr_expect_eq(query_int("PRAGMA user_version"), 1);
+  cr_expect_eq(query_int("PRAGMA user_version"), 2);
   cr_expect_eq(begin(st, "CP1", "T", 0, 100), 1);
   gw_store_close(st);
 }
@@ -1090,4 +1090,62 @@ Test(store, readonly_open_works_in_a_directory_it_cannot_write) {
   cr_expect(WIFEXITED(status) && WEXITSTATUS(status) == 0,
             "reader status %d", WIFEXITED(status) ? WEXITSTATUS(status) : -1);
   cr_expect_neq(access(shm, F_OK), 0, "the reader wrote nothing");
+}
+
+/* ---- authorization cache ------------------------------------------------- */
+
+Test(store, auth_cache_keeps_the_backends_answer_across_a_reopen) {
+  gw_store *st = open_store();
+  bool ok = false;
+  cr_expect_eq(gw_store_auth_get(st, "CP1", "BACKEND1", 1000, &ok), GW_ENOTFOUND);
+  cr_assert_eq(gw_store_auth_put(st, "CP1", "BACKEND1", true, 0, 1000), 0);
+  cr_assert_eq(gw_store_auth_put(st, "CP1", "BLOCKED1", false, 0, 1000), 0);
+  gw_store_close(st);
+  st = open_store();
+  cr_assert_eq(gw_store_auth_get(st, "CP1", "BACKEND1", 5000, &ok), 0);
+  cr_expect(ok);
+  cr_assert_eq(gw_store_auth_get(st, "CP1", "BLOCKED1", 5000, &ok), 0);
+  cr_expect_not(ok);
+  cr_expect_eq(gw_store_auth_get(st, "CP2", "BACKEND1", 5000, &ok), GW_ENOTFOUND,
+               "per charger: another backend never accepted it");
+  gw_store_close(st);
+}
+
+Test(store, auth_cache_entry_is_refused_once_its_expiry_passed) {
+  gw_store *st = open_store();
+  bool ok = false;
+  cr_assert_eq(gw_store_auth_put(st, "CP1", "T1", true, 2000, 1000), 0);
+  cr_assert_eq(gw_store_auth_get(st, "CP1", "T1", 1999, &ok), 0);
+  cr_expect(ok);
+  cr_assert_eq(gw_store_auth_get(st, "CP1", "T1", 2000, &ok), 0);
+  cr_expect_not(ok);
+  /* a new answer replaces the old one */
+  cr_assert_eq(gw_store_auth_put(st, "CP1", "T1", true, 0, 3000), 0);
+  cr_assert_eq(gw_store_auth_get(st, "CP1", "T1", 9000, &ok), 0);
+  cr_expect(ok);
+  cr_expect_eq(query_int("SELECT count(*) FROM auth_cache"), 1);
+  gw_store_close(st);
+}
+
+Test(store, auth_cache_rejects_invalid_arguments) {
+  gw_store *st = open_store();
+  bool ok;
+  cr_expect_eq(gw_store_auth_put(st, NULL, "T", true, 0, 1), GW_EINVAL);
+  cr_expect_eq(gw_store_auth_put(st, "CP1", "", true, 0, 1), GW_EINVAL);
+  cr_expect_eq(gw_store_auth_get(st, "CP1", "T", 1, NULL), GW_EINVAL);
+  cr_expect_eq(gw_store_auth_get(NULL, "CP1", "T", 1, &ok), GW_EINVAL);
+  gw_store_close(st);
+}
+
+Test(store, version_1_database_is_upgraded_with_its_sessions) {
+  gw_store *st = open_store();
+  int32_t id = begin(st, "CP1", "TAG1", 1500, 1000);
+  gw_store_close(st);
+  raw_exec("DROP TABLE auth_cache; PRAGMA user_version = 1");
+  st = open_store();
+  cr_expect_eq(query_int("PRAGMA user_version"), 2);
+  gw_session s;
+  cr_expect_eq(gw_store_find(st, "CP1", id, &s), 0);
+  cr_expect_eq(gw_store_auth_put(st, "CP1", "T", true, 0, 1), 0);
+  gw_store_close(st);
 }
