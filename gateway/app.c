@@ -214,15 +214,37 @@ static void on_uplink(void *ud, const char *charger_id, bool up)
   pump(app);
 }
 
+/* A backend's decision on a charger's idTag goes to the waiting CALL (gone
+ * when the charger disconnected meanwhile). */
+static void on_uplink_decided(void *ud, const char *charger_id, uint32_t token,
+                              ocpp_auth_status status)
+{
+  gw_app *app = ud;
+  ocpp_server_authorized(app->ocpp, charger_id, token, status);
+}
+
+static int hook_authorize(void *ud, const char *charger_id, const char *id_tag,
+                          uint32_t token, ocpp_auth_status *status)
+{
+  gw_app *app = ud;
+  switch (gw_uplinks_authorize(app->uplinks, charger_id, id_tag, token, status)) {
+  case GW_AUTH_NOW: return OCPP_OK;
+  case GW_AUTH_LATER: return OCPP_EPENDING;
+  case GW_AUTH_LOCAL: break;
+  }
+  return OCPP_ENOENT;
+}
+
 static int start_uplinks(gw_app *app)
 {
   const gw_conf *c = app->cfg;
   gw_uplink_options o = {.call_timeout = c->call_timeout, .trace = c->trace_ocpp,
                          .max_message_size = (size_t)c->max_message_size};
   static const gw_uplink_hooks hooks = {.on_link = on_uplink,
-                                        .on_log = on_ocpp_log};
-  int rc = gw_uplinks_create(app->loop, c->chargers, c->n_chargers, &o, &hooks,
-                             app, &app->uplinks);
+                                        .on_log = on_ocpp_log,
+                                        .decided = on_uplink_decided};
+  int rc = gw_uplinks_create(app->loop, c->chargers, c->n_chargers, &o,
+                             app->store, &hooks, app, &app->uplinks);
   if (rc != GW_OK)
     return rc;
   /* the identity the charger last booted with: chargers often reconnect
@@ -501,6 +523,7 @@ static int start_ocpp(gw_app *app)
     .on_log = on_ocpp_log,
     .http_get = on_http_get,
     .store = {.begin_transaction = hook_begin, .find_transaction = hook_find},
+    .authorize = hook_authorize,
   };
   app->charger_opts = ocpp_options_of(c->chargers, c->n_chargers);
   app->n_charger_opts = c->n_chargers;

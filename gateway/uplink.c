@@ -42,6 +42,7 @@ struct gw_uplink {
   gw_uplinks *set;
   char *charger_id;
   gw_upstream_conf conf;         /* copies; compared on a reload */
+  ocpp_tag_match tag_match;      /* the charger's, for conf.tags */
   ocpp_upstream *up;
   boot_info boot;
   status_slot slots[N_SLOTS];
@@ -49,6 +50,7 @@ struct gw_uplink {
 
 struct gw_uplinks {
   uv_loop_t *loop;
+  gw_store *store;               /* the authorization cache; not owned */
   gw_uplink_options opt;
   gw_uplink_hooks hooks;
   void *user_data;
@@ -187,13 +189,33 @@ static bool same_text(const char *a, const char *b)
   return (!a && !b) || (a && b && strcmp(a, b) == 0);
 }
 
+static bool same_tags(const gw_upstream_conf *a, const gw_upstream_conf *b)
+{
+  if (a->n_tags != b->n_tags)
+    return false;
+  for (size_t i = 0; i < a->n_tags; i++)
+    if (!same_text(a->tags[i], b->tags[i]))
+      return false;
+  return true;
+}
+
 static bool same_conf(const gw_upstream_conf *a, const gw_upstream_conf *b)
 {
   return same_text(a->url, b->url) && same_text(a->identity, b->identity) &&
+         same_tags(a, b) &&
          a->security_profile == b->security_profile &&
          same_text(a->password, b->password) &&
          same_text(a->tls_ca, b->tls_ca) && same_text(a->tls_cert, b->tls_cert) &&
          same_text(a->tls_key, b->tls_key);
+}
+
+static void conf_free_tags(gw_upstream_conf *c)
+{
+  for (size_t i = 0; c->tags && i < c->n_tags; i++)
+    free(c->tags[i]);
+  free(c->tags);
+  c->tags = NULL;
+  c->n_tags = 0;
 }
 
 static void free_link(gw_uplink *l)
@@ -211,8 +233,20 @@ static void free_link(gw_uplink *l)
   free(c->tls_ca);
   free(c->tls_cert);
   free(c->tls_key);
+  conf_free_tags(c);
   free(l->charger_id);
   free(l);
+}
+
+static bool copy_tags(gw_upstream_conf *dst, const gw_upstream_conf *src)
+{
+  dst->tags = calloc(src->n_tags ? src->n_tags : 1, sizeof *dst->tags);
+  if (!dst->tags)
+    return false;
+  for (; dst->n_tags < src->n_tags; dst->n_tags++)
+    if (!(dst->tags[dst->n_tags] = strdup(src->tags[dst->n_tags])))
+      return false;
+  return true;
 }
 
 static bool copy_conf(gw_upstream_conf *dst, const gw_upstream_conf *src,
@@ -230,7 +264,7 @@ static bool copy_conf(gw_upstream_conf *dst, const gw_upstream_conf *src,
   };
   return dst->url && dst->identity && (!src->password || dst->password) &&
          (!src->tls_ca || dst->tls_ca) && (!src->tls_cert || dst->tls_cert) &&
-         (!src->tls_key || dst->tls_key);
+         (!src->tls_key || dst->tls_key) && copy_tags(dst, src);
 }
 
 /* A new link for charger c; NULL when it cannot start (logged). */
@@ -240,6 +274,7 @@ static gw_uplink *start_link(gw_uplinks *u, const gw_charger_conf *c)
   if (!l)
     return NULL;
   l->set = u;
+  l->tag_match = c->tag_match;
   l->charger_id = strdup(c->id);
   if (!l->charger_id || !copy_conf(&l->conf, &c->upstream, c->id)) {
     free_link(l);
@@ -302,8 +337,10 @@ static bool build_links(gw_uplinks *u, const gw_charger_conf *chargers,
     if (!chargers[i].upstream.url)
       continue;
     gw_uplink *old = find_link(u, chargers[i].id);
-    if (old && same_conf(&old->conf, &chargers[i].upstream))
+    if (old && same_conf(&old->conf, &chargers[i].upstream)) {
+      old->tag_match = chargers[i].tag_match;
       continue;
+    }
     links[i] = start_link(u, &chargers[i]);
     if (links[i])
       continue;
@@ -367,7 +404,7 @@ int gw_uplinks_reload(gw_uplinks *u, const gw_charger_conf *chargers, size_t n)
 }
 
 int gw_uplinks_create(uv_loop_t *loop, const gw_charger_conf *chargers,
-                      size_t n, const gw_uplink_options *opt,
+                      size_t n, const gw_uplink_options *opt, gw_store *store,
                       const gw_uplink_hooks *hooks, void *user_data,
                       gw_uplinks **out)
 {
@@ -379,8 +416,8 @@ int gw_uplinks_create(uv_loop_t *loop, const gw_charger_conf *chargers,
   gw_uplinks *u = calloc(1, sizeof *u);
   if (!u)
     return GW_ENOMEM;
-  *u = (gw_uplinks){.loop = loop, .opt = *opt, .hooks = *hooks,
-                    .user_data = user_data};
+  *u = (gw_uplinks){.loop = loop, .store = store, .opt = *opt,
+                    .hooks = *hooks, .user_data = user_data};
   int rc = gw_uplinks_reload(u, chargers, n);
   if (rc != GW_OK) {
     free(u);
@@ -480,4 +517,126 @@ void gw_uplinks_status(const gw_uplinks *u, json_t *chargers)
     if (l)
       json_object_set_new(c, "upstream", link_status(l));
   }
+}
+
+/* ---- the backend's idTags ---------------------------------------------- */
+
+/* Case and the separators ' ', ':', '-' ignored, as readers print one UID
+ * in different ways (the charger's tag_match = relaxed). */
+static bool relaxed_equal(const char *a, const char *b)
+{
+  for (;;) {
+    while (*a == ' ' || *a == ':' || *a == '-')
+      a++;
+    while (*b == ' ' || *b == ':' || *b == '-')
+      b++;
+    int ca = *a >= 'a' && *a <= 'z' ? *a - 32 : *a;
+    int cb = *b >= 'a' && *b <= 'z' ? *b - 32 : *b;
+    if (ca != cb)
+      return false;
+    if (!*a)
+      return true;
+    a++;
+    b++;
+  }
+}
+
+static bool backend_tag(const gw_uplink *l, const char *tag)
+{
+  for (size_t i = 0; i < l->conf.n_tags; i++) {
+    const char *t = l->conf.tags[i];
+    if (strcmp(t, "*") == 0 || strcmp(t, tag) == 0 ||
+        (l->tag_match == OCPP_TAG_RELAXED && relaxed_equal(t, tag)))
+      return true;
+  }
+  return false;
+}
+
+/* While the backend cannot be asked: what it answered before. */
+static ocpp_auth_status from_cache(gw_uplink *l, const char *tag)
+{
+  bool accepted = false;
+  int rc = gw_store_auth_get(l->set->store, l->charger_id, tag, time(NULL),
+                             &accepted);
+  char line[160];
+  snprintf(line, sizeof line, "backend unreachable: idTag \"%s\" %s", tag,
+           rc == GW_OK && accepted ? "accepted from the cache"
+           : rc == GW_OK           ? "refused: refused or expired in the cache"
+                                   : "refused: unknown to the cache");
+  link_log(l, OCPP_LOG_INFO, l->charger_id, line);
+  return rc == GW_OK && accepted ? OCPP_AUTH_ACCEPTED : OCPP_AUTH_INVALID;
+}
+
+static const char *const auth_names[] = {
+  [OCPP_AUTH_ACCEPTED] = "Accepted", [OCPP_AUTH_BLOCKED] = "Blocked",
+  [OCPP_AUTH_EXPIRED] = "Expired", [OCPP_AUTH_INVALID] = "Invalid",
+  [OCPP_AUTH_CONCURRENT_TX] = "ConcurrentTx",
+};
+
+static ocpp_auth_status auth_of(const char *name)
+{
+  for (size_t i = 0; name && i < sizeof auth_names / sizeof auth_names[0]; i++)
+    if (strcmp(auth_names[i], name) == 0)
+      return (ocpp_auth_status)i;
+  return OCPP_AUTH_INVALID;
+}
+
+/* "2027-01-31T23:59:59Z" (fractions and other zones as UTC); 0 when absent
+ * or not a date. */
+static time_t expiry_of(const char *text)
+{
+  struct tm tm = {0};
+  const char *end = text ? strptime(text, "%Y-%m-%dT%H:%M:%S", &tm) : NULL;
+  return end ? timegm(&tm) : 0;
+}
+
+typedef struct {
+  gw_uplink *link;
+  uint32_t token;
+  char tag[21];                  /* IdToken: 20 characters */
+} auth_ask;
+
+static void auth_done(void *user_data, bool answered, const json_t *payload,
+                      const char *error_code)
+{
+  (void)error_code;
+  auth_ask *a = user_data;
+  gw_uplink *l = a->link;
+  ocpp_auth_status st;
+  if (answered) {
+    const json_t *info = json_object_get(payload, "idTagInfo");
+    st = auth_of(json_string_value(json_object_get(info, "status")));
+    time_t expiry = expiry_of(json_string_value(json_object_get(info, "expiryDate")));
+    if (gw_store_auth_put(l->set->store, l->charger_id, a->tag,
+                          st == OCPP_AUTH_ACCEPTED, expiry, time(NULL)) != GW_OK)
+      link_log(l, OCPP_LOG_WARN, l->charger_id,
+               "backend: the answer for an idTag could not be cached");
+  } else {
+    st = from_cache(l, a->tag);
+  }
+  if (l->set->hooks.decided)
+    l->set->hooks.decided(l->set->user_data, l->charger_id, a->token, st);
+  free(a);
+}
+
+gw_auth_verdict gw_uplinks_authorize(gw_uplinks *u, const char *charger_id,
+                                     const char *id_tag, uint32_t token,
+                                     ocpp_auth_status *status)
+{
+  gw_uplink *l = find_link(u, charger_id);
+  if (!l || !id_tag || !backend_tag(l, id_tag))
+    return GW_AUTH_LOCAL;
+  auth_ask *a = calloc(1, sizeof *a);
+  if (a) {
+    a->link = l;
+    a->token = token;
+    snprintf(a->tag, sizeof a->tag, "%s", id_tag);
+    if (ocpp_upstream_call(l->up, "Authorize",
+                           json_pack("{s:s}", "idTag", a->tag), auth_done,
+                           a) == OCPP_OK)
+      return GW_AUTH_LATER;
+    free(a);
+  }
+  *status = from_cache(l, id_tag);
+  return GW_AUTH_NOW;
 }

@@ -15,6 +15,7 @@
 
 #include "gateway/conf.h"
 #include "gateway/errors.h"
+#include "gateway/store.h"
 #include "ocpp/ocpp.h"
 
 typedef struct gw_uplinks gw_uplinks;
@@ -25,7 +26,17 @@ typedef struct {
   /* One log line of a link (ocpp_upstream's on_log). */
   void (*on_log)(void *user_data, ocpp_log_level level, const char *charger_id,
                  const char *message);
+  /* The decision gw_uplinks_authorize promised (GW_AUTH_LATER) for token:
+   * ocpp_server_authorized(). Called exactly once per such promise. */
+  void (*decided)(void *user_data, const char *charger_id, uint32_t token,
+                  ocpp_auth_status status);
 } gw_uplink_hooks;
+
+typedef enum {
+  GW_AUTH_LOCAL,   /* not a backend's tag: the charger's own options */
+  GW_AUTH_NOW,     /* decided: *status */
+  GW_AUTH_LATER    /* the backend is asked: hooks.decided follows */
+} gw_auth_verdict;
 
 typedef struct {
   int call_timeout;              /* s */
@@ -34,13 +45,23 @@ typedef struct {
 } gw_uplink_options;
 
 /* Starts a link for every charger of chargers[0..n) with an [upstream]
- * url. Returns GW_OK, GW_EINVAL (NULL argument), GW_ENOMEM or GW_EOCPP
+ * url; store keeps the backends' answers for idTags (not owned). Returns GW_OK, GW_EINVAL (NULL argument), GW_ENOMEM or GW_EOCPP
  * (a link could not start: its certificate files; logged through on_log
  * with the reason). On failure *out is NULL and nothing runs. */
 int gw_uplinks_create(uv_loop_t *loop, const gw_charger_conf *chargers,
-                      size_t n, const gw_uplink_options *opt,
+                      size_t n, const gw_uplink_options *opt, gw_store *store,
                       const gw_uplink_hooks *hooks, void *user_data,
                       gw_uplinks **out);
+
+/* An idTag the charger presents (Authorize, StartTransaction). A tag of the
+ * charger's [upstream] tags is the backend's: asked there while the link is
+ * registered (GW_AUTH_LATER; its answer is cached), else decided from the
+ * cache: accepted before and not expired is Accepted, anything else
+ * Invalid (GW_AUTH_NOW). Other tags never leave the gateway
+ * (GW_AUTH_LOCAL). */
+gw_auth_verdict gw_uplinks_authorize(gw_uplinks *u, const char *charger_id,
+                                     const char *id_tag, uint32_t token,
+                                     ocpp_auth_status *status);
 
 /* SIGHUP: the links of the reloaded chargers. A link whose [upstream] did
  * not change keeps running; a changed one is replaced by a new link that

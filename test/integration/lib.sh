@@ -487,6 +487,16 @@ start_backend() {
   fail "backend did not start"
 }
 
+# expect_log_count ERE N: until the gateway log has N lines matching ERE
+expect_log_count() {
+  local i
+  for i in $(seq 1 150); do
+    [ "$(count_log "$1")" -ge "$2" ] && return 0
+    sleep 0.1
+  done
+  fail "fewer than $2 lines /$1/ in the gateway log"
+}
+
 # backend_count LOG ACTION: CALLs of ACTION the backend got
 backend_count() {
   /usr/bin/python3 "$TEST_SRC/ocpp_log.py" "$1" count call "$2"

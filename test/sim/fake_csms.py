@@ -8,11 +8,14 @@ usage: fake_csms.py [--port P] [--script FILE] [--log FILE] [--interval S]
                     [--boot-status Accepted|Pending|Rejected] [--once]
                     [--no-subprotocol] [--password PW]
                     [--tls-cert F --tls-key F [--tls-ca F]]
+                    [--accept TAG,TAG...]
 
 --password: the upgrade needs Basic Auth with the identity (the path's last
 segment) as user, else 401. --tls-cert/--tls-key: wss:// only; --tls-ca
 also asks for a client certificate that chains to it and names the
 identity in its subject CN (OCPP security profile 3), else 403.
+--accept: only these idTags are Accepted (Authorize, StartTransaction),
+others Invalid; default all.
 
 --port 0 (default) picks a free port; the port is printed first on stdout as
 "PORT <n>". Log lines are JSON: {"t":ms,"dir":"in"|"out","frame":...} where
@@ -146,11 +149,11 @@ class Connection:
         elif action == "Heartbeat":
             conf = {"currentTime": now_iso()}
         elif action == "Authorize":
-            conf = {"idTagInfo": {"status": "Accepted"}}
+            conf = {"idTagInfo": srv.tag_info(payload.get("idTag"))}
         elif action == "StartTransaction":
             srv.tx_counter += 1
             conf = {"transactionId": srv.tx_counter,
-                    "idTagInfo": {"status": "Accepted"}}
+                    "idTagInfo": srv.tag_info(payload.get("idTag"))}
         elif action == "StopTransaction":
             conf = {"idTagInfo": {"status": "Accepted"}}
         elif action == "DataTransfer":
@@ -293,6 +296,7 @@ class Server:
         self.tx_counter = 0
         self.connections = 0
         self.password = args.password
+        self.accept = set(args.accept.split(",")) if args.accept else None
         self.tls = None
         if args.tls_cert:
             self.tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
@@ -300,6 +304,10 @@ class Server:
             if args.tls_ca:
                 self.tls.load_verify_locations(args.tls_ca)
                 self.tls.verify_mode = ssl.CERT_OPTIONAL
+
+    def tag_info(self, tag):
+        ok = self.accept is None or tag in self.accept
+        return {"status": "Accepted" if ok else "Invalid"}
 
     def refuse(self, sock, status, reason, identity):
         sock.sendall(("HTTP/1.1 %d %s\r\nContent-Length: 0\r\n\r\n"
@@ -399,6 +407,7 @@ def main():
     ap.add_argument("--once", action="store_true")
     ap.add_argument("--no-subprotocol", action="store_true")
     ap.add_argument("--password")
+    ap.add_argument("--accept")
     ap.add_argument("--tls-cert")
     ap.add_argument("--tls-key")
     ap.add_argument("--tls-ca")
