@@ -43,6 +43,7 @@ struct gw_uplink {
   char *charger_id;
   gw_upstream_conf conf;         /* copies; compared on a reload */
   ocpp_tag_match tag_match;      /* the charger's, for conf.tags */
+  char remote_tag[21];           /* the gateway's own tag: always local */
   ocpp_upstream *up;
   boot_info boot;
   status_slot slots[N_SLOTS];
@@ -267,6 +268,14 @@ static bool copy_conf(gw_upstream_conf *dst, const gw_upstream_conf *src,
          (!src->tls_key || dst->tls_key) && copy_tags(dst, src);
 }
 
+/* What the link needs of the charger's own options. */
+static void take_charger_options(gw_uplink *l, const gw_charger_conf *c)
+{
+  l->tag_match = c->tag_match;
+  snprintf(l->remote_tag, sizeof l->remote_tag, "%s",
+           c->remote_tag ? c->remote_tag : "");
+}
+
 /* A new link for charger c; NULL when it cannot start (logged). */
 static gw_uplink *start_link(gw_uplinks *u, const gw_charger_conf *c)
 {
@@ -274,7 +283,7 @@ static gw_uplink *start_link(gw_uplinks *u, const gw_charger_conf *c)
   if (!l)
     return NULL;
   l->set = u;
-  l->tag_match = c->tag_match;
+  take_charger_options(l, c);
   l->charger_id = strdup(c->id);
   if (!l->charger_id || !copy_conf(&l->conf, &c->upstream, c->id)) {
     free_link(l);
@@ -338,7 +347,7 @@ static bool build_links(gw_uplinks *u, const gw_charger_conf *chargers,
       continue;
     gw_uplink *old = find_link(u, chargers[i].id);
     if (old && same_conf(&old->conf, &chargers[i].upstream)) {
-      old->tag_match = chargers[i].tag_match;
+      take_charger_options(old, &chargers[i]);
       continue;
     }
     links[i] = start_link(u, &chargers[i]);
@@ -543,6 +552,9 @@ static bool relaxed_equal(const char *a, const char *b)
 
 static bool backend_tag(const gw_uplink *l, const char *tag)
 {
+  /* KNX starts with remote_tag: local control, not the backend's session */
+  if (l->remote_tag[0] && strcmp(tag, l->remote_tag) == 0)
+    return false;
   for (size_t i = 0; i < l->conf.n_tags; i++) {
     const char *t = l->conf.tags[i];
     if (strcmp(t, "*") == 0 || strcmp(t, tag) == 0 ||

@@ -57,8 +57,8 @@ int gw_uplinks_create(uv_loop_t *loop, const gw_charger_conf *chargers,
  * charger's [upstream] tags is the backend's: asked there while the link is
  * registered (GW_AUTH_LATER; its answer is cached), else decided from the
  * cache: accepted before and not expired is Accepted, anything else
- * Invalid (GW_AUTH_NOW). Other tags never leave the gateway
- * (GW_AUTH_LOCAL). */
+ * Invalid (GW_AUTH_NOW). Other tags, and the charger's remote_tag, never
+ * leave the gateway (GW_AUTH_LOCAL). */
 gw_auth_verdict gw_uplinks_authorize(gw_uplinks *u, const char *charger_id,
                                      const char *id_tag, uint32_t token,
                                      ocpp_auth_status *status);

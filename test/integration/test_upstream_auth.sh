@@ -3,7 +3,8 @@
 # StartTransaction for the tags of [upstream] tags, its answers are kept
 # in the store, and while it is down a tag it accepted before is accepted
 # from that cache and any other refused. The charger's local tags are
-# decided by its own tags list and never reach the backend.
+# decided by its own tags list and never reach the backend, and so does
+# the gateway's own remote_tag.
 source "$TEST_SRC/lib.sh"
 
 BPORT=$(free_port)
@@ -16,7 +17,7 @@ tags = LOCAL1
 
 [upstream]
 url = ws://127.0.0.1:$BPORT/ocpp/{id}
-tags = EMP1, EMP2, EMP3
+tags = EMP1, EMP2, EMP3, KNX
 EOF2
 start_gateway
 printf 'heartbeat\n' >"$T/idle.sim"
@@ -44,7 +45,9 @@ backend_check "$BLOG" Authorize 'p == {"idTag": "EMP2"}' "EMP2 not asked at the 
 # ---- local tags stay local ----
 authorize LOCAL1 Accepted
 authorize OTHER Invalid
-grep -q 'LOCAL1\|OTHER' "$BLOG" && fail "a local tag reached the backend"
+# the gateway's remote_tag (KNX starts) is local even when listed
+authorize KNX Accepted
+grep -q 'LOCAL1\|OTHER\|KNX' "$BLOG" && fail "a local tag reached the backend"
 
 # a backend tag starts a transaction when the backend accepts it
 sim_cmd cp "start 1 EMP1 1000"
