@@ -9,58 +9,9 @@
 #include <string.h>
 #include <time.h>
 
-#include "gateway/uplink.h"
+#include "gateway/uplink_impl.h"
 
-#define N_SLOTS (GW_MAX_CONNECTORS + 1)  /* connector 0 (the charger) too */
-#define GW_BOOT_TEXT 51                  /* firmwareVersion, the longest */
-
-typedef struct gw_uplink gw_uplink;
-
-/* One connector's latest state for the backend. */
-typedef struct {
-  gw_uplink *link;
-  int connector;
-  bool known;
-  bool waiting;                  /* not sent since it changed */
-  bool inflight;                 /* sent, not answered yet */
-  ocpp_cp_status status;
-  ocpp_cp_error error;
-  char info[51];                 /* the schema's caps */
-  char vendor_error[51];
-  time_t when;                   /* when the charger reported it */
-} status_slot;
-
-/* The charger's identity for its backend, kept to hand it to a link that
- * replaces this one on a reload. */
-typedef struct {
-  bool known;
-  char vendor[GW_BOOT_TEXT], model[GW_BOOT_TEXT];
-  char serial[GW_BOOT_TEXT], firmware[GW_BOOT_TEXT];
-} boot_info;
-
-struct gw_uplink {
-  gw_uplinks *set;
-  char *charger_id;
-  gw_upstream_conf conf;         /* copies; compared on a reload */
-  ocpp_tag_match tag_match;      /* the charger's, for conf.tags */
-  char remote_tag[21];           /* the gateway's own tag: always local */
-  ocpp_upstream *up;
-  boot_info boot;
-  status_slot slots[N_SLOTS];
-};
-
-struct gw_uplinks {
-  uv_loop_t *loop;
-  gw_store *store;               /* the authorization cache; not owned */
-  gw_uplink_options opt;
-  gw_uplink_hooks hooks;
-  void *user_data;
-  gw_uplink **links;             /* each its own allocation: the link's
-                                    hooks point at it */
-  size_t n;
-};
-
-static gw_uplink *find_link(const gw_uplinks *u, const char *charger_id)
+gw_uplink *gw__uplink_find(const gw_uplinks *u, const char *charger_id)
 {
   for (size_t i = 0; u && charger_id && i < u->n; i++)
     if (u->links[i] && strcmp(u->links[i]->charger_id, charger_id) == 0)
@@ -345,7 +296,7 @@ static bool build_links(gw_uplinks *u, const gw_charger_conf *chargers,
     links[i] = NULL;
     if (!chargers[i].upstream.url)
       continue;
-    gw_uplink *old = find_link(u, chargers[i].id);
+    gw_uplink *old = gw__uplink_find(u, chargers[i].id);
     if (old && same_conf(&old->conf, &chargers[i].upstream)) {
       take_charger_options(old, &chargers[i]);
       continue;
@@ -379,7 +330,7 @@ static void swap_links(gw_uplinks *u, const gw_charger_conf *chargers,
   for (size_t i = 0; i < n; i++) {
     if (!chargers[i].upstream.url)
       continue;
-    gw_uplink *old = find_link(u, chargers[i].id);
+    gw_uplink *old = gw__uplink_find(u, chargers[i].id);
     for (size_t k = 0; old && k < u->n; k++)
       if (u->links[k] == old)
         u->links[k] = NULL;
@@ -465,14 +416,14 @@ void gw_uplinks_set_boot(gw_uplinks *u, const char *charger_id,
                          const char *vendor, const char *model,
                          const char *serial, const char *firmware)
 {
-  gw_uplink *l = find_link(u, charger_id);
+  gw_uplink *l = gw__uplink_find(u, charger_id);
   if (l)
     keep_boot(l, vendor, model, serial, firmware);
 }
 
 void gw_uplinks_on_event(gw_uplinks *u, const ocpp_event *ev)
 {
-  gw_uplink *l = ev ? find_link(u, ev->charger_id) : NULL;
+  gw_uplink *l = ev ? gw__uplink_find(u, ev->charger_id) : NULL;
   if (!l)
     return;
   if (ev->type == OCPP_EV_BOOT)
@@ -522,133 +473,13 @@ void gw_uplinks_status(const gw_uplinks *u, json_t *chargers)
   json_t *c;
   json_array_foreach(chargers, i, c) {
     const gw_uplink *l =
-      find_link(u, json_string_value(json_object_get(c, "id")));
+      gw__uplink_find(u, json_string_value(json_object_get(c, "id")));
     if (l)
       json_object_set_new(c, "upstream", link_status(l));
   }
 }
 
-/* ---- the backend's idTags ---------------------------------------------- */
-
-/* Case and the separators ' ', ':', '-' ignored, as readers print one UID
- * in different ways (the charger's tag_match = relaxed). */
-static bool relaxed_equal(const char *a, const char *b)
+void gw__uplink_log(gw_uplink *l, ocpp_log_level level, const char *message)
 {
-  for (;;) {
-    while (*a == ' ' || *a == ':' || *a == '-')
-      a++;
-    while (*b == ' ' || *b == ':' || *b == '-')
-      b++;
-    int ca = *a >= 'a' && *a <= 'z' ? *a - 32 : *a;
-    int cb = *b >= 'a' && *b <= 'z' ? *b - 32 : *b;
-    if (ca != cb)
-      return false;
-    if (!*a)
-      return true;
-    a++;
-    b++;
-  }
-}
-
-static bool backend_tag(const gw_uplink *l, const char *tag)
-{
-  /* KNX starts with remote_tag: local control, not the backend's session */
-  if (l->remote_tag[0] && strcmp(tag, l->remote_tag) == 0)
-    return false;
-  for (size_t i = 0; i < l->conf.n_tags; i++) {
-    const char *t = l->conf.tags[i];
-    if (strcmp(t, "*") == 0 || strcmp(t, tag) == 0 ||
-        (l->tag_match == OCPP_TAG_RELAXED && relaxed_equal(t, tag)))
-      return true;
-  }
-  return false;
-}
-
-/* While the backend cannot be asked: what it answered before. */
-static ocpp_auth_status from_cache(gw_uplink *l, const char *tag)
-{
-  bool accepted = false;
-  int rc = gw_store_auth_get(l->set->store, l->charger_id, tag, time(NULL),
-                             &accepted);
-  char line[160];
-  snprintf(line, sizeof line, "backend unreachable: idTag \"%s\" %s", tag,
-           rc == GW_OK && accepted ? "accepted from the cache"
-           : rc == GW_OK           ? "refused: refused or expired in the cache"
-                                   : "refused: unknown to the cache");
-  link_log(l, OCPP_LOG_INFO, l->charger_id, line);
-  return rc == GW_OK && accepted ? OCPP_AUTH_ACCEPTED : OCPP_AUTH_INVALID;
-}
-
-static const char *const auth_names[] = {
-  [OCPP_AUTH_ACCEPTED] = "Accepted", [OCPP_AUTH_BLOCKED] = "Blocked",
-  [OCPP_AUTH_EXPIRED] = "Expired", [OCPP_AUTH_INVALID] = "Invalid",
-  [OCPP_AUTH_CONCURRENT_TX] = "ConcurrentTx",
-};
-
-static ocpp_auth_status auth_of(const char *name)
-{
-  for (size_t i = 0; name && i < sizeof auth_names / sizeof auth_names[0]; i++)
-    if (strcmp(auth_names[i], name) == 0)
-      return (ocpp_auth_status)i;
-  return OCPP_AUTH_INVALID;
-}
-
-/* "2027-01-31T23:59:59Z" (fractions and other zones as UTC); 0 when absent
- * or not a date. */
-static time_t expiry_of(const char *text)
-{
-  struct tm tm = {0};
-  const char *end = text ? strptime(text, "%Y-%m-%dT%H:%M:%S", &tm) : NULL;
-  return end ? timegm(&tm) : 0;
-}
-
-typedef struct {
-  gw_uplink *link;
-  uint32_t token;
-  char tag[21];                  /* IdToken: 20 characters */
-} auth_ask;
-
-static void auth_done(void *user_data, bool answered, const json_t *payload,
-                      const char *error_code)
-{
-  (void)error_code;
-  auth_ask *a = user_data;
-  gw_uplink *l = a->link;
-  ocpp_auth_status st;
-  if (answered) {
-    const json_t *info = json_object_get(payload, "idTagInfo");
-    st = auth_of(json_string_value(json_object_get(info, "status")));
-    time_t expiry = expiry_of(json_string_value(json_object_get(info, "expiryDate")));
-    if (gw_store_auth_put(l->set->store, l->charger_id, a->tag,
-                          st == OCPP_AUTH_ACCEPTED, expiry, time(NULL)) != GW_OK)
-      link_log(l, OCPP_LOG_WARN, l->charger_id,
-               "backend: the answer for an idTag could not be cached");
-  } else {
-    st = from_cache(l, a->tag);
-  }
-  if (l->set->hooks.decided)
-    l->set->hooks.decided(l->set->user_data, l->charger_id, a->token, st);
-  free(a);
-}
-
-gw_auth_verdict gw_uplinks_authorize(gw_uplinks *u, const char *charger_id,
-                                     const char *id_tag, uint32_t token,
-                                     ocpp_auth_status *status)
-{
-  gw_uplink *l = find_link(u, charger_id);
-  if (!l || !id_tag || !backend_tag(l, id_tag))
-    return GW_AUTH_LOCAL;
-  auth_ask *a = calloc(1, sizeof *a);
-  if (a) {
-    a->link = l;
-    a->token = token;
-    snprintf(a->tag, sizeof a->tag, "%s", id_tag);
-    if (ocpp_upstream_call(l->up, "Authorize",
-                           json_pack("{s:s}", "idTag", a->tag), auth_done,
-                           a) == OCPP_OK)
-      return GW_AUTH_LATER;
-    free(a);
-  }
-  *status = from_cache(l, id_tag);
-  return GW_AUTH_NOW;
+  link_log(l, level, l->charger_id, message);
 }
