@@ -11,14 +11,20 @@
 
 #include "gateway/app.h"
 #include "gateway/bridge.h"
+#include "gateway/control.h"
+#include "gateway/energy.h"
 #include "gateway/log.h"
+#include "gateway/notify.h"
+#include "gateway/rotate.h"
 #include "gateway/store.h"
 #include "gateway/uplink.h"
+#include "gateway/web.h"
 #include "knx/knx.h"
 #include "ocpp/ocpp.h"
 
 #define STORE_FLUSH_MS 10000   /* meter readings reach the disk within */
 #define STORE_RETRY_MS 30000   /* a failing disk is tried again after */
+#define ENERGY_SAMPLE_MAX_S 10 /* MeterValues at least this often when managed */
 
 typedef struct {
   uv_loop_t *loop;
@@ -27,8 +33,14 @@ typedef struct {
   ocpp_server *ocpp;
   knx_link *knx;
   gw_bridge *bridge;
+  gw_notify *notify;
+  gw_control *control;
+  gw_rotate_env rotate;
+  gw_energy *energy;            /* NULL without [energy] */
+  gw_web *web;                /* the status page */
   gw_uplinks *uplinks;        /* the chargers' backend links */
   uv_timer_t pump_timer;
+  uv_timer_t energy_timer;
   uv_timer_t flush_timer;
   uv_signal_t sig_term, sig_int, sig_hup;
   bool stopping;
@@ -56,6 +68,7 @@ static ocpp_charger_options *ocpp_options_of(const gw_charger_conf *ch, size_t n
       .name = ch[i].name,
       .security_profile = ch[i].security_profile,
       .password = ch[i].password,
+      .previous_password = ch[i].previous_password,
       .start_mode = ch[i].start_mode,
       .tags = (const char *const *)ch[i].tags,
       .n_tags = ch[i].n_tags,
@@ -69,6 +82,25 @@ static ocpp_charger_options *ocpp_options_of(const gw_charger_conf *ch, size_t n
   return o;
 }
 
+/* ---- service manager ---------------------------------------------------- */
+
+static void summarize(const gw_app *app, gw_notify_summary *s)
+{
+  *s = (gw_notify_summary){.chargers_known = app->cfg->n_chargers,
+                           .store_writable = !app->store_failing};
+  for (size_t i = 0; app->ocpp && i < app->cfg->n_chargers; i++)
+    s->chargers_online += ocpp_server_is_online(app->ocpp,
+                                                app->cfg->chargers[i].id);
+  s->knx_up = app->knx && knx_link_get_state(app->knx) == KNX_LINK_UP;
+}
+
+static void update_status(const gw_app *app)
+{
+  gw_notify_summary s;
+  summarize(app, &s);
+  gw_notify_status(app->notify, &s);
+}
+
 /* ---- store hooks -------------------------------------------------------- */
 
 static void note_store_result(gw_app *app, int rc)
@@ -79,10 +111,12 @@ static void note_store_result(gw_app *app, int rc)
            "store: cannot write to %s (%s): keeping sessions in memory until "
            "it works again",
            app->cfg->store_dir, gw_store_last_error(app->store));
+    update_status(app);
   } else if (rc == GW_OK && app->store_failing &&
              !gw_store_has_deferred(app->store)) {
     app->store_failing = false;
     gw_log(GW_LOG_INFO, NULL, "store: writing again, nothing was lost");
+    update_status(app);
   }
 }
 
@@ -129,6 +163,32 @@ static int hook_find(void *ud, const char *charger_id, int32_t transaction_id,
   return s.has_meter_start ? 0 : -1;
 }
 
+/* ---- tag lists ---------------------------------------------------------- */
+
+static const gw_charger_conf *charger_conf(const gw_app *app, const char *id)
+{
+  for (size_t i = 0; id && i < app->cfg->n_chargers; i++)
+    if (strcmp(app->cfg->chargers[i].id, id) == 0)
+      return &app->cfg->chargers[i];
+  return NULL;
+}
+
+static bool hook_lookup_tag(void *ud, const char *charger_id,
+                            const char *id_tag, time_t now,
+                            ocpp_tag_verdict *out)
+{
+  const gw_charger_conf *c = charger_conf(ud, charger_id);
+  return c && gw_tags_verdict(c->tag_list, id_tag, c->tag_match, now, out);
+}
+
+static const char *store_tag_name(void *ud, const char *charger_id,
+                                  const char *id_tag)
+{
+  const gw_charger_conf *c = charger_conf(ud, charger_id);
+  const gw_tag *t = c ? gw_tags_find(c->tag_list, id_tag, c->tag_match) : NULL;
+  return t ? t->name : NULL;
+}
+
 /* ---- events ------------------------------------------------------------- */
 
 static uint64_t now_ms(const gw_app *app)
@@ -137,6 +197,7 @@ static uint64_t now_ms(const gw_app *app)
 }
 
 static void pump(gw_app *app);
+static void energy_pump(gw_app *app);
 
 static void record_stop(gw_app *app, ocpp_event *ev)
 {
@@ -172,18 +233,31 @@ static void on_ocpp_event(void *ud, const ocpp_event *event)
       schedule_flush(app, STORE_FLUSH_MS);
     }
     break;
+  case OCPP_EV_PASSWORD_CONFIRMED:
+    gw_rotate_confirmed(&app->rotate, ev.charger_id);
+    break;
   case OCPP_EV_BOOT:
     note_store_result(app, gw_store_save_charger(app->store, ev.charger_id,
                                                  ev.boot.vendor, ev.boot.model,
                                                  ev.boot.serial,
                                                  ev.boot.firmware));
     break;
+  case OCPP_EV_ONLINE:
+  case OCPP_EV_OFFLINE:
+    update_status(app);
+    break;
   default:
     break;
   }
   gw_uplinks_on_event(app->uplinks, &ev);
   gw_bridge_on_ocpp_event(app->bridge, &ev, now_ms(app));
+  gw_energy_on_ocpp_event(app->energy, &ev, now_ms(app));
+  energy_pump(app);
   pump(app);
+  if (ev.type == OCPP_EV_TX_STARTED || ev.type == OCPP_EV_TX_STOPPED)
+    gw_web_sessions_changed(app->web);
+  else
+    gw_web_changed(app->web);
 }
 
 static gw_log_level log_level_of(ocpp_log_level level)
@@ -212,6 +286,7 @@ static void on_uplink(void *ud, const char *charger_id, bool up)
   /* the link logged why already */
   gw_bridge_on_upstream(app->bridge, charger_id, up, now_ms(app));
   pump(app);
+  gw_web_changed(app->web);
 }
 
 /* A backend's decision on a charger's idTag goes to the waiting CALL (gone
@@ -291,15 +366,102 @@ static void on_knx_state(void *ud, knx_link_state state)
     gw_log(GW_LOG_WARN, NULL, "knxd link down (%s): %s; retrying",
            app->cfg->knx_url, knx_link_last_error(app->knx));
   gw_bridge_on_knx_link(app->bridge, state == KNX_LINK_UP, now_ms(app));
+  update_status(app);
+  gw_energy_on_knx_link(app->energy, state == KNX_LINK_UP, now_ms(app));
   pump(app);
+  gw_web_changed(app->web);
 }
 
 static void on_knx_group(void *ud, uint16_t src, uint16_t dst, knx_service svc,
                          const knx_payload *p)
 {
   gw_app *app = ud;
+  if (gw_energy_on_knx_group(app->energy, dst, svc, p, now_ms(app)))
+    energy_pump(app);
   gw_bridge_on_knx_group(app->bridge, src, dst, svc, p, now_ms(app));
   pump(app);
+  gw_web_changed(app->web);
+}
+
+/* ---- energy manager ----------------------------------------------------- */
+
+static void on_energy_timer(uv_timer_t *t)
+{
+  gw_app *app = t->data;
+  energy_pump(app);
+  pump(app);
+}
+
+/* The manager's results queue commands and telegrams: the bridge pump
+ * follows every call of this. */
+static void energy_pump(gw_app *app)
+{
+  if (!app->energy)
+    return;
+  uv_update_time(app->loop);
+  uint64_t now = now_ms(app);
+  uint64_t next = gw_energy_pump(app->energy, now);
+  if (!next) {
+    uv_timer_stop(&app->energy_timer);
+    return;
+  }
+  uv_timer_start(&app->energy_timer, on_energy_timer,
+                 next > now ? next - now : 1, 0);
+}
+
+static void en_set_limit(void *ud, const char *charger_id, int connector,
+                         double amps)
+{
+  gw_app *app = ud;
+  int rc = gw_bridge_set_limit(app->bridge, charger_id, connector, amps);
+  if (rc != GW_OK)
+    gw_log(GW_LOG_WARN, charger_id, "connector %d: energy limit %g A not "
+           "sent: %s", connector, amps, gw_strerror(rc));
+}
+
+static void en_publish(void *ud, const char *charger_id, int connector,
+                       gw_object obj, double value)
+{
+  gw_app *app = ud;
+  gw_bridge_publish_value(app->bridge, charger_id, connector, obj, value);
+}
+
+static void en_send(void *ud, uint16_t ga, knx_dpt dpt, double value,
+                    bool response)
+{
+  gw_app *app = ud;
+  gw_bridge_send_value(app->bridge, ga, dpt, value, response);
+}
+
+static int en_transaction(void *ud, const char *charger_id, int connector,
+                          ocpp_transaction_info *out)
+{
+  gw_app *app = ud;
+  return ocpp_server_transaction(app->ocpp, charger_id, connector, out);
+}
+
+static void en_log(void *ud, gw_log_level level, const char *charger_id,
+                   const char *message)
+{
+  (void)ud;
+  gw_log_line(level, charger_id, message);
+}
+
+static const gw_energy_ops energy_ops = {
+  .set_limit = en_set_limit,
+  .publish = en_publish,
+  .send = en_send,
+  .transaction = en_transaction,
+  .log = en_log,
+};
+
+/* The interval managed chargers are asked for (ChangeConfiguration of
+ * MeterValueSampleInterval after boot). */
+static int sample_interval_of(const gw_conf *c)
+{
+  if (c->energy.enabled && c->meter_sample_interval > ENERGY_SAMPLE_MAX_S)
+    return ENERGY_SAMPLE_MAX_S;
+  return c->meter_sample_interval;
 }
 
 /* ---- bridge ops --------------------------------------------------------- */
@@ -329,14 +491,18 @@ static int op_transaction(void *ud, const char *charger_id, int connector,
  * state after a rejection). */
 static void op_wake(void *ud)
 {
-  pump(ud);
+  gw_app *app = ud;
+  pump(app);
+  gw_web_changed(app->web);
 }
 
-static void op_log(void *ud, gw_log_level level, const char *charger_id,
-                   const char *message)
+static void op_energy_write(void *ud, const char *charger_id, int connector,
+                            gw_object obj, double value)
 {
-  (void)ud;
-  gw_log_line(level, charger_id, message);
+  gw_app *app = ud;
+  gw_energy_on_write(app->energy, charger_id, connector, obj, value,
+                     now_ms(app));
+  energy_pump(app);
 }
 
 static const gw_bridge_ops bridge_ops = {
@@ -344,20 +510,16 @@ static const gw_bridge_ops bridge_ops = {
   .command = op_command,
   .transaction = op_transaction,
   .wake = op_wake,
-  .log = op_log,
+  .log = en_log,
 };
 
 /* ---- status page -------------------------------------------------------- */
 
-static char *on_http_get(void *ud, const char *path, const char **content_type,
-                         int *http_status)
+/* The status object of /status and the page: the OCPP side's, with what
+ * the daemon, the knxd link and the bridge add. */
+static json_t *status_json(void *ud)
 {
   gw_app *app = ud;
-  size_t plen = strcspn(path, "?");
-  bool want_json = plen == 7 && strncmp(path, "/status", 7) == 0;
-  bool want_html = plen == 1 && path[0] == '/';
-  if (!want_json && !want_html)
-    return NULL;
   json_t *st = ocpp_server_status(app->ocpp);
   if (!st)
     return NULL;
@@ -372,17 +534,16 @@ static char *on_http_get(void *ud, const char *path, const char **content_type,
     (json_int_t)gw_bridge_telegrams_sent(app->bridge)));
   json_object_set_new(st, "store", json_pack(
     "{s:s,s:b}", "dir", app->cfg->store_dir, "writable", !app->store_failing));
-  char *text = json_dumps(st, JSON_INDENT(2) | JSON_SORT_KEYS);
-  json_decref(st);
-  *http_status = 200;
-  if (want_json) {
-    *content_type = "application/json";
-    return text;
-  }
-  char *html = text ? gw_status_html(text) : NULL;
-  free(text);
-  *content_type = "text/html; charset=utf-8";
-  return html;
+  if (app->energy)
+    json_object_set_new(st, "energy", gw_energy_status(app->energy));
+  gw_web_add_bridge(st, app->bridge, now_ms(app), time(NULL));
+  return st;
+}
+
+static int on_http_get(void *ud, const char *path, ocpp_http_answer *answer)
+{
+  gw_app *app = ud;
+  return app->web ? gw_web_http_get(app->web, path, answer) : GW_ENOTFOUND;
 }
 
 /* ---- signals and shutdown ----------------------------------------------- */
@@ -394,13 +555,18 @@ static void on_handle_closed(uv_handle_t *h)
 
 static void close_app_handles(gw_app *app)
 {
+  gw_web_destroy(app->web);
+  app->web = NULL;
   uv_handle_t *hs[] = {
     (uv_handle_t *)&app->pump_timer, (uv_handle_t *)&app->flush_timer,
+    (uv_handle_t *)&app->energy_timer,
     (uv_handle_t *)&app->sig_term, (uv_handle_t *)&app->sig_int,
     (uv_handle_t *)&app->sig_hup};
   for (size_t i = 0; i < sizeof hs / sizeof hs[0]; i++)
     if (!uv_is_closing(hs[i]))
       uv_close(hs[i], on_handle_closed);
+  gw_notify_destroy(app->notify);
+  app->notify = NULL;
 }
 
 static void on_knx_closed(void *ud)
@@ -412,7 +578,12 @@ static void on_ocpp_closed(void *ud)
 {
   gw_app *app = ud;
   app->ocpp = NULL;
+  app->rotate.ocpp = NULL;
+  gw_control_stop(app->control);
+  app->control = NULL;
   /* every pending command callback has run: the bridge can go */
+  gw_energy_destroy(app->energy);
+  app->energy = NULL;
   gw_bridge_destroy(app->bridge);
   app->bridge = NULL;
   knx_link_destroy(app->knx, on_knx_closed);
@@ -425,7 +596,11 @@ static void stop_app(gw_app *app, const char *why)
   if (app->stopping)
     return;
   app->stopping = true;
+  gw_notify_stopping(app->notify, why);
   gw_log(GW_LOG_INFO, NULL, "%s: shutting down", why);
+  /* the page goes first: nothing pushes to streams that are closing */
+  gw_web_destroy(app->web);
+  app->web = NULL;
   gw_uplinks_destroy(app->uplinks);
   app->uplinks = NULL;
   ocpp_server_destroy(app->ocpp, on_ocpp_closed);
@@ -450,10 +625,23 @@ static void reload_chargers(gw_app *app)
     return;
   }
   gw_conf_diag_finish(&diag);
+  rc = gw_rotate_apply_stored(app->store, chargers, n);
+  if (rc != GW_OK) {
+    gw_log(GW_LOG_ERROR, NULL, "SIGHUP: charger files not reloaded: rotated "
+           "passwords: %s (%s)", gw_strerror(rc), gw_store_last_error(app->store));
+    gw_conf_chargers_free(chargers, n);
+    return;
+  }
   ocpp_charger_options *opts = ocpp_options_of(chargers, n);
   int orc = opts ? ocpp_server_set_chargers(app->ocpp, opts, n) : OCPP_ENOMEM;
   int brc = orc == OCPP_OK ? gw_bridge_set_chargers(app->bridge, chargers, n)
                            : GW_OK;
+  if (brc == GW_OK && orc == OCPP_OK && app->energy) {
+    int erc = gw_energy_set_chargers(app->energy, chargers, n, now_ms(app));
+    if (erc != GW_OK)
+      gw_log(GW_LOG_ERROR, NULL, "SIGHUP: energy manager keeps the old "
+             "chargers: %s", gw_strerror(erc));
+  }
   if (orc != OCPP_OK || brc != GW_OK) {
     /* the ocpp server copied what it needs; a half update is still
      * consistent per module, but say so */
@@ -476,6 +664,8 @@ static void reload_chargers(gw_app *app)
   app->cfg->chargers = chargers;
   app->cfg->n_chargers = n;
   gw_log(GW_LOG_INFO, NULL, "SIGHUP: %zu charger files loaded", n);
+  update_status(app);
+  energy_pump(app);
   pump(app);
 }
 
@@ -487,6 +677,19 @@ static void on_hup(uv_signal_t *s, int signum)
 
 /* ---- start -------------------------------------------------------------- */
 
+static int start_notify(gw_app *app)
+{
+  uint64_t watchdog_ms = 0;
+  int rc = gw_notify_create(app->loop, &app->notify, &watchdog_ms);
+  if (rc != GW_OK)
+    gw_log(GW_LOG_ERROR, NULL, "systemd: %s",
+           rc == GW_EINVAL ? "WATCHDOG_USEC cannot be read" : gw_strerror(rc));
+  else if (watchdog_ms)
+    gw_log(GW_LOG_INFO, NULL, "systemd watchdog: a kick every %llu ms",
+           (unsigned long long)watchdog_ms);
+  return rc;
+}
+
 static int start_store(gw_app *app)
 {
   int rc = gw_store_open(app->cfg->store_dir, &app->store);
@@ -497,6 +700,14 @@ static int start_store(gw_app *app)
                                   : gw_store_last_error(app->store));
     gw_store_close(app->store);
     app->store = NULL;
+    return GW_EOPEN;
+  }
+  gw_store_set_tag_namer(app->store, store_tag_name, app);
+  rc = gw_rotate_apply_stored(app->store, app->cfg->chargers,
+                              app->cfg->n_chargers);
+  if (rc != GW_OK) {
+    gw_log(GW_LOG_ERROR, NULL, "store: cannot read the rotated passwords: %s",
+           gw_store_last_error(app->store));
     return GW_EOPEN;
   }
   return GW_OK;
@@ -516,13 +727,15 @@ static int start_ocpp(gw_app *app)
     .accept_unknown = c->accept_unknown,
     .trace = c->trace_ocpp,
     .max_message_size = (size_t)c->max_message_size,
-    .meter_sample_interval = c->meter_sample_interval,
+    .meter_sample_interval = sample_interval_of(c),
+    .http_password = c->status_password,
   };
   ocpp_callbacks cb = {
     .on_event = on_ocpp_event,
     .on_log = on_ocpp_log,
     .http_get = on_http_get,
-    .store = {.begin_transaction = hook_begin, .find_transaction = hook_find},
+    .store = {.begin_transaction = hook_begin, .find_transaction = hook_find,
+              .lookup_tag = hook_lookup_tag},
     .authorize = hook_authorize,
   };
   app->charger_opts = ocpp_options_of(c->chargers, c->n_chargers);
@@ -537,6 +750,9 @@ static int start_ocpp(gw_app *app)
     gw_log(GW_LOG_ERROR, NULL, "ocpp: %s", err[0] ? err : ocpp_strerror(rc));
     return GW_EOCPP;
   }
+  gw_web_set_sources(app->web, &(gw_web_sources){
+    .ocpp = app->ocpp, .store = app->store, .status = status_json,
+    .user_data = app});
   if (c->listen && c->listen[0])
     gw_log(GW_LOG_INFO, NULL, "listening for chargers on ws://%s", c->listen);
   if (c->tls_listen && c->tls_listen[0])
@@ -544,16 +760,52 @@ static int start_ocpp(gw_app *app)
   return GW_OK;
 }
 
+static void on_rotate_request(void *ud, const char *charger_id,
+                              gw_control_request *req)
+{
+  gw_app *app = ud;
+  gw_rotate_password(&app->rotate, charger_id, req);
+}
+
+/* The control socket is for the installer: without it chargers are still
+ * served, so a failure is only logged. */
+static void start_control(gw_app *app)
+{
+  static const gw_control_ops ops = {.rotate_password = on_rotate_request};
+  app->rotate = (gw_rotate_env){.cfg = app->cfg, .store = app->store,
+                                .ocpp = app->ocpp};
+  char path[4200], err[256] = "";
+  snprintf(path, sizeof path, "%s/%s", app->cfg->store_dir, GW_CONTROL_SOCKET);
+  int rc = gw_control_start(app->loop, path, &ops, app, &app->control, err,
+                            sizeof err);
+  if (rc != GW_OK)
+    gw_log(GW_LOG_WARN, NULL, "control socket: %s; --rotate-password will "
+           "not reach this daemon", err[0] ? err : gw_strerror(rc));
+}
+
 static int start_knx(gw_app *app)
 {
   static const knx_link_callbacks cb = {.on_state = on_knx_state,
                                         .on_group = on_knx_group};
+  gw_bridge_ops ops = bridge_ops;
+  if (app->cfg->energy.enabled)
+    ops.energy_write = op_energy_write;
   int rc = gw_bridge_create(app->cfg->chargers, app->cfg->n_chargers,
-                            app->cfg->max_telegrams_per_second, &bridge_ops,
+                            app->cfg->max_telegrams_per_second, &ops,
                             app, &app->bridge);
   if (rc != GW_OK) {
     gw_log(GW_LOG_ERROR, NULL, "bridge: %s", gw_strerror(rc));
     return rc;
+  }
+  if (app->cfg->energy.enabled) {
+    rc = gw_energy_create(app->cfg, sample_interval_of(app->cfg), &energy_ops,
+                          app, &app->energy);
+    if (rc != GW_OK) {
+      gw_log(GW_LOG_ERROR, NULL, "energy manager: %s", gw_strerror(rc));
+      return rc;
+    }
+    gw_log(GW_LOG_INFO, NULL, "energy manager: %g A main fuse, %zu chargers",
+           app->cfg->energy.main_fuse, app->cfg->n_chargers);
   }
   rc = knx_link_create(app->loop, app->cfg->knx_url, &cb, app, &app->knx);
   if (rc != KNX_OK) {
@@ -571,7 +823,8 @@ static void init_handles(gw_app *app)
 {
   uv_timer_init(app->loop, &app->pump_timer);
   uv_timer_init(app->loop, &app->flush_timer);
-  app->pump_timer.data = app->flush_timer.data = app;
+  uv_timer_init(app->loop, &app->energy_timer);
+  app->pump_timer.data = app->flush_timer.data = app->energy_timer.data = app;
   uv_signal_init(app->loop, &app->sig_term);
   uv_signal_init(app->loop, &app->sig_int);
   uv_signal_init(app->loop, &app->sig_hup);
@@ -579,15 +832,23 @@ static void init_handles(gw_app *app)
   uv_signal_start(&app->sig_term, on_stop_signal, SIGTERM);
   uv_signal_start(&app->sig_int, on_stop_signal, SIGINT);
   uv_signal_start(&app->sig_hup, on_hup, SIGHUP);
+  if (gw_web_create(app->loop, app->cfg->status_password != NULL,
+                    &app->web) != GW_OK)
+    gw_log(GW_LOG_ERROR, NULL, "status page: out of memory");
 }
 
 static void teardown(gw_app *app)
 {
   gw_uplinks_destroy(app->uplinks);
   app->uplinks = NULL;
+  gw_control_stop(app->control);
+  app->control = NULL;
+  app->rotate.ocpp = NULL;
   if (app->ocpp)
     ocpp_server_destroy(app->ocpp, NULL);
   app->ocpp = NULL;
+  gw_energy_destroy(app->energy);
+  app->energy = NULL;
   gw_bridge_destroy(app->bridge);
   app->bridge = NULL;
   knx_link_destroy(app->knx, NULL);
@@ -623,9 +884,13 @@ int gw_app_run(gw_conf *cfg)
   signal(SIGXFSZ, SIG_IGN);
   raise_fd_limit();
   init_handles(&app);
-  int rc = start_store(&app);
+  int rc = start_notify(&app);
+  if (rc == GW_OK)
+    rc = start_store(&app);
   if (rc == GW_OK)
     rc = start_ocpp(&app);
+  if (rc == GW_OK)
+    start_control(&app);
   if (rc == GW_OK)
     rc = start_knx(&app);
   if (rc == GW_OK)
@@ -635,6 +900,9 @@ int gw_app_run(gw_conf *cfg)
   } else {
     gw_log(GW_LOG_INFO, NULL, "ocppknxd %s running: %zu chargers, knxd %s",
            OCPPKNX_VERSION, cfg->n_chargers, cfg->knx_url);
+    gw_notify_summary s;
+    summarize(&app, &s);
+    gw_notify_ready(app.notify, &s);
     uv_run(&loop, UV_RUN_DEFAULT);
   }
   if (app.store && gw_store_flush(app.store) != GW_OK &&

@@ -14,8 +14,4 @@
  * GW_EOCPP, GW_EKNX or GW_ENOMEM. */
 int gw_app_run(gw_conf *cfg);
 
-/* Text of the status page ("/status" JSON, "/" HTML); used by the daemon's
- * HTTP hook and by tests. Caller frees. */
-char *gw_status_html(const char *status_json);
-
 #endif

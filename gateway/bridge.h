@@ -36,6 +36,13 @@ typedef struct {
   /* One line per event; charger_id may be NULL. */
   void (*log)(void *user_data, gw_log_level level, const char *charger_id,
               const char *message);
+  /* With the energy manager: writes of max_current (a cap), fast_charging
+   * (the wish), charge_mode, and of charging on a running transaction with
+   * stop_mode = pause (0 off, 1 back to the mode) go here instead of to a
+   * command; the manager's limits come back through gw_bridge_set_limit.
+   * NULL: no energy manager, every write is a command as before. */
+  void (*energy_write)(void *user_data, const char *charger_id, int connector,
+                       gw_object obj, double value);
 } gw_bridge_ops;
 
 typedef struct gw_bridge gw_bridge;
@@ -80,6 +87,58 @@ void gw_bridge_on_knx_link(gw_bridge *b, bool up, uint64_t now_ms);
 /* Sends what the rate limit allows now. Returns the time (ms, same clock)
  * when it should be called again, or 0 when nothing is queued. */
 uint64_t gw_bridge_pump(gw_bridge *b, uint64_t now_ms);
+
+/* The energy manager's limit for a connector, through the same current
+ * limit path as a max_current write (SetChargingProfile with its
+ * fallbacks, W for chargers that take only W, 0 A pauses); once accepted
+ * max_current_state shows it. Returns GW_OK, GW_EINVAL (NULL argument,
+ * amps not in 0..80) or GW_ENOTFOUND (no such charger or connector). */
+int gw_bridge_set_limit(gw_bridge *b, const char *charger_id, int connector,
+                        double amps);
+
+/* Sets a connector object's value (for the energy manager's objects) and
+ * sends it when it changed; answered on reads like every state object.
+ * Returns GW_OK, GW_EINVAL or GW_ENOTFOUND. */
+int gw_bridge_publish_value(gw_bridge *b, const char *charger_id,
+                            int connector, gw_object obj, double value);
+
+/* A value on a group address of no charger (the main file's objects), as a
+ * write or as the answer to a read, through the telegram queue. Returns
+ * GW_OK, GW_EINVAL (NULL b, value not encodable in dpt). */
+int gw_bridge_send_value(gw_bridge *b, uint16_t ga, knx_dpt dpt, double value,
+                         bool response);
+
+/* ---- what the status page reads (bridge_view.c) ------------------------- */
+
+typedef enum { GW_VIEW_NUMBER, GW_VIEW_TIME, GW_VIEW_TEXT } gw_view_kind;
+
+/* One KNX object of a connector as the bridge knows it. */
+typedef struct {
+  gw_object obj;
+  uint16_t ga;
+  knx_dpt dpt;
+  bool state;          /* sent by the gateway; false: written by the bus */
+  bool known;          /* a value was sent or received */
+  gw_view_kind kind;
+  double number;       /* gateway units: A, W, Wh, 0/1, enumeration index */
+  time_t time;
+  char text[16];       /* ASCII, NUL-terminated */
+  uint64_t at_ms;      /* when, on the clock of the now_ms arguments */
+} gw_object_view;
+
+/* The objects with a group address of connector of charger_id, in
+ * gw_object order, into out[0..GW_OBJ_COUNT). Returns how many, GW_EINVAL
+ * (NULL argument) or GW_ENOTFOUND (no such charger or connector). */
+int gw_bridge_objects(const gw_bridge *b, const char *charger_id, int connector,
+                      gw_object_view out[GW_OBJ_COUNT]);
+
+/* The current limit the gateway's accepted commands put in force on a
+ * connector, and the command object that set it (GW_OBJ_MAX_CURRENT or
+ * GW_OBJ_FAST_CHARGING). Returns GW_OK, GW_EINVAL (NULL argument) or
+ * GW_ENOTFOUND: no such connector, or no limit accepted since the start
+ * (the charger's own default applies). */
+int gw_bridge_limit(const gw_bridge *b, const char *charger_id, int connector,
+                    double *amps, gw_object *by);
 
 /* Telegrams sent so far (for the status page and benchmarks). */
 uint64_t gw_bridge_telegrams_sent(const gw_bridge *b);

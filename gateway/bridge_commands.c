@@ -57,6 +57,9 @@ static const gw_call_info gw_calls[GW_CALL_COUNT] = {
                              GW_OBJ_FAST_CHARGING_STATE,
                              GW_OBJ_FAST_CHARGING_STATE, true, false},
   [GW_CALL_RESET] = {"Reset", OCPP_CMD_RESET, GW_NONE, GW_NONE, false, false},
+  [GW_CALL_ENERGY_LIMIT] = {"SetChargingProfile (energy manager)",
+                            OCPP_CMD_CURRENT_LIMIT, GW_OBJ_MAX_CURRENT_STATE,
+                            GW_NONE, true, false},
 };
 
 #undef GW_NONE
@@ -134,9 +137,12 @@ static void command_accepted(gw_bridge *b, const gw_charger *ch,
   /* the limit as the charger got it (10.24 A is sent as 10.0 A); the
    * command itself took the wish, so W-limited chargers convert it
    * unrounded */
-  if (ci->accepted_limit)
+  if (ci->accepted_limit) {
     gw__publish_number(b, ch, cn, GW_OBJ_MAX_CURRENT_STATE,
                        ocpp_limit_as_sent(pd->amps), false);
+    cn->limit_by = pd->call == GW_CALL_MAX_CURRENT ? GW_OBJ_MAX_CURRENT
+                                                   : GW_OBJ_FAST_CHARGING;
+  }
   gw__log(b, GW_LOG_DEBUG, ch->id, "connector %d: %s accepted", cn->id,
           ci->name);
 }
@@ -216,10 +222,26 @@ static double resume_current(const gw_charger *ch, const gw_connector *cn)
   return ch->normal_current;
 }
 
+/* With the energy manager the writes that set a current are its inputs:
+ * a limit sent here would fight its allocation. */
+static bool to_energy(gw_bridge *b, gw_charger *ch, gw_connector *cn,
+                      gw_object obj, double v)
+{
+  if (!b->ops.energy_write)
+    return false;
+  gw__log(b, GW_LOG_INFO, ch->id, "connector %d: %s %g -> energy manager",
+          cn->id, gw__object_name(obj), v);
+  b->ops.energy_write(b->user_data, ch->id, cn->id, obj, v);
+  return true;
+}
+
 static void cmd_charging(gw_bridge *b, gw_charger *ch, gw_connector *cn,
                          double v)
 {
   bool on = v != 0;
+  if (ch->stop_mode == GW_STOP_PAUSE && gw__tx_running(b, ch, cn) &&
+      to_energy(b, ch, cn, GW_OBJ_CHARGING, on))
+    return;
   if (on && cn->paused && gw__tx_running(b, ch, cn))
     command_send(b, ch, cn, GW_OBJ_CHARGING, GW_CALL_RESUME, 1,
                  resume_current(ch, cn));
@@ -256,6 +278,8 @@ static void cmd_unlock(gw_bridge *b, gw_charger *ch, gw_connector *cn,
 static void cmd_max_current(gw_bridge *b, gw_charger *ch, gw_connector *cn,
                             double amps)
 {
+  if (to_energy(b, ch, cn, GW_OBJ_MAX_CURRENT, amps))
+    return;
   double a = amps < 0 ? 0 : amps > GW_MAX_CURRENT_A ? GW_MAX_CURRENT_A : amps;
   if (a > 0 && a < GW_MIN_CURRENT_A) {
     gw__log(b, GW_LOG_INFO, ch->id, "connector %d: max_current %g A is below "
@@ -272,6 +296,10 @@ static void cmd_fast_charging(gw_bridge *b, gw_charger *ch, gw_connector *cn,
                               double v)
 {
   bool fast = v != 0;
+  if (to_energy(b, ch, cn, GW_OBJ_FAST_CHARGING, fast)) {
+    gw__publish_number(b, ch, cn, GW_OBJ_FAST_CHARGING_STATE, fast, false);
+    return;
+  }
   command_send(b, ch, cn, GW_OBJ_FAST_CHARGING, GW_CALL_FAST_CHARGING, fast,
                fast ? ch->fast_current : ch->normal_current);
 }
@@ -280,6 +308,26 @@ static void cmd_reset(gw_bridge *b, gw_charger *ch, gw_connector *cn, double v)
 {
   if (v != 0)
     command_send(b, ch, cn, GW_OBJ_RESET, GW_CALL_RESET, 1, 0);
+}
+
+static void cmd_charge_mode(gw_bridge *b, gw_charger *ch, gw_connector *cn,
+                            double v)
+{
+  to_energy(b, ch, cn, GW_OBJ_CHARGE_MODE, v);
+}
+
+int gw_bridge_set_limit(gw_bridge *b, const char *charger_id, int connector,
+                        double amps)
+{
+  if (!b || !charger_id || !(amps >= 0 && amps <= GW_MAX_CURRENT_A))
+    return GW_EINVAL;
+  gw_charger *ch = gw__charger_find(b->chargers, b->n_chargers, charger_id);
+  gw_connector *cn = ch ? gw__connector_find(ch, connector) : NULL;
+  if (!cn)
+    return GW_ENOTFOUND;
+  command_send(b, ch, cn, GW_OBJ_ALLOCATED_CURRENT_STATE, GW_CALL_ENERGY_LIMIT,
+               amps, amps);
+  return GW_OK;
 }
 
 typedef void (*gw_command_fn)(gw_bridge *b, gw_charger *ch, gw_connector *cn,
@@ -293,6 +341,7 @@ static const gw_command_fn gw_commands[GW_OBJ_COUNT] = {
   [GW_OBJ_MAX_CURRENT] = cmd_max_current,
   [GW_OBJ_FAST_CHARGING] = cmd_fast_charging,
   [GW_OBJ_RESET] = cmd_reset,
+  [GW_OBJ_CHARGE_MODE] = cmd_charge_mode,
 };
 
 static void on_command_write(gw_bridge *b, const gw_ga_ref *r, uint16_t src,
@@ -318,16 +367,24 @@ static void on_command_write(gw_bridge *b, const gw_ga_ref *r, uint16_t src,
             src & 0xFF, knx_dpt_name(dpt), knx_strerror(rc));
     return;
   }
-  fn(b, ch, cn, v.number / gw__dpt_scale(dpt));
+  double value = v.number / gw__dpt_scale(dpt);
+  /* kept for the status page only: reads, reloads and link changes send
+   * state objects, never these */
+  gw_published *seen = &cn->obj[r->obj];
+  seen->known = true;
+  seen->val.num = value;
+  seen->payload = *p;
+  seen->at_ms = b->now_ms;
+  fn(b, ch, cn, value);
 }
 
 void gw_bridge_on_knx_group(gw_bridge *b, uint16_t src, uint16_t dst,
                             knx_service svc, const knx_payload *p,
                             uint64_t now_ms)
 {
-  (void)now_ms;
   if (!b)
     return;
+  b->now_ms = now_ms;
   /* Commands run the OCPP side's code, which may re-enter the bridge:
    * work on a copy of the matches, not on the index itself. */
   size_t first = gw__ref_lower_bound(b, dst);

@@ -157,7 +157,7 @@ static void ev_tx_started(gw_bridge *b, gw_charger *ch, const ocpp_event *ev)
   }
   gw__publish_time(b, ch, cn, GW_OBJ_START_TIME, ev->timestamp);
   if (ev->tx_started.id_tag && *ev->tx_started.id_tag)
-    gw__publish_tag(b, ch, cn, ev->tx_started.id_tag);
+    gw__publish_tag(b, ch, cn, ev->tx_started.id_tag, ev->tx_started.tag_name);
   gw__publish_number(b, ch, cn, GW_OBJ_SESSION_ENERGY_LIVE, 0, false);
 }
 
@@ -274,7 +274,7 @@ static void ev_tag(gw_bridge *b, gw_charger *ch, const ocpp_event *ev)
   /* Authorize names no connector: the tag belongs to the charger. */
   for (size_t i = 0; i < ch->n_conn; i++) {
     if (ev->connector == 0 || ch->conn[i].id == ev->connector)
-      gw__publish_tag(b, ch, &ch->conn[i], tag);
+      gw__publish_tag(b, ch, &ch->conn[i], tag, ev->tag.name);
   }
 }
 
@@ -307,9 +307,9 @@ void gw_bridge_on_upstream(gw_bridge *b, const char *charger_id, bool up,
 void gw_bridge_on_ocpp_event(gw_bridge *b, const ocpp_event *ev,
                              uint64_t now_ms)
 {
-  (void)now_ms;
   if (!b || !ev)
     return;
+  b->now_ms = now_ms;
   if ((unsigned)ev->type >= sizeof gw_events / sizeof gw_events[0] ||
       !gw_events[ev->type])
     return;

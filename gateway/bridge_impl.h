@@ -29,8 +29,10 @@ typedef struct {
 
 typedef struct {
   bool known;
-  gw_value val;         /* the value last published */
+  gw_value val;         /* the value last published (a state object), or
+                           last written by the bus (a command object) */
   knx_payload payload;  /* its encoding, answered on reads */
+  uint64_t at_ms;       /* when val was taken (gw_bridge's now_ms) */
 } gw_published;
 
 typedef struct {
@@ -45,6 +47,9 @@ typedef struct {
    * through ops.transaction, never copied here. */
   bool charging;        /* charging_state: a transaction runs, not paused */
   bool paused;          /* stop_mode = pause held the transaction at 0 A */
+  gw_object limit_by;   /* the command whose limit is in force
+                           (max_current, fast_charging); GW_OBJ_COUNT:
+                           none accepted yet */
 } gw_connector;
 
 typedef struct {
@@ -95,6 +100,7 @@ typedef enum {
   GW_CALL_MAX_CURRENT,
   GW_CALL_FAST_CHARGING,
   GW_CALL_RESET,
+  GW_CALL_ENERGY_LIMIT,
   GW_CALL_COUNT
 } gw_call;
 
@@ -126,6 +132,8 @@ struct gw_bridge {
   bool sent_once;
   uint64_t next_us;       /* earliest time of the next telegram */
   uint64_t sent;
+  uint64_t now_ms;        /* of the call into the bridge that runs now (or
+                             ran last): stamps the values it takes */
   gw_pending *pending;
 };
 
@@ -166,8 +174,10 @@ void gw__publish_measure(gw_bridge *b, const gw_charger *ch, gw_connector *cn,
                          gw_object obj, double num, double hyst);
 void gw__publish_time(gw_bridge *b, const gw_charger *ch, gw_connector *cn,
                       gw_object obj, time_t t);
+/* last_tag: the tag's name when it has one (name may be NULL), else the
+ * idTag, in the 14 ASCII characters of DPT 16.000. */
 void gw__publish_tag(gw_bridge *b, const gw_charger *ch, gw_connector *cn,
-                     const char *tag);
+                     const char *tag, const char *name);
 void gw__set_charging(gw_bridge *b, const gw_charger *ch, gw_connector *cn,
                       bool charging);
 /* Queues the answer to a GroupValue_Read of r; false when r has none. */

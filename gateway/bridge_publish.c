@@ -102,6 +102,7 @@ void gw__publish(gw_bridge *b, const gw_charger *ch, gw_connector *cn,
   if (!cn->has_ga[obj]) {
     o->known = true;
     o->val = *v;
+    o->at_ms = b->now_ms;
     return;
   }
   knx_payload p;
@@ -117,6 +118,7 @@ void gw__publish(gw_bridge *b, const gw_charger *ch, gw_connector *cn,
   o->known = true;
   o->val = *v;
   o->payload = p;
+  o->at_ms = b->now_ms;
   gw__queue_write(b, cn->ga[obj], &p);
 }
 
@@ -156,22 +158,32 @@ void gw__publish_time(gw_bridge *b, const gw_charger *ch, gw_connector *cn,
   gw__publish(b, ch, cn, obj, &v, false);
 }
 
+/* 16.000 is ASCII only: every other byte shows as '?'. Sets *cut when
+ * in is longer than GW_TAG_MAX bytes. */
+static void ascii_text(const char *in, char *out, bool *cut)
+{
+  size_t len = strlen(in);
+  *cut = len > GW_TAG_MAX;
+  if (*cut)
+    len = GW_TAG_MAX;
+  for (size_t i = 0; i < len; i++) {
+    unsigned char c = (unsigned char)in[i];
+    out[i] = c > 0x7F ? '?' : (char)c;
+  }
+}
+
 void gw__publish_tag(gw_bridge *b, const gw_charger *ch, gw_connector *cn,
-                     const char *tag)
+                     const char *tag, const char *name)
 {
   gw_value v;
   memset(&v, 0, sizeof v);
-  size_t len = strlen(tag);
-  if (len > GW_TAG_MAX) {
+  bool cut;
+  bool named = name && *name;
+  ascii_text(named ? name : tag, v.text, &cut);
+  if (cut && !named)
     gw__log(b, GW_LOG_INFO, ch->id, "idTag \"%s\" is longer than %d "
             "characters: last_tag shows the first %d", tag, GW_TAG_MAX,
             GW_TAG_MAX);
-    len = GW_TAG_MAX;
-  }
-  for (size_t i = 0; i < len; i++) {
-    unsigned char c = (unsigned char)tag[i];
-    v.text[i] = c > 0x7F ? '?' : (char)c; /* 16.000 is ASCII only */
-  }
   gw__publish(b, ch, cn, GW_OBJ_LAST_TAG, &v, false);
 }
 
@@ -191,4 +203,34 @@ bool gw__answer_read(gw_bridge *b, const gw_ga_ref *r)
     return false;
   gw__queue_response(b, r->ga, &o->payload);
   return true;
+}
+
+int gw_bridge_publish_value(gw_bridge *b, const char *charger_id,
+                            int connector, gw_object obj, double value)
+{
+  if (!b || !charger_id || (unsigned)obj >= GW_OBJ_COUNT ||
+      !gw_object_is_state(obj) || !isfinite(value))
+    return GW_EINVAL;
+  gw_charger *ch = gw__charger_find(b->chargers, b->n_chargers, charger_id);
+  gw_connector *cn = ch ? gw__connector_find(ch, connector) : NULL;
+  if (!cn)
+    return GW_ENOTFOUND;
+  gw__publish_number(b, ch, cn, obj, value, false);
+  return GW_OK;
+}
+
+int gw_bridge_send_value(gw_bridge *b, uint16_t ga, knx_dpt dpt, double value,
+                         bool response)
+{
+  if (!b || gw__dpt_kind(dpt) != GW_KIND_NUMBER)
+    return GW_EINVAL;
+  gw_value v = {.num = value};
+  knx_payload p;
+  if (encode_value(dpt, &v, &p) != KNX_OK)
+    return GW_EINVAL;
+  if (response)
+    gw__queue_response(b, ga, &p);
+  else
+    gw__queue_write(b, ga, &p);
+  return GW_OK;
 }

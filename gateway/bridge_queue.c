@@ -115,9 +115,9 @@ void gw__queues_free(gw_bridge *b)
  * state goes out again. */
 void gw_bridge_on_knx_link(gw_bridge *b, bool up, uint64_t now_ms)
 {
-  (void)now_ms;
   if (!b)
     return;
+  b->now_ms = now_ms;
   b->link_down = !up;
   if (!up) {
     queue_clear(&b->writes);
@@ -162,6 +162,7 @@ uint64_t gw_bridge_pump(gw_bridge *b, uint64_t now_ms)
 {
   if (!b)
     return 0;
+  b->now_ms = now_ms;
   /* A failed send also takes its slot: the work per call stays bounded
    * even while the link is failing. */
   while ((b->responses.len || b->writes.len) && pace_allows(b, now_ms)) {

@@ -13,6 +13,8 @@
 
 #include "gateway/errors.h"
 #include "gateway/log.h"
+#include "gateway/tags.h"
+#include "energy/energy.h"
 #include "knx/knx.h"
 #include "ocpp/ocpp.h"
 
@@ -44,12 +46,19 @@ typedef enum {
   GW_OBJ_LAST_TAG,
   GW_OBJ_PLUGGED,
   GW_OBJ_ONLINE,
+  /* the energy manager's ([energy] in the main file) */
+  GW_OBJ_CHARGE_MODE_STATE,     /* DPT 5.010: em_mode */
+  GW_OBJ_CHARGE_MODE,
+  GW_OBJ_ALLOCATED_CURRENT_STATE, /* current_dpt: the limit it allows */
+  /* the backend link's ([upstream] in the charger file) */
   GW_OBJ_UPSTREAM_ONLINE,
   GW_OBJ_COUNT
 } gw_object;
 
 /* "status", "charging_state", ...; NULL when out of range. */
 const char *gw_object_key(gw_object obj);
+/* Objects only the energy manager serves ([energy] in the main file). */
+bool gw_object_needs_energy(gw_object obj);
 
 /* true for objects the gateway sends (answers reads for). */
 bool gw_object_is_state(gw_object obj);
@@ -93,7 +102,10 @@ typedef struct gw_charger_conf {
   char *id;
   char *name;                    /* defaults to id */
   int security_profile;          /* 0..3 */
-  char *password;                /* NULL when not set */
+  char *password;                /* NULL when not set; the daemon puts a
+                                    rotated one from the store in force */
+  char *previous_password;       /* not read from the file: the daemon's
+                                    rotation in progress (rotate.h) */
   double normal_current;         /* A, default 10 */
   double fast_current;           /* A, default 16 */
   double current_hysteresis;     /* A, default 0.2 */
@@ -112,11 +124,47 @@ typedef struct gw_charger_conf {
   char *remote_tag;              /* default "KNX" */
   gw_stop_mode stop_mode;       /* default stop */
   int reservation_minutes;       /* ReserveNow expiry, default 30 */
-  gw_connector_conf connectors[GW_MAX_CONNECTORS]; /* sorted by id */
+  char *tags_file;               /* resolved against this file; NULL: the
+                                    main file's, if any */
+  gw_tags *tag_list;             /* the list this charger uses (its own
+                                    tags_file, else the main file's), read
+                                    with the charger file; NULL when there
+                                    is none or the load came from memory */
+  /* the energy manager's, used when the main file has [energy] */
+  int priority;                  /* 1..10, default 5 */
+  double min_current;            /* A, default 6: below it the car pauses */
+  em_mode mode;                  /* default now */
+  char **tag_mode_tags;          /* tag_modes: a session started with */
+  em_mode *tag_mode_modes;       /* tag_mode_tags[i] gets mode [i] */
+  size_t n_tag_modes;
+  gw_connector_conf *connectors; /* owned, sorted by id */
   size_t n_connectors;           /* sections found; a file without any gets
                                     connector 1 without objects, so >= 1 */
   gw_upstream_conf upstream;
 } gw_charger_conf;
+
+/* A group address that may be absent. */
+typedef struct {
+  bool set;
+  uint16_t ga;
+} gw_ga_opt;
+
+/* [energy] in the main file: absent (enabled false), nothing changes. */
+typedef struct {
+  bool enabled;
+  double main_fuse;              /* A per phase, default 25 */
+  gw_ga_opt grid_current[3];     /* L1..L3, required when enabled */
+  knx_dpt grid_current_dpt;      /* 14.019 (default) or 9.021 */
+  gw_ga_opt grid_power;          /* W, + import / - export */
+  knx_dpt grid_power_dpt;        /* 14.056 (default) or 9.024 */
+  gw_ga_opt cheap_tariff;        /* DPT 1.001 */
+  gw_ga_opt headroom_state;      /* grid_current_dpt */
+  double safe_current;           /* A, default 6; 0 pauses */
+  int stale_after;               /* s, default 60 */
+  /* For tests only: every hold, delay and guard runs this many times
+   * faster (default 1). Not documented for installers. */
+  double test_time_scale;
+} gw_energy_conf;
 
 typedef struct {
   char *file;                    /* path of the main file */
@@ -138,8 +186,14 @@ typedef struct {
   /* [log] */
   gw_log_level log_level;       /* default info */
   bool trace_ocpp;               /* default false */
+  gw_energy_conf energy;
   /* [chargers] */
   char *chargers_dir;            /* default "chargers.d", resolved */
+  char *tags_file;               /* default tag list of every charger,
+                                    resolved; NULL when not set */
+  /* [status] */
+  char *status_password;         /* Basic Auth of the status page (user
+                                    "admin"); NULL: open, tags masked */
   gw_charger_conf *chargers;
   size_t n_chargers;
 } gw_conf;

@@ -65,6 +65,50 @@ void conf_report(reporter *r, const char *file, int line, const char *fmt, ...)
   diag_append(r, text);
 }
 
+/* ---- the energy manager -------------------------------------------------- */
+
+void conf_check_energy(const parse_ctx *ctx, const gw_conf *m,
+                       int section_line)
+{
+  const gw_energy_conf *e = &m->energy;
+  if (!e->enabled)
+    return;
+  static const char *const keys[3] = {"grid_current_l1", "grid_current_l2",
+                                      "grid_current_l3"};
+  for (int p = 0; p < 3; p++) {
+    if (!e->grid_current[p].set && conf_line_of(ctx, keys[p]) == 0)
+      conf_report(ctx->rep, m->file, section_line,
+                  "[energy]: %s is missing (the meter's current per phase "
+                  "is what keeps the fuse)", keys[p]);
+  }
+  if (e->safe_current > 0 && e->safe_current < 6)
+    conf_report(ctx->rep, m->file, conf_line_of(ctx, "safe_current"),
+                "safe_current: %g A is below the IEC 61851 minimum of 6 A "
+                "(0 pauses)", e->safe_current);
+}
+
+/* The energy settings of a charger: only with [energy], and min_current
+ * within what the charger is given. */
+static void conf_check_charger_energy(const parse_ctx *ctx,
+                                      const gw_charger_conf *c,
+                                      const gw_conf *m)
+{
+  if (c->min_current > c->fast_current)
+    conf_report(ctx->rep, c->file, conf_line_of(ctx, "min_current"),
+                "min_current %g A is above fast_current %g A", c->min_current,
+                c->fast_current);
+  if (m->energy.enabled)
+    return;
+  for (size_t k = 0; k < c->n_connectors; k++) {
+    for (int obj = 0; obj < GW_OBJ_COUNT; obj++) {
+      if (gw_object_needs_energy(obj) && c->connectors[k].has_ga[obj])
+        conf_report(ctx->rep, c->file, c->connectors[k].line[obj],
+                    "%s: needs an [energy] section in %s", gw_object_key(obj),
+                    m->file);
+    }
+  }
+}
+
 /* ---- one charger --------------------------------------------------------- */
 
 /* [upstream]: the checks the link makes when it starts, so that
@@ -115,6 +159,7 @@ void conf_check_charger(const parse_ctx *ctx, const gw_charger_conf *c,
     conf_report(r, f, profile_line, "security_profile: %d needs tls_listen in %s", p, m->file);
   if (p == 3 && m->tls_ca == NULL)
     conf_report(r, f, profile_line, "security_profile: 3 needs tls_ca in %s", m->file);
+  conf_check_charger_energy(ctx, c, m);
   check_upstream(ctx, c);
 }
 

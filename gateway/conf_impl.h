@@ -15,7 +15,7 @@
 #define MAX_LINES_PER_FILE 5000
 #define MAX_CHARGER_FILES 1000
 #define MAX_TAGS 1000
-#define MAX_ROWS 32             /* keys of the largest table */
+#define MAX_ROWS 40             /* keys of the largest table */
 #define MAX_SECTIONS 8
 #define ID_TOKEN_MAX 20         /* OCPP 1.6 IdToken */
 
@@ -80,6 +80,18 @@ int conf_parse_stop_mode(const key_row *row, const char *value, void *field,
                          char *why, size_t cap);
 int conf_parse_tag_match(const key_row *row, const char *value, void *field,
                          char *why, size_t cap);
+/* field is an em_mode; row may be NULL. */
+int conf_parse_charge_mode(const key_row *row, const char *value, void *field,
+                           char *why, size_t cap);
+/* field is gw_charger_conf.tag_mode_tags; sets the modes and the count
+ * beside it. "TAG:mode, ..." */
+int conf_parse_tag_modes(const key_row *row, const char *value, void *field,
+                         char *why, size_t cap);
+/* field is a gw_ga_opt. */
+int conf_parse_ga(const key_row *row, const char *value, void *field,
+                  char *why, size_t cap);
+/* A group address other than 0/0/0, or GW_ECONFIG with the reason. */
+int conf_ga_check(const char *value, uint16_t *ga, char *why, size_t cap);
 
 /* Why text is not a group address, for the diagnostic. */
 void conf_ga_problem(const char *text, char *why, size_t cap);
@@ -144,6 +156,10 @@ int conf_line_in(const parse_ctx *ctx, const char *section, const char *key);
  * main file (TLS listener for profiles 2 and 3). */
 void conf_check_charger(const parse_ctx *ctx, const gw_charger_conf *c,
                         const gw_conf *m);
+
+/* [energy]: what it needs when given (the meter's group addresses). */
+void conf_check_energy(const parse_ctx *ctx, const gw_conf *m,
+                       int section_line);
 
 /* Two charger files with one id; id_lines[i] is the line of charger i's id. */
 void conf_check_duplicate_ids(reporter *r, const gw_charger_conf *c,

@@ -55,6 +55,20 @@ static const key_row main_rows[] = {
     {"log", "level", conf_parse_log_level, M(log_level), 0, 0, NULL},
     {"log", "trace_ocpp", conf_parse_bool, M(trace_ocpp), 0, 0, NULL},
     {"chargers", "dir", conf_parse_string, M(chargers_dir), 1, MAX_PATH_LEN, NULL},
+    {"chargers", "tags_file", conf_parse_string, M(tags_file), 0, MAX_PATH_LEN, NULL},
+    {"energy", "main_fuse", conf_parse_double, M(energy.main_fuse), 1, 1000, NULL},
+    {"energy", "grid_current_l1", conf_parse_ga, M(energy.grid_current[0]), 0, 0, NULL},
+    {"energy", "grid_current_l2", conf_parse_ga, M(energy.grid_current[1]), 0, 0, NULL},
+    {"energy", "grid_current_l3", conf_parse_ga, M(energy.grid_current[2]), 0, 0, NULL},
+    {"energy", "grid_current_dpt", conf_parse_dpt, M(energy.grid_current_dpt), 0, 0, current_dpts},
+    {"energy", "grid_power", conf_parse_ga, M(energy.grid_power), 0, 0, NULL},
+    {"energy", "grid_power_dpt", conf_parse_dpt, M(energy.grid_power_dpt), 0, 0, power_dpts},
+    {"energy", "cheap_tariff", conf_parse_ga, M(energy.cheap_tariff), 0, 0, NULL},
+    {"energy", "headroom_state", conf_parse_ga, M(energy.headroom_state), 0, 0, NULL},
+    {"energy", "safe_current", conf_parse_double, M(energy.safe_current), 0, 80, NULL},
+    {"energy", "stale_after", conf_parse_int, M(energy.stale_after), 5, 3600, NULL},
+    {"energy", "test_time_scale", conf_parse_double, M(energy.test_time_scale), 1, 1000, NULL},
+    {"status", "password", conf_parse_string, M(status_password), 1, MAX_STRING, NULL},
 };
 #undef M
 
@@ -81,6 +95,11 @@ static const key_row charger_rows[] = {
     {"charger", "remote_tag", conf_parse_string, C(remote_tag), 1, ID_TOKEN_MAX, NULL},
     {"charger", "stop_mode", conf_parse_stop_mode, C(stop_mode), 0, 0, NULL},
     {"charger", "reservation_minutes", conf_parse_int, C(reservation_minutes), 1, 1440, NULL},
+    {"charger", "tags_file", conf_parse_string, C(tags_file), 0, MAX_PATH_LEN, NULL},
+    {"charger", "priority", conf_parse_int, C(priority), 1, 10, NULL},
+    {"charger", "min_current", conf_parse_double, C(min_current), 6, 80, NULL},
+    {"charger", "mode", conf_parse_charge_mode, C(mode), 0, 0, NULL},
+    {"charger", "tag_modes", conf_parse_tag_modes, C(tag_mode_tags), 0, ID_TOKEN_MAX + 8, NULL},
     {"upstream", "url", conf_parse_string, C(upstream.url), 1, MAX_STRING, NULL},
     {"upstream", "identity", conf_parse_id, C(upstream.identity), 1, ID_MAX, NULL},
     {"upstream", "security_profile", conf_parse_int, C(upstream.security_profile), 0, 3, NULL},
@@ -92,7 +111,9 @@ static const key_row charger_rows[] = {
 };
 #undef C
 
-static const char *const main_sections[] = {"ocpp", "knx", "store", "log", "chargers"};
+static const char *const main_sections[] = {"ocpp", "knx", "store", "log", "chargers",
+                                            "energy", "status"};
+enum { ENERGY_SECTION = 5 };
 static const char *const charger_sections[] = {"charger", "upstream"};
 
 #define ROWS(t) (sizeof(t) / sizeof((t)[0]))
@@ -144,6 +165,15 @@ static void enter_connector(parse_ctx *ctx, const char *number)
            ctx->connector_line[n]);
     return;
   }
+  /* Sized to the sections found: a thousand one-connector chargers must
+   * not carry room for eight each. */
+  gw_connector_conf *grown =
+      realloc(c->connectors, (c->n_connectors + 1) * sizeof *grown);
+  if (grown == NULL) {
+    ctx->rep->oom = true;
+    return;
+  }
+  c->connectors = grown;
   ctx->connector_line[n] = ctx->line;
   ctx->conn = &c->connectors[c->n_connectors++];
   memset(ctx->conn, 0, sizeof *ctx->conn);
@@ -363,6 +393,48 @@ static bool parse_file(parse_ctx *ctx)
 
 /* ---- chargers ------------------------------------------------------------ */
 
+static int resolve_path(char **slot, const char *dir);
+
+typedef struct {
+  reporter *rep;
+  const char *file;
+} tags_report;
+
+static void on_tags_problem(void *ud, int line, const char *message)
+{
+  tags_report *t = ud;
+  conf_report(t->rep, t->file, line, "%s", message);
+}
+
+static bool reported_before(const reporter *r, const char *path)
+{
+  size_t len = strlen(path);
+  for (size_t i = 0; i < r->diag->n; i++)
+    if (strncmp(r->diag->lines[i], path, len) == 0 &&
+        r->diag->lines[i][len] == ':')
+      return true;
+  return false;
+}
+
+/* The charger's tag list: its own tags_file (relative to its file), else
+ * the main file's. Every bad line is a diagnostic of the tag file. */
+static int load_tag_list(reporter *r, const gw_conf *m, gw_charger_conf *c)
+{
+  char *dir = conf_dir_of(c->file);
+  int rc = dir ? resolve_path(&c->tags_file, dir) : GW_ENOMEM;
+  free(dir);
+  const char *path = c->tags_file ? c->tags_file : m->tags_file;
+  if (rc != GW_OK || path == NULL)
+    return rc;
+  tags_report t = {r, path};
+  /* the main file's list is read for every charger: say its problems once */
+  bool again = reported_before(r, path);
+  rc = gw_tags_load(path, &c->tag_list, again ? NULL : on_tags_problem, &t);
+  if (rc == GW_ECONFIG && again)
+    r->problems++;
+  return rc == GW_ENOMEM ? GW_ENOMEM : GW_OK;
+}
+
 static void charger_defaults(gw_charger_conf *c)
 {
   memset(c, 0, sizeof *c);
@@ -381,6 +453,9 @@ static void charger_defaults(gw_charger_conf *c)
   c->tag_match = OCPP_TAG_EXACT;
   c->stop_mode = GW_STOP_STOP;
   c->reservation_minutes = 30;
+  c->priority = 5;
+  c->min_current = 6;
+  c->mode = EM_MODE_NOW;
 }
 
 static void charger_finish(gw_charger_conf *c)
@@ -389,8 +464,14 @@ static void charger_finish(gw_charger_conf *c)
   free(c->id);
   free(c->name);
   free(c->password);
+  free(c->previous_password);
   conf_free_strings(c->tags, c->n_tags);
   free(c->remote_tag);
+  free(c->tags_file);
+  gw_tags_destroy(c->tag_list);
+  free(c->connectors);
+  conf_free_strings(c->tag_mode_tags, c->n_tag_modes);
+  free(c->tag_mode_modes);
   gw_upstream_conf *u = &c->upstream;
   free(u->url);
   free(u->identity);
@@ -431,6 +512,9 @@ static int charger_fill(gw_charger_conf *c)
     c->n_tags = 1;
   }
   if (c->n_connectors == 0) {
+    c->connectors = calloc(1, sizeof *c->connectors);
+    if (c->connectors == NULL)
+      return GW_ENOMEM;
     c->connectors[0].id = 1;
     c->n_connectors = 1;
   }
@@ -485,7 +569,8 @@ static int load_charger(reporter *r, const gw_conf *m, const char *path,
   if (opened)
     conf_check_charger(&ctx, c, m);
   *id_line = conf_line_of(&ctx, "id");
-  return GW_OK;
+  /* from memory nothing else is read, as for the TLS files */
+  return opened && text == NULL ? load_tag_list(r, m, c) : GW_OK;
 }
 
 /* ---- the chargers directory ---------------------------------------------- */
@@ -625,6 +710,12 @@ static void main_defaults(gw_conf *m)
   m->max_message_size = 65536;
   m->max_telegrams_per_second = 20;
   m->log_level = GW_LOG_INFO;
+  m->energy.main_fuse = 25;
+  m->energy.grid_current_dpt = KNX_DPT_14_019;
+  m->energy.grid_power_dpt = KNX_DPT_14_056;
+  m->energy.safe_current = 6;
+  m->energy.stale_after = 60;
+  m->energy.test_time_scale = 1;
 }
 
 static int default_string(char **slot, const char *value)
@@ -668,7 +759,7 @@ static int main_fill(gw_conf *m)
   if (rc == GW_OK)
     rc = default_string(&m->chargers_dir, default_chargers_dir);
   char **paths[] = {&m->tls_cert, &m->tls_key, &m->tls_ca, &m->store_dir,
-                    &m->chargers_dir};
+                    &m->chargers_dir, &m->tags_file};
   for (size_t i = 0; rc == GW_OK && i < sizeof paths / sizeof paths[0]; i++)
     rc = resolve_path(paths[i], dir);
   free(dir);
@@ -712,6 +803,8 @@ static int load_all(reporter *r, const char *path, const mem_source *mem,
     goto done;
   }
   conf_check_tls(r, &ctx, m, mem == NULL);
+  m->energy.enabled = ctx.section_line[ENERGY_SECTION] != 0;
+  conf_check_energy(&ctx, m, ctx.section_line[ENERGY_SECTION]);
   rc = load_chargers(r, m, mem != NULL ? mem->chargers : NULL,
                      mem != NULL ? mem->n_chargers : 0, &m->chargers,
                      &m->n_chargers);
@@ -808,7 +901,9 @@ void gw_conf_destroy(gw_conf *cfg)
   free(cfg->tls_ca);
   free(cfg->knx_url);
   free(cfg->store_dir);
+  free(cfg->status_password);
   free(cfg->chargers_dir);
+  free(cfg->tags_file);
   gw_conf_chargers_free(cfg->chargers, cfg->n_chargers);
   free(cfg);
 }

@@ -47,8 +47,18 @@ static const struct {
     [GW_OBJ_LAST_TAG] = {"last_tag", true, DPT_FIXED, KNX_DPT_16_000},
     [GW_OBJ_PLUGGED] = {"plugged", true, DPT_FIXED, KNX_DPT_1_002},
     [GW_OBJ_ONLINE] = {"online", true, DPT_FIXED, KNX_DPT_1_011},
+    [GW_OBJ_CHARGE_MODE_STATE] = {"charge_mode_state", true, DPT_FIXED, KNX_DPT_5_010},
+    [GW_OBJ_CHARGE_MODE] = {"charge_mode", false, DPT_FIXED, KNX_DPT_5_010},
+    [GW_OBJ_ALLOCATED_CURRENT_STATE] = {"allocated_current_state", true, DPT_CURRENT,
+                                        KNX_DPT_14_019},
     [GW_OBJ_UPSTREAM_ONLINE] = {"upstream_online", true, DPT_FIXED, KNX_DPT_1_011},
 };
+
+bool gw_object_needs_energy(gw_object obj)
+{
+  return obj == GW_OBJ_CHARGE_MODE || obj == GW_OBJ_CHARGE_MODE_STATE ||
+         obj == GW_OBJ_ALLOCATED_CURRENT_STATE;
+}
 
 const char *gw_object_key(gw_object obj)
 {
@@ -329,10 +339,12 @@ void conf_free_strings(char **tags, size_t n)
   free(tags);
 }
 
-/* Splits "a, b ,c" into trimmed entries, each an IdToken. */
-static int split_tags(const char *value, char ***out, size_t *n_out, char *why,
-                      size_t cap)
+/* Splits "a, b ,c" into trimmed entries, each at most row->max characters
+ * (an IdToken: 20; with a mode after it: more). */
+static int split_list(const key_row *row, const char *value, char ***out,
+                      size_t *n_out, char *why, size_t cap)
 {
+  size_t max_len = row != NULL && row->max > 0 ? (size_t)row->max : ID_TOKEN_MAX;
   char *copy = strdup(value);
   char **tags = calloc(MAX_TAGS, sizeof *tags);
   size_t n = 0;
@@ -347,8 +359,8 @@ static int split_tags(const char *value, char ***out, size_t *n_out, char *why,
     if (tag[0] == '\0') {
       snprintf(why, cap, "empty entry in \"%s\"", value);
       rc = GW_ECONFIG;
-    } else if (strlen(tag) > ID_TOKEN_MAX) {
-      snprintf(why, cap, "\"%s\" is longer than %d characters", tag, ID_TOKEN_MAX);
+    } else if (strlen(tag) > max_len) {
+      snprintf(why, cap, "\"%s\" is longer than %zu characters", tag, max_len);
       rc = GW_ECONFIG;
     } else if (has_control_char(tag)) {
       snprintf(why, cap, "\"%s\" contains a control character", tag);
@@ -376,12 +388,12 @@ static int split_tags(const char *value, char ***out, size_t *n_out, char *why,
 }
 
 /* A new list for *list and *n, the old one freed. */
-static int replace_tags(const char *value, char ***list, size_t *n, char *why,
-                        size_t cap)
+static int replace_tags(const key_row *row, const char *value, char ***list,
+                        size_t *n, char *why, size_t cap)
 {
   char **tags = NULL;
   size_t count = 0;
-  int rc = split_tags(value, &tags, &count, why, cap);
+  int rc = split_list(row, value, &tags, &count, why, cap);
   if (rc != GW_OK)
     return rc;
   conf_free_strings(*list, *n);
@@ -393,19 +405,17 @@ static int replace_tags(const char *value, char ***list, size_t *n, char *why,
 int conf_parse_tags(const key_row *row, const char *value, void *field,
                       char *why, size_t cap)
 {
-  (void)row;
   /* The list and its length are one value: the row points at the list. */
   gw_charger_conf *c = (gw_charger_conf *)((char *)field - offsetof(gw_charger_conf, tags));
-  return replace_tags(value, &c->tags, &c->n_tags, why, cap);
+  return replace_tags(row, value, &c->tags, &c->n_tags, why, cap);
 }
 
 int conf_parse_upstream_tags(const key_row *row, const char *value,
                              void *field, char *why, size_t cap)
 {
-  (void)row;
   gw_upstream_conf *u =
     (gw_upstream_conf *)((char *)field - offsetof(gw_upstream_conf, tags));
-  return replace_tags(value, &u->tags, &u->n_tags, why, cap);
+  return replace_tags(row, value, &u->tags, &u->n_tags, why, cap);
 }
 
 /* ---- enums --------------------------------------------------------------- */
@@ -447,7 +457,96 @@ ENUM_PARSER(conf_parse_start_mode, ocpp_start_mode,
 ENUM_PARSER(conf_parse_stop_mode, gw_stop_mode,
             {"stop", GW_STOP_STOP}, {"pause", GW_STOP_PAUSE})
 ENUM_PARSER(conf_parse_tag_match, ocpp_tag_match,
-            {"exact", OCPP_TAG_EXACT}, {"relaxed", OCPP_TAG_RELAXED})
+            {"exact", OCPP_TAG_EXACT}, {"relaxed", OCPP_TAG_RELAXED},
+            {"reversed", OCPP_TAG_REVERSED})
+ENUM_PARSER(conf_parse_charge_mode, em_mode,
+            {"now", EM_MODE_NOW}, {"minpv", EM_MODE_MINPV},
+            {"pv", EM_MODE_PV}, {"cheap", EM_MODE_CHEAP}, {"off", EM_MODE_OFF})
+
+/* ---- tag modes ----------------------------------------------------------- */
+
+/* One "TAG:mode" entry; the mode follows the last ':' since tags may hold
+ * colons themselves ("04:A2:19:7B"). */
+static int tag_mode_entry(const char *entry, char **tag, em_mode *mode,
+                          char *why, size_t cap)
+{
+  const char *colon = strrchr(entry, ':');
+  if (colon == NULL || colon == entry) {
+    snprintf(why, cap, "\"%s\" is not TAG:mode", entry);
+    return GW_ECONFIG;
+  }
+  char mode_text[16];
+  snprintf(mode_text, sizeof mode_text, "%s", colon + 1);
+  int rc = conf_parse_charge_mode(NULL, conf_trim(mode_text), mode, why, cap);
+  if (rc != GW_OK)
+    return rc;
+  *tag = strndup(entry, (size_t)(colon - entry));
+  if (*tag == NULL)
+    return GW_ENOMEM;
+  conf_trim(*tag);
+  if ((*tag)[0] == '\0') {
+    free(*tag);
+    snprintf(why, cap, "\"%s\" has no tag", entry);
+    return GW_ECONFIG;
+  }
+  return GW_OK;
+}
+
+int conf_parse_tag_modes(const key_row *row, const char *value, void *field,
+                         char *why, size_t cap)
+{
+  gw_charger_conf *c =
+      (gw_charger_conf *)((char *)field - offsetof(gw_charger_conf, tag_mode_tags));
+  char **entries = NULL;
+  size_t n = 0;
+  int rc = split_list(row, value, &entries, &n, why, cap);
+  char **tags = rc == GW_OK ? calloc(n ? n : 1, sizeof *tags) : NULL;
+  em_mode *modes = rc == GW_OK ? calloc(n ? n : 1, sizeof *modes) : NULL;
+  if (rc == GW_OK && (tags == NULL || modes == NULL))
+    rc = GW_ENOMEM;
+  size_t done = 0;
+  for (; rc == GW_OK && done < n; done++)
+    rc = tag_mode_entry(entries[done], &tags[done], &modes[done], why, cap);
+  conf_free_strings(entries, n);
+  if (rc != GW_OK) {
+    conf_free_strings(tags, tags != NULL ? n : 0);
+    free(modes);
+    return rc;
+  }
+  conf_free_strings(c->tag_mode_tags, c->n_tag_modes);
+  free(c->tag_mode_modes);
+  c->tag_mode_tags = tags;
+  c->tag_mode_modes = modes;
+  c->n_tag_modes = n;
+  return GW_OK;
+}
+
+/* ---- group addresses in the main file ------------------------------------ */
+
+int conf_ga_check(const char *value, uint16_t *ga, char *why, size_t cap)
+{
+  if (knx_ga_parse(value, ga) != KNX_OK) {
+    char problem[96];
+    conf_ga_problem(value, problem, sizeof problem);
+    snprintf(why, cap, "invalid group address \"%s\" (%s)", value, problem);
+    return GW_ECONFIG;
+  }
+  if (*ga == 0) {
+    snprintf(why, cap, "group address 0/0/0 is the broadcast address");
+    return GW_ECONFIG;
+  }
+  return GW_OK;
+}
+
+int conf_parse_ga(const key_row *row, const char *value, void *field,
+                  char *why, size_t cap)
+{
+  (void)row;
+  gw_ga_opt *opt = field;
+  int rc = conf_ga_check(value, &opt->ga, why, cap);
+  opt->set = rc == GW_OK;
+  return rc;
+}
 
 /* ---- group addresses ----------------------------------------------------- */
 

@@ -136,12 +136,74 @@ int gw_store_auth_put(gw_store *st, const char *charger_id, const char *id_tag,
 int gw_store_auth_get(gw_store *st, const char *charger_id, const char *id_tag,
                       time_t now, bool *accepted);
 
+/* The name of a tag at the moment a session is recorded (the tag list
+ * changes; the session keeps the name it had). Returns "" or NULL when the
+ * tag has none. */
+typedef const char *(*gw_store_tag_namer)(void *user_data,
+                                          const char *charger_id,
+                                          const char *id_tag);
+
+/* Sets who names tags for gw_store_begin and gw_store_end (kept in the
+ * session's tag_name); without one the name stays "". NULL st is a no-op. */
+void gw_store_set_tag_namer(gw_store *st, gw_store_tag_namer namer,
+                            void *user_data);
+
+/* ---- rotated Basic Auth passwords ---------------------------------------
+ * Written at once and durably (never deferred): a password that is not on
+ * disk must not be given to a charger. They win over the charger files. */
+
+#define GW_STORE_PASSWORD_MAX 40  /* OCPP 1.6 AuthorizationKey */
+
+typedef struct {
+  char password[GW_STORE_PASSWORD_MAX + 1];
+  bool has_previous;
+  char previous[GW_STORE_PASSWORD_MAX + 1];  /* "" without */
+} gw_stored_password;
+
+/* The stored password of charger_id. Returns 0 (out filled),
+ * GW_ENOTFOUND, GW_EINVAL, GW_EIO. */
+int gw_store_get_password(gw_store *st, const char *charger_id,
+                          gw_stored_password *out);
+
+/* Stores password and previous (NULL: none) for charger_id. Returns 0,
+ * GW_EINVAL (read-only store, empty or over-long password), GW_EIO. */
+int gw_store_set_password(gw_store *st, const char *charger_id,
+                          const char *password, const char *previous);
+
+/* Forgets charger_id's stored password (the charger file's counts again).
+ * Returns 0 (also when there was none), GW_EINVAL, GW_EIO. */
+int gw_store_forget_password(gw_store *st, const char *charger_id);
+
 /* Writes the CSV header and one row per session whose start (or stop, for
  * sessions without a start) lies in [from, to) (0 = open end). Returns the
  * number of rows, or GW_EINVAL, GW_EIO. Times are UTC
  * ("2026-10-01T12:00:00Z"), meter values and energy whole Wh, unknown values
  * empty, fields quoted as RFC 4180 asks; lines end in "\n". */
 int gw_store_export_csv(gw_store *st, FILE *out, time_t from, time_t to);
+
+/* The same with every tag and tag name that is not empty written as
+ * tag_mask (NULL: as they are), for a download nobody logged in for. */
+int gw_store_export_csv_masked(gw_store *st, FILE *out, time_t from,
+                               time_t to, const char *tag_mask);
+
+/* Calls fn for each of the last `limit` sessions (1..1000), newest start
+ * first (sessions without a start by their stop). The session's strings
+ * are valid during the call only. Returns the number of sessions, or
+ * GW_EINVAL, GW_EIO. Records still waiting for the disk are not seen. */
+int gw_store_recent(gw_store *st, int limit,
+                    void (*fn)(void *user_data, const gw_session *s),
+                    void *user_data);
+
+/* Energy of the sessions that started in [from, to), summed per UTC month
+ * (the month number year * 12 + month - 1, as gw_month_number counts),
+ * charger and tag: fn is called once per group with strings valid during
+ * the call. Sessions without a known energy count nothing. Returns the
+ * number of groups, or GW_EINVAL, GW_EIO. */
+int gw_store_energy_by_month(gw_store *st, time_t from, time_t to,
+                             void (*fn)(void *user_data, int64_t month,
+                                        const char *charger_id,
+                                        const char *id_tag, double wh),
+                             void *user_data);
 
 /* Test and diagnostic knob: limits this connection's database to `pages`
  * pages (PRAGMA max_page_count; SQLite never sets it below the current

@@ -5,14 +5,9 @@
 
 #include "gateway/store_impl.h"
 
-static bool key_ok(const char *s) {
-  return s != NULL && s[0] != '\0' &&
-         strnlen(s, GW_STORE_MAX_TEXT + 1) <= GW_STORE_MAX_TEXT;
-}
-
 int gw_store_auth_put(gw_store *st, const char *charger_id, const char *id_tag,
                       bool accepted, time_t expiry, time_t now) {
-  if (!store_usable(st, true) || !key_ok(charger_id) || !key_ok(id_tag))
+  if (!store_usable(st, true) || !store_charger_ok(charger_id) || !store_charger_ok(id_tag))
     return GW_EINVAL;
   sqlite3_stmt *s = store_stmt(st, ST_AUTH_PUT);
   if (s == NULL)
@@ -28,7 +23,7 @@ int gw_store_auth_put(gw_store *st, const char *charger_id, const char *id_tag,
 
 int gw_store_auth_get(gw_store *st, const char *charger_id, const char *id_tag,
                       time_t now, bool *accepted) {
-  if (!store_usable(st, false) || !key_ok(charger_id) || !key_ok(id_tag) ||
+  if (!store_usable(st, false) || !store_charger_ok(charger_id) || !store_charger_ok(id_tag) ||
       accepted == NULL)
     return GW_EINVAL;
   sqlite3_stmt *s = store_stmt(st, ST_AUTH_GET);

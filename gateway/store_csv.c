@@ -1,4 +1,5 @@
-/* gw_store, the CSV export (gw_store_export_csv). See store.h. */
+/* gw_store, the CSV export (gw_store_export_csv, ..._masked). See
+ * store.h. */
 #include "gateway/store_impl.h"
 
 #include <math.h>
@@ -6,7 +7,7 @@
 #include <string.h>
 #include <time.h>
 
-typedef enum { COL_TEXT, COL_INT, COL_TIME, COL_WH } col_kind;
+typedef enum { COL_TEXT, COL_TAG, COL_INT, COL_TIME, COL_WH } col_kind;
 
 /* Export columns in header order; SELECT lists them in the same order. */
 static const struct {
@@ -14,10 +15,11 @@ static const struct {
   col_kind kind;
 } csv_cols[] = {
   {"charger_id", COL_TEXT},     {"connector", COL_INT},
-  {"transaction_id", COL_INT},  {"id_tag", COL_TEXT},
+  {"transaction_id", COL_INT},  {"id_tag", COL_TAG},
   {"start", COL_TIME},          {"stop", COL_TIME},
   {"meter_start_wh", COL_WH},   {"meter_stop_wh", COL_WH},
   {"energy_wh", COL_WH},        {"stop_reason", COL_TEXT},
+  {"tag_name", COL_TAG},
 };
 #define CSV_NCOLS ((int)(sizeof csv_cols / sizeof csv_cols[0]))
 
@@ -35,13 +37,18 @@ static void csv_text(FILE *out, const char *v) {
   fputc('"', out);
 }
 
-static void csv_field(FILE *out, sqlite3_stmt *s, int col) {
+static void csv_field(FILE *out, sqlite3_stmt *s, int col,
+                      const char *tag_mask) {
   if (sqlite3_column_type(s, col) == SQLITE_NULL)
     return;
   switch (csv_cols[col].kind) {
-  case COL_TEXT: {
+  case COL_TEXT:
+  case COL_TAG: {
     const unsigned char *v = sqlite3_column_text(s, col);
-    csv_text(out, v ? (const char *)v : "");
+    const char *text = v ? (const char *)v : "";
+    if (csv_cols[col].kind == COL_TAG && tag_mask && *text)
+      text = tag_mask;
+    csv_text(out, text);
     break;
   }
   case COL_INT:
@@ -66,9 +73,14 @@ static void csv_field(FILE *out, sqlite3_stmt *s, int col) {
 }
 
 int gw_store_export_csv(gw_store *st, FILE *out, time_t from, time_t to) {
+  return gw_store_export_csv_masked(st, out, from, to, NULL);
+}
+
+int gw_store_export_csv_masked(gw_store *st, FILE *out, time_t from,
+                               time_t to, const char *tag_mask) {
   static const char sql[] =
     "SELECT charger_id, connector, charger_transaction_id, id_tag, start,"
-    " stop, meter_start_wh, meter_stop_wh, energy_wh, stop_reason"
+    " stop, meter_start_wh, meter_stop_wh, energy_wh, stop_reason, tag_name"
     " FROM sessions WHERE (?1 = 0 OR coalesce(start, stop) >= ?1)"
     " AND (?2 = 0 OR coalesce(start, stop) < ?2)"
     " ORDER BY coalesce(start, stop), charger_id, charger_transaction_id";
@@ -89,7 +101,7 @@ int gw_store_export_csv(gw_store *st, FILE *out, time_t from, time_t to) {
     for (int c = 0; c < CSV_NCOLS; c++) {
       if (c)
         fputc(',', out);
-      csv_field(out, s, c);
+      csv_field(out, s, c, tag_mask);
     }
     fputc('\n', out);
     rows++;

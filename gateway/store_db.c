@@ -28,8 +28,8 @@ static const char *const stmt_sql[ST_COUNT] = {
   [ST_ID_TAKEN] = "SELECT 1 FROM sessions WHERE transaction_id = ?1 LIMIT 1",
   [ST_BEGIN_INSERT] =
     "INSERT OR IGNORE INTO sessions (charger_id, connector, transaction_id,"
-    " charger_transaction_id, id_tag, start, meter_start_wh, recovered)"
-    " VALUES (?1, ?2, ?3, ?3, ?4, ?5, ?6, 0)",
+    " charger_transaction_id, id_tag, start, meter_start_wh, recovered,"
+    " tag_name) VALUES (?1, ?2, ?3, ?3, ?4, ?5, ?6, 0, ?7)",
   [ST_COUNTER_RAISE] =
     "UPDATE meta SET value = max(value, ?1) WHERE key = '" COUNTER_KEY "'",
   [ST_STOPPED_DUP] =
@@ -43,6 +43,7 @@ static const char *const stmt_sql[ST_COUNT] = {
   [ST_END_UPDATE] =
     "UPDATE sessions SET stop = ?2, meter_stop_wh = ?3, energy_wh = ?4,"
     " stop_reason = ?5, last_meter_wh = ?6, last_meter_time = ?7,"
+    " tag_name = CASE WHEN id_tag = '' THEN ?9 ELSE tag_name END,"
     " id_tag = CASE WHEN id_tag = '' THEN ?8 ELSE id_tag END"
     " WHERE rowid = ?1",
   [ST_MIN_SYNTHETIC] =
@@ -52,8 +53,8 @@ static const char *const stmt_sql[ST_COUNT] = {
     "INSERT OR IGNORE INTO sessions (charger_id, connector, transaction_id,"
     " charger_transaction_id, id_tag, start, stop, meter_start_wh,"
     " meter_stop_wh, last_meter_wh, last_meter_time, energy_wh, stop_reason,"
-    " recovered)"
-    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, 1)",
+    " recovered, tag_name)"
+    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, 1, ?14)",
   [ST_METER_UPDATE] =
     "UPDATE sessions SET last_meter_wh = ?2, last_meter_time = ?3"
     " WHERE rowid = ?1 AND (last_meter_time IS NULL OR last_meter_time <= ?3)",
@@ -97,6 +98,14 @@ static const char *const stmt_sql[ST_COUNT] = {
   [ST_CHARGER_INFO] =
     "SELECT vendor, model, serial, firmware FROM chargers"
     " WHERE charger_id = ?1",
+  [ST_PASSWORD_GET] =
+    "SELECT password, previous FROM passwords WHERE charger_id = ?1",
+  [ST_PASSWORD_SET] =
+    "INSERT INTO passwords (charger_id, password, previous, updated)"
+    " VALUES (?1, ?2, ?3, ?4) ON CONFLICT (charger_id) DO UPDATE SET"
+    " password = excluded.password, previous = excluded.previous,"
+    " updated = excluded.updated",
+  [ST_PASSWORD_DELETE] = "DELETE FROM passwords WHERE charger_id = ?1",
 };
 
 /* ---- schema migrations --------------------------------------------------- */
@@ -119,7 +128,13 @@ static const char *const migrations[] = {
   "CREATE INDEX sessions_by_id ON sessions (transaction_id);"
   "CREATE TABLE chargers (charger_id TEXT PRIMARY KEY, vendor TEXT,"
   " model TEXT, serial TEXT, firmware TEXT, updated INTEGER);",
-  /* 1 -> 2: what billing backends answered for their idTags */
+  /* the name the tag list gave the tag when the session was recorded;
+   * rotated Basic Auth passwords (previous: still accepted until the
+   * charger connects with password) */
+  "ALTER TABLE sessions ADD COLUMN tag_name TEXT NOT NULL DEFAULT '';"
+  "CREATE TABLE passwords (charger_id TEXT PRIMARY KEY,"
+  " password TEXT NOT NULL, previous TEXT, updated INTEGER);",
+  /* 2 -> 3: what billing backends answered for their idTags */
   "CREATE TABLE auth_cache (charger_id TEXT NOT NULL, id_tag TEXT NOT NULL,"
   " accepted INTEGER NOT NULL, expiry INTEGER, updated INTEGER NOT NULL,"
   " PRIMARY KEY (charger_id, id_tag));",

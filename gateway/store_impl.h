@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 #include <time.h>
 
 #define MAX_METER_WH 1e15       /* beyond any real register; keeps llround defined */
@@ -34,6 +35,9 @@ typedef enum {
   ST_CHARGER_INFO,
   ST_AUTH_PUT,
   ST_AUTH_GET,
+  ST_PASSWORD_GET,
+  ST_PASSWORD_SET,
+  ST_PASSWORD_DELETE,
   ST_COUNT
 } stmt_id;
 
@@ -48,12 +52,13 @@ typedef struct {
 
 typedef enum { REC_BEGIN, REC_END, REC_CHARGER } rec_kind;
 
-enum { TXT_TAG = 0, TXT_REASON = 1, TXT_COUNT = 4 };
+enum { TXT_TAG = 0, TXT_REASON = 1, TXT_TAG_NAME = 2, TXT_COUNT = 4 };
 
 typedef struct {
   rec_kind kind;
   char *charger_id;
-  char *text[TXT_COUNT]; /* begin/end: tag, reason; charger: vendor..firmware */
+  char *text[TXT_COUNT]; /* begin/end: tag, reason, tag name; charger:
+                            vendor..firmware */
   int connector;
   int32_t id;
   bool has_wh;
@@ -84,6 +89,8 @@ struct gw_store {
   bool meters_failed;
   meter_slot *meters;
   size_t n_meters, cap_meters; /* cap_meters: power of two or 0 */
+  gw_store_tag_namer namer;
+  void *namer_data;
   char err[256];
   char find_charger[GW_STORE_MAX_TEXT + 1];
   char find_tag[GW_STORE_MAX_TEXT + 1];
@@ -114,11 +121,27 @@ int store_step_done(gw_store *st, sqlite3_stmt *s, const char *what);
  * -1 error. The statement is left on its row for the caller to read. */
 int store_step_row(gw_store *st, sqlite3_stmt *s, const char *what);
 
+/* A row in the columns of ST_FIND (charger_id, connector,
+ * charger_transaction_id, id_tag, start, stop, meter_start_wh,
+ * meter_stop_wh, energy_wh, stop_reason) as a session; its strings are the
+ * row's, valid until the statement steps or resets (store_records.c). */
+void store_session_of_row(sqlite3_stmt *s, gw_session *out);
+
 /* Runs SQL without results: 0 or -1 (error set). */
 int store_exec(gw_store *st, const char *sql);
 
 /* Rolls back an open transaction, if any. */
 void store_rollback(gw_store *st);
+
+/* Text arguments of the API: at most GW_STORE_MAX_TEXT bytes; a charger id
+ * also not empty. */
+static inline bool store_text_ok(const char *s) {
+  return s == NULL || strnlen(s, GW_STORE_MAX_TEXT + 1) <= GW_STORE_MAX_TEXT;
+}
+
+static inline bool store_charger_ok(const char *s) {
+  return s != NULL && s[0] != '\0' && store_text_ok(s);
+}
 
 static inline void bind_text(sqlite3_stmt *s, int i, const char *v) {
   sqlite3_bind_text(s, i, v ? v : "", -1, SQLITE_STATIC);

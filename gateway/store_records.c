@@ -24,14 +24,6 @@
 
 /* ---- small helpers ------------------------------------------------------- */
 
-static bool text_ok(const char *s) {
-  return s == NULL || strnlen(s, GW_STORE_MAX_TEXT + 1) <= GW_STORE_MAX_TEXT;
-}
-
-static bool charger_ok(const char *s) {
-  return s != NULL && s[0] != '\0' && text_ok(s);
-}
-
 static bool wh_ok(double wh) {
   return isfinite(wh) && fabs(wh) <= MAX_METER_WH;
 }
@@ -253,7 +245,7 @@ typedef struct {
   const char *charger_id;
   int connector;
   int32_t id;
-  const char *tag;
+  const char *tag, *tag_name;
   time_t start, stop;
   bool has_start_wh; double start_wh;
   bool has_stop_wh;  double stop_wh;
@@ -287,6 +279,7 @@ static int insert_recovered(gw_store *st, const recovered_row *r) {
   bind_opt_double(s, 12, r->energy.has_energy, r->energy.energy_wh);
   if (r->reason != NULL)
     bind_text(s, 13, r->reason);
+  bind_text(s, 14, r->tag_name);
   return store_step_done(st, s, "insert recovered session");
 }
 
@@ -300,6 +293,7 @@ static int apply_begin(gw_store *st, const record *r) {
   bind_text(s, 4, r->text[TXT_TAG]);
   bind_time(s, 5, r->when);
   sqlite3_bind_double(s, 6, r->wh);
+  bind_text(s, 7, r->text[TXT_TAG_NAME]);
   if (store_step_done(st, s, "insert session") < 0)
     return -1;
   s = store_stmt(st, ST_COUNTER_RAISE);
@@ -335,7 +329,7 @@ static int apply_end(gw_store *st, const record *r, end_result *res) {
   if (!row.running) {
     recovered_row rr = {
       .charger_id = r->charger_id, .connector = r->snap.connector,
-      .id = r->id, .tag = r->text[TXT_TAG],
+      .id = r->id, .tag = r->text[TXT_TAG], .tag_name = r->text[TXT_TAG_NAME],
       .start = r->snap.has ? r->snap.first_time : 0, .stop = r->when,
       .has_start_wh = row.has_start_wh, .start_wh = row.start_wh,
       .has_stop_wh = r->has_wh, .stop_wh = r->wh,
@@ -357,6 +351,7 @@ static int apply_end(gw_store *st, const record *r, end_result *res) {
   if (row.has_last)
     sqlite3_bind_int64(s, 7, (sqlite3_int64)row.last_time);
   bind_text(s, 8, r->text[TXT_TAG]);
+  bind_text(s, 9, r->text[TXT_TAG_NAME]);
   return store_step_done(st, s, "update session");
 }
 
@@ -581,11 +576,29 @@ static int32_t repeated_start(gw_store *st, const start_key *k) {
   return id > 0 && !deferred_stop_after(st, k->charger_id, id, 0) ? id : 0;
 }
 
+void gw_store_set_tag_namer(gw_store *st, gw_store_tag_namer namer,
+                            void *user_data) {
+  if (st == NULL)
+    return;
+  st->namer = namer;
+  st->namer_data = user_data;
+}
+
+/* The name is cut to the store's cap on text rather than refusing the
+ * session over it. */
+static const char *tag_name_of(gw_store *st, const char *charger_id,
+                               const char *id_tag) {
+  if (st->namer == NULL || id_tag == NULL || *id_tag == '\0')
+    return NULL;
+  const char *name = st->namer(st->namer_data, charger_id, id_tag);
+  return name != NULL && strlen(name) <= GW_STORE_MAX_TEXT ? name : NULL;
+}
+
 int gw_store_begin(gw_store *st, const char *charger_id, int connector,
                    const char *id_tag, double meter_start_wh, time_t start,
                    int32_t *transaction_id) {
   if (!store_usable(st, true) || transaction_id == NULL ||
-      !charger_ok(charger_id) || !text_ok(id_tag) || connector < 0 ||
+      !store_charger_ok(charger_id) || !store_text_ok(id_tag) || connector < 0 ||
       connector > MAX_CONNECTOR || !wh_ok(meter_start_wh) || start < 0)
     return GW_EINVAL;
   const start_key key = {
@@ -603,7 +616,8 @@ int gw_store_begin(gw_store *st, const char *charger_id, int connector,
     return rc;
   record r = {
     .kind = REC_BEGIN, .charger_id = dup_text(charger_id),
-    .text = {dup_text(id_tag), dup_text(NULL), dup_text(NULL), dup_text(NULL)},
+    .text = {dup_text(id_tag), dup_text(NULL),
+             dup_text(tag_name_of(st, charger_id, id_tag)), dup_text(NULL)},
     .connector = connector, .id = id, .has_wh = true, .wh = meter_start_wh,
     .when = start,
   };
@@ -620,13 +634,14 @@ int gw_store_end(gw_store *st, const char *charger_id, int32_t transaction_id,
                  const char *id_tag, bool has_meter_stop, double meter_stop_wh,
                  time_t stop, const char *reason, bool *duplicate,
                  bool *has_energy, double *energy_wh) {
-  if (!store_usable(st, true) || !charger_ok(charger_id) ||
-      !text_ok(id_tag) || !text_ok(reason) || stop < 0 ||
+  if (!store_usable(st, true) || !store_charger_ok(charger_id) ||
+      !store_text_ok(id_tag) || !store_text_ok(reason) || stop < 0 ||
       (has_meter_stop && !wh_ok(meter_stop_wh)))
     return GW_EINVAL;
   record r = {
     .kind = REC_END, .charger_id = dup_text(charger_id),
-    .text = {dup_text(id_tag), dup_text(reason), dup_text(NULL), dup_text(NULL)},
+    .text = {dup_text(id_tag), dup_text(reason),
+             dup_text(tag_name_of(st, charger_id, id_tag)), dup_text(NULL)},
     .id = transaction_id, .has_wh = has_meter_stop,
     .wh = has_meter_stop ? meter_stop_wh : 0, .when = stop,
   };
@@ -664,7 +679,7 @@ int gw_store_end(gw_store *st, const char *charger_id, int32_t transaction_id,
 
 int gw_store_meter(gw_store *st, const char *charger_id, int connector,
                    int32_t transaction_id, double energy_wh, time_t when) {
-  if (!store_usable(st, true) || !charger_ok(charger_id) ||
+  if (!store_usable(st, true) || !store_charger_ok(charger_id) ||
       connector < 0 || connector > MAX_CONNECTOR || !wh_ok(energy_wh) ||
       when < 0)
     return GW_EINVAL;
@@ -721,9 +736,9 @@ bool gw_store_has_deferred(const gw_store *st) {
 int gw_store_save_charger(gw_store *st, const char *charger_id,
                           const char *vendor, const char *model,
                           const char *serial, const char *firmware) {
-  if (!store_usable(st, true) || !charger_ok(charger_id) ||
-      !text_ok(vendor) || !text_ok(model) || !text_ok(serial) ||
-      !text_ok(firmware))
+  if (!store_usable(st, true) || !store_charger_ok(charger_id) ||
+      !store_text_ok(vendor) || !store_text_ok(model) || !store_text_ok(serial) ||
+      !store_text_ok(firmware))
     return GW_EINVAL;
   record r = {
     .kind = REC_CHARGER, .charger_id = dup_text(charger_id),
@@ -739,14 +754,32 @@ int gw_store_save_charger(gw_store *st, const char *charger_id,
 
 /* ---- reads --------------------------------------------------------------- */
 
-static void copy_column(sqlite3_stmt *s, int col, char *dst, size_t size) {
+static const char *column_text(sqlite3_stmt *s, int col) {
   const unsigned char *v = sqlite3_column_text(s, col);
-  snprintf(dst, size, "%s", v ? (const char *)v : "");
+  return v ? (const char *)v : "";
+}
+
+void store_session_of_row(sqlite3_stmt *s, gw_session *out) {
+  *out = (gw_session){
+    .charger_id = column_text(s, 0),
+    .connector = sqlite3_column_int(s, 1),
+    .transaction_id = sqlite3_column_int(s, 2),
+    .id_tag = column_text(s, 3),
+    .start = (time_t)sqlite3_column_int64(s, 4),
+    .stop = (time_t)sqlite3_column_int64(s, 5),
+    .has_meter_start = sqlite3_column_type(s, 6) != SQLITE_NULL,
+    .meter_start_wh = sqlite3_column_double(s, 6),
+    .has_meter_stop = sqlite3_column_type(s, 7) != SQLITE_NULL,
+    .meter_stop_wh = sqlite3_column_double(s, 7),
+    .has_energy = sqlite3_column_type(s, 8) != SQLITE_NULL,
+    .energy_wh = sqlite3_column_double(s, 8),
+    .stop_reason = column_text(s, 9),
+  };
 }
 
 int gw_store_find(gw_store *st, const char *charger_id,
                   int32_t transaction_id, gw_session *out) {
-  if (!store_usable(st, false) || out == NULL || !charger_ok(charger_id))
+  if (!store_usable(st, false) || out == NULL || !store_charger_ok(charger_id))
     return GW_EINVAL;
   sqlite3_stmt *s = store_stmt(st, ST_FIND);
   if (s == NULL)
@@ -756,31 +789,21 @@ int gw_store_find(gw_store *st, const char *charger_id,
   int rc = store_step_row(st, s, "find session");
   if (rc <= 0)
     return rc < 0 ? GW_EIO : GW_ENOTFOUND;
-  copy_column(s, 0, st->find_charger, sizeof st->find_charger);
-  copy_column(s, 3, st->find_tag, sizeof st->find_tag);
-  copy_column(s, 9, st->find_reason, sizeof st->find_reason);
-  *out = (gw_session){
-    .charger_id = st->find_charger,
-    .connector = sqlite3_column_int(s, 1),
-    .transaction_id = sqlite3_column_int(s, 2),
-    .id_tag = st->find_tag,
-    .start = (time_t)sqlite3_column_int64(s, 4),
-    .stop = (time_t)sqlite3_column_int64(s, 5),
-    .has_meter_start = sqlite3_column_type(s, 6) != SQLITE_NULL,
-    .meter_start_wh = sqlite3_column_double(s, 6),
-    .has_meter_stop = sqlite3_column_type(s, 7) != SQLITE_NULL,
-    .meter_stop_wh = sqlite3_column_double(s, 7),
-    .has_energy = sqlite3_column_type(s, 8) != SQLITE_NULL,
-    .energy_wh = sqlite3_column_double(s, 8),
-    .stop_reason = st->find_reason,
-  };
+  store_session_of_row(s, out);
+  /* the column texts go with the reset: the caller gets copies */
+  snprintf(st->find_charger, sizeof st->find_charger, "%s", out->charger_id);
+  snprintf(st->find_tag, sizeof st->find_tag, "%s", out->id_tag);
+  snprintf(st->find_reason, sizeof st->find_reason, "%s", out->stop_reason);
+  out->charger_id = st->find_charger;
+  out->id_tag = st->find_tag;
+  out->stop_reason = st->find_reason;
   sqlite3_reset(s);
   return 0;
 }
 
 int gw_store_load_charger(gw_store *st, const char *charger_id,
                           gw_charger_info *out) {
-  if (!store_usable(st, false) || out == NULL || !charger_ok(charger_id))
+  if (!store_usable(st, false) || out == NULL || !store_charger_ok(charger_id))
     return GW_EINVAL;
   sqlite3_stmt *s = store_stmt(st, ST_CHARGER_INFO);
   if (s == NULL)
@@ -789,10 +812,10 @@ int gw_store_load_charger(gw_store *st, const char *charger_id,
   int rc = store_step_row(st, s, "charger info");
   if (rc <= 0)
     return rc < 0 ? GW_EIO : GW_ENOTFOUND;
-  copy_column(s, 0, out->vendor, sizeof out->vendor);
-  copy_column(s, 1, out->model, sizeof out->model);
-  copy_column(s, 2, out->serial, sizeof out->serial);
-  copy_column(s, 3, out->firmware, sizeof out->firmware);
+  snprintf(out->vendor, sizeof out->vendor, "%s", column_text(s, 0));
+  snprintf(out->model, sizeof out->model, "%s", column_text(s, 1));
+  snprintf(out->serial, sizeof out->serial, "%s", column_text(s, 2));
+  snprintf(out->firmware, sizeof out->firmware, "%s", column_text(s, 3));
   sqlite3_reset(s);
   return 0;
 }

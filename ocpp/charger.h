@@ -24,6 +24,7 @@ typedef struct {
   bool status_known;
   int32_t tx_id;              /* 0 when no transaction runs */
   char tx_tag[21];
+  char tx_tag_name[OCPP_TAG_NAME_MAX + 1]; /* the owner's name; "" none */
   double tx_meter_start_wh;
   bool tx_has_meter_start;
   time_t tx_start;
@@ -41,7 +42,11 @@ typedef struct ocpp_cp {
   char vendor[21], model[21], serial[26], firmware[51];
   time_t last_seen;
   time_t connected_since;
-  ocpp_connector_state conn_state[OCPP_MAX_CONNECTORS + 1];
+  /* connectors 0..n_conn_state - 1, owned: as many as configured, grown
+   * (up to OCPP_MAX_CONNECTORS) when the charger speaks of more. Reach
+   * them through ocpp__cp_connector() / ocpp__cp_connector_peek(). */
+  ocpp_connector_state *conn_state;
+  int n_conn_state;
   /* what GetConfiguration told us */
   int number_of_connectors;
   int max_stack_level;        /* -1 unknown */
@@ -53,13 +58,15 @@ typedef struct ocpp_cp {
   double limit_a;             /* last limit accepted, -1 none */
 } ocpp_cp;
 
-static inline ocpp_connector_state *ocpp__cp_connector(ocpp_cp *cp,
-                                                       int connector)
-{
-  if (connector < 0 || connector > OCPP_MAX_CONNECTORS)
-    return NULL;
-  return &cp->conn_state[connector];
-}
+/* Connector `connector` (0 = the charger), grown into the table on first
+ * use; NULL when out of range or out of memory. The pointer is good until
+ * the next call that may grow the table. */
+ocpp_connector_state *ocpp__cp_connector(ocpp_cp *cp, int connector);
+
+/* The same for reading: a connector not in the table yet reads as one
+ * nothing is known of. NULL only when out of range. */
+const ocpp_connector_state *ocpp__cp_connector_peek(const ocpp_cp *cp,
+                                                    int connector);
 
 /* Connectors the charger has: configured, or more if it said so. */
 static inline int ocpp__cp_connector_count(const ocpp_cp *cp)

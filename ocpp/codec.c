@@ -513,12 +513,61 @@ static bool tags_equal_relaxed(const char *a, const char *b) {
   }
 }
 
+static int hex_value(char c) {
+  c = upper_ascii(c);
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+/* Reads a hex UID without separators into bytes; false when it is not one
+ * (odd digit count, other characters, longer than an IdToken). */
+static bool uid_bytes(const char *tag, unsigned char *out, size_t *n) {
+  int high = -1;
+  *n = 0;
+  for (const char *p = tag; *p; p++) {
+    if (is_tag_separator(*p)) continue;
+    int v = hex_value(*p);
+    if (v < 0 || *n == 10) return false;
+    if (high < 0) {
+      high = v;
+    } else {
+      out[(*n)++] = (unsigned char)(high << 4 | v);
+      high = -1;
+    }
+  }
+  return high < 0 && *n > 0;
+}
+
+static bool tags_equal_reversed(const char *a, const char *b) {
+  unsigned char ba[10], bb[10];
+  size_t na, nb;
+  if (!uid_bytes(a, ba, &na) || !uid_bytes(b, bb, &nb) || na != nb)
+    return false;
+  for (size_t i = 0; i < na; i++)
+    if (ba[i] != bb[na - 1 - i]) return false;
+  return true;
+}
+
+bool ocpp_tags_equal(ocpp_tag_match match, const char *listed,
+                     const char *id_tag) {
+  if (!listed || listed[0] == '\0' || !id_tag || id_tag[0] == '\0')
+    return false;
+  switch (match) {
+  case OCPP_TAG_EXACT:
+    return strcmp(listed, id_tag) == 0;
+  case OCPP_TAG_RELAXED:
+    return tags_equal_relaxed(listed, id_tag);
+  case OCPP_TAG_REVERSED:
+    return tags_equal_relaxed(listed, id_tag) ||
+           tags_equal_reversed(listed, id_tag);
+  }
+  return false;
+}
+
 static bool tags_equal(const ocpp_charger_options *c, const char *listed,
                        const char *id_tag) {
-  if (!listed || listed[0] == '\0') return false;
-  if (c->tag_match == OCPP_TAG_RELAXED)
-    return tags_equal_relaxed(listed, id_tag);
-  return strcmp(listed, id_tag) == 0;
+  return ocpp_tags_equal(c->tag_match, listed, id_tag);
 }
 
 ocpp_auth_status ocpp_tag_check(const ocpp_charger_options *charger,

@@ -1,5 +1,5 @@
 /* One TCP connection: the HTTP upgrade, then WebSocket frames through
- * wslay. Bytes in and out pass through conn_feed()/conn_write_raw() so a
+ * the endpoint of ws.c. Bytes in and out pass through conn_feed()/conn_write_raw() so a
  * TLS layer can sit between the socket and the rest. A connection is never
  * freed inside one of its own callbacks: it is marked closing and freed
  * when libuv has closed both handles. */
@@ -9,6 +9,7 @@
 
 #include "ocpp/http.h"
 #include "ocpp/internal.h"
+#include "ocpp/ws.h"
 
 static uint64_t now_ms(const ocpp_conn *c)
 {
@@ -23,7 +24,7 @@ static ocpp_clock clock_now(const ocpp_conn *c)
 
 static void conn_on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf);
 static void conn_rearm(ocpp_conn *c);
-static void conn_flush_ws(ocpp_conn *c);
+static void ws_input(ocpp_conn *c, const uint8_t *data, size_t len);
 static int conn_start_tls(ocpp_conn *c);
 static void conn_set_state(ocpp_conn *c, ocpp_conn_state state);
 
@@ -38,8 +39,7 @@ static void conn_free(ocpp_conn *c)
     srv->conns = c->next;
   if (c->next)
     c->next->prev = c->prev;
-  if (c->ws)
-    wslay_event_context_free(c->ws);
+  ocpp_ws_free(c->ws);
   ocpp_session_destroy(c->session);
   ocpp_tls_destroy(c->tls_session);
   free(c->hbuf);
@@ -158,8 +158,11 @@ static int conn_write_socket_v(ocpp_conn *c, const uv_buf_t *bufs,
   size_t len = total - (size_t)sent;
   if (len == 0)
     return 0;
-  if (c->write_backlog + len > OCPP_MAX_WRITE_BACKLOG) {
-    /* a peer that does not read must not grow our memory without bound */
+  /* A peer that does not read must not grow our memory without bound. A
+   * plain HTTP answer (still in the handshake state) is written once and
+   * its size is the application's: a large CSV may wait for the peer. */
+  if (c->state != OCPP_CONN_HANDSHAKE &&
+      c->write_backlog + len > OCPP_MAX_WRITE_BACKLOG) {
     ocpp__log(c->srv, OCPP_LOG_WARN, c->cp ? c->cp->opt.id : NULL,
               "%s does not read: dropping the connection", c->peer);
     conn_shutdown_now(c);
@@ -216,10 +219,9 @@ static int conn_write_raw(ocpp_conn *c, const void *data, size_t len)
 }
 
 /* Sends a plain HTTP answer and closes once it is written. */
-static void conn_http_reply(ocpp_conn *c, int status, const char *ctype,
-                            const char *extra, const char *body)
+static void conn_http_reply_n(ocpp_conn *c, int status, const char *ctype,
+                              const char *extra, const char *body, size_t blen)
 {
-  size_t blen = body ? strlen(body) : 0;
   size_t cap = blen + 1024;
   char *out = malloc(cap);
   size_t n = out ? ocpp_http_response(out, cap, status, ctype, extra, body, blen)
@@ -231,11 +233,43 @@ static void conn_http_reply(ocpp_conn *c, int status, const char *ctype,
     close_after_writes(c);
 }
 
+static void conn_http_reply(ocpp_conn *c, int status, const char *ctype,
+                            const char *extra, const char *body)
+{
+  conn_http_reply_n(c, status, ctype, extra, body, body ? strlen(body) : 0);
+}
+
+int ocpp__conn_stream_write(ocpp_conn *c, const char *data, size_t len)
+{
+  if (c->state != OCPP_CONN_STREAM)
+    return OCPP_ENOTCONN;
+  return conn_write_raw(c, data, len);
+}
+
 /* ---- timers ------------------------------------------------------------- */
+
+static uint64_t stream_keepalive_ms(const ocpp_server *srv)
+{
+  return srv->opt.stream_keepalive_ms > 0
+           ? (uint64_t)srv->opt.stream_keepalive_ms
+           : OCPP_STREAM_KEEPALIVE_MS;
+}
+
+static void stream_keepalive(ocpp_conn *c)
+{
+  static const char ping[] = ": keep-alive\n\n";
+  c->handshake_deadline = now_ms(c) + stream_keepalive_ms(c->srv);
+  if (ocpp__conn_stream_write(c, ping, sizeof ping - 1) == OCPP_OK)
+    conn_rearm(c);
+}
 
 static void on_timer(uv_timer_t *t)
 {
   ocpp_conn *c = t->data;
+  if (c->state == OCPP_CONN_STREAM) {
+    stream_keepalive(c);
+    return;
+  }
   if (c->state != OCPP_CONN_OPEN) {
     if (c->handshake_deadline && now_ms(c) >= c->handshake_deadline) {
       if (c->state == OCPP_CONN_HANDSHAKE)
@@ -406,6 +440,14 @@ static void conn_set_state(ocpp_conn *c, ocpp_conn_state state)
   c->state = state;
   if (old == OCPP_CONN_WAITING)
     dequeue_waiting(c);
+  if (old == OCPP_CONN_STREAM) {
+    c->srv->n_streams--;
+    c->srv->n_channel[c->stream_channel]--;
+  }
+  if (state == OCPP_CONN_STREAM) {
+    c->srv->n_streams++;
+    c->srv->n_channel[c->stream_channel]++;
+  }
   if (state == OCPP_CONN_WAITING)
     enqueue_waiting(c);
   if (old == OCPP_CONN_HANDSHAKE) {
@@ -498,23 +540,102 @@ static void refuse(ocpp_conn *c, const char *identity, int status,
   conn_http_reply(c, status, "text/plain", extra, reason);
 }
 
+/* Text from the peer (a certificate, a path) goes into the log: keep it
+ * on one printable line. */
+static void printable_copy(char *out, size_t cap, const char *in)
+{
+  size_t i = 0;
+  for (; in[i] && i + 1 < cap; i++)
+    out[i] = (in[i] >= 0x20 && in[i] < 0x7f) ? in[i] : '?';
+  out[i] = '\0';
+}
+
+static const char www_authenticate[] =
+  "WWW-Authenticate: Basic realm=\"ocppknx\", charset=\"UTF-8\"\r\n";
+
+static bool plain_get_authorized(ocpp_conn *c, const ocpp_http_request *req)
+{
+  const char *password = c->srv->opt.http_password;
+  if (!password || !password[0] ||
+      ocpp_http_auth_matches(req->authorization, "admin", password))
+    return true;
+  char path[64];
+  printable_copy(path, sizeof path, req->path);
+  path[strcspn(path, "?")] = '\0'; /* a query is the client's business */
+  ocpp__log(c->srv, OCPP_LOG_INFO, NULL, "%s: GET %s: %s", c->peer, path,
+            req->authorization[0] ? "wrong credentials" : "no credentials");
+  conn_http_reply(c, 401, "text/plain", www_authenticate,
+                  "credentials needed\n");
+  return false;
+}
+
+/* The response stays open; events follow through
+ * ocpp_server_stream_broadcast, a comment line keeps an idle one alive. */
+static void start_stream(ocpp_conn *c, unsigned channel)
+{
+  ocpp_server *srv = c->srv;
+  int cap = srv->opt.max_streams > 0 ? srv->opt.max_streams
+                                     : OCPP_DEFAULT_MAX_STREAMS;
+  if (channel >= OCPP_STREAM_CHANNELS) {
+    conn_http_reply(c, 500, "text/plain", NULL, "no such event channel\n");
+    return;
+  }
+  if (srv->n_streams >= (size_t)cap) {
+    ocpp__log(srv, OCPP_LOG_WARN, NULL, "%s: refused an event stream: %d "
+              "are open already", c->peer, cap);
+    conn_http_reply(c, 503, "text/plain", "Retry-After: 10\r\n",
+                    "too many event streams open\n");
+    return;
+  }
+  char head[256];
+  size_t n = ocpp_http_stream_head(head, sizeof head);
+  free(c->hbuf); /* nothing more is read from a stream */
+  c->hbuf = NULL;
+  c->hlen = 0;
+  c->stream_channel = channel;
+  conn_set_state(c, OCPP_CONN_STREAM);
+  if (ocpp__conn_stream_write(c, head, n) != OCPP_OK)
+    return;
+  c->handshake_deadline = now_ms(c) + stream_keepalive_ms(srv);
+  conn_rearm(c);
+  ocpp__log(srv, OCPP_LOG_DEBUG, NULL, "%s: event stream open (%zu)", c->peer,
+            srv->n_streams);
+}
+
 static void serve_plain_get(ocpp_conn *c, const ocpp_http_request *req)
 {
   ocpp_server *srv = c->srv;
-  const char *ctype = "text/plain";
-  int status = 404;
-  char *body = NULL;
-  if (srv->cb.http_get)
-    body = srv->cb.http_get(srv->user_data, req->path, &ctype, &status);
-  if (!body) {
+  if (!plain_get_authorized(c, req))
+    return;
+  ocpp_http_answer a = {.status = 200};
+  if (!srv->cb.http_get || srv->cb.http_get(srv->user_data, req->path, &a) < 0) {
+    free(a.body);
     conn_http_reply(c, 404, "text/plain", NULL, "not found\n");
     return;
   }
-  conn_http_reply(c, status ? status : 200, ctype, NULL, body);
-  free(body);
+  if (a.stream)
+    start_stream(c, a.stream_channel);
+  else
+    conn_http_reply_n(c, a.status ? a.status : 200, a.content_type,
+                      a.extra_headers[0] ? a.extra_headers : NULL, a.body,
+                      a.body ? a.body_len : 0);
+  free(a.body);
 }
 
-static bool check_basic_auth(ocpp_conn *c, const ocpp_cp *cp,
+/* The charger proved it has the new password: the previous one, kept
+ * while a rotation waits for this, is no longer accepted. */
+static void confirm_password(ocpp_conn *c, ocpp_cp *cp)
+{
+  if (ocpp__cp_set_password(cp, cp->opt.password, NULL) != OCPP_OK)
+    return; /* the previous one stays accepted; asked again next time */
+  ocpp__log(c->srv, OCPP_LOG_INFO, cp->opt.id,
+            "%s: connected with the new Basic Auth password; the previous "
+            "one is no longer accepted", c->peer);
+  ocpp_event ev = {.type = OCPP_EV_PASSWORD_CONFIRMED, .charger_id = cp->opt.id};
+  ocpp__emit(c->srv, &ev);
+}
+
+static bool check_basic_auth(ocpp_conn *c, ocpp_cp *cp,
                              const ocpp_http_request *req)
 {
   char user[128], pass[128];
@@ -526,10 +647,13 @@ static bool check_basic_auth(ocpp_conn *c, const ocpp_cp *cp,
   bool ok = ocpp_http_basic_auth(req->authorization, user, sizeof user, pass,
                                  sizeof pass) == 0;
   bool user_ok = ok && strcmp(user, cp->opt.id) == 0;
-  bool pass_ok = ok && cp->opt.password &&
-                 ocpp_secret_equal(pass, cp->opt.password);
+  /* both compared every time, so the time says nothing about which one */
+  bool is_current = ok && cp->opt.password &&
+                    ocpp_secret_equal(pass, cp->opt.password);
+  bool is_previous = ok && cp->opt.previous_password &&
+                     ocpp_secret_equal(pass, cp->opt.previous_password);
   memset(pass, 0, sizeof pass);
-  if (!user_ok || !pass_ok) {
+  if (!user_ok || !(is_current || is_previous)) {
     refuse(c, cp->opt.id, 401,
            !ok ? "malformed Basic Auth header"
                : !user_ok ? "Basic Auth user name is not the identity"
@@ -537,16 +661,9 @@ static bool check_basic_auth(ocpp_conn *c, const ocpp_cp *cp,
            "WWW-Authenticate: Basic realm=\"ocppknx\"\r\n");
     return false;
   }
+  if (is_current && cp->opt.previous_password)
+    confirm_password(c, cp);
   return true;
-}
-
-/* Certificate text goes into the log: keep it on one printable line. */
-static void printable_copy(char *out, size_t cap, const char *in)
-{
-  size_t i = 0;
-  for (; in[i] && i + 1 < cap; i++)
-    out[i] = (in[i] >= 0x20 && in[i] < 0x7f) ? in[i] : '?';
-  out[i] = '\0';
 }
 
 /* Security profile 3: a client certificate that chains to tls_ca and names
@@ -572,7 +689,7 @@ static bool check_client_cert(ocpp_conn *c, const ocpp_cp *cp)
   return false;
 }
 
-static bool check_security(ocpp_conn *c, const ocpp_cp *cp,
+static bool check_security(ocpp_conn *c, ocpp_cp *cp,
                            const ocpp_http_request *req)
 {
   int profile = cp->opt.security_profile;
@@ -587,13 +704,9 @@ static bool check_security(ocpp_conn *c, const ocpp_cp *cp,
   return true;
 }
 
-static ssize_t ws_recv_cb(wslay_event_context_ptr ctx, uint8_t *buf,
-                          size_t len, int flags, void *user_data);
-static ssize_t ws_send_cb(wslay_event_context_ptr ctx, const uint8_t *data,
-                          size_t len, int flags, void *user_data);
-static void ws_msg_cb(wslay_event_context_ptr ctx,
-                      const struct wslay_event_on_msg_recv_arg *arg,
-                      void *user_data);
+static int ws_write(void *user_data, const uint8_t *head, size_t head_len,
+                    const uint8_t *payload, size_t payload_len);
+static void ws_text(void *user_data, const char *text, size_t len);
 
 static int start_websocket(ocpp_conn *c, const ocpp_http_request *req,
                            const char *protocol)
@@ -602,14 +715,10 @@ static int start_websocket(ocpp_conn *c, const ocpp_http_request *req,
   int rc = ocpp_ws_accept(req->ws_key, accept);
   if (rc != OCPP_OK)
     return rc;
-  static const struct wslay_event_callbacks cbs = {
-    .recv_callback = ws_recv_cb,
-    .send_callback = ws_send_cb,
-    .on_msg_recv_callback = ws_msg_cb,
-  };
-  if (wslay_event_context_server_init(&c->ws, &cbs, c) != 0)
-    return OCPP_ENOMEM; /* wslay's only failure here */
-  wslay_event_config_set_max_recv_msg_length(c->ws, c->srv->opt.max_message_size);
+  static const ocpp_ws_callbacks cbs = {.write = ws_write, .text = ws_text};
+  rc = ocpp_ws_create(&c->ws, &cbs, c, c->srv->opt.max_message_size);
+  if (rc != OCPP_OK)
+    return rc;
   char resp[512];
   size_t n = ocpp_http_upgrade_response(resp, sizeof resp, accept, protocol);
   if (!n)
@@ -741,7 +850,7 @@ static void handle_upgrade(ocpp_conn *c, const ocpp_http_request *req)
               "new connection from %s replaces the one from %s", c->peer,
               old->peer);
     old->replaced = true;
-    ocpp__conn_close(old, WSLAY_CODE_NORMAL_CLOSURE, "replaced");
+    ocpp__conn_close(old, OCPP_WS_NORMAL, "replaced");
   }
   c->cp = cp;
   cp->conn = c;
@@ -800,14 +909,7 @@ static void handshake_input(ocpp_conn *c, const char *data, size_t len)
   handle_upgrade(c, &req);
   if (c->state == OCPP_CONN_OPEN && rest) {
     /* a client may send its first frame right behind the request */
-    c->in = (const uint8_t *)c->hbuf + n;
-    c->in_len = rest;
-    wslay_event_recv(c->ws);
-    c->in = NULL;
-    c->in_len = 0;
-    conn_flush_ws(c);
-    if (c->state == OCPP_CONN_OPEN)
-      conn_rearm(c);
+    ws_input(c, (const uint8_t *)c->hbuf + n, rest);
   }
   free(c->hbuf);
   c->hbuf = NULL;
@@ -816,112 +918,53 @@ static void handshake_input(ocpp_conn *c, const char *data, size_t len)
 
 /* ---- WebSocket ---------------------------------------------------------- */
 
-static ssize_t ws_recv_cb(wslay_event_context_ptr ctx, uint8_t *buf,
-                          size_t len, int flags, void *user_data)
+/* A frame's header and payload leave in one write, one TCP segment and on
+ * wss:// one TLS record instead of two, which cuts the kernel's share of
+ * an answered call by about a third. */
+static int ws_write(void *user_data, const uint8_t *head, size_t head_len,
+                    const uint8_t *payload, size_t payload_len)
 {
-  (void)flags;
   ocpp_conn *c = user_data;
-  if (c->in_len == 0) {
-    wslay_event_set_error(ctx, WSLAY_ERR_WOULDBLOCK);
-    return -1; /* wslay's callback contract, not an OCPP code */
-  }
-  size_t n = len < c->in_len ? len : c->in_len;
-  memcpy(buf, c->in, n);
-  c->in += n;
-  c->in_len -= n;
-  return (ssize_t)n;
-}
-
-/* wslay hands a frame's header (flagged WSLAY_MSG_MORE) and then its
- * payload to ws_send_cb in two calls, one right after the other within one
- * wslay_event_send(). Held back and joined, they leave in one write, one
- * TCP segment and on wss:// one TLS record instead of two, which cuts
- * the kernel's share of an answered call by about a third. */
-
-/* Writes a header still held (only if wslay ever stopped between header
- * and payload) so that no byte is lost or reordered. */
-static int release_held_header(ocpp_conn *c)
-{
-  if (!c->holding)
-    return 0;
-  c->holding = false;
-  return conn_write_raw(c, c->held, c->held_len);
-}
-
-static int conn_write_joined(ocpp_conn *c, const uint8_t *data, size_t len)
-{
-  uint8_t head[sizeof c->held];
-  size_t hlen = c->held_len;
-  memcpy(head, c->held, hlen);
-  c->holding = false;
+  if (!payload_len)
+    return conn_write_raw(c, head, head_len);
   if (!c->tls_session) {
-    uv_buf_t b[2] = {uv_buf_init((char *)head, (unsigned)hlen),
-                     uv_buf_init((char *)data, (unsigned)len)};
+    uv_buf_t b[2] = {uv_buf_init((char *)head, (unsigned)head_len),
+                     uv_buf_init((char *)payload, (unsigned)payload_len)};
     return conn_write_socket_v(c, b, 2);
   }
-  uint8_t *joined = malloc(hlen + len);
+  uint8_t *joined = malloc(head_len + payload_len);
   if (!joined) {
-    int rc = conn_write_raw(c, head, hlen);
-    return rc == 0 ? conn_write_raw(c, data, len) : rc;
+    int rc = conn_write_raw(c, head, head_len);
+    return rc == 0 ? conn_write_raw(c, payload, payload_len) : rc;
   }
-  memcpy(joined, head, hlen);
-  memcpy(joined + hlen, data, len);
-  int rc = conn_write_raw(c, joined, hlen + len);
+  memcpy(joined, head, head_len);
+  memcpy(joined + head_len, payload, payload_len);
+  int rc = conn_write_raw(c, joined, head_len + payload_len);
   free(joined);
   return rc;
 }
 
-static ssize_t ws_send_cb(wslay_event_context_ptr ctx, const uint8_t *data,
-                          size_t len, int flags, void *user_data)
+static void ws_text(void *user_data, const char *text, size_t len)
 {
   ocpp_conn *c = user_data;
-  int rc;
-  if ((flags & WSLAY_MSG_MORE) && !c->holding && len <= sizeof c->held) {
-    memcpy(c->held, data, len);
-    c->held_len = len;
-    c->holding = true;
-    return (ssize_t)len;
-  }
-  if (c->holding)
-    rc = conn_write_joined(c, data, len);
-  else
-    rc = conn_write_raw(c, data, len);
-  if (rc != 0) {
-    wslay_event_set_error(ctx, WSLAY_ERR_CALLBACK_FAILURE);
-    return -1; /* wslay's callback contract, not an OCPP code */
-  }
-  return (ssize_t)len;
+  if (c->state != OCPP_CONN_OPEN || !c->cp)
+    return;
+  ocpp_session_recv(c->session, text, len, clock_now(c));
 }
 
-static void ws_msg_cb(wslay_event_context_ptr ctx,
-                      const struct wslay_event_on_msg_recv_arg *arg,
-                      void *user_data)
+/* A close went out (the peer's close answered, or its protocol error
+ * refused): the connection ends once the frame has reached the peer. */
+static void ws_input(ocpp_conn *c, const uint8_t *data, size_t len)
 {
-  ocpp_conn *c = user_data;
-  if (arg->opcode == WSLAY_CONNECTION_CLOSE || c->state != OCPP_CONN_OPEN)
+  ocpp_ws_feed(c->ws, data, len); /* a violation is answered inside */
+  if (c->state != OCPP_CONN_OPEN)
     return;
-  if (arg->opcode == WSLAY_BINARY_FRAME) {
-    wslay_event_queue_close(ctx, WSLAY_CODE_UNSUPPORTED_DATA,
-                            (const uint8_t *)"text frames only", 16);
+  if (ocpp_ws_finished(c->ws)) {
+    detach_charger(c);
+    close_after_writes(c);
     return;
   }
-  if (arg->opcode != WSLAY_TEXT_FRAME || !c->cp)
-    return;
-  ocpp_session_recv(c->session, (const char *)arg->msg, arg->msg_length,
-                    clock_now(c));
-}
-
-static void conn_flush_ws(ocpp_conn *c)
-{
-  if (!c->ws || c->state == OCPP_CONN_CLOSING)
-    return;
-  int rc = wslay_event_send(c->ws);
-  if (release_held_header(c) != 0 || rc != 0) {
-    conn_shutdown_now(c);
-    return;
-  }
-  if (!wslay_event_want_read(c->ws) && !wslay_event_want_write(c->ws))
-    conn_shutdown_now(c);
+  conn_rearm(c);
 }
 
 static int session_send(void *user_data, const char *text, size_t len)
@@ -929,14 +972,11 @@ static int session_send(void *user_data, const char *text, size_t len)
   ocpp_conn *c = user_data;
   if (c->state != OCPP_CONN_OPEN || !c->ws)
     return OCPP_ENOTCONN;
-  struct wslay_event_msg msg = {
-    .opcode = WSLAY_TEXT_FRAME,
-    .msg = (const uint8_t *)text,
-    .msg_length = len,
-  };
-  if (wslay_event_queue_msg(c->ws, &msg) != 0)
-    return OCPP_ENOMEM;
-  conn_flush_ws(c);
+  if (ocpp_ws_send_text(c->ws, text, len) != OCPP_OK) {
+    /* part of a frame may be out: the stream is beyond repair */
+    conn_shutdown_now(c);
+    return OCPP_ENOTCONN;
+  }
   return c->state == OCPP_CONN_OPEN ? OCPP_OK : OCPP_ENOTCONN;
 }
 
@@ -949,10 +989,7 @@ void ocpp__conn_close(ocpp_conn *c, uint16_t ws_code, const char *reason)
     return;
   }
   detach_charger(c);
-  wslay_event_queue_close(c->ws, ws_code, (const uint8_t *)reason,
-                          reason ? strlen(reason) : 0);
-  wslay_event_send(c->ws);
-  release_held_header(c);
+  ocpp_ws_close(c->ws, ws_code, reason);
   /* Do not wait for the peer's close frame: a charger that never answers
    * must not keep the connection (and a shutdown) hanging. */
   close_after_writes(c);
@@ -966,18 +1003,7 @@ static void conn_feed(ocpp_conn *c, const char *data, size_t len)
   }
   if (c->state != OCPP_CONN_OPEN)
     return;
-  c->in = (const uint8_t *)data;
-  c->in_len = len;
-  int rc = wslay_event_recv(c->ws);
-  c->in = NULL;
-  c->in_len = 0;
-  if (rc != 0 && rc != WSLAY_ERR_WANT_READ) {
-    conn_shutdown_now(c);
-    return;
-  }
-  conn_flush_ws(c);
-  if (c->state == OCPP_CONN_OPEN)
-    conn_rearm(c);
+  ws_input(c, (const uint8_t *)data, len);
 }
 
 /* ---- TLS (wss://) ------------------------------------------------------- */

@@ -126,7 +126,7 @@ static json_t *p_remote_stop(ocpp_session *s, const ocpp_command *cmd,
                              ocpp_call *call, int *rc)
 {
   (void)call;
-  int32_t tx = s->cp->conn_state[cmd->connector].tx_id;
+  int32_t tx = ocpp__cp_connector_peek(s->cp, cmd->connector)->tx_id;
   if (!tx) {
     *rc = OCPP_ESTATE;
     return NULL;
@@ -172,7 +172,8 @@ static json_t *p_reserve(ocpp_session *s, const ocpp_command *cmd,
 static json_t *p_cancel(ocpp_session *s, const ocpp_command *cmd,
                         ocpp_call *call, int *rc)
 {
-  int reservation = s->cp->conn_state[cmd->connector].reservation_id;
+  int reservation =
+      ocpp__cp_connector_peek(s->cp, cmd->connector)->reservation_id;
   if (!reservation) {
     *rc = OCPP_ESTATE;
     return NULL;
@@ -211,6 +212,19 @@ static json_t *p_trigger(ocpp_session *s, const ocpp_command *cmd,
   if (p && cmd->connector > 0)
     json_object_set_new(p, "connectorId", json_integer(cmd->connector));
   return p;
+}
+
+static json_t *p_configuration(ocpp_session *s, const ocpp_command *cmd,
+                               ocpp_call *call, int *rc)
+{
+  (void)s;
+  (void)call;
+  if (!cmd->key || !cmd->value || !cmd->key[0] || strlen(cmd->key) > 50 ||
+      strlen(cmd->value) > 500) {
+    *rc = OCPP_EINVAL;
+    return NULL;
+  }
+  return json_pack("{s:s,s:s}", "key", cmd->key, "value", cmd->value);
 }
 
 /* ---- current limit ------------------------------------------------------ */
@@ -255,7 +269,7 @@ static json_t *profile_payload(const ocpp_cp *cp, profile_strategy st,
   }
   limit = ocpp_limit_as_sent(limit);
   int cid = st == PROFILE_CHARGE_POINT_MAX ? 0 : connector;
-  int32_t tx = st == PROFILE_TX && cid >= 1 ? cp->conn_state[cid].tx_id : 0;
+  int32_t tx = st == PROFILE_TX && cid >= 1 ? ocpp__cp_connector_peek(cp, cid)->tx_id : 0;
   if (st == PROFILE_TX && !tx)
     return NULL;
   json_t *profile = json_pack(
@@ -345,8 +359,9 @@ static bool after_reserve(ocpp_session *s, ocpp_call *call, ocpp_result r,
                           const json_t *payload)
 {
   (void)payload;
-  if (r == OCPP_RESULT_ACCEPTED)
-    s->cp->conn_state[call->connector].reservation_id = call->attempt;
+  ocpp_connector_state *cs = ocpp__cp_connector(s->cp, call->connector);
+  if (r == OCPP_RESULT_ACCEPTED && cs)
+    cs->reservation_id = call->attempt;
   return false;
 }
 
@@ -354,9 +369,9 @@ static bool after_cancel(ocpp_session *s, ocpp_call *call, ocpp_result r,
                          const json_t *payload)
 {
   (void)r;
-  ocpp_connector_state *cs = &s->cp->conn_state[call->connector];
+  ocpp_connector_state *cs = ocpp__cp_connector(s->cp, call->connector);
   /* Rejected means the charger no longer holds it (expired or used) */
-  if (payload && cs->reservation_id == call->attempt)
+  if (payload && cs && cs->reservation_id == call->attempt)
     cs->reservation_id = 0;
   return false;
 }
@@ -366,6 +381,7 @@ static bool after_cancel(ocpp_session *s, ocpp_call *call, ocpp_result r,
 static const char *const accepted_only[] = {"Accepted", NULL};
 static const char *const availability_ok[] = {"Accepted", "Scheduled", NULL};
 static const char *const unlocked[] = {"Unlocked", NULL};
+static const char *const configured[] = {"Accepted", "RebootRequired", NULL};
 
 static const ocpp_command_row commands[OCPP_CMD_COUNT] = {
   [OCPP_CMD_REMOTE_START] = {OCPP_CMD_REMOTE_START, "RemoteStartTransaction",
@@ -388,6 +404,9 @@ static const ocpp_command_row commands[OCPP_CMD_COUNT] = {
                       NULL, false},
   [OCPP_CMD_TRIGGER] = {OCPP_CMD_TRIGGER, "TriggerMessage", 0, accepted_only,
                         p_trigger, NULL, false},
+  [OCPP_CMD_CHANGE_CONFIGURATION] = {OCPP_CMD_CHANGE_CONFIGURATION,
+                                     "ChangeConfiguration", -1, configured,
+                                     p_configuration, NULL, false},
 };
 
 static const ocpp_command_row *row_of(ocpp_command_kind kind)
@@ -407,6 +426,7 @@ const char *ocpp_command_name(ocpp_command_kind kind)
     [OCPP_CMD_CURRENT_LIMIT] = "SetCurrentLimit",
     [OCPP_CMD_RESET] = "Reset",
     [OCPP_CMD_TRIGGER] = "Trigger",
+    [OCPP_CMD_CHANGE_CONFIGURATION] = "ChangeConfiguration",
   };
   return (unsigned)kind < OCPP_CMD_COUNT ? names[kind] : NULL;
 }

@@ -49,6 +49,24 @@ static json_t *now_string(const ocpp_session *s)
   return json_string(buf);
 }
 
+/* The decision on one idTag, with what the owner's list adds to it. */
+typedef struct {
+  ocpp_auth_status status;
+  time_t expiry;                /* 0 = none */
+  char name[OCPP_TAG_NAME_MAX + 1];
+} tag_verdict;
+
+static json_t *tag_info(const tag_verdict *v)
+{
+  json_t *info = json_pack("{s:s}", "status", ocpp_auth_status_name(v->status));
+  if (info && v->expiry) {
+    char buf[OCPP_TIME_STRLEN];
+    ocpp_time_format(v->expiry, buf);
+    json_object_set_new(info, "expiryDate", json_string(buf));
+  }
+  return info;
+}
+
 static json_t *id_tag_info(ocpp_auth_status st)
 {
   return json_pack("{s:{s:s}}", "idTagInfo", "status", ocpp_auth_status_name(st));
@@ -131,6 +149,12 @@ static void h_status(ocpp_session *s, json_t *req, ocpp_handler_out *out)
     return;
   }
   ocpp_connector_state *cs = ocpp__cp_connector(s->cp, connector);
+  if (!cs) {
+    ocpp__session_log(s, OCPP_LOG_ERROR,
+                      "status for connector %d not kept: out of memory",
+                      connector);
+    return;
+  }
   bool changed = !cs->status_known || cs->status != st || cs->error != err;
   set_status(cs, st, err);
   if (changed)
@@ -153,47 +177,61 @@ static void h_status(ocpp_session *s, json_t *req, ocpp_handler_out *out)
 /* ---- tags and transactions ---------------------------------------------- */
 
 /* A tag's decision, logged and reported. */
-static ocpp_auth_status tag_decided(ocpp_session *s, int connector,
-                                    const char *tag, ocpp_auth_status st)
+static void tag_decided(ocpp_session *s, int connector, const char *tag,
+                        const tag_verdict *v)
 {
-  ocpp__session_log(s, st == OCPP_AUTH_ACCEPTED ? OCPP_LOG_INFO : OCPP_LOG_WARN,
-                    "idTag \"%s\": %s", tag, ocpp_auth_status_name(st));
+  ocpp__session_log(s, v->status == OCPP_AUTH_ACCEPTED ? OCPP_LOG_INFO
+                                                       : OCPP_LOG_WARN,
+                    "idTag \"%s\"%s%s%s: %s", tag, v->name[0] ? " (" : "",
+                    v->name, v->name[0] ? ")" : "",
+                    ocpp_auth_status_name(v->status));
   ocpp_event ev = {.type = OCPP_EV_TAG, .connector = connector};
   ev.tag.id_tag = tag;
-  ev.tag.result = st;
+  ev.tag.name = v->name;
+  ev.tag.result = v->status;
   ocpp__session_emit(s, &ev);
-  return st;
 }
 
-/* The owner's hook decides a tag first (a billing backend's tag); else the
- * charger's start_mode and tags. OCPP_EPENDING: out waits for the
- * decision; another failure is a CALLERROR in out. */
+/* The owner's tag list decides for the tags it knows; then the owner's
+ * authorize hook (a billing backend's tag), now or later; the others
+ * follow start_mode and tags. OCPP_EPENDING: out waits for the decision;
+ * another failure is a CALLERROR in out. */
 static int check_tag(ocpp_session *s, int connector, const char *tag,
-                     ocpp_auth_status *st, ocpp_handler_out *out)
+                     tag_verdict *v, ocpp_handler_out *out)
 {
-  uint32_t token = 0;
-  int rc = ocpp__session_decide_tag(s, tag, st, &token);
-  if (rc == OCPP_EPENDING) {
-    out->defer_token = token;
-    return rc;
+  const ocpp_store_hooks *h = &s->cfg.store;
+  ocpp_tag_verdict known = {.status = OCPP_AUTH_INVALID};
+  memset(v, 0, sizeof *v);
+  if (tag[0] && h->lookup_tag &&
+      h->lookup_tag(s->cfg.store_data, s->cfg.log_id, tag, s->now.wall, &known)) {
+    v->status = known.status;
+    v->expiry = known.expiry;
+    snprintf(v->name, sizeof v->name, "%s", known.name);
+  } else {
+    uint32_t token = 0;
+    int rc = ocpp__session_decide_tag(s, tag, &v->status, &token);
+    if (rc == OCPP_EPENDING) {
+      out->defer_token = token;
+      return rc;
+    }
+    if (rc == OCPP_EQUEUEFULL || rc == OCPP_ENOMEM) {
+      out->error_code = "InternalError";
+      snprintf(out->error_text, sizeof out->error_text,
+               "too many idTags waiting for a decision");
+      return rc;
+    }
+    if (rc == OCPP_ENOENT)
+      v->status = ocpp_tag_check(&s->cp->opt, tag);
   }
-  if (rc == OCPP_EQUEUEFULL || rc == OCPP_ENOMEM) {
-    out->error_code = "InternalError";
-    snprintf(out->error_text, sizeof out->error_text,
-             "too many idTags waiting for a decision");
-    return rc;
-  }
-  if (rc == OCPP_ENOENT)
-    *st = ocpp_tag_check(&s->cp->opt, tag);
-  tag_decided(s, connector, tag, *st);
+  tag_decided(s, connector, tag, v);
   return OCPP_OK;
 }
 
 static void h_authorize(ocpp_session *s, json_t *req, ocpp_handler_out *out)
 {
-  ocpp_auth_status st;
-  if (check_tag(s, 0, str_or_empty(req, "idTag"), &st, out) == OCPP_OK)
-    out->answer = id_tag_info(st);
+  tag_verdict v;
+  if (check_tag(s, 0, str_or_empty(req, "idTag"), &v, out) == OCPP_OK)
+    out->answer = json_pack("{s:o}", "idTagInfo", tag_info(&v));
 }
 
 /* A new transaction id: recorded by the store before the charger hears of
@@ -214,11 +252,12 @@ static int new_transaction(ocpp_session *s, int connector, const char *tag,
 }
 
 static void begin_on_connector(ocpp_connector_state *cs, int32_t tx_id,
-                               const char *tag, double meter_start,
-                               bool has_start, time_t ts)
+                               const char *tag, const char *tag_name,
+                               double meter_start, bool has_start, time_t ts)
 {
   cs->tx_id = tx_id;
   snprintf(cs->tx_tag, sizeof cs->tx_tag, "%s", tag);
+  snprintf(cs->tx_tag_name, sizeof cs->tx_tag_name, "%s", tag_name);
   cs->tx_meter_start_wh = meter_start;
   cs->tx_has_meter_start = has_start;
   cs->tx_start = ts;
@@ -251,7 +290,7 @@ static ocpp_connector_state *start_connector(ocpp_session *s, json_t *req,
 }
 
 /* StartTransaction once its tag is decided. */
-static void start_decided(ocpp_session *s, json_t *req, ocpp_auth_status st,
+static void start_decided(ocpp_session *s, json_t *req, const tag_verdict *v,
                           ocpp_connector_state *cs, ocpp_handler_out *out)
 {
   int connector = connector_id(req);
@@ -265,11 +304,11 @@ static void start_decided(ocpp_session *s, json_t *req, ocpp_auth_status st,
              "cannot record the transaction now");
     return;
   }
-  out->answer = json_pack("{s:i,s:{s:s}}", "transactionId", tx_id, "idTagInfo",
-                          "status", ocpp_auth_status_name(st));
-  if (st != OCPP_AUTH_ACCEPTED)
+  out->answer = json_pack("{s:i,s:o}", "transactionId", tx_id, "idTagInfo",
+                          tag_info(v));
+  if (v->status != OCPP_AUTH_ACCEPTED)
     return;
-  begin_on_connector(cs, tx_id, tag, meter_start, true, ts);
+  begin_on_connector(cs, tx_id, tag, v->name, meter_start, true, ts);
   if (json_object_get(req, "reservationId"))
     cs->reservation_id = 0;
   ocpp__session_log(s, OCPP_LOG_INFO,
@@ -279,6 +318,7 @@ static void start_decided(ocpp_session *s, json_t *req, ocpp_auth_status st,
                    .timestamp = ts};
   ev.tx_started.transaction_id = tx_id;
   ev.tx_started.id_tag = tag;
+  ev.tx_started.tag_name = v->name;
   ev.tx_started.meter_start_wh = meter_start;
   ocpp__session_emit(s, &ev);
 }
@@ -286,10 +326,10 @@ static void start_decided(ocpp_session *s, json_t *req, ocpp_auth_status st,
 static void h_start(ocpp_session *s, json_t *req, ocpp_handler_out *out)
 {
   ocpp_connector_state *cs = start_connector(s, req, out);
-  ocpp_auth_status st;
-  if (cs && check_tag(s, connector_id(req), str_or_empty(req, "idTag"), &st,
+  tag_verdict v;
+  if (cs && check_tag(s, connector_id(req), str_or_empty(req, "idTag"), &v,
                       out) == OCPP_OK)
-    start_decided(s, req, st, cs, out);
+    start_decided(s, req, &v, cs, out);
 }
 
 /* An Authorize or StartTransaction whose tag the owner decided later. */
@@ -300,11 +340,12 @@ static void cs16_resume(ocpp_session *s, const char *action, json_t *req,
   ocpp_connector_state *cs = start ? start_connector(s, req, out) : NULL;
   if (start && !cs)
     return;
-  tag_decided(s, start ? connector_id(req) : 0, str_or_empty(req, "idTag"), st);
+  tag_verdict v = {.status = st};
+  tag_decided(s, start ? connector_id(req) : 0, str_or_empty(req, "idTag"), &v);
   if (start)
-    start_decided(s, req, st, cs, out);
+    start_decided(s, req, &v, cs, out);
   else
-    out->answer = id_tag_info(st);
+    out->answer = json_pack("{s:o}", "idTagInfo", tag_info(&v));
 }
 
 /* The connector running tx_id, or OCPP_ENOENT. */
@@ -312,7 +353,7 @@ static int connector_of_tx(const ocpp_cp *cp, int32_t tx_id)
 {
   if (tx_id == 0)
     return OCPP_ENOENT;
-  for (int i = 1; i <= OCPP_MAX_CONNECTORS; i++)
+  for (int i = 1; i < cp->n_conn_state; i++)
     if (cp->conn_state[i].tx_id == tx_id)
       return i;
   return OCPP_ENOENT;
@@ -323,7 +364,7 @@ static int connector_stopped_tx(const ocpp_cp *cp, int32_t tx_id)
 {
   if (tx_id == 0)
     return OCPP_ENOENT;
-  for (int i = OCPP_MAX_CONNECTORS; i >= 1; i--)
+  for (int i = cp->n_conn_state - 1; i >= 1; i--)
     if (cp->conn_state[i].last_stopped_tx == tx_id)
       return i;
   return OCPP_ENOENT;
@@ -482,7 +523,7 @@ static void h_stop(ocpp_session *s, json_t *req, ocpp_handler_out *out)
       free(items);
   }
   ocpp_connector_state *cs = ocpp__cp_connector(s->cp, connector);
-  if (connector > 0 && cs->tx_id == tx_id)
+  if (connector > 0 && cs && cs->tx_id == tx_id)
     end_on_connector(cs, tx_id);
   ocpp_event ev = {.type = OCPP_EV_TX_STOPPED, .connector = connector,
                    .timestamp = payload_time(s, req, "timestamp")};
@@ -526,13 +567,15 @@ static void recover_transaction(ocpp_session *s, int connector, int32_t tx_id,
       st.has_start = true;
     }
   }
-  begin_on_connector(cs, tx_id, "", st.meter_start, st.has_start, s->now.wall);
+  begin_on_connector(cs, tx_id, "", "", st.meter_start, st.has_start,
+                     s->now.wall);
   ocpp__session_log(s, OCPP_LOG_INFO,
                     "connector %d: running transaction %d recovered from MeterValues",
                     connector, tx_id);
   ocpp_event ev = {.type = OCPP_EV_TX_STARTED, .connector = connector};
   ev.tx_started.transaction_id = tx_id;
   ev.tx_started.id_tag = "";
+  ev.tx_started.tag_name = "";
   ev.tx_started.meter_start_wh = st.meter_start;
   ev.tx_started.recovered = true;
   ocpp__session_emit(s, &ev);

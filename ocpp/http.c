@@ -3,6 +3,7 @@
 #include "ocpp/http.h"
 
 #include <limits.h>
+#include <stdlib.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -561,4 +562,67 @@ size_t ocpp_http_response(char *buf, size_t cap, int status,
   if (n < 0 || (size_t)n >= cap || cap - (size_t)n < body_len) return 0;
   if (body_len > 0) memcpy(buf + n, body, body_len);
   return (size_t)n + body_len;
+}
+
+bool ocpp_http_auth_matches(const char *authorization, const char *user,
+                            const char *password) {
+  char u[128], pw[128];
+  if (!user || !password ||
+      ocpp_http_basic_auth(authorization ? authorization : "", u, sizeof u, pw,
+                           sizeof pw) != 0)
+    return false;
+  /* both compared every time, so the timing tells nothing about which one
+   * was wrong */
+  bool user_ok = ocpp_secret_equal(u, user);
+  bool pass_ok = ocpp_secret_equal(pw, password);
+  memset(pw, 0, sizeof pw);
+  return user_ok && pass_ok;
+}
+
+size_t ocpp_http_stream_head(char *buf, size_t cap) {
+  if (!buf) return 0;
+  /* no-transform and X-Accel-Buffering keep proxies from holding events
+   * back; the retry line tells EventSource to come back after 2 s */
+  int n = snprintf(buf, cap,
+                   "HTTP/1.1 200 OK\r\n"
+                   "Connection: close\r\n"
+                   "Content-Type: text/event-stream; charset=utf-8\r\n"
+                   "Cache-Control: no-store, no-transform\r\n"
+                   "X-Accel-Buffering: no\r\n"
+                   "\r\n"
+                   "retry: 2000\n\n");
+  if (n < 0 || (size_t)n >= cap) return 0;
+  return (size_t)n;
+}
+
+char *ocpp_sse_event(const char *event, const char *data, size_t *len) {
+  if (!data || !len || (event && strpbrk(event, "\r\n"))) return NULL;
+  size_t lines = 1;
+  for (const char *p = data; *p; p++)
+    if (*p == '\n' || (*p == '\r' && p[1] != '\n')) lines++;
+  size_t ev_len = event ? strlen(event) : 0;
+  size_t cap = (ev_len ? ev_len + 8 : 0) + strlen(data) + lines * 7 + 2;
+  char *out = malloc(cap);
+  if (!out) return NULL;
+  size_t n = 0;
+  if (ev_len) {
+    memcpy(out, "event: ", 7);
+    memcpy(out + 7, event, ev_len);
+    out[7 + ev_len] = '\n';
+    n = ev_len + 8;
+  }
+  const char *p = data;
+  for (;;) {
+    size_t span = strcspn(p, "\r\n");
+    memcpy(out + n, "data: ", 6);
+    memcpy(out + n + 6, p, span);
+    n += 6 + span;
+    out[n++] = '\n';
+    p += span;
+    if (!*p) break;
+    p += (p[0] == '\r' && p[1] == '\n') ? 2 : 1;
+  }
+  out[n++] = '\n';
+  *len = n;
+  return out;
 }

@@ -87,6 +87,25 @@ size_t ocpp_http_response(char *buf, size_t cap, int status,
                           const char *content_type, const char *extra_headers,
                           const char *body, size_t body_len);
 
+/* true when authorization ("Basic base64(user:password)") names user and
+ * password; the password is compared in constant time. NULL or malformed
+ * authorization is false. */
+bool ocpp_http_auth_matches(const char *authorization, const char *user,
+                            const char *password);
+
+/* Writes the head of a response that stays open as a stream of
+ * server-sent events (200, text/event-stream, no length: the body ends
+ * when the connection does). Returns the length, or 0 if cap is too
+ * small. */
+size_t ocpp_http_stream_head(char *buf, size_t cap);
+
+/* One server-sent event as it goes on the wire: "event: NAME\n" (unless
+ * event is NULL or ""), one "data: " line per line of data (CR, LF and
+ * CRLF all end a line), then a blank line. Returns a malloc'd text and
+ * its length in *len, or NULL (NULL data or len, a CR or LF in event, out
+ * of memory). */
+char *ocpp_sse_event(const char *event, const char *data, size_t *len);
+
 /* true when the comma separated list s[0..n) has token, ignoring case
  * (Connection, Upgrade). Shared by the request parser and the client's
  * answer check. */
@@ -135,7 +154,7 @@ typedef struct {
   int status;                        /* 101, 401, ... */
   char reason[64];                   /* its reason phrase, for the log */
   char protocol[32];                 /* Sec-WebSocket-Protocol; "" absent */
-} ocpp_http_answer;
+} ocpp_upgrade_answer;
 
 /* Checks the server's answer to an upgrade request sent with key, in
  * buf[0..len). Returns the number of bytes up to and including the blank
@@ -149,6 +168,6 @@ typedef struct {
  * wrong accept key, a missing header or another subprotocol). out is
  * filled as far as the answer was read. */
 int ocpp_http_check_upgrade(const char *buf, size_t len, size_t max_bytes,
-                            const char *key, ocpp_http_answer *out);
+                            const char *key, ocpp_upgrade_answer *out);
 
 #endif

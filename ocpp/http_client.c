@@ -87,7 +87,7 @@ static size_t trimmed(const char **v, size_t n) {
   return n;
 }
 
-static int status_line(const char *line, size_t n, ocpp_http_answer *out) {
+static int status_line(const char *line, size_t n, ocpp_upgrade_answer *out) {
   /* "HTTP/1.1 101 Switching Protocols" */
   if (n < 12 || memcmp(line, "HTTP/1.1 ", 9) != 0 || (n > 12 && line[12] != ' '))
     return OCPP_EHTTP;
@@ -109,7 +109,7 @@ static int status_line(const char *line, size_t n, ocpp_http_answer *out) {
 }
 
 static int header_line(const char *line, size_t n, const char *want_accept,
-                       answer_seen *seen, ocpp_http_answer *out) {
+                       answer_seen *seen, ocpp_upgrade_answer *out) {
   const char *colon = memchr(line, ':', n);
   if (!colon || colon == line || line[0] == ' ' || line[0] == '\t')
     return OCPP_EHTTP;
@@ -130,7 +130,7 @@ static int header_line(const char *line, size_t n, const char *want_accept,
   return 0;
 }
 
-static int verdict(const answer_seen *seen, const ocpp_http_answer *out) {
+static int verdict(const answer_seen *seen, const ocpp_upgrade_answer *out) {
   if (out->status != 101) return OCPP_EREFUSED;
   if (!seen->upgrade || !seen->connection || !seen->accept_ok)
     return OCPP_EUPGRADE;
@@ -140,7 +140,7 @@ static int verdict(const answer_seen *seen, const ocpp_http_answer *out) {
 }
 
 int ocpp_http_check_upgrade(const char *buf, size_t len, size_t max_bytes,
-                            const char *key, ocpp_http_answer *out) {
+                            const char *key, ocpp_upgrade_answer *out) {
   if (!buf || !key || !out) return OCPP_EINVAL;
   memset(out, 0, sizeof *out);
   char want[29];

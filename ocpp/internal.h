@@ -10,7 +10,6 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include <wslay/wslay.h>
 
 #include "ocpp/charger.h"
 #include "ocpp/ocpp.h"
@@ -31,6 +30,10 @@
 #define OCPP_MAX_WRITE_BACKLOG (1u << 20) /* bytes not yet taken by the
                                              kernel before we give up */
 #define OCPP_READ_BUFFER 65536
+#define OCPP_DEFAULT_MAX_STREAMS 16
+#define OCPP_STREAM_KEEPALIVE_MS 25000 /* a comment line on an idle stream,
+                                          before proxies and browsers give
+                                          up on it */
 
 typedef struct ocpp_conn ocpp_conn;
 
@@ -39,6 +42,7 @@ typedef enum {
                                  slot of its address */
   OCPP_CONN_HANDSHAKE,
   OCPP_CONN_OPEN,
+  OCPP_CONN_STREAM,           /* a GET answered with an open event stream */
   OCPP_CONN_CLOSING
 } ocpp_conn_state;
 
@@ -55,23 +59,19 @@ struct ocpp_conn {
   ocpp_tls *tls_session;       /* wss:// only; owned */
   char peer[64];              /* "192.0.2.7:51234" */
   char peer_ip[48];
-  uint64_t handshake_deadline; /* also the grace period of a close */
+  uint64_t handshake_deadline; /* also the grace period of a close, and
+                                  the next keep-alive of a stream */
   /* handshake */
   char *hbuf;
   size_t hlen;
   /* WebSocket */
-  wslay_event_context_ptr ws;
-  const uint8_t *in;          /* bytes being fed to wslay */
-  size_t in_len;
+  struct ocpp_ws *ws;         /* owned; NULL before the upgrade */
   size_t write_backlog;
-  size_t held_len;            /* a frame header held back to join its
-                                 payload in one write */
-  uint8_t held[14];
-  bool holding;
   /* OCPP */
   ocpp_cp *cp;                /* the charger, once the upgrade is done */
   ocpp_session *session;      /* owned; NULL before the upgrade */
   bool replaced;              /* a newer connection took over */
+  unsigned stream_channel;    /* OCPP_CONN_STREAM: which broadcasts */
 };
 
 typedef struct {
@@ -98,6 +98,8 @@ struct ocpp_server {
   ocpp_conn *waiting_head, *waiting_tail; /* admission queue, oldest first */
   size_t n_waiting;
   bool admitting;             /* admit_waiting() is running */
+  size_t n_streams;           /* connections in OCPP_CONN_STREAM */
+  size_t n_channel[OCPP_STREAM_CHANNELS]; /* ... of each channel */
   ocpp_refused refused[OCPP_MAX_REFUSED];
   size_t n_refused, refused_next;
   ocpp_session_counters counters; /* shared by the sessions */
@@ -120,6 +122,10 @@ ocpp_cp *ocpp__cp_create(const ocpp_charger_options *o, bool configured);
 void ocpp__cp_destroy(ocpp_cp *cp);
 /* moves fresh's options into cp (a charger that stays across a reload) */
 void ocpp__cp_take_options(ocpp_cp *cp, ocpp_cp *fresh);
+/* Replaces the record's passwords with copies (previous may be NULL).
+ * Returns OCPP_OK or OCPP_ENOMEM (nothing changed). */
+int ocpp__cp_set_password(ocpp_cp *cp, const char *password,
+                          const char *previous);
 ocpp_cp *ocpp__add_unknown_cp(ocpp_server *srv, const char *id);
 void ocpp__remember_refused(ocpp_server *srv, const char *identity,
                             const char *address, int status,
@@ -132,6 +138,9 @@ bool ocpp__conn_is_open(const ocpp_conn *c);
 int ocpp__conn_authorized(ocpp_conn *c, uint32_t token, ocpp_auth_status st);
 int ocpp__conn_command(ocpp_conn *c, const ocpp_command *cmd,
                        ocpp_command_cb cb, void *user_data);
+/* Writes bytes to a stream connection (OCPP_CONN_STREAM); 0 or an
+ * OCPP_E* code (the connection is then closing). */
+int ocpp__conn_stream_write(ocpp_conn *c, const char *data, size_t len);
 
 /* status.c */
 json_t *ocpp__status(const ocpp_server *srv);

@@ -53,12 +53,13 @@ enum {
   OCPP_ECLOSED = -24,   /* the peer closed the connection (close_notify) */
   OCPP_ETLSFAIL = -25,  /* TLS handshake or record failure */
   OCPP_EIO = -26,       /* the socket refused a write */
-  OCPP_EREFUSED = -27,  /* the server answered the WebSocket upgrade with
+  OCPP_EWSPROTO = -27,  /* the peer broke the WebSocket protocol */
+  OCPP_EREFUSED = -28,  /* the server answered the WebSocket upgrade with
                            a status other than 101 */
-  OCPP_EUPGRADE = -28,  /* the server's 101 answer is not a valid
+  OCPP_EUPGRADE = -29,  /* the server's 101 answer is not a valid
                            WebSocket handshake (accept key, headers,
                            subprotocol) */
-  OCPP_EPENDING = -29   /* decided later: the answer follows through the
+  OCPP_EPENDING = -30   /* decided later: the answer follows through the
                            call named in the hook's comment */
 };
 
@@ -123,14 +124,26 @@ const char *ocpp_auth_status_name(ocpp_auth_status a);
 typedef enum { OCPP_START_AUTO, OCPP_START_TAG, OCPP_START_ANY } ocpp_start_mode;
 
 /* How idTags are compared with the allowed list: exactly, or ignoring case
- * and the separators ' ', ':', '-' (readers print the same UID differently). */
-typedef enum { OCPP_TAG_EXACT, OCPP_TAG_RELAXED } ocpp_tag_match;
+ * and the separators ' ', ':', '-' (readers print the same UID differently);
+ * reversed is relaxed and also takes a hex UID in the opposite byte order
+ * (04A2B3C4 = C4B3A204), as some readers send Mifare UIDs little-endian. */
+typedef enum { OCPP_TAG_EXACT, OCPP_TAG_RELAXED, OCPP_TAG_REVERSED } ocpp_tag_match;
+
+/* true when id_tag is listed under match; an empty or NULL tag matches
+ * nothing, and neither does a tag of only separators. */
+bool ocpp_tags_equal(ocpp_tag_match match, const char *listed,
+                     const char *id_tag);
+
+#define OCPP_TAG_NAME_MAX 64      /* bytes of a tag's name from the owner */
 
 typedef struct {
   const char *id;             /* charge point identity, as in the URL */
   const char *name;           /* for logs and the status page; may be NULL */
   int security_profile;       /* 0..3 */
   const char *password;       /* Basic Auth, profiles 1 and 2; may be NULL */
+  const char *previous_password; /* accepted as well until the charger
+                                    connects with password (a rotation in
+                                    progress); may be NULL */
   ocpp_start_mode start_mode;
   const char *const *tags;    /* allowed idTags; "*" allows all */
   size_t n_tags;
@@ -153,6 +166,12 @@ typedef struct {
   bool trace;                 /* report every frame through on_log */
   size_t max_message_size;    /* bytes; 0 = default 65536 */
   int meter_sample_interval;  /* s for MeterValueSampleInterval; 0 = 60 */
+  const char *http_password;  /* Basic Auth (user "admin") asked of every
+                                 plain GET; NULL/"" leaves them open */
+  int max_streams;            /* event streams open at once; 0 = 16. One
+                                 more is answered 503 */
+  int stream_keepalive_ms;    /* a comment line on an idle stream after;
+                                 0 = 25000 */
 } ocpp_server_options;
 
 /* ---- events (charger -> application) ------------------------------------ */
@@ -167,7 +186,10 @@ typedef enum {
   OCPP_EV_TX_STOPPED,   /* StopTransaction */
   OCPP_EV_METER,        /* MeterValues (one event per meterValue element) */
   OCPP_EV_TAG,          /* an idTag was presented (Authorize/Start) */
-  OCPP_EV_REFUSED       /* a connection was refused at the handshake */
+  OCPP_EV_REFUSED,      /* a connection was refused at the handshake */
+  OCPP_EV_PASSWORD_CONFIRMED /* the charger authenticated with its password
+                                while a previous one was still accepted:
+                                from now on only this one is */
 } ocpp_event_type;
 
 typedef struct {
@@ -188,6 +210,7 @@ typedef struct {
     struct {
       int32_t transaction_id;
       const char *id_tag;
+      const char *tag_name;      /* the owner's name of the tag; "" none */
       double meter_start_wh;
       bool recovered;            /* learnt from MeterValues, not Start */
     } tx_started;
@@ -221,6 +244,7 @@ typedef struct {
     } meter;
     struct {
       const char *id_tag;
+      const char *name;          /* the owner's name of the tag; "" none */
       ocpp_auth_status result;
     } tag;
     struct {
@@ -232,7 +256,14 @@ typedef struct {
   };
 } ocpp_event;
 
-/* Storage the server needs before it may answer a charger. Both are called
+/* What the owner's tag list says about an idTag (lookup_tag). */
+typedef struct {
+  ocpp_auth_status status;   /* ACCEPTED, BLOCKED or EXPIRED */
+  time_t expiry;             /* sent as idTagInfo.expiryDate; 0 = none */
+  char name[OCPP_TAG_NAME_MAX + 1]; /* "" when the tag has no name */
+} ocpp_tag_verdict;
+
+/* Storage the server needs before it may answer a charger. All are called
  * synchronously; the answer leaves only after they return. */
 typedef struct {
   /* Allocates a new transaction id (unique forever) and records the start
@@ -249,7 +280,30 @@ typedef struct {
   int (*find_transaction)(void *user_data, const char *charger_id,
                           int32_t transaction_id, int *connector,
                           double *meter_start_wh, bool *stopped);
+  /* The owner's list of known tags, asked on Authorize and
+   * StartTransaction with the session's time: return true and fill *out
+   * when the list knows id_tag (its verdict answers, whatever start_mode
+   * and tags say), false to leave the decision to those. May be NULL. */
+  bool (*lookup_tag)(void *user_data, const char *charger_id,
+                     const char *id_tag, time_t now, ocpp_tag_verdict *out);
 } ocpp_store_hooks;
+
+#define OCPP_STREAM_CHANNELS 8
+
+/* The application's answer to a plain HTTP GET. */
+typedef struct {
+  int status;                 /* 200, 400, 404, 503 ... */
+  const char *content_type;   /* static string; NULL is text/plain */
+  char extra_headers[256];    /* "Name: value\r\n" lines, or "" */
+  char *body;                 /* malloc'd, freed by the transport; may be
+                                 NULL */
+  size_t body_len;            /* bytes of body */
+  bool stream;                /* keep the response open as a stream of
+                                 server-sent events; body is not sent */
+  unsigned stream_channel;    /* with stream: the broadcasts it gets
+                                 (< OCPP_STREAM_CHANNELS), so that each
+                                 listener gets only its kind */
+} ocpp_http_answer;
 
 typedef enum { OCPP_LOG_ERROR, OCPP_LOG_WARN, OCPP_LOG_INFO, OCPP_LOG_DEBUG } ocpp_log_level;
 
@@ -260,18 +314,22 @@ typedef struct {
   /* One line per event; charger_id may be NULL. Passwords never appear. */
   void (*on_log)(void *user_data, ocpp_log_level level, const char *charger_id,
                  const char *message);
-  /* Answers a plain HTTP GET on the ws:// listener (status page). Return a
-   * malloc'd body and set *content_type (static string) and *http_status;
-   * NULL means 404. May be NULL. */
-  char *(*http_get)(void *user_data, const char *path,
-                    const char **content_type, int *http_status);
+  /* Answers a plain HTTP GET on the listeners (status page). path is the
+   * request target, query included. Fill *answer (the transport set
+   * status 200, the rest empty) and return 0, or return a negative value
+   * for 404. With answer->stream the response stays open as a
+   * text/event-stream (see ocpp_server_stream_broadcast). Called only
+   * once http_password, when set, was given. May be NULL. */
+  int (*http_get)(void *user_data, const char *path, ocpp_http_answer *answer);
   ocpp_store_hooks store;
   /* Decides an idTag a charger presents (Authorize, StartTransaction)
-   * instead of its start_mode and tags: return OCPP_OK with *status to
-   * decide now, OCPP_ENOENT to leave it to the charger's options, or
-   * OCPP_EPENDING to decide later with ocpp_server_authorized(srv,
-   * charger_id, token, ...): the charger's CALL is answered then (or never,
-   * when it disconnects first). May be NULL. */
+   * instead of its start_mode and tags; tags that the store's lookup_tag
+   * knows are the owner's tag list's and never get here. Return OCPP_OK
+   * with *status to decide now, OCPP_ENOENT to leave it to the charger's
+   * options, or OCPP_EPENDING to decide later with
+   * ocpp_server_authorized(srv, charger_id, token, ...): the charger's
+   * CALL is answered then (or never, when it disconnects first). May be
+   * NULL. */
   int (*authorize)(void *user_data, const char *charger_id, const char *id_tag,
                    uint32_t token, ocpp_auth_status *status);
 } ocpp_callbacks;
@@ -349,13 +407,37 @@ int ocpp_server_create(uv_loop_t *loop, const ocpp_server_options *opts,
 int ocpp_server_set_chargers(ocpp_server *srv,
                              const ocpp_charger_options *chargers, size_t n);
 
+/* Sets the Basic Auth passwords of the known charger charger_id (copied):
+ * password from now on and, while previous is not NULL, previous as well,
+ * until the charger connects with password (OCPP_EV_PASSWORD_CONFIRMED).
+ * Connections are not touched. Returns OCPP_OK, OCPP_EINVAL (NULL id or
+ * password), OCPP_EUNKNOWN or OCPP_ENOMEM (nothing changed). */
+int ocpp_server_set_password(ocpp_server *srv, const char *charger_id,
+                             const char *password, const char *previous);
+
 /* Status of every known or connected charger and the refused identities,
  * as a new JSON object (caller owns it):
  * {"chargers":[{id,name,online,vendor,model,serial,firmware,last_seen,
- *   connectors:[{id,status,error_code,transaction_id,current_a,power_w,
- *   energy_wh,session_energy_wh}]}], "refused":[{identity,address,time,
- *   http_status,reason}]} */
+ *   connected_since,limit_a, connectors:[{id,status,error_code,
+ *   transaction_id,current_a,power_w,energy_wh,session_energy_wh,id_tag,
+ *   transaction_start}]}], "refused":[{identity,address,time,http_status,
+ *   reason}]}. limit_a: the last current limit the charger accepted
+ *   (null: none); id_tag and transaction_start are null without a
+ *   running transaction. */
 json_t *ocpp_server_status(const ocpp_server *srv);
+
+/* Sends one server-sent event to every open stream of channel (the
+ * answer's stream_channel): "event: NAME" (when event is not NULL or "")
+ * and one "data:" line per line of data. A stream whose peer does not
+ * read is dropped (write backlog cap). Returns the number of streams it
+ * went to, OCPP_EINVAL (NULL srv or data, a newline in event) or
+ * OCPP_ENOMEM. */
+int ocpp_server_stream_broadcast(ocpp_server *srv, unsigned channel,
+                                 const char *event, const char *data);
+
+/* Event streams open now: of channel, or of all with OCPP_ALL_CHANNELS. */
+#define OCPP_ALL_CHANNELS (~0u)
+size_t ocpp_server_stream_count(const ocpp_server *srv, unsigned channel);
 
 bool ocpp_server_is_online(const ocpp_server *srv, const char *charger_id);
 
@@ -415,6 +497,11 @@ typedef enum {
   OCPP_CMD_TRIGGER,             /* connector (0 = none given), message: the
                                    MessageTrigger name ("StatusNotification",
                                    "MeterValues", "BootNotification", ...) */
+  OCPP_CMD_CHANGE_CONFIGURATION, /* key (1..50 bytes), value (0..500):
+                                   ChangeConfiguration. RebootRequired is
+                                   ACCEPTED, NotSupported NOT_SUPPORTED.
+                                   The value of AuthorizationKey is never
+                                   logged, not even by the frame trace. */
   OCPP_CMD_COUNT
 } ocpp_command_kind;
 
@@ -423,6 +510,7 @@ typedef struct {
   int connector;
   const char *id_tag;           /* NULL or "" = the charger's remote_tag */
   const char *message;          /* MessageTrigger name */
+  const char *key, *value;      /* ChangeConfiguration */
   bool operative;
   bool hard;
   double amps;

@@ -41,11 +41,21 @@ static char *dup_or_null(const char *s)
   return s ? strdup(s) : NULL;
 }
 
+/* Frees a password copy without leaving it in freed memory. */
+static void free_secret(const char *p)
+{
+  if (!p)
+    return;
+  memset((char *)p, 0, strlen(p));
+  free((char *)p);
+}
+
 static void cp_free_options(ocpp_cp *cp)
 {
   free((char *)cp->opt.id);
   free((char *)cp->opt.name);
-  free((char *)cp->opt.password);
+  free_secret(cp->opt.password);
+  free_secret(cp->opt.previous_password);
   free((char *)cp->opt.remote_tag);
   for (size_t i = 0; i < cp->opt.n_tags; i++)
     free(cp->tag_store[i]);
@@ -60,11 +70,13 @@ static int cp_copy_options(ocpp_cp *cp, const ocpp_charger_options *o)
   c.id = dup_or_null(o->id);
   c.name = dup_or_null(o->name ? o->name : o->id);
   c.password = dup_or_null(o->password);
+  c.previous_password = dup_or_null(o->previous_password);
   c.remote_tag = strdup(o->remote_tag && *o->remote_tag ? o->remote_tag : "KNX");
   c.tags = NULL;
   c.n_tags = 0;
   cp->opt = c;
-  if (!c.id || !c.name || !c.remote_tag || (o->password && !c.password))
+  if (!c.id || !c.name || !c.remote_tag || (o->password && !c.password) ||
+      (o->previous_password && !c.previous_password))
     return OCPP_ENOMEM;
   if (o->n_tags) {
     cp->tag_store = calloc(o->n_tags, sizeof(char *));
@@ -95,10 +107,6 @@ static void cp_init_state(ocpp_cp *cp)
   cp->smart_charging = true;
   cp->profile_strategy = -1;
   cp->limit_a = -1;
-  for (int i = 0; i <= OCPP_MAX_CONNECTORS; i++) {
-    cp->conn_state[i].status = OCPP_CP_AVAILABLE;
-    cp->conn_state[i].error = OCPP_ERR_NO_ERROR;
-  }
 }
 
 ocpp_cp *ocpp__cp_create(const ocpp_charger_options *o, bool configured)
@@ -108,8 +116,10 @@ ocpp_cp *ocpp__cp_create(const ocpp_charger_options *o, bool configured)
     return NULL;
   cp->configured = configured;
   cp_init_state(cp);
-  if (cp_copy_options(cp, o) != OCPP_OK) {
+  if (cp_copy_options(cp, o) != OCPP_OK ||
+      !ocpp__cp_connector(cp, cp->opt.n_connectors)) {
     cp_free_options(cp);
+    free(cp->conn_state);
     free(cp);
     return NULL;
   }
@@ -121,7 +131,36 @@ void ocpp__cp_destroy(ocpp_cp *cp)
   if (!cp)
     return;
   cp_free_options(cp);
+  free(cp->conn_state);
   free(cp);
+}
+
+int ocpp__cp_set_password(ocpp_cp *cp, const char *password,
+                          const char *previous)
+{
+  char *pw = strdup(password);
+  char *prev = previous ? strdup(previous) : NULL;
+  if (!pw || (previous && !prev)) {
+    free_secret(pw);
+    free_secret(prev);
+    return OCPP_ENOMEM;
+  }
+  free_secret(cp->opt.password);
+  free_secret(cp->opt.previous_password);
+  cp->opt.password = pw;
+  cp->opt.previous_password = prev;
+  return OCPP_OK;
+}
+
+int ocpp_server_set_password(ocpp_server *srv, const char *charger_id,
+                             const char *password, const char *previous)
+{
+  if (!srv || !charger_id || !password)
+    return OCPP_EINVAL;
+  ocpp_cp *cp = ocpp__find_cp(srv, charger_id);
+  if (!cp || !cp->configured)
+    return OCPP_EUNKNOWN;
+  return ocpp__cp_set_password(cp, password, previous);
 }
 
 void ocpp__cp_take_options(ocpp_cp *cp, ocpp_cp *fresh)

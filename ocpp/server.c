@@ -7,7 +7,9 @@
 #include <string.h>
 
 #include "ocpp/codec.h"
+#include "ocpp/http.h"
 #include "ocpp/internal.h"
+#include "ocpp/ws.h"
 
 #define DEFAULT_MAX_MESSAGE 65536
 
@@ -85,6 +87,7 @@ static void free_options(ocpp_server_options *o)
   free((char *)o->tls_cert);
   free((char *)o->tls_key);
   free((char *)o->tls_ca);
+  free((char *)o->http_password);
 }
 
 static int copy_options(ocpp_server *srv, const ocpp_server_options *o)
@@ -95,6 +98,7 @@ static int copy_options(ocpp_server *srv, const ocpp_server_options *o)
   srv->opt.tls_cert = dup_or_null(o->tls_cert);
   srv->opt.tls_key = dup_or_null(o->tls_key);
   srv->opt.tls_ca = dup_or_null(o->tls_ca);
+  srv->opt.http_password = dup_or_null(o->http_password);
   if (srv->opt.max_message_size == 0)
     srv->opt.max_message_size = DEFAULT_MAX_MESSAGE;
   if (srv->opt.heartbeat_interval <= 0)
@@ -103,7 +107,9 @@ static int copy_options(ocpp_server *srv, const ocpp_server_options *o)
     srv->opt.call_timeout = 30;
   if (srv->opt.meter_sample_interval <= 0)
     srv->opt.meter_sample_interval = 60;
-  if ((o->listen && !srv->opt.listen) || (o->tls_listen && !srv->opt.tls_listen))
+  if ((o->listen && !srv->opt.listen) ||
+      (o->tls_listen && !srv->opt.tls_listen) ||
+      (o->http_password && !srv->opt.http_password))
     return OCPP_ENOMEM;
   return OCPP_OK;
 }
@@ -260,7 +266,7 @@ void ocpp_server_destroy(ocpp_server *srv, void (*on_closed)(void *user_data))
   ocpp_conn *next;
   for (ocpp_conn *c = srv->conns; c; c = next) {
     next = c->next;
-    ocpp__conn_close(c, WSLAY_CODE_GOING_AWAY, "server shutting down");
+    ocpp__conn_close(c, OCPP_WS_GOING_AWAY, "server shutting down");
   }
   maybe_finish_destroy(srv);
 }
@@ -317,7 +323,7 @@ int ocpp_server_set_chargers(ocpp_server *srv,
     if (cp->conn) {
       ocpp__log(srv, OCPP_LOG_INFO, cp->opt.id,
                 "no longer configured: disconnecting");
-      ocpp__conn_close(cp->conn, WSLAY_CODE_POLICY_VIOLATION,
+      ocpp__conn_close(cp->conn, OCPP_WS_POLICY,
                        "charger removed");
     }
     ocpp__cp_destroy(cp);
@@ -345,7 +351,7 @@ int ocpp_server_transaction(const ocpp_server *srv, const char *charger_id,
   const ocpp_cp *cp = ocpp__find_cp(srv, charger_id);
   if (!cp)
     return OCPP_EUNKNOWN;
-  const ocpp_connector_state *cs = &cp->conn_state[connector];
+  const ocpp_connector_state *cs = ocpp__cp_connector_peek(cp, connector);
   *out = (ocpp_transaction_info){
     .transaction_id = cs->tx_id,
     .has_meter_start = cs->tx_id != 0 && cs->tx_has_meter_start,
@@ -385,4 +391,36 @@ int ocpp_server_command(ocpp_server *srv, const char *charger_id,
 json_t *ocpp_server_status(const ocpp_server *srv)
 {
   return srv ? ocpp__status(srv) : NULL;
+}
+
+/* ---- event streams ------------------------------------------------------ */
+
+int ocpp_server_stream_broadcast(ocpp_server *srv, unsigned channel,
+                                 const char *event, const char *data)
+{
+  if (!srv || !data || (event && strpbrk(event, "\r\n")))
+    return OCPP_EINVAL;
+  if (ocpp_server_stream_count(srv, channel) == 0)
+    return 0;
+  size_t len = 0;
+  char *text = ocpp_sse_event(event, data, &len);
+  if (!text)
+    return OCPP_ENOMEM;
+  int sent = 0;
+  /* a failed write only marks its connection closing; the list stays */
+  for (ocpp_conn *c = srv->conns; c; c = c->next)
+    if (c->state == OCPP_CONN_STREAM && c->stream_channel == channel &&
+        ocpp__conn_stream_write(c, text, len) == OCPP_OK)
+      sent++;
+  free(text);
+  return sent;
+}
+
+size_t ocpp_server_stream_count(const ocpp_server *srv, unsigned channel)
+{
+  if (!srv)
+    return 0;
+  if (channel == OCPP_ALL_CHANNELS)
+    return srv->n_streams;
+  return channel < OCPP_STREAM_CHANNELS ? srv->n_channel[channel] : 0;
 }

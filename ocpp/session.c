@@ -34,11 +34,32 @@ void ocpp__session_emit(ocpp_session *s, ocpp_event *ev)
     s->cfg.event(s->cfg.user_data, ev);
 }
 
+/* A frame that may carry a charger's password (ChangeConfiguration of
+ * AuthorizationKey, or a charger that lists it in GetConfiguration): the
+ * trace shows that it passed, not what it holds. */
+static bool holds_secret(const char *text, size_t len)
+{
+  static const char key[] = "AuthorizationKey";
+  return memmem(text, len, key, sizeof key - 1) != NULL;
+}
+
+static void trace_frame(ocpp_session *s, const char *dir, const char *text,
+                        size_t len)
+{
+  if (holds_secret(text, len))
+    ocpp__session_log(s, OCPP_LOG_DEBUG,
+                      "%s %zu bytes with an AuthorizationKey (not logged)",
+                      dir, len);
+  else
+    ocpp__session_log(s, OCPP_LOG_DEBUG, "%s %.*s", dir,
+                      len > 2000 ? 2000 : (int)len, text);
+}
+
 /* Sends a frame's text (NUL-terminated at len). */
 static int send_text(ocpp_session *s, const char *text, size_t len)
 {
   if (s->cfg.trace)
-    ocpp__session_log(s, OCPP_LOG_DEBUG, "send %s", text);
+    trace_frame(s, "send", text, len);
   int rc = s->open ? s->cfg.send(s->cfg.user_data, text, len) : OCPP_ENOTCONN;
   return rc == 0 ? OCPP_OK : OCPP_ENOTCONN;
 }
@@ -638,8 +659,7 @@ void ocpp_session_recv(ocpp_session *s, const char *text, size_t len,
   if (s->cp)
     s->cp->last_seen = now.wall;
   if (s->cfg.trace)
-    ocpp__session_log(s, OCPP_LOG_DEBUG, "recv %.*s",
-                      len > 2000 ? 2000 : (int)len, text);
+    trace_frame(s, "recv", text, len);
   if (recv_meter_fast(s, text, len))
     return;
   ocpp_rpc_frame f;

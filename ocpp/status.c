@@ -19,7 +19,7 @@ static json_t *number_or_null(bool has, double v)
 
 static json_t *connector_status(const ocpp_cp *cp, int i)
 {
-  const ocpp_connector_state *s = &cp->conn_state[i];
+  const ocpp_connector_state *s = ocpp__cp_connector_peek(cp, i);
   json_t *o = json_object();
   json_object_set_new(o, "id", json_integer(i));
   json_object_set_new(o, "status", s->status_known
@@ -27,6 +27,9 @@ static json_t *connector_status(const ocpp_cp *cp, int i)
   json_object_set_new(o, "error_code", json_string(ocpp_cp_error_name(s->error)));
   json_object_set_new(o, "transaction_id",
                       s->tx_id ? json_integer(s->tx_id) : json_null());
+  json_object_set_new(o, "id_tag", s->tx_id ? json_string(s->tx_tag) : json_null());
+  json_object_set_new(o, "tag_name", s->tx_id && s->tx_tag_name[0]
+                      ? json_string(s->tx_tag_name) : json_null());
   json_object_set_new(o, "current_a", number_or_null(s->has_current, s->current_a));
   json_object_set_new(o, "power_w", number_or_null(s->has_power, s->power_w));
   json_object_set_new(o, "energy_wh", number_or_null(s->has_energy, s->energy_wh));
@@ -34,6 +37,8 @@ static json_t *connector_status(const ocpp_cp *cp, int i)
   bool has_session = ocpp__cp_session_energy(s, &session_wh);
   json_object_set_new(o, "session_energy_wh",
                       number_or_null(has_session, session_wh));
+  json_object_set_new(o, "transaction_start",
+                      s->tx_id ? time_or_null(s->tx_start) : json_null());
   return o;
 }
 
@@ -50,6 +55,11 @@ static json_t *charger_status(const ocpp_cp *cp)
   json_object_set_new(o, "serial", json_string(cp->serial));
   json_object_set_new(o, "firmware", json_string(cp->firmware));
   json_object_set_new(o, "last_seen", time_or_null(cp->last_seen));
+  json_object_set_new(o, "connected_since",
+                      cp->conn ? time_or_null(cp->connected_since)
+                               : json_null());
+  json_object_set_new(o, "limit_a", cp->limit_a >= 0 ? json_real(cp->limit_a)
+                                                     : json_null());
   json_t *arr = json_array();
   int n = ocpp__cp_connector_count(cp);
   for (int i = 1; i <= n; i++)

@@ -496,7 +496,7 @@ static void answer_input(ocpp_upstream *up, const char *data, size_t len)
   memcpy(nb + up->answer_len, data, len);
   up->answer_len += len;
   nb[up->answer_len] = '\0';
-  ocpp_http_answer ans;
+  ocpp_upgrade_answer ans;
   int n = ocpp_http_check_upgrade(up->answer, up->answer_len, UP_ANSWER_MAX,
                                   up->key, &ans);
   if (n == OCPP_HTTP_INCOMPLETE)

@@ -11,16 +11,22 @@
 #
 # Packages come from Debian's archive with apt-get (as root, or through
 # sudo). Environment: DEMO_PORT (default 8016), DEMO_SECONDS (stop the demo
-# after that many seconds; default: run until Ctrl-C).
+# after that many seconds; default: run until Ctrl-C), DEMO_FRAMES=1 (also
+# show the simulated charger's OCPP frames).
 set -euo pipefail
 
 SRC=$(cd "$(dirname "$0")/.." && pwd)
 PACKAGES=(
   gcc libc6-dev pkg-config meson ninja-build
   libuv1-dev libwslay-dev libwolfssl-dev libjansson-dev libyajl-dev libinih-dev
-  libsqlite3-dev libcriterion-dev
+  libsqlite3-dev libexpat1-dev libcriterion-dev
   knxd knxd-tools knxd-dev
   python3 python3-jsonschema openssl procps ca-certificates
+  # the package test: dpkg-buildpackage wants build-essential and every
+  # Build-Depends of packaging/debian/control (systemd for systemd.pc)
+  build-essential dpkg-dev debhelper lintian fakeroot systemd
+  # the status page test: headless Chromium
+  chromium
 )
 
 say() { printf '==> %s\n' "$*"; }
@@ -102,12 +108,14 @@ demo_config() {
   local demo=$1 port=$2
   mkdir -p "$demo/store" "$demo/chargers.d"
   cp "$SRC/config/chargers.d/"*.conf "$demo/chargers.d/"
-  # the example config, pointed at the demo's bus, store and port
+  # the example config, pointed at the demo's bus, store and port, logging
+  # the gateway's events (info level)
   awk -v port="$port" -v sock="$demo/knx.sock" -v store="$demo/store" '
     /^\[/ { section = $0 }
     section == "[ocpp]" && /^listen *=/ { print "listen = 127.0.0.1:" port; next }
     section == "[knx]" && /^url *=/ { print "url = local:" sock; next }
     section == "[store]" && /^dir *=/ { print "dir = " store; next }
+    section == "[log]" && /^level *=/ { print "level = info"; next }
     { print }
   ' "$SRC/config/ocppknxd.conf" >"$demo/ocppknxd.conf"
 }
@@ -119,10 +127,13 @@ stop_demo() {
   # a second Ctrl-C must not cut the cleanup short, and processes that are
   # already gone are no error
   trap '' INT TERM
-  if [ ${#DEMO_PIDS[@]} -gt 0 ]; then
-    kill "${DEMO_PIDS[@]}" 2>/dev/null || true
-    wait "${DEMO_PIDS[@]}" 2>/dev/null || true
-  fi
+  # newest first: the charger and the gateway go before the bus they use,
+  # so the gateway does not log a lost knxd link on the way out
+  local i
+  for ((i = ${#DEMO_PIDS[@]} - 1; i >= 0; i--)); do
+    kill "${DEMO_PIDS[i]}" 2>/dev/null || true
+    wait "${DEMO_PIDS[i]}" 2>/dev/null || true
+  done
   if [ -n "$DEMO_DIR" ]; then rm -rf "$DEMO_DIR"; fi
   return 0
 }
@@ -136,6 +147,7 @@ run_demo() {
   trap 'exit 0' INT TERM
   demo_config "$demo" "$port"
 
+  say "status page: http://127.0.0.1:$port/  (JSON: http://127.0.0.1:$port/status)"
   say "knxd test bus on $demo/knx.sock"
   knxd -e 0.0.1 -E 0.0.2:30 -u "$demo/knx.sock" -b dummy: >"$demo/knxd.log" 2>&1 &
   DEMO_PIDS+=($!)
@@ -145,7 +157,9 @@ run_demo() {
     [ "$rc" -eq 124 ] && break
     sleep 0.05
   done
-  knxtool groupsocketlisten "local:$demo/knx.sock" > >(sed -u 's/^/bus      | /') 2>&1 &
+  # every telegram decoded: group address, object, value and unit
+  /usr/bin/python3 "$SRC/packaging/demo_bus.py" "local:$demo/knx.sock" \
+    "$demo/chargers.d" "$SRC" > >(sed -u 's/^/bus      | /') 2>&1 &
   DEMO_PIDS+=($!)
 
   say "ocppknxd on ws://127.0.0.1:$port (config $demo/ocppknxd.conf)"
@@ -157,13 +171,18 @@ run_demo() {
   id=$(awk -F= '/^id *=/ { gsub(/[ \t]|;.*/, "", $2); print $2; exit }' \
         "$demo/chargers.d/"*.conf)
   say "simulated charger $id: a 60 s session at 16 A, again and again"
+  local frames=(--quiet)
+  [ "${DEMO_FRAMES:-0}" = 1 ] && frames=()
   "$bin/test/sim/ocpp-charger-sim" --url "ws://127.0.0.1:$port/ocpp/$id" \
-    --script "$SRC/test/sim/scenarios/demo.sim" > >(sed -u 's/^/charger  | /') 2>&1 &
+    --script "$SRC/test/sim/scenarios/demo.sim" "${frames[@]}" \
+    > >(sed -u 's/^/charger  | /') 2>&1 &
   DEMO_PIDS+=($!)
 
   cat <<EOF
 
-  Telegrams appear as "bus |" lines. Play KNX switch from another terminal:
+  KNX telegrams appear decoded as "bus |" lines, the gateway's events as
+  "gateway |" lines (DEMO_FRAMES=1 adds the charger's OCPP frames as
+  "charger |" lines). Play KNX switch from another terminal:
     knxtool groupswrite local:$demo/knx.sock 9/7/2 0              # stop charging
     knxtool groupswrite local:$demo/knx.sock 9/7/2 1              # start charging
     knxtool groupwrite  local:$demo/knx.sock 9/7/42 41 20 00 00   # max current 10 A
@@ -185,7 +204,7 @@ case "${1:-}" in
   run) install_deps; run_demo ;;
   test) install_deps; run_tests ;;
   *)
-    sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'
+    sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'
     exit 2
     ;;
 esac

@@ -8,6 +8,7 @@
 #
 #   test/bench/compare.sh BUILD_DIR            CHARGERS (100), CALLS (20000),
 #                                              ROUNDS (3), FRAME (large|small)
+#   RESULTS_DIR=DIR keeps each round's output in DIR/SERVER.ROUND
 #   test/bench/compare.sh --smoke BUILD_DIR    a short run of each server that
 #                                              only checks every call is
 #                                              answered (the 'bench' suite)
@@ -57,13 +58,19 @@ fi
 # shellcheck source=lib.sh
 . "$HERE/lib.sh"
 
-OUT=$(mktemp -d "${TMPDIR:-/tmp}/ocppknx-compare.XXXXXX")
+# RESULTS_DIR: keep every round's "key value" lines there (table.sh)
+if [ -n "${RESULTS_DIR:-}" ]; then
+  OUT=$RESULTS_DIR
+  mkdir -p "$OUT"
+else
+  OUT=$(mktemp -d "${TMPDIR:-/tmp}/ocppknx-compare.XXXXXX")
+fi
 SRV_PID=
 stop_server() {
   [ -n "$SRV_PID" ] && { kill "$SRV_PID" 2>/dev/null; wait "$SRV_PID" 2>/dev/null || true; }
   SRV_PID=
 }
-trap 'stop_server; stop_all; rm -rf "$OUT"' EXIT
+trap 'stop_server; stop_all; [ -n "${RESULTS_DIR:-}" ] || rm -rf "$OUT"' EXIT
 
 install_ocpp_rpc() {
   local want have

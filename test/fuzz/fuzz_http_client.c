@@ -31,7 +31,7 @@ size_t fuzz_seed(size_t index, const uint8_t **data) {
 }
 
 static void check_answer(const char *buf, size_t size) {
-  ocpp_http_answer a;
+  ocpp_upgrade_answer a;
   int rc = ocpp_http_check_upgrade(buf, size, MAX_ANSWER, KEY, &a);
   if (rc > (int)size) abort();
   if (memchr(a.reason, '\0', sizeof a.reason) == NULL ||

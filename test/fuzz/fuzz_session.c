@@ -2,8 +2,9 @@
  *
  * Input: lines.
  *   #t<ms>         advances the clock by ms and runs ocpp_session_tick()
- *   #c<k><n>[,<x>] command kind k (one digit, modulo the kinds; the last
- *                  kind is a plain ocpp_session_call) for connector n; x
+ *   #c<k><n>[,<x>] command kind k (one character, 0-9 then a-z, modulo the
+ *                  kinds; the last kind is a plain ocpp_session_call) for
+ *                  connector n; x
  *                  picks the other fields (amps, tag, message, ...)
  *   #r             closes and reopens the session (a reconnect)
  *   #o<m><n><s>    charger options: start mode m, n connectors, store s
@@ -105,6 +106,11 @@ static const char *const seed_texts[] = {
   "[3,\"6\",{\"status\":\"Rejected\"}]\n[3,\"7\",{\"status\":\"Accepted\"}]\n"
   "[3,\"8\",{\"status\":\"Rejected\"}]\n#c51\n[3,\"9\",{\"status\":\"Accepted\"}]\n"
   "[3,\"10\",{\"status\":\"Accepted\"}]\n",
+  /* ChangeConfiguration (AuthorizationKey) and a plain call */
+  "[2,\"1\",\"BootNotification\",{\"chargePointVendor\":\"V\","
+  "\"chargePointModel\":\"M\"}]\n#c90,1\n#c90,3\n#ca0,1\n"
+  "[3,\"2\",{\"status\":\"RebootRequired\"}]\n"
+  "[3,\"3\",{\"status\":\"NotSupported\"}]\n",
 };
 
 size_t fuzz_seed(size_t index, const uint8_t **data)
@@ -348,7 +354,9 @@ static void issue_command(const char *arg)
 {
   if (R.n_tokens >= MAX_TOKENS)
     return;
-  int kind = arg[0] >= '0' && arg[0] <= '9' ? (arg[0] - '0') % (OCPP_CMD_COUNT + 1) : 0;
+  int digit = arg[0] >= '0' && arg[0] <= '9' ? arg[0] - '0'
+            : arg[0] >= 'a' && arg[0] <= 'z' ? arg[0] - 'a' + 10 : 0;
+  int kind = digit % (OCPP_CMD_COUNT + 1);
   const char *p = arg[0] ? arg + 1 : arg;
   int connector = atoi(p);
   const char *comma = strchr(p, ',');
@@ -367,6 +375,7 @@ static void issue_command(const char *arg)
       .id_tag = x % 3 == 2 ? "0123456789abcdefghijK" : x % 3 ? "TAG" : NULL,
       .message = messages[(unsigned long)x % 7], .operative = x % 2,
       .hard = x % 2, .amps = (double)x / 2, .expiry_s = (int)x,
+      .key = x % 3 ? "AuthorizationKey" : NULL, .value = "0123456789abcdef",
     };
     rc = ocpp_session_command(R.s, &cmd, on_command, (void *)token, R.now);
   }
@@ -473,6 +482,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
   if (ocpp_session_pending(R.s) != 0 || ocpp_session_next_deadline(R.s) != 0)
     abort();
   ocpp_session_destroy(R.s);
+  free(R.cp.conn_state);
   for (int i = 0; i < R.n_tokens; i++)
     if (R.calls[i] != R.expected[i])
       abort();

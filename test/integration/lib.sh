@@ -215,11 +215,16 @@ validate_frames() {
     "$SCHEMA_DIR" --dir in || fail "gateway sent frames that fail the schemas"
 }
 
-# status_json: GET /status from the gateway
+# status_json: GET /status from the gateway (as admin with
+# $STATUS_PASSWORD when set: [status] password, tags shown)
 status_json() {
-  /usr/bin/python3 - "$PORT" <<'PY'
-import sys, urllib.request
-print(urllib.request.urlopen(f"http://127.0.0.1:{sys.argv[1]}/status", timeout=5).read().decode())
+  /usr/bin/python3 - "$PORT" "${STATUS_PASSWORD:-}" <<'PY'
+import base64, sys, urllib.request
+req = urllib.request.Request(f"http://127.0.0.1:{sys.argv[1]}/status")
+if sys.argv[2]:
+    req.add_header("Authorization", "Basic " + base64.b64encode(
+        ("admin:" + sys.argv[2]).encode()).decode())
+print(urllib.request.urlopen(req, timeout=5).read().decode())
 PY
 }
 

@@ -32,7 +32,7 @@ import sys
 
 HEADER = ["charger_id", "connector", "transaction_id", "id_tag", "start",
           "stop", "meter_start_wh", "meter_stop_wh", "energy_wh",
-          "stop_reason"]
+          "stop_reason", "tag_name"]
 
 
 def frames(path):

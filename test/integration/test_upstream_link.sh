@@ -14,6 +14,7 @@ start_bus
 start_backend "$BLOG"
 write_config
 write_charger CP1
+sed -i 's/^;upstream_online = /upstream_online = /' "$T/chargers.d/CP1.conf"
 cat >>"$T/chargers.d/CP1.conf" <<EOF2
 
 [upstream]
@@ -54,7 +55,7 @@ link_status 'u["connected"] and u["websocket"] and u["queue_length"] == 0 and u[
 /usr/bin/python3 - "$PORT" <<'PY' || fail "status page without the backend link"
 import sys, urllib.request
 html = urllib.request.urlopen(f"http://127.0.0.1:{sys.argv[1]}/", timeout=5).read().decode()
-assert "<h2>Backend links</h2>" in html and "EMP-4711" in html, html
+assert "Backend link</h3>" in html and 'data-upstream="up"' in html and "EMP-4711" in html, html
 PY
 
 # ---- the backend goes away ----

@@ -116,6 +116,9 @@ void sim_ws_close(struct sim_ws *ws, uint16_t code);
 /* TCP close without a close frame */
 void sim_ws_drop(struct sim_ws *ws);
 bool sim_ws_is_open(const struct sim_ws *ws);
+/* The password of the Basic Auth credentials for the next connections
+ * (the user stays); -EINVAL without credentials, -ENOMEM */
+int sim_ws_set_password(struct sim_ws *ws, const char *password);
 bool sim_ws_is_idle(const struct sim_ws *ws);
 /* NULL-safe; memory is released from the loop, run it afterwards */
 void sim_ws_destroy(struct sim_ws *ws);

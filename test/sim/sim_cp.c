@@ -826,6 +826,16 @@ static int h_change_configuration(struct sim *s, const json_t *req,
 
 	if (!key || !value)
 		return formation(r, "key and value required");
+	/* Write-only (security whitepaper): not in the configuration list;
+	 * a real charger takes it for its next connection */
+	if (strcmp(key, "AuthorizationKey") == 0) {
+		if (strlen(value) < 16 || strlen(value) > 40 ||
+		    sim_ws_set_password(s->ws, value) != 0)
+			return status_reply(r, "Rejected");
+		sim_log_event(s, "authorization-key", "taken for the next connection",
+			      NULL);
+		return status_reply(r, "Accepted");
+	}
 	k = config_find(s, key);
 	if (!k)
 		return status_reply(r, "NotSupported");

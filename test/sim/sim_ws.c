@@ -552,6 +552,24 @@ struct sim_ws *sim_ws_create(uv_loop_t *loop, const struct sim_ws_opts *opts,
 	return ws;
 }
 
+int sim_ws_set_password(struct sim_ws *ws, const char *password)
+{
+	const char *colon = ws->basic_auth ? strchr(ws->basic_auth, ':') : NULL;
+	size_t user = colon ? (size_t)(colon - ws->basic_auth) : 0;
+	char *next;
+
+	if (!colon)
+		return -EINVAL;
+	next = malloc(user + 1 + strlen(password) + 1);
+	if (!next)
+		return -ENOMEM;
+	memcpy(next, ws->basic_auth, user + 1);
+	strcpy(next + user + 1, password);
+	free(ws->basic_auth);
+	ws->basic_auth = next;
+	return 0;
+}
+
 int sim_ws_connect(struct sim_ws *ws)
 {
 	int rc;

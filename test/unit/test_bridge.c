@@ -149,10 +149,19 @@ static void connector_all(gw_connector_conf *cn, int id)
   }
 }
 
+/* Connector tables of the chargers a test builds; each test runs in a
+ * process of its own, so the pool never runs dry. */
+static gw_connector_conf connector_pool[4096];
+static size_t connector_pool_used;
+
 static gw_charger_conf charger_cfg(const char *id, int n_connectors)
 {
   gw_charger_conf c;
   memset(&c, 0, sizeof c);
+  cr_assert_leq(connector_pool_used + (size_t)n_connectors,
+                sizeof connector_pool / sizeof connector_pool[0]);
+  c.connectors = &connector_pool[connector_pool_used];
+  connector_pool_used += (size_t)n_connectors;
   c.id = (char *)id;
   c.name = (char *)id;
   c.normal_current = 10;
@@ -406,13 +415,19 @@ static void ev_current(double a)
   ev_meter(1, (meter_sample){.has_current = true, .current_a = a});
 }
 
-static void ev_tag(int conn, const char *tag)
+static void ev_named_tag(int conn, const char *tag, const char *name)
 {
   ocpp_event ev = {.type = OCPP_EV_TAG, .charger_id = "CP1",
                    .connector = conn};
   ev.tag.id_tag = tag;
+  ev.tag.name = name;
   ev.tag.result = OCPP_AUTH_ACCEPTED;
   event(&ev);
+}
+
+static void ev_tag(int conn, const char *tag)
+{
+  ev_named_tag(conn, tag, NULL);
 }
 
 /* ---- KNX input ---------------------------------------------------------- */
@@ -817,6 +832,40 @@ Test(bridge, non_ascii_tag_bytes_become_question_marks)
   flush();
   EXPECT_BYTES(GA(1, GW_OBJ_LAST_TAG), 'M', '?', '?', 'l', 'l', 'e', 'r', 0,
                0, 0, 0, 0, 0, 0);
+}
+
+Test(bridge, last_tag_shows_the_name_of_a_named_tag)
+{
+  ev_named_tag(1, "04A2B3C4", "Anna");
+  flush();
+  EXPECT_BYTES(GA(1, GW_OBJ_LAST_TAG), 'A', 'n', 'n', 'a', 0, 0, 0, 0, 0, 0,
+               0, 0, 0, 0);
+  ev_named_tag(1, "11223344", "");
+  flush();
+  EXPECT_BYTES(GA(1, GW_OBJ_LAST_TAG), '1', '1', '2', '2', '3', '3', '4', '4',
+               0, 0, 0, 0, 0, 0);
+}
+
+Test(bridge, long_name_is_cut_to_14_characters_on_last_tag)
+{
+  ev_named_tag(1, "0A0B0C0D", "Company car M\xc3\xbcller");
+  flush();
+  EXPECT_BYTES(GA(1, GW_OBJ_LAST_TAG), 'C', 'o', 'm', 'p', 'a', 'n', 'y', ' ',
+               'c', 'a', 'r', ' ', 'M', '?');
+}
+
+Test(bridge, started_transaction_publishes_the_tag_name)
+{
+  ocpp_event ev = {.type = OCPP_EV_TX_STARTED, .charger_id = "CP1",
+                   .connector = 1, .timestamp = 1000};
+  ev.tx_started.transaction_id = 9;
+  ev.tx_started.id_tag = "04A2B3C4";
+  ev.tx_started.tag_name = "Anna";
+  F->txs[1] = (fake_tx){9, true, 0, false, 0};
+  event(&ev);
+  flush();
+  EXPECT_BYTES(GA(1, GW_OBJ_LAST_TAG), 'A', 'n', 'n', 'a', 0, 0, 0, 0, 0, 0,
+               0, 0, 0, 0);
 }
 
 Test(bridge, online_and_offline_set_online_object)
@@ -1869,4 +1918,256 @@ Test(bridge, steady_session_stays_within_240_telegrams_per_charger_hour)
   cr_assert_leq(F->n_sent, 240, "%zu telegrams in one hour", F->n_sent);
   /* The meter did move: the budget is met by thresholds, not silence. */
   cr_assert_geq(count_to(GA(1, GW_OBJ_METER)), 80);
+}
+
+/* ---- with the energy manager ---------------------------------------------- */
+
+typedef struct {
+  char charger[32];
+  int connector;
+  gw_object obj;
+  double value;
+} energy_write;
+
+static energy_write EW[16];
+static size_t n_ew;
+
+static void fake_energy_write(void *u, const char *id, int conn, gw_object obj,
+                              double value)
+{
+  (void)u;
+  cr_assert_lt(n_ew, 16);
+  EW[n_ew] = (energy_write){.connector = conn, .obj = obj, .value = value};
+  snprintf(EW[n_ew].charger, sizeof EW[n_ew].charger, "%s", id);
+  n_ew++;
+}
+
+static void make_managed_bridge(gw_stop_mode stop_mode)
+{
+  gw_bridge_ops ops = fake_ops;
+  ops.energy_write = fake_energy_write;
+  gw_charger_conf c = charger_cfg("CP1", 1);
+  c.stop_mode = stop_mode;
+  gw_bridge_destroy(B);
+  B = NULL;
+  n_ew = 0;
+  cr_assert_eq(gw_bridge_create(&c, 1, 1000, &ops, F, &B), GW_OK);
+}
+
+Test(bridge, managed_current_writes_go_to_the_energy_manager_not_to_the_charger)
+{
+  make_managed_bridge(GW_STOP_STOP);
+  clear_sent();
+  knx_write_value(GA(1, GW_OBJ_MAX_CURRENT), KNX_DPT_14_019, 12);
+  knx_write_bit(GW_OBJ_FAST_CHARGING, 0);
+  knx_write_value(GA(1, GW_OBJ_CHARGE_MODE), KNX_DPT_5_010, 3);
+  cr_assert_eq(F->n_cmds, 0);
+  cr_assert_eq(n_ew, 3);
+  cr_assert_str_eq(EW[0].charger, "CP1");
+  cr_assert_eq(EW[0].connector, 1);
+  cr_assert_eq(EW[0].obj, GW_OBJ_MAX_CURRENT);
+  cr_assert_float_eq(EW[0].value, 12, 1e-9);
+  cr_assert_eq(EW[1].obj, GW_OBJ_FAST_CHARGING);
+  cr_assert_float_eq(EW[1].value, 0, 1e-9);
+  cr_assert_eq(EW[2].obj, GW_OBJ_CHARGE_MODE);
+  cr_assert_float_eq(EW[2].value, 3, 1e-9);
+  flush();
+  /* the wish is taken as it is: its state follows at once */
+  EXPECT_BYTES(GA(1, GW_OBJ_FAST_CHARGING_STATE), 0x00);
+  cr_assert(logged("connector 1: max_current 12 -> energy manager"));
+}
+
+Test(bridge, without_the_energy_manager_charge_mode_is_ignored)
+{
+  clear_sent();
+  knx_write_value(GA(1, GW_OBJ_CHARGE_MODE), KNX_DPT_5_010, 3);
+  cr_assert_eq(F->n_cmds, 0);
+  flush();
+  cr_assert_eq(F->n_sent, 0);
+}
+
+Test(bridge, managed_pause_and_resume_go_to_the_energy_manager)
+{
+  make_managed_bridge(GW_STOP_PAUSE);
+  ev_start(1, 42, "TAG", 0, 1700000000);
+  knx_write_bit(GW_OBJ_CHARGING, 0);
+  knx_write_bit(GW_OBJ_CHARGING, 1);
+  cr_assert_eq(F->n_cmds, 0);
+  cr_assert_eq(n_ew, 2);
+  cr_assert_eq(EW[0].obj, GW_OBJ_CHARGING);
+  cr_assert_float_eq(EW[0].value, 0, 1e-9);
+  cr_assert_float_eq(EW[1].value, 1, 1e-9);
+}
+
+Test(bridge, managed_start_without_a_transaction_is_still_a_remote_start)
+{
+  make_managed_bridge(GW_STOP_PAUSE);
+  knx_write_bit(GW_OBJ_CHARGING, 1);
+  cr_assert_eq(n_ew, 0);
+  cr_assert_eq(F->n_cmds, 1);
+  cr_assert_eq(F->cmds[0].kind, OCPP_CMD_REMOTE_START);
+}
+
+Test(bridge, energy_limit_takes_the_current_limit_path_and_shows_as_max_current_state)
+{
+  make_managed_bridge(GW_STOP_STOP);
+  clear_sent();
+  cr_assert_eq(gw_bridge_set_limit(B, "CP1", 1, 10.24), GW_OK);
+  cr_assert_eq(F->n_cmds, 1);
+  cr_assert_eq(F->cmds[0].kind, OCPP_CMD_CURRENT_LIMIT);
+  cr_assert_eq(F->cmds[0].connector, 1);
+  cr_assert_float_eq(F->cmds[0].amps, 10.24, 1e-9);
+  complete(0, OCPP_RESULT_ACCEPTED);
+  flush();
+  cr_assert_float_eq(last_number(GA(1, GW_OBJ_MAX_CURRENT_STATE),
+                                 KNX_DPT_14_019), ocpp_limit_as_sent(10.24),
+                     1e-5);
+  /* 0 A: the pause of the current-limit path */
+  cr_assert_eq(gw_bridge_set_limit(B, "CP1", 1, 0), GW_OK);
+  cr_assert_float_eq(F->cmds[1].amps, 0, 1e-9);
+  complete(1, OCPP_RESULT_REJECTED);
+  cr_assert(logged("SetChargingProfile (energy manager) rejected"));
+}
+
+Test(bridge, energy_limit_refuses_bad_arguments)
+{
+  cr_assert_eq(gw_bridge_set_limit(NULL, "CP1", 1, 6), GW_EINVAL);
+  cr_assert_eq(gw_bridge_set_limit(B, NULL, 1, 6), GW_EINVAL);
+  cr_assert_eq(gw_bridge_set_limit(B, "CP1", 1, -1), GW_EINVAL);
+  cr_assert_eq(gw_bridge_set_limit(B, "CP1", 1, 81), GW_EINVAL);
+  cr_assert_eq(gw_bridge_set_limit(B, "CP1", 1, NAN), GW_EINVAL);
+  cr_assert_eq(gw_bridge_set_limit(B, "CP9", 1, 6), GW_ENOTFOUND);
+  cr_assert_eq(gw_bridge_set_limit(B, "CP1", 2, 6), GW_ENOTFOUND);
+  cr_assert_eq(F->n_cmds, 0);
+}
+
+Test(bridge, published_values_are_sent_once_and_answered_on_reads)
+{
+  clear_sent();
+  cr_assert_eq(gw_bridge_publish_value(B, "CP1", 1,
+                                       GW_OBJ_ALLOCATED_CURRENT_STATE, 7.5),
+               GW_OK);
+  cr_assert_eq(gw_bridge_publish_value(B, "CP1", 1,
+                                       GW_OBJ_ALLOCATED_CURRENT_STATE, 7.5),
+               GW_OK);
+  cr_assert_eq(gw_bridge_publish_value(B, "CP1", 1, GW_OBJ_CHARGE_MODE_STATE,
+                                       3), GW_OK);
+  flush();
+  cr_assert_eq(count_to(GA(1, GW_OBJ_ALLOCATED_CURRENT_STATE)), 1);
+  cr_assert_float_eq(last_number(GA(1, GW_OBJ_ALLOCATED_CURRENT_STATE),
+                                 KNX_DPT_14_019), 7.5, 1e-6);
+  EXPECT_BYTES(GA(1, GW_OBJ_CHARGE_MODE_STATE), 0x03);
+  knx_read(GA(1, GW_OBJ_CHARGE_MODE_STATE));
+  flush();
+  const sent_telegram *t = last_to(GA(1, GW_OBJ_CHARGE_MODE_STATE));
+  cr_assert_eq(t->svc, KNX_GROUP_RESPONSE);
+  cr_assert_eq(gw_bridge_publish_value(B, "CP1", 1, GW_OBJ_CHARGE_MODE, 3),
+               GW_EINVAL);
+  cr_assert_eq(gw_bridge_publish_value(B, "CP1", 1, GW_OBJ_COUNT, 3),
+               GW_EINVAL);
+  cr_assert_eq(gw_bridge_publish_value(B, "CP2", 1, GW_OBJ_CHARGE_MODE_STATE,
+                                       3), GW_ENOTFOUND);
+}
+
+Test(bridge, main_file_values_go_out_as_writes_or_answers)
+{
+  clear_sent();
+  uint16_t ga = GA3(1, 0, 6);
+  cr_assert_eq(gw_bridge_send_value(B, ga, KNX_DPT_9_021, 4.5, false), GW_OK);
+  flush();
+  /* mA in a 2-byte float: 4500.48 */
+  cr_assert_float_eq(last_number(ga, KNX_DPT_9_021), 4500, 1);
+  cr_assert_eq(gw_bridge_send_value(B, ga, KNX_DPT_14_019, 4.5, true), GW_OK);
+  flush();
+  cr_assert_eq(last_to(ga)->svc, KNX_GROUP_RESPONSE);
+  cr_assert_eq(gw_bridge_send_value(B, ga, KNX_DPT_16_000, 1, false),
+               GW_EINVAL);
+  cr_assert_eq(gw_bridge_send_value(NULL, ga, KNX_DPT_14_019, 1, false),
+               GW_EINVAL);
+}
+
+/* ---- what the status page reads ----------------------------------------- */
+
+static const gw_object_view *view_of(const gw_object_view *v, int n,
+                                     gw_object obj)
+{
+  for (int i = 0; i < n; i++)
+    if (v[i].obj == obj)
+      return &v[i];
+  return NULL;
+}
+
+Test(bridge, objects_list_every_addressed_object_with_ga_and_dpt)
+{
+  gw_object_view v[GW_OBJ_COUNT];
+  int n = gw_bridge_objects(B, "CP1", 1, v);
+  cr_assert_eq(n, GW_OBJ_COUNT);
+  for (int i = 0; i < n; i++) {
+    cr_assert_eq(v[i].obj, (gw_object)i);
+    cr_assert_eq(v[i].ga, GA(1, v[i].obj));
+    cr_assert_eq(v[i].state, gw_object_is_state(v[i].obj));
+    cr_assert_not(v[i].known, "%s known before any event",
+                  gw_object_key(v[i].obj));
+  }
+  cr_assert_eq(view_of(v, n, GW_OBJ_CURRENT)->dpt, KNX_DPT_14_019);
+  cr_assert_eq(view_of(v, n, GW_OBJ_START_TIME)->kind, GW_VIEW_TIME);
+  cr_assert_eq(view_of(v, n, GW_OBJ_LAST_TAG)->kind, GW_VIEW_TEXT);
+}
+
+Test(bridge, objects_carry_the_last_value_sent_and_when)
+{
+  NOW = 5000;
+  ev_current(12.5);
+  ev_tag(1, "04A1B2");
+  NOW = 9000;
+  knx_write_value(GA(1, GW_OBJ_MAX_CURRENT), KNX_DPT_14_019, 11);
+  gw_object_view v[GW_OBJ_COUNT];
+  int n = gw_bridge_objects(B, "CP1", 1, v);
+  const gw_object_view *cur = view_of(v, n, GW_OBJ_CURRENT);
+  cr_assert(cur->known && cur->state);
+  cr_assert_float_eq(cur->number, 12.5, 1e-9);
+  cr_assert_eq(cur->at_ms, 5000);
+  const gw_object_view *tag = view_of(v, n, GW_OBJ_LAST_TAG);
+  cr_assert(tag->known);
+  cr_assert_str_eq(tag->text, "04A1B2");
+  /* a command the bus wrote, as received */
+  const gw_object_view *cmd = view_of(v, n, GW_OBJ_MAX_CURRENT);
+  cr_assert(cmd->known && !cmd->state);
+  cr_assert_float_eq(cmd->number, 11, 1e-9);
+  cr_assert_eq(cmd->at_ms, 9000);
+}
+
+Test(bridge, objects_of_unknown_charger_or_connector)
+{
+  gw_object_view v[GW_OBJ_COUNT];
+  cr_assert_eq(gw_bridge_objects(B, "CP9", 1, v), GW_ENOTFOUND);
+  cr_assert_eq(gw_bridge_objects(B, "CP1", 2, v), GW_ENOTFOUND);
+  cr_assert_eq(gw_bridge_objects(B, NULL, 1, v), GW_EINVAL);
+  cr_assert_eq(gw_bridge_objects(NULL, "CP1", 1, v), GW_EINVAL);
+}
+
+Test(bridge, limit_names_the_command_that_set_it)
+{
+  double amps = -1;
+  gw_object by = GW_OBJ_COUNT;
+  cr_assert_eq(gw_bridge_limit(B, "CP1", 1, &amps, &by), GW_ENOTFOUND);
+  knx_write_value(GA(1, GW_OBJ_MAX_CURRENT), KNX_DPT_14_019, 13);
+  /* not accepted yet: no limit in force */
+  cr_assert_eq(gw_bridge_limit(B, "CP1", 1, &amps, &by), GW_ENOTFOUND);
+  complete(0, OCPP_RESULT_ACCEPTED);
+  cr_assert_eq(gw_bridge_limit(B, "CP1", 1, &amps, &by), GW_OK);
+  cr_assert_float_eq(amps, 13, 1e-9);
+  cr_assert_eq(by, GW_OBJ_MAX_CURRENT);
+  F->n_cmds = 0;
+  knx_write_bit(GW_OBJ_FAST_CHARGING, 1);
+  complete(0, OCPP_RESULT_REJECTED);
+  cr_assert_eq(gw_bridge_limit(B, "CP1", 1, &amps, &by), GW_OK);
+  cr_assert_eq(by, GW_OBJ_MAX_CURRENT, "a rejected command changed the source");
+  F->n_cmds = 0;
+  knx_write_bit(GW_OBJ_FAST_CHARGING, 1);
+  complete(0, OCPP_RESULT_ACCEPTED);
+  cr_assert_eq(gw_bridge_limit(B, "CP1", 1, &amps, &by), GW_OK);
+  cr_assert_float_eq(amps, 16, 1e-9);
+  cr_assert_eq(by, GW_OBJ_FAST_CHARGING);
+  cr_assert_eq(gw_bridge_limit(B, "CP1", 1, NULL, &by), GW_EINVAL);
 }

@@ -1,5 +1,6 @@
 /* cfg: the main file, the charger files, every check and its diagnostic. */
 #include "gateway/conf.h"
+#include "test/energy_conf.h"
 
 #include <criterion/criterion.h>
 #include <ftw.h>
@@ -191,6 +192,7 @@ Test(cfg, object_keys_follow_the_design_names)
       "start_time", "end_time", "current", "max_current_state", "max_current",
       "fast_charging_state", "fast_charging", "reset", "power", "meter",
       "session_energy_live", "last_tag", "plugged", "online",
+      "charge_mode_state", "charge_mode", "allocated_current_state",
       "upstream_online"};
   for (int i = 0; i < GW_OBJ_COUNT; i++)
     cr_assert_str_eq(gw_object_key((gw_object)i), keys[i]);
@@ -202,7 +204,8 @@ Test(cfg, commands_are_not_state_objects)
 {
   static const gw_object commands[] = {
       GW_OBJ_CHARGING, GW_OBJ_RESERVE, GW_OBJ_AVAILABILITY, GW_OBJ_UNLOCK,
-      GW_OBJ_MAX_CURRENT, GW_OBJ_FAST_CHARGING, GW_OBJ_RESET};
+      GW_OBJ_MAX_CURRENT, GW_OBJ_FAST_CHARGING, GW_OBJ_RESET,
+      GW_OBJ_CHARGE_MODE};
   size_t states = 0;
   for (int i = 0; i < GW_OBJ_COUNT; i++) {
     bool command = false;
@@ -212,7 +215,7 @@ Test(cfg, commands_are_not_state_objects)
                  gw_object_key((gw_object)i));
     states += !command;
   }
-  cr_assert_eq(states, 17);
+  cr_assert_eq(states, 19);
   cr_assert_not(gw_object_is_state(GW_OBJ_COUNT));
 }
 
@@ -353,6 +356,24 @@ Test(cfg, every_main_key_is_read)
   cr_assert_str_eq(cfg->store_dir, path_of("state"));
   cr_assert_eq(cfg->log_level, GW_LOG_DEBUG);
   cr_assert(cfg->trace_ocpp);
+}
+
+Test(cfg, status_password_guards_the_page_when_given)
+{
+  load_main("");
+  expect_ok();
+  cr_assert_null(cfg->status_password, "the page is open by default");
+  gw_conf_destroy(cfg);
+  cfg = NULL;
+  load_main("[status]\npassword = s3cret pass\n");
+  expect_ok();
+  cr_assert_str_eq(cfg->status_password, "s3cret pass");
+}
+
+Test(cfg, status_password_must_not_be_empty)
+{
+  load_main("[status]\npassword =\n");
+  expect_one_diag("main.conf:2", "password");
 }
 
 Test(cfg, every_charger_key_is_read)
@@ -518,7 +539,7 @@ Test(cfg, unknown_stop_mode_is_rejected)
 Test(cfg, unknown_tag_match_is_rejected)
 {
   load_charger("[charger]\nid = A\ntag_match = fuzzy\n");
-  expect_one_diag("chargers.d/a.conf:3", "tag_match: \"fuzzy\" is not one of exact|relaxed");
+  expect_one_diag("chargers.d/a.conf:3", "tag_match: \"fuzzy\" is not one of exact|relaxed|reversed");
 }
 
 Test(cfg, dpt_outside_the_choices_is_rejected)
@@ -1200,11 +1221,20 @@ Test(cfg, example_configuration_loads_without_problems)
   cr_assert_str_eq(c->name, "Garage");
   cr_assert_eq(c->security_profile, 0);
   cr_assert_eq(c->n_connectors, 1);
+  /* the energy manager's objects and upstream_online are there commented
+   * out, like [energy] and [upstream] */
   for (int i = 0; i < GW_OBJ_COUNT; i++) {
-    cr_assert(c->connectors[0].has_ga[i], "%s", gw_object_key((gw_object)i));
-    cr_assert_eq(c->connectors[0].ga[i] >> 8, (9 << 3) | 7, "%s",
+    bool off = i == GW_OBJ_CHARGE_MODE || i == GW_OBJ_CHARGE_MODE_STATE ||
+               i == GW_OBJ_ALLOCATED_CURRENT_STATE ||
+               i == GW_OBJ_UPSTREAM_ONLINE;
+    cr_assert_eq(c->connectors[0].has_ga[i], !off, "%s",
                  gw_object_key((gw_object)i));
+    if (!off)
+      cr_assert_eq(c->connectors[0].ga[i] >> 8, (9 << 3) | 7, "%s",
+                   gw_object_key((gw_object)i));
   }
+  cr_assert_not(cfg->energy.enabled);
+  cr_assert_null(c->upstream.url);
 }
 
 /* ---- TLS file contents (--check-config) ------------------------------------ */
@@ -1492,4 +1522,246 @@ Test(cfg, upstream_tags_default_to_all_and_take_a_list)
   cr_assert_eq(u->n_tags, 2);
   cr_assert_str_eq(u->tags[1], "EMP2");
   cr_assert_eq(cfg->chargers[0].n_tags, 1, "the charger's own list is apart");
+}
+
+/* ---- tag lists ------------------------------------------------------------ */
+
+static const gw_tag *tag_of(const gw_charger_conf *c, const char *id_tag)
+{
+  return gw_tags_find(c->tag_list, id_tag, c->tag_match);
+}
+
+Test(cfg, main_tags_file_is_every_chargers_list_relative_to_the_main_file)
+{
+  write_file("tags.conf", "04A2B3C4 = Anna\nDEADBEEF = Lost card, blocked\n");
+  write_file("chargers.d/a.conf", "[charger]\nid = A\n");
+  write_file("chargers.d/b.conf", "[charger]\nid = B\ntag_match = reversed\n");
+  load_main("[chargers]\ntags_file = tags.conf\n");
+  expect_ok();
+  cr_assert_str_eq(cfg->tags_file, path_of("tags.conf"));
+  cr_assert_eq(cfg->n_chargers, 2);
+  cr_assert_null(cfg->chargers[0].tags_file);
+  cr_assert_eq(gw_tags_count(cfg->chargers[0].tag_list), 2);
+  cr_assert_str_eq(tag_of(&cfg->chargers[0], "04A2B3C4")->name, "Anna");
+  cr_assert_null(tag_of(&cfg->chargers[0], "C4B3A204"));
+  cr_assert_eq(cfg->chargers[1].tag_match, OCPP_TAG_REVERSED);
+  cr_assert_str_eq(tag_of(&cfg->chargers[1], "C4B3A204")->name, "Anna");
+}
+
+Test(cfg, charger_tags_file_wins_and_is_relative_to_the_charger_file)
+{
+  write_file("tags.conf", "04A2B3C4 = Anna\n");
+  write_file("chargers.d/own.tags", "04A2B3C4 = Anna at the office\n");
+  write_file("chargers.d/a.conf", "[charger]\nid = A\ntags_file = own.tags\n");
+  load_main("[chargers]\ntags_file = tags.conf\n");
+  expect_ok();
+  cr_assert_str_eq(cfg->chargers[0].tags_file, path_of("chargers.d/own.tags"));
+  cr_assert_str_eq(tag_of(&cfg->chargers[0], "04A2B3C4")->name,
+                   "Anna at the office");
+}
+
+Test(cfg, without_tags_file_there_is_no_list)
+{
+  load_charger("[charger]\nid = A\n");
+  expect_ok();
+  cr_assert_null(cfg->tags_file);
+  cr_assert_null(cfg->chargers[0].tag_list);
+}
+
+Test(cfg, bad_line_in_a_tag_file_is_reported_with_file_and_line)
+{
+  write_file("chargers.d/own.tags", "04A2B3C4 = Anna\n0A0B0C0D = Car, expires 2027-13-01\n");
+  load_charger("[charger]\nid = A\ntags_file = own.tags\n");
+  expect_one_diag("chargers.d/own.tags:2",
+                  "expires: \"2027-13-01\" is not a date (YYYY-MM-DD)");
+}
+
+Test(cfg, missing_tag_file_is_reported)
+{
+  load_charger("[charger]\nid = A\ntags_file = nowhere.tags\n");
+  expect_one_diag("chargers.d/nowhere.tags", "No such file or directory");
+}
+
+Test(cfg, reloading_chargers_reads_the_tag_file_again_and_refuses_a_bad_one)
+{
+  write_file("tags.conf", "04A2B3C4 = Anna\n");
+  write_file("chargers.d/a.conf", "[charger]\nid = A\n");
+  load_main("[chargers]\ntags_file = tags.conf\n");
+  expect_ok();
+  write_file("tags.conf", "04A2B3C4 = Anna\n11223344 = Ben\n");
+  gw_charger_conf *ch = NULL;
+  size_t n = 0;
+  cr_assert_eq(gw_conf_load_chargers(cfg, &ch, &n, &diag), GW_OK);
+  cr_assert_str_eq(tag_of(&ch[0], "11223344")->name, "Ben");
+  gw_conf_chargers_free(ch, n);
+  write_file("tags.conf", "04A2B3C4 = Anna\n11223344 Ben\n");
+  cr_assert_eq(gw_conf_load_chargers(cfg, &ch, &n, &diag), GW_ECONFIG);
+  cr_assert_null(ch);
+  cr_assert_eq(diag.n, 1);
+  char want[PATH_MAX + 64];
+  snprintf(want, sizeof want, "%s:2: expected", path_of("tags.conf"));
+  cr_assert_eq(strncmp(diag.lines[0], want, strlen(want)), 0, "%s",
+               diag.lines[0]);
+}
+
+Test(cfg, problems_of_the_main_tag_file_are_reported_once)
+{
+  write_file("tags.conf", "04A2B3C4 Anna\n");
+  write_file("chargers.d/a.conf", "[charger]\nid = A\n");
+  write_file("chargers.d/b.conf", "[charger]\nid = B\n");
+  load_main("[chargers]\ntags_file = tags.conf\n");
+  expect_one_diag("tags.conf:1", "expected \"UID = name");
+}
+
+/* ---- the energy manager -------------------------------------------------- */
+
+static const char energy_main[] =
+    "[energy]\n"
+    "main_fuse = 35\n"
+    ENERGY_METER_KEYS
+    "safe_current = 0\n"
+    "stale_after = 30\n";
+
+Test(cfg, without_an_energy_section_the_manager_is_off)
+{
+  load_main("");
+  expect_ok();
+  cr_assert_not(cfg->energy.enabled);
+  cr_assert_float_eq(cfg->energy.main_fuse, 25, 1e-9);
+  cr_assert_float_eq(cfg->energy.safe_current, 6, 1e-9);
+  cr_assert_eq(cfg->energy.stale_after, 60);
+  cr_assert_eq(cfg->energy.grid_current_dpt, KNX_DPT_14_019);
+  cr_assert_eq(cfg->energy.grid_power_dpt, KNX_DPT_14_056);
+  cr_assert_float_eq(cfg->energy.test_time_scale, 1, 1e-9);
+}
+
+Test(cfg, every_energy_key_is_read)
+{
+  load_main(energy_main);
+  expect_ok();
+  const gw_energy_conf *e = &cfg->energy;
+  cr_assert(e->enabled);
+  cr_assert_float_eq(e->main_fuse, 35, 1e-9);
+  for (int p = 0; p < 3; p++) {
+    cr_assert(e->grid_current[p].set);
+    cr_assert_eq(e->grid_current[p].ga, (1 << 11) | (unsigned)(p + 1));
+  }
+  cr_assert_eq(e->grid_current_dpt, KNX_DPT_9_021);
+  cr_assert_eq(e->grid_power.ga, (1 << 11) | 4);
+  cr_assert_eq(e->grid_power_dpt, KNX_DPT_9_024);
+  cr_assert_eq(e->cheap_tariff.ga, (1 << 11) | 5);
+  cr_assert_eq(e->headroom_state.ga, (1 << 11) | 6);
+  cr_assert_float_eq(e->safe_current, 0, 1e-9);
+  cr_assert_eq(e->stale_after, 30);
+}
+
+Test(cfg, energy_without_the_meter_names_the_missing_key)
+{
+  load_main("[log]\nlevel = info\n[energy]\ngrid_current_l1 = 1/0/1\n"
+            "grid_current_l3 = 1/0/3\n");
+  expect_one_diag("main.conf:3", "[energy]: grid_current_l2 is missing");
+}
+
+Test(cfg, energy_values_out_of_range_name_file_line_and_key)
+{
+  load_main("[energy]\ngrid_current_l1 = 1/0/1\ngrid_current_l2 = 1/0/2\n"
+            "grid_current_l3 = 32/0/3\nmain_fuse = 0\nstale_after = 1\n"
+            "grid_power_dpt = 14.019\n");
+  expect_diag("main.conf:4", "grid_current_l3: invalid group address \"32/0/3\" "
+              "(main group 0..31)");
+  expect_diag("main.conf:5", "main_fuse: 0 is out of range 1..1000");
+  expect_diag("main.conf:6", "stale_after: 1 is out of range 5..3600");
+  expect_diag("main.conf:7", "grid_power_dpt: DPT 14.019 is not allowed here");
+  cr_assert_eq(diag.n, 4);
+}
+
+Test(cfg, safe_current_below_6_amperes_but_not_0_is_rejected)
+{
+  char text[1024];
+  snprintf(text, sizeof text, "%s", energy_main);
+  char *sc = strstr(text, "safe_current = 0");
+  cr_assert_not_null(sc);
+  memcpy(sc, "safe_current = 4", 16);
+  load_main(text);
+  expect_one_diag("main.conf:11", "safe_current: 4 A is below the IEC 61851 minimum");
+}
+
+Test(cfg, energy_group_address_0_is_rejected)
+{
+  load_main("[energy]\ngrid_current_l1 = 0/0/0\ngrid_current_l2 = 1/0/2\n"
+            "grid_current_l3 = 1/0/3\n");
+  expect_one_diag("main.conf:2", "grid_current_l1: group address 0/0/0 is the "
+                  "broadcast address");
+}
+
+Test(cfg, charger_energy_keys_are_read)
+{
+  write_file("chargers.d/a.conf",
+             "[charger]\nid = A\npriority = 8\nmin_current = 7.5\nmode = pv\n"
+             "tag_modes = TAG1:pv, 04:A2:19:7B : cheap,TAG2:now\n"
+             "[connector 1]\ncharge_mode = 3/0/1\ncharge_mode_state = 3/0/2\n"
+             "allocated_current_state = 3/0/3\n");
+  load_main(energy_main);
+  expect_ok();
+  const gw_charger_conf *c = &cfg->chargers[0];
+  cr_assert_eq(c->priority, 8);
+  cr_assert_float_eq(c->min_current, 7.5, 1e-9);
+  cr_assert_eq(c->mode, EM_MODE_PV);
+  cr_assert_eq(c->n_tag_modes, 3);
+  cr_assert_str_eq(c->tag_mode_tags[0], "TAG1");
+  cr_assert_eq(c->tag_mode_modes[0], EM_MODE_PV);
+  cr_assert_str_eq(c->tag_mode_tags[1], "04:A2:19:7B");
+  cr_assert_eq(c->tag_mode_modes[1], EM_MODE_CHEAP);
+  cr_assert_str_eq(c->tag_mode_tags[2], "TAG2");
+  cr_assert_eq(c->tag_mode_modes[2], EM_MODE_NOW);
+  cr_assert(c->connectors[0].has_ga[GW_OBJ_CHARGE_MODE]);
+  cr_assert_eq(gw_object_dpt(c, GW_OBJ_CHARGE_MODE), KNX_DPT_5_010);
+  cr_assert_eq(gw_object_dpt(c, GW_OBJ_ALLOCATED_CURRENT_STATE), KNX_DPT_14_019);
+}
+
+Test(cfg, charger_energy_defaults)
+{
+  load_charger("[charger]\nid = A\n");
+  expect_ok();
+  const gw_charger_conf *c = &cfg->chargers[0];
+  cr_assert_eq(c->priority, 5);
+  cr_assert_float_eq(c->min_current, 6, 1e-9);
+  cr_assert_eq(c->mode, EM_MODE_NOW);
+  cr_assert_eq(c->n_tag_modes, 0);
+}
+
+Test(cfg, bad_charger_energy_values_name_file_line_and_key)
+{
+  load_charger("[charger]\nid = A\npriority = 11\nmode = fast\n"
+               "tag_modes = TAG1:pv, TAG2\nmin_current = 5\n");
+  expect_diag("chargers.d/a.conf:3", "priority: 11 is out of range 1..10");
+  expect_diag("chargers.d/a.conf:4", "mode: \"fast\" is not one of now|minpv|pv|cheap|off");
+  expect_diag("chargers.d/a.conf:5", "tag_modes: \"TAG2\" is not TAG:mode");
+  expect_diag("chargers.d/a.conf:6", "min_current: 5 is out of range 6..80");
+  cr_assert_eq(diag.n, 4);
+}
+
+Test(cfg, tag_modes_with_an_unknown_mode_or_no_tag_are_rejected)
+{
+  load_charger("[charger]\nid = A\ntag_modes = TAG1:solar\n");
+  expect_one_diag("chargers.d/a.conf:3", "tag_modes: \"solar\" is not one of");
+  gw_conf_diag_finish(&diag);
+  load_charger("[charger]\nid = A\ntag_modes = :pv\n");
+  expect_one_diag("chargers.d/a.conf:3", "tag_modes: \":pv\" is not TAG:mode");
+}
+
+Test(cfg, min_current_above_fast_current_is_rejected)
+{
+  load_charger("[charger]\nid = A\nfast_current = 10\nmin_current = 12\n");
+  expect_one_diag("chargers.d/a.conf:4", "min_current 12 A is above fast_current 10 A");
+}
+
+Test(cfg, energy_objects_need_the_energy_section)
+{
+  load_charger("[charger]\nid = A\n[connector 1]\ncharge_mode = 3/0/1\n"
+               "allocated_current_state = 3/0/3\n");
+  expect_diag("chargers.d/a.conf:4", "charge_mode: needs an [energy] section in");
+  expect_diag("chargers.d/a.conf:5", "allocated_current_state: needs an [energy] "
+              "section in");
+  cr_assert_eq(diag.n, 2);
 }

@@ -569,3 +569,24 @@ Test(enums, strerror_covers_every_code) {
   cr_assert_str_eq(ocpp_strerror(-99), "unknown error");
   cr_assert_str_eq(ocpp_strerror(3), "unknown error");
 }
+
+Test(codec, reversed_tag_match_takes_the_byte_reversed_uid)
+{
+  static const char *const tags[] = {"04A2B3C4"};
+  ocpp_charger_options c = {.start_mode = OCPP_START_TAG, .tags = tags,
+                            .n_tags = 1, .tag_match = OCPP_TAG_REVERSED,
+                            .remote_tag = "KNX"};
+  cr_expect_eq(ocpp_tag_check(&c, "C4B3A204"), OCPP_AUTH_ACCEPTED);
+  cr_expect_eq(ocpp_tag_check(&c, "c4:b3:a2:04"), OCPP_AUTH_ACCEPTED);
+  cr_expect_eq(ocpp_tag_check(&c, "04a2b3c4"), OCPP_AUTH_ACCEPTED);
+  cr_expect_eq(ocpp_tag_check(&c, "4C3B2A40"), OCPP_AUTH_INVALID);
+  cr_expect_eq(ocpp_tag_check(&c, "C4B3A2"), OCPP_AUTH_INVALID);
+  c.tag_match = OCPP_TAG_RELAXED;
+  cr_expect_eq(ocpp_tag_check(&c, "C4B3A204"), OCPP_AUTH_INVALID);
+  cr_expect(!ocpp_tags_equal(OCPP_TAG_REVERSED, "ABC", "CBA"), "odd length");
+  cr_expect(!ocpp_tags_equal(OCPP_TAG_REVERSED, "0G", "G0"), "not hex");
+  cr_expect(!ocpp_tags_equal(OCPP_TAG_REVERSED, "", ""));
+  cr_expect(!ocpp_tags_equal(OCPP_TAG_REVERSED, NULL, "04"));
+  cr_expect(ocpp_tags_equal(OCPP_TAG_REVERSED, "0011223344556677889A",
+                            "9A887766554433221100"), "20 digits");
+}

@@ -709,3 +709,70 @@ Test(http_response, invalid_status_is_refused) {
   cr_assert_eq(ocpp_http_response(buf, sizeof buf, 600, NULL, NULL, NULL, 0),
                0);
 }
+
+/* ---- the status page's Basic Auth and event streams ---------------------- */
+
+/* "admin:s3cret" */
+#define ADMIN_AUTH "Basic YWRtaW46czNjcmV0"
+
+Test(http_auth_matches, right_user_and_password) {
+  cr_assert(ocpp_http_auth_matches(ADMIN_AUTH, "admin", "s3cret"));
+  cr_assert(ocpp_http_auth_matches("basic   YWRtaW46czNjcmV0  ", "admin",
+                                   "s3cret"));
+}
+
+Test(http_auth_matches, wrong_password_user_or_form) {
+  cr_assert_not(ocpp_http_auth_matches(ADMIN_AUTH, "admin", "s3cre"));
+  cr_assert_not(ocpp_http_auth_matches(ADMIN_AUTH, "admin", "s3cret!"));
+  cr_assert_not(ocpp_http_auth_matches(ADMIN_AUTH, "root", "s3cret"));
+  /* "admin:" and "admin" (no colon) */
+  cr_assert_not(ocpp_http_auth_matches("Basic YWRtaW46", "admin", "s3cret"));
+  cr_assert_not(ocpp_http_auth_matches("Basic YWRtaW4=", "admin", "s3cret"));
+  cr_assert_not(ocpp_http_auth_matches("Bearer YWRtaW46czNjcmV0", "admin",
+                                       "s3cret"));
+  cr_assert_not(ocpp_http_auth_matches("Basic !!!", "admin", "s3cret"));
+  cr_assert_not(ocpp_http_auth_matches("", "admin", "s3cret"));
+  cr_assert_not(ocpp_http_auth_matches(NULL, "admin", "s3cret"));
+  cr_assert_not(ocpp_http_auth_matches(ADMIN_AUTH, NULL, "s3cret"));
+  cr_assert_not(ocpp_http_auth_matches(ADMIN_AUTH, "admin", NULL));
+}
+
+Test(http_stream_head, open_ended_event_stream) {
+  char buf[512];
+  size_t n = ocpp_http_stream_head(buf, sizeof buf);
+  cr_assert_gt(n, 0);
+  buf[n] = '\0';
+  cr_assert(strncmp(buf, "HTTP/1.1 200 OK\r\n", 17) == 0, "%s", buf);
+  cr_assert_not_null(strstr(buf, "\r\nContent-Type: text/event-stream"));
+  cr_assert_null(strstr(buf, "Content-Length"));
+  cr_assert_not_null(strstr(buf, "\r\n\r\nretry: 2000\n\n"));
+  cr_assert_eq(ocpp_http_stream_head(buf, 20), 0);
+  cr_assert_eq(ocpp_http_stream_head(NULL, 512), 0);
+}
+
+static void expect_sse(const char *event, const char *data, const char *want) {
+  size_t len = 0;
+  char *out = ocpp_sse_event(event, data, &len);
+  cr_assert_not_null(out);
+  cr_assert_eq(len, strlen(want));
+  cr_assert(memcmp(out, want, len) == 0, "got \"%.*s\"", (int)len, out);
+  free(out);
+}
+
+Test(sse_event, one_data_line_per_line) {
+  expect_sse("status", "{\"a\":1}", "event: status\ndata: {\"a\":1}\n\n");
+  expect_sse(NULL, "x", "data: x\n\n");
+  expect_sse("", "", "data: \n\n");
+  expect_sse("page", "a\nb\r\nc\rd", "event: page\ndata: a\ndata: b\ndata: c\n"
+             "data: d\n\n");
+  expect_sse("page", "end\n", "event: page\ndata: end\ndata: \n\n");
+  expect_sse("p", "\n\n", "event: p\ndata: \ndata: \ndata: \n\n");
+}
+
+Test(sse_event, refuses_a_name_that_breaks_the_frame) {
+  size_t len = 0;
+  cr_assert_null(ocpp_sse_event("a\nb", "x", &len));
+  cr_assert_null(ocpp_sse_event("a\rb", "x", &len));
+  cr_assert_null(ocpp_sse_event("a", NULL, &len));
+  cr_assert_null(ocpp_sse_event("a", "x", NULL));
+}

@@ -166,14 +166,14 @@ static const char good[] =
   "Sec-WebSocket-Protocol: ocpp1.6\r\n"
   "\r\n";
 
-static int check(const char *text, ocpp_http_answer *a)
+static int check(const char *text, ocpp_upgrade_answer *a)
 {
   return ocpp_http_check_upgrade(text, strlen(text), 8192, KEY, a);
 }
 
 Test(answer, valid_101_returns_the_header_length)
 {
-  ocpp_http_answer a;
+  ocpp_upgrade_answer a;
   char buf[512];
   snprintf(buf, sizeof buf, "%s[2,\"1\",\"Reset\",{}]", good);
   cr_assert_eq(check(buf, &a), (int)strlen(good));
@@ -189,14 +189,14 @@ Test(answer, header_names_and_tokens_ignore_case_and_protocol_may_be_absent)
     "connection: keep-alive, upgrade\n"
     "sec-websocket-accept: " ACCEPT "\n"
     "\n";
-  ocpp_http_answer a;
+  ocpp_upgrade_answer a;
   cr_assert_eq(check(text, &a), (int)strlen(text));
   cr_assert_str_eq(a.protocol, "");
 }
 
 Test(answer, every_prefix_is_incomplete)
 {
-  ocpp_http_answer a;
+  ocpp_upgrade_answer a;
   for (size_t n = 0; n < strlen(good); n++)
     cr_assert_eq(ocpp_http_check_upgrade(good, n, 8192, KEY, &a),
                  OCPP_HTTP_INCOMPLETE, "prefix %zu", n);
@@ -204,7 +204,7 @@ Test(answer, every_prefix_is_incomplete)
 
 Test(answer, other_status_is_erefused_with_the_status)
 {
-  ocpp_http_answer a;
+  ocpp_upgrade_answer a;
   cr_assert_eq(check("HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: Basic\r\n\r\n", &a),
                OCPP_EREFUSED);
   cr_assert_eq(a.status, 401);
@@ -224,7 +224,7 @@ Test(answer, wrong_accept_missing_headers_or_other_subprotocol_are_eupgrade)
     "HTTP/1.1 101 S\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
     "Sec-WebSocket-Accept: " ACCEPT "\r\nSec-WebSocket-Protocol: ocpp2.0.1\r\n\r\n",
   };
-  ocpp_http_answer a;
+  ocpp_upgrade_answer a;
   for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
     cr_expect_eq(check(bad[i], &a), OCPP_EUPGRADE, "case %zu", i);
 }
@@ -238,7 +238,7 @@ Test(answer, malformed_status_or_header_lines_are_ehttp)
     "HTTP/1.1 101 S\r\n folded: x\r\n\r\n",
     "HTTP/1.1 101 S\r\n: empty name\r\n\r\n",
   };
-  ocpp_http_answer a;
+  ocpp_upgrade_answer a;
   for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
     cr_expect_eq(check(bad[i], &a), OCPP_EHTTP, "case %zu", i);
   cr_assert_eq(ocpp_http_check_upgrade("HTTP/1.1 101 S\r\nA\0: b\r\n\r\n", 26,
@@ -251,7 +251,7 @@ Test(answer, endless_headers_are_etoobig)
   int n = snprintf(buf, sizeof buf, "HTTP/1.1 101 S\r\n");
   while (n < 8500)
     n += snprintf(buf + n, sizeof buf - (size_t)n, "X-Pad: aaaaaaaaaaaaaaaa\r\n");
-  ocpp_http_answer a;
+  ocpp_upgrade_answer a;
   cr_assert_eq(ocpp_http_check_upgrade(buf, (size_t)n, 8192, KEY, &a), OCPP_ETOOBIG);
   n = snprintf(buf, sizeof buf, "HTTP/1.1 101 S\r\n");
   for (int i = 0; i < OCPP_HTTP_MAX_HEADERS + 1; i++)
@@ -262,7 +262,7 @@ Test(answer, endless_headers_are_etoobig)
 
 Test(answer, null_arguments_and_a_bad_key_are_einval)
 {
-  ocpp_http_answer a;
+  ocpp_upgrade_answer a;
   cr_assert_eq(ocpp_http_check_upgrade(NULL, 0, 8192, KEY, &a), OCPP_EINVAL);
   cr_assert_eq(ocpp_http_check_upgrade(good, strlen(good), 8192, NULL, &a), OCPP_EINVAL);
   cr_assert_eq(ocpp_http_check_upgrade(good, strlen(good), 8192, KEY, NULL), OCPP_EINVAL);

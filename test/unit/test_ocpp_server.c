@@ -1,7 +1,10 @@
 /* The OCPP server on a real libuv loop over 127.0.0.1, with a small raw
  * WebSocket client written here: life cycle, command API return codes,
  * the fallbacks for chargers that reject calls, the queue cap and the
- * callbacks of calls lost with the connection. */
+ * callbacks of calls lost with the connection; plain GETs: the
+ * application's answers, Basic Auth of the status page and event streams
+ * (head, broadcast, the cap, keep-alive, no timer without a stream,
+ * closed by destroy). */
 #include <criterion/criterion.h>
 
 #include <arpa/inet.h>
@@ -34,6 +37,8 @@ typedef struct {
   char listen[32];
   bool closed;
   int events[OCPP_EV_REFUSED + 1];
+  int gets;                 /* calls of the http_get hook */
+  char last_path[128];
 } fixture;
 
 static fixture fx;
@@ -71,12 +76,17 @@ static int start_server(int call_timeout)
   return ocpp_server_create(&fx.loop, &o, cps, 2, &cb, &fx, &fx.srv, NULL, 0);
 }
 
-static void setup(void)
+static void init_loop(void)
 {
   memset(&fx, 0, sizeof fx);
   cr_assert_eq(uv_loop_init(&fx.loop), 0);
   fx.port = free_port();
   snprintf(fx.listen, sizeof fx.listen, "127.0.0.1:%d", fx.port);
+}
+
+static void setup(void)
+{
+  init_loop();
   cr_assert_eq(start_server(5), OCPP_OK);
 }
 
@@ -128,14 +138,21 @@ static void consume(client *c, size_t n)
   c->len -= n;
 }
 
+/* A socket connected to the server under test. */
+static int connect_server(void)
+{
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(fx.port)};
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  cr_assert_eq(connect(fd, (struct sockaddr *)&a, sizeof a), 0);
+  return fd;
+}
+
 static client *client_open(const char *path)
 {
   client *c = calloc(1, sizeof *c);
   cr_assert_not_null(c);
-  c->fd = socket(AF_INET, SOCK_STREAM, 0);
-  struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(fx.port)};
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  cr_assert_eq(connect(c->fd, (struct sockaddr *)&a, sizeof a), 0);
+  c->fd = connect_server();
   char req[512];
   int n = snprintf(req, sizeof req,
                    "GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"
@@ -720,4 +737,367 @@ Test(server, limits_sent_pass_exact_multiple_of_0_1_checks_and_never_rise)
   }
   cr_assert_float_eq(ocpp_limit_as_sent(16.0), 16.0, 1e-12);
   cr_assert_float_eq(ocpp_limit_as_sent(12.5), 12.5, 1e-12);
+}
+
+/* ---- plain GETs: answers, event streams, Basic Auth ---------------------- */
+
+/* more than the kernel takes at once and than the write backlog cap of a
+ * WebSocket */
+#define BIG_ANSWER (24u << 20)
+
+static int on_http_get(void *ud, const char *path, ocpp_http_answer *a)
+{
+  fixture *f = ud;
+  f->gets++;
+  snprintf(f->last_path, sizeof f->last_path, "%s", path);
+  if (strcmp(path, "/events") == 0 || strcmp(path, "/events1") == 0) {
+    a->stream = true;
+    a->stream_channel = path[7] == '1';
+    return 0;
+  }
+  if (strcmp(path, "/events9") == 0) {
+    a->stream = true;
+    a->stream_channel = OCPP_STREAM_CHANNELS;
+    return 0;
+  }
+  if (strncmp(path, "/file", 5) == 0) {
+    a->content_type = "text/csv";
+    snprintf(a->extra_headers, sizeof a->extra_headers,
+             "Content-Disposition: attachment; filename=\"x.csv\"\r\n");
+    a->body = strdup("a,b\n1,2\n");
+    a->body_len = 8;
+    return 0;
+  }
+  if (strcmp(path, "/") == 0) {
+    a->body = strdup("page");
+    a->body_len = 4;
+    return 0;
+  }
+  if (strcmp(path, "/big") == 0) {
+    a->body_len = BIG_ANSWER;
+    a->body = malloc(BIG_ANSWER);
+    cr_assert_not_null(a->body);
+    memset(a->body, 'x', BIG_ANSWER);
+    return 0;
+  }
+  return -1;
+}
+
+static void start_page(const char *password)
+{
+  init_loop();
+  ocpp_server_options o = {.listen = fx.listen, .heartbeat_interval = 60,
+                           .call_timeout = 5, .http_password = password,
+                           .max_streams = 2, .stream_keepalive_ms = 100};
+  ocpp_callbacks cb = {.http_get = on_http_get};
+  cr_assert_eq(ocpp_server_create(&fx.loop, &o, NULL, 0, &cb, &fx, &fx.srv,
+                                  NULL, 0), OCPP_OK);
+}
+
+static void open_page(void)
+{
+  start_page(NULL);
+}
+
+static void run_for(int ms)
+{
+  uint64_t end = uv_hrtime() + (uint64_t)ms * 1000000u;
+  while (uv_hrtime() < end) {
+    uv_run(&fx.loop, UV_RUN_NOWAIT);
+    usleep(1000);
+  }
+}
+
+TestSuite(streams, .init = open_page, .fini = teardown, .timeout = 30);
+TestSuite(auth, .fini = teardown, .timeout = 30);
+
+/* a raw HTTP client */
+
+typedef struct {
+  int fd;
+  char buf[65536];
+  size_t len;
+  bool eof;
+} http_client;
+
+/* Runs the loop and takes what arrived, for up to ms. */
+static void http_pump(http_client *c, int ms)
+{
+  uv_run(&fx.loop, UV_RUN_NOWAIT);
+  struct pollfd p = {.fd = c->fd, .events = POLLIN};
+  if (poll(&p, 1, ms) > 0 && c->len + 1 < sizeof c->buf) {
+    ssize_t n = recv(c->fd, c->buf + c->len, sizeof c->buf - 1 - c->len,
+                     MSG_DONTWAIT);
+    if (n > 0)
+      c->len += (size_t)n;
+    else if (n == 0)
+      c->eof = true;
+  }
+  c->buf[c->len] = '\0';
+  uv_run(&fx.loop, UV_RUN_NOWAIT);
+}
+
+/* Until text has arrived (true) or WAIT_MS passed (false). */
+static bool wait_text(http_client *c, const char *text)
+{
+  uint64_t end = uv_hrtime() + (uint64_t)WAIT_MS * 1000000u;
+  while (!strstr(c->buf, text) && !c->eof && uv_hrtime() < end)
+    http_pump(c, 5);
+  return strstr(c->buf, text) != NULL;
+}
+
+static http_client *http_get(const char *path, const char *auth)
+{
+  http_client *c = calloc(1, sizeof *c);
+  cr_assert_not_null(c);
+  c->fd = connect_server();
+  char req[512];
+  int n = snprintf(req, sizeof req, "GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                   "%s%s%s\r\n", path, auth ? "Authorization: " : "",
+                   auth ? auth : "", auth ? "\r\n" : "");
+  cr_assert_eq(send(c->fd, req, (size_t)n, 0), n);
+  cr_assert(wait_text(c, "\r\n\r\n"), "no answer to GET %s", path);
+  return c;
+}
+
+static void http_close(http_client *c)
+{
+  close(c->fd);
+  free(c);
+}
+
+/* Until the server counts n streams. */
+static void wait_streams(size_t n)
+{
+  uint64_t end = uv_hrtime() + (uint64_t)WAIT_MS * 1000000u;
+  while (ocpp_server_stream_count(fx.srv, OCPP_ALL_CHANNELS) != n && uv_hrtime() < end) {
+    uv_run(&fx.loop, UV_RUN_NOWAIT);
+    usleep(1000);
+  }
+  cr_assert_eq(ocpp_server_stream_count(fx.srv, OCPP_ALL_CHANNELS), n);
+}
+
+static void count_active_timer(uv_handle_t *h, void *arg)
+{
+  if (h->type == UV_TIMER && uv_is_active(h))
+    (*(int *)arg)++;
+}
+
+static int active_timers(void)
+{
+  int n = 0;
+  uv_walk(&fx.loop, count_active_timer, &n);
+  return n;
+}
+
+/* ---- answers ------------------------------------------------------------- */
+
+Test(streams, answer_carries_body_type_and_extra_headers)
+{
+  http_client *c = http_get("/file?from=1", NULL);
+  cr_assert(wait_text(c, "1,2\n"));
+  cr_assert(strncmp(c->buf, "HTTP/1.1 200 OK\r\n", 17) == 0, "%s", c->buf);
+  cr_assert_not_null(strstr(c->buf, "Content-Type: text/csv\r\n"));
+  cr_assert_not_null(strstr(c->buf, "Content-Length: 8\r\n"));
+  cr_assert_not_null(strstr(c->buf, "Content-Disposition: attachment; "
+                                    "filename=\"x.csv\"\r\n"));
+  cr_assert_str_eq(fx.last_path, "/file?from=1");
+  http_close(c);
+}
+
+Test(streams, large_answer_waits_for_the_reader)
+{
+  http_client *c = http_get("/big", NULL);
+  cr_assert(strncmp(c->buf, "HTTP/1.1 200", 12) == 0, "%.40s", c->buf);
+  size_t got = c->len - (size_t)(strstr(c->buf, "\r\n\r\n") + 4 - c->buf);
+  char chunk[65536];
+  uint64_t end = uv_hrtime() + (uint64_t)10000 * 1000000u;
+  while (got < BIG_ANSWER && uv_hrtime() < end) {
+    uv_run(&fx.loop, UV_RUN_NOWAIT);
+    ssize_t n = recv(c->fd, chunk, sizeof chunk, MSG_DONTWAIT);
+    if (n == 0)
+      break;
+    if (n > 0)
+      got += (size_t)n;
+    else
+      usleep(500);
+  }
+  cr_assert_eq(got, BIG_ANSWER, "%zu of %u bytes", got, BIG_ANSWER);
+  http_close(c);
+}
+
+Test(streams, negative_answer_is_404)
+{
+  http_client *c = http_get("/nothing", NULL);
+  cr_assert(strncmp(c->buf, "HTTP/1.1 404", 12) == 0, "%s", c->buf);
+  http_close(c);
+}
+
+/* ---- event streams --------------------------------------------------------- */
+
+Test(streams, stream_stays_open_and_gets_every_broadcast)
+{
+  cr_assert_eq(ocpp_server_stream_broadcast(fx.srv, 0, "x", "nobody"), 0);
+  http_client *c = http_get("/events", NULL);
+  cr_assert(strncmp(c->buf, "HTTP/1.1 200 OK\r\n", 17) == 0, "%s", c->buf);
+  cr_assert_not_null(strstr(c->buf, "Content-Type: text/event-stream"));
+  cr_assert_null(strstr(c->buf, "Content-Length"));
+  wait_streams(1);
+  cr_assert_eq(ocpp_server_stream_broadcast(fx.srv, 0, "status", "a\nb"), 1);
+  cr_assert(wait_text(c, "event: status\ndata: a\ndata: b\n\n"), "%s", c->buf);
+  cr_assert_eq(ocpp_server_stream_broadcast(fx.srv, 0, NULL, "2"), 1);
+  cr_assert(wait_text(c, "\n\ndata: 2\n\n"), "%s", c->buf);
+  cr_assert_not(c->eof);
+  cr_assert_eq(ocpp_server_stream_broadcast(fx.srv, 0, "a\nb", "x"), OCPP_EINVAL);
+  cr_assert_eq(ocpp_server_stream_broadcast(fx.srv, 0, "a", NULL), OCPP_EINVAL);
+  cr_assert_eq(ocpp_server_stream_broadcast(NULL, 0, "a", "x"), OCPP_EINVAL);
+  http_close(c);
+}
+
+Test(streams, broadcast_goes_to_its_channel_only)
+{
+  http_client *a = http_get("/events", NULL);
+  http_client *b = http_get("/events1", NULL);
+  wait_streams(2);
+  cr_assert_eq(ocpp_server_stream_count(fx.srv, 0), 1);
+  cr_assert_eq(ocpp_server_stream_count(fx.srv, 1), 1);
+  cr_assert_eq(ocpp_server_stream_count(fx.srv, 2), 0);
+  cr_assert_eq(ocpp_server_stream_broadcast(fx.srv, 1, "one", "1"), 1);
+  cr_assert_eq(ocpp_server_stream_broadcast(fx.srv, 0, "zero", "0"), 1);
+  cr_assert_eq(ocpp_server_stream_broadcast(fx.srv, 5, "five", "5"), 0);
+  cr_assert(wait_text(a, "event: zero\ndata: 0\n\n"), "%s", a->buf);
+  cr_assert(wait_text(b, "event: one\ndata: 1\n\n"), "%s", b->buf);
+  cr_assert_null(strstr(a->buf, "event: one"));
+  cr_assert_null(strstr(b->buf, "event: zero"));
+  http_close(a);
+  http_close(b);
+  wait_streams(0);
+  cr_assert_eq(ocpp_server_stream_count(fx.srv, 1), 0);
+}
+
+Test(streams, channel_out_of_range_is_500)
+{
+  http_client *c = http_get("/events9", NULL);
+  cr_assert(strncmp(c->buf, "HTTP/1.1 500", 12) == 0, "%s", c->buf);
+  cr_assert_eq(ocpp_server_stream_count(fx.srv, OCPP_ALL_CHANNELS), 0);
+  http_close(c);
+}
+
+Test(streams, one_stream_over_the_cap_is_503)
+{
+  http_client *a = http_get("/events", NULL);
+  http_client *b = http_get("/events", NULL);
+  wait_streams(2);
+  http_client *c = http_get("/events", NULL);
+  cr_assert(strncmp(c->buf, "HTTP/1.1 503", 12) == 0, "%s", c->buf);
+  cr_assert_not_null(strstr(c->buf, "Retry-After: 10\r\n"));
+  cr_assert_eq(ocpp_server_stream_count(fx.srv, OCPP_ALL_CHANNELS), 2);
+  cr_assert_eq(ocpp_server_stream_broadcast(fx.srv, 0, "e", "d"), 2);
+  http_close(c);
+  http_close(a);
+  http_close(b);
+}
+
+Test(streams, closed_stream_frees_its_place)
+{
+  http_client *a = http_get("/events", NULL);
+  http_client *b = http_get("/events", NULL);
+  wait_streams(2);
+  http_close(a);
+  wait_streams(1);
+  http_client *c = http_get("/events", NULL);
+  cr_assert(strncmp(c->buf, "HTTP/1.1 200", 12) == 0, "%s", c->buf);
+  wait_streams(2);
+  http_close(b);
+  http_close(c);
+}
+
+Test(streams, idle_stream_gets_keepalive_comments)
+{
+  /* every 100 ms here (stream_keepalive_ms), again and again */
+  http_client *c = http_get("/events", NULL);
+  cr_assert(wait_text(c, "retry: 2000\n\n: keep-alive\n\n: keep-alive\n\n"),
+            "%s", c->buf);
+  http_close(c);
+}
+
+Test(streams, no_timer_runs_without_a_stream)
+{
+  run_for(50);
+  cr_assert_eq(active_timers(), 0);
+  http_client *c = http_get("/events", NULL);
+  wait_streams(1);
+  cr_assert_eq(active_timers(), 1, "the stream's keep-alive timer");
+  http_close(c);
+  wait_streams(0);
+  run_for(20);
+  cr_assert_eq(active_timers(), 0);
+}
+
+Test(streams, destroy_closes_every_stream)
+{
+  http_client *a = http_get("/events", NULL);
+  http_client *b = http_get("/events", NULL);
+  wait_streams(2);
+  ocpp_server_destroy(fx.srv, on_closed);
+  fx.srv = NULL;
+  uint64_t end = uv_hrtime() + (uint64_t)WAIT_MS * 1000000u;
+  while ((!a->eof || !b->eof || !fx.closed) && uv_hrtime() < end) {
+    http_pump(a, 2);
+    http_pump(b, 2);
+  }
+  cr_assert(a->eof && b->eof, "a stream stayed open");
+  cr_assert(fx.closed);
+  http_close(a);
+  http_close(b);
+}
+
+/* ---- Basic Auth -------------------------------------------------------------- */
+
+/* "admin:s3cret" and "admin:wrong" */
+#define RIGHT "Basic YWRtaW46czNjcmV0"
+#define WRONG "Basic YWRtaW46d3Jvbmc="
+
+Test(auth, every_get_needs_the_password)
+{
+  start_page("s3cret");
+  static const char *const paths[] = {"/", "/events", "/file", "/nothing"};
+  for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++) {
+    static const char *const bad[] = {NULL, WRONG, "Basic !!", "Bearer x"};
+    for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++) {
+      http_client *c = http_get(paths[i], bad[k]);
+      cr_assert(strncmp(c->buf, "HTTP/1.1 401", 12) == 0, "%s %s: %s",
+                paths[i], bad[k] ? bad[k] : "-", c->buf);
+      cr_assert_not_null(strstr(c->buf, "WWW-Authenticate: Basic realm="));
+      http_close(c);
+    }
+  }
+  cr_assert_eq(fx.gets, 0, "the application saw an unauthorized GET");
+  http_client *c = http_get("/", RIGHT);
+  cr_assert(wait_text(c, "page"));
+  cr_assert(strncmp(c->buf, "HTTP/1.1 200", 12) == 0, "%s", c->buf);
+  http_close(c);
+  c = http_get("/events", RIGHT);
+  cr_assert(strncmp(c->buf, "HTTP/1.1 200", 12) == 0, "%s", c->buf);
+  http_close(c);
+  cr_assert_eq(fx.gets, 2);
+}
+
+Test(auth, empty_password_leaves_the_page_open)
+{
+  start_page("");
+  http_client *c = http_get("/", NULL);
+  cr_assert(strncmp(c->buf, "HTTP/1.1 200", 12) == 0, "%s", c->buf);
+  http_close(c);
+}
+
+Test(server, set_password_needs_a_known_charger_and_a_password)
+{
+  cr_assert_eq(ocpp_server_set_password(fx.srv, "CP1", "new", "old"), OCPP_OK);
+  cr_assert_eq(ocpp_server_set_password(fx.srv, "CP1", "newer", NULL), OCPP_OK);
+  cr_assert_eq(ocpp_server_set_password(fx.srv, "NOPE", "x", NULL),
+               OCPP_EUNKNOWN);
+  cr_assert_eq(ocpp_server_set_password(fx.srv, "CP1", NULL, "x"), OCPP_EINVAL);
+  cr_assert_eq(ocpp_server_set_password(fx.srv, NULL, "x", NULL), OCPP_EINVAL);
+  cr_assert_eq(ocpp_server_set_password(NULL, "CP1", "x", NULL), OCPP_EINVAL);
 }

@@ -48,6 +48,11 @@ static struct {
   double stored_meter_start;
   bool stored_stopped;
   int begin_calls;
+  int lookups;
+  time_t lookup_now;        /* the time the last lookup was given */
+  const char *secret;       /* must never be in a log line */
+  int secret_lines;         /* lines that contained it */
+  int hidden_frames;        /* trace lines that kept a frame out */
 } T;
 
 static const char *const allowed_tags[] = {"04A1B2C3", "AA:BB:CC:DD"};
@@ -97,13 +102,19 @@ static void on_event(void *ud, const ocpp_event *ev)
     copy_text(r, 0, &r->ev.status.info);
     copy_text(r, 1, &r->ev.status.vendor_error);
     break;
-  case OCPP_EV_TX_STARTED: copy_text(r, 0, &r->ev.tx_started.id_tag); break;
+  case OCPP_EV_TX_STARTED:
+    copy_text(r, 0, &r->ev.tx_started.id_tag);
+    copy_text(r, 1, &r->ev.tx_started.tag_name);
+    break;
   case OCPP_EV_TX_STOPPED:
     copy_text(r, 0, &r->ev.tx_stopped.id_tag);
     copy_text(r, 1, &r->ev.tx_stopped.reason);
     break;
   case OCPP_EV_METER: copy_text(r, 0, &r->ev.meter.context); break;
-  case OCPP_EV_TAG: copy_text(r, 0, &r->ev.tag.id_tag); break;
+  case OCPP_EV_TAG:
+    copy_text(r, 0, &r->ev.tag.id_tag);
+    copy_text(r, 1, &r->ev.tag.name);
+    break;
   default: cr_assert_fail("unexpected event type %d", ev->type);
   }
 }
@@ -115,6 +126,10 @@ static void on_log(void *ud, ocpp_log_level level, const char *id,
   (void)level;
   cr_assert_not_null(id);
   cr_assert_not_null(line);
+  if (T.secret && strstr(line, T.secret))
+    T.secret_lines++;
+  if (strstr(line, "with an AuthorizationKey (not logged)"))
+    T.hidden_frames++;
 }
 
 static int store_begin(void *ud, const char *charger_id, int connector,
@@ -155,6 +170,34 @@ static void on_cb(void *ud, ocpp_result r)
   T.cb_result[i] = r;
 }
 
+/* The owner's tag list: LISTED (Anna), BLOCKD, OLDCAR expiring at
+ * T0_WALL + 100 s; every other tag is unknown to it. */
+#define OLDCAR_EXPIRY (T0_WALL + 100)
+
+static bool fake_lookup_tag(void *ud, const char *charger_id,
+                            const char *id_tag, time_t now,
+                            ocpp_tag_verdict *out)
+{
+  (void)ud;
+  cr_assert_str_eq(charger_id, "CP-1");
+  T.lookups++;
+  T.lookup_now = now;
+  memset(out, 0, sizeof *out);
+  if (strcmp(id_tag, "LISTED") == 0) {
+    out->status = OCPP_AUTH_ACCEPTED;
+    snprintf(out->name, sizeof out->name, "Anna");
+  } else if (strcmp(id_tag, "BLOCKD") == 0) {
+    out->status = OCPP_AUTH_BLOCKED;
+    snprintf(out->name, sizeof out->name, "Lost card");
+  } else if (strcmp(id_tag, "OLDCAR") == 0) {
+    out->status = now > OLDCAR_EXPIRY ? OCPP_AUTH_EXPIRED : OCPP_AUTH_ACCEPTED;
+    out->expiry = OLDCAR_EXPIRY;
+  } else {
+    return false;
+  }
+  return true;
+}
+
 /* ---- set-up ------------------------------------------------------------- */
 
 typedef struct {
@@ -163,6 +206,7 @@ typedef struct {
   bool store;
   bool relaxed;
   bool any_tag;
+  bool tag_list;            /* the owner has a tag list (fake_lookup_tag) */
   int heartbeat_interval;
   int call_timeout;
 } setup_opts;
@@ -179,6 +223,8 @@ static ocpp_session_config config_for(const setup_opts *o)
     cfg.store.begin_transaction = store_begin;
     cfg.store.find_transaction = store_find;
   }
+  if (o->tag_list)
+    cfg.store.lookup_tag = fake_lookup_tag;
   return cfg;
 }
 
@@ -841,6 +887,79 @@ Test(session, authorize_with_a_number_tag_is_a_type_violation)
   start();
   recv_text("[2,\"a\",\"Authorize\",{\"idTag\":1234}]");
   expect_error("a", "TypeConstraintViolation");
+}
+
+/* ---- the owner's tag list ---------------------------------------------- */
+
+Test(session, listed_tag_is_accepted_with_its_name_although_tags_do_not_list_it)
+{
+  start_with((setup_opts){.start_mode = OCPP_START_TAG, .tag_list = true});
+  cr_assert_str_eq(authorize("LISTED"), "Accepted");
+  cr_assert_str_eq(last_event()->ev.tag.name, "Anna");
+  cr_assert_eq(T.lookup_now, T0_WALL, "the session's time, not a clock");
+}
+
+Test(session, listed_blocked_tag_is_blocked_even_in_any_mode)
+{
+  start_with((setup_opts){.start_mode = OCPP_START_ANY, .tag_list = true});
+  cr_assert_str_eq(authorize("BLOCKD"), "Blocked");
+  cr_assert_str_eq(last_event()->ev.tag.name, "Lost card");
+  cr_assert_str_eq(authorize("SOMEONE"), "Accepted", "unknown: any mode");
+  cr_assert_str_eq(last_event()->ev.tag.name, "");
+}
+
+Test(session, unknown_tag_follows_start_mode_and_tags)
+{
+  start_with((setup_opts){.start_mode = OCPP_START_TAG, .tag_list = true});
+  cr_assert_str_eq(authorize("SOMEONE"), "Invalid");
+  cr_assert_str_eq(authorize("04A1B2C3"), "Accepted");
+  cr_assert_str_eq(authorize("KNX"), "Accepted");
+  cr_assert_eq(T.lookups, 3);
+}
+
+Test(session, expiring_tag_answers_its_expiry_date_and_expires_with_fed_time)
+{
+  start_with((setup_opts){.start_mode = OCPP_START_TAG, .tag_list = true});
+  recv_text("[2,\"a\",\"Authorize\",{\"idTag\":\"OLDCAR\"}]");
+  json_t *info = json_object_get(expect_result("a"), "idTagInfo");
+  cr_assert_str_eq(str(info, "status"), "Accepted");
+  char want[OCPP_TIME_STRLEN];
+  ocpp_time_format(OLDCAR_EXPIRY, want);
+  cr_assert_str_eq(str(info, "expiryDate"), want);
+  advance(101 * 1000);
+  recv_text("[2,\"b\",\"Authorize\",{\"idTag\":\"OLDCAR\"}]");
+  info = json_object_get(expect_result("b"), "idTagInfo");
+  cr_assert_str_eq(str(info, "status"), "Expired");
+  cr_assert_str_eq(str(info, "expiryDate"), want);
+  cr_assert_eq(T.lookup_now, T0_WALL + 101);
+}
+
+Test(session, start_with_a_listed_tag_carries_its_name)
+{
+  start_with((setup_opts){.start_mode = OCPP_START_TAG, .store = true,
+                          .tag_list = true});
+  int32_t tx = start_tx(1, "LISTED", 100);
+  cr_assert_eq(tx, 500);
+  const event_rec *e = last_event();
+  cr_assert_eq(e->ev.type, OCPP_EV_TX_STARTED);
+  cr_assert_str_eq(e->ev.tx_started.tag_name, "Anna");
+  cr_assert_str_eq(T.cp->conn_state[1].tx_tag_name, "Anna");
+}
+
+Test(session, start_with_a_blocked_tag_is_answered_blocked_and_not_started)
+{
+  start_with((setup_opts){.start_mode = OCPP_START_ANY, .store = true,
+                          .tag_list = true});
+  recv_text("[2,\"t\",\"StartTransaction\",{\"connectorId\":1,"
+            "\"idTag\":\"BLOCKD\",\"meterStart\":0,"
+            "\"timestamp\":\"2026-11-22T10:00:00Z\"}]");
+  json_t *p = expect_result("t");
+  cr_assert_eq(num(p, "transactionId"), 500);
+  json_t *info = json_object_get(p, "idTagInfo");
+  cr_assert_str_eq(str(info, "status"), "Blocked");
+  cr_assert_null(json_object_get(info, "expiryDate"));
+  cr_assert_eq(last_event()->ev.type, OCPP_EV_TAG);
+  cr_assert_eq(T.cp->conn_state[1].tx_id, 0);
 }
 
 /* ---- CALLERRORs --------------------------------------------------------- */
@@ -1552,6 +1671,68 @@ Test(session, unlock_maps_each_status)
   }
   cr_assert_eq(command((ocpp_command){.kind = OCPP_CMD_UNLOCK, .connector = 0}, 3),
                OCPP_EINVAL);
+}
+
+Test(session, change_configuration_sends_key_and_value_and_maps_the_answer)
+{
+  static const struct { const char *status; ocpp_result r; } cases[] = {
+    {"Accepted", OCPP_RESULT_ACCEPTED},
+    {"RebootRequired", OCPP_RESULT_ACCEPTED},
+    {"Rejected", OCPP_RESULT_REJECTED},
+    {"NotSupported", OCPP_RESULT_NOT_SUPPORTED},
+  };
+  start();
+  boot();
+  for (int i = 0; i < 4; i++) {
+    cr_assert_eq(command((ocpp_command){.kind = OCPP_CMD_CHANGE_CONFIGURATION,
+                                        .key = "HeartbeatInterval",
+                                        .value = "120", .connector = 5}, i),
+                 OCPP_OK);
+    expect_json(expect_call("ChangeConfiguration", NULL),
+                "{\"key\":\"HeartbeatInterval\",\"value\":\"120\"}");
+    char payload[64];
+    snprintf(payload, sizeof payload, "{\"status\":\"%s\"}", cases[i].status);
+    answer_last(payload);
+    cr_assert_eq(T.cb_count[i], 1);
+    cr_assert_eq(T.cb_result[i], cases[i].r, "%s", cases[i].status);
+  }
+}
+
+Test(session, change_configuration_refuses_missing_or_over_long_fields)
+{
+  start();
+  boot();
+  char long_key[52];
+  memset(long_key, 'k', 51);
+  long_key[51] = '\0';
+  cr_assert_eq(command((ocpp_command){.kind = OCPP_CMD_CHANGE_CONFIGURATION,
+                                      .value = "1"}, 0), OCPP_EINVAL);
+  cr_assert_eq(command((ocpp_command){.kind = OCPP_CMD_CHANGE_CONFIGURATION,
+                                      .key = "K"}, 0), OCPP_EINVAL);
+  cr_assert_eq(command((ocpp_command){.kind = OCPP_CMD_CHANGE_CONFIGURATION,
+                                      .key = long_key, .value = "1"}, 0),
+               OCPP_EINVAL);
+  cr_assert_eq(T.cb_count[0], 0);
+}
+
+Test(session, authorization_key_never_reaches_the_log_even_with_the_trace)
+{
+  start();
+  boot();
+  T.secret = "0123456789abcdef0123456789abcdef01234567";
+  int hidden_before = T.hidden_frames;
+  cr_assert_eq(command((ocpp_command){.kind = OCPP_CMD_CHANGE_CONFIGURATION,
+                                      .key = "AuthorizationKey",
+                                      .value = T.secret}, 0), OCPP_OK);
+  json_t *p = expect_call("ChangeConfiguration", NULL);
+  cr_assert_str_eq(str(p, "value"), T.secret, "the charger gets it");
+  answer_last("{\"status\":\"Accepted\"}");
+  cr_assert_eq(T.cb_result[0], OCPP_RESULT_ACCEPTED);
+  /* a charger that lists it in GetConfiguration does not get it logged */
+  recvf("[2,\"x\",\"DataTransfer\",{\"vendorId\":\"v\",\"data\":"
+        "\"AuthorizationKey=%s\"}]", T.secret);
+  cr_assert_eq(T.secret_lines, 0);
+  cr_assert_eq(T.hidden_frames, hidden_before + 2);
 }
 
 Test(session, reset_sends_hard_or_soft)

@@ -106,7 +106,7 @@ static char *export_csv(gw_store *st, time_t from, time_t to, int *rows) {
 
 #define HEADER                                                              \
   "charger_id,connector,transaction_id,id_tag,start,stop,meter_start_wh,"  \
-  "meter_stop_wh,energy_wh,stop_reason\n"
+  "meter_stop_wh,energy_wh,stop_reason,tag_name\n"
 
 /* ---- opening and schema -------------------------------------------------- */
 
@@ -136,9 +136,9 @@ Test(store, open_creates_missing_dir_and_private_files) {
   cr_expect_eq(rmdir(sub), 0);
 }
 
-Test(store, open_creates_schema_version_2_in_wal_mode) {
+Test(store, open_creates_the_current_schema_in_wal_mode) {
   gw_store *st = open_store();
-  cr_expect_eq(query_int("PRAGMA user_version"), 2);
+  cr_expect_eq(query_int("PRAGMA user_version"), 3);
   cr_expect_eq(query_int("SELECT count(*) FROM sqlite_master WHERE type ="
                          " 'table' AND name IN ('meta', 'sessions',"
                          " 'chargers')"), 3);
@@ -199,7 +199,7 @@ Test(store, empty_file_is_upgraded_from_version_0) {
   cr_assert_not_null(f);
   fclose(f);
   gw_store *st = open_store();
-  cr_expect_eq(query_int("PRAGMA user_version"), 2);
+  cr_expect_eq(query_int("PRAGMA user_version"), 3);
   cr_expect_eq(begin(st, "CP1", "T", 0, 100), 1);
   gw_store_close(st);
 }
@@ -934,7 +934,7 @@ Test(store, csv_has_exact_header_and_row_format) {
   char want[512];
   snprintf(want, sizeof want,
            HEADER "CP1,2,%d,TAG,2026-10-01T12:00:00Z,2026-10-01T13:02:03Z,"
-           "1000,3501,2501,EVDisconnected\n", (int)id);
+           "1000,3501,2501,EVDisconnected,\n", (int)id);
   cr_expect_str_eq(csv, want);
   free(csv);
   gw_store_close(st);
@@ -952,7 +952,7 @@ Test(store, csv_quotes_comma_quote_and_newline) {
   char want[512];
   snprintf(want, sizeof want,
            HEADER "\"CP,1\",1,%d,\"a\"\"b\",2026-10-01T12:00:00Z,"
-           "2026-10-01T12:01:00Z,0,10,10,\"line\nbreak\"\n", (int)id);
+           "2026-10-01T12:01:00Z,0,10,10,\"line\nbreak\",\n", (int)id);
   cr_expect_str_eq(csv, want);
   free(csv);
   gw_store_close(st);
@@ -966,7 +966,7 @@ Test(store, csv_shows_running_session_with_empty_stop) {
   char *csv = export_csv(st, 0, 0, &rows);
   char want[256];
   snprintf(want, sizeof want,
-           HEADER "CP1,1,%d,TAG,2026-10-01T12:00:00Z,,77,,,\n", (int)id);
+           HEADER "CP1,1,%d,TAG,2026-10-01T12:00:00Z,,77,,,,\n", (int)id);
   cr_expect_eq(rows, 1);
   cr_expect_str_eq(csv, want);
   free(csv);
@@ -979,7 +979,7 @@ Test(store, csv_recovered_stop_has_empty_start_and_charger_id) {
   cr_assert_eq(stop(st, "CP1", -1, false, 0, t0).rc, 0);
   int rows = 0;
   char *csv = export_csv(st, 0, 0, &rows);
-  cr_expect_str_eq(csv, HEADER "CP1,,-1,,,2026-10-02T08:30:00Z,,,,Local\n");
+  cr_expect_str_eq(csv, HEADER "CP1,,-1,,,2026-10-02T08:30:00Z,,,,Local,\n");
   free(csv);
   gw_store_close(st);
 }
@@ -994,9 +994,9 @@ Test(store, csv_orders_by_start_then_charger) {
   char *csv = export_csv(st, 0, 0, &rows);
   cr_expect_eq(rows, 3);
   cr_expect_str_eq(csv,
-    HEADER "CPA,1,3,,2026-10-01T00:01:40Z,,0,,,\n"
-           "CPB,1,1,,2026-10-01T00:01:40Z,,0,,,\n"
-           "CPA,1,2,,2026-10-01T00:03:20Z,,0,,,\n");
+    HEADER "CPA,1,3,,2026-10-01T00:01:40Z,,0,,,,\n"
+           "CPB,1,1,,2026-10-01T00:01:40Z,,0,,,,\n"
+           "CPA,1,2,,2026-10-01T00:03:20Z,,0,,,,\n");
   free(csv);
   gw_store_close(st);
 }
@@ -1137,15 +1137,316 @@ Test(store, auth_cache_rejects_invalid_arguments) {
   gw_store_close(st);
 }
 
-Test(store, version_1_database_is_upgraded_with_its_sessions) {
+Test(store, version_2_database_is_upgraded_with_its_sessions) {
   gw_store *st = open_store();
   int32_t id = begin(st, "CP1", "TAG1", 1500, 1000);
   gw_store_close(st);
-  raw_exec("DROP TABLE auth_cache; PRAGMA user_version = 1");
+  raw_exec("DROP TABLE auth_cache; PRAGMA user_version = 2");
   st = open_store();
-  cr_expect_eq(query_int("PRAGMA user_version"), 2);
+  cr_expect_eq(query_int("PRAGMA user_version"), 3);
   gw_session s;
   cr_expect_eq(gw_store_find(st, "CP1", id, &s), 0);
   cr_expect_eq(gw_store_auth_put(st, "CP1", "T", true, 0, 1), 0);
+  gw_store_close(st);
+}
+
+/* ---- the reports of the status page -------------------------------------- */
+
+typedef struct {
+  int n;
+  char line[8][96];
+} recent_rows;
+
+static void take_recent(void *ud, const gw_session *s) {
+  recent_rows *r = ud;
+  if (r->n < 8)
+    snprintf(r->line[r->n], sizeof r->line[0], "%s %d %s %lld %.0f %s",
+             s->charger_id, (int)s->transaction_id, s->id_tag,
+             (long long)s->start, s->has_energy ? s->energy_wh : -1,
+             s->stop_reason);
+  r->n++;
+}
+
+Test(store, recent_gives_the_newest_sessions_first_up_to_the_limit) {
+  gw_store *st = open_store();
+  time_t t0 = utc(2026, 11, 1, 8, 0, 0);
+  int32_t a = begin(st, "CP1", "A", 100, t0);
+  cr_assert_eq(stop(st, "CP1", a, true, 1100, t0 + 3600).rc, 0);
+  int32_t b = begin(st, "CP2", "B", 0, t0 + 86400);
+  int32_t c = begin(st, "CP1", "C", 5000, t0 + 2 * 86400);
+  recent_rows r = {0};
+  cr_assert_eq(gw_store_recent(st, 50, take_recent, &r), 3);
+  char want[3][96];
+  snprintf(want[0], sizeof want[0], "CP1 %d C %lld -1 ", (int)c,
+           (long long)(t0 + 2 * 86400));
+  snprintf(want[1], sizeof want[1], "CP2 %d B %lld -1 ", (int)b,
+           (long long)(t0 + 86400));
+  snprintf(want[2], sizeof want[2], "CP1 %d A %lld 1000 Local", (int)a,
+           (long long)t0);
+  for (int i = 0; i < 3; i++)
+    cr_assert_str_eq(r.line[i], want[i]);
+  recent_rows two = {0};
+  cr_assert_eq(gw_store_recent(st, 2, take_recent, &two), 2);
+  cr_assert_str_eq(two.line[1], want[1]);
+  cr_assert_eq(gw_store_recent(st, 0, take_recent, &two), GW_EINVAL);
+  cr_assert_eq(gw_store_recent(st, 1001, take_recent, &two), GW_EINVAL);
+  cr_assert_eq(gw_store_recent(st, 5, NULL, &two), GW_EINVAL);
+  cr_assert_eq(gw_store_recent(NULL, 5, take_recent, &two), GW_EINVAL);
+  gw_store_close(st);
+}
+
+typedef struct {
+  int n;
+  char line[8][96];
+} month_rows;
+
+static void take_month(void *ud, int64_t month, const char *charger,
+                       const char *tag, double wh) {
+  month_rows *r = ud;
+  if (r->n < 8)
+    snprintf(r->line[r->n], sizeof r->line[0], "%lld-%02lld %s %s %.0f",
+             (long long)(month / 12), (long long)(month % 12 + 1), charger,
+             tag, wh);
+  r->n++;
+}
+
+Test(store, energy_by_month_sums_per_utc_month_charger_and_tag) {
+  gw_store *st = open_store();
+  struct {
+    const char *charger, *tag;
+    time_t start;
+    double from_wh, to_wh;
+  } s[] = {
+    {"CP1", "A", utc(2026, 10, 31, 23, 59, 59), 0, 1000},
+    {"CP1", "A", utc(2026, 11, 1, 0, 0, 0), 0, 2000},
+    {"CP1", "A", utc(2026, 11, 20, 12, 0, 0), 10, 510},
+    {"CP1", "B", utc(2026, 11, 21, 12, 0, 0), 0, 300},
+    {"CP2", "A", utc(2026, 11, 22, 12, 0, 0), 0, 40},
+    {"CP2", "A", utc(2025, 11, 22, 12, 0, 0), 0, 7777}, /* before from */
+  };
+  for (size_t i = 0; i < sizeof s / sizeof s[0]; i++) {
+    int32_t id = begin(st, s[i].charger, s[i].tag, s[i].from_wh, s[i].start);
+    cr_assert_eq(stop(st, s[i].charger, id, true, s[i].to_wh,
+                      s[i].start + 600).rc, 0);
+  }
+  /* running, no energy yet: counts nothing */
+  begin(st, "CP3", "Z", 100, utc(2026, 11, 23, 0, 0, 0));
+  month_rows r = {0};
+  int n = gw_store_energy_by_month(st, utc(2026, 1, 1, 0, 0, 0),
+                                   utc(2027, 1, 1, 0, 0, 0), take_month, &r);
+  cr_assert_eq(n, 4);
+  cr_assert_str_eq(r.line[0], "2026-10 CP1 A 1000");
+  cr_assert_str_eq(r.line[1], "2026-11 CP1 A 2500");
+  cr_assert_str_eq(r.line[2], "2026-11 CP1 B 300");
+  cr_assert_str_eq(r.line[3], "2026-11 CP2 A 40");
+  cr_assert_eq(gw_store_energy_by_month(st, 10, 10, take_month, &r), GW_EINVAL);
+  cr_assert_eq(gw_store_energy_by_month(st, -1, 10, take_month, &r),
+               GW_EINVAL);
+  cr_assert_eq(gw_store_energy_by_month(st, 0, 10, NULL, &r), GW_EINVAL);
+  gw_store_close(st);
+}
+
+/* ---- tag names ----------------------------------------------------------- */
+
+/* A tag list that the test changes between calls, as a reload would. */
+static const char *namer_name = "Anna";
+static int namer_calls;
+
+static const char *test_namer(void *ud, const char *charger_id,
+                              const char *id_tag) {
+  cr_assert_str_eq(ud, "list");
+  cr_assert_str_eq(charger_id, "CP1");
+  namer_calls++;
+  return strcmp(id_tag, "04A2B3C4") == 0 ? namer_name : NULL;
+}
+
+static char *text_of(const char *sql) {
+  sqlite3 *db = NULL;
+  sqlite3_stmt *s = NULL;
+  cr_assert_eq(sqlite3_open_v2(dbpath, &db, SQLITE_OPEN_READONLY, NULL),
+               SQLITE_OK);
+  cr_assert_eq(sqlite3_prepare_v2(db, sql, -1, &s, NULL), SQLITE_OK);
+  char *v = NULL;
+  if (sqlite3_step(s) == SQLITE_ROW)
+    v = strdup((const char *)sqlite3_column_text(s, 0));
+  sqlite3_finalize(s);
+  sqlite3_close(db);
+  return v;
+}
+
+Test(store, session_keeps_the_tag_name_it_started_with) {
+  gw_store *st = open_store();
+  gw_store_set_tag_namer(st, test_namer, "list");
+  namer_name = "Anna";
+  int32_t id = begin(st, "CP1", "04A2B3C4", 0, 1000);
+  namer_name = "Renamed";
+  cr_assert_eq(stop(st, "CP1", id, true, 500, 2000).rc, 0);
+  char *name = text_of("SELECT tag_name FROM sessions");
+  cr_expect_str_eq(name, "Anna");
+  free(name);
+  gw_store_close(st);
+}
+
+Test(store, unknown_tag_has_an_empty_name_and_no_namer_names_nothing) {
+  gw_store *st = open_store();
+  begin(st, "CP1", "OTHER", 0, 1000);
+  gw_store_set_tag_namer(st, test_namer, "list");
+  namer_calls = 0;
+  begin(st, "CP1", "UNKNOWN", 0, 1100);
+  cr_expect_eq(namer_calls, 1);
+  cr_expect_eq(query_int("SELECT count(*) FROM sessions WHERE tag_name = ''"),
+               2);
+  gw_store_close(st);
+}
+
+Test(store, stop_of_an_unknown_transaction_is_named_at_the_stop) {
+  gw_store *st = open_store();
+  gw_store_set_tag_namer(st, test_namer, "list");
+  namer_name = "Anna";
+  cr_assert_eq(gw_store_end(st, "CP1", 77, "04A2B3C4", true, 900, 2100,
+                            "Local", NULL, NULL, NULL), 0);
+  char *name = text_of("SELECT tag_name FROM sessions WHERE"
+                       " charger_transaction_id = 77");
+  cr_expect_str_eq(name, "Anna");
+  free(name);
+  gw_store_close(st);
+}
+
+Test(store, csv_has_the_tag_name_column) {
+  gw_store *st = open_store();
+  gw_store_set_tag_namer(st, test_namer, "list");
+  namer_name = "Company car, Anna";
+  time_t t0 = utc(2026, 10, 1, 12, 0, 0);
+  int32_t id = begin(st, "CP1", "04A2B3C4", 10, t0);
+  int rows = 0;
+  char *csv = export_csv(st, 0, 0, &rows);
+  char want[256];
+  snprintf(want, sizeof want,
+           HEADER "CP1,1,%d,04A2B3C4,2026-10-01T12:00:00Z,,10,,,,"
+           "\"Company car, Anna\"\n", (int)id);
+  cr_expect_str_eq(csv, want);
+  free(csv);
+  gw_store_close(st);
+}
+
+Test(store, deferred_start_keeps_its_tag_name) {
+  enum { CAP = 2000 };
+  static int32_t ids[CAP + 8];
+  gw_store *st = open_store();
+  cr_assert_gt(fill_until_deferred(st, ids, CAP), 0);
+  gw_store_set_tag_namer(st, test_namer, "list");
+  namer_name = "Anna";
+  int32_t id = 0;
+  cr_expect_eq(gw_store_begin(st, "CP1", 1, "04A2B3C4", 0, 5000, &id),
+               GW_EDEFERRED);
+  namer_name = "Renamed";
+  cr_assert_eq(gw_store_set_max_pages(st, 1L << 30), 0);
+  cr_assert_eq(gw_store_flush(st), 0, "%s", gw_store_last_error(st));
+  char *name = text_of("SELECT tag_name FROM sessions WHERE charger_id = 'CP1'");
+  cr_expect_str_eq(name, "Anna");
+  free(name);
+  gw_store_close(st);
+}
+
+Test(store, version_1_database_gains_the_tag_name_column) {
+  sqlite3 *db = NULL;
+  cr_assert_eq(sqlite3_open(dbpath, &db), SQLITE_OK);
+  cr_assert_eq(sqlite3_exec(db,
+    "CREATE TABLE meta (key TEXT PRIMARY KEY, value);"
+    "INSERT INTO meta VALUES ('next_transaction_id', 5);"
+    "CREATE TABLE sessions (charger_id TEXT NOT NULL, connector INTEGER,"
+    " transaction_id INTEGER NOT NULL, charger_transaction_id INTEGER NOT NULL,"
+    " id_tag TEXT NOT NULL DEFAULT '', start INTEGER, stop INTEGER,"
+    " meter_start_wh REAL, meter_stop_wh REAL, last_meter_wh REAL,"
+    " last_meter_time INTEGER, energy_wh REAL, stop_reason TEXT,"
+    " recovered INTEGER NOT NULL DEFAULT 0,"
+    " PRIMARY KEY (charger_id, transaction_id));"
+    "INSERT INTO sessions (charger_id, connector, transaction_id,"
+    " charger_transaction_id, id_tag, start) VALUES ('CP1', 1, 4, 4, 'OLD', 10);"
+    "CREATE TABLE chargers (charger_id TEXT PRIMARY KEY, vendor TEXT,"
+    " model TEXT, serial TEXT, firmware TEXT, updated INTEGER);"
+    "PRAGMA user_version = 1;", NULL, NULL, NULL), SQLITE_OK);
+  sqlite3_close(db);
+  gw_store *st = open_store();
+  cr_expect_eq(query_int("PRAGMA user_version"), 3);
+  cr_expect_eq(query_int("SELECT count(*) FROM sessions WHERE id_tag = 'OLD'"
+                         " AND tag_name = ''"), 1);
+  cr_expect_eq(query_int("SELECT count(*) FROM sqlite_master WHERE type ="
+                         " 'table' AND name IN ('passwords', 'auth_cache')"), 2);
+  cr_expect_eq(begin(st, "CP1", "T", 0, 100), 5);
+  gw_store_close(st);
+}
+
+/* ---- rotated passwords --------------------------------------------------- */
+
+Test(store, password_is_stored_durably_with_its_previous_one) {
+  gw_store *st = open_store();
+  gw_stored_password sp;
+  cr_expect_eq(gw_store_get_password(st, "CP1", &sp), GW_ENOTFOUND);
+  cr_assert_eq(gw_store_set_password(st, "CP1", "new-one", "old-one"), 0);
+  gw_store_close(st);
+  st = open_store();
+  cr_assert_eq(gw_store_get_password(st, "CP1", &sp), 0);
+  cr_expect_str_eq(sp.password, "new-one");
+  cr_expect(sp.has_previous);
+  cr_expect_str_eq(sp.previous, "old-one");
+  cr_assert_eq(gw_store_set_password(st, "CP1", "new-one", NULL), 0);
+  cr_assert_eq(gw_store_get_password(st, "CP1", &sp), 0);
+  cr_expect_not(sp.has_previous);
+  cr_expect_str_eq(sp.previous, "");
+  cr_expect_eq(gw_store_get_password(st, "CP2", &sp), GW_ENOTFOUND);
+  gw_store_close(st);
+}
+
+Test(store, forgotten_password_is_gone) {
+  gw_store *st = open_store();
+  cr_assert_eq(gw_store_set_password(st, "CP1", "pw", NULL), 0);
+  cr_assert_eq(gw_store_forget_password(st, "CP1"), 0);
+  gw_stored_password sp;
+  cr_expect_eq(gw_store_get_password(st, "CP1", &sp), GW_ENOTFOUND);
+  cr_expect_eq(gw_store_forget_password(st, "CP1"), 0, "nothing to forget");
+  gw_store_close(st);
+}
+
+Test(store, password_arguments_are_checked) {
+  gw_store *st = open_store();
+  gw_stored_password sp;
+  char long_pw[42];
+  memset(long_pw, 'a', 41);
+  long_pw[41] = '\0';
+  cr_expect_eq(gw_store_set_password(st, "CP1", "", NULL), GW_EINVAL);
+  cr_expect_eq(gw_store_set_password(st, "CP1", NULL, NULL), GW_EINVAL);
+  cr_expect_eq(gw_store_set_password(st, "CP1", long_pw, NULL), GW_EINVAL);
+  cr_expect_eq(gw_store_set_password(st, "CP1", "pw", ""), GW_EINVAL);
+  cr_expect_eq(gw_store_set_password(st, "", "pw", NULL), GW_EINVAL);
+  cr_expect_eq(gw_store_set_password(NULL, "CP1", "pw", NULL), GW_EINVAL);
+  cr_expect_eq(gw_store_get_password(st, "CP1", NULL), GW_EINVAL);
+  cr_expect_eq(gw_store_get_password(st, NULL, &sp), GW_EINVAL);
+  cr_expect_eq(gw_store_forget_password(st, NULL), GW_EINVAL);
+  long_pw[40] = '\0';
+  cr_expect_eq(gw_store_set_password(st, "CP1", long_pw, long_pw), 0,
+               "40 characters is the AuthorizationKey maximum");
+  gw_store_close(st);
+}
+
+Test(store, read_only_store_reads_but_does_not_write_passwords) {
+  gw_store *st = open_store();
+  cr_assert_eq(gw_store_set_password(st, "CP1", "pw", NULL), 0);
+  gw_store_close(st);
+  cr_assert_eq(gw_store_open_readonly(dir, &st), 0);
+  gw_stored_password sp;
+  cr_expect_eq(gw_store_get_password(st, "CP1", &sp), 0);
+  cr_expect_eq(gw_store_set_password(st, "CP1", "other", NULL), GW_EINVAL);
+  cr_expect_eq(gw_store_forget_password(st, "CP1"), GW_EINVAL);
+  gw_store_close(st);
+}
+
+Test(store, unusable_stored_password_is_an_error_not_a_login) {
+  gw_store *st = open_store();
+  cr_assert_eq(gw_store_set_password(st, "CP1", "pw", NULL), 0);
+  raw_exec("UPDATE passwords SET password = ''");
+  gw_stored_password sp;
+  cr_expect_eq(gw_store_get_password(st, "CP1", &sp), GW_EIO);
+  cr_expect_neq(strstr(gw_store_last_error(st), "CP1"), NULL);
   gw_store_close(st);
 }
