@@ -65,6 +65,26 @@ static int hook(void *ud, const char *charger_id, const char *id_tag,
   return T.hook_rc;
 }
 
+/* The owner's tag list: it knows LISTED1 (named, with an expiry) and
+ * BLOCKED1. */
+static bool lookup(void *ud, const char *charger_id, const char *id_tag,
+                   time_t now, ocpp_tag_verdict *out)
+{
+  (void)ud;
+  (void)now;
+  cr_assert_str_eq(charger_id, "CP-1");
+  if (strcmp(id_tag, "LISTED1") == 0) {
+    *out = (ocpp_tag_verdict){.status = OCPP_AUTH_ACCEPTED,
+                              .expiry = 1798761599, .name = "Anna"};
+    return true;
+  }
+  if (strcmp(id_tag, "BLOCKED1") == 0) {
+    *out = (ocpp_tag_verdict){.status = OCPP_AUTH_BLOCKED};
+    return true;
+  }
+  return false;
+}
+
 static const char *const local_tags[] = {"LOCAL1"};
 
 static void setup(void)
@@ -80,7 +100,7 @@ static void setup(void)
   cr_assert_not_null(T.cp);
   ocpp_session_config cfg = {
     .send = on_send, .event = on_event, .authorize = hook, .log_id = "CP-1",
-    .call_timeout = 30,
+    .call_timeout = 30, .store = {.lookup_tag = lookup},
   };
   cr_assert_eq(ocpp_session_create(&ocpp__role_cs16, &cfg, T.cp, &T.s), OCPP_OK);
   ocpp_session_open(T.s, T.now);
@@ -143,6 +163,29 @@ Test(authorize, hook_decision_now_wins_over_the_chargers_tags)
   T.hook_status = OCPP_AUTH_BLOCKED;
   recv_text("[2,\"a2\",\"Authorize\",{\"idTag\":\"LOCAL1\"}]");
   cr_assert_str_eq(tag_status(answer_to("a2")), "Blocked");
+}
+
+Test(authorize, tag_list_decides_its_tags_without_asking_the_hook)
+{
+  T.hook_rc = OCPP_EPENDING;
+  recv_text("[2,\"a1\",\"Authorize\",{\"idTag\":\"LISTED1\"}]");
+  cr_assert_eq(T.hook_calls, 0);
+  json_t *info = json_object_get(answer_to("a1"), "idTagInfo");
+  cr_assert_str_eq(json_string_value(json_object_get(info, "status")), "Accepted");
+  cr_assert_str_eq(json_string_value(json_object_get(info, "expiryDate")),
+                   "2026-12-31T23:59:59Z");
+  recv_text("[2,\"s1\",\"StartTransaction\",{\"connectorId\":1,"
+            "\"idTag\":\"BLOCKED1\",\"meterStart\":0,"
+            "\"timestamp\":\"2026-12-04T18:00:00Z\"}]");
+  cr_assert_eq(T.hook_calls, 0);
+  cr_assert_str_eq(tag_status(answer_to("s1")), "Blocked");
+  cr_assert_eq(T.started, 0);
+  /* a tag the list does not know goes to the hook */
+  recv_text(authorize_backend);
+  cr_assert_eq(T.hook_calls, 1);
+  cr_assert_str_eq(T.hook_tag, "BACKEND1");
+  cr_assert_eq(T.n_frames, 2, "the backend's tag waits");
+  cr_assert_eq(T.tag_events, 2);
 }
 
 Test(authorize, deferred_authorize_is_answered_with_the_later_decision)
