@@ -1,8 +1,9 @@
 /* The owner's say over a charger's idTags (a billing backend's tags): the
- * central system session asks its authorize hook first, answers at once
- * when the hook decides, and holds Authorize and StartTransaction until
- * ocpp_session_authorized() when the hook defers. Driven without sockets;
- * each test checks the exact frames sent. */
+ * central system session asks its authorize hook about every tag the
+ * owner's tag list (lookup_tag) does not know, before the charger's own
+ * options, answers at once when the hook decides, and holds Authorize and
+ * StartTransaction until ocpp_session_authorized() when the hook defers.
+ * Driven without sockets; each test checks the exact frames sent. */
 #include <criterion/criterion.h>
 #include <stdio.h>
 #include <string.h>
