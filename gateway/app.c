@@ -17,6 +17,7 @@
 #include "gateway/notify.h"
 #include "gateway/rotate.h"
 #include "gateway/store.h"
+#include "gateway/uplink.h"
 #include "gateway/web.h"
 #include "knx/knx.h"
 #include "ocpp/ocpp.h"
@@ -37,6 +38,7 @@ typedef struct {
   gw_rotate_env rotate;
   gw_energy *energy;            /* NULL without [energy] */
   gw_web *web;                /* the status page */
+  gw_uplinks *uplinks;        /* the chargers' backend links */
   uv_timer_t pump_timer;
   uv_timer_t energy_timer;
   uv_timer_t flush_timer;
@@ -247,6 +249,7 @@ static void on_ocpp_event(void *ud, const ocpp_event *event)
   default:
     break;
   }
+  gw_uplinks_on_event(app->uplinks, &ev);
   gw_bridge_on_ocpp_event(app->bridge, &ev, now_ms(app));
   gw_energy_on_ocpp_event(app->energy, &ev, now_ms(app));
   energy_pump(app);
@@ -273,6 +276,62 @@ static void on_ocpp_log(void *ud, ocpp_log_level level, const char *charger_id,
 {
   (void)ud;
   gw_log_line(log_level_of(level), charger_id, message);
+}
+
+/* ---- backend links ------------------------------------------------------ */
+
+static void on_uplink(void *ud, const char *charger_id, bool up)
+{
+  gw_app *app = ud;
+  /* the link logged why already */
+  gw_bridge_on_upstream(app->bridge, charger_id, up, now_ms(app));
+  pump(app);
+  gw_web_changed(app->web);
+}
+
+/* A backend's decision on a charger's idTag goes to the waiting CALL (gone
+ * when the charger disconnected meanwhile). */
+static void on_uplink_decided(void *ud, const char *charger_id, uint32_t token,
+                              ocpp_auth_status status)
+{
+  gw_app *app = ud;
+  ocpp_server_authorized(app->ocpp, charger_id, token, status);
+}
+
+static int hook_authorize(void *ud, const char *charger_id, const char *id_tag,
+                          uint32_t token, ocpp_auth_status *status)
+{
+  gw_app *app = ud;
+  switch (gw_uplinks_authorize(app->uplinks, charger_id, id_tag, token, status)) {
+  case GW_AUTH_NOW: return OCPP_OK;
+  case GW_AUTH_LATER: return OCPP_EPENDING;
+  case GW_AUTH_LOCAL: break;
+  }
+  return OCPP_ENOENT;
+}
+
+static int start_uplinks(gw_app *app)
+{
+  const gw_conf *c = app->cfg;
+  gw_uplink_options o = {.call_timeout = c->call_timeout, .trace = c->trace_ocpp,
+                         .max_message_size = (size_t)c->max_message_size};
+  static const gw_uplink_hooks hooks = {.on_link = on_uplink,
+                                        .on_log = on_ocpp_log,
+                                        .decided = on_uplink_decided};
+  int rc = gw_uplinks_create(app->loop, c->chargers, c->n_chargers, &o,
+                             app->store, &hooks, app, &app->uplinks);
+  if (rc != GW_OK)
+    return rc;
+  /* the identity the charger last booted with: chargers often reconnect
+   * without a new BootNotification */
+  for (size_t i = 0; i < c->n_chargers; i++) {
+    gw_charger_info info;
+    if (c->chargers[i].upstream.url &&
+        gw_store_load_charger(app->store, c->chargers[i].id, &info) == GW_OK)
+      gw_uplinks_set_boot(app->uplinks, c->chargers[i].id, info.vendor,
+                          info.model, info.serial, info.firmware);
+  }
+  return GW_OK;
 }
 
 /* ---- KNX ---------------------------------------------------------------- */
@@ -464,6 +523,7 @@ static json_t *status_json(void *ud)
   json_t *st = ocpp_server_status(app->ocpp);
   if (!st)
     return NULL;
+  gw_uplinks_status(app->uplinks, json_object_get(st, "chargers"));
   json_object_set_new(st, "version", json_string(OCPPKNX_VERSION));
   json_object_set_new(st, "uptime_s",
                       json_integer((json_int_t)(time(NULL) - app->started)));
@@ -541,6 +601,8 @@ static void stop_app(gw_app *app, const char *why)
   /* the page goes first: nothing pushes to streams that are closing */
   gw_web_destroy(app->web);
   app->web = NULL;
+  gw_uplinks_destroy(app->uplinks);
+  app->uplinks = NULL;
   ocpp_server_destroy(app->ocpp, on_ocpp_closed);
 }
 
@@ -593,6 +655,8 @@ static void reload_chargers(gw_app *app)
     gw_conf_chargers_free(chargers, n);
     return;
   }
+  if (gw_uplinks_reload(app->uplinks, chargers, n) != GW_OK)
+    gw_log(GW_LOG_ERROR, NULL, "SIGHUP: backend links not reloaded");
   free(app->charger_opts);
   app->charger_opts = opts;
   app->n_charger_opts = n;
@@ -672,6 +736,7 @@ static int start_ocpp(gw_app *app)
     .http_get = on_http_get,
     .store = {.begin_transaction = hook_begin, .find_transaction = hook_find,
               .lookup_tag = hook_lookup_tag},
+    .authorize = hook_authorize,
   };
   app->charger_opts = ocpp_options_of(c->chargers, c->n_chargers);
   app->n_charger_opts = c->n_chargers;
@@ -774,6 +839,8 @@ static void init_handles(gw_app *app)
 
 static void teardown(gw_app *app)
 {
+  gw_uplinks_destroy(app->uplinks);
+  app->uplinks = NULL;
   gw_control_stop(app->control);
   app->control = NULL;
   app->rotate.ocpp = NULL;
@@ -826,6 +893,8 @@ int gw_app_run(gw_conf *cfg)
     start_control(&app);
   if (rc == GW_OK)
     rc = start_knx(&app);
+  if (rc == GW_OK)
+    rc = start_uplinks(&app);
   if (rc != GW_OK) {
     teardown(&app);
   } else {

@@ -70,6 +70,11 @@ void gw_bridge_destroy(gw_bridge *b);
 void gw_bridge_on_ocpp_event(gw_bridge *b, const ocpp_event *ev,
                              uint64_t now_ms);
 
+/* The charger's link to its billing backend is registered (up) or not:
+ * the upstream_online object of each connector. */
+void gw_bridge_on_upstream(gw_bridge *b, const char *charger_id, bool up,
+                           uint64_t now_ms);
+
 /* A group telegram from the bus. */
 void gw_bridge_on_knx_group(gw_bridge *b, uint16_t src, uint16_t dst,
                             knx_service svc, const knx_payload *p,

@@ -292,6 +292,18 @@ static const gw_event_fn gw_events[] = {
   [OCPP_EV_TAG] = ev_tag,
 };
 
+void gw_bridge_on_upstream(gw_bridge *b, const char *charger_id, bool up,
+                           uint64_t now_ms)
+{
+  (void)now_ms;
+  gw_charger *ch = b && charger_id
+                     ? gw__charger_find(b->chargers, b->n_chargers, charger_id)
+                     : NULL;
+  for (size_t i = 0; ch && i < ch->n_conn; i++)
+    gw__publish_number(b, ch, &ch->conn[i], GW_OBJ_UPSTREAM_ONLINE, up ? 1 : 0,
+                       false);
+}
+
 void gw_bridge_on_ocpp_event(gw_bridge *b, const ocpp_event *ev,
                              uint64_t now_ms)
 {

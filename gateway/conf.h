@@ -50,6 +50,8 @@ typedef enum {
   GW_OBJ_CHARGE_MODE_STATE,     /* DPT 5.010: em_mode */
   GW_OBJ_CHARGE_MODE,
   GW_OBJ_ALLOCATED_CURRENT_STATE, /* current_dpt: the limit it allows */
+  /* the backend link's ([upstream] in the charger file) */
+  GW_OBJ_UPSTREAM_ONLINE,
   GW_OBJ_COUNT
 } gw_object;
 
@@ -76,6 +78,24 @@ typedef struct {
   uint16_t ga[GW_OBJ_COUNT];    /* valid where has_ga */
   int line[GW_OBJ_COUNT];       /* line of the key, for diagnostics */
 } gw_connector_conf;
+
+/* [upstream] of a charger file: the link to a billing backend, where the
+ * gateway is this charger. url NULL: no link. */
+typedef struct {
+  char *url;                     /* ws://... or wss://...; "{id}" = identity */
+  char *identity;                /* default: the charger's id */
+  int security_profile;          /* 0..3, default 0 */
+  char *password;                /* profiles 1 and 2 */
+  char *tls_ca;                  /* resolved against the main file's dir;
+                                    NULL: the system's CA store */
+  char *tls_cert, *tls_key;      /* profile 3 */
+  char **tags;                   /* the backend's idTags (its authorization,
+                                    its billing), matched as tag_match
+                                    says; default {"*"}; the others stay
+                                    local and never reach the backend */
+  size_t n_tags;
+  int line;                      /* of the [upstream] header, 0 if none */
+} gw_upstream_conf;
 
 typedef struct gw_charger_conf {
   char *file;                    /* path of the parameter file */
@@ -120,6 +140,7 @@ typedef struct gw_charger_conf {
   gw_connector_conf *connectors; /* owned, sorted by id */
   size_t n_connectors;           /* sections found; a file without any gets
                                     connector 1 without objects, so >= 1 */
+  gw_upstream_conf upstream;
 } gw_charger_conf;
 
 /* A group address that may be absent. */

@@ -111,6 +111,32 @@ static void conf_check_charger_energy(const parse_ctx *ctx,
 
 /* ---- one charger --------------------------------------------------------- */
 
+/* [upstream]: the checks the link makes when it starts, so that
+ * --check-config finds the same problems. */
+static void check_upstream(const parse_ctx *ctx, const gw_charger_conf *c)
+{
+  const gw_upstream_conf *u = &c->upstream;
+  if (u->line == 0)
+    return;
+  if (u->url == NULL) {
+    conf_report(ctx->rep, c->file, u->line, "url is missing in [upstream]");
+    return;
+  }
+  ocpp_upstream_options o = {
+    .url = u->url, .identity = u->identity ? u->identity : "",
+    .security_profile = u->security_profile, .password = u->password,
+    .tls_ca = u->tls_ca, .tls_cert = u->tls_cert, .tls_key = u->tls_key,
+  };
+  char why[160];
+  if (ocpp_upstream_check_options(&o, why, sizeof why) == OCPP_OK) {
+    conf_check_upstream_files(ctx, c);
+    return;
+  }
+  int line = conf_line_in(ctx, "upstream", strncmp(why, "url", 3) == 0
+                                                ? "url" : "security_profile");
+  conf_report(ctx->rep, c->file, line ? line : u->line, "[upstream] %s", why);
+}
+
 void conf_check_charger(const parse_ctx *ctx, const gw_charger_conf *c,
                         const gw_conf *m)
 {
@@ -134,6 +160,7 @@ void conf_check_charger(const parse_ctx *ctx, const gw_charger_conf *c,
   if (p == 3 && m->tls_ca == NULL)
     conf_report(r, f, profile_line, "security_profile: 3 needs tls_ca in %s", m->file);
   conf_check_charger_energy(ctx, c, m);
+  check_upstream(ctx, c);
 }
 
 void conf_check_duplicate_ids(reporter *r, const gw_charger_conf *c,
@@ -238,6 +265,7 @@ int conf_check_ga_conflicts(reporter *r, const gw_charger_conf *chargers, size_t
 typedef struct {
   reporter *r;
   const parse_ctx *ctx;
+  const char *section;          /* of the keys: "ocpp" or "upstream" */
 } tls_report;
 
 static void on_tls_problem(void *user_data, ocpp_tls_file file,
@@ -250,8 +278,8 @@ static void on_tls_problem(void *user_data, ocpp_tls_file file,
   case OCPP_TLS_FILE_KEY: key = "tls_key"; break;
   case OCPP_TLS_FILE_CA: key = "tls_ca"; break;
   }
-  conf_report(t->r, t->ctx->file, conf_line_of(t->ctx, key), "%s: %s", key,
-              message);
+  conf_report(t->r, t->ctx->file, conf_line_in(t->ctx, t->section, key),
+              "%s: %s", key, message);
 }
 
 void conf_check_tls(reporter *r, const parse_ctx *ctx, const gw_conf *m,
@@ -271,9 +299,20 @@ void conf_check_tls(reporter *r, const parse_ctx *ctx, const gw_conf *m,
       conf_report(r, ctx->file, conf_line_of(ctx, "tls_listen"),
                   "tls_listen: needs %s", files[i].key);
   }
-  tls_report t = {r, ctx};
+  tls_report t = {r, ctx, "ocpp"};
   if (read_files &&
       ocpp_tls_check_files(m->tls_cert, m->tls_key, m->tls_ca, on_tls_problem,
                            &t) == OCPP_ENOMEM)
     r->oom = true;
+}
+
+void conf_check_upstream_files(const parse_ctx *ctx, const gw_charger_conf *c)
+{
+  const gw_upstream_conf *u = &c->upstream;
+  if (u->url == NULL || ctx->text != NULL) /* from memory: no files */
+    return;
+  tls_report t = {ctx->rep, ctx, "upstream"};
+  if (ocpp_tls_check_files(u->tls_cert, u->tls_key, u->tls_ca, on_tls_problem,
+                           &t) == OCPP_ENOMEM)
+    ctx->rep->oom = true;
 }

@@ -15,7 +15,7 @@
 #define MAX_LINES_PER_FILE 5000
 #define MAX_CHARGER_FILES 1000
 #define MAX_TAGS 1000
-#define MAX_ROWS 32             /* keys of the largest table */
+#define MAX_ROWS 40             /* keys of the largest table */
 #define MAX_SECTIONS 8
 #define ID_TOKEN_MAX 20         /* OCPP 1.6 IdToken */
 
@@ -68,6 +68,9 @@ int conf_parse_id(const key_row *row, const char *value, void *field,
 /* field is gw_charger_conf.tags; sets n_tags beside it. */
 int conf_parse_tags(const key_row *row, const char *value, void *field,
                     char *why, size_t cap);
+/* field is gw_upstream_conf.tags; sets n_tags beside it. */
+int conf_parse_upstream_tags(const key_row *row, const char *value,
+                             void *field, char *why, size_t cap);
 /* field is a gw_log_level, ocpp_start_mode, gw_stop_mode, ocpp_tag_match. */
 int conf_parse_log_level(const key_row *row, const char *value, void *field,
                          char *why, size_t cap);
@@ -144,6 +147,8 @@ typedef struct {
  * used once), -1 when none; the line key was read on, 0 when absent. */
 int conf_row_index(const file_schema *s, const char *section, const char *key);
 int conf_line_of(const parse_ctx *ctx, const char *key);
+/* ... of key in section, for keys that more than one section has */
+int conf_line_in(const parse_ctx *ctx, const char *section, const char *key);
 
 /* ---- checks (conf_check.c) ----------------------------------------------- */
 
@@ -169,5 +174,9 @@ int conf_check_ga_conflicts(reporter *r, const gw_charger_conf *chargers,
  * read_files, the files are readable and what the listener will load. */
 void conf_check_tls(reporter *r, const parse_ctx *ctx, const gw_conf *m,
                     bool read_files);
+
+/* [upstream] read from a file: its tls_ca, tls_cert and tls_key are
+ * readable and what the link will load. */
+void conf_check_upstream_files(const parse_ctx *ctx, const gw_charger_conf *c);
 
 #endif

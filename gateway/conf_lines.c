@@ -17,6 +17,11 @@ int conf_row_index(const file_schema *s, const char *section, const char *key)
 
 int conf_line_of(const parse_ctx *ctx, const char *key)
 {
-  int i = conf_row_index(ctx->schema, NULL, key);
+  return conf_line_in(ctx, NULL, key);
+}
+
+int conf_line_in(const parse_ctx *ctx, const char *section, const char *key)
+{
+  int i = conf_row_index(ctx->schema, section, key);
   return i < 0 ? 0 : ctx->key_line[i];
 }

@@ -100,13 +100,21 @@ static const key_row charger_rows[] = {
     {"charger", "min_current", conf_parse_double, C(min_current), 6, 80, NULL},
     {"charger", "mode", conf_parse_charge_mode, C(mode), 0, 0, NULL},
     {"charger", "tag_modes", conf_parse_tag_modes, C(tag_mode_tags), 0, ID_TOKEN_MAX + 8, NULL},
+    {"upstream", "url", conf_parse_string, C(upstream.url), 1, MAX_STRING, NULL},
+    {"upstream", "identity", conf_parse_id, C(upstream.identity), 1, ID_MAX, NULL},
+    {"upstream", "security_profile", conf_parse_int, C(upstream.security_profile), 0, 3, NULL},
+    {"upstream", "password", conf_parse_string, C(upstream.password), 1, PASSWORD_MAX, NULL},
+    {"upstream", "tls_ca", conf_parse_string, C(upstream.tls_ca), 0, MAX_PATH_LEN, NULL},
+    {"upstream", "tls_cert", conf_parse_string, C(upstream.tls_cert), 0, MAX_PATH_LEN, NULL},
+    {"upstream", "tls_key", conf_parse_string, C(upstream.tls_key), 0, MAX_PATH_LEN, NULL},
+    {"upstream", "tags", conf_parse_upstream_tags, C(upstream.tags), 0, 0, NULL},
 };
 #undef C
 
 static const char *const main_sections[] = {"ocpp", "knx", "store", "log", "chargers",
                                             "energy", "status"};
 enum { ENERGY_SECTION = 5 };
-static const char *const charger_sections[] = {"charger"};
+static const char *const charger_sections[] = {"charger", "upstream"};
 
 #define ROWS(t) (sizeof(t) / sizeof((t)[0]))
 _Static_assert(ROWS(main_rows) <= MAX_ROWS, "raise MAX_ROWS");
@@ -464,6 +472,14 @@ static void charger_finish(gw_charger_conf *c)
   free(c->connectors);
   conf_free_strings(c->tag_mode_tags, c->n_tag_modes);
   free(c->tag_mode_modes);
+  gw_upstream_conf *u = &c->upstream;
+  free(u->url);
+  free(u->identity);
+  free(u->password);
+  free(u->tls_ca);
+  free(u->tls_cert);
+  free(u->tls_key);
+  conf_free_strings(u->tags, u->n_tags);
   memset(c, 0, sizeof *c);
 }
 
@@ -506,6 +522,33 @@ static int charger_fill(gw_charger_conf *c)
   return GW_OK;
 }
 
+static int resolve_path(char **slot, const char *dir);
+
+/* [upstream]: the identity defaults to the charger's id; paths are
+ * relative to the main file, as the listener's are. */
+static int upstream_fill(gw_charger_conf *c, const gw_conf *m, int line)
+{
+  gw_upstream_conf *u = &c->upstream;
+  u->line = line;
+  if (u->url == NULL)
+    return GW_OK;
+  if (u->identity == NULL && c->id != NULL && (u->identity = strdup(c->id)) == NULL)
+    return GW_ENOMEM;
+  if (u->tags == NULL) {
+    u->tags = calloc(1, sizeof *u->tags);
+    if (u->tags == NULL || (u->tags[0] = strdup("*")) == NULL)
+      return GW_ENOMEM;
+    u->n_tags = 1;
+  }
+  char *dir = conf_dir_of(m->file);
+  int rc = dir == NULL ? GW_ENOMEM : GW_OK;
+  char **paths[] = {&u->tls_ca, &u->tls_cert, &u->tls_key};
+  for (size_t i = 0; rc == GW_OK && i < sizeof paths / sizeof paths[0]; i++)
+    rc = resolve_path(paths[i], dir);
+  free(dir);
+  return rc;
+}
+
 /* text: the file's contents when loading from memory, else NULL. */
 static int load_charger(reporter *r, const gw_conf *m, const char *path,
                         const gw_conf_text *text, gw_charger_conf *c,
@@ -520,7 +563,8 @@ static int load_charger(reporter *r, const gw_conf *m, const char *path,
     ctx.text_len = text->text != NULL ? text->len : 0;
   }
   bool opened = parse_file(&ctx);
-  if (r->oom || charger_fill(c) != GW_OK)
+  if (r->oom || charger_fill(c) != GW_OK ||
+      upstream_fill(c, m, ctx.section_line[1]) != GW_OK)
     return GW_ENOMEM;
   if (opened)
     conf_check_charger(&ctx, c, m);

@@ -51,6 +51,7 @@ static const struct {
     [GW_OBJ_CHARGE_MODE] = {"charge_mode", false, DPT_FIXED, KNX_DPT_5_010},
     [GW_OBJ_ALLOCATED_CURRENT_STATE] = {"allocated_current_state", true, DPT_CURRENT,
                                         KNX_DPT_14_019},
+    [GW_OBJ_UPSTREAM_ONLINE] = {"upstream_online", true, DPT_FIXED, KNX_DPT_1_011},
 };
 
 bool gw_object_needs_energy(gw_object obj)
@@ -386,20 +387,35 @@ static int split_list(const key_row *row, const char *value, char ***out,
   return GW_OK;
 }
 
+/* A new list for *list and *n, the old one freed. */
+static int replace_tags(const key_row *row, const char *value, char ***list,
+                        size_t *n, char *why, size_t cap)
+{
+  char **tags = NULL;
+  size_t count = 0;
+  int rc = split_list(row, value, &tags, &count, why, cap);
+  if (rc != GW_OK)
+    return rc;
+  conf_free_strings(*list, *n);
+  *list = tags;
+  *n = count;
+  return GW_OK;
+}
+
 int conf_parse_tags(const key_row *row, const char *value, void *field,
                       char *why, size_t cap)
 {
   /* The list and its length are one value: the row points at the list. */
   gw_charger_conf *c = (gw_charger_conf *)((char *)field - offsetof(gw_charger_conf, tags));
-  char **tags = NULL;
-  size_t n = 0;
-  int rc = split_list(row, value, &tags, &n, why, cap);
-  if (rc != GW_OK)
-    return rc;
-  conf_free_strings(c->tags, c->n_tags);
-  c->tags = tags;
-  c->n_tags = n;
-  return GW_OK;
+  return replace_tags(row, value, &c->tags, &c->n_tags, why, cap);
+}
+
+int conf_parse_upstream_tags(const key_row *row, const char *value,
+                             void *field, char *why, size_t cap)
+{
+  gw_upstream_conf *u =
+    (gw_upstream_conf *)((char *)field - offsetof(gw_upstream_conf, tags));
+  return replace_tags(row, value, &u->tags, &u->n_tags, why, cap);
 }
 
 /* ---- enums --------------------------------------------------------------- */

@@ -70,6 +70,7 @@ static const char *const object_comment[GW_OBJ_COUNT] = {
   [GW_OBJ_CHARGE_MODE] = "5.010 written: 0 off, 1 now, 2 minpv, 3 pv, 4 cheap (needs [energy])",
   [GW_OBJ_CHARGE_MODE_STATE] = "5.010 the connector's mode (needs [energy])",
   [GW_OBJ_ALLOCATED_CURRENT_STATE] = "current_dpt: the current the energy manager allows (needs [energy])",
+  [GW_OBJ_UPSTREAM_ONLINE] = "1.011 gateway registered with the [upstream] backend",
 };
 
 /* A value the loader reads back unchanged: within its length, no control

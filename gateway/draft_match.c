@@ -164,7 +164,10 @@ static int report_missing(matcher *m, int c)
   char list[512] = "";
   size_t w = 0;
   for (int o = 0; o < GW_OBJ_COUNT; o++) {
-    if (m->plan->has[c][o] || gw_object_needs_energy(o))
+    /* the energy manager's objects and upstream_online serve sections a
+     * draft has not ([energy], [upstream]) */
+    if (m->plan->has[c][o] || gw_object_needs_energy(o) ||
+        o == GW_OBJ_UPSTREAM_ONLINE)
       continue;
     int n = snprintf(list + w, sizeof list - w, "%s%s", w ? ", " : "", gw_object_key(o));
     if (n > 0 && (size_t)n < sizeof list - w)

@@ -1,8 +1,8 @@
-/* The status page: one card per charger with its connectors and their KNX
- * objects, the knxd link, the refused identities, the energy charts and
- * the last sessions, from the status object. Pure: JSON in, HTML out;
- * every text that comes from the status is escaped, since vendor strings
- * and identities are chosen by whoever connects. */
+/* The status page: one card per charger with its connectors, their KNX
+ * objects and its backend link, the knxd link, the refused identities,
+ * the energy charts and the last sessions, from the status object. Pure:
+ * JSON in, HTML out; every text that comes from the status is escaped,
+ * since vendor strings and identities are chosen by whoever connects. */
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -210,6 +210,43 @@ static void put_identity(FILE *f, const json_t *c)
   }
 }
 
+/* The charger's link to its billing backend ([upstream]), when it has
+ * one: registered or not, the last error, the states waiting for it. */
+static void put_uplink(FILE *f, const json_t *u)
+{
+  if (!json_is_object(u))
+    return;
+  bool up = json_is_true(json_object_get(u, "connected"));
+  fprintf(f, "<div class=\"uplink\" data-upstream=\"%s\"><h3><span "
+          "class=\"dot%s\"></span>Backend link</h3><dl class=\"kv\">",
+          up ? "up" : "down", up ? " on" : "");
+  put_field(f, "Backend", "upstream-url");
+  gw_html_escape(f, text_of(u, "url"));
+  fputs(" &middot; as ", f);
+  gw_html_escape(f, text_of(u, "identity"));
+  fputs("</dd>", f);
+  put_field(f, "Connected", "upstream-connected");
+  if (up) {
+    fputs("yes, since ", f);
+    put_time(f, json_object_get(u, "since"));
+  } else {
+    fputs("no", f);
+  }
+  fputs("</dd>", f);
+  const char *err = text_of(u, "last_error");
+  put_field(f, "Last error", "upstream-error");
+  gw_html_escape(f, err && *err ? err : "-");
+  fputs("</dd>", f);
+  put_field(f, "Queued", "upstream-queue");
+  put_value(f, json_object_get(u, "queue_length"));
+  const json_t *oldest = json_object_get(u, "oldest_queued");
+  if (json_is_string(oldest)) {
+    fputs(" &middot; oldest ", f);
+    put_time(f, oldest);
+  }
+  fputs("</dd></dl></div>", f);
+}
+
 static void put_charger(FILE *f, const json_t *c)
 {
   const char *id = text_of(c, "id");
@@ -236,6 +273,7 @@ static void put_charger(FILE *f, const json_t *c)
   fputs("</p><p class=\"meta\">", f);
   put_identity(f, c);
   fputs("</p>", f);
+  put_uplink(f, json_object_get(c, "upstream"));
   size_t k;
   const json_t *conn;
   json_array_foreach(json_object_get(c, "connectors"), k, conn)

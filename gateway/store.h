@@ -110,6 +110,32 @@ int gw_store_save_charger(gw_store *st, const char *charger_id,
                           const char *vendor, const char *model,
                           const char *serial, const char *firmware);
 
+/* A charger's BootNotification data as last recorded. */
+typedef struct {
+  char vendor[GW_STORE_MAX_TEXT + 1], model[GW_STORE_MAX_TEXT + 1];
+  char serial[GW_STORE_MAX_TEXT + 1], firmware[GW_STORE_MAX_TEXT + 1];
+} gw_charger_info;
+
+/* What gw_store_save_charger recorded for charger_id, in this process or
+ * an earlier one (the backend link boots with it before the charger has
+ * booted again). Returns 0, GW_ENOTFOUND, GW_EINVAL, GW_EIO. */
+int gw_store_load_charger(gw_store *st, const char *charger_id,
+                          gw_charger_info *out);
+
+/* The authorization cache of billing backends: what the backend of
+ * charger_id last answered for id_tag (accepted or not, and until when:
+ * expiry 0 = no expiry date). Written at once (durable when it returns
+ * 0). Returns 0, GW_EINVAL, GW_EIO. */
+int gw_store_auth_put(gw_store *st, const char *charger_id, const char *id_tag,
+                      bool accepted, time_t expiry, time_t now);
+
+/* The cached answer for id_tag at now: 0 with *accepted true when the
+ * backend accepted it last and its expiry has not passed, false when it
+ * refused it or the expiry passed; GW_ENOTFOUND for a tag the backend
+ * never answered; GW_EINVAL, GW_EIO. */
+int gw_store_auth_get(gw_store *st, const char *charger_id, const char *id_tag,
+                      time_t now, bool *accepted);
+
 /* The name of a tag at the moment a session is recorded (the tag list
  * changes; the session keeps the name it had). Returns "" or NULL when the
  * tag has none. */

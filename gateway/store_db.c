@@ -87,6 +87,17 @@ static const char *const stmt_sql[ST_COUNT] = {
     " ORDER BY transaction_id DESC LIMIT 1)"
     " WHERE id_tag = ?3 AND start = ?4 AND meter_start_wh = ?5"
     " AND stop_reason IS NULL",
+  [ST_AUTH_PUT] =
+    "INSERT INTO auth_cache (charger_id, id_tag, accepted, expiry, updated)"
+    " VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (charger_id, id_tag) DO UPDATE"
+    " SET accepted = excluded.accepted, expiry = excluded.expiry,"
+    " updated = excluded.updated",
+  [ST_AUTH_GET] =
+    "SELECT accepted, expiry FROM auth_cache WHERE charger_id = ?1"
+    " AND id_tag = ?2",
+  [ST_CHARGER_INFO] =
+    "SELECT vendor, model, serial, firmware FROM chargers"
+    " WHERE charger_id = ?1",
   [ST_PASSWORD_GET] =
     "SELECT password, previous FROM passwords WHERE charger_id = ?1",
   [ST_PASSWORD_SET] =
@@ -123,6 +134,10 @@ static const char *const migrations[] = {
   "ALTER TABLE sessions ADD COLUMN tag_name TEXT NOT NULL DEFAULT '';"
   "CREATE TABLE passwords (charger_id TEXT PRIMARY KEY,"
   " password TEXT NOT NULL, previous TEXT, updated INTEGER);",
+  /* 2 -> 3: what billing backends answered for their idTags */
+  "CREATE TABLE auth_cache (charger_id TEXT NOT NULL, id_tag TEXT NOT NULL,"
+  " accepted INTEGER NOT NULL, expiry INTEGER, updated INTEGER NOT NULL,"
+  " PRIMARY KEY (charger_id, id_tag));",
 };
 #define SCHEMA_VERSION ((int)(sizeof migrations / sizeof migrations[0]))
 

@@ -801,6 +801,24 @@ int gw_store_find(gw_store *st, const char *charger_id,
   return 0;
 }
 
+int gw_store_load_charger(gw_store *st, const char *charger_id,
+                          gw_charger_info *out) {
+  if (!store_usable(st, false) || out == NULL || !store_charger_ok(charger_id))
+    return GW_EINVAL;
+  sqlite3_stmt *s = store_stmt(st, ST_CHARGER_INFO);
+  if (s == NULL)
+    return GW_EIO;
+  bind_text(s, 1, charger_id);
+  int rc = store_step_row(st, s, "charger info");
+  if (rc <= 0)
+    return rc < 0 ? GW_EIO : GW_ENOTFOUND;
+  snprintf(out->vendor, sizeof out->vendor, "%s", column_text(s, 0));
+  snprintf(out->model, sizeof out->model, "%s", column_text(s, 1));
+  snprintf(out->serial, sizeof out->serial, "%s", column_text(s, 2));
+  snprintf(out->firmware, sizeof out->firmware, "%s", column_text(s, 3));
+  sqlite3_reset(s);
+  return 0;
+}
 
 /* ---- close --------------------------------------------------------------- */
 

@@ -753,6 +753,7 @@ static int create_session(ocpp_conn *c, ocpp_cp *cp)
     .event = session_event,
     .user_data = c,
     .store = srv->cb.store,
+    .authorize = srv->cb.authorize,
     .store_data = srv->user_data,
     .counters = &srv->counters,
     .log_id = cp->opt.id,
@@ -767,6 +768,16 @@ static int create_session(ocpp_conn *c, ocpp_cp *cp)
 bool ocpp__conn_is_open(const ocpp_conn *c)
 {
   return c->state == OCPP_CONN_OPEN && ocpp_session_is_open(c->session);
+}
+
+int ocpp__conn_authorized(ocpp_conn *c, uint32_t token, ocpp_auth_status st)
+{
+  if (!ocpp__conn_is_open(c))
+    return OCPP_ENOENT;
+  int rc = ocpp_session_authorized(c->session, token, st, clock_now(c));
+  if (c->state == OCPP_CONN_OPEN)
+    conn_rearm(c);
+  return rc;
 }
 
 int ocpp__conn_command(ocpp_conn *c, const ocpp_command *cmd,

@@ -176,27 +176,10 @@ static void h_status(ocpp_session *s, json_t *req, ocpp_handler_out *out)
 
 /* ---- tags and transactions ---------------------------------------------- */
 
-/* The owner's tag list decides for the tags it knows; the others follow
- * start_mode and tags. */
-static void decide_tag(ocpp_session *s, const char *tag, tag_verdict *v)
+/* A tag's decision, logged and reported. */
+static void tag_decided(ocpp_session *s, int connector, const char *tag,
+                        const tag_verdict *v)
 {
-  const ocpp_store_hooks *h = &s->cfg.store;
-  ocpp_tag_verdict known = {.status = OCPP_AUTH_INVALID};
-  memset(v, 0, sizeof *v);
-  if (tag[0] && h->lookup_tag &&
-      h->lookup_tag(s->cfg.store_data, s->cfg.log_id, tag, s->now.wall, &known)) {
-    v->status = known.status;
-    v->expiry = known.expiry;
-    snprintf(v->name, sizeof v->name, "%s", known.name);
-    return;
-  }
-  v->status = ocpp_tag_check(&s->cp->opt, tag);
-}
-
-static void check_tag(ocpp_session *s, int connector, const char *tag,
-                      tag_verdict *v)
-{
-  decide_tag(s, tag, v);
   ocpp__session_log(s, v->status == OCPP_AUTH_ACCEPTED ? OCPP_LOG_INFO
                                                        : OCPP_LOG_WARN,
                     "idTag \"%s\"%s%s%s: %s", tag, v->name[0] ? " (" : "",
@@ -209,11 +192,46 @@ static void check_tag(ocpp_session *s, int connector, const char *tag,
   ocpp__session_emit(s, &ev);
 }
 
+/* The owner's tag list decides for the tags it knows; then the owner's
+ * authorize hook (a billing backend's tag), now or later; the others
+ * follow start_mode and tags. OCPP_EPENDING: out waits for the decision;
+ * another failure is a CALLERROR in out. */
+static int check_tag(ocpp_session *s, int connector, const char *tag,
+                     tag_verdict *v, ocpp_handler_out *out)
+{
+  const ocpp_store_hooks *h = &s->cfg.store;
+  ocpp_tag_verdict known = {.status = OCPP_AUTH_INVALID};
+  memset(v, 0, sizeof *v);
+  if (tag[0] && h->lookup_tag &&
+      h->lookup_tag(s->cfg.store_data, s->cfg.log_id, tag, s->now.wall, &known)) {
+    v->status = known.status;
+    v->expiry = known.expiry;
+    snprintf(v->name, sizeof v->name, "%s", known.name);
+  } else {
+    uint32_t token = 0;
+    int rc = ocpp__session_decide_tag(s, tag, &v->status, &token);
+    if (rc == OCPP_EPENDING) {
+      out->defer_token = token;
+      return rc;
+    }
+    if (rc == OCPP_EQUEUEFULL || rc == OCPP_ENOMEM) {
+      out->error_code = "InternalError";
+      snprintf(out->error_text, sizeof out->error_text,
+               "too many idTags waiting for a decision");
+      return rc;
+    }
+    if (rc == OCPP_ENOENT)
+      v->status = ocpp_tag_check(&s->cp->opt, tag);
+  }
+  tag_decided(s, connector, tag, v);
+  return OCPP_OK;
+}
+
 static void h_authorize(ocpp_session *s, json_t *req, ocpp_handler_out *out)
 {
   tag_verdict v;
-  check_tag(s, 0, str_or_empty(req, "idTag"), &v);
-  out->answer = json_pack("{s:o}", "idTagInfo", tag_info(&v));
+  if (check_tag(s, 0, str_or_empty(req, "idTag"), &v, out) == OCPP_OK)
+    out->answer = json_pack("{s:o}", "idTagInfo", tag_info(&v));
 }
 
 /* A new transaction id: recorded by the store before the charger hears of
@@ -246,7 +264,10 @@ static void begin_on_connector(ocpp_connector_state *cs, int32_t tx_id,
   cs->session_energy_wh = 0;
 }
 
-static void h_start(ocpp_session *s, json_t *req, ocpp_handler_out *out)
+/* The connector of a StartTransaction, or NULL with the CALLERROR in out;
+ * a repeated request gets its transaction again in out (and NULL). */
+static ocpp_connector_state *start_connector(ocpp_session *s, json_t *req,
+                                             ocpp_handler_out *out)
 {
   int connector = connector_id(req);
   const char *tag = str_or_empty(req, "idTag");
@@ -255,7 +276,7 @@ static void h_start(ocpp_session *s, json_t *req, ocpp_handler_out *out)
   ocpp_connector_state *cs = ocpp__cp_connector(s->cp, connector);
   if (!cs || connector < 1) {
     out_of_range(out, connector);
-    return;
+    return NULL;
   }
   /* A charger that lost our answer repeats the same request: give it the
    * same transaction instead of opening a second one. */
@@ -263,10 +284,19 @@ static void h_start(ocpp_session *s, json_t *req, ocpp_handler_out *out)
       cs->tx_meter_start_wh == meter_start) {
     out->answer = json_pack("{s:i,s:{s:s}}", "transactionId", cs->tx_id,
                             "idTagInfo", "status", "Accepted");
-    return;
+    return NULL;
   }
-  tag_verdict v;
-  check_tag(s, connector, tag, &v);
+  return cs;
+}
+
+/* StartTransaction once its tag is decided. */
+static void start_decided(ocpp_session *s, json_t *req, const tag_verdict *v,
+                          ocpp_connector_state *cs, ocpp_handler_out *out)
+{
+  int connector = connector_id(req);
+  const char *tag = str_or_empty(req, "idTag");
+  double meter_start = (double)json_integer_value(json_object_get(req, "meterStart"));
+  time_t ts = payload_time(s, req, "timestamp");
   int32_t tx_id;
   if (new_transaction(s, connector, tag, meter_start, ts, &tx_id) != OCPP_OK) {
     out->error_code = "InternalError";
@@ -275,10 +305,10 @@ static void h_start(ocpp_session *s, json_t *req, ocpp_handler_out *out)
     return;
   }
   out->answer = json_pack("{s:i,s:o}", "transactionId", tx_id, "idTagInfo",
-                          tag_info(&v));
-  if (v.status != OCPP_AUTH_ACCEPTED)
+                          tag_info(v));
+  if (v->status != OCPP_AUTH_ACCEPTED)
     return;
-  begin_on_connector(cs, tx_id, tag, v.name, meter_start, true, ts);
+  begin_on_connector(cs, tx_id, tag, v->name, meter_start, true, ts);
   if (json_object_get(req, "reservationId"))
     cs->reservation_id = 0;
   ocpp__session_log(s, OCPP_LOG_INFO,
@@ -288,9 +318,34 @@ static void h_start(ocpp_session *s, json_t *req, ocpp_handler_out *out)
                    .timestamp = ts};
   ev.tx_started.transaction_id = tx_id;
   ev.tx_started.id_tag = tag;
-  ev.tx_started.tag_name = v.name;
+  ev.tx_started.tag_name = v->name;
   ev.tx_started.meter_start_wh = meter_start;
   ocpp__session_emit(s, &ev);
+}
+
+static void h_start(ocpp_session *s, json_t *req, ocpp_handler_out *out)
+{
+  ocpp_connector_state *cs = start_connector(s, req, out);
+  tag_verdict v;
+  if (cs && check_tag(s, connector_id(req), str_or_empty(req, "idTag"), &v,
+                      out) == OCPP_OK)
+    start_decided(s, req, &v, cs, out);
+}
+
+/* An Authorize or StartTransaction whose tag the owner decided later. */
+static void cs16_resume(ocpp_session *s, const char *action, json_t *req,
+                        ocpp_auth_status st, ocpp_handler_out *out)
+{
+  bool start = strcmp(action, "StartTransaction") == 0;
+  ocpp_connector_state *cs = start ? start_connector(s, req, out) : NULL;
+  if (start && !cs)
+    return;
+  tag_verdict v = {.status = st};
+  tag_decided(s, start ? connector_id(req) : 0, str_or_empty(req, "idTag"), &v);
+  if (start)
+    start_decided(s, req, &v, cs, out);
+  else
+    out->answer = json_pack("{s:o}", "idTagInfo", tag_info(&v));
 }
 
 /* The connector running tx_id, or OCPP_ENOENT. */
@@ -655,4 +710,5 @@ const ocpp_role ocpp__role_cs16 = {
   .after_answer = cs16_after_answer,
   .on_tick = cs16_tick,
   .meter_values = cs16_meter_values,
+  .resume = cs16_resume,
 };

@@ -37,6 +37,9 @@ static const struct {
     [-OCPP_ETLSFAIL] = {"OCPP_ETLSFAIL", "TLS handshake or record failure"},
     [-OCPP_EIO] = {"OCPP_EIO", "socket write failed"},
     [-OCPP_EWSPROTO] = {"OCPP_EWSPROTO", "WebSocket protocol violation"},
+    [-OCPP_EREFUSED] = {"OCPP_EREFUSED", "WebSocket upgrade refused"},
+    [-OCPP_EUPGRADE] = {"OCPP_EUPGRADE", "invalid WebSocket upgrade answer"},
+    [-OCPP_EPENDING] = {"OCPP_EPENDING", "decided later"},
 };
 
 static bool known(int err)

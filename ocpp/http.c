@@ -95,6 +95,10 @@ static bool list_has_token(const char *s, size_t n, const char *token,
   return false;
 }
 
+bool ocpp__http_has_token(const char *s, size_t n, const char *token) {
+  return s && token && list_has_token(s, n, token, true);
+}
+
 /* ---- header handlers ---------------------------------------------------- */
 
 typedef int (*header_fn)(ocpp_http_request *req, const char *v, size_t n);

@@ -106,4 +106,68 @@ size_t ocpp_http_stream_head(char *buf, size_t cap);
  * of memory). */
 char *ocpp_sse_event(const char *event, const char *data, size_t *len);
 
+/* true when the comma separated list s[0..n) has token, ignoring case
+ * (Connection, Upgrade). Shared by the request parser and the client's
+ * answer check. */
+bool ocpp__http_has_token(const char *s, size_t n, const char *token);
+
+/* ---- the client side (the gateway towards a backend) --------------------- */
+
+#define OCPP_URL_HOST_MAX 253
+
+/* A backend URL, split and with the identity in its path. */
+typedef struct {
+  bool tls;                          /* wss:// */
+  char host[OCPP_URL_HOST_MAX + 1];  /* a name, or an IP literal without
+                                        brackets */
+  bool host_is_ip;
+  int port;                          /* 80 / 443 when not given */
+  char host_header[OCPP_URL_HOST_MAX + 10]; /* the Host: value */
+  char path[OCPP_HTTP_PATH_MAX];     /* "{id}" replaced by the identity,
+                                        percent-encoded; without "{id}" the
+                                        identity is appended as the last
+                                        segment (OCPP-J's rule) */
+} ocpp_url;
+
+/* Splits "ws://host[:port]/path" or "wss://..." (scheme case-insensitive,
+ * "[v6]" hosts) and puts identity into the path. Returns 0, OCPP_EINVAL
+ * (NULL argument, other scheme, empty host, bad port, no path allowed
+ * characters, userinfo, fragment) or OCPP_ETOOBIG (host or path too long)
+ * or OCPP_EIDENTITY (identity empty or with control characters). */
+int ocpp_url_parse(const char *url, const char *identity, ocpp_url *out);
+
+/* Sec-WebSocket-Key from 16 random bytes: 24 characters + NUL. Returns 0,
+ * OCPP_EINVAL or OCPP_ECRYPTO. */
+int ocpp_ws_key(const unsigned char nonce[16], char out[25]);
+
+/* Writes the upgrade request for url with key, asking for the subprotocol
+ * ocpp1.6, and Basic Auth for user:password when user is not NULL (OCPP
+ * security profiles 1 and 2). Returns the length, or 0 when cap is too
+ * small or an argument is NULL or the credentials are longer than 255
+ * bytes each. The credentials are wiped from the scratch space. */
+size_t ocpp_http_upgrade_request(char *buf, size_t cap, const ocpp_url *url,
+                                 const char *key, const char *user,
+                                 const char *password);
+
+/* What the server answered to the upgrade. */
+typedef struct {
+  int status;                        /* 101, 401, ... */
+  char reason[64];                   /* its reason phrase, for the log */
+  char protocol[32];                 /* Sec-WebSocket-Protocol; "" absent */
+} ocpp_upgrade_answer;
+
+/* Checks the server's answer to an upgrade request sent with key, in
+ * buf[0..len). Returns the number of bytes up to and including the blank
+ * line (> 0) for a valid handshake: status 101, Upgrade: websocket,
+ * Connection: upgrade, the Sec-WebSocket-Accept of key, and no subprotocol
+ * or "ocpp1.6". Otherwise OCPP_HTTP_INCOMPLETE (more bytes needed),
+ * OCPP_EINVAL (NULL argument), OCPP_ETOOBIG (no end of headers within
+ * max_bytes, more than OCPP_HTTP_MAX_HEADERS lines), OCPP_EHTTP (not an
+ * HTTP/1.1 status line, a broken header line), OCPP_EREFUSED (a status
+ * other than 101; out->status says which) or OCPP_EUPGRADE (101 with a
+ * wrong accept key, a missing header or another subprotocol). out is
+ * filled as far as the answer was read. */
+int ocpp_http_check_upgrade(const char *buf, size_t len, size_t max_bytes,
+                            const char *key, ocpp_upgrade_answer *out);
+
 #endif

@@ -135,6 +135,7 @@ void ocpp__remember_refused(ocpp_server *srv, const char *identity,
 void ocpp__conn_accept(ocpp_server *srv, uv_stream_t *listener, bool tls);
 void ocpp__conn_close(ocpp_conn *c, uint16_t ws_code, const char *reason);
 bool ocpp__conn_is_open(const ocpp_conn *c);
+int ocpp__conn_authorized(ocpp_conn *c, uint32_t token, ocpp_auth_status st);
 int ocpp__conn_command(ocpp_conn *c, const ocpp_command *cmd,
                        ocpp_command_cb cb, void *user_data);
 /* Writes bytes to a stream connection (OCPP_CONN_STREAM); 0 or an

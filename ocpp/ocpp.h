@@ -1,8 +1,9 @@
-/* ocpp: the OCPP 1.6J central system.
+/* ocpp: the OCPP 1.6J central system, and the link to a backend.
  *
  * One ocpp_server listens for chargers (ws:// and wss://), runs the OCPP-J
  * RPC with each of them, answers their requests and turns them into events,
- * and sends the commands the application asks for. It knows nothing about
+ * and sends the commands the application asks for. An ocpp_upstream dials
+ * an OCPP backend as one of those chargers. The module knows nothing about
  * KNX. The application passes its hooks once, as a struct plus user_data.
  */
 #ifndef OCPPKNX_OCPP_H
@@ -52,7 +53,14 @@ enum {
   OCPP_ECLOSED = -24,   /* the peer closed the connection (close_notify) */
   OCPP_ETLSFAIL = -25,  /* TLS handshake or record failure */
   OCPP_EIO = -26,       /* the socket refused a write */
-  OCPP_EWSPROTO = -27   /* the peer broke the WebSocket protocol */
+  OCPP_EWSPROTO = -27,  /* the peer broke the WebSocket protocol */
+  OCPP_EREFUSED = -28,  /* the server answered the WebSocket upgrade with
+                           a status other than 101 */
+  OCPP_EUPGRADE = -29,  /* the server's 101 answer is not a valid
+                           WebSocket handshake (accept key, headers,
+                           subprotocol) */
+  OCPP_EPENDING = -30   /* decided later: the answer follows through the
+                           call named in the hook's comment */
 };
 
 /* A fixed English text for err ("invalid argument", ...); "success" for
@@ -314,6 +322,16 @@ typedef struct {
    * once http_password, when set, was given. May be NULL. */
   int (*http_get)(void *user_data, const char *path, ocpp_http_answer *answer);
   ocpp_store_hooks store;
+  /* Decides an idTag a charger presents (Authorize, StartTransaction)
+   * instead of its start_mode and tags; tags that the store's lookup_tag
+   * knows are the owner's tag list's and never get here. Return OCPP_OK
+   * with *status to decide now, OCPP_ENOENT to leave it to the charger's
+   * options, or OCPP_EPENDING to decide later with
+   * ocpp_server_authorized(srv, charger_id, token, ...): the charger's
+   * CALL is answered then (or never, when it disconnects first). May be
+   * NULL. */
+  int (*authorize)(void *user_data, const char *charger_id, const char *id_tag,
+                   uint32_t token, ocpp_auth_status *status);
 } ocpp_callbacks;
 
 /* ---- listen addresses --------------------------------------------------- */
@@ -439,6 +457,13 @@ typedef struct {
 int ocpp_server_transaction(const ocpp_server *srv, const char *charger_id,
                             int connector, ocpp_transaction_info *out);
 
+/* The decision of an authorize hook that returned OCPP_EPENDING: the
+ * charger's Authorize or StartTransaction is answered with status now.
+ * Returns OCPP_OK, OCPP_EINVAL, OCPP_EUNKNOWN (no such charger) or
+ * OCPP_ENOENT (no such decision waits: the charger disconnected). */
+int ocpp_server_authorized(ocpp_server *srv, const char *charger_id,
+                           uint32_t token, ocpp_auth_status status);
+
 /* Closes every connection (WebSocket close 1001) and the listeners; then
  * frees the server and calls on_closed(user_data). NULL srv is a no-op. */
 void ocpp_server_destroy(ocpp_server *srv, void (*on_closed)(void *user_data));
@@ -507,5 +532,104 @@ int ocpp_server_command(ocpp_server *srv, const char *charger_id,
  * a multiple of 0.1 that strict schema checkers accept, never above the
  * nearest tenth of amps. */
 double ocpp_limit_as_sent(double amps);
+
+/* ---- the link to a backend (the gateway as a charge point) --------------- */
+
+/* One OCPP 1.6J connection to a central system (a billing backend) on
+ * behalf of one charger: the gateway is that charge point there. It dials,
+ * verifies the server, upgrades to WebSocket and redials with backoff
+ * (5 s doubling to 5 min) whenever the link is lost. What goes over it is
+ * the application's: it sends CALLs with ocpp_upstream_call() and answers
+ * the backend's CALLs in on_call. */
+typedef struct ocpp_upstream ocpp_upstream;
+
+typedef struct {
+  const char *url;            /* ws://... or wss://...; "{id}" = identity */
+  const char *identity;       /* towards the backend */
+  const char *log_id;         /* charger id in the logs; NULL = identity */
+  int security_profile;       /* 0..3: 1 and 2 Basic Auth (user =
+                                 identity), 2 and 3 need wss://, 3 a client
+                                 certificate */
+  const char *password;       /* profiles 1 and 2 */
+  const char *tls_ca;         /* PEM CA for the server; NULL = system store */
+  const char *tls_cert;       /* PEM client certificate, profile 3 */
+  const char *tls_key;
+  int call_timeout;           /* s to wait for the backend's answer; 0 = 30 */
+  bool trace;                 /* report every frame through on_log */
+  size_t max_message_size;    /* bytes; 0 = 65536 */
+} ocpp_upstream_options;
+
+/* The end of one ocpp_upstream_call: answered with the validated
+ * CALLRESULT payload, or not, and error_code says why ("Offline",
+ * "Timeout", a CALLERROR code, "FormationViolation"). */
+typedef void (*ocpp_upstream_done)(void *user_data, bool answered,
+                                   const json_t *payload,
+                                   const char *error_code);
+
+typedef struct {
+  /* The backend accepted the BootNotification (up true: from now on
+   * ocpp_upstream_call works), or the link it was accepted on is gone
+   * (false; every call in flight has finished Offline before). */
+  void (*on_link)(void *user_data, bool up);
+  /* One line per event; passwords never appear. */
+  void (*on_log)(void *user_data, ocpp_log_level level, const char *charger_id,
+                 const char *message);
+  /* A CALL of the backend, validated against its schema: return a new
+   * answer payload (taken), or NULL and set *error_code for a CALLERROR.
+   * NULL hook: every CALL is answered NotImplemented. */
+  json_t *(*on_call)(void *user_data, const char *action,
+                     const json_t *payload, const char **error_code);
+} ocpp_upstream_callbacks;
+
+/* The link as the status page shows it. Strings live until the next call
+ * into the upstream. */
+typedef struct {
+  bool open;                  /* WebSocket up */
+  bool registered;            /* ... and the BootNotification accepted */
+  const char *last_error;     /* why the last attempt or link failed; "" */
+  time_t since;               /* when open last changed; 0 = never */
+  unsigned failures;          /* failed attempts in a row */
+  int pending;                /* calls queued or in flight */
+} ocpp_upstream_info;
+
+/* The checks ocpp_upstream_create makes on opt (URL, identity, profile and
+ * the settings it needs), without reading a file or starting anything: for
+ * configuration checks. Returns OCPP_OK, or OCPP_EINVAL with the reason in
+ * err (may be NULL). */
+int ocpp_upstream_check_options(const ocpp_upstream_options *opt, char *err,
+                                size_t err_len);
+
+/* Checks the options and starts dialing. Returns OCPP_OK, OCPP_EINVAL
+ * (NULL argument, bad URL or identity, profile out of range, a profile
+ * that needs wss:// on ws://, profile 1/2 without password, profile 3
+ * without tls_cert/tls_key), OCPP_ETLS (certificate files) or OCPP_ENOMEM,
+ * with the cause in err (may be NULL); on failure *out is NULL and no
+ * callback is called. */
+int ocpp_upstream_create(uv_loop_t *loop, const ocpp_upstream_options *opt,
+                         const ocpp_upstream_callbacks *cb, void *user_data,
+                         ocpp_upstream **out, char *err, size_t err_len);
+
+/* The charger's identity for the BootNotification (copied; NULL or ""
+ * fields are left out). The link registers only once it is known; it is
+ * sent on every connection (at once when one is open and waiting for it).
+ * Returns OCPP_OK or OCPP_EINVAL. */
+int ocpp_upstream_set_boot(ocpp_upstream *up, const char *vendor,
+                           const char *model, const char *serial,
+                           const char *firmware);
+
+/* Sends a CALL (payload taken, also on failure); done follows exactly once
+ * when OCPP_OK is returned, never otherwise. Returns OCPP_OK, OCPP_EINVAL,
+ * OCPP_ENOTCONN (not registered: link down, or the BootNotification not
+ * accepted yet), OCPP_EQUEUEFULL or OCPP_ENOMEM. */
+int ocpp_upstream_call(ocpp_upstream *up, const char *action, json_t *payload,
+                       ocpp_upstream_done done, void *user_data);
+
+void ocpp_upstream_info_get(const ocpp_upstream *up, ocpp_upstream_info *out);
+
+/* Ends the link (WebSocket close 1001 when open; calls in flight finish
+ * Offline, on_link is not called) and frees once libuv has closed its
+ * handles, then on_closed(data) (may be NULL). NULL up is a no-op. */
+void ocpp_upstream_destroy(ocpp_upstream *up, void (*on_closed)(void *data),
+                           void *data);
 
 #endif

@@ -362,6 +362,18 @@ int ocpp_server_transaction(const ocpp_server *srv, const char *charger_id,
   return OCPP_OK;
 }
 
+int ocpp_server_authorized(ocpp_server *srv, const char *charger_id,
+                           uint32_t token, ocpp_auth_status status)
+{
+  if (!srv || !charger_id)
+    return OCPP_EINVAL;
+  ocpp_cp *cp = ocpp__find_cp(srv, charger_id);
+  if (!cp)
+    return OCPP_EUNKNOWN;
+  return cp->conn ? ocpp__conn_authorized(cp->conn, token, status)
+                  : OCPP_ENOENT;
+}
+
 int ocpp_server_command(ocpp_server *srv, const char *charger_id,
                         const ocpp_command *cmd, ocpp_command_cb cb,
                         void *user_data)

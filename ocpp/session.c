@@ -199,6 +199,111 @@ static void delegate_call(ocpp_session *s, ocpp_handler_out *out,
     out->error_code = code ? code : "NotImplemented";
 }
 
+/* The handler's result goes to the peer: an answer or a CALLERROR, then
+ * the role's follow-up. */
+static void finish_handler(ocpp_session *s, const char *id, const char *action,
+                           ocpp_handler_out *out)
+{
+  if (!out->answer) {
+    send_call_error(s, id, out->error_code ? out->error_code : "InternalError",
+                    out->error_text);
+    return;
+  }
+  send_answer(s, id, action, out->answer);
+  json_decref(out->answer);
+  out->answer = NULL;
+  if (s->open && s->role->after_answer)
+    s->role->after_answer(s, out);
+}
+
+static ocpp_deferred *find_deferred(ocpp_session *s, uint32_t token,
+                                    ocpp_deferred ***link)
+{
+  for (ocpp_deferred **p = &s->deferred; *p; p = &(*p)->next)
+    if ((*p)->token == token) {
+      if (link)
+        *link = p;
+      return *p;
+    }
+  return NULL;
+}
+
+static void free_deferred(ocpp_session *s, ocpp_deferred **link)
+{
+  ocpp_deferred *d = *link;
+  *link = d->next;
+  json_decref(d->req);
+  free(d);
+  s->n_deferred--;
+}
+
+static void drop_deferred(ocpp_session *s)
+{
+  while (s->deferred)
+    free_deferred(s, &s->deferred);
+}
+
+int ocpp__session_decide_tag(ocpp_session *s, const char *tag,
+                             ocpp_auth_status *status, uint32_t *token)
+{
+  if (!s->cfg.authorize || !s->current)
+    return OCPP_ENOENT;
+  if (s->n_deferred >= OCPP_MAX_DEFERRED)
+    return OCPP_EQUEUEFULL;
+  ocpp_deferred *d = calloc(1, sizeof *d);
+  if (!d)
+    return OCPP_ENOMEM;
+  d->token = ++s->next_token ? s->next_token : ++s->next_token;
+  snprintf(d->id, sizeof d->id, "%s", s->current->id);
+  snprintf(d->action, sizeof d->action, "%s", s->current->action);
+  d->req = json_incref(s->current->payload);
+  d->next = s->deferred;
+  s->deferred = d;
+  s->n_deferred++;
+  uint32_t t = d->token;
+  int rc = s->cfg.authorize(s->cfg.store_data, s->cfg.log_id, tag, t, status);
+  ocpp_deferred **link;
+  d = find_deferred(s, t, &link);
+  if (rc == OCPP_EPENDING) {
+    if (d && !d->decided) {
+      *token = t;
+      return OCPP_EPENDING;
+    }
+    /* decided inside the hook; without d the session closed meanwhile */
+    *status = d ? d->status : OCPP_AUTH_INVALID;
+    rc = OCPP_OK;
+  }
+  if (d)
+    free_deferred(s, link);
+  return rc == OCPP_OK ? OCPP_OK : OCPP_ENOENT;
+}
+
+int ocpp_session_authorized(ocpp_session *s, uint32_t token,
+                            ocpp_auth_status status, ocpp_clock now)
+{
+  if (!s || (unsigned)status > OCPP_AUTH_CONCURRENT_TX)
+    return OCPP_EINVAL;
+  ocpp_deferred **link;
+  ocpp_deferred *d = find_deferred(s, token, &link);
+  if (!d)
+    return OCPP_ENOENT;
+  if (!d->armed) {
+    d->decided = true;
+    d->status = status;
+    return OCPP_OK;
+  }
+  *link = d->next;
+  s->n_deferred--;
+  s->now = now;
+  ocpp_handler_out out = {0};
+  if (s->role->resume)
+    s->role->resume(s, d->action, d->req, status, &out);
+  finish_handler(s, d->id, d->action, &out);
+  json_decref(d->req);
+  free(d);
+  return OCPP_OK;
+}
+
 static void handle_call(ocpp_session *s, ocpp_rpc_frame *f)
 {
   ocpp_handler_out out = {0};
@@ -220,19 +325,19 @@ static void handle_call(ocpp_session *s, ocpp_rpc_frame *f)
     send_call_error(s, f->id, code, out.error_text);
     return;
   }
+  s->current = f;
   if (h)
     h->fn(s, f->payload, &out);
   else
     delegate_call(s, &out, f);
-  if (!out.answer) {
-    send_call_error(s, f->id, out.error_code ? out.error_code : "InternalError",
-                    out.error_text);
+  s->current = NULL;
+  if (out.defer_token) {
+    ocpp_deferred *d = find_deferred(s, out.defer_token, NULL);
+    if (d)
+      d->armed = true;
     return;
   }
-  send_answer(s, f->id, f->action, out.answer);
-  json_decref(out.answer);
-  if (s->open && s->role->after_answer)
-    s->role->after_answer(s, &out);
+  finish_handler(s, f->id, f->action, &out);
 }
 
 /* A MeterValues CALL read by the fast path: the role's handler, the same
@@ -503,6 +608,7 @@ void ocpp_session_destroy(ocpp_session *s)
     return;
   s->open = false;
   fail_all(s);
+  drop_deferred(s);
   free((char *)s->cfg.log_id);
   free(s);
 }
@@ -527,6 +633,7 @@ void ocpp_session_close(ocpp_session *s, ocpp_clock now)
   s->open = false;
   s->boot_deadline = 0;
   fail_all(s);
+  drop_deferred(s); /* answers for a connection that is gone */
   if (s->role->on_close)
     s->role->on_close(s);
 }

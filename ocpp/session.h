@@ -72,9 +72,17 @@ typedef struct {
   void (*event)(void *user_data, const ocpp_event *ev);
   /* Incoming CALLs of the charge point role; NULL answers NotImplemented. */
   ocpp_session_call_fn call;
+  /* Charge point role: the central system accepted the BootNotification
+   * (true), or the registration ended with the connection (false). May be
+   * NULL. */
+  void (*registered)(void *user_data, bool registered);
   void *user_data;
   ocpp_store_hooks store;       /* central system role; may be empty */
-  void *store_data;
+  /* central system role: ocpp_callbacks.authorize, with the session's
+   * log_id as the charger id; may be NULL */
+  int (*authorize)(void *user_data, const char *charger_id, const char *id_tag,
+                   uint32_t token, ocpp_auth_status *status);
+  void *store_data;             /* user data of store and authorize */
   ocpp_session_counters *counters; /* central system role; not owned */
   const char *log_id;           /* charger id in logs; copied */
   int heartbeat_interval;       /* s, in BootNotification.conf */
@@ -125,6 +133,32 @@ int ocpp_session_call(ocpp_session *s, const char *action, json_t *payload,
  * ocpp_server_command except OCPP_EUNKNOWN. */
 int ocpp_session_command(ocpp_session *s, const ocpp_command *cmd,
                          ocpp_command_cb cb, void *user_data, ocpp_clock now);
+
+/* What the charge point role says about itself in BootNotification;
+ * strings longer than the schema allows are cut (on a UTF-8 boundary),
+ * NULL or "" optional ones left out, empty vendor or model sent as
+ * "unknown". */
+typedef struct {
+  const char *vendor, *model, *serial, *firmware;
+} ocpp_cp16_boot;
+
+/* Charge point role: the identity to boot with (copied). Sent at once when
+ * the session is open and not registered yet, else on the next open; a
+ * registered session keeps what it booted with until it reconnects.
+ * Returns OCPP_OK or OCPP_EINVAL (NULL argument, another role). */
+int ocpp_session_cp16_set_boot(ocpp_session *s, const ocpp_cp16_boot *boot,
+                               ocpp_clock now);
+
+/* Charge point role: the BootNotification was accepted on this
+ * connection. Until then the owner must send nothing (OCPP 1.6 4.2). */
+bool ocpp_session_cp16_registered(const ocpp_session *s);
+
+/* Central system role: the decision the authorize hook deferred with
+ * token; the charger's CALL is answered now (or, when the hook is still
+ * running, as soon as it returns). Returns OCPP_OK, OCPP_EINVAL or
+ * OCPP_ENOENT (no such decision waits). */
+int ocpp_session_authorized(ocpp_session *s, uint32_t token,
+                            ocpp_auth_status status, ocpp_clock now);
 
 /* Calls queued or in flight. */
 int ocpp_session_pending(const ocpp_session *s);

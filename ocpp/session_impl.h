@@ -23,6 +23,7 @@ typedef struct {
   unsigned notes;            /* OCPP_LENIENT_* notes from the repair */
   int auto_start_connector;  /* start_mode auto: start after answering */
   bool configure;            /* BootNotification: configure after answering */
+  uint32_t defer_token;      /* no answer now: ocpp_session_authorized() */
 } ocpp_handler_out;
 
 typedef void (*ocpp_handler_fn)(ocpp_session *s, json_t *req,
@@ -48,6 +49,25 @@ struct ocpp_role {
    * gets an error_code. NULL: MeterValues only through the table. */
   void (*meter_values)(ocpp_session *s, const ocpp_meter_fast *mv,
                        ocpp_handler_out *out);
+  /* A CALL whose handler deferred its tag decision, now decided: fills out
+   * as its handler would have. */
+  void (*resume)(ocpp_session *s, const char *action, json_t *req,
+                 ocpp_auth_status status, ocpp_handler_out *out);
+};
+
+#define OCPP_MAX_DEFERRED 16       /* tag decisions waiting per session */
+
+/* A CALL of the peer whose answer waits for the owner's tag decision. */
+typedef struct ocpp_deferred ocpp_deferred;
+struct ocpp_deferred {
+  ocpp_deferred *next;
+  uint32_t token;
+  char id[OCPP_RPC_ID_MAX + 1];
+  char action[OCPP_RPC_ACTION_MAX + 1];
+  json_t *req;                /* owned reference */
+  bool armed;                 /* its handler has returned */
+  bool decided;               /* decided while the hook still ran */
+  ocpp_auth_status status;
 };
 
 /* How a call ends: answered with the validated payload, or not with the
@@ -74,6 +94,16 @@ struct ocpp_call {
   bool operative;
 };
 
+/* The charge point role's registration (cp16.c): the identity it boots
+ * with, whether the central system accepted it, and its interval. */
+typedef struct {
+  char vendor[21], model[21], serial[26], firmware[51]; /* schema caps */
+  bool has_boot;              /* the owner gave the identity */
+  bool boot_pending;          /* a BootNotification is queued or in flight */
+  bool registered;            /* Accepted on this connection */
+  int interval;               /* s: heartbeat, or the retry of a boot */
+} ocpp_cp16_state;
+
 struct ocpp_session {
   const ocpp_role *role;
   ocpp_session_config cfg;    /* log_id owned */
@@ -87,6 +117,11 @@ struct ocpp_session {
   int queued;
   uint64_t call_deadline, boot_deadline;
   uint32_t next_call_id;
+  ocpp_cp16_state cp16;       /* charge point role */
+  const ocpp_rpc_frame *current; /* the CALL a handler runs for */
+  ocpp_deferred *deferred;
+  int n_deferred;
+  uint32_t next_token;
   int32_t own_fallback_tx;    /* without shared counters */
   int own_reservation_id;
 };
@@ -102,6 +137,12 @@ int ocpp__session_queue(ocpp_session *s, const char *action, json_t *payload,
                         ocpp_call_finish finish, ocpp_call **out);
 void ocpp__session_pump(ocpp_session *s);
 int32_t ocpp__session_next_tx_id(ocpp_session *s);
+/* Asks the owner's authorize hook about tag for the current CALL: OCPP_OK
+ * with *status (decided now), OCPP_ENOENT (the charger's own options
+ * decide), OCPP_EPENDING with *token (set out->defer_token to it) or
+ * OCPP_EQUEUEFULL. */
+int ocpp__session_decide_tag(ocpp_session *s, const char *tag,
+                             ocpp_auth_status *status, uint32_t *token);
 int ocpp__session_next_reservation_id(ocpp_session *s);
 
 /* cs16_commands.c */

@@ -30,6 +30,7 @@ static const char cipher_list[] =
 struct ocpp_tls_ctx {
   WOLFSSL_CTX *ctx;
   bool client_certs;           /* a CA was given: ask for client certs */
+  bool client;                 /* the gateway dials out (a backend) */
 };
 
 struct ocpp_tls {
@@ -43,6 +44,9 @@ struct ocpp_tls {
   bool closed;
   bool close_sent;
   bool chain_bad;              /* the verify callback saw a failure */
+  bool client;
+  bool host_is_ip;             /* client: the server must name this IP */
+  char host[OCPP_TLS_HOST_MAX + 1];
   ocpp_tls_peer_info peer;
   char reason[OCPP_TLS_REASON_MAX];
 };
@@ -129,22 +133,11 @@ static int ctx_fail(ocpp_tls_ctx *c, char *err, size_t err_len,
   return OCPP_ETLS;
 }
 
-int ocpp_tls_ctx_create(const char *cert, const char *key, const char *ca,
-                        ocpp_tls_ctx **out, char *err, size_t err_len)
+/* wolfSSL's set-up and a context restricted to our versions and suites;
+ * on failure everything is undone and err says why. */
+static int ctx_new(bool client, ocpp_tls_ctx **out, char *err, size_t err_len)
 {
-  char dummy[8];
-  if (!err) {
-    err = dummy;
-    err_len = sizeof dummy;
-  }
-  err[0] = '\0';
-  if (!out)
-    return OCPP_EINVAL;
   *out = NULL;
-  if (!cert || !*cert || !key || !*key) {
-    snprintf(err, err_len, "tls_listen needs tls_cert and tls_key");
-    return OCPP_EINVAL;
-  }
   if (wolfSSL_Init() != WOLFSSL_SUCCESS) {
     snprintf(err, err_len, "wolfSSL_Init failed");
     return OCPP_ETLS;
@@ -154,12 +147,25 @@ int ocpp_tls_ctx_create(const char *cert, const char *key, const char *ca,
     wolfSSL_Cleanup();
     return OCPP_ENOMEM;
   }
-  c->ctx = wolfSSL_CTX_new(wolfSSLv23_server_method());
+  c->client = client;
+  c->ctx = wolfSSL_CTX_new(client ? wolfSSLv23_client_method()
+                                  : wolfSSLv23_server_method());
   if (!c->ctx)
     return ctx_fail(c, err, err_len, "%s", "cannot create a TLS context");
   if (wolfSSL_CTX_SetMinVersion(c->ctx, WOLFSSL_TLSV1_2) != WOLFSSL_SUCCESS ||
       wolfSSL_CTX_set_cipher_list(c->ctx, cipher_list) != WOLFSSL_SUCCESS)
     return ctx_fail(c, err, err_len, "%s", "cannot restrict TLS versions or ciphers");
+  wolfSSL_CTX_SetIORecv(c->ctx, tls_recv_cb);
+  wolfSSL_CTX_SetIOSend(c->ctx, tls_send_cb);
+  *out = c;
+  return OCPP_OK;
+}
+
+/* The certificate chain and its key (the server's, or a client's for
+ * profile 3). */
+static int ctx_load_pair(ocpp_tls_ctx *c, const char *cert, const char *key,
+                         char *err, size_t err_len)
+{
   if (wolfSSL_CTX_use_certificate_chain_file(c->ctx, cert) != WOLFSSL_SUCCESS)
     return ctx_fail(c, err, err_len,
                     "tls_cert: cannot load a PEM certificate from \"%s\"", cert);
@@ -171,6 +177,40 @@ int ocpp_tls_ctx_create(const char *cert, const char *key, const char *ca,
       !ocpp_tls_key_matches_cert(cert, key))
     return ctx_fail(c, err, err_len,
                     "tls_key: \"%s\" does not belong to the certificate", key);
+  return OCPP_OK;
+}
+
+/* The start of both context constructors: err may be NULL (then a scratch
+ * buffer takes the text), *out is NULL from here on. false: out is NULL. */
+static bool ctx_begin(char **err, size_t *err_len, char scratch[8],
+                      ocpp_tls_ctx **out)
+{
+  if (!*err) {
+    *err = scratch;
+    *err_len = 8;
+  }
+  (*err)[0] = '\0';
+  if (out)
+    *out = NULL;
+  return out != NULL;
+}
+
+int ocpp_tls_ctx_create(const char *cert, const char *key, const char *ca,
+                        ocpp_tls_ctx **out, char *err, size_t err_len)
+{
+  char scratch[8];
+  if (!ctx_begin(&err, &err_len, scratch, out))
+    return OCPP_EINVAL;
+  if (!cert || !*cert || !key || !*key) {
+    snprintf(err, err_len, "tls_listen needs tls_cert and tls_key");
+    return OCPP_EINVAL;
+  }
+  ocpp_tls_ctx *c;
+  int rc = ctx_new(false, &c, err, err_len);
+  if (rc == OCPP_OK)
+    rc = ctx_load_pair(c, cert, key, err, err_len);
+  if (rc != OCPP_OK)
+    return rc;
   if (ca && *ca) {
     if (wolfSSL_CTX_load_verify_locations(c->ctx, ca, NULL) != WOLFSSL_SUCCESS)
       return ctx_fail(c, err, err_len,
@@ -180,8 +220,39 @@ int ocpp_tls_ctx_create(const char *cert, const char *key, const char *ca,
   } else {
     wolfSSL_CTX_set_verify(c->ctx, WOLFSSL_VERIFY_NONE, NULL);
   }
-  wolfSSL_CTX_SetIORecv(c->ctx, tls_recv_cb);
-  wolfSSL_CTX_SetIOSend(c->ctx, tls_send_cb);
+  *out = c;
+  return OCPP_OK;
+}
+
+int ocpp_tls_client_ctx_create(const char *ca, const char *cert,
+                               const char *key, ocpp_tls_ctx **out, char *err,
+                               size_t err_len)
+{
+  char scratch[8];
+  if (!ctx_begin(&err, &err_len, scratch, out))
+    return OCPP_EINVAL;
+  bool has_cert = cert && *cert, has_key = key && *key;
+  if (has_cert != has_key) {
+    snprintf(err, err_len, "tls_cert and tls_key go together");
+    return OCPP_EINVAL;
+  }
+  ocpp_tls_ctx *c;
+  int rc = ctx_new(true, &c, err, err_len);
+  if (rc == OCPP_OK && has_cert)
+    rc = ctx_load_pair(c, cert, key, err, err_len);
+  if (rc != OCPP_OK)
+    return rc;
+  if (ca && *ca) {
+    if (wolfSSL_CTX_load_verify_locations(c->ctx, ca, NULL) != WOLFSSL_SUCCESS)
+      return ctx_fail(c, err, err_len,
+                      "tls_ca: cannot load a PEM certificate from \"%s\"", ca);
+  } else if (wolfSSL_CTX_load_system_CA_certs(c->ctx) != WOLFSSL_SUCCESS) {
+    return ctx_fail(c, err, err_len, "%s",
+                    "cannot load the system's CA certificates (/etc/ssl/certs)");
+  }
+  /* no callback: a server certificate that does not verify ends the
+   * handshake */
+  wolfSSL_CTX_set_verify(c->ctx, WOLFSSL_VERIFY_PEER, NULL);
   *out = c;
   return OCPP_OK;
 }
@@ -218,7 +289,36 @@ int ocpp_tls_create(ocpp_tls_ctx *ctx, const ocpp_tls_io *io, void *user_data,
   wolfSSL_SetIOReadCtx(t->ssl, t);
   wolfSSL_SetIOWriteCtx(t->ssl, t);
   wolfSSL_SetCertCbCtx(t->ssl, t);
+  t->client = ctx->client;
   *out = t;
+  return OCPP_OK;
+}
+
+int ocpp_tls_client_create(ocpp_tls_ctx *ctx, const ocpp_tls_io *io,
+                           void *user_data, const char *host, bool host_is_ip,
+                           ocpp_tls **out)
+{
+  if (out)
+    *out = NULL;
+  if (!ctx || !ctx->client || !host || !*host ||
+      strlen(host) > OCPP_TLS_HOST_MAX)
+    return OCPP_EINVAL;
+  int rc = ocpp_tls_create(ctx, io, user_data, out);
+  if (rc != OCPP_OK)
+    return rc;
+  ocpp_tls *t = *out;
+  snprintf(t->host, sizeof t->host, "%s", host);
+  t->host_is_ip = host_is_ip;
+  /* names: wolfSSL matches them during the handshake; an IP literal is
+   * matched against the certificate's addresses after it */
+  if (!host_is_ip &&
+      (wolfSSL_UseSNI(t->ssl, WOLFSSL_SNI_HOST_NAME, host,
+                      (unsigned short)strlen(host)) != WOLFSSL_SUCCESS ||
+       wolfSSL_check_domain_name(t->ssl, host) != WOLFSSL_SUCCESS)) {
+    ocpp_tls_destroy(t);
+    *out = NULL;
+    return OCPP_ENOMEM;
+  }
   return OCPP_OK;
 }
 
@@ -256,10 +356,29 @@ static void read_peer(ocpp_tls *t)
   wolfSSL_X509_free(x);
 }
 
+/* The client's check of an IP literal: the server certificate must list
+ * it. */
+static bool server_names_ip(ocpp_tls *t)
+{
+  if (!t->client || !t->host_is_ip)
+    return true;
+  WOLFSSL_X509 *x = wolfSSL_get_peer_certificate(t->ssl);
+  bool ok = x && wolfSSL_X509_check_ip_asc(x, t->host, 0) == WOLFSSL_SUCCESS;
+  wolfSSL_X509_free(x);
+  if (!ok) {
+    snprintf(t->reason, sizeof t->reason,
+             "the server certificate does not name %.64s", t->host);
+    t->failed = true;
+  }
+  return ok;
+}
+
 static int tls_handshake(ocpp_tls *t)
 {
-  int ret = wolfSSL_accept(t->ssl);
+  int ret = t->client ? wolfSSL_connect(t->ssl) : wolfSSL_accept(t->ssl);
   if (ret == WOLFSSL_SUCCESS) {
+    if (!server_names_ip(t))
+      return OCPP_ETLSFAIL;
     t->handshake_done = true;
     read_peer(t);
     /* the handshake's key material is not needed any more; idle

@@ -21,6 +21,7 @@
 
 #define OCPP_TLS_CN_MAX 64     /* longest subject CN kept from a client cert */
 #define OCPP_TLS_REASON_MAX 128
+#define OCPP_TLS_HOST_MAX 253  /* longest server name a client checks */
 
 /* Return codes: the OCPP_E* codes of ocpp.h. */
 
@@ -52,6 +53,15 @@ typedef struct {
  * wrong with it). *out is NULL on failure. */
 int ocpp_tls_ctx_create(const char *cert, const char *key, const char *ca,
                         ocpp_tls_ctx **out, char *err, size_t err_len);
+/* A client context (the gateway dialing a backend): the server's
+ * certificate must chain to ca (PEM), or to the system's CA store
+ * (/etc/ssl/certs) when ca is NULL or "", or the handshake fails; cert and
+ * key (both or neither) are the client certificate of security profile 3.
+ * Returns OCPP_OK, OCPP_EINVAL (NULL out, cert without key), OCPP_ENOMEM
+ * or OCPP_ETLS with the cause in err. */
+int ocpp_tls_client_ctx_create(const char *ca, const char *cert,
+                               const char *key, ocpp_tls_ctx **out, char *err,
+                               size_t err_len);
 /* NULL-safe. Every ocpp_tls made from ctx must be destroyed first. */
 void ocpp_tls_ctx_destroy(ocpp_tls_ctx *ctx);
 
@@ -59,6 +69,14 @@ void ocpp_tls_ctx_destroy(ocpp_tls_ctx *ctx);
  * OCPP_ENOMEM; *out is NULL on failure. */
 int ocpp_tls_create(ocpp_tls_ctx *ctx, const ocpp_tls_io *io, void *user_data,
                     ocpp_tls **out);
+/* A client connection to host (a name, checked against the certificate
+ * and sent as SNI, or an IP literal the certificate must list) from a
+ * client context. ocpp_tls_input(t, NULL, 0) then sends the ClientHello.
+ * Returns OCPP_OK, OCPP_EINVAL (server context, empty or over-long host)
+ * or OCPP_ENOMEM; *out is NULL on failure. */
+int ocpp_tls_client_create(ocpp_tls_ctx *ctx, const ocpp_tls_io *io,
+                           void *user_data, const char *host, bool host_is_ip,
+                           ocpp_tls **out);
 /* NULL-safe; sends nothing (see ocpp_tls_close_notify). */
 void ocpp_tls_destroy(ocpp_tls *t);
 

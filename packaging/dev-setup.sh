@@ -21,7 +21,7 @@ PACKAGES=(
   libuv1-dev libwslay-dev libwolfssl-dev libjansson-dev libyajl-dev libinih-dev
   libsqlite3-dev libexpat1-dev libcriterion-dev
   knxd knxd-tools knxd-dev
-  python3 python3-jsonschema openssl procps
+  python3 python3-jsonschema openssl procps ca-certificates
   # the package test: dpkg-buildpackage wants build-essential and every
   # Build-Depends of packaging/debian/control (systemd for systemd.pc)
   build-essential dpkg-dev debhelper lintian fakeroot systemd

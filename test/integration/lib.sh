@@ -470,3 +470,81 @@ knx_write() {
 
 # knx_swrite GA V: GroupValue_Write, 6-bit form (DPT 1)
 knx_swrite() { knxtool groupswrite "$KNX_URL" "$1" "$2" >/dev/null; }
+
+# ---- a billing backend (the gateway's [upstream] links) ----
+
+# start_backend LOG [fake_csms options]: an independent central system
+# (test/sim/fake_csms.py) on $BPORT (or --port), heartbeat interval 2 s;
+# its pid in BACKEND_PID
+start_backend() {
+  local log=$1
+  shift
+  local out=$log.out
+  /usr/bin/python3 "$TEST_SRC/../sim/fake_csms.py" --port "${BPORT:-0}" --log "$log" \
+    --interval 2 "$@" >"$out" 2>&1 &
+  BACKEND_PID=$!
+  SIM_PIDS+=("$BACKEND_PID")
+  local i
+  for i in $(seq 1 50); do
+    grep -q '^PORT' "$out" && return 0
+    sleep 0.1
+  done
+  fail "backend did not start"
+}
+
+# expect_log_count ERE N: until the gateway log has N lines matching ERE
+expect_log_count() {
+  local i
+  for i in $(seq 1 150); do
+    [ "$(count_log "$1")" -ge "$2" ] && return 0
+    sleep 0.1
+  done
+  fail "fewer than $2 lines /$1/ in the gateway log"
+}
+
+# backend_count LOG ACTION: CALLs of ACTION the backend got
+backend_count() {
+  /usr/bin/python3 "$TEST_SRC/ocpp_log.py" "$1" count call "$2"
+}
+
+# backend_wait LOG ACTION N: until the backend got N CALLs of ACTION
+backend_wait() {
+  local i
+  for i in $(seq 1 150); do
+    [ "$(backend_count "$1" "$2")" -ge "$3" ] && return 0
+    sleep 0.1
+  done
+  fail "backend got $(backend_count "$1" "$2") $2, not $3"
+}
+
+# backend_check LOG ACTION EXPR WHAT: on the last such CALL
+backend_check() {
+  /usr/bin/python3 "$TEST_SRC/ocpp_log.py" "$1" check call "$2" "$3" || fail "$4"
+}
+
+# link_status [ID] EXPR: /status' upstream object of charger ID (CP1)
+# satisfies EXPR (u)
+link_status() {
+  local id=CP1
+  [ $# -eq 2 ] && { id=$1; shift; }
+  local i
+  for i in $(seq 1 150); do
+    status_json | /usr/bin/python3 -c '
+import json, sys
+st = json.load(sys.stdin)
+u = [c for c in st["chargers"] if c["id"] == sys.argv[2]][0].get("upstream")
+sys.exit(0 if u is not None and eval(sys.argv[1]) else 1)' "$1" "$id" && return 0
+    sleep 0.1
+  done
+  status_json >&2
+  fail "/status upstream: not $1"
+}
+
+backend_validate() {
+  if [ -z "${SCHEMA_DIR:-}" ] || [ ! -d "$SCHEMA_DIR" ]; then
+    note "schema folder not found: frame validation skipped"
+    return 0
+  fi
+  /usr/bin/python3 "$TEST_SRC/../sim/validate_frames.py" "$1" "$SCHEMA_DIR" ||
+    fail "frames on the backend link fail the schemas ($1)"
+}

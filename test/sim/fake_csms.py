@@ -6,7 +6,16 @@ point's CALLs with valid confirmations and can send CALLs from a script.
 
 usage: fake_csms.py [--port P] [--script FILE] [--log FILE] [--interval S]
                     [--boot-status Accepted|Pending|Rejected] [--once]
-                    [--no-subprotocol]
+                    [--no-subprotocol] [--password PW]
+                    [--tls-cert F --tls-key F [--tls-ca F]]
+                    [--accept TAG,TAG...]
+
+--password: the upgrade needs Basic Auth with the identity (the path's last
+segment) as user, else 401. --tls-cert/--tls-key: wss:// only; --tls-ca
+also asks for a client certificate that chains to it and names the
+identity in its subject CN (OCPP security profile 3), else 403.
+--accept: only these idTags are Accepted (Authorize, StartTransaction),
+others Invalid; default all.
 
 --port 0 (default) picks a free port; the port is printed first on stdout as
 "PORT <n>". Log lines are JSON: {"t":ms,"dir":"in"|"out","frame":...} where
@@ -30,6 +39,7 @@ import datetime
 import hashlib
 import json
 import socket
+import ssl
 import struct
 import sys
 import threading
@@ -139,11 +149,11 @@ class Connection:
         elif action == "Heartbeat":
             conf = {"currentTime": now_iso()}
         elif action == "Authorize":
-            conf = {"idTagInfo": {"status": "Accepted"}}
+            conf = {"idTagInfo": srv.tag_info(payload.get("idTag"))}
         elif action == "StartTransaction":
             srv.tx_counter += 1
             conf = {"transactionId": srv.tx_counter,
-                    "idTagInfo": {"status": "Accepted"}}
+                    "idTagInfo": srv.tag_info(payload.get("idTag"))}
         elif action == "StopTransaction":
             conf = {"idTagInfo": {"status": "Accepted"}}
         elif action == "DataTransfer":
@@ -285,6 +295,41 @@ class Server:
         self.no_subprotocol = args.no_subprotocol
         self.tx_counter = 0
         self.connections = 0
+        self.password = args.password
+        self.accept = set(args.accept.split(",")) if args.accept else None
+        self.tls = None
+        if args.tls_cert:
+            self.tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            self.tls.load_cert_chain(args.tls_cert, args.tls_key)
+            if args.tls_ca:
+                self.tls.load_verify_locations(args.tls_ca)
+                self.tls.verify_mode = ssl.CERT_OPTIONAL
+
+    def tag_info(self, tag):
+        ok = self.accept is None or tag in self.accept
+        return {"status": "Accepted" if ok else "Invalid"}
+
+    def refuse(self, sock, status, reason, identity):
+        sock.sendall(("HTTP/1.1 %d %s\r\nContent-Length: 0\r\n\r\n"
+                      % (status, reason)).encode())
+        self.log.event("refused", status=status, identity=identity)
+
+    def authorized(self, sock, headers, identity):
+        """Basic Auth (--password) and the client certificate (--tls-ca)."""
+        if self.password is not None:
+            want = base64.b64encode(("%s:%s" % (identity, self.password))
+                                    .encode()).decode()
+            if headers.get("authorization", "") != "Basic " + want:
+                self.refuse(sock, 401, "Unauthorized", identity)
+                return False
+        if self.tls is not None and self.tls.verify_mode == ssl.CERT_OPTIONAL:
+            cert = sock.getpeercert()
+            cns = [v for rdn in (cert or {}).get("subject", ())
+                   for k, v in rdn if k == "commonName"]
+            if cns != [identity]:
+                self.refuse(sock, 403, "Forbidden", identity)
+                return False
+        return True
 
     def handshake(self, sock):
         head = b""
@@ -304,6 +349,9 @@ class Server:
         if len(request) < 3 or request[0] != "GET" or not key:
             sock.sendall(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n")
             return None
+        identity = request[1].rstrip("/").rsplit("/", 1)[-1]
+        if not self.authorized(sock, headers, identity):
+            return None
         offered = [p.strip() for p in headers.get("sec-websocket-protocol", "").split(",") if p.strip()]
         accept = base64.b64encode(hashlib.sha1((key + GUID).encode()).digest()).decode()
         reply = ("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
@@ -314,14 +362,24 @@ class Server:
             reply += "Sec-WebSocket-Protocol: ocpp1.6\r\n"
         sock.sendall((reply + "\r\n").encode())
         self.log.event("connected", path=request[1], protocol=proto,
-                       offered=offered,
-                       authorization=headers.get("authorization", ""))
+                       offered=offered, identity=identity,
+                       authorization=headers.get("authorization", ""),
+                       tls=self.tls is not None)
         return True
 
     def serve(self, listener, once):
         while True:
             sock, _ = listener.accept()
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            if self.tls is not None:
+                try:
+                    sock.settimeout(10)
+                    sock = self.tls.wrap_socket(sock, server_side=True)
+                    sock.settimeout(None)
+                except (ssl.SSLError, OSError) as e:
+                    self.log.event("tls-failed", detail=str(e))
+                    sock.close()
+                    continue
             if not self.handshake(sock):
                 sock.close()
                 continue
@@ -348,6 +406,11 @@ def main():
                     choices=["Accepted", "Pending", "Rejected"])
     ap.add_argument("--once", action="store_true")
     ap.add_argument("--no-subprotocol", action="store_true")
+    ap.add_argument("--password")
+    ap.add_argument("--accept")
+    ap.add_argument("--tls-cert")
+    ap.add_argument("--tls-key")
+    ap.add_argument("--tls-ca")
     args = ap.parse_args()
     listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)

@@ -885,6 +885,24 @@ Test(bridge, online_and_offline_set_online_object)
   cr_assert_eq(F->sent[0].p.data[0], 2);
 }
 
+Test(bridge, upstream_link_sets_upstream_online_and_not_online)
+{
+  gw_bridge_on_upstream(B, "CP1", true, 0);
+  flush();
+  cr_assert_eq(F->n_sent, 1);
+  cr_assert_eq(last_to(GA(1, GW_OBJ_UPSTREAM_ONLINE))->p.data[0], 1);
+  gw_bridge_on_upstream(B, "CP1", false, 0);
+  flush();
+  cr_assert_eq(last_to(GA(1, GW_OBJ_UPSTREAM_ONLINE))->p.data[0], 0);
+  cr_assert_null(last_to(GA(1, GW_OBJ_ONLINE)));
+  F->n_sent = 0;
+  gw_bridge_on_upstream(B, "other", true, 0);
+  gw_bridge_on_upstream(B, NULL, true, 0);
+  gw_bridge_on_upstream(NULL, "CP1", true, 0);
+  flush();
+  cr_assert_eq(F->n_sent, 0);
+}
+
 Test(bridge, boot_and_refused_send_nothing)
 {
   ev_simple(OCPP_EV_BOOT);

@@ -192,7 +192,8 @@ Test(cfg, object_keys_follow_the_design_names)
       "start_time", "end_time", "current", "max_current_state", "max_current",
       "fast_charging_state", "fast_charging", "reset", "power", "meter",
       "session_energy_live", "last_tag", "plugged", "online",
-      "charge_mode_state", "charge_mode", "allocated_current_state"};
+      "charge_mode_state", "charge_mode", "allocated_current_state",
+      "upstream_online"};
   for (int i = 0; i < GW_OBJ_COUNT; i++)
     cr_assert_str_eq(gw_object_key((gw_object)i), keys[i]);
   cr_assert_null(gw_object_key(GW_OBJ_COUNT));
@@ -214,7 +215,7 @@ Test(cfg, commands_are_not_state_objects)
                  gw_object_key((gw_object)i));
     states += !command;
   }
-  cr_assert_eq(states, 18);
+  cr_assert_eq(states, 19);
   cr_assert_not(gw_object_is_state(GW_OBJ_COUNT));
 }
 
@@ -1220,17 +1221,20 @@ Test(cfg, example_configuration_loads_without_problems)
   cr_assert_str_eq(c->name, "Garage");
   cr_assert_eq(c->security_profile, 0);
   cr_assert_eq(c->n_connectors, 1);
-  /* the energy manager's objects are there commented out, like [energy] */
+  /* the energy manager's objects and upstream_online are there commented
+   * out, like [energy] and [upstream] */
   for (int i = 0; i < GW_OBJ_COUNT; i++) {
-    bool energy = i == GW_OBJ_CHARGE_MODE || i == GW_OBJ_CHARGE_MODE_STATE ||
-                  i == GW_OBJ_ALLOCATED_CURRENT_STATE;
-    cr_assert_eq(c->connectors[0].has_ga[i], !energy, "%s",
+    bool off = i == GW_OBJ_CHARGE_MODE || i == GW_OBJ_CHARGE_MODE_STATE ||
+               i == GW_OBJ_ALLOCATED_CURRENT_STATE ||
+               i == GW_OBJ_UPSTREAM_ONLINE;
+    cr_assert_eq(c->connectors[0].has_ga[i], !off, "%s",
                  gw_object_key((gw_object)i));
-    if (!energy)
+    if (!off)
       cr_assert_eq(c->connectors[0].ga[i] >> 8, (9 << 3) | 7, "%s",
                    gw_object_key((gw_object)i));
   }
   cr_assert_not(cfg->energy.enabled);
+  cr_assert_null(c->upstream.url);
 }
 
 /* ---- TLS file contents (--check-config) ------------------------------------ */
@@ -1395,6 +1399,129 @@ Test(cfg, memory_load_refuses_null_arguments)
   cr_assert_eq(gw_conf_load_strings(&main, NULL, 0, NULL, &diag), GW_EINVAL);
   cr_assert_null(cfg);
   cr_assert_eq(gw_conf_load_strings(&main, NULL, 0, &cfg, NULL), GW_OK);
+}
+
+/* ---- [upstream] ------------------------------------------------------------ */
+
+Test(cfg, upstream_section_is_read_with_its_defaults)
+{
+  cr_assert_eq(mkdir(path_of("certs"), 0700), 0);
+  write_file("certs/backend-ca.crt", pem_cert_valid);
+  load_charger("[charger]\nid = ZCS000143\n\n[upstream]\n"
+               "url = wss://backend.example.com/ocpp/{id}\n"
+               "security_profile = 2\npassword = pw-backend\n"
+               "tls_ca = certs/backend-ca.crt\n");
+  expect_ok();
+  const gw_upstream_conf *u = &cfg->chargers[0].upstream;
+  cr_assert_str_eq(u->url, "wss://backend.example.com/ocpp/{id}");
+  cr_assert_str_eq(u->identity, "ZCS000143");
+  cr_assert_eq(u->security_profile, 2);
+  cr_assert_str_eq(u->password, "pw-backend");
+  char want[PATH_MAX + 64];
+  snprintf(want, sizeof want, "%s/certs/backend-ca.crt", dir);
+  cr_assert_str_eq(u->tls_ca, want);
+  cr_assert_null(u->tls_cert);
+  cr_assert_eq(u->line, 4);
+  /* the charger's own profile is not the link's */
+  cr_assert_eq(cfg->chargers[0].security_profile, 0);
+}
+
+Test(cfg, charger_without_upstream_has_no_link)
+{
+  load_charger("[charger]\nid = A\n");
+  expect_ok();
+  cr_assert_null(cfg->chargers[0].upstream.url);
+  cr_assert_eq(cfg->chargers[0].upstream.line, 0);
+}
+
+Test(cfg, upstream_identity_can_differ_from_the_id)
+{
+  load_charger("[charger]\nid = A\n[upstream]\nurl = ws://10.0.0.2:8180/steve/\n"
+               "identity = EMP-4711\n");
+  expect_ok();
+  cr_assert_str_eq(cfg->chargers[0].upstream.identity, "EMP-4711");
+}
+
+Test(cfg, upstream_without_url_is_reported_at_its_header)
+{
+  load_charger("[charger]\nid = A\n[upstream]\nidentity = B\n");
+  expect_one_diag("chargers.d/a.conf:3", "url is missing in [upstream]");
+}
+
+Test(cfg, upstream_url_that_is_not_ws_is_reported_at_the_url)
+{
+  load_charger("[charger]\nid = A\n[upstream]\nsecurity_profile = 0\n"
+               "url = https://backend.example.com/ocpp\n");
+  expect_one_diag("chargers.d/a.conf:5", "[upstream] url: not a ws:// or wss:// URL");
+}
+
+Test(cfg, upstream_profile_2_on_ws_is_reported)
+{
+  load_charger("[charger]\nid = A\n[upstream]\nurl = ws://b/\n"
+               "security_profile = 2\npassword = x\n");
+  expect_one_diag("chargers.d/a.conf:5",
+                  "[upstream] security_profile 2 and 3 need a wss:// url");
+}
+
+Test(cfg, upstream_profile_1_without_password_is_reported)
+{
+  load_charger("[charger]\nid = A\n[upstream]\nurl = ws://b/\nsecurity_profile = 1\n");
+  expect_one_diag("chargers.d/a.conf:5", "[upstream] security_profile 1 and 2 need a password");
+}
+
+Test(cfg, upstream_profile_3_without_certificate_is_reported)
+{
+  load_charger("[charger]\nid = A\n[upstream]\nurl = wss://b/\nsecurity_profile = 3\n");
+  expect_one_diag("chargers.d/a.conf:5",
+                  "[upstream] security_profile 3 needs tls_cert and tls_key");
+}
+
+Test(cfg, upstream_unknown_key_and_repeated_section_are_reported)
+{
+  load_charger("[charger]\nid = A\n[upstream]\nurl = ws://b/\nbilling = yes\n"
+               "[upstream]\n");
+  expect_diag("chargers.d/a.conf:5", "unknown key \"billing\" in [upstream]");
+  expect_diag("chargers.d/a.conf:6", "[upstream]: section given twice");
+}
+
+Test(cfg, upstream_tls_files_are_checked_at_their_lines)
+{
+  write_file("backend-ca.crt", "garbage\n");
+  load_charger("[charger]\nid = A\n[upstream]\nurl = wss://b/\n"
+               "tls_ca = backend-ca.crt\nsecurity_profile = 3\n"
+               "tls_cert = missing.crt\ntls_key = missing.key\n");
+  expect_diag("chargers.d/a.conf:5", "tls_ca: \"");
+  expect_diag("chargers.d/a.conf:5", "backend-ca.crt\" holds no PEM CA certificate");
+  expect_diag("chargers.d/a.conf:7", "tls_cert: cannot read \"");
+  expect_diag("chargers.d/a.conf:8", "tls_key: cannot read \"");
+}
+
+Test(cfg, upstream_tls_files_are_not_read_from_memory)
+{
+  gw_conf_text main = {"", 0};
+  static const char text[] = "[charger]\nid = A\n[upstream]\nurl = wss://b/\n"
+                             "tls_ca = /nonexistent/ca.crt\n";
+  gw_conf_text ch = {text, sizeof text - 1};
+  rc = gw_conf_load_strings(&main, &ch, 1, &cfg, &diag);
+  expect_ok();
+  cr_assert_str_eq(cfg->chargers[0].upstream.tls_ca, "/nonexistent/ca.crt");
+}
+
+Test(cfg, upstream_tags_default_to_all_and_take_a_list)
+{
+  load_charger("[charger]\nid = A\ntags = LOCAL1\n[upstream]\nurl = ws://b/\n");
+  expect_ok();
+  const gw_upstream_conf *u = &cfg->chargers[0].upstream;
+  cr_assert_eq(u->n_tags, 1);
+  cr_assert_str_eq(u->tags[0], "*");
+  gw_conf_destroy(cfg);
+  cfg = NULL;
+  load_charger("[charger]\nid = A\n[upstream]\nurl = ws://b/\ntags = EMP1, EMP2\n");
+  expect_ok();
+  u = &cfg->chargers[0].upstream;
+  cr_assert_eq(u->n_tags, 2);
+  cr_assert_str_eq(u->tags[1], "EMP2");
+  cr_assert_eq(cfg->chargers[0].n_tags, 1, "the charger's own list is apart");
 }
 
 /* ---- tag lists ------------------------------------------------------------ */

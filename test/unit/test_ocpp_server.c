@@ -24,6 +24,8 @@
 #include "ocpp/internal.h"
 #include "ocpp/ocpp.h"
 
+#include "loopback.h"
+
 #define WAIT_MS 3000
 
 /* ---- fixture ------------------------------------------------------------ */
@@ -51,18 +53,6 @@ static void on_event(void *ud, const ocpp_event *ev)
 static void on_closed(void *ud)
 {
   ((fixture *)ud)->closed = true;
-}
-
-static int free_port(void)
-{
-  int s = socket(AF_INET, SOCK_STREAM, 0);
-  struct sockaddr_in a = {.sin_family = AF_INET};
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof a;
-  cr_assert_eq(bind(s, (struct sockaddr *)&a, sizeof a), 0);
-  cr_assert_eq(getsockname(s, (struct sockaddr *)&a, &len), 0);
-  close(s);
-  return ntohs(a.sin_port);
 }
 
 static const char *const all_tags[] = {"*"};

@@ -138,7 +138,7 @@ Test(store, open_creates_missing_dir_and_private_files) {
 
 Test(store, open_creates_the_current_schema_in_wal_mode) {
   gw_store *st = open_store();
-  cr_expect_eq(query_int("PRAGMA user_version"), 2);
+  cr_expect_eq(query_int("PRAGMA user_version"), 3);
   cr_expect_eq(query_int("SELECT count(*) FROM sqlite_master WHERE type ="
                          " 'table' AND name IN ('meta', 'sessions',"
                          " 'chargers')"), 3);
@@ -199,7 +199,7 @@ Test(store, empty_file_is_upgraded_from_version_0) {
   cr_assert_not_null(f);
   fclose(f);
   gw_store *st = open_store();
-  cr_expect_eq(query_int("PRAGMA user_version"), 2);
+  cr_expect_eq(query_int("PRAGMA user_version"), 3);
   cr_expect_eq(begin(st, "CP1", "T", 0, 100), 1);
   gw_store_close(st);
 }
@@ -264,6 +264,24 @@ Test(store, save_charger_replaces_previous_info) {
   cr_expect_eq(query_int("SELECT count(*) FROM chargers WHERE firmware = ''"),
                1);
   cr_expect_gt(query_int("SELECT updated FROM chargers"), 0);
+  gw_store_close(st);
+}
+
+Test(store, load_charger_returns_what_was_saved_before_a_reopen) {
+  gw_store *st = open_store();
+  gw_charger_info info;
+  cr_expect_eq(gw_store_load_charger(st, "CP1", &info), GW_ENOTFOUND);
+  cr_assert_eq(gw_store_save_charger(st, "CP1", "Zaptec", "Go", "ZCS000143", NULL), 0);
+  gw_store_close(st);
+  st = open_store();
+  cr_assert_eq(gw_store_load_charger(st, "CP1", &info), 0);
+  cr_expect_str_eq(info.vendor, "Zaptec");
+  cr_expect_str_eq(info.model, "Go");
+  cr_expect_str_eq(info.serial, "ZCS000143");
+  cr_expect_str_eq(info.firmware, "");
+  cr_expect_eq(gw_store_load_charger(st, "CP2", &info), GW_ENOTFOUND);
+  cr_expect_eq(gw_store_load_charger(st, NULL, &info), GW_EINVAL);
+  cr_expect_eq(gw_store_load_charger(st, "CP1", NULL), GW_EINVAL);
   gw_store_close(st);
 }
 
@@ -1074,6 +1092,64 @@ Test(store, readonly_open_works_in_a_directory_it_cannot_write) {
   cr_expect_neq(access(shm, F_OK), 0, "the reader wrote nothing");
 }
 
+/* ---- authorization cache ------------------------------------------------- */
+
+Test(store, auth_cache_keeps_the_backends_answer_across_a_reopen) {
+  gw_store *st = open_store();
+  bool ok = false;
+  cr_expect_eq(gw_store_auth_get(st, "CP1", "BACKEND1", 1000, &ok), GW_ENOTFOUND);
+  cr_assert_eq(gw_store_auth_put(st, "CP1", "BACKEND1", true, 0, 1000), 0);
+  cr_assert_eq(gw_store_auth_put(st, "CP1", "BLOCKED1", false, 0, 1000), 0);
+  gw_store_close(st);
+  st = open_store();
+  cr_assert_eq(gw_store_auth_get(st, "CP1", "BACKEND1", 5000, &ok), 0);
+  cr_expect(ok);
+  cr_assert_eq(gw_store_auth_get(st, "CP1", "BLOCKED1", 5000, &ok), 0);
+  cr_expect_not(ok);
+  cr_expect_eq(gw_store_auth_get(st, "CP2", "BACKEND1", 5000, &ok), GW_ENOTFOUND,
+               "per charger: another backend never accepted it");
+  gw_store_close(st);
+}
+
+Test(store, auth_cache_entry_is_refused_once_its_expiry_passed) {
+  gw_store *st = open_store();
+  bool ok = false;
+  cr_assert_eq(gw_store_auth_put(st, "CP1", "T1", true, 2000, 1000), 0);
+  cr_assert_eq(gw_store_auth_get(st, "CP1", "T1", 1999, &ok), 0);
+  cr_expect(ok);
+  cr_assert_eq(gw_store_auth_get(st, "CP1", "T1", 2000, &ok), 0);
+  cr_expect_not(ok);
+  /* a new answer replaces the old one */
+  cr_assert_eq(gw_store_auth_put(st, "CP1", "T1", true, 0, 3000), 0);
+  cr_assert_eq(gw_store_auth_get(st, "CP1", "T1", 9000, &ok), 0);
+  cr_expect(ok);
+  cr_expect_eq(query_int("SELECT count(*) FROM auth_cache"), 1);
+  gw_store_close(st);
+}
+
+Test(store, auth_cache_rejects_invalid_arguments) {
+  gw_store *st = open_store();
+  bool ok;
+  cr_expect_eq(gw_store_auth_put(st, NULL, "T", true, 0, 1), GW_EINVAL);
+  cr_expect_eq(gw_store_auth_put(st, "CP1", "", true, 0, 1), GW_EINVAL);
+  cr_expect_eq(gw_store_auth_get(st, "CP1", "T", 1, NULL), GW_EINVAL);
+  cr_expect_eq(gw_store_auth_get(NULL, "CP1", "T", 1, &ok), GW_EINVAL);
+  gw_store_close(st);
+}
+
+Test(store, version_2_database_is_upgraded_with_its_sessions) {
+  gw_store *st = open_store();
+  int32_t id = begin(st, "CP1", "TAG1", 1500, 1000);
+  gw_store_close(st);
+  raw_exec("DROP TABLE auth_cache; PRAGMA user_version = 2");
+  st = open_store();
+  cr_expect_eq(query_int("PRAGMA user_version"), 3);
+  gw_session s;
+  cr_expect_eq(gw_store_find(st, "CP1", id, &s), 0);
+  cr_expect_eq(gw_store_auth_put(st, "CP1", "T", true, 0, 1), 0);
+  gw_store_close(st);
+}
+
 /* ---- the reports of the status page -------------------------------------- */
 
 typedef struct {
@@ -1292,9 +1368,11 @@ Test(store, version_1_database_gains_the_tag_name_column) {
     "PRAGMA user_version = 1;", NULL, NULL, NULL), SQLITE_OK);
   sqlite3_close(db);
   gw_store *st = open_store();
-  cr_expect_eq(query_int("PRAGMA user_version"), 2);
+  cr_expect_eq(query_int("PRAGMA user_version"), 3);
   cr_expect_eq(query_int("SELECT count(*) FROM sessions WHERE id_tag = 'OLD'"
                          " AND tag_name = ''"), 1);
+  cr_expect_eq(query_int("SELECT count(*) FROM sqlite_master WHERE type ="
+                         " 'table' AND name IN ('passwords', 'auth_cache')"), 2);
   cr_expect_eq(begin(st, "CP1", "T", 0, 100), 5);
   gw_store_close(st);
 }

@@ -104,6 +104,33 @@ Test(page, card_shows_the_connector)
   free(html);
 }
 
+Test(page, card_shows_the_backend_link)
+{
+  char *html = page_of(
+    "{\"chargers\":[{\"id\":\"CP1\",\"online\":true,\"connectors\":[],"
+    "\"upstream\":{\"url\":\"wss://b.example/ocpp/EMP-4711\","
+    "\"identity\":\"EMP-4711\",\"connected\":false,\"websocket\":false,"
+    "\"since\":null,\"last_error\":\"<refused>\",\"failures\":3,"
+    "\"queue_length\":2,\"oldest_queued\":\"2026-12-04T08:05:00Z\"}},"
+    "{\"id\":\"CP2\",\"connectors\":[],\"upstream\":{\"url\":\"ws://b/\","
+    "\"identity\":\"CP2\",\"connected\":true,\"since\":"
+    "\"2026-12-04T09:00:00Z\",\"last_error\":\"\",\"queue_length\":0,"
+    "\"oldest_queued\":null}},{\"id\":\"CP3\",\"connectors\":[]}]}");
+  cr_assert_eq(count(html, "Backend link</h3>"), 2, "%s", html);
+  cr_assert_not_null(strstr(html, "data-upstream=\"down\""));
+  cr_assert_not_null(strstr(html, "wss://b.example/ocpp/EMP-4711 &middot; as "
+                                  "EMP-4711"));
+  cr_assert_not_null(strstr(html, "data-field=\"upstream-connected\">no<"));
+  cr_assert_not_null(strstr(html, "data-field=\"upstream-error\">&lt;refused&gt;<"));
+  cr_assert_not_null(strstr(html, "data-field=\"upstream-queue\">2 &middot; "
+                                  "oldest 2026-12-04 08:05 UTC<"));
+  cr_assert_not_null(strstr(html, "data-upstream=\"up\""));
+  cr_assert_not_null(strstr(html, "data-field=\"upstream-connected\">yes, since "
+                                  "2026-12-04 09:00 UTC<"));
+  cr_assert_not_null(strstr(html, "data-field=\"upstream-queue\">0<"));
+  free(html);
+}
+
 Test(page, unknown_fields_are_ignored_and_missing_ones_shown_as_dash)
 {
   char *html = page_of(

@@ -1,0 +1,63 @@
+/* The inside of gw_uplinks, shared by uplink.c (the links, connector
+ * states, status) and uplink_auth.c (the backend's idTags). */
+#ifndef OCPPKNX_GW_UPLINK_IMPL_H
+#define OCPPKNX_GW_UPLINK_IMPL_H
+
+#include "gateway/uplink.h"
+
+#define N_SLOTS (GW_MAX_CONNECTORS + 1)  /* connector 0 (the charger) too */
+#define GW_BOOT_TEXT 51                  /* firmwareVersion, the longest */
+
+typedef struct gw_uplink gw_uplink;
+
+/* One connector's latest state for the backend. */
+typedef struct {
+  gw_uplink *link;
+  int connector;
+  bool known;
+  bool waiting;                  /* not sent since it changed */
+  bool inflight;                 /* sent, not answered yet */
+  ocpp_cp_status status;
+  ocpp_cp_error error;
+  char info[51];                 /* the schema's caps */
+  char vendor_error[51];
+  time_t when;                   /* when the charger reported it */
+} status_slot;
+
+/* The charger's identity for its backend, kept to hand it to a link that
+ * replaces this one on a reload. */
+typedef struct {
+  bool known;
+  char vendor[GW_BOOT_TEXT], model[GW_BOOT_TEXT];
+  char serial[GW_BOOT_TEXT], firmware[GW_BOOT_TEXT];
+} boot_info;
+
+struct gw_uplink {
+  gw_uplinks *set;
+  char *charger_id;
+  gw_upstream_conf conf;         /* copies; compared on a reload */
+  ocpp_tag_match tag_match;      /* the charger's, for conf.tags */
+  char remote_tag[21];           /* the gateway's own tag: always local */
+  ocpp_upstream *up;
+  boot_info boot;
+  status_slot slots[N_SLOTS];
+};
+
+struct gw_uplinks {
+  uv_loop_t *loop;
+  gw_store *store;               /* the authorization cache; not owned */
+  gw_uplink_options opt;
+  gw_uplink_hooks hooks;
+  void *user_data;
+  gw_uplink **links;             /* each its own allocation: the link's
+                                    hooks point at it */
+  size_t n;
+};
+
+/* The link of charger_id, or NULL. */
+gw_uplink *gw__uplink_find(const gw_uplinks *u, const char *charger_id);
+
+/* One line in the link's charger's name. */
+void gw__uplink_log(gw_uplink *l, ocpp_log_level level, const char *message);
+
+#endif
