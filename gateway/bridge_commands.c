@@ -373,7 +373,6 @@ static void on_command_write(gw_bridge *b, const gw_ga_ref *r, uint16_t src,
   gw_published *seen = &cn->obj[r->obj];
   seen->known = true;
   seen->val.num = value;
-  seen->payload = *p;
   seen->at_ms = b->now_ms;
   fn(b, ch, cn, value);
 }

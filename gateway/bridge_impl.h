@@ -31,7 +31,6 @@ typedef struct {
   bool known;
   gw_value val;         /* the value last published (a state object), or
                            last written by the bus (a command object) */
-  knx_payload payload;  /* its encoding, answered on reads */
   uint64_t at_ms;       /* when val was taken (gw_bridge's now_ms) */
 } gw_published;
 
@@ -158,6 +157,8 @@ bool gw__tx_running(const gw_bridge *b, const gw_charger *ch,
 
 int gw__queues_init(gw_bridge *b, int max_telegrams_per_second);
 void gw__queues_free(gw_bridge *b);
+/* Drops every telegram that waits (knxd is gone: they would be stale). */
+void gw__queues_clear(gw_bridge *b);
 void gw__queue_write(gw_bridge *b, uint16_t ga, const knx_payload *p);
 void gw__queue_response(gw_bridge *b, uint16_t ga, const knx_payload *p);
 

@@ -86,6 +86,15 @@ static int encode_value(knx_dpt dpt, const gw_value *v, knx_payload *out)
   return knx_dpt_encode(dpt, &kv, out);
 }
 
+/* The encoding of what an object last published: kept as the value only
+ * (a thousand chargers with thirty objects each), encoded again when a
+ * read or a returning knxd needs the bytes. */
+static bool published_payload(const gw_charger *ch, gw_object obj,
+                              const gw_published *o, knx_payload *out)
+{
+  return o->known && encode_value(ch->dpt[obj], &o->val, out) == KNX_OK;
+}
+
 static bool payload_equal(const knx_payload *a, const knx_payload *b)
 {
   return a->short_form == b->short_form && a->len == b->len &&
@@ -113,11 +122,11 @@ void gw__publish(gw_bridge *b, const gw_charger *ch, gw_connector *cn,
             knx_dpt_name(ch->dpt[obj]), knx_strerror(rc));
     return;
   }
-  if (o->known && !force && payload_equal(&o->payload, &p))
+  knx_payload old;
+  if (!force && published_payload(ch, obj, o, &old) && payload_equal(&old, &p))
     return;
   o->known = true;
   o->val = *v;
-  o->payload = p;
   o->at_ms = b->now_ms;
   gw__queue_write(b, cn->ga[obj], &p);
 }
@@ -199,9 +208,10 @@ bool gw__answer_read(gw_bridge *b, const gw_ga_ref *r)
   if (!gw_object_is_state(r->obj))
     return false;
   const gw_published *o = &r->ch->conn[r->conn].obj[r->obj];
-  if (!o->known)
+  knx_payload p;
+  if (!published_payload(r->ch, r->obj, o, &p))
     return false;
-  gw__queue_response(b, r->ga, &o->payload);
+  gw__queue_response(b, r->ga, &p);
   return true;
 }
 
@@ -233,4 +243,32 @@ int gw_bridge_send_value(gw_bridge *b, uint16_t ga, knx_dpt dpt, double value,
   else
     gw__queue_write(b, ga, &p);
   return GW_OK;
+}
+
+/* While knxd is gone nothing can be sent, and what waited would be stale;
+ * once it is back the panels may have missed everything, so every known
+ * state goes out again. */
+void gw_bridge_on_knx_link(gw_bridge *b, bool up, uint64_t now_ms)
+{
+  if (!b)
+    return;
+  b->now_ms = now_ms;
+  b->link_down = !up;
+  if (!up) {
+    gw__queues_clear(b);
+    return;
+  }
+  b->overflow_logged = false;
+  for (size_t i = 0; i < b->n_chargers; i++) {
+    gw_charger *ch = b->chargers[i];
+    for (size_t c = 0; c < ch->n_conn; c++) {
+      gw_connector *cn = &ch->conn[c];
+      for (gw_object obj = 0; obj < GW_OBJ_COUNT; obj++) {
+        knx_payload p;
+        if (cn->has_ga[obj] && gw_object_is_state(obj) &&
+            published_payload(ch, obj, &cn->obj[obj], &p))
+          gw__queue_write(b, cn->ga[obj], &p);
+      }
+    }
+  }
 }

@@ -110,32 +110,10 @@ void gw__queues_free(gw_bridge *b)
   free(b->responses.items);
 }
 
-/* While knxd is gone nothing can be sent, and what waited would be stale;
- * once it is back the panels may have missed everything, so every known
- * state goes out again. */
-void gw_bridge_on_knx_link(gw_bridge *b, bool up, uint64_t now_ms)
+void gw__queues_clear(gw_bridge *b)
 {
-  if (!b)
-    return;
-  b->now_ms = now_ms;
-  b->link_down = !up;
-  if (!up) {
-    queue_clear(&b->writes);
-    queue_clear(&b->responses);
-    return;
-  }
-  b->overflow_logged = false;
-  for (size_t i = 0; i < b->n_chargers; i++) {
-    gw_charger *ch = b->chargers[i];
-    for (size_t c = 0; c < ch->n_conn; c++) {
-      gw_connector *cn = &ch->conn[c];
-      for (gw_object obj = 0; obj < GW_OBJ_COUNT; obj++) {
-        if (cn->has_ga[obj] && cn->obj[obj].known &&
-            gw_object_is_state(obj))
-          gw__queue_write(b, cn->ga[obj], &cn->obj[obj].payload);
-      }
-    }
-  }
+  queue_clear(&b->writes);
+  queue_clear(&b->responses);
 }
 
 /* Even spacing, no burst: a bucket that fills up during a quiet spell lets
