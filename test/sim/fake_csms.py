@@ -8,14 +8,15 @@ usage: fake_csms.py [--port P] [--script FILE] [--log FILE] [--interval S]
                     [--boot-status Accepted|Pending|Rejected] [--once]
                     [--no-subprotocol] [--password PW]
                     [--tls-cert F --tls-key F [--tls-ca F]]
-                    [--accept TAG,TAG...]
+                    [--accept TAG,TAG...] [--first-transaction-id N]
 
 --password: the upgrade needs Basic Auth with the identity (the path's last
 segment) as user, else 401. --tls-cert/--tls-key: wss:// only; --tls-ca
 also asks for a client certificate that chains to it and names the
 identity in its subject CN (OCPP security profile 3), else 403.
 --accept: only these idTags are Accepted (Authorize, StartTransaction),
-others Invalid; default all.
+others Invalid; default all. --first-transaction-id: the transactionId of
+the first StartTransaction (default 1), counted up from there.
 
 --port 0 (default) picks a free port; the port is printed first on stdout as
 "PORT <n>". Log lines are JSON: {"t":ms,"dir":"in"|"out","frame":...} where
@@ -293,7 +294,7 @@ class Server:
         self.boot_status = args.boot_status
         self.script = args.script
         self.no_subprotocol = args.no_subprotocol
-        self.tx_counter = 0
+        self.tx_counter = args.first_transaction_id - 1
         self.connections = 0
         self.password = args.password
         self.accept = set(args.accept.split(",")) if args.accept else None
@@ -408,6 +409,7 @@ def main():
     ap.add_argument("--no-subprotocol", action="store_true")
     ap.add_argument("--password")
     ap.add_argument("--accept")
+    ap.add_argument("--first-transaction-id", type=int, default=1)
     ap.add_argument("--tls-cert")
     ap.add_argument("--tls-key")
     ap.add_argument("--tls-ca")
