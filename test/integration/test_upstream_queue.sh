@@ -6,7 +6,8 @@
 # nothing. With the backend down they wait in the store's queue and arrive
 # once and in order, with the charger's timestamps, when it is back; the
 # same when the gateway is killed with SIGKILL while the queue is not
-# empty. Every frame on the backend link is checked against the schemas.
+# empty. A message whose answer never came is sent again after the
+# reconnect. Every frame on the backend link is checked against the schemas.
 source "$TEST_SRC/lib.sh"
 
 BPORT=$(free_port)
@@ -122,18 +123,53 @@ sleep 0.5
 note "after SIGKILL: $(check_backend "$BLOG3" "$T/sim-cp.log" 9700 \
   StartTransaction MeterValues StopTransaction)"
 
+# ---- an answer that never came: sent again after the reconnect ----
+kill "$BACKEND_PID"
+wait "$BACKEND_PID" 2>/dev/null || true
+BLOG4=$T/backend4.log
+start_backend "$BLOG4" --first-transaction-id 9900 --drop-unanswered MeterValues
+backend_wait "$BLOG4" BootNotification 1
+link_status 'u["connected"]'
+session EMP1 9000 9500 10000
+E=$(own_id)
+backend_wait "$BLOG4" StopTransaction 1
+link_status 'u["queue_length"] == 0'
+sleep 0.5
+[ "$(counts "$BLOG4")" = "1 StartTransaction, 2 MeterValues, 1 StopTransaction" ] ||
+  fail "unanswered MeterValues: backend got $(counts "$BLOG4")"
+/usr/bin/python3 - "$BLOG4" <<'PY' || fail "unanswered MeterValues: out of order"
+import json, sys
+tx = ("StartTransaction", "MeterValues", "StopTransaction")
+got = [f["frame"][2] for f in map(json.loads, open(sys.argv[1]))
+       if f.get("dir") == "in" and f.get("frame", [0])[0] == 2
+       and f["frame"][2] in tx]
+assert got == ["StartTransaction", "MeterValues", "MeterValues",
+               "StopTransaction"], got
+PY
+backend_check "$BLOG4" MeterValues 'p["transactionId"] == 9900' \
+  "MeterValues sent again without the backend's id"
+note "unanswered MeterValues: backend got $(counts "$BLOG4") (the MeterValues again after the reconnect)"
+
 # ---- the export names the backend's ids ----
 export_sessions "$T/all.csv"
-/usr/bin/python3 - "$T/all.csv" "$A" "$B" "$C" "$D" <<'PY' || fail "export: upstream_transaction_id"
+/usr/bin/python3 - "$T/all.csv" "$A" "$B" "$C" "$D" "$E" <<'PY' || fail "export: upstream_transaction_id"
 import csv, sys
 rows = {r["transaction_id"]: r["upstream_transaction_id"]
         for r in csv.DictReader(open(sys.argv[1]))}
-want = dict(zip(sys.argv[2:], ["9001", "", "9002", "9700"]))
+want = dict(zip(sys.argv[2:], ["9001", "", "9002", "9700", "9900"]))
 assert all(rows[k] == v for k, v in want.items()), (rows, want)
 PY
 
 backend_validate "$BLOG"
 backend_validate "$BLOG2"
 backend_validate "$BLOG3"
+backend_validate "$BLOG4"
 validate_frames cp
-note "backend links: $(backend_count "$BLOG" StartTransaction)+$(backend_count "$BLOG3" StartTransaction) StartTransaction, $(( $(backend_count "$BLOG" MeterValues) + $(backend_count "$BLOG2" MeterValues) + $(backend_count "$BLOG3" MeterValues) )) MeterValues, $(( $(backend_count "$BLOG" StopTransaction) + $(backend_count "$BLOG2" StopTransaction) + $(backend_count "$BLOG3" StopTransaction) )) StopTransaction for 3 backend sessions; 0 for the local one"
+total() {
+  local a=$1 n=0 log
+  for log in "$BLOG" "$BLOG2" "$BLOG3" "$BLOG4"; do
+    n=$((n + $(backend_count "$log" "$a")))
+  done
+  echo "$n $a"
+}
+note "backend links in all: $(total StartTransaction), $(total MeterValues), $(total StopTransaction) for 4 backend sessions (one MeterValues twice: its answer never came); 0 for the local session"
