@@ -136,6 +136,54 @@ int gw_store_auth_put(gw_store *st, const char *charger_id, const char *id_tag,
 int gw_store_auth_get(gw_store *st, const char *charger_id, const char *id_tag,
                       time_t now, bool *accepted);
 
+/* ---- the queue of a billing backend -------------------------------------
+ * Transaction messages (StartTransaction, MeterValues, StopTransaction) of
+ * the backend's sessions, kept until the backend answered them. Written at
+ * once and durably (never deferred): a message the charger was answered
+ * for must reach the backend after any crash. */
+
+#define GW_STORE_PAYLOAD_MAX 65536  /* one message's JSON text */
+
+typedef struct {
+  int64_t seq;                    /* the queue's order, never reused */
+  int32_t transaction_id;         /* the gateway's */
+  char action[32];
+  char *payload;                  /* JSON text; the caller frees it */
+  time_t queued;                  /* when it was put */
+} gw_queued;
+
+/* Appends a message for charger_id's backend. A StartTransaction also
+ * records transaction_id as a session of the backend (its id unknown
+ * yet), in the same database transaction. Returns 0, GW_EINVAL
+ * (read-only store, bad text, payload over GW_STORE_PAYLOAD_MAX), GW_EIO. */
+int gw_store_queue_put(gw_store *st, const char *charger_id,
+                       int32_t transaction_id, const char *action,
+                       const char *payload, time_t queued);
+
+/* The oldest message of charger_id. Returns 0 (out filled, out->payload
+ * allocated), GW_ENOTFOUND (empty), GW_EINVAL, GW_ENOMEM, GW_EIO. */
+int gw_store_queue_head(gw_store *st, const char *charger_id, gw_queued *out);
+
+/* The backend answered message seq: it leaves the queue. For a
+ * StartTransaction, has_upstream_id stores the backend's transaction id
+ * beside the gateway's, in the same database transaction. Returns 0 (also
+ * when seq was gone), GW_EINVAL, GW_EIO. */
+int gw_store_queue_done(gw_store *st, int64_t seq, const char *charger_id,
+                        int32_t transaction_id, bool has_upstream_id,
+                        int32_t upstream_id);
+
+/* How many messages charger_id's queue holds, and when the oldest was put
+ * (0 when empty). Returns 0, GW_EINVAL, GW_EIO. */
+int gw_store_queue_stats(gw_store *st, const char *charger_id, int *count,
+                         time_t *oldest);
+
+/* Whether transaction_id of charger_id is a backend's session: GW_ENOTFOUND
+ * when not; 0 when it is, with *known telling whether the backend's id
+ * (*upstream_id) arrived yet. GW_EINVAL, GW_EIO. */
+int gw_store_upstream_tx(gw_store *st, const char *charger_id,
+                         int32_t transaction_id, bool *known,
+                         int32_t *upstream_id);
+
 /* The name of a tag at the moment a session is recorded (the tag list
  * changes; the session keeps the name it had). Returns "" or NULL when the
  * tag has none. */

@@ -19,7 +19,7 @@ static const struct {
   {"start", COL_TIME},          {"stop", COL_TIME},
   {"meter_start_wh", COL_WH},   {"meter_stop_wh", COL_WH},
   {"energy_wh", COL_WH},        {"stop_reason", COL_TEXT},
-  {"tag_name", COL_TAG},
+  {"tag_name", COL_TAG},         {"upstream_transaction_id", COL_INT},
 };
 #define CSV_NCOLS ((int)(sizeof csv_cols / sizeof csv_cols[0]))
 
@@ -79,11 +79,16 @@ int gw_store_export_csv(gw_store *st, FILE *out, time_t from, time_t to) {
 int gw_store_export_csv_masked(gw_store *st, FILE *out, time_t from,
                                time_t to, const char *tag_mask) {
   static const char sql[] =
-    "SELECT charger_id, connector, charger_transaction_id, id_tag, start,"
-    " stop, meter_start_wh, meter_stop_wh, energy_wh, stop_reason, tag_name"
-    " FROM sessions WHERE (?1 = 0 OR coalesce(start, stop) >= ?1)"
-    " AND (?2 = 0 OR coalesce(start, stop) < ?2)"
-    " ORDER BY coalesce(start, stop), charger_id, charger_transaction_id";
+    "SELECT s.charger_id, s.connector, s.charger_transaction_id, s.id_tag,"
+    " s.start, s.stop, s.meter_start_wh, s.meter_stop_wh, s.energy_wh,"
+    " s.stop_reason, s.tag_name, u.upstream_transaction_id"
+    " FROM sessions s LEFT JOIN upstream_transactions u"
+    " ON u.charger_id = s.charger_id AND u.transaction_id = s.transaction_id"
+    " AND s.transaction_id > 0"
+    " WHERE (?1 = 0 OR coalesce(s.start, s.stop) >= ?1)"
+    " AND (?2 = 0 OR coalesce(s.start, s.stop) < ?2)"
+    " ORDER BY coalesce(s.start, s.stop), s.charger_id,"
+    " s.charger_transaction_id";
   if (!store_usable(st, false) || out == NULL || from < 0 || to < 0)
     return GW_EINVAL;
   sqlite3_stmt *s = NULL;

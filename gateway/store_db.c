@@ -106,6 +106,24 @@ static const char *const stmt_sql[ST_COUNT] = {
     " password = excluded.password, previous = excluded.previous,"
     " updated = excluded.updated",
   [ST_PASSWORD_DELETE] = "DELETE FROM passwords WHERE charger_id = ?1",
+  [ST_QUEUE_PUT] =
+    "INSERT INTO upstream_queue (charger_id, transaction_id, action, payload,"
+    " queued) VALUES (?1, ?2, ?3, ?4, ?5)",
+  [ST_QUEUE_HEAD] =
+    "SELECT seq, transaction_id, action, payload, queued FROM upstream_queue"
+    " WHERE charger_id = ?1 ORDER BY seq LIMIT 1",
+  [ST_QUEUE_DROP] = "DELETE FROM upstream_queue WHERE seq = ?1",
+  [ST_QUEUE_STATS] =
+    "SELECT count(*), min(queued) FROM upstream_queue WHERE charger_id = ?1",
+  [ST_UPTX_ADD] =
+    "INSERT OR IGNORE INTO upstream_transactions (charger_id, transaction_id)"
+    " VALUES (?1, ?2)",
+  [ST_UPTX_GET] =
+    "SELECT upstream_transaction_id FROM upstream_transactions"
+    " WHERE charger_id = ?1 AND transaction_id = ?2",
+  [ST_UPTX_SET] =
+    "UPDATE upstream_transactions SET upstream_transaction_id = ?3"
+    " WHERE charger_id = ?1 AND transaction_id = ?2",
 };
 
 /* ---- schema migrations --------------------------------------------------- */
@@ -138,6 +156,19 @@ static const char *const migrations[] = {
   "CREATE TABLE auth_cache (charger_id TEXT NOT NULL, id_tag TEXT NOT NULL,"
   " accepted INTEGER NOT NULL, expiry INTEGER, updated INTEGER NOT NULL,"
   " PRIMARY KEY (charger_id, id_tag));",
+  /* 3 -> 4: the transaction messages a billing backend has still to get,
+   * in the order they came (seq), and the backend's transaction id beside
+   * ours for each session it was told of (NULL until it answered the
+   * StartTransaction). A table of its own, not a column of sessions: a
+   * session row may still wait in memory for the disk. */
+  "CREATE TABLE upstream_queue (seq INTEGER PRIMARY KEY AUTOINCREMENT,"
+  " charger_id TEXT NOT NULL, transaction_id INTEGER NOT NULL,"
+  " action TEXT NOT NULL, payload TEXT NOT NULL, queued INTEGER NOT NULL);"
+  "CREATE INDEX upstream_queue_by_charger ON upstream_queue"
+  " (charger_id, seq);"
+  "CREATE TABLE upstream_transactions (charger_id TEXT NOT NULL,"
+  " transaction_id INTEGER NOT NULL, upstream_transaction_id INTEGER,"
+  " PRIMARY KEY (charger_id, transaction_id));",
 };
 #define SCHEMA_VERSION ((int)(sizeof migrations / sizeof migrations[0]))
 

@@ -19,7 +19,7 @@ gw_uplink *gw__uplink_find(const gw_uplinks *u, const char *charger_id)
   return NULL;
 }
 
-static void utc_text(time_t t, char out[32])
+void gw__uplink_utc_text(time_t t, char out[32])
 {
   struct tm tm;
   if (!gmtime_r(&t, &tm) || !strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm))
@@ -47,7 +47,7 @@ static void state_done(void *user_data, bool answered, const json_t *payload,
 static json_t *state_payload(const status_slot *s)
 {
   char when[32];
-  utc_text(s->when, when);
+  gw__uplink_utc_text(s->when, when);
   json_t *p = json_pack("{s:i,s:s,s:s,s:s}", "connectorId", s->connector,
                         "errorCode", ocpp_cp_error_name(s->error), "status",
                         ocpp_cp_status_name(s->status), "timestamp", when);
@@ -102,6 +102,7 @@ static void link_up_or_down(void *user_data, bool up)
       if (l->slots[i].known)
         l->slots[i].waiting = true;
     send_states(l);
+    gw__uplink_queue_send(l);
   }
   if (l->set->hooks.on_link)
     l->set->hooks.on_link(l->set->user_data, l->charger_id, up);
@@ -431,6 +432,8 @@ void gw_uplinks_on_event(gw_uplinks *u, const ocpp_event *ev)
               ev->boot.firmware);
   else if (ev->type == OCPP_EV_STATUS)
     on_status(l, ev);
+  else
+    gw__uplink_queue_event(l, ev);
 }
 
 static json_t *time_or_null(time_t t)
@@ -438,7 +441,7 @@ static json_t *time_or_null(time_t t)
   char text[32];
   if (!t)
     return json_null();
-  utc_text(t, text);
+  gw__uplink_utc_text(t, text);
   return json_string(text);
 }
 
@@ -456,6 +459,12 @@ static json_t *link_status(const gw_uplink *l)
     if (!oldest || s->when < oldest)
       oldest = s->when;
   }
+  int in_store = 0;
+  time_t store_oldest = 0;
+  gw__uplink_queue_stats(l, &in_store, &store_oldest);
+  queued += in_store;
+  if (store_oldest && (!oldest || store_oldest < oldest))
+    oldest = store_oldest;
   json_t *o = json_pack("{s:s,s:s,s:b,s:b,s:s,s:i,s:i}", "url", l->conf.url,
                         "identity", l->conf.identity, "connected", info.registered,
                         "websocket", info.open, "last_error", info.last_error,

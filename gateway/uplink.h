@@ -2,8 +2,10 @@
  * one ocpp_upstream each. The gateway is that charger towards its billing
  * backend: it boots with the charger's identity (as the charger gave it,
  * or as the store kept it), and tells the backend every connector's
- * status. Nothing of a charger with local tags reaches a backend from
- * here: only the charger's identity and connector states. */
+ * status. The transactions of the backend's own sessions (their idTag is
+ * one of [upstream] tags) are passed on through a durable queue in the
+ * store; of sessions with local tags nothing reaches a backend: only the
+ * charger's identity and connector states. */
 #ifndef OCPPKNX_GW_UPLINK_H
 #define OCPPKNX_GW_UPLINK_H
 
@@ -79,7 +81,10 @@ void gw_uplinks_set_boot(gw_uplinks *u, const char *charger_id,
                          const char *serial, const char *firmware);
 
 /* An event of the chargers' side: BootNotification and StatusNotification
- * are passed on to the charger's backend; the others are not yet. */
+ * are passed on to the charger's backend; StartTransaction, MeterValues
+ * and StopTransaction of the backend's sessions are queued in the store
+ * (durable when this returns) and delivered in order, with the backend's
+ * transaction id. Call it before the charger gets its answer. */
 void gw_uplinks_on_event(gw_uplinks *u, const ocpp_event *ev);
 
 /* Adds "upstream" {url, identity, connected, websocket, since, last_error,

@@ -29,7 +29,7 @@ static bool relaxed_equal(const char *a, const char *b)
   }
 }
 
-static bool backend_tag(const gw_uplink *l, const char *tag)
+bool gw__uplink_backend_tag(const gw_uplink *l, const char *tag)
 {
   /* KNX starts with remote_tag: local control, not the backend's session */
   if (l->remote_tag[0] && strcmp(tag, l->remote_tag) == 0)
@@ -115,7 +115,7 @@ gw_auth_verdict gw_uplinks_authorize(gw_uplinks *u, const char *charger_id,
                                      ocpp_auth_status *status)
 {
   gw_uplink *l = gw__uplink_find(u, charger_id);
-  if (!l || !id_tag || !backend_tag(l, id_tag))
+  if (!l || !id_tag || !gw__uplink_backend_tag(l, id_tag))
     return GW_AUTH_LOCAL;
   auth_ask *a = calloc(1, sizeof *a);
   if (a) {

@@ -41,6 +41,10 @@ struct gw_uplink {
   ocpp_upstream *up;
   boot_info boot;
   status_slot slots[N_SLOTS];
+  /* the head of the store's queue while it is on its way (one at a time:
+   * the backend gets the messages in their order, a MeterValues never
+   * before the answer that gave its StartTransaction the backend's id) */
+  bool queue_inflight;
 };
 
 struct gw_uplinks {
@@ -56,6 +60,25 @@ struct gw_uplinks {
 
 /* The link of charger_id, or NULL. */
 gw_uplink *gw__uplink_find(const gw_uplinks *u, const char *charger_id);
+
+/* A tag of the backend's (uplink_auth.c): in [upstream] tags and not the
+ * charger's remote_tag. */
+bool gw__uplink_backend_tag(const gw_uplink *l, const char *tag);
+
+/* A transaction event of the charger (uplink_queue.c): a backend session's
+ * StartTransaction, MeterValues and StopTransaction go into the store's
+ * queue, then out to the backend. */
+void gw__uplink_queue_event(gw_uplink *l, const ocpp_event *ev);
+
+/* Sends the head of the queue, unless one is on its way or the link is not
+ * registered (it follows on the next registration). */
+void gw__uplink_queue_send(gw_uplink *l);
+
+/* The queue's length and its oldest message's time (0: empty). */
+void gw__uplink_queue_stats(const gw_uplink *l, int *count, time_t *oldest);
+
+/* "2026-10-01T12:00:00Z" */
+void gw__uplink_utc_text(time_t t, char out[32]);
 
 /* One line in the link's charger's name. */
 void gw__uplink_log(gw_uplink *l, ocpp_log_level level, const char *message);

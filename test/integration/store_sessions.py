@@ -32,7 +32,7 @@ import sys
 
 HEADER = ["charger_id", "connector", "transaction_id", "id_tag", "start",
           "stop", "meter_start_wh", "meter_stop_wh", "energy_wh",
-          "stop_reason", "tag_name"]
+          "stop_reason", "tag_name", "upstream_transaction_id"]
 
 
 def frames(path):

@@ -27,10 +27,10 @@ session() {
 oct=$(session oct OCT 100 2026-10-05T23:30:00Z 1100 2026-10-06T01:00:00Z EVDisconnected)
 nov=$(session nov 'A,B' 2000 2026-11-05T08:00:00.250Z 4500 2026-11-05T09:15:00Z Local)
 dec=$(session dec RUN 5000 2026-12-01T10:00:00Z)
-row_oct="CP1,1,$oct,OCT,2026-10-05T23:30:00Z,2026-10-06T01:00:00Z,100,1100,1000,EVDisconnected,"
-row_nov="CP1,1,$nov,\"A,B\",2026-11-05T08:00:00Z,2026-11-05T09:15:00Z,2000,4500,2500,Local,"
-row_dec="CP1,1,$dec,RUN,2026-12-01T10:00:00Z,,5000,,,,"
-header='charger_id,connector,transaction_id,id_tag,start,stop,meter_start_wh,meter_stop_wh,energy_wh,stop_reason,tag_name'
+row_oct="CP1,1,$oct,OCT,2026-10-05T23:30:00Z,2026-10-06T01:00:00Z,100,1100,1000,EVDisconnected,,"
+row_nov="CP1,1,$nov,\"A,B\",2026-11-05T08:00:00Z,2026-11-05T09:15:00Z,2000,4500,2500,Local,,"
+row_dec="CP1,1,$dec,RUN,2026-12-01T10:00:00Z,,5000,,,,,"
+header='charger_id,connector,transaction_id,id_tag,start,stop,meter_start_wh,meter_stop_wh,energy_wh,stop_reason,tag_name,upstream_transaction_id'
 
 # expect_csv FILE ROW...: FILE is the header and exactly these rows, in order
 expect_csv() {

@@ -93,10 +93,10 @@ note "the session keeps the name it started with"
 sim_cmd s1 "send [2,\"stop-anna\",\"StopTransaction\",{\"transactionId\":$tx,\"meterStop\":1600,\"timestamp\":\"2026-11-01T10:00:00Z\",\"reason\":\"Local\",\"idTag\":\"C4B3A204\"}]"
 wait_answer s1 stop-anna >/dev/null
 export_sessions "$T/all.csv"
-grep -Fxq "CP1,1,$tx,C4B3A204,2026-11-01T09:00:00Z,2026-11-01T10:00:00Z,100,1600,1500,Local,Anna" "$T/all.csv" \
+grep -Fxq "CP1,1,$tx,C4B3A204,2026-11-01T09:00:00Z,2026-11-01T10:00:00Z,100,1600,1500,Local,Anna," "$T/all.csv" \
   || { cat "$T/all.csv" >&2; fail "CSV row of Anna's session"; }
-head -n 1 "$T/all.csv" | grep -q ',stop_reason,tag_name$' || fail "CSV header"
-grep -q ',DEADBEEF,.*,Lost card$' "$T/all.csv" || { cat "$T/all.csv" >&2; fail "CSV row of the blocked start"; }
+head -n 1 "$T/all.csv" | grep -q ',stop_reason,tag_name,upstream_transaction_id$' || fail "CSV header"
+grep -q ',DEADBEEF,.*,Lost card,$' "$T/all.csv" || { cat "$T/all.csv" >&2; fail "CSV row of the blocked start"; }
 
 validate_frames s1
 

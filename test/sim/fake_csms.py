@@ -8,14 +8,19 @@ usage: fake_csms.py [--port P] [--script FILE] [--log FILE] [--interval S]
                     [--boot-status Accepted|Pending|Rejected] [--once]
                     [--no-subprotocol] [--password PW]
                     [--tls-cert F --tls-key F [--tls-ca F]]
-                    [--accept TAG,TAG...]
+                    [--accept TAG,TAG...] [--first-transaction-id N]
+                    [--drop-unanswered ACTION]
 
 --password: the upgrade needs Basic Auth with the identity (the path's last
 segment) as user, else 401. --tls-cert/--tls-key: wss:// only; --tls-ca
 also asks for a client certificate that chains to it and names the
 identity in its subject CN (OCPP security profile 3), else 403.
 --accept: only these idTags are Accepted (Authorize, StartTransaction),
-others Invalid; default all.
+others Invalid; default all. --first-transaction-id: the transactionId of
+the first StartTransaction (default 1), counted up from there.
+--drop-unanswered: the first CALL of ACTION is not answered; the TCP
+connection is closed instead, as a backend that went away before its
+answer would.
 
 --port 0 (default) picks a free port; the port is printed first on stdout as
 "PORT <n>". Log lines are JSON: {"t":ms,"dir":"in"|"out","frame":...} where
@@ -143,6 +148,14 @@ class Connection:
     # ---- OCPP ----
     def answer(self, msg_id, action, payload):
         srv = self.server
+        if action == srv.drop_unanswered and not srv.dropped:
+            srv.dropped = True
+            self.log.event("dropped", action=action)
+            try:
+                self.sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            return
         if action == "BootNotification":
             conf = {"status": srv.boot_status, "currentTime": now_iso(),
                     "interval": srv.interval}
@@ -293,7 +306,9 @@ class Server:
         self.boot_status = args.boot_status
         self.script = args.script
         self.no_subprotocol = args.no_subprotocol
-        self.tx_counter = 0
+        self.tx_counter = args.first_transaction_id - 1
+        self.drop_unanswered = args.drop_unanswered
+        self.dropped = False
         self.connections = 0
         self.password = args.password
         self.accept = set(args.accept.split(",")) if args.accept else None
@@ -408,6 +423,8 @@ def main():
     ap.add_argument("--no-subprotocol", action="store_true")
     ap.add_argument("--password")
     ap.add_argument("--accept")
+    ap.add_argument("--first-transaction-id", type=int, default=1)
+    ap.add_argument("--drop-unanswered")
     ap.add_argument("--tls-cert")
     ap.add_argument("--tls-key")
     ap.add_argument("--tls-ca")

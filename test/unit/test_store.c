@@ -106,7 +106,7 @@ static char *export_csv(gw_store *st, time_t from, time_t to, int *rows) {
 
 #define HEADER                                                              \
   "charger_id,connector,transaction_id,id_tag,start,stop,meter_start_wh,"  \
-  "meter_stop_wh,energy_wh,stop_reason,tag_name\n"
+  "meter_stop_wh,energy_wh,stop_reason,tag_name,upstream_transaction_id\n"
 
 /* ---- opening and schema -------------------------------------------------- */
 
@@ -138,7 +138,7 @@ Test(store, open_creates_missing_dir_and_private_files) {
 
 Test(store, open_creates_the_current_schema_in_wal_mode) {
   gw_store *st = open_store();
-  cr_expect_eq(query_int("PRAGMA user_version"), 3);
+  cr_expect_eq(query_int("PRAGMA user_version"), 4);
   cr_expect_eq(query_int("SELECT count(*) FROM sqlite_master WHERE type ="
                          " 'table' AND name IN ('meta', 'sessions',"
                          " 'chargers')"), 3);
@@ -199,7 +199,7 @@ Test(store, empty_file_is_upgraded_from_version_0) {
   cr_assert_not_null(f);
   fclose(f);
   gw_store *st = open_store();
-  cr_expect_eq(query_int("PRAGMA user_version"), 3);
+  cr_expect_eq(query_int("PRAGMA user_version"), 4);
   cr_expect_eq(begin(st, "CP1", "T", 0, 100), 1);
   gw_store_close(st);
 }
@@ -934,7 +934,7 @@ Test(store, csv_has_exact_header_and_row_format) {
   char want[512];
   snprintf(want, sizeof want,
            HEADER "CP1,2,%d,TAG,2026-10-01T12:00:00Z,2026-10-01T13:02:03Z,"
-           "1000,3501,2501,EVDisconnected,\n", (int)id);
+           "1000,3501,2501,EVDisconnected,,\n", (int)id);
   cr_expect_str_eq(csv, want);
   free(csv);
   gw_store_close(st);
@@ -952,7 +952,7 @@ Test(store, csv_quotes_comma_quote_and_newline) {
   char want[512];
   snprintf(want, sizeof want,
            HEADER "\"CP,1\",1,%d,\"a\"\"b\",2026-10-01T12:00:00Z,"
-           "2026-10-01T12:01:00Z,0,10,10,\"line\nbreak\",\n", (int)id);
+           "2026-10-01T12:01:00Z,0,10,10,\"line\nbreak\",,\n", (int)id);
   cr_expect_str_eq(csv, want);
   free(csv);
   gw_store_close(st);
@@ -966,7 +966,7 @@ Test(store, csv_shows_running_session_with_empty_stop) {
   char *csv = export_csv(st, 0, 0, &rows);
   char want[256];
   snprintf(want, sizeof want,
-           HEADER "CP1,1,%d,TAG,2026-10-01T12:00:00Z,,77,,,,\n", (int)id);
+           HEADER "CP1,1,%d,TAG,2026-10-01T12:00:00Z,,77,,,,,\n", (int)id);
   cr_expect_eq(rows, 1);
   cr_expect_str_eq(csv, want);
   free(csv);
@@ -979,7 +979,7 @@ Test(store, csv_recovered_stop_has_empty_start_and_charger_id) {
   cr_assert_eq(stop(st, "CP1", -1, false, 0, t0).rc, 0);
   int rows = 0;
   char *csv = export_csv(st, 0, 0, &rows);
-  cr_expect_str_eq(csv, HEADER "CP1,,-1,,,2026-10-02T08:30:00Z,,,,Local,\n");
+  cr_expect_str_eq(csv, HEADER "CP1,,-1,,,2026-10-02T08:30:00Z,,,,Local,,\n");
   free(csv);
   gw_store_close(st);
 }
@@ -994,9 +994,9 @@ Test(store, csv_orders_by_start_then_charger) {
   char *csv = export_csv(st, 0, 0, &rows);
   cr_expect_eq(rows, 3);
   cr_expect_str_eq(csv,
-    HEADER "CPA,1,3,,2026-10-01T00:01:40Z,,0,,,,\n"
-           "CPB,1,1,,2026-10-01T00:01:40Z,,0,,,,\n"
-           "CPA,1,2,,2026-10-01T00:03:20Z,,0,,,,\n");
+    HEADER "CPA,1,3,,2026-10-01T00:01:40Z,,0,,,,,\n"
+           "CPB,1,1,,2026-10-01T00:01:40Z,,0,,,,,\n"
+           "CPA,1,2,,2026-10-01T00:03:20Z,,0,,,,,\n");
   free(csv);
   gw_store_close(st);
 }
@@ -1137,17 +1137,173 @@ Test(store, auth_cache_rejects_invalid_arguments) {
   gw_store_close(st);
 }
 
-Test(store, version_2_database_is_upgraded_with_its_sessions) {
+/* A store with one session, taken back to an older schema by downgrade_sql
+ * and opened again: upgraded to the current one with the session kept. */
+static gw_store *upgraded_store(const char *downgrade_sql) {
   gw_store *st = open_store();
   int32_t id = begin(st, "CP1", "TAG1", 1500, 1000);
   gw_store_close(st);
-  raw_exec("DROP TABLE auth_cache; PRAGMA user_version = 2");
+  raw_exec(downgrade_sql);
   st = open_store();
-  cr_expect_eq(query_int("PRAGMA user_version"), 3);
+  cr_expect_eq(query_int("PRAGMA user_version"), 4);
   gw_session s;
   cr_expect_eq(gw_store_find(st, "CP1", id, &s), 0);
+  return st;
+}
+
+Test(store, version_2_database_is_upgraded_with_its_sessions) {
+  gw_store *st = upgraded_store("DROP TABLE auth_cache; DROP TABLE upstream_queue;"
+                                " DROP TABLE upstream_transactions;"
+                                " PRAGMA user_version = 2");
   cr_expect_eq(gw_store_auth_put(st, "CP1", "T", true, 0, 1), 0);
   gw_store_close(st);
+}
+
+Test(store, version_3_database_is_upgraded_with_an_empty_queue) {
+  gw_store *st = upgraded_store("DROP TABLE upstream_queue;"
+                                " DROP TABLE upstream_transactions;"
+                                " PRAGMA user_version = 3");
+  int n = -1;
+  time_t oldest = 1;
+  cr_expect_eq(gw_store_queue_stats(st, "CP1", &n, &oldest), 0);
+  cr_expect_eq(n, 0);
+  cr_expect_eq(oldest, 0);
+  gw_store_close(st);
+}
+
+/* ---- the queue of a billing backend -------------------------------------- */
+
+static void expect_head(gw_store *st, const char *charger, const char *action,
+                        int32_t tx, const char *payload, time_t queued,
+                        int64_t *seq) {
+  gw_queued q;
+  cr_assert_eq(gw_store_queue_head(st, charger, &q), 0);
+  cr_expect_str_eq(q.action, action);
+  cr_expect_eq(q.transaction_id, tx);
+  cr_expect_str_eq(q.payload, payload);
+  cr_expect_eq(q.queued, queued);
+  *seq = q.seq;
+  free(q.payload);
+}
+
+Test(store, queue_keeps_order_per_charger_across_a_reopen) {
+  gw_store *st = open_store();
+  cr_assert_eq(gw_store_queue_put(st, "CP1", 7, "StartTransaction", "{\"a\":1}", 100), 0);
+  cr_assert_eq(gw_store_queue_put(st, "CP2", 9, "StartTransaction", "{\"b\":1}", 101), 0);
+  cr_assert_eq(gw_store_queue_put(st, "CP1", 7, "MeterValues", "{\"a\":2}", 102), 0);
+  cr_assert_eq(gw_store_queue_put(st, "CP1", 7, "StopTransaction", "{\"a\":3}", 103), 0);
+  /* nothing is deferred: the queue is on disk at once */
+  cr_expect_eq(query_int("SELECT count(*) FROM upstream_queue"), 4);
+  gw_store_close(st);
+  st = open_store();
+  int n = 0;
+  time_t oldest = 0;
+  cr_assert_eq(gw_store_queue_stats(st, "CP1", &n, &oldest), 0);
+  cr_expect_eq(n, 3);
+  cr_expect_eq(oldest, 100);
+  int64_t seq;
+  expect_head(st, "CP1", "StartTransaction", 7, "{\"a\":1}", 100, &seq);
+  /* the head stays the head until the backend answered it */
+  expect_head(st, "CP1", "StartTransaction", 7, "{\"a\":1}", 100, &seq);
+  cr_assert_eq(gw_store_queue_done(st, seq, "CP1", 7, true, 4711), 0);
+  expect_head(st, "CP1", "MeterValues", 7, "{\"a\":2}", 102, &seq);
+  cr_assert_eq(gw_store_queue_done(st, seq, "CP1", 7, false, 0), 0);
+  /* done twice (an answer after a reconnect) changes nothing more */
+  cr_expect_eq(gw_store_queue_done(st, seq, "CP1", 7, false, 0), 0);
+  expect_head(st, "CP1", "StopTransaction", 7, "{\"a\":3}", 103, &seq);
+  cr_assert_eq(gw_store_queue_done(st, seq, "CP1", 7, false, 0), 0);
+  gw_queued q;
+  cr_expect_eq(gw_store_queue_head(st, "CP1", &q), GW_ENOTFOUND);
+  cr_assert_eq(gw_store_queue_stats(st, "CP1", &n, &oldest), 0);
+  cr_expect_eq(n, 0);
+  cr_expect_eq(oldest, 0);
+  expect_head(st, "CP2", "StartTransaction", 9, "{\"b\":1}", 101, &seq);
+  gw_store_close(st);
+}
+
+Test(store, queue_start_makes_a_backend_session_that_gets_its_id) {
+  gw_store *st = open_store();
+  bool known = true;
+  int32_t up = -1;
+  cr_expect_eq(gw_store_upstream_tx(st, "CP1", 7, &known, &up), GW_ENOTFOUND);
+  cr_assert_eq(gw_store_queue_put(st, "CP1", 7, "StartTransaction", "{}", 100), 0);
+  cr_assert_eq(gw_store_upstream_tx(st, "CP1", 7, &known, &up), 0);
+  cr_expect(!known, "no backend id before its answer");
+  /* other messages make no backend session */
+  cr_assert_eq(gw_store_queue_put(st, "CP1", 8, "MeterValues", "{}", 100), 0);
+  cr_expect_eq(gw_store_upstream_tx(st, "CP1", 8, &known, &up), GW_ENOTFOUND);
+  int64_t seq;
+  expect_head(st, "CP1", "StartTransaction", 7, "{}", 100, &seq);
+  cr_assert_eq(gw_store_queue_done(st, seq, "CP1", 7, true, 4711), 0);
+  gw_store_close(st);
+  st = open_store();
+  cr_assert_eq(gw_store_upstream_tx(st, "CP1", 7, &known, &up), 0);
+  cr_expect(known);
+  cr_expect_eq(up, 4711);
+  cr_expect_eq(gw_store_upstream_tx(st, "CP2", 7, &known, &up), GW_ENOTFOUND);
+  gw_store_close(st);
+}
+
+Test(store, csv_shows_the_backend_id_of_a_backend_session_only) {
+  gw_store *st = open_store();
+  time_t t0 = utc(2026, 10, 1, 12, 0, 0);
+  int32_t local = begin(st, "CP1", "LOCAL", 0, t0);
+  int32_t remote = begin(st, "CP1", "EMP1", 0, t0 + 60);
+  cr_assert_eq(gw_store_queue_put(st, "CP1", remote, "StartTransaction", "{}", t0 + 60), 0);
+  int rows = 0;
+  char *csv = export_csv(st, 0, 0, &rows);
+  char want[512];
+  /* not answered yet: empty */
+  snprintf(want, sizeof want,
+           HEADER "CP1,1,%d,LOCAL,2026-10-01T12:00:00Z,,0,,,,,\n"
+           "CP1,1,%d,EMP1,2026-10-01T12:01:00Z,,0,,,,,\n", (int)local,
+           (int)remote);
+  cr_expect_str_eq(csv, want);
+  free(csv);
+  int64_t seq;
+  expect_head(st, "CP1", "StartTransaction", remote, "{}", t0 + 60, &seq);
+  cr_assert_eq(gw_store_queue_done(st, seq, "CP1", remote, true, 900001), 0);
+  csv = export_csv(st, 0, 0, &rows);
+  snprintf(want, sizeof want,
+           HEADER "CP1,1,%d,LOCAL,2026-10-01T12:00:00Z,,0,,,,,\n"
+           "CP1,1,%d,EMP1,2026-10-01T12:01:00Z,,0,,,,,900001\n", (int)local,
+           (int)remote);
+  cr_expect_str_eq(csv, want);
+  free(csv);
+  gw_store_close(st);
+}
+
+Test(store, queue_rejects_bad_arguments_and_read_only_stores) {
+  gw_store *st = open_store();
+  cr_expect_eq(gw_store_queue_put(st, "", 1, "MeterValues", "{}", 1), GW_EINVAL);
+  cr_expect_eq(gw_store_queue_put(st, "CP1", 1, "", "{}", 1), GW_EINVAL);
+  cr_expect_eq(gw_store_queue_put(st, "CP1", 1, "MeterValues", NULL, 1), GW_EINVAL);
+  cr_expect_eq(gw_store_queue_put(NULL, "CP1", 1, "MeterValues", "{}", 1), GW_EINVAL);
+  char *big = malloc(GW_STORE_PAYLOAD_MAX + 2);
+  cr_assert_not_null(big);
+  memset(big, 'x', GW_STORE_PAYLOAD_MAX + 1);
+  big[GW_STORE_PAYLOAD_MAX + 1] = '\0';
+  cr_expect_eq(gw_store_queue_put(st, "CP1", 1, "MeterValues", big, 1), GW_EINVAL);
+  free(big);
+  gw_queued q;
+  cr_expect_eq(gw_store_queue_head(st, "CP1", NULL), GW_EINVAL);
+  cr_expect_eq(gw_store_queue_head(NULL, "CP1", &q), GW_EINVAL);
+  int n;
+  time_t t;
+  cr_expect_eq(gw_store_queue_stats(st, "CP1", NULL, &t), GW_EINVAL);
+  cr_expect_eq(gw_store_queue_stats(st, NULL, &n, &t), GW_EINVAL);
+  bool known;
+  int32_t up;
+  cr_expect_eq(gw_store_upstream_tx(st, "CP1", 1, NULL, &up), GW_EINVAL);
+  cr_expect_eq(gw_store_upstream_tx(st, "CP1", 1, &known, NULL), GW_EINVAL);
+  cr_expect_eq(query_int("SELECT count(*) FROM upstream_queue"), 0);
+  gw_store_close(st);
+  gw_store *ro = NULL;
+  cr_assert_eq(gw_store_open_readonly(dir, &ro), 0);
+  cr_expect_eq(gw_store_queue_put(ro, "CP1", 1, "MeterValues", "{}", 1), GW_EINVAL);
+  cr_expect_eq(gw_store_queue_done(ro, 1, "CP1", 1, false, 0), GW_EINVAL);
+  cr_expect_eq(gw_store_queue_stats(ro, "CP1", &n, &t), 0);
+  gw_store_close(ro);
 }
 
 /* ---- the reports of the status page -------------------------------------- */
@@ -1323,7 +1479,7 @@ Test(store, csv_has_the_tag_name_column) {
   char want[256];
   snprintf(want, sizeof want,
            HEADER "CP1,1,%d,04A2B3C4,2026-10-01T12:00:00Z,,10,,,,"
-           "\"Company car, Anna\"\n", (int)id);
+           "\"Company car, Anna\",\n", (int)id);
   cr_expect_str_eq(csv, want);
   free(csv);
   gw_store_close(st);
@@ -1368,7 +1524,7 @@ Test(store, version_1_database_gains_the_tag_name_column) {
     "PRAGMA user_version = 1;", NULL, NULL, NULL), SQLITE_OK);
   sqlite3_close(db);
   gw_store *st = open_store();
-  cr_expect_eq(query_int("PRAGMA user_version"), 3);
+  cr_expect_eq(query_int("PRAGMA user_version"), 4);
   cr_expect_eq(query_int("SELECT count(*) FROM sessions WHERE id_tag = 'OLD'"
                          " AND tag_name = ''"), 1);
   cr_expect_eq(query_int("SELECT count(*) FROM sqlite_master WHERE type ="
