@@ -143,12 +143,15 @@ PY
 }
 
 start_gateway() {
+  # a second start in one test must wait for its own "running:" line, not
+  # find the first run's
+  local before i
+  before=$(grep -c 'running:' "$GW_LOG" 2>/dev/null || true)
   "$OCPPKNXD" -c "$T/ocppknxd.conf" >>"$GW_LOG" 2>&1 &
   GW_PID=$!
-  local i
   for i in $(seq 1 100); do
     kill -0 "$GW_PID" 2>/dev/null || { cat "$GW_LOG" >&2; fail "gateway died at start"; }
-    grep -q 'running:' "$GW_LOG" && return 0
+    [ "$(grep -c 'running:' "$GW_LOG" 2>/dev/null || true)" -gt "${before:-0}" ] && return 0
     sleep 0.05
   done
   fail "gateway did not start"
