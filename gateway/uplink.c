@@ -11,21 +11,6 @@
 
 #include "gateway/uplink_impl.h"
 
-gw_uplink *gw__uplink_find(const gw_uplinks *u, const char *charger_id)
-{
-  for (size_t i = 0; u && charger_id && i < u->n; i++)
-    if (u->links[i] && strcmp(u->links[i]->charger_id, charger_id) == 0)
-      return u->links[i];
-  return NULL;
-}
-
-void gw__uplink_utc_text(time_t t, char out[32])
-{
-  struct tm tm;
-  if (!gmtime_r(&t, &tm) || !strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm))
-    snprintf(out, 32, "1970-01-01T00:00:00Z");
-}
-
 /* ---- connector states ----------------------------------------------------- */
 
 static void send_states(gw_uplink *l);
@@ -488,7 +473,3 @@ void gw_uplinks_status(const gw_uplinks *u, json_t *chargers)
   }
 }
 
-void gw__uplink_log(gw_uplink *l, ocpp_log_level level, const char *message)
-{
-  link_log(l, level, l->charger_id, message);
-}

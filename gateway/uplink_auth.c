@@ -1,47 +1,11 @@
-/* The billing backend's idTags: which tags are its own, asking it, and
- * its cached answers while it cannot be asked. */
+/* The billing backend's idTags: asking it, and its cached answers while
+ * it cannot be asked. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "gateway/uplink_impl.h"
-
-/* ---- the backend's idTags ---------------------------------------------- */
-
-/* Case and the separators ' ', ':', '-' ignored, as readers print one UID
- * in different ways (the charger's tag_match = relaxed). */
-static bool relaxed_equal(const char *a, const char *b)
-{
-  for (;;) {
-    while (*a == ' ' || *a == ':' || *a == '-')
-      a++;
-    while (*b == ' ' || *b == ':' || *b == '-')
-      b++;
-    int ca = *a >= 'a' && *a <= 'z' ? *a - 32 : *a;
-    int cb = *b >= 'a' && *b <= 'z' ? *b - 32 : *b;
-    if (ca != cb)
-      return false;
-    if (!*a)
-      return true;
-    a++;
-    b++;
-  }
-}
-
-bool gw__uplink_backend_tag(const gw_uplink *l, const char *tag)
-{
-  /* KNX starts with remote_tag: local control, not the backend's session */
-  if (l->remote_tag[0] && strcmp(tag, l->remote_tag) == 0)
-    return false;
-  for (size_t i = 0; i < l->conf.n_tags; i++) {
-    const char *t = l->conf.tags[i];
-    if (strcmp(t, "*") == 0 || strcmp(t, tag) == 0 ||
-        (l->tag_match == OCPP_TAG_RELAXED && relaxed_equal(t, tag)))
-      return true;
-  }
-  return false;
-}
 
 /* While the backend cannot be asked: what it answered before. */
 static ocpp_auth_status from_cache(gw_uplink *l, const char *tag)
