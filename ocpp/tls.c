@@ -163,6 +163,15 @@ static int ctx_new(bool client, ocpp_tls_ctx **out, char *err, size_t err_len)
 
 /* The certificate chain and its key (the server's, or a client's for
  * profile 3). */
+#define CA_FAILED "tls_ca: cannot load a PEM certificate from \"%s\""
+
+/* The CA file that peers' certificates must chain to, for both ends. */
+static int ctx_load_ca(ocpp_tls_ctx *c, const char *ca)
+{
+  return wolfSSL_CTX_load_verify_locations(c->ctx, ca, NULL) == WOLFSSL_SUCCESS
+             ? OCPP_OK : OCPP_ETLS;
+}
+
 static int ctx_load_pair(ocpp_tls_ctx *c, const char *cert, const char *key,
                          char *err, size_t err_len)
 {
@@ -212,9 +221,8 @@ int ocpp_tls_ctx_create(const char *cert, const char *key, const char *ca,
   if (rc != OCPP_OK)
     return rc;
   if (ca && *ca) {
-    if (wolfSSL_CTX_load_verify_locations(c->ctx, ca, NULL) != WOLFSSL_SUCCESS)
-      return ctx_fail(c, err, err_len,
-                      "tls_ca: cannot load a PEM certificate from \"%s\"", ca);
+    if (ctx_load_ca(c, ca) != OCPP_OK)
+      return ctx_fail(c, err, err_len, CA_FAILED, ca);
     c->client_certs = true;
     wolfSSL_CTX_set_verify(c->ctx, WOLFSSL_VERIFY_PEER, tls_verify_cb);
   } else {
@@ -243,9 +251,8 @@ int ocpp_tls_client_ctx_create(const char *ca, const char *cert,
   if (rc != OCPP_OK)
     return rc;
   if (ca && *ca) {
-    if (wolfSSL_CTX_load_verify_locations(c->ctx, ca, NULL) != WOLFSSL_SUCCESS)
-      return ctx_fail(c, err, err_len,
-                      "tls_ca: cannot load a PEM certificate from \"%s\"", ca);
+    if (ctx_load_ca(c, ca) != OCPP_OK)
+      return ctx_fail(c, err, err_len, CA_FAILED, ca);
   } else if (wolfSSL_CTX_load_system_CA_certs(c->ctx) != WOLFSSL_SUCCESS) {
     return ctx_fail(c, err, err_len, "%s",
                     "cannot load the system's CA certificates (/etc/ssl/certs)");
