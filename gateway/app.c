@@ -6,6 +6,7 @@
 #include <signal.h>
 #include <sys/resource.h>
 #include <stdio.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -77,6 +78,7 @@ static ocpp_charger_options *ocpp_options_of(const gw_charger_conf *ch, size_t n
       .n_connectors = connectors,
       .voltage = ch[i].voltage,
       .phases = ch[i].phases,
+      .version = ch[i].ocpp_version,
     };
   }
   return o;
@@ -139,11 +141,12 @@ static void on_flush_timer(uv_timer_t *t)
 
 static int hook_begin(void *ud, const char *charger_id, int connector,
                       const char *id_tag, double meter_start_wh, time_t start,
-                      int32_t *transaction_id)
+                      const char *charger_tx_id, int32_t *transaction_id)
 {
   gw_app *app = ud;
-  int rc = gw_store_begin(app->store, charger_id, connector, id_tag,
-                          meter_start_wh, start, transaction_id);
+  int rc = gw_store_begin_charger_tx(app->store, charger_id, connector, id_tag,
+                                     meter_start_wh, start, charger_tx_id,
+                                     transaction_id);
   note_store_result(app, rc);
   if (rc == GW_EDEFERRED)
     schedule_flush(app, STORE_RETRY_MS);
@@ -161,6 +164,23 @@ static int hook_find(void *ud, const char *charger_id, int32_t transaction_id,
   *meter_start_wh = s.has_meter_start ? s.meter_start_wh : 0;
   *stopped = s.stop != 0 || (s.stop_reason && *s.stop_reason);
   return s.has_meter_start ? 0 : -1;
+}
+
+static int hook_find_charger_tx(void *ud, const char *charger_id,
+                                const char *charger_tx_id,
+                                int32_t *transaction_id, int *connector,
+                                double *meter_start_wh, bool *stopped)
+{
+  gw_app *app = ud;
+  gw_session s;
+  if (gw_store_find_charger_tx(app->store, charger_id, charger_tx_id, &s) !=
+      GW_OK)
+    return -1;
+  *transaction_id = s.transaction_id;
+  *connector = s.connector;
+  *meter_start_wh = s.has_meter_start ? s.meter_start_wh : NAN;
+  *stopped = s.stop != 0 || (s.stop_reason && *s.stop_reason);
+  return 0;
 }
 
 /* ---- tag lists ---------------------------------------------------------- */
@@ -735,7 +755,8 @@ static int start_ocpp(gw_app *app)
     .on_log = on_ocpp_log,
     .http_get = on_http_get,
     .store = {.begin_transaction = hook_begin, .find_transaction = hook_find,
-              .lookup_tag = hook_lookup_tag},
+              .lookup_tag = hook_lookup_tag,
+              .find_charger_transaction = hook_find_charger_tx},
     .authorize = hook_authorize,
   };
   app->charger_opts = ocpp_options_of(c->chargers, c->n_chargers);

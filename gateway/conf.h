@@ -121,6 +121,7 @@ typedef struct gw_charger_conf {
   char **tags;                   /* default {"*"} */
   size_t n_tags;
   ocpp_tag_match tag_match;       /* default exact */
+  ocpp_version ocpp_version;      /* default auto */
   char *remote_tag;              /* default "KNX" */
   gw_stop_mode stop_mode;       /* default stop */
   int reservation_minutes;       /* ReserveNow expiry, default 30 */

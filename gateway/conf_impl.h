@@ -71,7 +71,8 @@ int conf_parse_tags(const key_row *row, const char *value, void *field,
 /* field is gw_upstream_conf.tags; sets n_tags beside it. */
 int conf_parse_upstream_tags(const key_row *row, const char *value,
                              void *field, char *why, size_t cap);
-/* field is a gw_log_level, ocpp_start_mode, gw_stop_mode, ocpp_tag_match. */
+/* field is a gw_log_level, ocpp_start_mode, gw_stop_mode, ocpp_tag_match,
+ * ocpp_version. */
 int conf_parse_log_level(const key_row *row, const char *value, void *field,
                          char *why, size_t cap);
 int conf_parse_start_mode(const key_row *row, const char *value, void *field,
@@ -80,6 +81,8 @@ int conf_parse_stop_mode(const key_row *row, const char *value, void *field,
                          char *why, size_t cap);
 int conf_parse_tag_match(const key_row *row, const char *value, void *field,
                          char *why, size_t cap);
+int conf_parse_ocpp_version(const key_row *row, const char *value,
+                            void *field, char *why, size_t cap);
 /* field is an em_mode; row may be NULL. */
 int conf_parse_charge_mode(const key_row *row, const char *value, void *field,
                            char *why, size_t cap);

@@ -92,6 +92,7 @@ static const key_row charger_rows[] = {
     {"charger", "start_mode", conf_parse_start_mode, C(start_mode), 0, 0, NULL},
     {"charger", "tags", conf_parse_tags, C(tags), 0, 0, NULL},
     {"charger", "tag_match", conf_parse_tag_match, C(tag_match), 0, 0, NULL},
+    {"charger", "ocpp_version", conf_parse_ocpp_version, C(ocpp_version), 0, 0, NULL},
     {"charger", "remote_tag", conf_parse_string, C(remote_tag), 1, ID_TOKEN_MAX, NULL},
     {"charger", "stop_mode", conf_parse_stop_mode, C(stop_mode), 0, 0, NULL},
     {"charger", "reservation_minutes", conf_parse_int, C(reservation_minutes), 1, 1440, NULL},
@@ -451,6 +452,7 @@ static void charger_defaults(gw_charger_conf *c)
   c->meter_dpt = KNX_DPT_13_013;
   c->start_mode = OCPP_START_TAG;
   c->tag_match = OCPP_TAG_EXACT;
+  c->ocpp_version = OCPP_VERSION_AUTO;
   c->stop_mode = GW_STOP_STOP;
   c->reservation_minutes = 30;
   c->priority = 5;

@@ -459,6 +459,9 @@ ENUM_PARSER(conf_parse_stop_mode, gw_stop_mode,
 ENUM_PARSER(conf_parse_tag_match, ocpp_tag_match,
             {"exact", OCPP_TAG_EXACT}, {"relaxed", OCPP_TAG_RELAXED},
             {"reversed", OCPP_TAG_REVERSED})
+ENUM_PARSER(conf_parse_ocpp_version, ocpp_version,
+            {"auto", OCPP_VERSION_AUTO}, {"1.6", OCPP_VERSION_16},
+            {"2.0.1", OCPP_VERSION_201})
 ENUM_PARSER(conf_parse_charge_mode, em_mode,
             {"now", EM_MODE_NOW}, {"minpv", EM_MODE_MINPV},
             {"pv", EM_MODE_PV}, {"cheap", EM_MODE_CHEAP}, {"off", EM_MODE_OFF})

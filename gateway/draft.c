@@ -33,6 +33,7 @@ static const struct {
   {"start_mode", "tag", "auto | tag | any", false},
   {"tags", "*", "allowed idTags, comma separated, * = all", false},
   {"tag_match", "exact", "exact | relaxed (ignore case and separators) | reversed (relaxed, also reversed byte order)", false},
+  {"ocpp_version", "auto", "auto (1.6 when offered, else 2.0.1) | 1.6 | 2.0.1", false},
   {"tags_file", "tags.conf", "names and states of RFID tags (default: the main file's)", true},
   {"remote_tag", "KNX", "idTag for RemoteStartTransaction / ReserveNow", false},
   {"stop_mode", "stop", "stop (RemoteStopTransaction) | pause (0 A profile)", false},

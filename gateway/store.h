@@ -40,6 +40,8 @@ typedef struct {
   bool has_meter_stop;  double meter_stop_wh;
   bool has_energy;      double energy_wh;
   const char *stop_reason;      /* "" when running */
+  const char *charger_tx_id;    /* OCPP 2.0.1: the charger's transactionId;
+                                   "" for OCPP 1.6 */
 } gw_session;
 
 /* Opens (creates, upgrades) dir/ocppknx.db; creates dir (0750) if missing,
@@ -70,6 +72,17 @@ const char *gw_store_last_error(const gw_store *st);
 int gw_store_begin(gw_store *st, const char *charger_id, int connector,
                    const char *id_tag, double meter_start_wh, time_t start,
                    int32_t *transaction_id);
+
+/* gw_store_begin for an OCPP 2.0.1 charger: charger_tx_id (its own
+ * transactionId, a string; NULL or "" for OCPP 1.6) is kept beside the
+ * gateway's id, shown in the export's transaction_id column, and a start
+ * with a charger_tx_id the store already knows gets that session's id and
+ * records nothing new (a replayed Started event). */
+int gw_store_begin_charger_tx(gw_store *st, const char *charger_id,
+                              int connector, const char *id_tag,
+                              double meter_start_wh, time_t start,
+                              const char *charger_tx_id,
+                              int32_t *transaction_id);
 
 /* Records the stop. Unknown transaction ids (also 0, -1) get a row of their
  * own. A stop for a session that is already stopped changes nothing and
@@ -103,6 +116,12 @@ bool gw_store_has_deferred(const gw_store *st);
  * the store), GW_ENOTFOUND, GW_EINVAL, GW_EIO. */
 int gw_store_find(gw_store *st, const char *charger_id,
                   int32_t transaction_id, gw_session *s);
+
+/* The session of an OCPP 2.0.1 charger's transactionId (s->transaction_id
+ * is the gateway's id). Returns as gw_store_find; GW_EINVAL also for an
+ * empty charger_tx_id. */
+int gw_store_find_charger_tx(gw_store *st, const char *charger_id,
+                             const char *charger_tx_id, gw_session *s);
 
 /* Records the charger's BootNotification data (NULL = ""). Returns 0,
  * GW_EDEFERRED, GW_EINVAL, GW_ENOMEM. */

@@ -15,7 +15,7 @@ static const struct {
   col_kind kind;
 } csv_cols[] = {
   {"charger_id", COL_TEXT},     {"connector", COL_INT},
-  {"transaction_id", COL_INT},  {"id_tag", COL_TAG},
+  {"transaction_id", COL_TEXT}, {"id_tag", COL_TAG},
   {"start", COL_TIME},          {"stop", COL_TIME},
   {"meter_start_wh", COL_WH},   {"meter_stop_wh", COL_WH},
   {"energy_wh", COL_WH},        {"stop_reason", COL_TEXT},
@@ -79,7 +79,9 @@ int gw_store_export_csv(gw_store *st, FILE *out, time_t from, time_t to) {
 int gw_store_export_csv_masked(gw_store *st, FILE *out, time_t from,
                                time_t to, const char *tag_mask) {
   static const char sql[] =
-    "SELECT s.charger_id, s.connector, s.charger_transaction_id, s.id_tag,"
+    /* OCPP 2.0.1 chargers choose string ids: exported as they are */
+    "SELECT s.charger_id, s.connector, CASE WHEN s.charger_tx_text <> ''"
+    " THEN s.charger_tx_text ELSE s.charger_transaction_id END, s.id_tag,"
     " s.start, s.stop, s.meter_start_wh, s.meter_stop_wh, s.energy_wh,"
     " s.stop_reason, s.tag_name, u.upstream_transaction_id"
     " FROM sessions s LEFT JOIN upstream_transactions u"

@@ -29,7 +29,7 @@ static const char *const stmt_sql[ST_COUNT] = {
   [ST_BEGIN_INSERT] =
     "INSERT OR IGNORE INTO sessions (charger_id, connector, transaction_id,"
     " charger_transaction_id, id_tag, start, meter_start_wh, recovered,"
-    " tag_name) VALUES (?1, ?2, ?3, ?3, ?4, ?5, ?6, 0, ?7)",
+    " tag_name, charger_tx_text) VALUES (?1, ?2, ?3, ?3, ?4, ?5, ?6, 0, ?7, ?8)",
   [ST_COUNTER_RAISE] =
     "UPDATE meta SET value = max(value, ?1) WHERE key = '" COUNTER_KEY "'",
   [ST_STOPPED_DUP] =
@@ -71,8 +71,15 @@ static const char *const stmt_sql[ST_COUNT] = {
     " firmware = excluded.firmware, updated = excluded.updated",
   [ST_FIND] =
     "SELECT charger_id, connector, charger_transaction_id, id_tag, start,"
-    " stop, meter_start_wh, meter_stop_wh, energy_wh, stop_reason"
+    " stop, meter_start_wh, meter_stop_wh, energy_wh, stop_reason,"
+    " charger_tx_text"
     " FROM sessions WHERE charger_id = ?1 AND charger_transaction_id = ?2"
+    " ORDER BY rowid DESC LIMIT 1",
+  [ST_FIND_TEXT] =
+    "SELECT charger_id, connector, charger_transaction_id, id_tag, start,"
+    " stop, meter_start_wh, meter_stop_wh, energy_wh, stop_reason,"
+    " charger_tx_text"
+    " FROM sessions WHERE charger_id = ?1 AND charger_tx_text = ?2"
     " ORDER BY rowid DESC LIMIT 1",
   /* The running session a repeated StartTransaction refers to: the newest
    * of ours (not recovered) on that connector, if it is still running and
@@ -169,6 +176,11 @@ static const char *const migrations[] = {
   "CREATE TABLE upstream_transactions (charger_id TEXT NOT NULL,"
   " transaction_id INTEGER NOT NULL, upstream_transaction_id INTEGER,"
   " PRIMARY KEY (charger_id, transaction_id));",
+  /* 4 -> 5: the transactionId an OCPP 2.0.1 charger chose (a string),
+   * beside the gateway's own id; '' for OCPP 1.6 sessions */
+  "ALTER TABLE sessions ADD COLUMN charger_tx_text TEXT NOT NULL DEFAULT '';"
+  "CREATE INDEX sessions_by_charger_text ON sessions"
+  " (charger_id, charger_tx_text);",
 };
 #define SCHEMA_VERSION ((int)(sizeof migrations / sizeof migrations[0]))
 

@@ -31,6 +31,7 @@ typedef enum {
   ST_METER_STALE,
   ST_CHARGER_UPSERT,
   ST_FIND,
+  ST_FIND_TEXT,
   ST_SAME_START,
   ST_CHARGER_INFO,
   ST_AUTH_PUT,
@@ -59,13 +60,15 @@ typedef struct {
 
 typedef enum { REC_BEGIN, REC_END, REC_CHARGER } rec_kind;
 
-enum { TXT_TAG = 0, TXT_REASON = 1, TXT_TAG_NAME = 2, TXT_COUNT = 4 };
+enum { TXT_TAG = 0, TXT_REASON = 1, TXT_TAG_NAME = 2, TXT_CHARGER_TX = 3,
+       TXT_COUNT = 4 };
 
 typedef struct {
   rec_kind kind;
   char *charger_id;
-  char *text[TXT_COUNT]; /* begin/end: tag, reason, tag name; charger:
-                            vendor..firmware */
+  char *text[TXT_COUNT]; /* begin/end: tag, reason, tag name, the
+                            charger's transactionId (begin, OCPP 2.0.1);
+                            charger: vendor..firmware */
   int connector;
   int32_t id;
   bool has_wh;
@@ -102,6 +105,7 @@ struct gw_store {
   char find_charger[GW_STORE_MAX_TEXT + 1];
   char find_tag[GW_STORE_MAX_TEXT + 1];
   char find_reason[GW_STORE_MAX_TEXT + 1];
+  char find_charger_tx[GW_STORE_MAX_TEXT + 1];
 };
 
 /* ---- shared helpers (store_db.c) ----------------------------------------- */
@@ -130,7 +134,7 @@ int store_step_row(gw_store *st, sqlite3_stmt *s, const char *what);
 
 /* A row in the columns of ST_FIND (charger_id, connector,
  * charger_transaction_id, id_tag, start, stop, meter_start_wh,
- * meter_stop_wh, energy_wh, stop_reason) as a session; its strings are the
+ * meter_stop_wh, energy_wh, stop_reason, charger_tx_text) as a session; its strings are the
  * row's, valid until the statement steps or resets (store_records.c). */
 void store_session_of_row(sqlite3_stmt *s, gw_session *out);
 

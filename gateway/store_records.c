@@ -294,6 +294,7 @@ static int apply_begin(gw_store *st, const record *r) {
   bind_time(s, 5, r->when);
   sqlite3_bind_double(s, 6, r->wh);
   bind_text(s, 7, r->text[TXT_TAG_NAME]);
+  bind_text(s, 8, r->text[TXT_CHARGER_TX]);
   if (store_step_done(st, s, "insert session") < 0)
     return -1;
   s = store_stmt(st, ST_COUNTER_RAISE);
@@ -594,18 +595,54 @@ static const char *tag_name_of(gw_store *st, const char *charger_id,
   return name != NULL && strlen(name) <= GW_STORE_MAX_TEXT ? name : NULL;
 }
 
+/* The session an OCPP 2.0.1 charger's transactionId already has, or 0: its
+ * id is its own and unique, so a Started event that comes again (replayed
+ * after a reconnect) is the same session, running or not. */
+static int32_t same_charger_tx(gw_store *st, const char *charger_id,
+                               const char *charger_tx_id) {
+  for (size_t i = st->n_deferred; i-- > 0;) {
+    const record *o = &st->deferred[i];
+    if (o->kind == REC_BEGIN && o->text[TXT_CHARGER_TX] != NULL &&
+        strcmp(o->text[TXT_CHARGER_TX], charger_tx_id) == 0 &&
+        strcmp(o->charger_id, charger_id) == 0)
+      return o->id;
+  }
+  sqlite3_stmt *s = store_stmt(st, ST_FIND_TEXT);
+  if (s == NULL)
+    return 0;
+  bind_text(s, 1, charger_id);
+  bind_text(s, 2, charger_tx_id);
+  int32_t id = 0;
+  if (store_step_row(st, s, "transaction lookup") == 1)
+    id = (int32_t)sqlite3_column_int64(s, 2);
+  sqlite3_reset(s);
+  return id;
+}
+
 int gw_store_begin(gw_store *st, const char *charger_id, int connector,
                    const char *id_tag, double meter_start_wh, time_t start,
                    int32_t *transaction_id) {
+  return gw_store_begin_charger_tx(st, charger_id, connector, id_tag,
+                                   meter_start_wh, start, NULL, transaction_id);
+}
+
+int gw_store_begin_charger_tx(gw_store *st, const char *charger_id,
+                              int connector, const char *id_tag,
+                              double meter_start_wh, time_t start,
+                              const char *charger_tx_id,
+                              int32_t *transaction_id) {
   if (!store_usable(st, true) || transaction_id == NULL ||
       !store_charger_ok(charger_id) || !store_text_ok(id_tag) || connector < 0 ||
-      connector > MAX_CONNECTOR || !wh_ok(meter_start_wh) || start < 0)
+      connector > MAX_CONNECTOR || !wh_ok(meter_start_wh) || start < 0 ||
+      !store_text_ok(charger_tx_id))
     return GW_EINVAL;
+  bool has_charger_tx = charger_tx_id != NULL && charger_tx_id[0] != '\0';
   const start_key key = {
     .charger_id = charger_id, .tag = id_tag ? id_tag : "",
     .connector = connector, .meter_start_wh = meter_start_wh, .start = start,
   };
-  int32_t same = repeated_start(st, &key);
+  int32_t same = has_charger_tx ? same_charger_tx(st, charger_id, charger_tx_id)
+                                : repeated_start(st, &key);
   if (same > 0) {
     *transaction_id = same;
     return write_all(st, false, NULL);
@@ -617,7 +654,8 @@ int gw_store_begin(gw_store *st, const char *charger_id, int connector,
   record r = {
     .kind = REC_BEGIN, .charger_id = dup_text(charger_id),
     .text = {dup_text(id_tag), dup_text(NULL),
-             dup_text(tag_name_of(st, charger_id, id_tag)), dup_text(NULL)},
+             dup_text(tag_name_of(st, charger_id, id_tag)),
+             dup_text(charger_tx_id)},
     .connector = connector, .id = id, .has_wh = true, .wh = meter_start_wh,
     .when = start,
   };
@@ -774,7 +812,31 @@ void store_session_of_row(sqlite3_stmt *s, gw_session *out) {
     .has_energy = sqlite3_column_type(s, 8) != SQLITE_NULL,
     .energy_wh = sqlite3_column_double(s, 8),
     .stop_reason = column_text(s, 9),
+    .charger_tx_id = column_text(s, 10),
   };
+}
+
+/* The one row of a lookup statement whose ?1 is bound to the charger and ?2
+ * to the key, as a session whose texts outlive the statement's reset. */
+static int find_row(gw_store *st, sqlite3_stmt *s, gw_session *out) {
+  int rc = store_step_row(st, s, "find session");
+  if (rc <= 0) {
+    sqlite3_reset(s);
+    return rc < 0 ? GW_EIO : GW_ENOTFOUND;
+  }
+  store_session_of_row(s, out);
+  /* the column texts go with the reset: the caller gets copies */
+  snprintf(st->find_charger, sizeof st->find_charger, "%s", out->charger_id);
+  snprintf(st->find_tag, sizeof st->find_tag, "%s", out->id_tag);
+  snprintf(st->find_reason, sizeof st->find_reason, "%s", out->stop_reason);
+  snprintf(st->find_charger_tx, sizeof st->find_charger_tx, "%s",
+           out->charger_tx_id);
+  out->charger_tx_id = st->find_charger_tx;
+  out->charger_id = st->find_charger;
+  out->id_tag = st->find_tag;
+  out->stop_reason = st->find_reason;
+  sqlite3_reset(s);
+  return 0;
 }
 
 int gw_store_find(gw_store *st, const char *charger_id,
@@ -786,19 +848,21 @@ int gw_store_find(gw_store *st, const char *charger_id,
     return GW_EIO;
   bind_text(s, 1, charger_id);
   sqlite3_bind_int(s, 2, transaction_id);
-  int rc = store_step_row(st, s, "find session");
-  if (rc <= 0)
-    return rc < 0 ? GW_EIO : GW_ENOTFOUND;
-  store_session_of_row(s, out);
-  /* the column texts go with the reset: the caller gets copies */
-  snprintf(st->find_charger, sizeof st->find_charger, "%s", out->charger_id);
-  snprintf(st->find_tag, sizeof st->find_tag, "%s", out->id_tag);
-  snprintf(st->find_reason, sizeof st->find_reason, "%s", out->stop_reason);
-  out->charger_id = st->find_charger;
-  out->id_tag = st->find_tag;
-  out->stop_reason = st->find_reason;
-  sqlite3_reset(s);
-  return 0;
+  return find_row(st, s, out);
+}
+
+int gw_store_find_charger_tx(gw_store *st, const char *charger_id,
+                             const char *charger_tx_id, gw_session *out) {
+  if (!store_usable(st, false) || out == NULL || !store_charger_ok(charger_id) ||
+      charger_tx_id == NULL || charger_tx_id[0] == '\0' ||
+      !store_text_ok(charger_tx_id))
+    return GW_EINVAL;
+  sqlite3_stmt *s = store_stmt(st, ST_FIND_TEXT);
+  if (s == NULL)
+    return GW_EIO;
+  bind_text(s, 1, charger_id);
+  bind_text(s, 2, charger_tx_id);
+  return find_row(st, s, out);
 }
 
 int gw_store_load_charger(gw_store *st, const char *charger_id,

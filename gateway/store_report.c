@@ -35,8 +35,8 @@ int gw_store_recent(gw_store *st, int limit,
 {
   static const char sql[] =
     "SELECT charger_id, connector, charger_transaction_id, id_tag, start,"
-    " stop, meter_start_wh, meter_stop_wh, energy_wh, stop_reason"
-    " FROM sessions ORDER BY coalesce(start, stop) DESC, rowid DESC"
+    " stop, meter_start_wh, meter_stop_wh, energy_wh, stop_reason,"
+    " charger_tx_text FROM sessions ORDER BY coalesce(start, stop) DESC, rowid DESC"
     " LIMIT ?1";
   if (!store_usable(st, false) || !fn || limit < 1 || limit > 1000)
     return GW_EINVAL;

@@ -86,9 +86,12 @@ void gw_web_sessions_changed(gw_web *w)
 static void add_session(void *ud, const gw_session *s)
 {
   json_array_append_new(ud, json_pack(
-    "{s:s,s:i,s:I,s:s,s:o,s:o,s:o,s:s}", "charger_id", s->charger_id,
+    "{s:s,s:i,s:I,s:o,s:s,s:o,s:o,s:o,s:s}", "charger_id", s->charger_id,
     "connector", s->connector, "transaction_id",
-    (json_int_t)s->transaction_id, "id_tag", s->id_tag, "start",
+    (json_int_t)s->transaction_id, "charger_transaction_id",
+    s->charger_tx_id && *s->charger_tx_id ? json_string(s->charger_tx_id)
+                                          : json_null(),
+    "id_tag", s->id_tag, "start",
     gw_json_utc(s->start), "stop", gw_json_utc(s->stop), "energy_wh",
     s->has_energy ? json_real(s->energy_wh) : json_null(), "stop_reason",
     s->stop_reason));

@@ -246,7 +246,7 @@ static int new_transaction(ocpp_session *s, int connector, const char *tag,
     return OCPP_OK;
   }
   if (h->begin_transaction(s->cfg.store_data, s->cfg.log_id, connector, tag,
-                           meter_start, ts, tx_id) != 0 || *tx_id == 0)
+                           meter_start, ts, NULL, tx_id) != 0 || *tx_id == 0)
     return OCPP_ESTATE;
   return OCPP_OK;
 }

@@ -129,6 +129,11 @@ typedef enum { OCPP_START_AUTO, OCPP_START_TAG, OCPP_START_ANY } ocpp_start_mode
  * (04A2B3C4 = C4B3A204), as some readers send Mifare UIDs little-endian. */
 typedef enum { OCPP_TAG_EXACT, OCPP_TAG_RELAXED, OCPP_TAG_REVERSED } ocpp_tag_match;
 
+/* The OCPP versions a charger may speak, as subprotocols of the WebSocket
+ * handshake: auto takes ocpp1.6 when the charger offers both (the more
+ * mature stacks today) and ocpp2.0.1 when it offers only that. */
+typedef enum { OCPP_VERSION_AUTO, OCPP_VERSION_16, OCPP_VERSION_201 } ocpp_version;
+
 /* true when id_tag is listed under match; an empty or NULL tag matches
  * nothing, and neither does a tag of only separators. */
 bool ocpp_tags_equal(ocpp_tag_match match, const char *listed,
@@ -152,6 +157,9 @@ typedef struct {
   int n_connectors;           /* connectors configured (>= 1) */
   double voltage;             /* V per phase, to turn A into W (230) */
   int phases;                 /* 1 or 3, to turn A into W */
+  ocpp_version version;       /* subprotocols the charger may use: auto takes
+                                 ocpp1.6 when both are offered, ocpp2.0.1 when
+                                 only that */
 } ocpp_charger_options;
 
 typedef struct {
@@ -213,6 +221,8 @@ typedef struct {
       const char *tag_name;      /* the owner's name of the tag; "" none */
       double meter_start_wh;
       bool recovered;            /* learnt from MeterValues, not Start */
+      const char *charger_tx_id; /* OCPP 2.0.1: the transactionId the charger
+                                    chose (a string); "" for OCPP 1.6 */
     } tx_started;
     struct {
       int32_t transaction_id;    /* as sent, may be 0 or -1 */
@@ -227,6 +237,8 @@ typedef struct {
                                     is retrying; nothing new to record */
       /* meterStop - meterStart when both are known and stop >= start */
       bool has_session_energy; double session_energy_wh;
+      const char *charger_tx_id; /* OCPP 2.0.1: the transactionId the charger
+                                    chose (a string); "" for OCPP 1.6 */
     } tx_stopped;
     struct {
       int32_t transaction_id;    /* 0 when the sample is outside a tx */
@@ -241,6 +253,8 @@ typedef struct {
       /* energy of the running transaction so far: the register minus its
        * meterStart, from the server's record of the transaction */
       bool has_session_energy; double session_energy_wh;
+      const char *charger_tx_id; /* OCPP 2.0.1: the transactionId the charger
+                                    chose (a string); "" for OCPP 1.6 */
     } meter;
     struct {
       const char *id_tag;
@@ -273,6 +287,7 @@ typedef struct {
   int (*begin_transaction)(void *user_data, const char *charger_id,
                            int connector, const char *id_tag,
                            double meter_start_wh, time_t start,
+                           const char *charger_tx_id, /* NULL for 1.6 */
                            int32_t *transaction_id);
   /* Looks up a transaction that this process did not see start (after a
    * restart). Return 0 and fill connector/meter_start_wh, or negative when
@@ -286,6 +301,14 @@ typedef struct {
    * and tags say), false to leave the decision to those. May be NULL. */
   bool (*lookup_tag)(void *user_data, const char *charger_id,
                      const char *id_tag, time_t now, ocpp_tag_verdict *out);
+  /* OCPP 2.0.1: the gateway's transaction for the charger's transactionId
+   * (after a restart, or an offline event replayed). Return 0 and fill
+   * *transaction_id, connector, meter_start_wh (NAN when unknown), *stopped;
+   * negative when unknown. May be NULL. */
+  int (*find_charger_transaction)(void *user_data, const char *charger_id,
+                                  const char *charger_tx_id,
+                                  int32_t *transaction_id, int *connector,
+                                  double *meter_start_wh, bool *stopped);
 } ocpp_store_hooks;
 
 #define OCPP_STREAM_CHANNELS 8

@@ -259,8 +259,9 @@ static void on_event(void *ud, const ocpp_event *ev)
 
 static int store_begin(void *ud, const char *charger_id, int connector,
                        const char *id_tag, double meter_start, time_t start,
-                       int32_t *tx_id)
+                       const char *charger_tx_id, int32_t *tx_id)
 {
+  (void)charger_tx_id;
   (void)ud;
   (void)meter_start;
   (void)start;

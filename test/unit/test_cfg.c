@@ -310,6 +310,7 @@ Test(cfg, charger_with_only_an_id_gets_every_default)
   cr_assert_eq(c->n_tags, 1);
   cr_assert_str_eq(c->tags[0], "*");
   cr_assert_eq(c->tag_match, OCPP_TAG_EXACT);
+  cr_assert_eq(c->ocpp_version, OCPP_VERSION_AUTO);
   cr_assert_str_eq(c->remote_tag, "KNX");
   cr_assert_eq(c->stop_mode, GW_STOP_STOP);
   cr_assert_eq(c->reservation_minutes, 30);
@@ -540,6 +541,33 @@ Test(cfg, unknown_tag_match_is_rejected)
 {
   load_charger("[charger]\nid = A\ntag_match = fuzzy\n");
   expect_one_diag("chargers.d/a.conf:3", "tag_match: \"fuzzy\" is not one of exact|relaxed|reversed");
+}
+
+Test(cfg, every_ocpp_version_is_accepted)
+{
+  static const struct { const char *text; ocpp_version v; } cases[] = {
+    {"auto", OCPP_VERSION_AUTO}, {"1.6", OCPP_VERSION_16},
+    {"2.0.1", OCPP_VERSION_201},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    char text[64];
+    snprintf(text, sizeof text, "[charger]\nid = A\nocpp_version = %s\n",
+             cases[i].text);
+    load_charger(text);
+    expect_ok();
+    cr_expect_eq(cfg->chargers[0].ocpp_version, cases[i].v, "%s",
+                 cases[i].text);
+    gw_conf_destroy(cfg);
+    cfg = NULL;
+    gw_conf_diag_finish(&diag);
+    diag = (gw_conf_diag){0};
+  }
+}
+
+Test(cfg, unknown_ocpp_version_is_rejected)
+{
+  load_charger("[charger]\nid = A\nocpp_version = 2.0\n");
+  expect_one_diag("chargers.d/a.conf:3", "ocpp_version: \"2.0\" is not one of auto|1.6|2.0.1");
 }
 
 Test(cfg, dpt_outside_the_choices_is_rejected)

@@ -134,8 +134,9 @@ static void on_log(void *ud, ocpp_log_level level, const char *id,
 
 static int store_begin(void *ud, const char *charger_id, int connector,
                        const char *id_tag, double meter_start, time_t start,
-                       int32_t *tx_id)
+                       const char *charger_tx_id, int32_t *tx_id)
 {
+  (void)charger_tx_id;
   (void)ud;
   (void)connector;
   (void)id_tag;

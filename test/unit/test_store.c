@@ -138,7 +138,7 @@ Test(store, open_creates_missing_dir_and_private_files) {
 
 Test(store, open_creates_the_current_schema_in_wal_mode) {
   gw_store *st = open_store();
-  cr_expect_eq(query_int("PRAGMA user_version"), 4);
+  cr_expect_eq(query_int("PRAGMA user_version"), 5);
   cr_expect_eq(query_int("SELECT count(*) FROM sqlite_master WHERE type ="
                          " 'table' AND name IN ('meta', 'sessions',"
                          " 'chargers')"), 3);
@@ -199,7 +199,7 @@ Test(store, empty_file_is_upgraded_from_version_0) {
   cr_assert_not_null(f);
   fclose(f);
   gw_store *st = open_store();
-  cr_expect_eq(query_int("PRAGMA user_version"), 4);
+  cr_expect_eq(query_int("PRAGMA user_version"), 5);
   cr_expect_eq(begin(st, "CP1", "T", 0, 100), 1);
   gw_store_close(st);
 }
@@ -1145,7 +1145,7 @@ static gw_store *upgraded_store(const char *downgrade_sql) {
   gw_store_close(st);
   raw_exec(downgrade_sql);
   st = open_store();
-  cr_expect_eq(query_int("PRAGMA user_version"), 4);
+  cr_expect_eq(query_int("PRAGMA user_version"), 5);
   gw_session s;
   cr_expect_eq(gw_store_find(st, "CP1", id, &s), 0);
   return st;
@@ -1154,6 +1154,8 @@ static gw_store *upgraded_store(const char *downgrade_sql) {
 Test(store, version_2_database_is_upgraded_with_its_sessions) {
   gw_store *st = upgraded_store("DROP TABLE auth_cache; DROP TABLE upstream_queue;"
                                 " DROP TABLE upstream_transactions;"
+                                " DROP INDEX sessions_by_charger_text;"
+                                " ALTER TABLE sessions DROP COLUMN charger_tx_text;"
                                 " PRAGMA user_version = 2");
   cr_expect_eq(gw_store_auth_put(st, "CP1", "T", true, 0, 1), 0);
   gw_store_close(st);
@@ -1162,12 +1164,116 @@ Test(store, version_2_database_is_upgraded_with_its_sessions) {
 Test(store, version_3_database_is_upgraded_with_an_empty_queue) {
   gw_store *st = upgraded_store("DROP TABLE upstream_queue;"
                                 " DROP TABLE upstream_transactions;"
+                                " DROP INDEX sessions_by_charger_text;"
+                                " ALTER TABLE sessions DROP COLUMN charger_tx_text;"
                                 " PRAGMA user_version = 3");
   int n = -1;
   time_t oldest = 1;
   cr_expect_eq(gw_store_queue_stats(st, "CP1", &n, &oldest), 0);
   cr_expect_eq(n, 0);
   cr_expect_eq(oldest, 0);
+  gw_store_close(st);
+}
+
+Test(store, version_4_database_gains_the_charger_transaction_text) {
+  gw_store *st = upgraded_store("DROP INDEX sessions_by_charger_text;"
+                                " ALTER TABLE sessions DROP COLUMN charger_tx_text;"
+                                " PRAGMA user_version = 4");
+  gw_session s;
+  cr_assert_eq(gw_store_find(st, "CP1", 1, &s), 0);
+  cr_expect_str_eq(s.charger_tx_id, "", "a 1.6 session has no text id");
+  int32_t id = 0;
+  cr_assert_eq(gw_store_begin_charger_tx(st, "CP1", 1, "T", 0, 2000,
+                                         "uuid-1", &id), 0);
+  cr_expect_eq(id, 2);
+  gw_store_close(st);
+}
+
+/* ---- OCPP 2.0.1 transaction ids (strings chosen by the charger) ---------- */
+
+static int32_t begin_text(gw_store *st, const char *charger, int evse,
+                          const char *tag, double wh, time_t start,
+                          const char *charger_tx) {
+  int32_t id = 0;
+  int rc = gw_store_begin_charger_tx(st, charger, evse, tag, wh, start,
+                                     charger_tx, &id);
+  cr_assert_eq(rc, 0, "begin: %d %s", rc, gw_store_last_error(st));
+  return id;
+}
+
+Test(store, charger_transaction_text_is_kept_beside_our_id) {
+  gw_store *st = open_store();
+  int32_t id = begin_text(st, "CP1", 2, "TAG1", 500, 1000, "0f8e-11aa");
+  cr_expect_eq(id, 1);
+  gw_session s;
+  cr_assert_eq(gw_store_find_charger_tx(st, "CP1", "0f8e-11aa", &s), 0);
+  cr_expect_eq(s.transaction_id, id);
+  cr_expect_eq(s.connector, 2);
+  cr_expect_str_eq(s.id_tag, "TAG1");
+  cr_expect_str_eq(s.charger_tx_id, "0f8e-11aa");
+  cr_expect_float_eq(s.meter_start_wh, 500, 1e-9);
+  cr_assert_eq(gw_store_find(st, "CP1", id, &s), 0);
+  cr_expect_str_eq(s.charger_tx_id, "0f8e-11aa");
+  gw_store_close(st);
+}
+
+Test(store, charger_transaction_text_started_again_is_the_same_session) {
+  gw_store *st = open_store();
+  int32_t id = begin_text(st, "CP1", 1, "TAG1", 500, 1000, "tx-A");
+  /* a replayed Started may differ in anything but the charger's id */
+  cr_expect_eq(begin_text(st, "CP1", 1, "", 700, 1005, "tx-A"), id);
+  cr_expect(stop(st, "CP1", id, true, 900, 2000).rc == 0);
+  cr_expect_eq(begin_text(st, "CP1", 1, "TAG1", 500, 1000, "tx-A"), id,
+               "also once it has stopped");
+  gw_store_close(st);
+  st = open_store();
+  cr_expect_eq(begin_text(st, "CP1", 1, "TAG1", 500, 1000, "tx-A"), id,
+               "and after a restart");
+  cr_expect_eq(query_int("SELECT count(*) FROM sessions"), 1);
+  gw_store_close(st);
+}
+
+Test(store, charger_transaction_text_is_per_charger) {
+  gw_store *st = open_store();
+  int32_t a = begin_text(st, "CP1", 1, "T", 0, 1000, "same");
+  int32_t b = begin_text(st, "CP2", 1, "T", 0, 1000, "same");
+  cr_expect_neq(a, b);
+  gw_session s;
+  cr_assert_eq(gw_store_find_charger_tx(st, "CP2", "same", &s), 0);
+  cr_expect_eq(s.transaction_id, b);
+  cr_expect_eq(gw_store_find_charger_tx(st, "CP3", "same", &s), GW_ENOTFOUND);
+  gw_store_close(st);
+}
+
+Test(store, charger_transaction_text_lookup_rejects_invalid_arguments) {
+  gw_store *st = open_store();
+  gw_session s;
+  cr_expect_eq(gw_store_find_charger_tx(st, "CP1", "", &s), GW_EINVAL);
+  cr_expect_eq(gw_store_find_charger_tx(st, "CP1", NULL, &s), GW_EINVAL);
+  cr_expect_eq(gw_store_find_charger_tx(st, NULL, "x", &s), GW_EINVAL);
+  cr_expect_eq(gw_store_find_charger_tx(st, "CP1", "x", NULL), GW_EINVAL);
+  char longer[GW_STORE_MAX_TEXT + 2];
+  memset(longer, 'x', sizeof longer - 1);
+  longer[sizeof longer - 1] = '\0';
+  int32_t id = 0;
+  cr_expect_eq(gw_store_begin_charger_tx(st, "CP1", 1, "T", 0, 1, longer, &id),
+               GW_EINVAL);
+  cr_expect_eq(gw_store_find_charger_tx(st, "CP1", longer, &s), GW_EINVAL);
+  gw_store_close(st);
+}
+
+Test(store, csv_export_gives_the_charger_transaction_text_as_it_is) {
+  gw_store *st = open_store();
+  int32_t a = begin(st, "CP1", "T1", 0, 1000);
+  int32_t b = begin_text(st, "CP2", 1, "T2", 0, 1000, "7c1d-uuid");
+  cr_assert(stop(st, "CP1", a, true, 1000, 2000).rc == 0);
+  cr_assert(stop(st, "CP2", b, true, 2000, 2000).rc == 0);
+  int rows = 0;
+  char *csv = export_csv(st, 0, 0, &rows);
+  cr_expect_eq(rows, 2);
+  cr_expect_neq(strstr(csv, "\nCP1,1,1,T1,"), NULL, "%s", csv);
+  cr_expect_neq(strstr(csv, "\nCP2,1,7c1d-uuid,T2,"), NULL, "%s", csv);
+  free(csv);
   gw_store_close(st);
 }
 
@@ -1524,7 +1630,7 @@ Test(store, version_1_database_gains_the_tag_name_column) {
     "PRAGMA user_version = 1;", NULL, NULL, NULL), SQLITE_OK);
   sqlite3_close(db);
   gw_store *st = open_store();
-  cr_expect_eq(query_int("PRAGMA user_version"), 4);
+  cr_expect_eq(query_int("PRAGMA user_version"), 5);
   cr_expect_eq(query_int("SELECT count(*) FROM sessions WHERE id_tag = 'OLD'"
                          " AND tag_name = ''"), 1);
   cr_expect_eq(query_int("SELECT count(*) FROM sqlite_master WHERE type ="
