@@ -208,6 +208,12 @@ static void put_identity(FILE *f, const json_t *c)
     fputs(" &middot; firmware ", f);
     gw_html_escape(f, firmware);
   }
+  /* 1.6 and 2.0.1 chargers look the same everywhere else */
+  const char *version = text_of(c, "ocpp_version");
+  if (version && *version) {
+    fputs(" &middot; OCPP ", f);
+    gw_html_escape(f, version);
+  }
 }
 
 /* The charger's link to its billing backend ([upstream]), when it has
