@@ -3,8 +3,9 @@
 # monitor. Source it from a test script; everything lives in $T and is
 # torn down on exit.
 #
-# Environment (set by meson): OCPPKNXD, OCPP_SIM, SCHEMA_DIR (may be
-# missing), TEST_SRC (test/integration source dir).
+# Environment (set by meson): OCPPKNXD, OCPP_SIM, SCHEMA_DIR and
+# SCHEMA_DIR_201 (the OCPP 1.6 and 2.0.1 schemas; default: test/data),
+# TEST_SRC (test/integration source dir).
 
 set -euo pipefail
 
@@ -207,15 +208,22 @@ expect_frame() {
   fail "no frame /$2/ in sim $1"
 }
 
+# The folders of the official schemas, OCPP 1.6 and 2.0.1; a missing one
+# fails the test.
+schema_dirs() {
+  SCHEMA_DIR=${SCHEMA_DIR:-$TEST_SRC/../data/ocpp16/schemas}
+  SCHEMA_DIR_201=${SCHEMA_DIR_201:-$TEST_SRC/../data/ocpp201/schemas}
+  [ -d "$SCHEMA_DIR" ] || fail "no schema folder $SCHEMA_DIR"
+  [ -d "$SCHEMA_DIR_201" ] || fail "no schema folder $SCHEMA_DIR_201"
+}
+
 # Every frame the gateway sent to simulator NAME must pass the official
-# schemas (skipped when the schema folder is not there).
+# schemas of the subprotocol of its connection.
 validate_frames() {
-  if [ -z "${SCHEMA_DIR:-}" ] || [ ! -d "$SCHEMA_DIR" ]; then
-    note "schema folder not found: frame validation skipped"
-    return 0
-  fi
+  schema_dirs
   /usr/bin/python3 "$TEST_SRC/../sim/validate_frames.py" "$T/sim-$1.log" \
-    "$SCHEMA_DIR" --dir in || fail "gateway sent frames that fail the schemas"
+    "$SCHEMA_DIR" --schemas201 "$SCHEMA_DIR_201" --dir in ||
+    fail "gateway sent frames that fail the schemas"
 }
 
 # status_json: GET /status from the gateway (as admin with
@@ -544,10 +552,7 @@ sys.exit(0 if u is not None and eval(sys.argv[1]) else 1)' "$1" "$id" && return 
 }
 
 backend_validate() {
-  if [ -z "${SCHEMA_DIR:-}" ] || [ ! -d "$SCHEMA_DIR" ]; then
-    note "schema folder not found: frame validation skipped"
-    return 0
-  fi
+  schema_dirs
   /usr/bin/python3 "$TEST_SRC/../sim/validate_frames.py" "$1" "$SCHEMA_DIR" ||
     fail "frames on the backend link fail the schemas ($1)"
 }
