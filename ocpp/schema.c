@@ -1,5 +1,7 @@
-/* Validation of OCPP 1.6 payloads against a table generated from the OCPP
- * 1.6 JSON schemas (schema_table.inc, see tools/gen-schema-table.py). The
+/* Validation of OCPP payloads against tables generated from the official
+ * JSON schemas: OCPP 1.6 (schema_table.inc) and OCPP 2.0.1
+ * (schema_table201.inc, its "$ref"s resolved by the generator; see
+ * tools/gen-schema-table.py). The
  * walk follows the schema, not the payload, so its depth is bounded by the
  * table; array lengths are bounded by the message size cap of the caller. */
 #include "ocpp/schema.h"
@@ -18,7 +20,8 @@ typedef enum {
   SCHEMA_STRING,
   SCHEMA_INTEGER,
   SCHEMA_NUMBER,
-  SCHEMA_BOOLEAN
+  SCHEMA_BOOLEAN,
+  SCHEMA_ANY                       /* no type given: any JSON value */
 } schema_type;
 
 typedef enum {
@@ -35,7 +38,12 @@ typedef struct schema_node {
   bool closed;                     /* additionalProperties: false */
   unsigned max_length;             /* 0: none */
   unsigned min_items;              /* 0: none */
+  unsigned max_items;              /* 0: none */
   double multiple_of;              /* 0: none */
+  bool has_minimum;
+  double minimum;
+  bool has_maximum;
+  double maximum;
   const char *const *enum_values;  /* NULL-terminated, or NULL */
   const schema_prop *props;
   size_t n_props;
@@ -55,6 +63,7 @@ typedef struct {
 } schema_action;
 
 #include "ocpp/schema_table.inc"
+#include "ocpp/schema_table201.inc"
 
 #define CODE_TYPE "TypeConstraintViolation"
 #define CODE_PROPERTY "PropertyConstraintViolation"
@@ -306,6 +315,7 @@ static bool is_string(const json_t *v) { return json_is_string(v); }
 static bool is_integer(const json_t *v) { return json_is_integer(v); }
 static bool is_number(const json_t *v) { return json_is_number(v); }
 static bool is_boolean(const json_t *v) { return json_is_boolean(v); }
+static bool is_anything(const json_t *v) { return v != NULL; }
 
 static int check_node(walk *w, const schema_node *node, const json_t *value);
 static int check_object(walk *w, const schema_node *node, const json_t *value);
@@ -332,6 +342,7 @@ static const struct {
   [SCHEMA_INTEGER] = {"integer", is_integer, check_number},
   [SCHEMA_NUMBER] = {"number", is_number, check_number},
   [SCHEMA_BOOLEAN] = {"boolean", is_boolean, check_nothing},
+  [SCHEMA_ANY] = {"any", is_anything, check_nothing},
 };
 
 static const char *json_kind(const json_t *value) {
@@ -394,6 +405,9 @@ static int check_array(walk *w, const schema_node *node, const json_t *value) {
   if (count < node->min_items)
     return walk_fail(w, CODE_PROPERTY, "%zu items, at least %u required",
                      count, node->min_items);
+  if (node->max_items && count > node->max_items)
+    return walk_fail(w, CODE_OCCURENCE, "%zu items, at most %u allowed",
+                     count, node->max_items);
   for (size_t i = 0; i < count; i++) {
     size_t saved = walk_push_index(w, i);
     int rc = check_node(w, node->items, json_array_get(value, i));
@@ -440,6 +454,13 @@ static bool is_multiple(double value, double step) {
 }
 
 static int check_number(walk *w, const schema_node *node, const json_t *value) {
+  double number = json_number_value(value);
+  if (node->has_minimum && number < node->minimum)
+    return walk_fail(w, CODE_PROPERTY, "%g is below the minimum %g", number,
+                     node->minimum);
+  if (node->has_maximum && number > node->maximum)
+    return walk_fail(w, CODE_PROPERTY, "%g is above the maximum %g", number,
+                     node->maximum);
   if (node->multiple_of > 0 && !is_multiple(json_number_value(value), node->multiple_of))
     return walk_fail(w, CODE_PROPERTY, "%g is not a multiple of %g",
                      json_number_value(value), node->multiple_of);
@@ -452,25 +473,43 @@ static int compare_action(const void *key, const void *entry) {
   return strcmp(key, ((const schema_action *)entry)->action);
 }
 
-static const schema_node *find_schema(const char *action, ocpp_schema_kind kind) {
+#define COUNT(a) (sizeof (a) / sizeof (a)[0])
+
+static const schema_node *find_schema(ocpp_version version, const char *action,
+                                      ocpp_schema_kind kind) {
   if (!action) return NULL;
+  const schema_action *table = schema_actions;
+  size_t n = COUNT(schema_actions);
+  if (version == OCPP_VERSION_201) {
+    table = schema201_actions;
+    n = COUNT(schema201_actions);
+  }
   const schema_action *entry =
-      bsearch(action, schema_actions, sizeof schema_actions / sizeof schema_actions[0],
-              sizeof schema_actions[0], compare_action);
+      bsearch(action, table, n, sizeof table[0], compare_action);
   if (!entry) return NULL;
   return kind == OCPP_SCHEMA_RESPONSE ? entry->response : entry->request;
 }
 
 bool ocpp_schema_known_action(const char *action) {
-  return find_schema(action, OCPP_SCHEMA_REQUEST) != NULL;
+  return ocpp_schema_known_action_in(OCPP_VERSION_16, action);
+}
+
+bool ocpp_schema_known_action_in(ocpp_version version, const char *action) {
+  return find_schema(version, action, OCPP_SCHEMA_REQUEST) != NULL;
 }
 
 int ocpp_schema_validate(const char *action, ocpp_schema_kind kind,
                          const json_t *payload, ocpp_schema_fault *fault) {
+  return ocpp_schema_validate_in(OCPP_VERSION_16, action, kind, payload, fault);
+}
+
+int ocpp_schema_validate_in(ocpp_version version, const char *action,
+                            ocpp_schema_kind kind, const json_t *payload,
+                            ocpp_schema_fault *fault) {
   ocpp_schema_fault scratch;
   walk w = {.fault = fault ? fault : &scratch, .depth = 0};
   if (!action) return OCPP_EINVAL;
-  const schema_node *root = find_schema(action, kind);
+  const schema_node *root = find_schema(version, action, kind);
   if (!root) return OCPP_ENOACTION;
   if (!payload) return walk_fail(&w, CODE_FORMATION, "no payload");
   return check_node(&w, root, payload);
@@ -498,13 +537,19 @@ static const char *describe_step(const char *path, const schema_node **node,
 
 int ocpp_schema_describe(const char *action, ocpp_schema_kind kind,
                          const char *path, ocpp_schema_node_info *info) {
+  return ocpp_schema_describe_in(OCPP_VERSION_16, action, kind, path, info);
+}
+
+int ocpp_schema_describe_in(ocpp_version version, const char *action,
+                            ocpp_schema_kind kind, const char *path,
+                            ocpp_schema_node_info *info) {
   static const char *const formats[] = {
     [SCHEMA_FORMAT_NONE] = NULL,
     [SCHEMA_FORMAT_DATE_TIME] = "date-time",
     [SCHEMA_FORMAT_URI] = "uri",
   };
   if (!action || !path || !info) return OCPP_EINVAL;
-  const schema_node *node = find_schema(action, kind);
+  const schema_node *node = find_schema(version, action, kind);
   bool required = false;
   if (!node) return OCPP_ENOACTION;
   while (*path) {
@@ -517,6 +562,11 @@ int ocpp_schema_describe(const char *action, ocpp_schema_kind kind,
     .enum_values = node->enum_values,
     .max_length = node->max_length,
     .min_items = node->min_items,
+    .max_items = node->max_items,
+    .has_minimum = node->has_minimum,
+    .minimum = node->minimum,
+    .has_maximum = node->has_maximum,
+    .maximum = node->maximum,
     .multiple_of = node->multiple_of,
     .closed = node->closed,
     .required = required,

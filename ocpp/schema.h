@@ -1,5 +1,6 @@
-/* Validation of OCPP 1.6 payloads against the official JSON schemas, from a
- * compact table compiled into the program. Pure code. Internal to ocpp/. */
+/* Validation of OCPP 1.6 and 2.0.1 payloads against the official JSON
+ * schemas, from compact tables compiled into the program. Pure code.
+ * Internal to ocpp/. The functions without a version are those of 1.6. */
 #ifndef OCPPKNX_OCPP_SCHEMA_H
 #define OCPPKNX_OCPP_SCHEMA_H
 
@@ -34,10 +35,18 @@ typedef struct {
 int ocpp_schema_validate(const char *action, ocpp_schema_kind kind,
                          const json_t *payload, ocpp_schema_fault *fault);
 
+/* The same for the schemas of version (OCPP_VERSION_16 or _201; AUTO is
+ * taken as 1.6): ENOACTION for an action that version does not have. */
+int ocpp_schema_validate_in(ocpp_version version, const char *action,
+                            ocpp_schema_kind kind, const json_t *payload,
+                            ocpp_schema_fault *fault);
+
 /* true for the 28 actions of OCPP 1.6 (core, firmware, local list,
  * reservation, smart charging, remote trigger) and SecurityEventNotification
  * of the OCPP 1.6 security whitepaper. */
 bool ocpp_schema_known_action(const char *action);
+/* true for the actions of version (2.0.1: its 64 actions). */
+bool ocpp_schema_known_action_in(ocpp_version version, const char *action);
 
 /* The schemas' date-time format check on s[0..len): RFC 3339 (section
  * 5.6) with a day of the calendar, as ocpp_schema_validate applies it. */
@@ -52,6 +61,11 @@ typedef struct {
   const char *const *enum_values;  /* NULL-terminated, or NULL for none */
   size_t max_length;               /* 0: no maxLength */
   size_t min_items;                /* 0: no minItems */
+  size_t max_items;                /* 0: no maxItems */
+  bool has_minimum;                /* minimum / maximum of a number */
+  double minimum;
+  bool has_maximum;
+  double maximum;
   double multiple_of;              /* 0: no multipleOf */
   bool closed;                     /* additionalProperties: false */
   bool required;                   /* listed in its parent's "required" */
@@ -65,5 +79,8 @@ typedef struct {
  * OCPP_ENOACTION or OCPP_ENOPATH (no such node). */
 int ocpp_schema_describe(const char *action, ocpp_schema_kind kind,
                          const char *path, ocpp_schema_node_info *info);
+int ocpp_schema_describe_in(ocpp_version version, const char *action,
+                            ocpp_schema_kind kind, const char *path,
+                            ocpp_schema_node_info *info);
 
 #endif

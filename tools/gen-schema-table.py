@@ -1,10 +1,14 @@
 #!/usr/bin/env python3
-"""Turns the OCPP 1.6 JSON schema files into ocpp/schema_table.inc.
+"""Turns the OCPP JSON schema files into a validation table.
 
-Usage: gen-schema-table.py SCHEMA_DIR [OUTPUT]
+Usage: gen-schema-table.py [--ocpp 1.6|2.0.1] SCHEMA_DIR [OUTPUT]
 
-SCHEMA_DIR holds <Action>.json and <Action>Response.json for the 28 OCPP 1.6
-actions (extra files, such as the Security Whitepaper ones, are ignored).
+For 1.6 (the default, ocpp/schema_table.inc) SCHEMA_DIR holds <Action>.json
+and <Action>Response.json for the 28 OCPP 1.6 actions (extra files, such as
+the Security Whitepaper ones, are ignored). For 2.0.1
+(ocpp/schema_table201.inc) it holds <Action>Request.json and
+<Action>Response.json for every action found there; their local "$ref"s to
+"#/definitions/..." are resolved into the table.
 OUTPUT defaults to standard output. The output depends only on the schema
 content, so running it twice gives the same bytes.
 
@@ -36,13 +40,19 @@ TYPES = {
     "object": "SCHEMA_OBJECT", "array": "SCHEMA_ARRAY",
     "string": "SCHEMA_STRING", "integer": "SCHEMA_INTEGER",
     "number": "SCHEMA_NUMBER", "boolean": "SCHEMA_BOOLEAN",
+    "any": "SCHEMA_ANY",
 }
 FORMATS = {"date-time": "SCHEMA_FORMAT_DATE_TIME", "uri": "SCHEMA_FORMAT_URI"}
 # Keywords that carry no constraint.
-METADATA = {"$id", "id", "$schema", "title", "description", "javaType"}
+# additionalItems only constrains arrays whose "items" is a list (tuple
+# validation), which no OCPP schema uses; "default" documents what a
+# missing value means and constrains nothing.
+METADATA = {"$id", "id", "$schema", "title", "description", "javaType",
+            "tsEnumType", "definitions", "default", "additionalItems",
+            "comment", "$comment"}
 CONSTRAINTS = {"type", "properties", "required", "additionalProperties",
                "enum", "maxLength", "format", "items", "multipleOf",
-               "minItems"}
+               "minItems", "maxItems", "minimum", "maximum"}
 
 
 class SchemaError(Exception):
@@ -70,7 +80,10 @@ def c_double(value):
 
 
 class Table:
-    def __init__(self):
+    def __init__(self, prefix="schema"):
+        self.prefix = prefix
+        self.definitions = {}
+        self.resolving = []
         self.enums = {}     # tuple of values -> index
         self.nodes = {}     # structural key -> index
         self.props = {}     # tuple of property rows -> index
@@ -84,17 +97,39 @@ class Table:
             index = len(self.enums)
             self.enums[key] = index
             body = ", ".join(c_string(v) for v in values)
-            self.lines.append("static const char *const schema_enum_%d[] = {%s, NULL};"
-                              % (index, body))
-        return "schema_enum_%d" % self.enums[key]
+            self.lines.append("static const char *const %s_enum_%d[] = {%s, NULL};"
+                              % (self.prefix, index, body))
+        return "%s_enum_%d" % (self.prefix, self.enums[key])
+
+    def resolve(self, schema, where):
+        ref = schema.get("$ref")
+        if ref is None:
+            return schema
+        if set(schema) - {"$ref", "description"} or not isinstance(ref, str):
+            raise SchemaError(where + ": $ref beside constraints")
+        if not ref.startswith("#/definitions/") or ref[14:] not in self.definitions:
+            raise SchemaError("%s: unresolved $ref %r" % (where, ref))
+        if ref in self.resolving:
+            raise SchemaError("%s: recursive $ref %r" % (where, ref))
+        return self.definitions[ref[14:]]
 
     def node_ref(self, schema, where):
         if not isinstance(schema, dict):
             raise SchemaError(where + ": schema is not an object")
+        ref = schema.get("$ref")
+        schema = self.resolve(schema, where)
+        if ref:
+            self.resolving.append(ref)
+            try:
+                return self.node_ref(schema, where)
+            finally:
+                self.resolving.pop()
         for keyword in schema:
             if keyword not in METADATA and keyword not in CONSTRAINTS:
                 raise SchemaError("%s: unsupported keyword %r" % (where, keyword))
         kind = schema.get("type")
+        if kind is None and not set(schema) & CONSTRAINTS:
+            kind = "any"   # 2.0.1 DataTransfer.data: any JSON value
         if kind not in TYPES:
             raise SchemaError("%s: unsupported type %r" % (where, kind))
 
@@ -112,6 +147,16 @@ class Table:
 
         max_length = self.count(schema, "maxLength", where)
         min_items = self.count(schema, "minItems", where)
+        max_items = self.count(schema, "maxItems", where)
+        bounds = []
+        for keyword in ("minimum", "maximum"):
+            value = schema.get(keyword)
+            if value is None:
+                bounds += ["false", "0.0"]
+            elif isinstance(value, bool) or not isinstance(value, (int, float)):
+                raise SchemaError("%s: bad %s" % (where, keyword))
+            else:
+                bounds += ["true", c_double(value)]
         multiple_of = schema.get("multipleOf", 0)
         if not isinstance(multiple_of, (int, float)) or multiple_of < 0:
             raise SchemaError(where + ": bad multipleOf")
@@ -133,20 +178,22 @@ class Table:
         if kind == "array":
             if "items" not in schema:
                 raise SchemaError(where + ": array without items")
+            if not isinstance(schema["items"], dict):
+                raise SchemaError(where + ": tuple items are not supported")
             items = "&" + self.node_ref(schema["items"], where + "[]")
         elif "items" in schema:
             raise SchemaError(where + ": items on a non-array")
 
-        fields = (TYPES[kind], fmt, closed, max_length, min_items,
-                  c_double(multiple_of), enum, props, n_props, items)
+        fields = (TYPES[kind], fmt, closed, max_length, min_items, max_items,
+                  c_double(multiple_of)) + tuple(bounds) + (enum, props, n_props, items)
         if fields not in self.nodes:
             index = len(self.nodes)
             self.nodes[fields] = index
             self.lines.append(
-                "static const schema_node schema_node_%d = {  /* %s */\n"
-                "  %s, %s, %s, %d, %d, %s, %s, %s, %d, %s};"
-                % ((index, where.rstrip()) + fields))
-        return "schema_node_%d" % self.nodes[fields]
+                "static const schema_node %s_node_%d = {  /* %s */\n"
+                "  %s, %s, %s, %d, %d, %d, %s, %s, %s, %s, %s, %s, %s, %d, %s};"
+                % ((self.prefix, index, where.rstrip()) + fields))
+        return "%s_node_%d" % (self.prefix, self.nodes[fields])
 
     @staticmethod
     def count(schema, keyword, where):
@@ -174,9 +221,9 @@ class Table:
         if key not in self.props:
             index = len(self.props)
             self.props[key] = index
-            self.lines.append("static const schema_prop schema_props_%d[] = {\n%s\n};"
-                              % (index, "\n".join(rows)))
-        return "schema_props_%d" % self.props[key], len(rows)
+            self.lines.append("static const schema_prop %s_props_%d[] = {\n%s\n};"
+                              % (self.prefix, index, "\n".join(rows)))
+        return "%s_props_%d" % (self.prefix, self.props[key]), len(rows)
 
 
 def load(folder, name):
@@ -184,39 +231,68 @@ def load(folder, name):
         return json.load(handle)
 
 
-def generate(folder):
-    table = Table()
+def actions_201(folder):
+    suffix = "Request.json"
+    return sorted(name[:-len(suffix)] for name in os.listdir(folder)
+                  if name.endswith(suffix))
+
+
+def generate(folder, version="1.6"):
+    v201 = version == "2.0.1"
+    table = Table("schema201" if v201 else "schema")
     rows = []
-    for action in sorted(ACTIONS):
-        request = table.node_ref(load(folder, action), action + ".req ")
-        response = table.node_ref(load(folder, action + "Response"), action + ".conf ")
-        rows.append("  {%s, &%s, &%s}," % (c_string(action), request, response))
-    header = [
-        "/* Generated from the OCPP 1.6 JSON schemas (<Action>.json and",
-        " * <Action>Response.json) by tools/gen-schema-table.py. Do not edit;",
-        " * regenerate with: tools/gen-schema-table.py SCHEMA_DIR ocpp/schema_table.inc",
-        " * Included by ocpp/schema.c, which defines the types used here. */",
-        "",
-    ]
+    actions = actions_201(folder) if v201 else sorted(ACTIONS)
+    if not actions:
+        raise SchemaError(folder + ": no schemas")
+    for action in actions:
+        halves = []
+        for file_name, label in ((action + ("Request" if v201 else ""), ".req "),
+                                 (action + "Response", ".conf ")):
+            schema = load(folder, file_name)
+            table.definitions = schema.get("definitions", {}) if v201 else {}
+            halves.append(table.node_ref(schema, action + label))
+        rows.append("  {%s, &%s, &%s}," % (c_string(action), halves[0], halves[1]))
+    if v201:
+        header = [
+            "/* Generated from the OCPP 2.0.1 JSON schemas (<Action>Request.json",
+            " * and <Action>Response.json) by tools/gen-schema-table.py. Do not",
+            " * edit; regenerate with: tools/gen-schema-table.py --ocpp 2.0.1",
+            " * SCHEMA_DIR ocpp/schema_table201.inc",
+            " * Included by ocpp/schema.c, which defines the types used here. */",
+            "",
+        ]
+    else:
+        header = [
+            "/* Generated from the OCPP 1.6 JSON schemas (<Action>.json and",
+            " * <Action>Response.json) by tools/gen-schema-table.py. Do not edit;",
+            " * regenerate with: tools/gen-schema-table.py SCHEMA_DIR ocpp/schema_table.inc",
+            " * Included by ocpp/schema.c, which defines the types used here. */",
+            "",
+        ]
     body = table.lines + [
         "",
         "/* Sorted by name for bsearch. */",
-        "static const schema_action schema_actions[] = {",
+        "static const schema_action %s_actions[] = {" % table.prefix,
     ] + rows + ["};", ""]
     return "\n".join(header + body)
 
 
 def main(argv):
-    if len(argv) not in (2, 3):
-        sys.stderr.write("usage: gen-schema-table.py SCHEMA_DIR [OUTPUT]\n")
+    args = argv[1:]
+    version = "1.6"
+    if len(args) >= 2 and args[0] == "--ocpp":
+        version = args[1]
+        args = args[2:]
+    if version not in ("1.6", "2.0.1") or len(args) not in (1, 2):
+        sys.stderr.write("usage: gen-schema-table.py [--ocpp 1.6|2.0.1] SCHEMA_DIR [OUTPUT]\n")
         return 2
     try:
-        text = generate(argv[1])
+        text = generate(args[0], version)
     except (OSError, ValueError, SchemaError) as err:
         sys.stderr.write("gen-schema-table.py: %s\n" % err)
         return 1
-    if len(argv) == 3:
-        with open(argv[2], "w", encoding="utf-8", newline="\n") as handle:
+    if len(args) == 2:
+        with open(args[1], "w", encoding="utf-8", newline="\n") as handle:
             handle.write(text)
     else:
         sys.stdout.write(text)

@@ -1,5 +1,6 @@
 /* Validation of OCPP 1.6 payloads against the compiled schema table. */
 #include <sys/stat.h>
+#include <dirent.h>
 
 #include <criterion/criterion.h>
 #include <criterion/parameterized.h>
@@ -761,6 +762,19 @@ Test(schema, describe_rejects_unknown_paths_and_actions) {
 
 /* ---- cross-check against the schema files ------------------------------- */
 
+/* The set being checked, and the file's definitions for 2.0.1 "$ref"s. */
+static ocpp_version check_version = OCPP_VERSION_16;
+static const json_t *check_definitions;
+
+static const json_t *resolve_ref(const json_t *schema) {
+  const char *ref = json_string_value(json_object_get(schema, "$ref"));
+  if (!ref) return schema;
+  cr_assert(strncmp(ref, "#/definitions/", 14) == 0, "bad $ref %s", ref);
+  const json_t *target = json_object_get(check_definitions, ref + 14);
+  cr_assert_not_null(target, "unresolved $ref %s", ref);
+  return target;
+}
+
 static void cross_check_node(const char *file, const char *action,
                              ocpp_schema_kind kind, const char *path,
                              const json_t *schema, bool required);
@@ -787,9 +801,11 @@ static void cross_check_node(const char *file, const char *action,
                              ocpp_schema_kind kind, const char *path,
                              const json_t *schema, bool required) {
   ocpp_schema_node_info info;
-  cr_assert_eq(ocpp_schema_describe(action, kind, path, &info), 0,
+  schema = resolve_ref(schema);
+  cr_assert_eq(ocpp_schema_describe_in(check_version, action, kind, path, &info), 0,
                "%s: \"%s\" is not in the table", file, path);
   const char *type = json_string_value(json_object_get(schema, "type"));
+  if (!type && check_version == OCPP_VERSION_201) type = "any";
   cr_assert_not_null(type, "%s: \"%s\" has no type", file, path);
   cr_expect_str_eq(info.type, type, "%s: \"%s\" type", file, path);
   cr_expect_eq(info.required, required, "%s: \"%s\" required", file, path);
@@ -799,6 +815,15 @@ static void cross_check_node(const char *file, const char *action,
   cr_expect_eq(info.min_items,
                (size_t)json_integer_value(json_object_get(schema, "minItems")),
                "%s: \"%s\" minItems", file, path);
+  cr_expect_eq(info.max_items,
+               (size_t)json_integer_value(json_object_get(schema, "maxItems")),
+               "%s: \"%s\" maxItems", file, path);
+  const json_t *minimum = json_object_get(schema, "minimum");
+  const json_t *maximum = json_object_get(schema, "maximum");
+  cr_expect_eq(info.has_minimum, minimum != NULL, "%s: \"%s\" minimum", file, path);
+  cr_expect_eq(info.has_maximum, maximum != NULL, "%s: \"%s\" maximum", file, path);
+  if (minimum) cr_expect_eq(info.minimum, json_number_value(minimum));
+  if (maximum) cr_expect_eq(info.maximum, json_number_value(maximum));
   cr_expect_eq(info.multiple_of,
                json_number_value(json_object_get(schema, "multipleOf")),
                "%s: \"%s\" multipleOf", file, path);
@@ -856,4 +881,90 @@ Test(schema, table_matches_the_schema_files) {
       json_decref(schema);
     }
   }
+}
+
+/* Every request and response file of the 2.0.1 set is in the table, node
+ * for node, with its "$ref"s followed. */
+Test(schema, table201_matches_the_schema_files) {
+  const char *dir = getenv("OCPP201_SCHEMAS");
+  cr_assert(dir && *dir, "OCPP201_SCHEMAS is not set (test/data/ocpp201/schemas)");
+  DIR *folder = opendir(dir);
+  cr_assert_not_null(folder, "%s: no schema folder", dir);
+  size_t files = 0;
+  struct dirent *entry;
+  check_version = OCPP_VERSION_201;
+  while ((entry = readdir(folder))) {
+    const char *name = entry->d_name;
+    size_t len = strlen(name);
+    bool response = len > 13 && strcmp(name + len - 13, "Response.json") == 0;
+    bool request = len > 12 && strcmp(name + len - 12, "Request.json") == 0;
+    if (!request && !response) continue;
+    char action[128];
+    snprintf(action, sizeof action, "%.*s", (int)(len - (response ? 13 : 12)), name);
+    char file[512];
+    snprintf(file, sizeof file, "%s/%s", dir, name);
+    json_error_t error;
+    json_t *schema = json_load_file(file, 0, &error);
+    cr_assert_not_null(schema, "%s: %s", file, error.text);
+    check_definitions = json_object_get(schema, "definitions");
+    cr_expect(ocpp_schema_known_action_in(OCPP_VERSION_201, action), "%s", action);
+    cross_check_node(file, action, response ? CONF : REQ, "", schema, false);
+    json_decref(schema);
+    files++;
+  }
+  closedir(folder);
+  cr_expect_eq(files, 128, "%zu schema files", files);
+}
+
+Test(schema, validates_201_payloads_by_their_own_schema) {
+  json_t *boot = json_pack("{s:s,s:{s:s,s:s}}", "reason", "PowerUp",
+                           "chargingStation", "model", "W1", "vendorName", "V");
+  cr_expect_eq(ocpp_schema_validate_in(OCPP_VERSION_201, "BootNotification", REQ,
+                                       boot, NULL), 0);
+  /* the 1.6 schema of the same action wants other fields */
+  cr_expect_eq(ocpp_schema_validate("BootNotification", REQ, boot, NULL), OCPP_ESCHEMA);
+  json_decref(boot);
+  json_t *empty = json_object();
+  cr_expect_eq(ocpp_schema_validate_in(OCPP_VERSION_201, "StartTransaction", REQ,
+                                       empty, NULL), OCPP_ENOACTION);
+  json_decref(empty);
+  cr_expect(ocpp_schema_known_action_in(OCPP_VERSION_201, "TransactionEvent"));
+  cr_expect(!ocpp_schema_known_action("TransactionEvent"));
+}
+
+Test(schema, checks_201_minimum_and_max_items) {
+  ocpp_schema_fault fault;
+  /* SetChargingProfile: chargingSchedule has at most 3 entries */
+  json_t *period = json_pack("{s:i,s:f}", "startPeriod", 0, "limit", 16.0);
+  json_t *schedule = json_pack("{s:i,s:s,s:[o]}", "id", 1, "chargingRateUnit", "A",
+                               "chargingSchedulePeriod", period);
+  json_t *profile = json_pack("{s:i,s:i,s:s,s:s,s:[O,O,O,O]}", "id", 1, "stackLevel",
+                              0, "chargingProfilePurpose", "TxDefaultProfile",
+                              "chargingProfileKind", "Absolute", "chargingSchedule",
+                              schedule, schedule, schedule, schedule);
+  json_t *req = json_pack("{s:i,s:o}", "evseId", 1, "chargingProfile", profile);
+  cr_expect_eq(ocpp_schema_validate_in(OCPP_VERSION_201, "SetChargingProfile", REQ,
+                                       req, &fault), OCPP_ESCHEMA);
+  cr_expect_str_eq(fault.path, "chargingProfile.chargingSchedule");
+  cr_expect_str_eq(fault.code, "OccurenceConstraintViolation");
+  json_array_remove(json_object_get(profile, "chargingSchedule"), 0);
+  cr_expect_eq(ocpp_schema_validate_in(OCPP_VERSION_201, "SetChargingProfile", REQ,
+                                       req, &fault), 0, "%s %s", fault.path, fault.message);
+  json_decref(schedule);
+  json_decref(req);
+
+  /* NotifyEVChargingNeeds: stateOfCharge has minimum 0 */
+  json_t *needs = json_pack("{s:i,s:{s:s,s:{s:i,s:i}}}", "evseId", 1,
+                            "chargingNeeds", "requestedEnergyTransfer", "AC_three_phase",
+                            "dcChargingParameters", "evMaxCurrent", 32, "evMaxVoltage", 400);
+  json_t *dc = json_object_get(json_object_get(needs, "chargingNeeds"),
+                               "dcChargingParameters");
+  json_object_set_new(dc, "stateOfCharge", json_integer(0));
+  cr_expect_eq(ocpp_schema_validate_in(OCPP_VERSION_201, "NotifyEVChargingNeeds", REQ,
+                                       needs, &fault), 0, "%s %s", fault.path, fault.message);
+  json_object_set_new(dc, "stateOfCharge", json_integer(-1));
+  cr_expect_eq(ocpp_schema_validate_in(OCPP_VERSION_201, "NotifyEVChargingNeeds", REQ,
+                                       needs, &fault), OCPP_ESCHEMA);
+  cr_expect_str_eq(fault.path, "chargingNeeds.dcChargingParameters.stateOfCharge");
+  json_decref(needs);
 }
