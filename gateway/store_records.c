@@ -292,7 +292,7 @@ static int apply_begin(gw_store *st, const record *r) {
   sqlite3_bind_int(s, 3, r->id);
   bind_text(s, 4, r->text[TXT_TAG]);
   bind_time(s, 5, r->when);
-  sqlite3_bind_double(s, 6, r->wh);
+  bind_opt_double(s, 6, r->has_wh, r->wh);
   bind_text(s, 7, r->text[TXT_TAG_NAME]);
   bind_text(s, 8, r->text[TXT_CHARGER_TX]);
   if (store_step_done(st, s, "insert session") < 0)
@@ -633,10 +633,13 @@ int gw_store_begin_charger_tx(gw_store *st, const char *charger_id,
                               int32_t *transaction_id) {
   if (!store_usable(st, true) || transaction_id == NULL ||
       !store_charger_ok(charger_id) || !store_text_ok(id_tag) || connector < 0 ||
-      connector > MAX_CONNECTOR || !wh_ok(meter_start_wh) || start < 0 ||
-      !store_text_ok(charger_tx_id))
+      connector > MAX_CONNECTOR || start < 0 || !store_text_ok(charger_tx_id))
     return GW_EINVAL;
   bool has_charger_tx = charger_tx_id != NULL && charger_tx_id[0] != '\0';
+  /* a 2.0.1 transaction may start without a meter reading: NaN */
+  bool has_start_wh = !(has_charger_tx && isnan(meter_start_wh));
+  if (has_start_wh && !wh_ok(meter_start_wh))
+    return GW_EINVAL;
   const start_key key = {
     .charger_id = charger_id, .tag = id_tag ? id_tag : "",
     .connector = connector, .meter_start_wh = meter_start_wh, .start = start,
@@ -656,8 +659,8 @@ int gw_store_begin_charger_tx(gw_store *st, const char *charger_id,
     .text = {dup_text(id_tag), dup_text(NULL),
              dup_text(tag_name_of(st, charger_id, id_tag)),
              dup_text(charger_tx_id)},
-    .connector = connector, .id = id, .has_wh = true, .wh = meter_start_wh,
-    .when = start,
+    .connector = connector, .id = id, .has_wh = has_start_wh,
+    .wh = has_start_wh ? meter_start_wh : 0, .when = start,
   };
   rc = deferred_push(st, &r);
   if (rc != 0)

@@ -8,6 +8,9 @@
 static const ocpp_connector_state unknown_connector = {
   .status = OCPP_CP_AVAILABLE,
   .error = OCPP_ERR_NO_ERROR,
+  .tx_seq_no = -1,
+  .connector_status = -1,
+  .charging_state = -1,
 };
 
 ocpp_connector_state *ocpp__cp_connector(ocpp_cp *cp, int connector)

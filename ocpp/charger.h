@@ -23,7 +23,7 @@ typedef struct {
   ocpp_cp_error error;
   bool status_known;
   int32_t tx_id;              /* 0 when no transaction runs */
-  char tx_tag[21];
+  char tx_tag[37];             /* idTag (1.6: 20) or idToken (2.0.1: 36) */
   char tx_tag_name[OCPP_TAG_NAME_MAX + 1]; /* the owner's name; "" none */
   double tx_meter_start_wh;
   bool tx_has_meter_start;
@@ -32,7 +32,26 @@ typedef struct {
   double current_a, power_w, energy_wh, session_energy_wh;
   bool has_current, has_power, has_energy;
   int reservation_id;         /* 0 = none made by us */
+  /* OCPP 2.0.1: the EVSE's state beside the status it maps to */
+  char tx_charger_id[37];     /* the charger's transactionId; "" none */
+  int tx_seq_no;              /* last seqNo of it, -1 none yet */
+  int connector_status;       /* OCPP_201_CONNECTOR_*; -1 unknown */
+  int charging_state;         /* OCPP_201_CHARGING_*; -1 none */
+  bool finishing;             /* a transaction ended, still occupied */
 } ocpp_connector_state;
+
+/* OCPP 2.0.1 ConnectorStatusEnumType and ChargingStateEnumType, in the
+ * specification's order. */
+enum {
+  OCPP_201_CONNECTOR_AVAILABLE, OCPP_201_CONNECTOR_OCCUPIED,
+  OCPP_201_CONNECTOR_RESERVED, OCPP_201_CONNECTOR_UNAVAILABLE,
+  OCPP_201_CONNECTOR_FAULTED
+};
+enum {
+  OCPP_201_CHARGING_CHARGING, OCPP_201_CHARGING_EV_CONNECTED,
+  OCPP_201_CHARGING_SUSPENDED_EV, OCPP_201_CHARGING_SUSPENDED_EVSE,
+  OCPP_201_CHARGING_IDLE
+};
 
 typedef struct ocpp_cp {
   ocpp_charger_options opt;   /* strings owned (copies) */
@@ -56,6 +75,8 @@ typedef struct ocpp_cp {
   int profile_strategy;       /* first SetChargingProfile variant that
                                  worked, -1 unknown */
   double limit_a;             /* last limit accepted, -1 none */
+  ocpp_version version;       /* spoken on the last connection: 1.6 or
+                                 2.0.1 (AUTO before the first) */
 } ocpp_cp;
 
 /* Connector `connector` (0 = the charger), grown into the table on first

@@ -744,7 +744,7 @@ static void session_event(void *user_data, const ocpp_event *ev)
   ocpp__emit(c->srv, ev);
 }
 
-static int create_session(ocpp_conn *c, ocpp_cp *cp)
+static int create_session(ocpp_conn *c, ocpp_cp *cp, ocpp_version version)
 {
   ocpp_server *srv = c->srv;
   ocpp_session_config cfg = {
@@ -762,7 +762,9 @@ static int create_session(ocpp_conn *c, ocpp_cp *cp)
     .meter_sample_interval = srv->opt.meter_sample_interval,
     .trace = srv->opt.trace,
   };
-  return ocpp_session_create(&ocpp__role_cs16, &cfg, cp, &c->session);
+  const ocpp_role *role =
+      version == OCPP_VERSION_201 ? &ocpp__role_cs201 : &ocpp__role_cs16;
+  return ocpp_session_create(role, &cfg, cp, &c->session);
 }
 
 bool ocpp__conn_is_open(const ocpp_conn *c)
@@ -817,10 +819,10 @@ static void handle_upgrade(ocpp_conn *c, const ocpp_http_request *req)
     refuse(c, "", 400, "no charge point identity in the URL", NULL);
     return;
   }
-  if (req->has_protocol_header && !req->offers_ocpp16) {
+  if (req->has_protocol_header && !req->offers_ocpp16 && !req->offers_ocpp201) {
     ocpp__log(srv, OCPP_LOG_WARN, identity, "offered subprotocols \"%s\"",
               req->protocols);
-    refuse(c, identity, 400, "subprotocol ocpp1.6 not offered", NULL);
+    refuse(c, identity, 400, "neither ocpp1.6 nor ocpp2.0.1 offered", NULL);
     return;
   }
   ocpp_cp *cp = lookup_charger(c, identity);
@@ -828,14 +830,25 @@ static void handle_upgrade(ocpp_conn *c, const ocpp_http_request *req)
     refuse(c, identity, 404, "unknown identity", NULL);
     return;
   }
+  ocpp_version version = ocpp_http_choose_version(req, cp->opt.version);
+  if (version == OCPP_VERSION_AUTO) {
+    ocpp__log(srv, OCPP_LOG_WARN, identity,
+              "offered subprotocols \"%s\", configured ocpp_version = %s",
+              req->protocols, cp->opt.version == OCPP_VERSION_16 ? "1.6" : "2.0.1");
+    refuse(c, identity, 400, cp->opt.version == OCPP_VERSION_16
+                                 ? "subprotocol ocpp1.6 not offered"
+                                 : "subprotocol ocpp2.0.1 not offered", NULL);
+    return;
+  }
   if (!check_security(c, cp, req))
     return;
+  const char *protocol = version == OCPP_VERSION_201 ? "ocpp2.0.1" : "ocpp1.6";
   if (!req->has_protocol_header)
     ocpp__log(srv, OCPP_LOG_WARN, identity,
-              "no Sec-WebSocket-Protocol header: assuming ocpp1.6");
-  int rc = create_session(c, cp);
+              "no Sec-WebSocket-Protocol header: assuming %s", protocol);
+  int rc = create_session(c, cp, version);
   if (rc == OCPP_OK)
-    rc = start_websocket(c, req, req->offers_ocpp16 ? "ocpp1.6" : NULL);
+    rc = start_websocket(c, req, req->has_protocol_header ? protocol : NULL);
   if (rc != OCPP_OK) {
     ocpp__log(srv, OCPP_LOG_WARN, identity, "%s: cannot open the WebSocket: %s",
               c->peer, ocpp_strerror(rc));
@@ -854,8 +867,9 @@ static void handle_upgrade(ocpp_conn *c, const ocpp_http_request *req)
   }
   c->cp = cp;
   cp->conn = c;
-  ocpp__log(srv, OCPP_LOG_INFO, identity, "connected from %s%s", c->peer,
-            c->tls ? " (wss)" : "");
+  cp->version = version;
+  ocpp__log(srv, OCPP_LOG_INFO, identity, "connected from %s%s, %s", c->peer,
+            c->tls ? " (wss)" : "", protocol);
   ocpp_session_open(c->session, clock_now(c));
   ocpp_event ev = {.type = OCPP_EV_ONLINE, .charger_id = cp->opt.id,
                    .timestamp = cp->connected_since};

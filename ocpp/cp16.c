@@ -157,6 +157,7 @@ bool ocpp_session_cp16_registered(const ocpp_session *s)
 
 const ocpp_role ocpp__role_cp16 = {
   .name = "charge point 1.6",
+  .version = OCPP_VERSION_16,
   .handlers = NULL,
   .on_open = cp16_open,
   .on_close = cp16_close,

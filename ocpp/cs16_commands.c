@@ -15,30 +15,8 @@
 
 #define CALL_STATUS(payload) json_string_value(json_object_get((payload), "status"))
 
-/* Builds the payload of cmd (NULL with *rc set when the command cannot be
- * sent now) and fills the call's fields its completion needs. */
-typedef json_t *(*payload_fn)(ocpp_session *s, const ocpp_command *cmd,
-                              ocpp_call *call, int *rc);
-
-/* After the answer: true when a retry took the command over (its callback
- * follows from the retry). */
-typedef bool (*after_fn)(ocpp_session *s, ocpp_call *call, ocpp_result r,
-                         const json_t *payload);
-
-struct ocpp_command_row {
-  ocpp_command_kind kind;
-  const char *action;
-  int min_connector;          /* -1: no connector; 0: 0 = whole charger */
-  const char *const *accepted;
-  payload_fn payload;
-  after_fn after;
-  bool detail;                /* log the connector (and availability) */
-};
-
-static const ocpp_command_row *row_of(ocpp_command_kind kind);
-static int queue_command(ocpp_session *s, const ocpp_command_row *row,
-                         const ocpp_command *cmd, int first_attempt,
-                         ocpp_command_cb cb, void *cb_data);
+static const ocpp_command_row *row_of(const ocpp_session *s,
+                                     ocpp_command_kind kind);
 
 /* ---- result mapping ----------------------------------------------------- */
 
@@ -62,12 +40,19 @@ static ocpp_result result_of_status(const json_t *payload,
                                     const char *const *accepted)
 {
   const char *st = CALL_STATUS(payload);
+  /* 2.0.1 SetVariables: one status per variable, and one variable sent */
+  if (!st)
+    st = json_string_value(json_object_get(
+        json_array_get(json_object_get(payload, "setVariableResult"), 0),
+        "attributeStatus"));
   if (!st)
     return OCPP_RESULT_ERROR;
   for (size_t i = 0; accepted[i]; i++)
     if (strcmp(st, accepted[i]) == 0)
       return OCPP_RESULT_ACCEPTED;
-  if (strcmp(st, "NotSupported") == 0 || strcmp(st, "NotImplemented") == 0)
+  if (strcmp(st, "NotSupported") == 0 || strcmp(st, "NotImplemented") == 0 ||
+      strcmp(st, "UnknownComponent") == 0 || strcmp(st, "UnknownVariable") == 0 ||
+      strcmp(st, "NotSupportedAttributeType") == 0)
     return OCPP_RESULT_NOT_SUPPORTED;
   return OCPP_RESULT_REJECTED;
 }
@@ -328,7 +313,7 @@ static bool after_limit(ocpp_session *s, ocpp_call *call, ocpp_result r,
                   r == OCPP_RESULT_ERROR;
   ocpp_command cmd = limit_command(call);
   if (try_next && call->attempt + 1 < PROFILE_STRATEGIES &&
-      queue_command(s, call->row, &cmd, call->attempt + 1, call->cb,
+      ocpp__command_queue(s, call->row, &cmd, call->attempt + 1, call->cb,
                     call->cb_data) == OCPP_OK)
     return true;
   ocpp__session_log(s, OCPP_LOG_WARN, "current limit %.1f A not set: %s",
@@ -352,10 +337,10 @@ static bool after_availability(ocpp_session *s, ocpp_call *call, ocpp_result r,
                     "ChangeAvailability on connector 0 refused: trying connector 1");
   ocpp_command cmd = {.kind = OCPP_CMD_CHANGE_AVAILABILITY, .connector = 1,
                       .operative = call->operative};
-  return queue_command(s, call->row, &cmd, 0, call->cb, call->cb_data) == OCPP_OK;
+  return ocpp__command_queue(s, call->row, &cmd, 0, call->cb, call->cb_data) == OCPP_OK;
 }
 
-static bool after_reserve(ocpp_session *s, ocpp_call *call, ocpp_result r,
+bool ocpp__command_after_reserve(ocpp_session *s, ocpp_call *call, ocpp_result r,
                           const json_t *payload)
 {
   (void)payload;
@@ -365,7 +350,7 @@ static bool after_reserve(ocpp_session *s, ocpp_call *call, ocpp_result r,
   return false;
 }
 
-static bool after_cancel(ocpp_session *s, ocpp_call *call, ocpp_result r,
+bool ocpp__command_after_cancel(ocpp_session *s, ocpp_call *call, ocpp_result r,
                          const json_t *payload)
 {
   (void)r;
@@ -394,10 +379,10 @@ static const ocpp_command_row commands[OCPP_CMD_COUNT] = {
   [OCPP_CMD_UNLOCK] = {OCPP_CMD_UNLOCK, "UnlockConnector", 1, unlocked,
                        p_connector, NULL, true},
   [OCPP_CMD_RESERVE] = {OCPP_CMD_RESERVE, "ReserveNow", 1, accepted_only,
-                        p_reserve, after_reserve, true},
+                        p_reserve, ocpp__command_after_reserve, true},
   [OCPP_CMD_CANCEL_RESERVATION] = {OCPP_CMD_CANCEL_RESERVATION,
                                    "CancelReservation", 1, accepted_only,
-                                   p_cancel, after_cancel, true},
+                                   p_cancel, ocpp__command_after_cancel, true},
   [OCPP_CMD_CURRENT_LIMIT] = {OCPP_CMD_CURRENT_LIMIT, "SetChargingProfile", 0,
                               accepted_only, p_limit, after_limit, false},
   [OCPP_CMD_RESET] = {OCPP_CMD_RESET, "Reset", -1, accepted_only, p_reset,
@@ -409,9 +394,18 @@ static const ocpp_command_row commands[OCPP_CMD_COUNT] = {
                                      p_configuration, NULL, false},
 };
 
-static const ocpp_command_row *row_of(ocpp_command_kind kind)
+/* The role's table: a 2.0.1 charger has its own rows (cs201_commands.c). */
+static const ocpp_command_row *row_of(const ocpp_session *s,
+                                     ocpp_command_kind kind)
 {
-  return (unsigned)kind < OCPP_CMD_COUNT ? &commands[kind] : NULL;
+  const ocpp_command_row *table = s->role->commands ? s->role->commands
+                                                    : commands;
+  return (unsigned)kind < OCPP_CMD_COUNT ? &table[kind] : NULL;
+}
+
+const ocpp_command_row *ocpp__cs16_commands(void)
+{
+  return commands;
 }
 
 const char *ocpp_command_name(ocpp_command_kind kind)
@@ -434,7 +428,7 @@ const char *ocpp_command_name(ocpp_command_kind kind)
 /* Queues row's call for cmd; the payload builder may refuse (EINVAL,
  * ESTATE) before anything is queued. first_attempt: the fallback step to
  * start from. */
-static int queue_command(ocpp_session *s, const ocpp_command_row *row,
+int ocpp__command_queue(ocpp_session *s, const ocpp_command_row *row,
                          const ocpp_command *cmd, int first_attempt,
                          ocpp_command_cb cb, void *cb_data)
 {
@@ -471,8 +465,10 @@ static int check_connector(const ocpp_session *s, const ocpp_command_row *row,
 int ocpp_session_command(ocpp_session *s, const ocpp_command *cmd,
                          ocpp_command_cb cb, void *user_data, ocpp_clock now)
 {
-  const ocpp_command_row *row = cmd ? row_of(cmd->kind) : NULL;
-  if (!s || !row || !s->cp)
+  if (!s || !cmd || !s->cp)
+    return OCPP_EINVAL;
+  const ocpp_command_row *row = row_of(s, cmd->kind);
+  if (!row || !row->action)
     return OCPP_EINVAL;
   if (!s->open)
     return OCPP_ENOTCONN;
@@ -486,11 +482,11 @@ int ocpp_session_command(ocpp_session *s, const ocpp_command *cmd,
   int first = 0;
   if (row->kind == OCPP_CMD_CURRENT_LIMIT && s->cp->profile_strategy > 0)
     first = s->cp->profile_strategy;
-  rc = queue_command(s, row, &c, first, cb, user_data);
+  rc = ocpp__command_queue(s, row, &c, first, cb, user_data);
   /* the variant that worked last may not fit now (a TxProfile without a
    * transaction): start from the first again */
   if (rc == OCPP_ESTATE && first > 0)
-    rc = queue_command(s, row, &c, 0, cb, user_data);
+    rc = ocpp__command_queue(s, row, &c, 0, cb, user_data);
   if (rc == OCPP_OK)
     ocpp__session_pump(s);
   return rc;
@@ -502,9 +498,9 @@ void ocpp__cs16_auto_start(ocpp_session *s, int connector)
                     "connector %d: vehicle plugged in, starting (start_mode auto)",
                     connector);
   ocpp_command cmd = {.kind = OCPP_CMD_REMOTE_START, .connector = connector};
-  const ocpp_command_row *row = row_of(OCPP_CMD_REMOTE_START);
+  const ocpp_command_row *row = row_of(s, OCPP_CMD_REMOTE_START);
   if (check_connector(s, row, connector) == OCPP_OK &&
-      queue_command(s, row, &cmd, 0, NULL, NULL) == OCPP_OK)
+      ocpp__command_queue(s, row, &cmd, 0, NULL, NULL) == OCPP_OK)
     ocpp__session_pump(s);
 }
 
@@ -513,7 +509,7 @@ void ocpp__cs16_request_boot(ocpp_session *s)
   ocpp__session_log(s, OCPP_LOG_INFO,
                     "no BootNotification after connecting: asking for one");
   ocpp_command cmd = {.kind = OCPP_CMD_TRIGGER, .message = "BootNotification"};
-  if (queue_command(s, row_of(OCPP_CMD_TRIGGER), &cmd, 0, NULL, NULL) == OCPP_OK)
+  if (ocpp__command_queue(s, row_of(s, OCPP_CMD_TRIGGER), &cmd, 0, NULL, NULL) == OCPP_OK)
     ocpp__session_pump(s);
 }
 

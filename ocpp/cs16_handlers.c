@@ -11,6 +11,7 @@
 #include "ocpp/codec.h"
 #include "ocpp/lenient.h"
 #include "ocpp/meter_fast.h"
+#include "ocpp/cs_common.h"
 #include "ocpp/session_impl.h"
 
 /* connectorId as sent, or -1 when negative or beyond int: the schema has
@@ -26,52 +27,10 @@ static int connector_id(const json_t *req)
   return connector_of(json_integer_value(json_object_get(req, "connectorId")));
 }
 
-static const char *str_or_empty(const json_t *req, const char *key)
-{
-  const char *v = json_string_value(json_object_get(req, key));
-  return v ? v : "";
-}
-
-static time_t payload_time(const ocpp_session *s, const json_t *req,
-                           const char *key)
-{
-  time_t t;
-  const char *v = json_string_value(json_object_get(req, key));
-  if (v && ocpp_time_parse(v, &t) == 0)
-    return t;
-  return s->now.wall;
-}
-
-static json_t *now_string(const ocpp_session *s)
-{
-  char buf[OCPP_TIME_STRLEN];
-  ocpp_time_format(s->now.wall, buf);
-  return json_string(buf);
-}
-
-/* The decision on one idTag, with what the owner's list adds to it. */
-typedef struct {
-  ocpp_auth_status status;
-  time_t expiry;                /* 0 = none */
-  char name[OCPP_TAG_NAME_MAX + 1];
-} tag_verdict;
-
-static json_t *tag_info(const tag_verdict *v)
-{
-  json_t *info = json_pack("{s:s}", "status", ocpp_auth_status_name(v->status));
-  if (info && v->expiry) {
-    char buf[OCPP_TIME_STRLEN];
-    ocpp_time_format(v->expiry, buf);
-    json_object_set_new(info, "expiryDate", json_string(buf));
-  }
-  return info;
-}
-
 static json_t *id_tag_info(ocpp_auth_status st)
 {
   return json_pack("{s:{s:s}}", "idTagInfo", "status", ocpp_auth_status_name(st));
 }
-
 static void out_of_range(ocpp_handler_out *out, int connector)
 {
   out->error_code = "PropertyConstraintViolation";
@@ -83,7 +42,7 @@ static void out_of_range(ocpp_handler_out *out, int connector)
 
 static void copy_field(char *dst, size_t cap, const json_t *req, const char *key)
 {
-  snprintf(dst, cap, "%s", str_or_empty(req, key));
+  snprintf(dst, cap, "%s", ocpp__cs_str(req, key));
 }
 
 static void h_boot(ocpp_session *s, json_t *req, ocpp_handler_out *out)
@@ -91,9 +50,9 @@ static void h_boot(ocpp_session *s, json_t *req, ocpp_handler_out *out)
   ocpp_cp *cp = s->cp;
   copy_field(cp->vendor, sizeof cp->vendor, req, "chargePointVendor");
   copy_field(cp->model, sizeof cp->model, req, "chargePointModel");
-  const char *serial = str_or_empty(req, "chargePointSerialNumber");
+  const char *serial = ocpp__cs_str(req, "chargePointSerialNumber");
   if (!*serial)
-    serial = str_or_empty(req, "chargeBoxSerialNumber");
+    serial = ocpp__cs_str(req, "chargeBoxSerialNumber");
   snprintf(cp->serial, sizeof cp->serial, "%s", serial);
   copy_field(cp->firmware, sizeof cp->firmware, req, "firmwareVersion");
   s->booted = true;
@@ -108,14 +67,14 @@ static void h_boot(ocpp_session *s, json_t *req, ocpp_handler_out *out)
   ev.boot.firmware = cp->firmware;
   ocpp__session_emit(s, &ev);
   out->answer = json_pack("{s:s,s:o,s:i}", "status", "Accepted", "currentTime",
-                          now_string(s), "interval", s->cfg.heartbeat_interval);
+                          ocpp__cs_now(s), "interval", s->cfg.heartbeat_interval);
   out->configure = true;
 }
 
 static void h_heartbeat(ocpp_session *s, json_t *req, ocpp_handler_out *out)
 {
   (void)req;
-  out->answer = json_pack("{s:o}", "currentTime", now_string(s));
+  out->answer = json_pack("{s:o}", "currentTime", ocpp__cs_now(s));
 }
 
 static void set_status(ocpp_connector_state *cs, ocpp_cp_status st,
@@ -135,9 +94,9 @@ static void h_status(ocpp_session *s, json_t *req, ocpp_handler_out *out)
     out_of_range(out, connector);
     return;
   }
-  if (ocpp_cp_status_parse(str_or_empty(req, "status"), &st) != 0)
+  if (ocpp_cp_status_parse(ocpp__cs_str(req, "status"), &st) != 0)
     st = OCPP_CP_UNAVAILABLE; /* schema-checked already: cannot happen */
-  if (ocpp_cp_error_parse(str_or_empty(req, "errorCode"), &err) != 0)
+  if (ocpp_cp_error_parse(ocpp__cs_str(req, "errorCode"), &err) != 0)
     err = OCPP_ERR_OTHER_ERROR;
   /* Chargers report faults with errorCode but status Available etc.; the
    * error code is passed on unchanged, the status too. */
@@ -163,11 +122,11 @@ static void h_status(ocpp_session *s, json_t *req, ocpp_handler_out *out)
                       err != OCPP_ERR_NO_ERROR ? " " : "",
                       err != OCPP_ERR_NO_ERROR ? ocpp_cp_error_name(err) : "");
   ocpp_event ev = {.type = OCPP_EV_STATUS, .connector = connector,
-                   .timestamp = payload_time(s, req, "timestamp")};
+                   .timestamp = ocpp__cs_time(s, req, "timestamp")};
   ev.status.status = st;
   ev.status.error = err;
-  ev.status.info = str_or_empty(req, "info");
-  ev.status.vendor_error = str_or_empty(req, "vendorErrorCode");
+  ev.status.info = ocpp__cs_str(req, "info");
+  ev.status.vendor_error = ocpp__cs_str(req, "vendorErrorCode");
   ocpp__session_emit(s, &ev);
   if (s->cp->opt.start_mode == OCPP_START_AUTO && connector >= 1 &&
       st == OCPP_CP_PREPARING && cs->tx_id == 0)
@@ -176,62 +135,11 @@ static void h_status(ocpp_session *s, json_t *req, ocpp_handler_out *out)
 
 /* ---- tags and transactions ---------------------------------------------- */
 
-/* A tag's decision, logged and reported. */
-static void tag_decided(ocpp_session *s, int connector, const char *tag,
-                        const tag_verdict *v)
-{
-  ocpp__session_log(s, v->status == OCPP_AUTH_ACCEPTED ? OCPP_LOG_INFO
-                                                       : OCPP_LOG_WARN,
-                    "idTag \"%s\"%s%s%s: %s", tag, v->name[0] ? " (" : "",
-                    v->name, v->name[0] ? ")" : "",
-                    ocpp_auth_status_name(v->status));
-  ocpp_event ev = {.type = OCPP_EV_TAG, .connector = connector};
-  ev.tag.id_tag = tag;
-  ev.tag.name = v->name;
-  ev.tag.result = v->status;
-  ocpp__session_emit(s, &ev);
-}
-
-/* The owner's tag list decides for the tags it knows; then the owner's
- * authorize hook (a billing backend's tag), now or later; the others
- * follow start_mode and tags. OCPP_EPENDING: out waits for the decision;
- * another failure is a CALLERROR in out. */
-static int check_tag(ocpp_session *s, int connector, const char *tag,
-                     tag_verdict *v, ocpp_handler_out *out)
-{
-  const ocpp_store_hooks *h = &s->cfg.store;
-  ocpp_tag_verdict known = {.status = OCPP_AUTH_INVALID};
-  memset(v, 0, sizeof *v);
-  if (tag[0] && h->lookup_tag &&
-      h->lookup_tag(s->cfg.store_data, s->cfg.log_id, tag, s->now.wall, &known)) {
-    v->status = known.status;
-    v->expiry = known.expiry;
-    snprintf(v->name, sizeof v->name, "%s", known.name);
-  } else {
-    uint32_t token = 0;
-    int rc = ocpp__session_decide_tag(s, tag, &v->status, &token);
-    if (rc == OCPP_EPENDING) {
-      out->defer_token = token;
-      return rc;
-    }
-    if (rc == OCPP_EQUEUEFULL || rc == OCPP_ENOMEM) {
-      out->error_code = "InternalError";
-      snprintf(out->error_text, sizeof out->error_text,
-               "too many idTags waiting for a decision");
-      return rc;
-    }
-    if (rc == OCPP_ENOENT)
-      v->status = ocpp_tag_check(&s->cp->opt, tag);
-  }
-  tag_decided(s, connector, tag, v);
-  return OCPP_OK;
-}
-
 static void h_authorize(ocpp_session *s, json_t *req, ocpp_handler_out *out)
 {
-  tag_verdict v;
-  if (check_tag(s, 0, str_or_empty(req, "idTag"), &v, out) == OCPP_OK)
-    out->answer = json_pack("{s:o}", "idTagInfo", tag_info(&v));
+  ocpp_cs_verdict v;
+  if (ocpp__cs_check_tag(s, 0, ocpp__cs_str(req, "idTag"), &v, out) == OCPP_OK)
+    out->answer = json_pack("{s:o}", "idTagInfo", ocpp__cs_tag_info(&v));
 }
 
 /* A new transaction id: recorded by the store before the charger hears of
@@ -270,9 +178,9 @@ static ocpp_connector_state *start_connector(ocpp_session *s, json_t *req,
                                              ocpp_handler_out *out)
 {
   int connector = connector_id(req);
-  const char *tag = str_or_empty(req, "idTag");
+  const char *tag = ocpp__cs_str(req, "idTag");
   double meter_start = (double)json_integer_value(json_object_get(req, "meterStart"));
-  time_t ts = payload_time(s, req, "timestamp");
+  time_t ts = ocpp__cs_time(s, req, "timestamp");
   ocpp_connector_state *cs = ocpp__cp_connector(s->cp, connector);
   if (!cs || connector < 1) {
     out_of_range(out, connector);
@@ -290,13 +198,13 @@ static ocpp_connector_state *start_connector(ocpp_session *s, json_t *req,
 }
 
 /* StartTransaction once its tag is decided. */
-static void start_decided(ocpp_session *s, json_t *req, const tag_verdict *v,
+static void start_decided(ocpp_session *s, json_t *req, const ocpp_cs_verdict *v,
                           ocpp_connector_state *cs, ocpp_handler_out *out)
 {
   int connector = connector_id(req);
-  const char *tag = str_or_empty(req, "idTag");
+  const char *tag = ocpp__cs_str(req, "idTag");
   double meter_start = (double)json_integer_value(json_object_get(req, "meterStart"));
-  time_t ts = payload_time(s, req, "timestamp");
+  time_t ts = ocpp__cs_time(s, req, "timestamp");
   int32_t tx_id;
   if (new_transaction(s, connector, tag, meter_start, ts, &tx_id) != OCPP_OK) {
     out->error_code = "InternalError";
@@ -305,7 +213,7 @@ static void start_decided(ocpp_session *s, json_t *req, const tag_verdict *v,
     return;
   }
   out->answer = json_pack("{s:i,s:o}", "transactionId", tx_id, "idTagInfo",
-                          tag_info(v));
+                          ocpp__cs_tag_info(v));
   if (v->status != OCPP_AUTH_ACCEPTED)
     return;
   begin_on_connector(cs, tx_id, tag, v->name, meter_start, true, ts);
@@ -326,8 +234,8 @@ static void start_decided(ocpp_session *s, json_t *req, const tag_verdict *v,
 static void h_start(ocpp_session *s, json_t *req, ocpp_handler_out *out)
 {
   ocpp_connector_state *cs = start_connector(s, req, out);
-  tag_verdict v;
-  if (cs && check_tag(s, connector_id(req), str_or_empty(req, "idTag"), &v,
+  ocpp_cs_verdict v;
+  if (cs && ocpp__cs_check_tag(s, connector_id(req), ocpp__cs_str(req, "idTag"), &v,
                       out) == OCPP_OK)
     start_decided(s, req, &v, cs, out);
 }
@@ -340,12 +248,12 @@ static void cs16_resume(ocpp_session *s, const char *action, json_t *req,
   ocpp_connector_state *cs = start ? start_connector(s, req, out) : NULL;
   if (start && !cs)
     return;
-  tag_verdict v = {.status = st};
-  tag_decided(s, start ? connector_id(req) : 0, str_or_empty(req, "idTag"), &v);
+  ocpp_cs_verdict v = {.status = st};
+  ocpp__cs_tag_decided(s, start ? connector_id(req) : 0, ocpp__cs_str(req, "idTag"), &v);
   if (start)
     start_decided(s, req, &v, cs, out);
   else
-    out->answer = json_pack("{s:o}", "idTagInfo", tag_info(&v));
+    out->answer = json_pack("{s:o}", "idTagInfo", ocpp__cs_tag_info(&v));
 }
 
 /* The connector running tx_id, or OCPP_ENOENT. */
@@ -391,48 +299,12 @@ static stored_tx find_stored(ocpp_session *s, int32_t tx_id)
   return t;
 }
 
-static void emit_meter(ocpp_session *s, int connector, int32_t tx_id,
-                       const ocpp_meter_sample *m)
-{
-  ocpp_connector_state *cs = ocpp__cp_connector(s->cp, connector);
-  ocpp_event ev = {.type = OCPP_EV_METER, .connector = connector,
-                   .timestamp = m->timestamp};
-  if (cs) {
-    if (m->has_current) { cs->current_a = m->current_a; cs->has_current = true; }
-    if (m->has_power) { cs->power_w = m->power_w; cs->has_power = true; }
-    if (m->has_energy) {
-      cs->energy_wh = m->energy_wh;
-      cs->has_energy = true;
-      if (cs->tx_id && (tx_id == 0 || cs->tx_id == tx_id) &&
-          cs->tx_has_meter_start && m->energy_wh >= cs->tx_meter_start_wh) {
-        cs->session_energy_wh = m->energy_wh - cs->tx_meter_start_wh;
-        ev.meter.has_session_energy = true;
-        ev.meter.session_energy_wh = cs->session_energy_wh;
-      }
-    }
-  }
-  ev.meter.transaction_id = tx_id;
-  ev.meter.context = m->context;
-  ev.meter.has_energy = m->has_energy;
-  ev.meter.energy_wh = m->energy_wh;
-  ev.meter.has_current = m->has_current;
-  ev.meter.current_a = m->current_a;
-  memcpy(ev.meter.current_phase_a, m->current_phase_a, sizeof m->current_phase_a);
-  ev.meter.has_power = m->has_power;
-  ev.meter.power_w = m->power_w;
-  ev.meter.has_voltage = m->has_voltage;
-  ev.meter.voltage_v = m->voltage_v;
-  ev.meter.has_offered = m->has_offered;
-  ev.meter.offered_a = m->offered_a;
-  ocpp__session_emit(s, &ev);
-}
-
 static void meter_values_of(ocpp_session *s, int connector, int32_t tx_id,
                             const ocpp_meter_item *items, size_t n)
 {
   for (size_t i = 0; i < n; i++)
     if (items[i].ok)
-      emit_meter(s, connector, tx_id, &items[i].sample);
+      ocpp__cs_emit_meter(s, connector, tx_id, &items[i].sample, "");
 }
 
 #define ITEMS_ON_STACK 8
@@ -508,7 +380,7 @@ static void h_stop(ocpp_session *s, json_t *req, ocpp_handler_out *out)
   int32_t tx_id = (int32_t)json_integer_value(json_object_get(req, "transactionId"));
   const json_t *ms = (out->notes & OCPP_LENIENT_NO_METER_STOP)
                        ? NULL : json_object_get(req, "meterStop");
-  const char *tag = str_or_empty(req, "idTag");
+  const char *tag = ocpp__cs_str(req, "idTag");
   stop_target t = locate_stop(s, tx_id);
   /* the store's word is trusted no further than the charger's */
   int connector = t.connector > 0 && t.connector <= OCPP_MAX_CONNECTORS
@@ -526,14 +398,14 @@ static void h_stop(ocpp_session *s, json_t *req, ocpp_handler_out *out)
   if (connector > 0 && cs && cs->tx_id == tx_id)
     end_on_connector(cs, tx_id);
   ocpp_event ev = {.type = OCPP_EV_TX_STOPPED, .connector = connector,
-                   .timestamp = payload_time(s, req, "timestamp")};
+                   .timestamp = ocpp__cs_time(s, req, "timestamp")};
   ev.tx_stopped.transaction_id = tx_id;
   ev.tx_stopped.id_tag = tag;
   ev.tx_stopped.has_meter_stop = ms != NULL;
   ev.tx_stopped.meter_stop_wh = ms ? (double)json_integer_value(ms) : 0;
   ev.tx_stopped.has_meter_start = t.has_start;
   ev.tx_stopped.meter_start_wh = t.meter_start;
-  ev.tx_stopped.reason = str_or_empty(req, "reason");
+  ev.tx_stopped.reason = ocpp__cs_str(req, "reason");
   ev.tx_stopped.duplicate = t.duplicate;
   if (ms && t.has_start && ev.tx_stopped.meter_stop_wh >= t.meter_start) {
     ev.tx_stopped.has_session_energy = true;
@@ -634,7 +506,7 @@ static void h_data_transfer(ocpp_session *s, json_t *req, ocpp_handler_out *out)
 {
   ocpp__session_log(s, OCPP_LOG_INFO,
                     "DataTransfer from vendor \"%s\" (messageId \"%s\") not handled",
-                    str_or_empty(req, "vendorId"), str_or_empty(req, "messageId"));
+                    ocpp__cs_str(req, "vendorId"), ocpp__cs_str(req, "messageId"));
   out->answer = json_pack("{s:s}", "status", "UnknownVendorId");
 }
 
@@ -642,7 +514,7 @@ static void h_diagnostics_status(ocpp_session *s, json_t *req,
                                  ocpp_handler_out *out)
 {
   ocpp__session_log(s, OCPP_LOG_INFO, "diagnostics status: %s",
-                    str_or_empty(req, "status"));
+                    ocpp__cs_str(req, "status"));
   out->answer = json_object();
 }
 
@@ -650,15 +522,15 @@ static void h_firmware_status(ocpp_session *s, json_t *req,
                               ocpp_handler_out *out)
 {
   ocpp__session_log(s, OCPP_LOG_INFO, "firmware status: %s",
-                    str_or_empty(req, "status"));
+                    ocpp__cs_str(req, "status"));
   out->answer = json_object();
 }
 
 static void h_security_event(ocpp_session *s, json_t *req, ocpp_handler_out *out)
 {
-  const char *info = str_or_empty(req, "techInfo");
+  const char *info = ocpp__cs_str(req, "techInfo");
   ocpp__session_log(s, OCPP_LOG_WARN, "security event %s%s%.200s",
-                    str_or_empty(req, "type"), *info ? ": " : "", info);
+                    ocpp__cs_str(req, "type"), *info ? ": " : "", info);
   out->answer = json_object();
 }
 
@@ -704,6 +576,8 @@ static void cs16_tick(ocpp_session *s)
 
 const ocpp_role ocpp__role_cs16 = {
   .name = "central system 1.6",
+  .version = OCPP_VERSION_16,
+  .needs_record = true,
   .handlers = handlers,
   .n_handlers = sizeof handlers / sizeof handlers[0],
   .on_open = cs16_open,

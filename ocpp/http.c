@@ -149,6 +149,7 @@ static int on_protocol(ocpp_http_request *req, const char *v, size_t n) {
   req->has_protocol_header = true;
   /* Chargers spell the subprotocol in several cases; accept them all. */
   if (list_has_token(v, n, "ocpp1.6", true)) req->offers_ocpp16 = true;
+  if (list_has_token(v, n, "ocpp2.0.1", true)) req->offers_ocpp201 = true;
   return 0;
 }
 
@@ -327,6 +328,17 @@ int ocpp_http_parse(const char *buf, size_t len, size_t max_bytes,
 }
 
 /* ---- identity ----------------------------------------------------------- */
+
+ocpp_version ocpp_http_choose_version(const ocpp_http_request *req,
+                                      ocpp_version wanted) {
+  if (!req->has_protocol_header)
+    return wanted == OCPP_VERSION_201 ? OCPP_VERSION_201 : OCPP_VERSION_16;
+  bool v16 = req->offers_ocpp16 && wanted != OCPP_VERSION_201;
+  bool v201 = req->offers_ocpp201 && wanted != OCPP_VERSION_16;
+  if (v16) return OCPP_VERSION_16;
+  if (v201) return OCPP_VERSION_201;
+  return OCPP_VERSION_AUTO;
+}
 
 int ocpp_http_identity(const char *target, char *out, size_t cap) {
   if (!target || !out || cap == 0) return OCPP_EINVAL;

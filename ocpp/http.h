@@ -25,6 +25,7 @@ typedef struct {
                                         -1 if not a number */
   bool has_protocol_header;          /* Sec-WebSocket-Protocol present */
   bool offers_ocpp16;                /* ... and lists "ocpp1.6" */
+  bool offers_ocpp201;               /* ... and lists "ocpp2.0.1" */
   char protocols[256];               /* the header's value, for logs */
   char authorization[512];           /* Authorization, "" if absent */
   char host[256];
@@ -139,6 +140,15 @@ int ocpp_url_parse(const char *url, const char *identity, ocpp_url *out);
 /* Sec-WebSocket-Key from 16 random bytes: 24 characters + NUL. Returns 0,
  * OCPP_EINVAL or OCPP_ECRYPTO. */
 int ocpp_ws_key(const unsigned char nonce[16], char out[25]);
+
+/* The version to speak with a charger configured for wanted, from what
+ * its request offers: auto takes 1.6 when both are offered, 2.0.1 when
+ * only that is; no Sec-WebSocket-Protocol header at all is taken as 1.6
+ * (early 1.6 chargers), or as the configured version. Returns
+ * OCPP_VERSION_16 or OCPP_VERSION_201, or OCPP_VERSION_AUTO when the
+ * charger offers nothing the configuration allows. */
+ocpp_version ocpp_http_choose_version(const ocpp_http_request *req,
+                                      ocpp_version wanted);
 
 /* Writes the upgrade request for url with key, asking for the subprotocol
  * ocpp1.6, and Basic Auth for user:password when user is not NULL (OCPP

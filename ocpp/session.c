@@ -85,7 +85,8 @@ static void send_answer(ocpp_session *s, const char *id, const char *action,
                         json_t *answer)
 {
   ocpp_schema_fault fault;
-  int rc = ocpp_schema_validate(action, OCPP_SCHEMA_RESPONSE, answer, &fault);
+  int rc = ocpp_schema_validate_in(s->role->version, action, OCPP_SCHEMA_RESPONSE,
+                                   answer, &fault);
   if (rc == OCPP_ESCHEMA)
     ocpp__session_log(s, OCPP_LOG_ERROR,
                       "internal: %s answer fails the schema at %s: %s", action,
@@ -139,7 +140,7 @@ static bool validate(ocpp_session *s, const char *action, ocpp_schema_kind kind,
                      json_t *payload, unsigned *notes, ocpp_schema_fault *fault)
 {
   for (int round = 0; round < OCPP_LENIENT_MAX_REPAIRS; round++) {
-    int rc = ocpp_schema_validate(action, kind, payload, fault);
+    int rc = ocpp_schema_validate_in(s->role->version, action, kind, payload, fault);
     if (rc == OCPP_OK)
       return true;
     if (rc != OCPP_ESCHEMA) {
@@ -149,6 +150,9 @@ static bool validate(ocpp_session *s, const char *action, ocpp_schema_kind kind,
       return false;
     }
     char what[160];
+    /* the documented repairs are those of 1.6 chargers */
+    if (s->role->version == OCPP_VERSION_201)
+      return false;
     if (ocpp_lenient_repair(action, kind, payload, fault, notes, what,
                             sizeof what) != 0)
       return false;
@@ -179,7 +183,7 @@ static const ocpp_handler_row *find_handler(const ocpp_role *role,
 
 static void refuse_unhandled(ocpp_session *s, const ocpp_rpc_frame *f)
 {
-  bool known = ocpp_schema_known_action(f->action);
+  bool known = ocpp_schema_known_action_in(s->role->version, f->action);
   ocpp__session_log(s, OCPP_LOG_WARN, "%s action \"%s\"",
                     known ? "unsupported" : "unknown", f->action);
   send_call_error(s, f->id, known ? "NotSupported" : "NotImplemented",
@@ -308,7 +312,8 @@ static void handle_call(ocpp_session *s, ocpp_rpc_frame *f)
 {
   ocpp_handler_out out = {0};
   const ocpp_handler_row *h = find_handler(s->role, f->action);
-  if (!h && (s->role->handlers || !ocpp_schema_known_action(f->action))) {
+  if (!h && (s->role->handlers ||
+             !ocpp_schema_known_action_in(s->role->version, f->action))) {
     refuse_unhandled(s, f);
     return;
   }
@@ -383,8 +388,8 @@ static void finish_call(ocpp_session *s, ocpp_call *call, bool answered,
 static bool send_call(ocpp_session *s, ocpp_call *call)
 {
   ocpp_schema_fault fault;
-  int rc = ocpp_schema_validate(call->action, OCPP_SCHEMA_REQUEST,
-                                call->payload, &fault);
+  int rc = ocpp_schema_validate_in(s->role->version, call->action,
+                                   OCPP_SCHEMA_REQUEST, call->payload, &fault);
   if (rc != OCPP_OK) {
     if (rc == OCPP_ESCHEMA)
       ocpp__session_log(s, OCPP_LOG_ERROR,
@@ -579,7 +584,7 @@ int ocpp_session_create(const ocpp_role *role, const ocpp_session_config *cfg,
   if (!out)
     return OCPP_EINVAL;
   *out = NULL;
-  if (!role || !cfg || !cfg->send || (role == &ocpp__role_cs16 && !cp))
+  if (!role || !cfg || !cfg->send || (role->needs_record && !cp))
     return OCPP_EINVAL;
   ocpp_session *s = calloc(1, sizeof *s);
   if (!s)

@@ -166,5 +166,6 @@ int ocpp_session_pending(const ocpp_session *s);
 /* The roles. */
 extern const ocpp_role ocpp__role_cs16;
 extern const ocpp_role ocpp__role_cp16;
+extern const ocpp_role ocpp__role_cs201;
 
 #endif

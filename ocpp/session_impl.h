@@ -37,6 +37,8 @@ typedef struct {
 
 struct ocpp_role {
   const char *name;
+  ocpp_version version;              /* the schemas its frames follow */
+  bool needs_record;                 /* central system: a charger record */
   const ocpp_handler_row *handlers;  /* NULL: every CALL goes to cfg.call */
   size_t n_handlers;
   void (*on_open)(ocpp_session *s);
@@ -53,6 +55,9 @@ struct ocpp_role {
    * as its handler would have. */
   void (*resume)(ocpp_session *s, const char *action, json_t *req,
                  ocpp_auth_status status, ocpp_handler_out *out);
+  /* The commands of ocpp.h, indexed by kind (a row without action: not
+   * possible with this version); NULL: the 1.6 table. */
+  const ocpp_command_row *commands;
 };
 
 #define OCPP_MAX_DEFERRED 16       /* tag decisions waiting per session */
@@ -68,6 +73,26 @@ struct ocpp_deferred {
   bool armed;                 /* its handler has returned */
   bool decided;               /* decided while the hook still ran */
   ocpp_auth_status status;
+};
+
+/* Builds the payload of cmd (NULL with *rc set when the command cannot be
+ * sent now) and fills the call's fields its completion needs. */
+typedef json_t *(*ocpp_command_payload_fn)(ocpp_session *s, const ocpp_command *cmd,
+                              ocpp_call *call, int *rc);
+
+/* After the answer: true when a retry took the command over (its callback
+ * follows from the retry). */
+typedef bool (*ocpp_command_after_fn)(ocpp_session *s, ocpp_call *call, ocpp_result r,
+                         const json_t *payload);
+
+struct ocpp_command_row {
+  ocpp_command_kind kind;
+  const char *action;
+  int min_connector;          /* -1: no connector; 0: 0 = whole charger */
+  const char *const *accepted;
+  ocpp_command_payload_fn payload;
+  ocpp_command_after_fn after;
+  bool detail;                /* log the connector (and availability) */
 };
 
 /* How a call ends: answered with the validated payload, or not with the
@@ -145,9 +170,24 @@ int ocpp__session_decide_tag(ocpp_session *s, const char *tag,
                              ocpp_auth_status *status, uint32_t *token);
 int ocpp__session_next_reservation_id(ocpp_session *s);
 
-/* cs16_commands.c */
+/* cs16_commands.c: the command layer of both central system roles */
+/* Queues row's call for cmd, from fallback step first_attempt; the payload
+ * builder may refuse (EINVAL, ESTATE) before anything is queued. */
+int ocpp__command_queue(ocpp_session *s, const ocpp_command_row *row,
+                        const ocpp_command *cmd, int first_attempt,
+                        ocpp_command_cb cb, void *cb_data);
+/* The reservation a ReserveNow made (call->attempt), kept when accepted;
+ * forgotten when CancelReservation was answered. */
+bool ocpp__command_after_reserve(ocpp_session *s, ocpp_call *call,
+                                 ocpp_result r, const json_t *payload);
+bool ocpp__command_after_cancel(ocpp_session *s, ocpp_call *call,
+                                ocpp_result r, const json_t *payload);
 void ocpp__cs16_configure_after_boot(ocpp_session *s);
 void ocpp__cs16_request_boot(ocpp_session *s);
 void ocpp__cs16_auto_start(ocpp_session *s, int connector);
+
+/* cs201_commands.c */
+extern const ocpp_command_row ocpp__cs201_command_table[OCPP_CMD_COUNT];
+void ocpp__cs201_configure_after_boot(ocpp_session *s);
 
 #endif

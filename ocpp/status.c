@@ -54,6 +54,10 @@ static json_t *charger_status(const ocpp_cp *cp)
   json_object_set_new(o, "model", json_string(cp->model));
   json_object_set_new(o, "serial", json_string(cp->serial));
   json_object_set_new(o, "firmware", json_string(cp->firmware));
+  json_object_set_new(o, "ocpp_version",
+                      cp->version == OCPP_VERSION_201 ? json_string("2.0.1")
+                      : cp->version == OCPP_VERSION_16 ? json_string("1.6")
+                                                       : json_null());
   json_object_set_new(o, "last_seen", time_or_null(cp->last_seen));
   json_object_set_new(o, "connected_since",
                       cp->conn ? time_or_null(cp->connected_since)

@@ -6,6 +6,8 @@ source "$TEST_SRC/lib.sh"
 start_bus
 write_config "max_message_size = 4096"
 write_charger CP1
+write_charger_at ONLY16 5 "ocpp_version = 1.6"
+write_charger_at ONLY201 6 "ocpp_version = 2.0.1"
 start_gateway
 
 # a client that sends half a request and then nothing is dropped after the
@@ -54,8 +56,28 @@ expect_log "CP1: no Sec-WebSocket-Protocol header: assuming ocpp1\.6"
 grep -qx 'sec-websocket-protocol: ocpp1.6' "$T/u5" \
   || fail "ocpp1.6 not selected: $(cat "$T/u5")"
 
-[ "$(upgrade "$T/u6" --protocol ocpp2.0.1)" = "HTTP 400" ] \
-  || fail "only ocpp2.0.1 offered but not refused: $(cat "$T/u6")"
+[ "$(upgrade "$T/u6" --protocol ocpp2.0.1)" = "HTTP 101" ] \
+  || fail "only ocpp2.0.1 offered, not accepted under auto: $(cat "$T/u6")"
+grep -qx 'sec-websocket-protocol: ocpp2.0.1' "$T/u6" \
+  || fail "ocpp2.0.1 not selected: $(cat "$T/u6")"
+expect_log "CP1: connected from 127\.0\.0\.1:[0-9]+, ocpp2\.0\.1"
+
+[ "$(upgrade "$T/u6b" --protocol ocpp1.5)" = "HTTP 400" ] \
+  || fail "only ocpp1.5 offered but not refused: $(cat "$T/u6b")"
+expect_log 'CP1: offered subprotocols "ocpp1\.5"'
+
+# ocpp_version fixes the version: what the charger offers beside it is not taken
+[ "$(upgrade "$T/u6c" --path /ocpp/ONLY16 --protocol ocpp2.0.1)" = "HTTP 400" ] \
+  || fail "ocpp_version 1.6 accepted a charger offering only 2.0.1: $(cat "$T/u6c")"
+expect_log 'ONLY16: offered subprotocols "ocpp2\.0\.1", configured ocpp_version = 1\.6'
+expect_log 'ONLY16: refused 127\.0\.0\.1:[0-9]+: subprotocol ocpp1\.6 not offered \(HTTP 400\)'
+[ "$(upgrade "$T/u6d" --path /ocpp/ONLY201 --protocol "ocpp1.6, ocpp2.0.1")" = "HTTP 101" ] \
+  || fail "ocpp_version 2.0.1 refused a charger offering both: $(cat "$T/u6d")"
+grep -qx 'sec-websocket-protocol: ocpp2.0.1' "$T/u6d" \
+  || fail "ocpp_version 2.0.1 did not select ocpp2.0.1: $(cat "$T/u6d")"
+[ "$(upgrade "$T/u6e" --path /ocpp/ONLY201 --protocol ocpp1.6)" = "HTTP 400" ] \
+  || fail "ocpp_version 2.0.1 accepted a charger offering only 1.6: $(cat "$T/u6e")"
+expect_log 'ONLY201: offered subprotocols "ocpp1\.6", configured ocpp_version = 2\.0\.1'
 
 # ---- protocol version and header limits ----------------------------------------
 [ "$(upgrade "$T/u7" --version 8)" = "HTTP 426" ] \

@@ -26,7 +26,7 @@ CA=(--ca "$PKI/ca.crt")
 
 # ---- profile 1: Basic Auth over ws:// ----
 expect_sim_ok p1-right "$WS/CP1" --basic-auth "CP1:$PASS1"
-expect_log 'CP1: connected from 127\.0\.0\.1:[0-9]+$'
+expect_log 'CP1: connected from 127\.0\.0\.1:[0-9]+, ocpp1\.6$'
 
 expect_sim_refused p1-wrong "$WS/CP1" --basic-auth "CP1:not-$PASS1"
 expect_log 'CP1: refused .*: wrong Basic Auth password \(HTTP 401\)'
