@@ -38,6 +38,7 @@ typedef struct {
   int connector_status;       /* OCPP_201_CONNECTOR_*; -1 unknown */
   int charging_state;         /* OCPP_201_CHARGING_*; -1 none */
   bool finishing;             /* a transaction ended, still occupied */
+  ocpp_cp_error problem;      /* from NotifyEvent; error is what was sent */
 } ocpp_connector_state;
 
 /* OCPP 2.0.1 ConnectorStatusEnumType and ChargingStateEnumType, in the

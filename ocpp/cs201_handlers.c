@@ -114,7 +114,7 @@ static ocpp_cp_status publish_status(ocpp_session *s, int connector,
   if (!cs)
     return OCPP_CP_AVAILABLE;
   ocpp_cp_status st = combined_status(cs);
-  ocpp_cp_error err = cs->error;
+  ocpp_cp_error err = cs->problem;
   if (st == OCPP_CP_FAULTED && err == OCPP_ERR_NO_ERROR)
     err = OCPP_ERR_OTHER_ERROR;
   if (cs->status_known && cs->status == st && cs->error == err)
@@ -171,9 +171,6 @@ static void h_status(ocpp_session *s, json_t *req, ocpp_handler_out *out)
   cs->connector_status = status;
   if (status != OCPP_201_CONNECTOR_OCCUPIED)
     cs->finishing = false;
-  if (status != OCPP_201_CONNECTOR_FAULTED && status >= 0)
-    cs->error = cs->error == OCPP_ERR_OTHER_ERROR && cs->status == OCPP_CP_FAULTED
-                  ? OCPP_ERR_NO_ERROR : cs->error;
   ocpp_cp_status st = publish_status(s, evse, ocpp__cs_time(s, req, "timestamp"));
   maybe_auto_start(s, evse, st, out);
 }
@@ -594,11 +591,11 @@ static void problem_event(ocpp_session *s, const json_t *data)
   ocpp_connector_state *cs = ocpp__cp_connector(s->cp, evse);
   if (!cs)
     return;
-  cs->error = cleared ? OCPP_ERR_NO_ERROR
-                      : error_of_component(ocpp__cs_str(component, "name"), variable);
+  cs->problem = cleared ? OCPP_ERR_NO_ERROR
+                        : error_of_component(ocpp__cs_str(component, "name"), variable);
   ocpp__session_log(s, cleared ? OCPP_LOG_INFO : OCPP_LOG_WARN,
                     "event on %s.%s (EVSE %d): %s%s%.80s", ocpp__cs_str(component, "name"),
-                    variable, evse, cleared ? "cleared" : ocpp_cp_error_name(cs->error),
+                    variable, evse, cleared ? "cleared" : ocpp_cp_error_name(cs->problem),
                     json_object_get(data, "techCode") ? " " : "",
                     ocpp__cs_str(data, "techCode"));
   publish_status(s, evse, ocpp__cs_time(s, data, "timestamp"));
