@@ -69,7 +69,7 @@ static json_t *evse_obj(int c)
 
 static void send_status(struct sim *s, int c)
 {
-	json_t *p = json_pack("{sossisi}", "timestamp", now_json(),
+	json_t *p = json_pack("{sosssisi}", "timestamp", now_json(),
 			      "connectorStatus",
 			      connector_status(s->conn[c].status), "evseId", c,
 			      "connectorId", 1);
