@@ -8,7 +8,7 @@
 // it was offline, marked offline:true, after it reconnected.
 //
 // usage: ocpp201_csms.js --port-file FILE --events FILE
-//                        [--drive ID] [--offline ID] [--reject-tag TAG]
+//                        [--drive ID,...] [--offline ID] [--reject-tag TAG]
 // It prints "PORT n" into --port-file when listening; SIGTERM (or both
 // stations finished) prints a summary and exits: 0 clean, 1 findings.
 'use strict';
@@ -32,7 +32,8 @@ const findings = [];
 const seen = new Map();   // identity -> list of {action, params}
 const checked = [];       // what was verified, for the summary
 const waiters = [];       // { id, pred, resolve }
-let driveDone = false;
+const driveDone = new Set();
+const driveIds = () => opt.drive.split(',').filter(Boolean);
 let offlineDone = !opt.offline;
 
 function event(obj) {
@@ -260,8 +261,8 @@ async function drive(cli) {
   const rs = await send(cli, 'Reset', { type: 'OnIdle' });
   check(rs && rs.status === 'Accepted', 'Reset OnIdle Accepted (idle)');
   check(await boot, 'Reset: the station reconnected and booted again');
-  driveDone = true;
-  event({ ev: 'drive-done' });
+  driveDone.add(id);
+  event({ ev: 'drive-done', id });
 }
 
 async function checkOffline(id) {
@@ -305,7 +306,7 @@ server.on('client', (cli) => {
     finding(`${id} sent ${method}, which this CSMS does not expect`);
     throw createRPCError('NotImplemented', `${method} not expected`);
   });
-  if (id === opt.drive && !driveDone && (seen.get(id) || []).length === 0) {
+  if (driveIds().includes(id) && !driveDone.has(id) && (seen.get(id) || []).length === 0) {
     // the local session first, then the commands
     waitFor(id, 'local TransactionEvent Ended', (m) => m.action === 'TransactionEvent' &&
       m.params.eventType === 'Ended', 30000).then((m) => {
@@ -323,8 +324,9 @@ server.on('client', (cli) => {
 });
 
 function summary() {
-  if (opt.drive && !driveDone)
-    finding(`${opt.drive}: the command sequence did not finish`);
+  for (const id of driveIds())
+    if (!driveDone.has(id))
+      finding(`${id}: the command sequence did not finish`);
   if (!offlineDone)
     finding(`${opt.offline}: offline replay not verified`);
   for (const [id, msgs] of seen) {

@@ -35,7 +35,7 @@ FAILS=0
 fail() { echo "FAIL: $*"; FAILS=$((FAILS + 1)); }
 
 NODE_PATH=$NPM_DIR/node_modules node "$INTEROP_SRC/ocpp201_csms.js" \
-  --port-file "$T/port" --events "$T/csms.jsonl" --drive SIM201 --offline SIMOFF \
+  --port-file "$T/port" --events "$T/csms.jsonl" --drive SIM201,RPC201 --offline SIMOFF \
   --reject-tag 0400000BAD >"$T/csms.out" 2>&1 &
 CSMS_PID=$!
 for _ in $(seq 100); do [ -s "$T/port" ] && break; sleep 0.1; done
@@ -93,7 +93,14 @@ if grep -q -- '--ocpp201' "$INTEROP_SRC/ocpp_rpc_charger.js"; then
     --frames "$T/rpc-frames.log" <"$T/rpc.in" >"$T/rpc.out" 2>&1 &
   RPC_PID=$!
   exec {rpc_fd}>"$T/rpc.in"
-  printf 'session 04A2B3C4\nsession 0400000BAD\nmeter\nheartbeat\nquit\n' >&"$rpc_fd"
+  # the CSMS drives its commands after the first session, then says so
+  printf 'session 04A2B3C4\nwait-file %s\ndenied 0400000BAD\nmeter\nheartbeat\nquit\n' \
+    "$T/rpc201.driven" >&"$rpc_fd"
+  for _ in $(seq 600); do
+    grep -q '"ev":"drive-done","id":"RPC201"' "$T/csms.jsonl" 2>/dev/null && break
+    sleep 0.1
+  done
+  touch "$T/rpc201.driven"
   rc=0
   wait "$RPC_PID" || rc=$?
   exec {rpc_fd}>&-
