@@ -5,10 +5,12 @@
 // once the station named by --drive has ended a local transaction, sends it
 // every command below and checks the answers and the messages they cause.
 // A station named by --offline must deliver TransactionEvents stored while
-// it was offline, marked offline:true, after it reconnected.
+// it was offline, marked offline:true, after it reconnected. A station
+// named by --limit gets a 6900 W station limit and must charge at 10 A.
 //
 // usage: ocpp201_csms.js --port-file FILE --events FILE
-//                        [--drive ID,...] [--offline ID] [--reject-tag TAG]
+//                        [--drive ID,...] [--offline ID] [--limit ID]
+//                        [--reject-tag TAG]
 // It prints "PORT n" into --port-file when listening; SIGTERM (or both
 // stations finished) prints a summary and exits: 0 clean, 1 findings.
 'use strict';
@@ -16,11 +18,11 @@
 const fs = require('fs');
 const { RPCServer, createRPCError } = require('ocpp-rpc');
 
-const opt = { portFile: '', events: '', drive: '', offline: '', rejectTag: '' };
+const opt = { portFile: '', events: '', drive: '', offline: '', limit: '', rejectTag: '' };
 for (let i = 2; i < process.argv.length; i += 2) {
   const [k, v] = [process.argv[i], process.argv[i + 1]];
   const key = { '--port-file': 'portFile', '--events': 'events', '--drive': 'drive',
-                '--offline': 'offline', '--reject-tag': 'rejectTag' }[k];
+                '--offline': 'offline', '--limit': 'limit', '--reject-tag': 'rejectTag' }[k];
   if (!key || v === undefined) {
     process.stderr.write(`ocpp201_csms: bad option ${k}\n`);
     process.exit(2);
@@ -35,6 +37,7 @@ const waiters = [];       // { id, pred, resolve }
 const driveDone = new Set();
 const driveIds = () => opt.drive.split(',').filter(Boolean);
 let offlineDone = !opt.offline;
+let limitDone = !opt.limit;
 
 function event(obj) {
   if (opt.events)
@@ -284,6 +287,27 @@ async function checkOffline(id) {
   offlineDone = true;
 }
 
+// A station-wide limit of 6900 W is 10 A on three phases at 230 V: the
+// currents the station then reports must keep to it.
+async function checkLimit(cli) {
+  const id = cli.identity;
+  await waitFor(id, 'StatusNotification after boot', (m) => m.action === 'StatusNotification');
+  const res = await send(cli, 'SetChargingProfile', { evseId: 0, chargingProfile: {
+    id: 9, stackLevel: 0, chargingProfilePurpose: 'ChargingStationMaxProfile',
+    chargingProfileKind: 'Absolute', chargingSchedule: [{ id: 2, chargingRateUnit: 'W',
+      startSchedule: now(), chargingSchedulePeriod: [{ startPeriod: 0, limit: 6900 }] }] } });
+  check(res && res.status === 'Accepted', 'SetChargingProfile ChargingStationMaxProfile 6900 W Accepted');
+  const upd = await waitFor(id, 'TransactionEvent Updated with currents', (m) =>
+    m.action === 'TransactionEvent' && m.params.eventType === 'Updated', 30000);
+  if (!upd)
+    return;
+  const amps = upd.params.meterValue[0].sampledValue
+    .filter((v) => v.measurand === 'Current.Import').map((v) => v.value);
+  check(amps.length === 3 && amps.every((a) => Math.abs(a - 10) < 0.01),
+    `charging under 6900 W draws 10 A per phase (${amps})`);
+  limitDone = true;
+}
+
 // ---- server -----------------------------------------------------------------
 
 const server = new RPCServer({ protocols: ['ocpp2.0.1'], strictMode: true });
@@ -317,6 +341,8 @@ server.on('client', (cli) => {
       return null;
     }).catch((err) => finding(`drive: ${err.stack}`));
   }
+  if (id === opt.limit && !limitDone)
+    checkLimit(cli).catch((err) => finding(`limit: ${err.stack}`));
   if (id === opt.offline && !offlineStarted) {
     offlineStarted = true;
     checkOffline(id).catch((err) => finding(`offline: ${err.stack}`));
@@ -327,6 +353,8 @@ function summary() {
   for (const id of driveIds())
     if (!driveDone.has(id))
       finding(`${id}: the command sequence did not finish`);
+  if (!limitDone)
+    finding(`${opt.limit}: the limit was not checked`);
   if (!offlineDone)
     finding(`${opt.offline}: offline replay not verified`);
   for (const [id, msgs] of seen) {

@@ -139,11 +139,15 @@ module.exports = function run201(opt) {
     if (!cp.tx)
       return;
     cp.meterWh += 500;
-    await txEvent('Ended', triggerReason, { meterValue: energy('Transaction.End') },
+    // the transaction is over once Ended is sent: calls that come before
+    // its answer already find the EVSE free
+    const ended = txEvent('Ended', triggerReason, { meterValue: energy('Transaction.End') },
       { stoppedReason, chargingState: 'Idle' });
-    event({ ev: 'stopped', tx: cp.tx, reason: stoppedReason });
+    const tx = cp.tx;
     cp.tx = null;
     cp.remoteStartId = null;
+    await ended;
+    event({ ev: 'stopped', tx, reason: stoppedReason });
     await status();
   }
 

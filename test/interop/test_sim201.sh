@@ -6,7 +6,8 @@
 # report, remote start/stop, a W charging profile, reservation, availability,
 # unlock, triggers, an unimplemented action, Reset OnIdle). Station SIMOFF
 # (offering both versions) loses the network mid-transaction and replays the
-# stored TransactionEvents with offline:true. The ocpp-rpc charger's 2.0.1
+# stored TransactionEvents with offline:true. Station SIMLIM charges under a
+# 6900 W station limit and must report 10 A per phase. The ocpp-rpc charger's 2.0.1
 # mode runs against the same CSMS. Each frame log is validated with
 # validate_frames.py against test/data/ocpp201/schemas.
 #
@@ -35,7 +36,7 @@ FAILS=0
 fail() { echo "FAIL: $*"; FAILS=$((FAILS + 1)); }
 
 NODE_PATH=$NPM_DIR/node_modules node "$INTEROP_SRC/ocpp201_csms.js" \
-  --port-file "$T/port" --events "$T/csms.jsonl" --drive SIM201,RPC201 --offline SIMOFF \
+  --port-file "$T/port" --events "$T/csms.jsonl" --drive SIM201,RPC201 --offline SIMOFF --limit SIMLIM \
   --reject-tag 0400000BAD >"$T/csms.out" 2>&1 &
 CSMS_PID=$!
 for _ in $(seq 100); do [ -s "$T/port" ] && break; sleep 0.1; done
@@ -77,6 +78,12 @@ run_sim() {
 
 run_sim full SIM201 --ocpp 2.0.1 --script "$T/full.sim"
 run_sim offline SIMOFF --ocpp both --script "$T/offline.sim"
+cat >"$T/limit.sim" <<'SIM'
+expect SetChargingProfile 30
+charge 1 04A2B3C4 2 16
+quit
+SIM
+run_sim limit SIMLIM --ocpp 2.0.1 --script "$T/limit.sim"
 
 # what the CSMS cannot see: the station applied the W limit it was sent
 grep -q '"event":"charging-profile".*"limit":7000.0*,.*"unit":"W"' "$T/full.log" ||
