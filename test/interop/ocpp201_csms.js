@@ -6,10 +6,11 @@
 // every command below and checks the answers and the messages they cause.
 // A station named by --offline must deliver TransactionEvents stored while
 // it was offline, marked offline:true, after it reconnected. A station
-// named by --limit gets a 6900 W station limit and must charge at 10 A.
+// named by --limit gets a 6900 W station limit and must charge at 10 A; one
+// named by --reset gets Reset OnIdle while it charges.
 //
 // usage: ocpp201_csms.js --port-file FILE --events FILE
-//                        [--drive ID,...] [--offline ID] [--limit ID]
+//                        [--drive ID,...] [--offline ID] [--limit ID] [--reset ID]
 //                        [--reject-tag TAG]
 // It prints "PORT n" into --port-file when listening; SIGTERM (or both
 // stations finished) prints a summary and exits: 0 clean, 1 findings.
@@ -18,11 +19,11 @@
 const fs = require('fs');
 const { RPCServer, createRPCError } = require('ocpp-rpc');
 
-const opt = { portFile: '', events: '', drive: '', offline: '', limit: '', rejectTag: '' };
+const opt = { portFile: '', events: '', drive: '', offline: '', limit: '', reset: '', rejectTag: '' };
 for (let i = 2; i < process.argv.length; i += 2) {
   const [k, v] = [process.argv[i], process.argv[i + 1]];
   const key = { '--port-file': 'portFile', '--events': 'events', '--drive': 'drive',
-                '--offline': 'offline', '--limit': 'limit', '--reject-tag': 'rejectTag' }[k];
+                '--offline': 'offline', '--limit': 'limit', '--reset': 'reset', '--reject-tag': 'rejectTag' }[k];
   if (!key || v === undefined) {
     process.stderr.write(`ocpp201_csms: bad option ${k}\n`);
     process.exit(2);
@@ -38,6 +39,7 @@ const driveDone = new Set();
 const driveIds = () => opt.drive.split(',').filter(Boolean);
 let offlineDone = !opt.offline;
 let limitDone = !opt.limit;
+let resetDone = !opt.reset;
 
 function event(obj) {
   if (opt.events)
@@ -308,6 +310,26 @@ async function checkLimit(cli) {
   limitDone = true;
 }
 
+// Reset OnIdle during a transaction: Scheduled, the station reboots only
+// after the transaction ended.
+async function checkResetOnIdle(cli) {
+  const id = cli.identity;
+  const started = await waitFor(id, 'TransactionEvent Started', (m) =>
+    m.action === 'TransactionEvent' && m.params.eventType === 'Started', 30000);
+  if (!started)
+    return;
+  const ended = waitFor(id, 'TransactionEvent Ended', (m) =>
+    m.action === 'TransactionEvent' && m.params.eventType === 'Ended', 30000);
+  const boot = waitFor(id, 'BootNotification after the reset', (m) =>
+    m.action === 'BootNotification', 30000);
+  const res = await send(cli, 'Reset', { type: 'OnIdle' });
+  check(res && res.status === 'Scheduled', 'Reset OnIdle during a transaction: Scheduled');
+  const e = await ended;
+  check(e && e.params.transactionInfo.stoppedReason === 'Local', 'the transaction ended on its own');
+  check(await boot, 'Reset OnIdle: rebooted after the transaction');
+  resetDone = true;
+}
+
 // ---- server -----------------------------------------------------------------
 
 const server = new RPCServer({ protocols: ['ocpp2.0.1'], strictMode: true });
@@ -341,6 +363,8 @@ server.on('client', (cli) => {
       return null;
     }).catch((err) => finding(`drive: ${err.stack}`));
   }
+  if (id === opt.reset && !resetDone && !(seen.get(id) || []).length)
+    checkResetOnIdle(cli).catch((err) => finding(`reset: ${err.stack}`));
   if (id === opt.limit && !limitDone)
     checkLimit(cli).catch((err) => finding(`limit: ${err.stack}`));
   if (id === opt.offline && !offlineStarted) {
@@ -353,6 +377,8 @@ function summary() {
   for (const id of driveIds())
     if (!driveDone.has(id))
       finding(`${id}: the command sequence did not finish`);
+  if (!resetDone)
+    finding(`${opt.reset}: Reset OnIdle not verified`);
   if (!limitDone)
     finding(`${opt.limit}: the limit was not checked`);
   if (!offlineDone)

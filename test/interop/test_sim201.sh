@@ -7,7 +7,8 @@
 # unlock, triggers, an unimplemented action, Reset OnIdle). Station SIMOFF
 # (offering both versions) loses the network mid-transaction and replays the
 # stored TransactionEvents with offline:true. Station SIMLIM charges under a
-# 6900 W station limit and must report 10 A per phase. The ocpp-rpc charger's 2.0.1
+# 6900 W station limit and must report 10 A per phase; SIMRST gets Reset
+# OnIdle while charging; SIMBAD starts with a token the CSMS refuses. The ocpp-rpc charger's 2.0.1
 # mode runs against the same CSMS. Each frame log is validated with
 # validate_frames.py against test/data/ocpp201/schemas.
 #
@@ -36,7 +37,7 @@ FAILS=0
 fail() { echo "FAIL: $*"; FAILS=$((FAILS + 1)); }
 
 NODE_PATH=$NPM_DIR/node_modules node "$INTEROP_SRC/ocpp201_csms.js" \
-  --port-file "$T/port" --events "$T/csms.jsonl" --drive SIM201,RPC201 --offline SIMOFF --limit SIMLIM \
+  --port-file "$T/port" --events "$T/csms.jsonl" --drive SIM201,RPC201 --offline SIMOFF --limit SIMLIM --reset SIMRST \
   --reject-tag 0400000BAD >"$T/csms.out" 2>&1 &
 CSMS_PID=$!
 for _ in $(seq 100); do [ -s "$T/port" ] && break; sleep 0.1; done
@@ -84,6 +85,27 @@ charge 1 04A2B3C4 2 16
 quit
 SIM
 run_sim limit SIMLIM --ocpp 2.0.1 --script "$T/limit.sim"
+cat >"$T/reset.sim" <<'SIM'
+plug 1
+start 1 04A2B3C4 100
+expect Reset 30
+wait 1
+stop 1 200 Local
+wait 3
+quit
+SIM
+run_sim reset SIMRST --ocpp 2.0.1 --script "$T/reset.sim"
+# a token the CSMS refuses in its TransactionEvent answer: the station stops
+cat >"$T/refused.sim" <<'SIM'
+plug 1
+start 1 0400000BAD 100
+wait 1
+quit
+SIM
+run_sim refused SIMBAD --ocpp 2.0.1 --script "$T/refused.sim"
+grep -q '"TransactionEvent",{"eventType":"Ended".*"stoppedReason":"DeAuthorized"' "$T/refused.log" ||
+  grep -q '"TransactionEvent",{.*"eventType":"Ended".*"DeAuthorized"' "$T/refused.log" ||
+  fail "a refused token did not end the transaction DeAuthorized"
 
 # what the CSMS cannot see: the station applied the W limit it was sent
 grep -q '"event":"charging-profile".*"limit":7000.0*,.*"unit":"W"' "$T/full.log" ||
