@@ -6,6 +6,7 @@
  *   sim_ws         WebSocket client (HTTP upgrade + wslay) on a transport
  *   sim_script     command-line parser for scenario scripts
  *   sim_cp         the charge point: OCPP-J frames, call queue, auto answers
+ *   sim_cp201      the OCPP 2.0.1 messages and answers (--ocpp 2.0.1|both)
  *   sim_run        runs script commands against the charge point
  */
 #ifndef OCPP_CHARGER_SIM_H

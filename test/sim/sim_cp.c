@@ -771,7 +771,8 @@ static int h_set_profile(struct sim *s, const json_t *req, struct sim_reply *r)
 	return sim_cp_status_reply(r, "Accepted");
 }
 
-static int h_clear_profile(struct sim *s, const json_t *req, struct sim_reply *r)
+static int h_clear_profile(struct sim *s, const json_t *req,
+			   struct sim_reply *r)
 {
 	long c = 0;
 
@@ -960,7 +961,8 @@ static int h_clear_cache(struct sim *s, const json_t *req, struct sim_reply *r)
 	return sim_cp_status_reply(r, "Accepted");
 }
 
-static int h_data_transfer(struct sim *s, const json_t *req, struct sim_reply *r)
+static int h_data_transfer(struct sim *s, const json_t *req,
+			   struct sim_reply *r)
 {
 	(void)s;
 	if (!get_str(req, "vendorId", 255))

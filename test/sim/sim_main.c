@@ -1,6 +1,6 @@
-/* ocpp-charger-sim: an OCPP 1.6J charge point for tests, benchmarks and
- * trying a setup without a car. Options, logging and the connection's life
- * cycle live here; see sim.h for the layers. */
+/* ocpp-charger-sim: an OCPP 1.6J or 2.0.1 charge point for tests, benchmarks
+ * and trying a setup without a car. Options, logging and the connection's
+ * life cycle live here; see sim.h for the layers. */
 #include "sim.h"
 
 #include <errno.h>
