@@ -28,7 +28,8 @@
 // --only-tx-profile (ChargePointMaxProfile answered with a CALLERROR
 // NotSupported, TxDefaultProfile Rejected, TxProfile Accepted), --password
 // PW (HTTP Basic Auth, security profile 1), --slow ACTION:MS (answer that
-// call only after MS, past the central system's call timeout).
+// call only after MS, past the central system's call timeout). --ocpp201:
+// an OCPP 2.0.1 station instead (ocpp_rpc_charger201.js).
 //
 // Every event is a JSON line in --events (the test waits on them), every
 // frame a JSON line in --frames. Findings: strict validation failures (the
@@ -46,9 +47,10 @@ const CALL_TIMEOUT_MS = 10000;
 
 function parseArgs(argv) {
   const opt = { url: '', id: '', events: '', frames: '', expect: [], pingMs: 2000,
-                noBoot: false, powerOnly: false, onlyTxProfile: false, password: null, slow: {} };
+                noBoot: false, powerOnly: false, onlyTxProfile: false, password: null, slow: {},
+                ocpp201: false };
   const flags = { '--no-boot': 'noBoot', '--power-only': 'powerOnly',
-                  '--only-tx-profile': 'onlyTxProfile' };
+                  '--only-tx-profile': 'onlyTxProfile', '--ocpp201': 'ocpp201' };
   for (let i = 0; i < argv.length; i += 2) {
     const [key, val] = [argv[i], argv[i + 1]];
     if (key in flags) {
@@ -77,11 +79,16 @@ function usage(msg) {
   process.stderr.write(`ocpp_rpc_charger: ${msg}\n` +
     'usage: ocpp_rpc_charger.js --url ws://HOST:PORT/PATH --id ID --events FILE ' +
     '--frames FILE [--expect A,B,...] [--ping-ms MS] [--no-boot] [--power-only] ' +
-    '[--only-tx-profile] [--password PW] [--slow ACTION:MS]\n');
+    '[--only-tx-profile] [--password PW] [--slow ACTION:MS] [--ocpp201]\n');
   process.exit(2);
 }
 
 const opt = parseArgs(process.argv.slice(2));
+if (opt.ocpp201) {
+  // OCPP 2.0.1 (--ocpp201): its own station, same options and files
+  require('./ocpp_rpc_charger201.js')(opt);
+  return;
+}
 const findings = [];
 // ids of the raw probes: their CALLERRORs reach ocpp-rpc as answers to
 // calls it never made, which it reports as bad messages

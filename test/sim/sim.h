@@ -6,6 +6,7 @@
  *   sim_ws         WebSocket client (HTTP upgrade + wslay) on a transport
  *   sim_script     command-line parser for scenario scripts
  *   sim_cp         the charge point: OCPP-J frames, call queue, auto answers
+ *   sim_cp201      the OCPP 2.0.1 messages and answers (--ocpp 2.0.1|both)
  *   sim_run        runs script commands against the charge point
  */
 #ifndef OCPP_CHARGER_SIM_H
@@ -159,6 +160,7 @@ enum sim_op {
 	SIM_OP_LOOP,
 	SIM_OP_QUIT,
 	SIM_OP_CHARGE_TICKS, /* internal step of `charge` */
+	SIM_OP_OFFLINE,
 };
 
 enum sim_answer {
@@ -243,6 +245,11 @@ struct sim_connector {
 	bool reserved;
 	double limit; /* charging profile limit, < 0 = none */
 	char limit_unit[4];
+	/* OCPP 2.0.1: the charger names its transactions */
+	char tx_id201[40];
+	int seq_no;
+	long remote_start_id;
+	bool has_remote_start;
 };
 
 struct sim_call {
@@ -266,8 +273,17 @@ struct sim_config_key {
 	bool readonly;
 };
 
+enum sim_ocpp {
+	SIM_OCPP_16,
+	SIM_OCPP_201,
+	SIM_OCPP_BOTH, /* offers both, speaks what the server chose */
+};
+
+#define SIM_DM_MAX 48
+
 struct sim_options {
 	const char *url;
+	enum sim_ocpp ocpp;
 	char host[256];
 	int port;
 	char path[1024];
@@ -306,6 +322,9 @@ struct sim {
 	uint64_t t0_ns;
 
 	bool connected;
+	bool v201; /* this connection speaks OCPP 2.0.1 */
+	bool reset_on_idle;
+	char dm_value[SIM_DM_MAX][101];
 	bool ever_connected;
 	bool want_connected;    /* false after `disconnect` */
 	unsigned server_closes; /* for expect-close */
@@ -362,7 +381,50 @@ struct sim {
 	uv_signal_t sigint, sigterm;
 };
 
+/* work after an answer went out: the charger acts once it replied */
+struct sim_after {
+	void (*fn)(struct sim *s, struct sim_after *a);
+	int c;
+	long n;
+	char text[64];
+};
+
+struct sim_reply {
+	json_t *payload;        /* CALLRESULT payload */
+	const char *error_code; /* or CALLERROR */
+	const char *error_desc;
+	struct sim_after after;
+};
+
+struct sim_call_handler {
+	const char *action;
+	int (*fn)(struct sim *s, const json_t *req, struct sim_reply *r);
+	const char *negative; /* status for `answer ACTION reject` */
+};
+
 /* sim_cp.c */
+int sim_cp_queue_call_at(struct sim *s, const char *action, json_t *payload,
+			 int connector, bool front);
+void sim_cp_restart_heartbeat(struct sim *s, long interval);
+void sim_cp_reset_check(struct sim *s);
+int sim_cp_status_reply(struct sim_reply *r, const char *status);
+int sim_cp_formation(struct sim_reply *r, const char *desc);
+void sim_cp_on_boot_conf(struct sim *s, struct sim_call *c, json_t *conf);
+
+/* sim_cp201.c: the OCPP 2.0.1 messages; a connector of the 1.6 mode is an
+ * EVSE with one connector here */
+void sim_cp201_init(struct sim *s);
+void sim_cp201_set_status(struct sim *s, int c, const char *status);
+void sim_cp201_boot(struct sim *s, bool front);
+void sim_cp201_authorize(struct sim *s, const char *tag);
+void sim_cp201_start(struct sim *s, int c, const char *tag, double meter_wh);
+bool sim_cp201_stop(struct sim *s, int c, double meter_wh, const char *reason,
+		    const char *then_status);
+void sim_cp201_meter(struct sim *s, int c, const struct sim_meter_args *m,
+		     const char *context);
+void sim_cp201_on_result(struct sim *s, struct sim_call *c, json_t *conf);
+const struct sim_call_handler *sim_cp201_handler(const char *action);
+
 void sim_cp_init(struct sim *s);
 void sim_cp_finish(struct sim *s);
 /* 0, -ENOBUFS when the queue is full, -ENOMEM; takes payload */

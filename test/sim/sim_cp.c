@@ -90,7 +90,6 @@ static void call_free(struct sim_call *c)
 }
 
 static void call_timeout(uv_timer_t *t);
-static void reset_check(struct sim *s);
 
 static void send_next(struct sim *s)
 {
@@ -99,7 +98,7 @@ static void send_next(struct sim *s)
 	char *text;
 
 	if (s->hold_sends || s->inflight || !s->connected || !c) {
-		reset_check(s);
+		sim_cp_reset_check(s);
 		return;
 	}
 	s->queue_head = c->next;
@@ -166,6 +165,12 @@ static int queue_call(struct sim *s, const char *action, json_t *payload,
 	return 0;
 }
 
+int sim_cp_queue_call_at(struct sim *s, const char *action, json_t *payload,
+			 int connector, bool front)
+{
+	return queue_call(s, action, payload, connector, front);
+}
+
 int sim_cp_queue_call(struct sim *s, const char *action, json_t *payload,
 		      int connector)
 {
@@ -204,6 +209,7 @@ static void call_timeout(uv_timer_t *t)
 static bool is_transaction_message(const char *action)
 {
 	return strcmp(action, "StartTransaction") == 0 ||
+	       strcmp(action, "TransactionEvent") == 0 ||
 	       strcmp(action, "StopTransaction") == 0 ||
 	       strcmp(action, "MeterValues") == 0;
 }
@@ -216,6 +222,10 @@ void sim_cp_set_status(struct sim *s, int c, const char *status,
 	struct sim_connector *k = &s->conn[c];
 	json_t *p;
 
+	if (s->v201) {
+		sim_cp201_set_status(s, c, status);
+		return;
+	}
 	snprintf(k->status, sizeof k->status, "%s", status);
 	snprintf(k->error_code, sizeof k->error_code, "%s",
 		 error_code ? error_code : "NoError");
@@ -238,7 +248,13 @@ static void send_status_of(struct sim *s, int c)
 
 static void queue_boot(struct sim *s, bool front)
 {
-	json_t *p = json_pack("{ssssssss}", "chargePointVendor", s->opt.vendor,
+	json_t *p;
+
+	if (s->v201) {
+		sim_cp201_boot(s, front);
+		return;
+	}
+	p = json_pack("{ssssssss}", "chargePointVendor", s->opt.vendor,
 			      "chargePointModel", s->opt.model,
 			      "chargePointSerialNumber", s->opt.serial,
 			      "firmwareVersion", s->opt.firmware);
@@ -258,7 +274,11 @@ void sim_cp_heartbeat(struct sim *s)
 
 void sim_cp_authorize(struct sim *s, const char *tag)
 {
-	sim_cp_queue_call(s, "Authorize", json_pack("{ss}", "idTag", tag), 0);
+	if (s->v201)
+		sim_cp201_authorize(s, tag);
+	else
+		sim_cp_queue_call(s, "Authorize", json_pack("{ss}", "idTag", tag),
+				  0);
 }
 
 void sim_cp_plug(struct sim *s, int c)
@@ -271,6 +291,10 @@ void sim_cp_start(struct sim *s, int c, const char *tag, double meter_wh)
 	struct sim_connector *k = &s->conn[c];
 	json_t *p;
 
+	if (s->v201) {
+		sim_cp201_start(s, c, tag, meter_wh);
+		return;
+	}
 	k->energy_wh = meter_wh;
 	k->tx_pending = true;
 	snprintf(k->id_tag, sizeof k->id_tag, "%s", tag);
@@ -291,6 +315,8 @@ bool sim_cp_stop(struct sim *s, int c, double meter_wh, const char *reason,
 	struct sim_connector *k = &s->conn[c];
 	json_t *p;
 
+	if (s->v201)
+		return sim_cp201_stop(s, c, meter_wh, reason, then_status);
 	if (!k->tx_running)
 		return false;
 	k->energy_wh = meter_wh;
@@ -330,8 +356,13 @@ void sim_cp_meter(struct sim *s, int c, const struct sim_meter_args *m,
 {
 	static const char *const phases[] = { "L1", "L2", "L3" };
 	struct sim_connector *k = &s->conn[c];
-	json_t *values = json_array(), *p;
+	json_t *values, *p;
 
+	if (s->v201) {
+		sim_cp201_meter(s, c, m, context);
+		return;
+	}
+	values = json_array();
 	if (!values)
 		return;
 	if (m->has & SIM_M_ENERGY)
@@ -374,7 +405,7 @@ static void heartbeat_tick(uv_timer_t *t)
 		sim_cp_heartbeat(s);
 }
 
-static void restart_heartbeat(struct sim *s, long interval)
+void sim_cp_restart_heartbeat(struct sim *s, long interval)
 {
 	uv_timer_stop(&s->heartbeat_timer);
 	if (interval > 0)
@@ -399,7 +430,7 @@ static void boot_retry(uv_timer_t *t)
 		queue_boot(s, true);
 }
 
-static void on_boot_conf(struct sim *s, struct sim_call *c, json_t *conf)
+void sim_cp_on_boot_conf(struct sim *s, struct sim_call *c, json_t *conf)
 {
 	const char *status = json_string_value(json_object_get(conf, "status"));
 	json_int_t interval = json_integer_value(json_object_get(conf, "interval"));
@@ -412,7 +443,7 @@ static void on_boot_conf(struct sim *s, struct sim_call *c, json_t *conf)
 		s->booted = true;
 		if (hb)
 			snprintf(hb->value, sizeof hb->value, "%ld", (long)interval);
-		restart_heartbeat(s, (long)interval);
+		sim_cp_restart_heartbeat(s, (long)interval);
 		for (int i = 1; i <= s->opt.connectors; i++)
 			send_status_of(s, i);
 		return;
@@ -447,7 +478,7 @@ struct result_handler {
 };
 
 static const struct result_handler result_handlers[] = {
-	{ "BootNotification", on_boot_conf },
+	{ "BootNotification", sim_cp_on_boot_conf },
 	{ "StartTransaction", on_start_conf },
 };
 
@@ -462,6 +493,8 @@ static void handle_result(struct sim *s, json_t *frame, bool is_error)
 	if (!is_error) {
 		json_t *conf = json_array_get(frame, 2);
 
+		if (s->v201 && json_is_object(conf))
+			sim_cp201_on_result(s, s->inflight, conf);
 		for (size_t i = 0;
 		     i < sizeof result_handlers / sizeof *result_handlers; i++)
 			if (strcmp(result_handlers[i].action,
@@ -475,28 +508,14 @@ static void handle_result(struct sim *s, json_t *frame, bool is_error)
 
 /* ---- answers to the central system's calls ---- */
 
-struct after {
-	void (*fn)(struct sim *s, struct after *a);
-	int c;
-	long n;
-	char text[64];
-};
-
-struct reply {
-	json_t *payload;        /* CALLRESULT payload */
-	const char *error_code; /* or CALLERROR */
-	const char *error_desc;
-	struct after after;
-};
-
-static int formation(struct reply *r, const char *desc)
+int sim_cp_formation(struct sim_reply *r, const char *desc)
 {
 	r->error_code = "FormationViolation";
 	r->error_desc = desc;
 	return -EINVAL;
 }
 
-static int status_reply(struct reply *r, const char *status)
+int sim_cp_status_reply(struct sim_reply *r, const char *status)
 {
 	r->payload = json_pack("{ss}", "status", status);
 	return r->payload ? 0 : -ENOMEM;
@@ -519,7 +538,7 @@ static const char *get_str(const json_t *o, const char *key, size_t max)
 	return v && strlen(v) <= max ? v : NULL;
 }
 
-static void after_remote_start(struct sim *s, struct after *a)
+static void after_remote_start(struct sim *s, struct sim_after *a)
 {
 	if (strcmp(s->conn[a->c].status, "Available") == 0)
 		sim_cp_plug(s, a->c);
@@ -539,52 +558,52 @@ static bool connector_free(const struct sim *s, int c)
 
 static void store_profile(struct sim *s, int c, const json_t *profile);
 
-static int h_remote_start(struct sim *s, const json_t *req, struct reply *r)
+static int h_remote_start(struct sim *s, const json_t *req, struct sim_reply *r)
 {
 	const char *tag = get_str(req, "idTag", 20);
 	long c = 0;
 
 	if (!tag)
-		return formation(r, "idTag missing");
+		return sim_cp_formation(r, "idTag missing");
 	if (json_object_get(req, "connectorId") && !get_int(req, "connectorId", &c))
-		return formation(r, "connectorId not an integer");
+		return sim_cp_formation(r, "connectorId not an integer");
 	if (c == 0) {
 		for (int i = 1; i <= s->opt.connectors && !c; i++)
 			if (connector_free(s, i))
 				c = i;
 	}
 	if (!valid_connector(s, (int)c, false) || !connector_free(s, (int)c))
-		return status_reply(r, "Rejected");
+		return sim_cp_status_reply(r, "Rejected");
 	if (json_is_object(json_object_get(req, "chargingProfile")))
 		store_profile(s, (int)c, json_object_get(req, "chargingProfile"));
 	r->after.fn = after_remote_start;
 	r->after.c = (int)c;
 	snprintf(r->after.text, sizeof r->after.text, "%s", tag);
-	return status_reply(r, "Accepted");
+	return sim_cp_status_reply(r, "Accepted");
 }
 
-static void after_remote_stop(struct sim *s, struct after *a)
+static void after_remote_stop(struct sim *s, struct sim_after *a)
 {
 	sim_cp_stop(s, a->c, s->conn[a->c].energy_wh, "Remote", "Finishing");
 }
 
-static int h_remote_stop(struct sim *s, const json_t *req, struct reply *r)
+static int h_remote_stop(struct sim *s, const json_t *req, struct sim_reply *r)
 {
 	long id;
 
 	if (!get_int(req, "transactionId", &id))
-		return formation(r, "transactionId missing");
+		return sim_cp_formation(r, "transactionId missing");
 	for (int i = 1; i <= s->opt.connectors; i++) {
 		if (s->conn[i].tx_running && s->conn[i].tx_id == id) {
 			r->after.fn = after_remote_stop;
 			r->after.c = i;
-			return status_reply(r, "Accepted");
+			return sim_cp_status_reply(r, "Accepted");
 		}
 	}
-	return status_reply(r, "Rejected");
+	return sim_cp_status_reply(r, "Rejected");
 }
 
-static void after_availability(struct sim *s, struct after *a)
+static void after_availability(struct sim *s, struct sim_after *a)
 {
 	int from = a->c == 0 ? 1 : a->c, to = a->c == 0 ? s->opt.connectors : a->c;
 
@@ -597,38 +616,38 @@ static void after_availability(struct sim *s, struct after *a)
 }
 
 static int h_change_availability(struct sim *s, const json_t *req,
-				 struct reply *r)
+				 struct sim_reply *r)
 {
 	const char *type = get_str(req, "type", 20);
 	long c;
 
 	if (!get_int(req, "connectorId", &c) || !type ||
 	    (strcmp(type, "Inoperative") != 0 && strcmp(type, "Operative") != 0))
-		return formation(r, "connectorId or type missing");
+		return sim_cp_formation(r, "connectorId or type missing");
 	if (!valid_connector(s, (int)c, true))
-		return status_reply(r, "Rejected");
+		return sim_cp_status_reply(r, "Rejected");
 	r->after.fn = after_availability;
 	r->after.c = (int)c;
 	r->after.n = strcmp(type, "Inoperative") == 0;
-	return status_reply(r, "Accepted");
+	return sim_cp_status_reply(r, "Accepted");
 }
 
-static int h_unlock(struct sim *s, const json_t *req, struct reply *r)
+static int h_unlock(struct sim *s, const json_t *req, struct sim_reply *r)
 {
 	long c;
 
 	if (!get_int(req, "connectorId", &c))
-		return formation(r, "connectorId missing");
-	return status_reply(r, valid_connector(s, (int)c, false) ? "Unlocked"
+		return sim_cp_formation(r, "connectorId missing");
+	return sim_cp_status_reply(r, valid_connector(s, (int)c, false) ? "Unlocked"
 								 : "NotSupported");
 }
 
-static void after_reserve(struct sim *s, struct after *a)
+static void after_reserve(struct sim *s, struct sim_after *a)
 {
 	sim_cp_set_status(s, a->c, "Reserved", NULL, NULL);
 }
 
-static int h_reserve_now(struct sim *s, const json_t *req, struct reply *r)
+static int h_reserve_now(struct sim *s, const json_t *req, struct sim_reply *r)
 {
 	const char *tag = get_str(req, "idTag", 20);
 	long c, id;
@@ -636,49 +655,49 @@ static int h_reserve_now(struct sim *s, const json_t *req, struct reply *r)
 
 	if (!get_int(req, "connectorId", &c) || !get_int(req, "reservationId", &id) ||
 	    !tag || !json_is_string(json_object_get(req, "expiryDate")))
-		return formation(r, "required field missing");
+		return sim_cp_formation(r, "required field missing");
 	if (c == 0)
 		c = 1;
 	if (!valid_connector(s, (int)c, false))
-		return status_reply(r, "Rejected");
+		return sim_cp_status_reply(r, "Rejected");
 	k = &s->conn[c];
 	if (k->tx_running || k->tx_pending)
-		return status_reply(r, "Occupied");
+		return sim_cp_status_reply(r, "Occupied");
 	if (strcmp(k->status, "Faulted") == 0)
-		return status_reply(r, "Faulted");
+		return sim_cp_status_reply(r, "Faulted");
 	if (strcmp(k->status, "Unavailable") == 0)
-		return status_reply(r, "Unavailable");
+		return sim_cp_status_reply(r, "Unavailable");
 	k->reserved = true;
 	k->reservation_id = (int)id;
 	r->after.fn = after_reserve;
 	r->after.c = (int)c;
-	return status_reply(r, "Accepted");
+	return sim_cp_status_reply(r, "Accepted");
 }
 
-static void after_cancel_reservation(struct sim *s, struct after *a)
+static void after_cancel_reservation(struct sim *s, struct sim_after *a)
 {
 	sim_cp_set_status(s, a->c, "Available", NULL, NULL);
 }
 
 static int h_cancel_reservation(struct sim *s, const json_t *req,
-				struct reply *r)
+				struct sim_reply *r)
 {
 	long id;
 
 	if (!get_int(req, "reservationId", &id))
-		return formation(r, "reservationId missing");
+		return sim_cp_formation(r, "reservationId missing");
 	for (int i = 1; i <= s->opt.connectors; i++) {
 		if (s->conn[i].reserved && s->conn[i].reservation_id == id) {
 			s->conn[i].reserved = false;
 			r->after.fn = after_cancel_reservation;
 			r->after.c = i;
-			return status_reply(r, "Accepted");
+			return sim_cp_status_reply(r, "Accepted");
 		}
 	}
-	return status_reply(r, "Rejected");
+	return sim_cp_status_reply(r, "Rejected");
 }
 
-static void after_reset(struct sim *s, struct after *a)
+static void after_reset(struct sim *s, struct sim_after *a)
 {
 	for (int i = 1; i <= s->opt.connectors; i++) {
 		sim_cp_stop(s, i, s->conn[i].energy_wh, a->text, NULL);
@@ -691,19 +710,19 @@ static void after_reset(struct sim *s, struct after *a)
 			 "NoError");
 	}
 	s->reset_pending = true;
-	reset_check(s);
+	sim_cp_reset_check(s);
 }
 
-static int h_reset(struct sim *s, const json_t *req, struct reply *r)
+static int h_reset(struct sim *s, const json_t *req, struct sim_reply *r)
 {
 	const char *type = get_str(req, "type", 10);
 
 	(void)s;
 	if (!type || (strcmp(type, "Soft") != 0 && strcmp(type, "Hard") != 0))
-		return formation(r, "type must be Soft or Hard");
+		return sim_cp_formation(r, "type must be Soft or Hard");
 	r->after.fn = after_reset;
 	snprintf(r->after.text, sizeof r->after.text, "%sReset", type);
-	return status_reply(r, "Accepted");
+	return sim_cp_status_reply(r, "Accepted");
 }
 
 static void store_profile(struct sim *s, int c, const json_t *profile)
@@ -734,7 +753,7 @@ static void store_profile(struct sim *s, int c, const json_t *profile)
 	sim_log_event(s, "charging-profile", detail, extra);
 }
 
-static int h_set_profile(struct sim *s, const json_t *req, struct reply *r)
+static int h_set_profile(struct sim *s, const json_t *req, struct sim_reply *r)
 {
 	const json_t *profile = json_object_get(req, "csChargingProfiles");
 	const json_t *periods = json_object_get(
@@ -745,25 +764,26 @@ static int h_set_profile(struct sim *s, const json_t *req, struct reply *r)
 	if (!get_int(req, "connectorId", &c) || !json_is_object(profile) ||
 	    !json_is_array(periods) || json_array_size(periods) == 0 ||
 	    !json_is_number(json_object_get(json_array_get(periods, 0), "limit")))
-		return formation(r, "connectorId or csChargingProfiles missing");
+		return sim_cp_formation(r, "connectorId or csChargingProfiles missing");
 	if (!valid_connector(s, (int)c, true))
-		return status_reply(r, "Rejected");
+		return sim_cp_status_reply(r, "Rejected");
 	store_profile(s, (int)c, profile);
-	return status_reply(r, "Accepted");
+	return sim_cp_status_reply(r, "Accepted");
 }
 
-static int h_clear_profile(struct sim *s, const json_t *req, struct reply *r)
+static int h_clear_profile(struct sim *s, const json_t *req,
+			   struct sim_reply *r)
 {
 	long c = 0;
 
 	if (json_object_get(req, "connectorId") && !get_int(req, "connectorId", &c))
-		return formation(r, "connectorId not an integer");
+		return sim_cp_formation(r, "connectorId not an integer");
 	for (int i = 1; i <= s->opt.connectors; i++)
 		if (c == 0 || c == i)
 			s->conn[i].limit = -1;
 	sim_log_event(s, "charging-profile", "cleared",
 		      json_pack("{si}", "connectorId", (int)c));
-	return status_reply(r, "Accepted");
+	return sim_cp_status_reply(r, "Accepted");
 }
 
 static json_t *config_entry(const struct sim_config_key *k)
@@ -773,7 +793,7 @@ static json_t *config_entry(const struct sim_config_key *k)
 }
 
 static int h_get_configuration(struct sim *s, const json_t *req,
-			       struct reply *r)
+			       struct sim_reply *r)
 {
 	const json_t *keys = json_object_get(req, "key");
 	json_t *known = json_array(), *unknown = json_array();
@@ -786,7 +806,7 @@ static int h_get_configuration(struct sim *s, const json_t *req,
 		     json_array_size(keys) > MAX_KEYS_REQUESTED)) {
 		json_decref(known);
 		json_decref(unknown);
-		return formation(r, "key must be an array of at most 100");
+		return sim_cp_formation(r, "key must be an array of at most 100");
 	}
 	if (!keys || json_array_size(keys) == 0) {
 		for (i = 0; i < s->n_config; i++)
@@ -818,56 +838,56 @@ nomem:
 }
 
 static int h_change_configuration(struct sim *s, const json_t *req,
-				  struct reply *r)
+				  struct sim_reply *r)
 {
 	const char *key = get_str(req, "key", 50);
 	const char *value = get_str(req, "value", 500);
 	struct sim_config_key *k;
 
 	if (!key || !value)
-		return formation(r, "key and value required");
+		return sim_cp_formation(r, "key and value required");
 	/* Write-only (security whitepaper): not in the configuration list;
 	 * a real charger takes it for its next connection */
 	if (strcmp(key, "AuthorizationKey") == 0) {
 		if (strlen(value) < 16 || strlen(value) > 40 ||
 		    sim_ws_set_password(s->ws, value) != 0)
-			return status_reply(r, "Rejected");
+			return sim_cp_status_reply(r, "Rejected");
 		sim_log_event(s, "authorization-key", "taken for the next connection",
 			      NULL);
-		return status_reply(r, "Accepted");
+		return sim_cp_status_reply(r, "Accepted");
 	}
 	k = config_find(s, key);
 	if (!k)
-		return status_reply(r, "NotSupported");
+		return sim_cp_status_reply(r, "NotSupported");
 	if (k->readonly || strlen(value) >= sizeof k->value)
-		return status_reply(r, "Rejected");
+		return sim_cp_status_reply(r, "Rejected");
 	if (strcmp(key, "HeartbeatInterval") == 0 ||
 	    strcmp(key, "MeterValueSampleInterval") == 0) {
 		char *end;
 		long v = strtol(value, &end, 10);
 
 		if (end == value || *end || v < 0 || v > 86400)
-			return status_reply(r, "Rejected");
+			return sim_cp_status_reply(r, "Rejected");
 		if (strcmp(key, "HeartbeatInterval") == 0)
-			restart_heartbeat(s, v);
+			sim_cp_restart_heartbeat(s, v);
 	}
 	snprintf(k->value, sizeof k->value, "%s", value);
-	return status_reply(r, "Accepted");
+	return sim_cp_status_reply(r, "Accepted");
 }
 
-static void trigger_boot(struct sim *s, struct after *a)
+static void trigger_boot(struct sim *s, struct sim_after *a)
 {
 	(void)a;
 	sim_cp_boot(s);
 }
 
-static void trigger_heartbeat(struct sim *s, struct after *a)
+static void trigger_heartbeat(struct sim *s, struct sim_after *a)
 {
 	(void)a;
 	sim_cp_heartbeat(s);
 }
 
-static void trigger_status(struct sim *s, struct after *a)
+static void trigger_status(struct sim *s, struct sim_after *a)
 {
 	if (a->c > 0) {
 		send_status_of(s, a->c);
@@ -877,7 +897,7 @@ static void trigger_status(struct sim *s, struct after *a)
 		send_status_of(s, i);
 }
 
-static void trigger_meter(struct sim *s, struct after *a)
+static void trigger_meter(struct sim *s, struct sim_after *a)
 {
 	struct sim_meter_args m = { 0 };
 
@@ -886,14 +906,14 @@ static void trigger_meter(struct sim *s, struct after *a)
 			sim_cp_meter(s, i, &m, "Trigger");
 }
 
-static void trigger_diagnostics(struct sim *s, struct after *a)
+static void trigger_diagnostics(struct sim *s, struct sim_after *a)
 {
 	(void)a;
 	sim_cp_queue_call(s, "DiagnosticsStatusNotification",
 			  json_pack("{ss}", "status", "Idle"), 0);
 }
 
-static void trigger_firmware(struct sim *s, struct after *a)
+static void trigger_firmware(struct sim *s, struct sim_after *a)
 {
 	(void)a;
 	sim_cp_queue_call(s, "FirmwareStatusNotification",
@@ -902,7 +922,7 @@ static void trigger_firmware(struct sim *s, struct after *a)
 
 struct trigger {
 	const char *message;
-	void (*fn)(struct sim *s, struct after *a);
+	void (*fn)(struct sim *s, struct sim_after *a);
 };
 
 static const struct trigger triggers[] = {
@@ -914,49 +934,44 @@ static const struct trigger triggers[] = {
 	{ "StatusNotification", trigger_status },
 };
 
-static int h_trigger(struct sim *s, const json_t *req, struct reply *r)
+static int h_trigger(struct sim *s, const json_t *req, struct sim_reply *r)
 {
 	const char *msg = get_str(req, "requestedMessage", 40);
 	long c = 0;
 
 	if (!msg)
-		return formation(r, "requestedMessage missing");
+		return sim_cp_formation(r, "requestedMessage missing");
 	if (json_object_get(req, "connectorId") &&
 	    (!get_int(req, "connectorId", &c) || !valid_connector(s, (int)c, true)))
-		return status_reply(r, "Rejected");
+		return sim_cp_status_reply(r, "Rejected");
 	for (size_t i = 0; i < sizeof triggers / sizeof *triggers; i++) {
 		if (strcmp(triggers[i].message, msg) == 0) {
 			r->after.fn = triggers[i].fn;
 			r->after.c = (int)c;
-			return status_reply(r, "Accepted");
+			return sim_cp_status_reply(r, "Accepted");
 		}
 	}
-	return status_reply(r, "NotImplemented");
+	return sim_cp_status_reply(r, "NotImplemented");
 }
 
-static int h_clear_cache(struct sim *s, const json_t *req, struct reply *r)
+static int h_clear_cache(struct sim *s, const json_t *req, struct sim_reply *r)
 {
 	(void)s;
 	(void)req;
-	return status_reply(r, "Accepted");
+	return sim_cp_status_reply(r, "Accepted");
 }
 
-static int h_data_transfer(struct sim *s, const json_t *req, struct reply *r)
+static int h_data_transfer(struct sim *s, const json_t *req,
+			   struct sim_reply *r)
 {
 	(void)s;
 	if (!get_str(req, "vendorId", 255))
-		return formation(r, "vendorId missing");
-	return status_reply(r, "UnknownVendorId");
+		return sim_cp_formation(r, "vendorId missing");
+	return sim_cp_status_reply(r, "UnknownVendorId");
 }
 
-struct call_handler {
-	const char *action;
-	int (*fn)(struct sim *s, const json_t *req, struct reply *r);
-	const char *negative; /* status for `answer ACTION reject` */
-};
-
 /* sorted by action */
-static const struct call_handler call_handlers[] = {
+static const struct sim_call_handler call_handlers[] = {
 	{ "CancelReservation", h_cancel_reservation, "Rejected" },
 	{ "ChangeAvailability", h_change_availability, "Rejected" },
 	{ "ChangeConfiguration", h_change_configuration, "Rejected" },
@@ -975,7 +990,7 @@ static const struct call_handler call_handlers[] = {
 
 static int cmp_handler(const void *key, const void *elem)
 {
-	return strcmp(key, ((const struct call_handler *)elem)->action);
+	return strcmp(key, ((const struct sim_call_handler *)elem)->action);
 }
 
 static void send_frame(struct sim *s, json_t *frame)
@@ -997,13 +1012,15 @@ static void send_call_error(struct sim *s, const char *id, const char *code,
 static void answer_call(struct sim *s, const char *id, const char *action,
 			const json_t *req)
 {
-	const struct call_handler *h = bsearch(
-		action, call_handlers, sizeof call_handlers / sizeof *call_handlers,
-		sizeof *call_handlers, cmp_handler);
+	const struct sim_call_handler *h =
+		s->v201 ? sim_cp201_handler(action)
+			: bsearch(action, call_handlers,
+				  sizeof call_handlers / sizeof *call_handlers,
+				  sizeof *call_handlers, cmp_handler);
 	struct sim_action_state *st = sim_cp_action(s, action);
 	enum sim_answer mode = st && st->has_answer ? st->answer
 						    : SIM_ANSWER_ACCEPT;
-	struct reply r = { 0 };
+	struct sim_reply r = { 0 };
 
 	switch (mode) {
 	case SIM_ANSWER_NONE:
@@ -1094,7 +1111,7 @@ void sim_cp_on_text(struct sim *s, const char *text, size_t len)
 
 /* ---- connection life cycle ---- */
 
-static void reset_check(struct sim *s)
+void sim_cp_reset_check(struct sim *s)
 {
 	if (!s->reset_pending || !s->connected || s->inflight || s->queue_head)
 		return;
@@ -1194,6 +1211,7 @@ void sim_cp_init(struct sim *s)
 				 "%d", s->opt.connectors);
 		s->n_config = i + 1;
 	}
+	sim_cp201_init(s);
 	uv_timer_init(s->loop, &s->call_timer);
 	uv_timer_init(s->loop, &s->heartbeat_timer);
 	uv_timer_init(s->loop, &s->boot_retry_timer);

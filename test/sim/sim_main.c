@@ -1,6 +1,6 @@
-/* ocpp-charger-sim: an OCPP 1.6J charge point for tests, benchmarks and
- * trying a setup without a car. Options, logging and the connection's life
- * cycle live here; see sim.h for the layers. */
+/* ocpp-charger-sim: an OCPP 1.6J or 2.0.1 charge point for tests, benchmarks
+ * and trying a setup without a car. Options, logging and the connection's
+ * life cycle live here; see sim.h for the layers. */
 #include "sim.h"
 
 #include <errno.h>
@@ -20,7 +20,9 @@ static void usage(FILE *f)
 	      "  --script FILE          run the commands in FILE\n"
 	      "  --stdin                read commands from stdin\n"
 	      "  --log FILE             JSON lines log of frames and events (- = stdout)\n"
-	      "  --subprotocols LIST    Sec-WebSocket-Protocol (default ocpp1.6)\n"
+	      "  --ocpp 1.6|2.0.1|both  OCPP version (default 1.6); both offers\n"
+	      "                         2.0.1 and 1.6, speaks what the server chose\n"
+	      "  --subprotocols LIST    Sec-WebSocket-Protocol (default from --ocpp)\n"
 	      "  --no-subprotocol       send no Sec-WebSocket-Protocol\n"
 	      "  --basic-auth USER:PASS HTTP Basic authentication\n"
 	      "  --ca FILE              wss://: CA (PEM) the server certificate\n"
@@ -182,6 +184,9 @@ static void on_open(void *user_data, const char *protocol)
 
 	s->connected = true;
 	s->ever_connected = true;
+	s->v201 = s->opt.ocpp == SIM_OCPP_201 ||
+		  (s->opt.ocpp == SIM_OCPP_BOTH &&
+		   strcmp(protocol, "ocpp2.0.1") == 0);
 	uv_timer_stop(&s->reconnect_timer);
 	sim_log_event(s, "connected", protocol[0] ? protocol : "(no subprotocol)",
 		      NULL);
@@ -325,11 +330,36 @@ static bool field_ok(const char *name, const char *v, size_t max)
 	return false;
 }
 
+static int parse_ocpp(struct sim_options *o, const char *v)
+{
+	if (strcmp(v, "1.6") == 0)
+		o->ocpp = SIM_OCPP_16;
+	else if (strcmp(v, "2.0.1") == 0)
+		o->ocpp = SIM_OCPP_201;
+	else if (strcmp(v, "both") == 0)
+		o->ocpp = SIM_OCPP_BOTH;
+	else {
+		fprintf(stderr, "ocpp-charger-sim: --ocpp must be 1.6, 2.0.1 or both\n");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static const char *default_subprotocols(enum sim_ocpp v)
+{
+	switch (v) {
+	case SIM_OCPP_201: return "ocpp2.0.1";
+	case SIM_OCPP_BOTH: return "ocpp2.0.1, ocpp1.6";
+	case SIM_OCPP_16: break;
+	}
+	return "ocpp1.6";
+}
+
 static int parse_options(struct sim_options *o, int argc, char **argv)
 {
 	enum { O_NO_SUBPROTOCOL = 256, O_NO_BOOT, O_RECONNECT, O_VENDOR,
 	       O_MODEL, O_SERIAL, O_FIRMWARE, O_BASIC_AUTH, O_SUBPROTOCOLS,
-	       O_CA, O_CERT, O_KEY };
+	       O_CA, O_CERT, O_KEY, O_OCPP };
 	static const struct option longopts[] = {
 		{ "url", required_argument, NULL, 'u' },
 		{ "connectors", required_argument, NULL, 'c' },
@@ -337,6 +367,7 @@ static int parse_options(struct sim_options *o, int argc, char **argv)
 		{ "stdin", no_argument, NULL, 'i' },
 		{ "log", required_argument, NULL, 'l' },
 		{ "subprotocols", required_argument, NULL, O_SUBPROTOCOLS },
+		{ "ocpp", required_argument, NULL, O_OCPP },
 		{ "no-subprotocol", no_argument, NULL, O_NO_SUBPROTOCOL },
 		{ "basic-auth", required_argument, NULL, O_BASIC_AUTH },
 		{ "ca", required_argument, NULL, O_CA },
@@ -354,6 +385,7 @@ static int parse_options(struct sim_options *o, int argc, char **argv)
 	};
 	double d;
 	int opt;
+	bool own_subprotocols = false;
 
 	o->connectors = 1;
 	o->subprotocols = "ocpp1.6";
@@ -379,8 +411,16 @@ static int parse_options(struct sim_options *o, int argc, char **argv)
 			    strpbrk(optarg, "\r\n"))
 				return -EINVAL;
 			o->subprotocols = optarg;
+			own_subprotocols = true;
 			break;
-		case O_NO_SUBPROTOCOL: o->subprotocols = NULL; break;
+		case O_NO_SUBPROTOCOL:
+			o->subprotocols = NULL;
+			own_subprotocols = true;
+			break;
+		case O_OCPP:
+			if (parse_ocpp(o, optarg) < 0)
+				return -EINVAL;
+			break;
 		case O_BASIC_AUTH:
 			if (!strchr(optarg, ':') ||
 			    !field_ok("basic-auth", optarg, 250)) {
@@ -428,6 +468,8 @@ static int parse_options(struct sim_options *o, int argc, char **argv)
 			argv[optind]);
 		return -EINVAL;
 	}
+	if (!own_subprotocols)
+		o->subprotocols = default_subprotocols(o->ocpp);
 	if (!o->url) {
 		fprintf(stderr, "ocpp-charger-sim: --url is required\n");
 		return -EINVAL;

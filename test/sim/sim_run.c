@@ -248,6 +248,13 @@ static void exec(struct sim *s, struct sim_cmd *c)
 		sim_ws_drop(s->ws);
 		block_on(s, SIM_BLOCK_DISCONNECT, c);
 		break;
+	case SIM_OP_OFFLINE:
+		/* the network goes: no close frame, no reconnect until
+		 * `connect`; transaction messages are kept meanwhile */
+		s->want_connected = false;
+		sim_ws_drop(s->ws);
+		block_on(s, SIM_BLOCK_DISCONNECT, c);
+		break;
 	case SIM_OP_RECONNECT:
 		if (expand_reconnect(s, c) < 0)
 			fail_run(s, c, SIM_EXIT_USAGE, "out of memory");

@@ -330,6 +330,7 @@ static const struct command_def commands[] = {
 	{ "loop", SIM_OP_LOOP, 0, 0, false, p_none, "loop" },
 	{ "meter", SIM_OP_METER, 1, 8, true, p_meter,
 	  "meter C [energy=WH] [current=A] [power=W] ..." },
+	{ "offline", SIM_OP_OFFLINE, 0, 0, false, p_none, "offline" },
 	{ "plug", SIM_OP_PLUG, 1, 1, true, p_connector_only, "plug C" },
 	{ "quit", SIM_OP_QUIT, 0, 0, false, p_none, "quit" },
 	{ "reconnect", SIM_OP_RECONNECT, 0, 0, false, p_none, "reconnect" },

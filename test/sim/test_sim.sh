@@ -349,6 +349,30 @@ else
 	fail "malformed frames (rc $RC)" "$TMP/malformed.err" "$TMP/malformed.sim.log"
 fi
 
+# ---- --ocpp both: offers 2.0.1 and 1.6, speaks 1.6 when the server chose it
+script both.sim <<'EOF'
+authorize 04A2B3C4
+quit
+EOF
+start_fake both
+run_sim both --ocpp both --script "$TMP/both.sim"
+stop_fake
+if [ "$RC" -eq 0 ] && grep -q '"offered":\["ocpp2.0.1","ocpp1.6"\]' "$TMP/both.fake.log" &&
+	grep -q '"event":"connected","detail":"ocpp1.6"' "$TMP/both.sim.log" &&
+	grep -q '"BootNotification",{"chargePointVendor"' "$TMP/both.sim.log" &&
+	grep -q '"Authorize",{"idTag":"04A2B3C4"}' "$TMP/both.sim.log"; then
+	pass "--ocpp both speaks OCPP 1.6 when the server chose ocpp1.6"
+else
+	fail "--ocpp both (rc $RC)" "$TMP/both.err" "$TMP/both.sim.log"
+fi
+timeout 10 "$SIM" --url ws://127.0.0.1:1/x --ocpp 3.0 >/dev/null 2>"$TMP/badocpp.err"
+RC=$?
+if [ "$RC" -eq 3 ] && grep -q -- '--ocpp must be' "$TMP/badocpp.err"; then
+	pass "--ocpp with an unknown version is a usage error"
+else
+	fail "--ocpp 3.0 (rc $RC)" "$TMP/badocpp.err"
+fi
+
 # ---- expect timeout gives exit 1 ----
 script timeout.sim <<'EOF'
 heartbeat
