@@ -307,14 +307,16 @@ const ocpp_command_row ocpp__cs201_command_table[OCPP_CMD_COUNT] = {
 
 /* ---- the device model after boot ------------------------------------------ */
 
-/* SetVariables answers one status per variable, not a "status": the
- * command layer reads "status", so the result is taken from the first. */
+/* The answer's status, for the log; SetVariables answers one status per
+ * variable instead, and the first is shown. */
 static void finish_quiet(ocpp_session *s, ocpp_call *call, bool answered,
                          const json_t *payload, const char *error_code)
 {
   const json_t *first = json_array_get(json_object_get(payload, "setVariableResult"), 0);
-  const char *st = answered ? json_string_value(json_object_get(first, "attributeStatus"))
+  const char *st = answered ? json_string_value(json_object_get(payload, "status"))
                             : error_code;
+  if (!st && answered)
+    st = json_string_value(json_object_get(first, "attributeStatus"));
   if (!st)
     st = answered ? "answered" : "?";
   ocpp__session_log(s, OCPP_LOG_INFO, "%s: %s", call->action, st);

@@ -1,0 +1,129 @@
+#!/bin/bash
+# An OCPP 2.0.1 charger through the real daemon and a real knxd: the
+# simulator in 2.0.1 mode, the KNX objects it drives and the KNX commands
+# it gets as 2.0.1 messages, the charger's string transaction id in the
+# store and the CSV export, an offline replay of TransactionEvents after a
+# gateway restart, and a charger offering both versions under each
+# ocpp_version. Every frame the gateway sends passes the 2.0.1 schemas.
+source "$TEST_SRC/lib.sh"
+
+start_bus
+write_config "meter_sample_interval = 30"
+write_charger CP1
+write_charger_at BOTHAUTO 1 "ocpp_version = auto"
+write_charger_at BOTH201 2 "ocpp_version = 2.0.1"
+start_gateway
+start_monitor
+
+# ---- a session ----------------------------------------------------------------
+cat >"$T/a.sim" <<'SIM'
+authorize TAG1
+plug 1
+start 1 TAG1 1000
+meter 1 energy=1500 current.L1=16 current.L2=15 current.L3=14 power=10580 voltage=230
+SIM
+bus_mark
+start_sim a CP1 "$T/a.sim" --ocpp 2.0.1
+ocpp_wait_count a answer TransactionEvent 2
+expect_log "CP1: connected from 127\.0\.0\.1:[0-9]+, ocpp2\.0\.1"
+ocpp_check a answer BootNotification \
+  'p["status"] == "Accepted" and p["interval"] == 60' "BootNotification not Accepted"
+ocpp_check a answer Authorize 'p == {"idTokenInfo": {"status": "Accepted"}}' \
+  "Authorize not answered with idTokenInfo Accepted"
+ocpp_check a answer TransactionEvent \
+  'p == {"idTokenInfo": {"status": "Accepted"}}' --any "Started not answered with the tag's status"
+ocpp_check a call GetVariables \
+  '{"component": {"name": "SmartChargingCtrlr"}, "variable": {"name": "RateUnit"}} in p["getVariableData"]' \
+  "the rate unit is not read after boot"
+ocpp_check a call SetVariables \
+  '{"attributeValue": "30", "component": {"name": "SampledDataCtrlr"}, "variable": {"name": "TxUpdatedInterval"}} in p["setVariableData"]' \
+  --any "TxUpdatedInterval not set to meter_sample_interval"
+TX=$(ocpp_get a sent TransactionEvent 'p["transactionInfo"]["transactionId"]')
+
+# the KNX objects: online, last tag, status Charging, charging state, energy
+expect_bus_new " to 9/7/52: 01$"
+expect_bus_new " to 9/7/50: 54 41 47 31 00 "
+expect_bus_new " to 9/7/51: 01$"
+expect_bus_new " to 9/7/1: 01$"
+expect_bus_new " to 9/7/0: 02 $"          # Charging
+expect_bus_new " to 9/7/11: $(knx_dpt i13 500)$"
+expect_bus_new " to 9/7/40: $(knx_dpt f14 16)$"
+expect_bus_new " to 9/7/45: $(knx_dpt f14 10580)$"
+
+status_json >"$T/status.json"
+/usr/bin/python3 - "$T/status.json" <<'PY' || fail "status of the 2.0.1 charger is wrong"
+import json, sys
+st = json.load(open(sys.argv[1]))
+cp = next(c for c in st["chargers"] if c["id"] == "CP1")
+assert cp["ocpp_version"] == "2.0.1", cp
+k = cp["connectors"][0]
+assert k["status"] == "Charging" and k["transaction_id"] > 0, k
+assert abs(k["session_energy_wh"] - 500) < 0.01, k
+PY
+
+# ---- KNX commands as 2.0.1 messages -------------------------------------------
+knx_write 9/7/42 $(knx_dpt f14 8)
+ocpp_wait_count a call SetChargingProfile 1
+ocpp_check a call SetChargingProfile \
+  'p["evseId"] == 1 and p["chargingProfile"]["chargingSchedule"][0]["chargingSchedulePeriod"][0]["limit"] == 8' \
+  "max_current did not send an 8 A profile for EVSE 1"
+expect_bus " to 9/7/41: $(knx_dpt f14 8)$"
+knx_swrite 9/7/101 1
+ocpp_wait_count a call Reset 1
+ocpp_check a call Reset 'p == {"type": "OnIdle"}' "reset did not send Reset OnIdle"
+knx_swrite 9/7/2 0
+ocpp_wait_count a call RequestStopTransaction 1
+ocpp_check a call RequestStopTransaction "p == {\"transactionId\": \"$TX\"}" \
+  "charging 0 did not stop the charger's transaction by its id"
+ocpp_wait_count a answer TransactionEvent 3
+expect_bus " to 9/7/1: 00$"
+expect_bus " to 9/7/0: 05 $"       # Finishing: ended, still plugged
+expect_bus " to 9/7/10: "
+sim_cmd a "unplug 1"
+expect_bus " to 9/7/0: 00 $"
+expect_bus " to 9/7/51: 00$"
+validate_frames a
+
+export_sessions "$T/s1.csv"
+grep -q "^CP1,1,$TX,TAG1," "$T/s1.csv" || fail "CSV does not list the charger's id: $(cat "$T/s1.csv")"
+
+# ---- offline: events stored by the charger, replayed after a restart -----------
+cat >"$T/b.sim" <<'SIM'
+plug 1
+start 1 TAG1 5000
+meter 1 energy=5200
+SIM
+start_sim b CP1 "$T/b.sim" --ocpp 2.0.1
+ocpp_wait_count b answer TransactionEvent 2
+TX2=$(ocpp_get b sent TransactionEvent 'p["transactionInfo"]["transactionId"]')
+sim_cmd b "offline"
+expect_log "CP1: disconnected"
+stop_gateway
+sim_cmd b "meter 1 energy=5600"
+sim_cmd b "stop 1 6000 Local"
+restart_gateway
+sim_cmd b "connect"
+ocpp_wait_count b answer TransactionEvent 4 100
+ocpp_check b sent TransactionEvent 'p["offline"] is True' --any \
+  "the simulator did not replay its events with offline"
+expect_log "CP1: connector 1: transaction [0-9]+ \(\"$TX2\"\) picked up|CP1: connector 1: transaction [0-9]+ \(\"$TX2\"\) ended"
+export_sessions "$T/s2.csv"
+/usr/bin/python3 - "$T/s2.csv" "$TX2" <<'PY' || fail "the offline session is not closed once with its energy"
+import csv, sys
+rows = [r for r in csv.DictReader(open(sys.argv[1])) if r["transaction_id"] == sys.argv[2]]
+assert len(rows) == 1, rows
+r = rows[0]
+assert r["stop"] and float(r["energy_wh"]) == 1000, r
+PY
+validate_frames b
+
+# ---- a charger that offers both ------------------------------------------------
+start_sim c BOTHAUTO "$T/a.sim" --ocpp both
+expect_frame c '"event":"connected","detail":"ocpp1\.6"'
+start_sim d BOTH201 "$T/a.sim" --ocpp both
+expect_frame d '"event":"connected","detail":"ocpp2\.0\.1"'
+ocpp_wait_count d answer TransactionEvent 1
+validate_frames c
+validate_frames d
+! grep -q "internal:" "$GW_LOG" || fail "the gateway logged internal errors"
+echo "PASS"
