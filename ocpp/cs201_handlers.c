@@ -200,38 +200,6 @@ static void h_authorize(ocpp_session *s, json_t *req, ocpp_handler_out *out)
     out->answer = json_pack("{s:o}", "idTokenInfo", id_token_info(&v));
 }
 
-static void cs201_resume(ocpp_session *s, const char *action, json_t *req,
-                         ocpp_auth_status st, ocpp_handler_out *out)
-{
-  (void)action; /* only Authorize defers */
-  ocpp_cs_verdict v = {.status = st};
-  ocpp__cs_tag_decided(s, 0, token_of(req), &v);
-  out->answer = json_pack("{s:o}", "idTokenInfo", id_token_info(&v));
-}
-
-/* The decision on an idToken inside a TransactionEvent, made at once: the
- * owner's list, else start_mode and tags. A tag that a deferred decision
- * accepted in Authorize is not asked again (the charger only sends it to
- * tell which tag started the transaction). */
-static void decide_now(ocpp_session *s, int connector, const char *tag,
-                       ocpp_cs_verdict *v)
-{
-  const ocpp_store_hooks *h = &s->cfg.store;
-  ocpp_tag_verdict known;
-  memset(v, 0, sizeof *v);
-  if (tag[0] && h->lookup_tag &&
-      h->lookup_tag(s->cfg.store_data, s->cfg.log_id, tag, s->now.wall, &known)) {
-    v->status = known.status;
-    v->expiry = known.expiry;
-    snprintf(v->name, sizeof v->name, "%s", known.name);
-  } else if (s->cfg.authorize) {
-    v->status = OCPP_AUTH_ACCEPTED;
-    return;
-  } else {
-    v->status = ocpp_tag_check(&s->cp->opt, tag);
-  }
-  ocpp__cs_tag_decided(s, connector, tag, v);
-}
 
 /* ---- meter values ---------------------------------------------------------- */
 
@@ -492,7 +460,9 @@ static void end_transaction(ocpp_session *s, int connector, const tx_event *e,
   cs->finishing = cs->connector_status == OCPP_201_CONNECTOR_OCCUPIED;
 }
 
-static void h_transaction(ocpp_session *s, json_t *req, ocpp_handler_out *out)
+/* A TransactionEvent once the tag it carries (if any) is decided. */
+static void run_transaction(ocpp_session *s, json_t *req, const ocpp_cs_verdict *v,
+                            ocpp_handler_out *out)
 {
   tx_event e = read_event(s, req);
   int connector = running_connector(s, &e, out);
@@ -518,11 +488,9 @@ static void h_transaction(ocpp_session *s, json_t *req, ocpp_handler_out *out)
   cs->tx_seq_no = e.seq_no;
   if (e.tag[0] && strcmp(e.tag, cs->tx_tag) != 0)
     snprintf(cs->tx_tag, sizeof cs->tx_tag, "%s", e.tag);
-  if (json_object_get(req, "idToken")) {
-    ocpp_cs_verdict v;
-    decide_now(s, connector, e.tag, &v);
-    snprintf(cs->tx_tag_name, sizeof cs->tx_tag_name, "%s", v.name);
-    json_object_set_new(out->answer, "idTokenInfo", id_token_info(&v));
+  if (v) {
+    snprintf(cs->tx_tag_name, sizeof cs->tx_tag_name, "%s", v->name);
+    json_object_set_new(out->answer, "idTokenInfo", id_token_info(v));
   }
   double last_wh = NAN;
   emit_meter_values(s, connector, cs->tx_id, cs->tx_charger_id, e.meter_values,
@@ -539,6 +507,34 @@ static void h_transaction(ocpp_session *s, json_t *req, ocpp_handler_out *out)
     end_transaction(s, connector, &e, has_stop, last_wh);
   }
   publish_status(s, connector, e.when);
+}
+
+/* The tag is decided first, before anything is recorded, so a decision
+ * that the owner takes later (a billing backend) runs the event as a whole
+ * once it is known. */
+static void h_transaction(ocpp_session *s, json_t *req, ocpp_handler_out *out)
+{
+  if (!json_object_get(req, "idToken")) {
+    run_transaction(s, req, NULL, out);
+    return;
+  }
+  ocpp_cs_verdict v;
+  int evse = int_member(json_object_get(req, "evse"), "id", 0);
+  if (ocpp__cs_check_tag(s, evse, token_of(req), &v, out) == OCPP_OK)
+    run_transaction(s, req, &v, out);
+}
+
+static void cs201_resume(ocpp_session *s, const char *action, json_t *req,
+                         ocpp_auth_status st, ocpp_handler_out *out)
+{
+  ocpp_cs_verdict v = {.status = st};
+  bool event = strcmp(action, "TransactionEvent") == 0;
+  int evse = event ? int_member(json_object_get(req, "evse"), "id", 0) : 0;
+  ocpp__cs_tag_decided(s, evse, token_of(req), &v);
+  if (event)
+    run_transaction(s, req, &v, out);
+  else
+    out->answer = json_pack("{s:o}", "idTokenInfo", id_token_info(&v));
 }
 
 /* ---- events and notifications --------------------------------------------- */
