@@ -101,18 +101,10 @@ static void link_log(void *user_data, ocpp_log_level level,
     l->set->hooks.on_log(l->set->user_data, level, charger_id, message);
 }
 
-/* The backend's CALLs are not relayed to the charger: each is refused. */
 static json_t *link_call(void *user_data, const char *action,
                          const json_t *payload, const char **error_code)
 {
-  gw_uplink *l = user_data;
-  (void)payload;
-  char line[128];
-  snprintf(line, sizeof line, "backend: %s refused: commands are not relayed",
-           action);
-  link_log(l, OCPP_LOG_INFO, l->charger_id, line);
-  *error_code = "NotSupported";
-  return NULL;
+  return gw__uplink_command(user_data, action, payload, error_code);
 }
 
 /* ---- lifetime ------------------------------------------------------------- */
@@ -144,7 +136,7 @@ static bool same_conf(const gw_upstream_conf *a, const gw_upstream_conf *b)
          a->security_profile == b->security_profile &&
          same_text(a->password, b->password) &&
          same_text(a->tls_ca, b->tls_ca) && same_text(a->tls_cert, b->tls_cert) &&
-         same_text(a->tls_key, b->tls_key);
+         same_text(a->tls_key, b->tls_key) && a->commands == b->commands;
 }
 
 static void conf_free_tags(gw_upstream_conf *c)
@@ -198,6 +190,7 @@ static bool copy_conf(gw_upstream_conf *dst, const gw_upstream_conf *src,
     .tls_ca = dup_or_null(src->tls_ca),
     .tls_cert = dup_or_null(src->tls_cert),
     .tls_key = dup_or_null(src->tls_key),
+    .commands = src->commands,
     .line = src->line,
   };
   return dst->url && dst->identity && (!src->password || dst->password) &&

@@ -77,6 +77,15 @@ void gw__uplink_queue_send(gw_uplink *l);
 /* The queue's length and its oldest message's time (0: empty). */
 void gw__uplink_queue_stats(const gw_uplink *l, int *count, time_t *oldest);
 
+/* A CALL of the backend (uplink_commands.c): the answer payload, or NULL
+ * with *error_code for a CALLERROR. */
+json_t *gw__uplink_command(gw_uplink *l, const char *action,
+                           const json_t *payload, const char **error_code);
+
+/* The refusal action's answer schema defines ({"status":"Rejected"}, ...);
+ * NULL when it has none. */
+json_t *gw__uplink_refusal(const char *action);
+
 /* "2026-10-01T12:00:00Z" */
 void gw__uplink_utc_text(time_t t, char out[32]);
 
