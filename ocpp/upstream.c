@@ -878,6 +878,25 @@ int ocpp_upstream_call(ocpp_upstream *up, const char *action, json_t *payload,
   return rc;
 }
 
+uint32_t ocpp_upstream_defer(ocpp_upstream *up)
+{
+  return up && up->state == UP_OPEN ? ocpp_session_defer_call(up->session) : 0;
+}
+
+int ocpp_upstream_answer(ocpp_upstream *up, uint32_t token, json_t *payload,
+                         const char *error_code)
+{
+  if (!up || up->state == UP_DESTROYED) {
+    json_decref(payload);
+    return OCPP_EINVAL;
+  }
+  int rc = ocpp_session_answer_call(up->session, token, payload, error_code,
+                                    clock_now(up));
+  if (up->state == UP_OPEN)
+    up_rearm(up);
+  return rc;
+}
+
 void ocpp_upstream_info_get(const ocpp_upstream *up, ocpp_upstream_info *out)
 {
   if (!out)
