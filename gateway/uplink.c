@@ -370,6 +370,7 @@ void gw_uplinks_destroy(gw_uplinks *u)
 {
   if (!u)
     return;
+  gw__uplink_relays_forget(u);
   for (size_t i = 0; i < u->n; i++)
     free_link(u->links[i]);
   free(u->links);

@@ -32,6 +32,15 @@ typedef struct {
    * ocpp_server_authorized(). Called exactly once per such promise. */
   void (*decided)(void *user_data, const char *charger_id, uint32_t token,
                   ocpp_auth_status status);
+  /* A backend's command for its charger, as ocpp_server_command(): 0 when
+   * queued (cb follows exactly once), negative otherwise. NULL: commands
+   * are refused. */
+  int (*command)(void *user_data, const char *charger_id,
+                 const ocpp_command *cmd, ocpp_command_cb cb, void *cb_data);
+  /* As ocpp_server_transaction(): what runs on a connector, to find the
+   * gateway's transaction of a backend's transactionId. May be NULL. */
+  int (*transaction)(void *user_data, const char *charger_id, int connector,
+                     ocpp_transaction_info *out);
 } gw_uplink_hooks;
 
 typedef enum {

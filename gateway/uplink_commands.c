@@ -4,6 +4,7 @@
  * the charger sees nothing; an action without such a refusal is answered
  * NotSupported. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "gateway/uplink_impl.h"
@@ -51,13 +52,253 @@ static json_t *refuse(gw_uplink *l, const char *action, const char *why,
   return answer;
 }
 
+/* ---- relayed commands ---------------------------------------------------- */
+
+/* What each relayed command's result is called in its answer schema. */
+typedef struct {
+  const char *action;
+  const char *accepted, *rejected, *not_supported;
+} relay_answers;
+
+enum { R_START, R_STOP, R_UNLOCK, R_AVAILABILITY, R_RESET, R_TRIGGER,
+       R_CONFIGURATION, R_COUNT };
+
+static const relay_answers answers[R_COUNT] = {
+  [R_START] = {"RemoteStartTransaction", "Accepted", "Rejected", "Rejected"},
+  [R_STOP] = {"RemoteStopTransaction", "Accepted", "Rejected", "Rejected"},
+  [R_UNLOCK] = {"UnlockConnector", "Unlocked", "UnlockFailed", "NotSupported"},
+  [R_AVAILABILITY] = {"ChangeAvailability", "Accepted", "Rejected", "Rejected"},
+  [R_RESET] = {"Reset", "Accepted", "Rejected", "Rejected"},
+  [R_TRIGGER] = {"TriggerMessage", "Accepted", "Rejected", "NotImplemented"},
+  [R_CONFIGURATION] = {"ChangeConfiguration", "Accepted", "Rejected",
+                       "NotSupported"},
+};
+
+static void relay_unlink(gw_relay *r)
+{
+  if (r->prev)
+    r->prev->next = r->next;
+  else if (r->set)
+    r->set->relays = r->next;
+  if (r->next)
+    r->next->prev = r->prev;
+  r->prev = r->next = NULL;
+}
+
+void gw__uplink_relays_forget(gw_uplinks *u)
+{
+  while (u->relays) {
+    gw_relay *r = u->relays;
+    relay_unlink(r);
+    r->set = NULL;
+  }
+}
+
+static const char *status_of(int kind, ocpp_result result)
+{
+  const relay_answers *a = &answers[kind];
+  return result == OCPP_RESULT_ACCEPTED ? a->accepted
+         : result == OCPP_RESULT_NOT_SUPPORTED ? a->not_supported
+                                               : a->rejected;
+}
+
+static void relay_done(void *user_data, ocpp_result result)
+{
+  gw_relay *r = user_data;
+  gw_uplink *l = r->set ? gw__uplink_find(r->set, r->charger_id) : NULL;
+  relay_unlink(r);
+  if (l && l->up == r->up) {
+    const char *status = status_of(r->kind, result);
+    char line[160];
+    snprintf(line, sizeof line, "backend: %s relayed, charger: %s",
+             answers[r->kind].action, ocpp_result_name(result));
+    gw__uplink_log(l, OCPP_LOG_INFO, line);
+    ocpp_upstream_answer(l->up, r->token, json_pack("{s:s}", "status", status),
+                         NULL);
+  }
+  free(r);
+}
+
+/* Sends cmd to the charger; the backend's CALL waits for the result. NULL
+ * with *error_code when it cannot wait, else NULL with *error_code NULL
+ * (deferred) or the refusal when the charger cannot take it. */
+static json_t *relay(gw_uplink *l, int kind, const ocpp_command *cmd,
+                     const char **error_code)
+{
+  gw_uplinks *u = l->set;
+  const char *action = answers[kind].action;
+  if (!u->hooks.command)
+    return refuse(l, action, "no charger side", error_code);
+  size_t id_len = strlen(l->charger_id) + 1;
+  gw_relay *r = calloc(1, sizeof *r + id_len);
+  uint32_t token = r ? ocpp_upstream_defer(l->up) : 0;
+  if (!token) {
+    free(r);
+    *error_code = "InternalError";
+    return NULL;
+  }
+  *r = (gw_relay){.set = u, .up = l->up, .token = token, .kind = kind,
+                  .next = u->relays};
+  memcpy(r->charger_id, l->charger_id, id_len);
+  if (u->relays)
+    u->relays->prev = r;
+  u->relays = r;
+  int rc = u->hooks.command(u->user_data, l->charger_id, cmd, relay_done, r);
+  if (rc == 0)
+    return NULL;
+  relay_unlink(r);
+  free(r);
+  char why[96];
+  snprintf(why, sizeof why, "charger: %s", ocpp_strerror(rc));
+  json_t *answer = refuse(l, action, why, error_code);
+  /* the refusal goes out through the token taken for the wait */
+  ocpp_upstream_answer(l->up, token, answer, answer ? NULL : "NotSupported");
+  *error_code = NULL;
+  return NULL;
+}
+
+static int connector_of(const json_t *payload)
+{
+  json_int_t c = json_integer_value(json_object_get(payload, "connectorId"));
+  return c >= 0 && c <= GW_MAX_CONNECTORS ? (int)c : -1;
+}
+
+/* The connector whose running transaction the backend knows as tx: the
+ * store keeps the backend's id beside the gateway's. 0 when none. */
+static int connector_of_backend_tx(gw_uplink *l, int32_t tx)
+{
+  gw_uplinks *u = l->set;
+  if (!u->hooks.transaction || !u->store)
+    return 0;
+  for (int c = 1; c <= GW_MAX_CONNECTORS; c++) {
+    ocpp_transaction_info info;
+    bool known = false;
+    int32_t up = 0;
+    if (u->hooks.transaction(u->user_data, l->charger_id, c, &info) == 0 &&
+        info.transaction_id &&
+        gw_store_upstream_tx(u->store, l->charger_id, info.transaction_id,
+                             &known, &up) == GW_OK &&
+        known && up == tx)
+      return c;
+  }
+  return 0;
+}
+
+static json_t *remote_start(gw_uplink *l, const json_t *p, const char **ec)
+{
+  int c = connector_of(p);
+  ocpp_command cmd = {
+    .kind = OCPP_CMD_REMOTE_START, .connector = c > 0 ? c : 1,
+    .id_tag = json_string_value(json_object_get(p, "idTag")),
+  };
+  return relay(l, R_START, &cmd, ec);
+}
+
+static json_t *remote_stop(gw_uplink *l, const json_t *p, const char **ec)
+{
+  int32_t tx = (int32_t)json_integer_value(json_object_get(p, "transactionId"));
+  int c = connector_of_backend_tx(l, tx);
+  if (!c) {
+    char why[64];
+    snprintf(why, sizeof why, "transaction %d unknown", (int)tx);
+    return refuse(l, "RemoteStopTransaction", why, ec);
+  }
+  ocpp_command cmd = {.kind = OCPP_CMD_REMOTE_STOP, .connector = c};
+  return relay(l, R_STOP, &cmd, ec);
+}
+
+static json_t *unlock(gw_uplink *l, const json_t *p, const char **ec)
+{
+  ocpp_command cmd = {.kind = OCPP_CMD_UNLOCK, .connector = connector_of(p)};
+  return relay(l, R_UNLOCK, &cmd, ec);
+}
+
+static json_t *availability(gw_uplink *l, const json_t *p, const char **ec)
+{
+  const char *type = json_string_value(json_object_get(p, "type"));
+  ocpp_command cmd = {.kind = OCPP_CMD_CHANGE_AVAILABILITY,
+                      .connector = connector_of(p),
+                      .operative = type && strcmp(type, "Operative") == 0};
+  return relay(l, R_AVAILABILITY, &cmd, ec);
+}
+
+static json_t *reset(gw_uplink *l, const json_t *p, const char **ec)
+{
+  const char *type = json_string_value(json_object_get(p, "type"));
+  ocpp_command cmd = {.kind = OCPP_CMD_RESET,
+                      .hard = type && strcmp(type, "Hard") == 0};
+  return relay(l, R_RESET, &cmd, ec);
+}
+
+static json_t *trigger(gw_uplink *l, const json_t *p, const char **ec)
+{
+  const char *msg = json_string_value(json_object_get(p, "requestedMessage"));
+  if (!msg || strcmp(msg, "MeterValues") != 0)
+    return refuse(l, "TriggerMessage", "only MeterValues is relayed", ec);
+  int c = connector_of(p);
+  ocpp_command cmd = {.kind = OCPP_CMD_TRIGGER, .connector = c > 0 ? c : 0,
+                      .message = msg};
+  return relay(l, R_TRIGGER, &cmd, ec);
+}
+
+static json_t *change_configuration(gw_uplink *l, const json_t *p,
+                                    const char **ec)
+{
+  ocpp_command cmd = {
+    .kind = OCPP_CMD_CHANGE_CONFIGURATION,
+    .key = json_string_value(json_object_get(p, "key")),
+    .value = json_string_value(json_object_get(p, "value")),
+  };
+  return relay(l, R_CONFIGURATION, &cmd, ec);
+}
+
+/* The gateway keeps no configuration of its own for the backend: every
+ * key asked for is unknown. */
+static json_t *get_configuration(gw_uplink *l, const json_t *p, const char **ec)
+{
+  (void)l;
+  (void)ec;
+  const json_t *keys = json_object_get(p, "key");
+  if (!json_array_size(keys))
+    return json_pack("{s:[]}", "configurationKey");
+  return json_pack("{s:O}", "unknownKey", keys);
+}
+
+static json_t *data_transfer(gw_uplink *l, const json_t *p, const char **ec)
+{
+  (void)l;
+  (void)p;
+  (void)ec;
+  return json_pack("{s:s}", "status", "UnknownVendorId");
+}
+
+typedef json_t *(*command_fn)(gw_uplink *l, const json_t *payload,
+                              const char **error_code);
+
+static const struct {
+  const char *action;
+  command_fn fn;
+} commands[] = {
+  {"ChangeAvailability", availability},
+  {"ChangeConfiguration", change_configuration},
+  {"DataTransfer", data_transfer},
+  {"GetConfiguration", get_configuration},
+  {"RemoteStartTransaction", remote_start},
+  {"RemoteStopTransaction", remote_stop},
+  {"Reset", reset},
+  {"TriggerMessage", trigger},
+  {"UnlockConnector", unlock},
+};
+
 json_t *gw__uplink_command(gw_uplink *l, const char *action,
                            const json_t *payload, const char **error_code)
 {
-  (void)payload;
-  if (l->conf.commands == GW_COMMANDS_READONLY)
+  /* reading the configuration controls nothing */
+  if (l->conf.commands == GW_COMMANDS_READONLY &&
+      strcmp(action, "GetConfiguration") != 0)
     return refuse(l, action, "commands = readonly", error_code);
-  if (strcmp(action, "DataTransfer") == 0)
-    return json_pack("{s:s}", "status", "UnknownVendorId");
+  for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+    if (strcmp(commands[i].action, action) == 0)
+      return commands[i].fn(l, payload, error_code);
   return refuse(l, action, "not relayed", error_code);
 }

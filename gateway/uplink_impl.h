@@ -47,6 +47,20 @@ struct gw_uplink {
   bool queue_inflight;
 };
 
+/* A backend's command on its way to the charger: the CALL waits for the
+ * charger's result. It names its link by charger id and upstream, so a
+ * link replaced or gone meanwhile is simply not answered (its waiting
+ * CALLs went with it). */
+typedef struct gw_relay gw_relay;
+struct gw_relay {
+  gw_relay *prev, *next;
+  gw_uplinks *set;               /* NULL once the set is gone */
+  ocpp_upstream *up;
+  uint32_t token;
+  int kind;                      /* the answer table's row */
+  char charger_id[];
+};
+
 struct gw_uplinks {
   uv_loop_t *loop;
   gw_store *store;               /* the authorization cache; not owned */
@@ -56,7 +70,11 @@ struct gw_uplinks {
   gw_uplink **links;             /* each its own allocation: the link's
                                     hooks point at it */
   size_t n;
+  gw_relay *relays;              /* commands waiting for a charger */
 };
+
+/* The set ends: commands still on their way finish without an answer. */
+void gw__uplink_relays_forget(gw_uplinks *u);
 
 /* The link of charger_id, or NULL. */
 gw_uplink *gw__uplink_find(const gw_uplinks *u, const char *charger_id);

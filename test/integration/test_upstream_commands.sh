@@ -1,0 +1,89 @@
+#!/bin/bash
+# A billing backend's commands: with commands = allow, the backend's
+# RemoteStopTransaction with its own transactionId reaches the charger
+# (the simulator) as a RemoteStopTransaction with the gateway's id, and
+# the backend gets the charger's Accepted; an id the gateway does not know
+# is Rejected without reaching the charger. With commands = readonly the
+# same command is Rejected and the charger sees nothing.
+source "$TEST_SRC/lib.sh"
+
+# result LOG ACTION N: the status of the Nth answer (1-based) to ACTION
+result() {
+  /usr/bin/python3 - "$@" <<'PY'
+import json, sys
+log, action, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
+got = [e for e in map(json.loads, open(log))
+       if e.get("event") == "result" and e["action"] == action]
+r = got[n - 1] if len(got) >= n else None
+print("none" if r is None else (r["payload"] or {}).get("status", r["error"]))
+PY
+}
+wait_result() {
+  local i
+  for i in $(seq 1 150); do
+    [ "$(result "$@")" != none ] && return 0
+    sleep 0.1
+  done
+  fail "no answer $3 to $2 in $1"
+}
+
+# run MODE: one gateway with a backend that stops its session twice
+run() {
+  local mode=$1 sim=$2
+  BPORT=$(free_port)
+  BLOG=$T/backend-$mode.log
+  cat >"$T/stop-$mode.csms" <<'EOF2'
+after StartTransaction 30
+sleep 1
+call RemoteStopTransaction {"transactionId": 9001}
+call RemoteStopTransaction {"transactionId": 4242}
+EOF2
+  start_backend "$BLOG" --first-transaction-id 9001 --script "$T/stop-$mode.csms"
+  write_config
+  write_charger CP1 'tags = LOCAL1'
+  cat >>"$T/chargers.d/CP1.conf" <<EOF2
+
+[upstream]
+url = ws://127.0.0.1:$BPORT/ocpp/{id}
+tags = EMP1
+commands = $mode
+EOF2
+  start_gateway
+  printf 'boot\nheartbeat\n' >"$T/idle.sim"
+  start_sim "$sim" CP1 "$T/idle.sim" --reconnect-delay 1
+  backend_wait "$BLOG" BootNotification 1
+  link_status 'u["connected"]'
+  sim_cmd "$sim" "start 1 EMP1 1000"
+  ocpp_wait_count "$sim" answer StartTransaction 1 100
+  OWN=$(ocpp_get "$sim" answer StartTransaction 'p["transactionId"]')
+  [ "$OWN" != 9001 ] || fail "the charger got the backend's transaction id"
+  wait_result "$BLOG" RemoteStopTransaction 2
+}
+
+run allow cp
+[ "$(result "$BLOG" RemoteStopTransaction 1)" = Accepted ] ||
+  fail "allow: backend's stop got $(result "$BLOG" RemoteStopTransaction 1)"
+[ "$(result "$BLOG" RemoteStopTransaction 2)" = Rejected ] ||
+  fail "allow: unknown id got $(result "$BLOG" RemoteStopTransaction 2)"
+[ "$(ocpp_count cp call RemoteStopTransaction)" = 1 ] ||
+  fail "allow: the charger got $(ocpp_count cp call RemoteStopTransaction) RemoteStopTransaction, not 1"
+ocpp_check cp call RemoteStopTransaction "p['transactionId'] == $OWN" \
+  "allow: the charger did not get its own transaction id $OWN"
+ocpp_wait_count cp answer StopTransaction 1 100
+note "allow: backend's 9001 reached the charger as $OWN (Accepted), 4242 Rejected"
+backend_validate "$BLOG"
+validate_frames cp
+stop_gateway
+kill "$BACKEND_PID"; wait "$BACKEND_PID" 2>/dev/null || true
+kill "$(sim_pid cp)"; wait "$(sim_pid cp)" 2>/dev/null || true
+
+run readonly ro
+[ "$(result "$BLOG" RemoteStopTransaction 1)" = Rejected ] ||
+  fail "readonly: backend's stop got $(result "$BLOG" RemoteStopTransaction 1)"
+sleep 0.5
+[ "$(ocpp_count ro call RemoteStopTransaction)" = 0 ] ||
+  fail "readonly: the charger got a RemoteStopTransaction"
+expect_log "RemoteStopTransaction refused: commands = readonly"
+note "readonly: Rejected, the charger saw nothing"
+backend_validate "$BLOG"
+validate_frames ro
