@@ -2171,3 +2171,47 @@ Test(bridge, limit_names_the_command_that_set_it)
   cr_assert_eq(by, GW_OBJ_FAST_CHARGING);
   cr_assert_eq(gw_bridge_limit(B, "CP1", 1, NULL, &by), GW_EINVAL);
 }
+
+/* ---- the billing backend's cap ------------------------------------------ */
+
+Test(bridge, backend_cap_below_the_local_limit_is_what_the_charger_gets)
+{
+  knx_write_value(GA(1, GW_OBJ_MAX_CURRENT), KNX_DPT_14_019, 16);
+  cr_assert_float_eq(only_cmd(OCPP_CMD_CURRENT_LIMIT)->amps, 16, 1e-9);
+  complete(0, OCPP_RESULT_ACCEPTED);
+  cr_assert_eq(gw_bridge_set_backend_cap(B, "CP1", 1, 10), GW_OK);
+  cr_assert_eq(F->n_cmds, 2);
+  cr_assert_eq(F->cmds[1].kind, OCPP_CMD_CURRENT_LIMIT);
+  cr_assert_float_eq(F->cmds[1].amps, 10, 1e-9);
+  /* a local limit below the cap goes through, one above it does not */
+  knx_write_value(GA(1, GW_OBJ_MAX_CURRENT), KNX_DPT_14_019, 8);
+  cr_assert_float_eq(F->cmds[2].amps, 8, 1e-9);
+  knx_write_value(GA(1, GW_OBJ_MAX_CURRENT), KNX_DPT_14_019, 20);
+  cr_assert_float_eq(F->cmds[3].amps, 10, 1e-9);
+}
+
+Test(bridge, backend_cap_above_the_local_limit_leaves_it)
+{
+  knx_write_value(GA(1, GW_OBJ_MAX_CURRENT), KNX_DPT_14_019, 12);
+  cr_assert_eq(gw_bridge_set_backend_cap(B, "CP1", 1, 32), GW_OK);
+  cr_assert_eq(F->n_cmds, 2);
+  cr_assert_float_eq(F->cmds[1].amps, 12, 1e-9);
+}
+
+Test(bridge, cleared_backend_cap_gives_the_local_limit_back)
+{
+  knx_write_value(GA(1, GW_OBJ_MAX_CURRENT), KNX_DPT_14_019, 16);
+  cr_assert_eq(gw_bridge_set_backend_cap(B, "CP1", 1, 10), GW_OK);
+  cr_assert_eq(gw_bridge_set_backend_cap(B, "CP1", 1, -1), GW_OK);
+  cr_assert_eq(F->n_cmds, 3);
+  cr_assert_float_eq(F->cmds[2].amps, 16, 1e-9);
+}
+
+Test(bridge, backend_cap_without_a_local_limit_is_sent_alone)
+{
+  cr_assert_eq(gw_bridge_set_backend_cap(B, "CP1", 0, 10), GW_OK);
+  cr_assert_float_eq(only_cmd(OCPP_CMD_CURRENT_LIMIT)->amps, 10, 1e-9);
+  cr_assert_eq(F->cmds[0].connector, 1);
+  cr_assert_eq(gw_bridge_set_backend_cap(B, "CP9", 1, 10), GW_ENOTFOUND);
+  cr_assert_eq(gw_bridge_set_backend_cap(B, "CP1", 1, 81), GW_EINVAL);
+}
