@@ -202,6 +202,8 @@ static bool copy_conf(gw_upstream_conf *dst, const gw_upstream_conf *src,
 static void take_charger_options(gw_uplink *l, const gw_charger_conf *c)
 {
   l->tag_match = c->tag_match;
+  l->voltage = c->voltage > 0 ? c->voltage : 230;
+  l->phases = c->phases > 0 ? c->phases : 3;
   snprintf(l->remote_tag, sizeof l->remote_tag, "%s",
            c->remote_tag ? c->remote_tag : "");
 }

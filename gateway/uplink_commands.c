@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "gateway/uplink_impl.h"
 
@@ -272,6 +273,46 @@ static json_t *data_transfer(gw_uplink *l, const json_t *p, const char **ec)
   return json_pack("{s:s}", "status", "UnknownVendorId");
 }
 
+static json_t *status(const char *text)
+{
+  return json_pack("{s:s}", "status", text);
+}
+
+/* The backend's limit becomes a cap: what the charger gets is the lower
+ * of it and the local limits (the bridge applies it). */
+static json_t *set_profile(gw_uplink *l, const json_t *p, const char **ec)
+{
+  gw_uplinks *u = l->set;
+  int c = connector_of(p);
+  double amps = 0;
+  int rc = c < 0 || !u->hooks.set_cap ? GW_EINVAL
+           : gw_profile_cap(json_object_get(p, "csChargingProfiles"),
+                            l->voltage, l->phases, time(NULL), &amps);
+  if (rc == GW_OK && amps > 80)
+    amps = 80;
+  if (rc == GW_OK)
+    rc = u->hooks.set_cap(u->user_data, l->charger_id, c, amps);
+  char line[128];
+  if (rc != GW_OK)
+    return refuse(l, "SetChargingProfile", gw_strerror(rc), ec);
+  snprintf(line, sizeof line, "backend: connector %d capped at %.1f A", c,
+           amps);
+  gw__uplink_log(l, OCPP_LOG_INFO, line);
+  return status("Accepted");
+}
+
+static json_t *clear_profile(gw_uplink *l, const json_t *p, const char **ec)
+{
+  (void)ec;
+  gw_uplinks *u = l->set;
+  int c = json_object_get(p, "connectorId") ? connector_of(p) : 0;
+  if (c < 0 || !u->hooks.set_cap ||
+      u->hooks.set_cap(u->user_data, l->charger_id, c, -1) != GW_OK)
+    return status("Unknown");
+  gw__uplink_log(l, OCPP_LOG_INFO, "backend: current cap removed");
+  return status("Accepted");
+}
+
 typedef json_t *(*command_fn)(gw_uplink *l, const json_t *payload,
                               const char **error_code);
 
@@ -281,11 +322,13 @@ static const struct {
 } commands[] = {
   {"ChangeAvailability", availability},
   {"ChangeConfiguration", change_configuration},
+  {"ClearChargingProfile", clear_profile},
   {"DataTransfer", data_transfer},
   {"GetConfiguration", get_configuration},
   {"RemoteStartTransaction", remote_start},
   {"RemoteStopTransaction", remote_stop},
   {"Reset", reset},
+  {"SetChargingProfile", set_profile},
   {"TriggerMessage", trigger},
   {"UnlockConnector", unlock},
 };

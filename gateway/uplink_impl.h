@@ -38,6 +38,8 @@ struct gw_uplink {
   gw_upstream_conf conf;         /* copies; compared on a reload */
   ocpp_tag_match tag_match;      /* the charger's, for conf.tags */
   char remote_tag[21];           /* the gateway's own tag: always local */
+  double voltage;                /* the charger's, for profiles in W */
+  int phases;
   ocpp_upstream *up;
   boot_info boot;
   status_slot slots[N_SLOTS];
