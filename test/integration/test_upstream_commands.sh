@@ -3,8 +3,9 @@
 # RemoteStopTransaction with its own transactionId reaches the charger
 # (the simulator) as a RemoteStopTransaction with the gateway's id, and
 # the backend gets the charger's Accepted; an id the gateway does not know
-# is Rejected without reaching the charger. With commands = readonly the
-# same command is Rejected and the charger sees nothing.
+# is Rejected without reaching the charger; a SetChargingProfile of
+# 6900 W reaches the charger as a 10 A limit (3 x 230 V). With commands =
+# readonly both are Rejected and the charger sees nothing.
 source "$TEST_SRC/lib.sh"
 
 # result LOG ACTION N: the status of the Nth answer (1-based) to ACTION
@@ -37,6 +38,7 @@ after StartTransaction 30
 sleep 1
 call RemoteStopTransaction {"transactionId": 9001}
 call RemoteStopTransaction {"transactionId": 4242}
+call SetChargingProfile {"connectorId": 1, "csChargingProfiles": {"chargingProfileId": 7, "stackLevel": 0, "chargingProfilePurpose": "TxDefaultProfile", "chargingProfileKind": "Absolute", "chargingSchedule": {"chargingRateUnit": "W", "chargingSchedulePeriod": [{"startPeriod": 0, "limit": 6900}]}}}
 EOF2
   start_backend "$BLOG" --first-transaction-id 9001 --script "$T/stop-$mode.csms"
   write_config
@@ -58,6 +60,7 @@ EOF2
   OWN=$(ocpp_get "$sim" answer StartTransaction 'p["transactionId"]')
   [ "$OWN" != 9001 ] || fail "the charger got the backend's transaction id"
   wait_result "$BLOG" RemoteStopTransaction 2
+  wait_result "$BLOG" SetChargingProfile 1
 }
 
 run allow cp
@@ -70,6 +73,16 @@ run allow cp
 ocpp_check cp call RemoteStopTransaction "p['transactionId'] == $OWN" \
   "allow: the charger did not get its own transaction id $OWN"
 ocpp_wait_count cp answer StopTransaction 1 100
+[ "$(result "$BLOG" SetChargingProfile 1)" = Accepted ] ||
+  fail "allow: SetChargingProfile got $(result "$BLOG" SetChargingProfile 1)"
+ocpp_wait_count cp call SetChargingProfile 1 100
+# 6900 W on 3 phases of 230 V
+ocpp_check cp call SetChargingProfile \
+  "p['csChargingProfiles']['chargingSchedule']['chargingSchedulePeriod'][0]['limit'] == 10 and p['csChargingProfiles']['chargingSchedule']['chargingRateUnit'] == 'A'" \
+  "allow: the charger did not get the backend's 6900 W as 10 A"
+note "allow: backend's 6900 W profile reached the charger as $(ocpp_get cp call SetChargingProfile \
+  "p['csChargingProfiles']['chargingSchedule']['chargingSchedulePeriod'][0]['limit']") $(ocpp_get cp call SetChargingProfile \
+  "p['csChargingProfiles']['chargingSchedule']['chargingRateUnit']")"
 note "allow: backend's 9001 reached the charger as $OWN (Accepted), 4242 Rejected"
 backend_validate "$BLOG"
 validate_frames cp
@@ -83,6 +96,10 @@ run readonly ro
 sleep 0.5
 [ "$(ocpp_count ro call RemoteStopTransaction)" = 0 ] ||
   fail "readonly: the charger got a RemoteStopTransaction"
+[ "$(result "$BLOG" SetChargingProfile 1)" = Rejected ] ||
+  fail "readonly: SetChargingProfile got $(result "$BLOG" SetChargingProfile 1)"
+[ "$(ocpp_count ro call SetChargingProfile)" = 0 ] ||
+  fail "readonly: the charger got a SetChargingProfile"
 expect_log "RemoteStopTransaction refused: commands = readonly"
 note "readonly: Rejected, the charger saw nothing"
 backend_validate "$BLOG"
