@@ -59,6 +59,38 @@ static void send_states(gw_uplink *l)
   }
 }
 
+void gw__uplink_resend_states(gw_uplink *l, int connector)
+{
+  for (int i = 0; i < N_SLOTS; i++)
+    if (l->slots[i].known && (connector == 0 || connector == i))
+      l->slots[i].waiting = true;
+  send_states(l);
+}
+
+static void boot_sent(void *user_data, bool answered, const json_t *payload,
+                      const char *error_code)
+{
+  (void)user_data;
+  (void)answered;
+  (void)payload;
+  (void)error_code;
+}
+
+void gw__uplink_send_boot(gw_uplink *l)
+{
+  const boot_info *b = &l->boot;
+  json_t *p = json_pack("{s:s,s:s}", "chargePointVendor",
+                        b->vendor[0] ? b->vendor : "unknown",
+                        "chargePointModel", b->model[0] ? b->model : "unknown");
+  /* the store's fields are the schema's length or shorter, but 25 for
+   * the serial: cut like the link's own boot */
+  if (p && b->serial[0] && strlen(b->serial) <= 25)
+    json_object_set_new(p, "chargePointSerialNumber", json_string(b->serial));
+  if (p && b->firmware[0])
+    json_object_set_new(p, "firmwareVersion", json_string(b->firmware));
+  ocpp_upstream_call(l->up, "BootNotification", p, boot_sent, NULL);
+}
+
 static void on_status(gw_uplink *l, const ocpp_event *ev)
 {
   if (ev->connector < 0 || ev->connector >= N_SLOTS)
@@ -360,12 +392,24 @@ int gw_uplinks_create(uv_loop_t *loop, const gw_charger_conf *chargers,
   *u = (gw_uplinks){.loop = loop, .store = store, .opt = *opt,
                     .hooks = *hooks, .user_data = user_data};
   int rc = gw_uplinks_reload(u, chargers, n);
+  if (rc == GW_OK && !(u->later = malloc(sizeof *u->later)))
+    rc = GW_ENOMEM;
   if (rc != GW_OK) {
+    for (size_t i = 0; i < u->n; i++)
+      free_link(u->links[i]);
+    free(u->links);
     free(u);
     return rc;
   }
+  uv_timer_init(loop, u->later);
+  u->later->data = u;
   *out = u;
   return GW_OK;
+}
+
+static void later_closed(uv_handle_t *h)
+{
+  free(h);
 }
 
 void gw_uplinks_destroy(gw_uplinks *u)
@@ -373,6 +417,8 @@ void gw_uplinks_destroy(gw_uplinks *u)
   if (!u)
     return;
   gw__uplink_relays_forget(u);
+  u->later->data = NULL;
+  uv_close((uv_handle_t *)u->later, later_closed);
   for (size_t i = 0; i < u->n; i++)
     free_link(u->links[i]);
   free(u->links);

@@ -231,12 +231,58 @@ static json_t *reset(gw_uplink *l, const json_t *p, const char **ec)
   return relay(l, R_RESET, &cmd, ec);
 }
 
+static void on_later(uv_timer_t *t)
+{
+  if (t->data)
+    gw__uplink_run_triggers(t->data);
+}
+
+void gw__uplink_run_triggers(gw_uplinks *u)
+{
+  for (size_t i = 0; i < u->n; i++) {
+    gw_uplink *l = u->links[i];
+    if (!l || !l->trigger_token)
+      continue;
+    uint32_t token = l->trigger_token;
+    l->trigger_token = 0;
+    if (ocpp_upstream_answer(l->up, token,
+                             json_pack("{s:s}", "status", "Accepted"),
+                             NULL) != OCPP_OK)
+      continue;
+    if (strcmp(l->trigger, "BootNotification") == 0)
+      gw__uplink_send_boot(l);
+    else if (strcmp(l->trigger, "Heartbeat") == 0)
+      ocpp_upstream_call(l->up, "Heartbeat", json_object(), NULL, NULL);
+    else
+      gw__uplink_resend_states(l, l->trigger_connector);
+  }
+}
+
+/* Boot, Heartbeat and the connector states are the gateway's to send: the
+ * charger's own would go to the gateway, not to the backend. */
+static json_t *local_trigger(gw_uplink *l, const char *msg, int connector,
+                             const char **ec)
+{
+  uint32_t token = l->trigger_token ? 0 : ocpp_upstream_defer(l->up);
+  if (!token)
+    return refuse(l, "TriggerMessage", "one is running", ec);
+  l->trigger_token = token;
+  snprintf(l->trigger, sizeof l->trigger, "%s", msg);
+  l->trigger_connector = connector > 0 ? connector : 0;
+  uv_timer_start(l->set->later, on_later, 0, 0);
+  return NULL;
+}
+
 static json_t *trigger(gw_uplink *l, const json_t *p, const char **ec)
 {
   const char *msg = json_string_value(json_object_get(p, "requestedMessage"));
-  if (!msg || strcmp(msg, "MeterValues") != 0)
-    return refuse(l, "TriggerMessage", "only MeterValues is relayed", ec);
   int c = connector_of(p);
+  if (msg && (strcmp(msg, "BootNotification") == 0 ||
+              strcmp(msg, "Heartbeat") == 0 ||
+              strcmp(msg, "StatusNotification") == 0))
+    return local_trigger(l, msg, c, ec);
+  if (!msg || strcmp(msg, "MeterValues") != 0)
+    return refuse(l, "TriggerMessage", "not relayed", ec);
   ocpp_command cmd = {.kind = OCPP_CMD_TRIGGER, .connector = c > 0 ? c : 0,
                       .message = msg};
   return relay(l, R_TRIGGER, &cmd, ec);

@@ -47,6 +47,11 @@ struct gw_uplink {
    * the backend gets the messages in their order, a MeterValues never
    * before the answer that gave its StartTransaction the backend's id) */
   bool queue_inflight;
+  /* a TriggerMessage the gateway answers itself: the answer goes first,
+   * the message after it (OCPP 1.6 5.17), from the set's timer */
+  uint32_t trigger_token;        /* 0: none waits */
+  char trigger[24];              /* the requestedMessage */
+  int trigger_connector;         /* 0: every connector */
 };
 
 /* A backend's command on its way to the charger: the CALL waits for the
@@ -73,7 +78,18 @@ struct gw_uplinks {
                                     hooks point at it */
   size_t n;
   gw_relay *relays;              /* commands waiting for a charger */
+  uv_timer_t *later;             /* runs the answered triggers; its own
+                                    allocation, closed on the loop */
 };
+
+/* The triggered messages whose answer has gone (uplink_commands.c). */
+void gw__uplink_run_triggers(gw_uplinks *u);
+
+/* Every known connector state (connector 0: all) to the backend again. */
+void gw__uplink_resend_states(gw_uplink *l, int connector);
+
+/* A BootNotification with the identity the link boots with. */
+void gw__uplink_send_boot(gw_uplink *l);
 
 /* The set ends: commands still on their way finish without an answer. */
 void gw__uplink_relays_forget(gw_uplinks *u);

@@ -38,6 +38,8 @@ after StartTransaction 30
 sleep 1
 call RemoteStopTransaction {"transactionId": 9001}
 call RemoteStopTransaction {"transactionId": 4242}
+call TriggerMessage {"requestedMessage": "Heartbeat"}
+call TriggerMessage {"requestedMessage": "StatusNotification", "connectorId": 1}
 call SetChargingProfile {"connectorId": 1, "csChargingProfiles": {"chargingProfileId": 7, "stackLevel": 0, "chargingProfilePurpose": "TxDefaultProfile", "chargingProfileKind": "Absolute", "chargingSchedule": {"chargingRateUnit": "W", "chargingSchedulePeriod": [{"startPeriod": 0, "limit": 6900}]}}}
 EOF2
   start_backend "$BLOG" --first-transaction-id 9001 --script "$T/stop-$mode.csms"
@@ -83,6 +85,31 @@ ocpp_check cp call SetChargingProfile \
 note "allow: backend's 6900 W profile reached the charger as $(ocpp_get cp call SetChargingProfile \
   "p['csChargingProfiles']['chargingSchedule']['chargingSchedulePeriod'][0]['limit']") $(ocpp_get cp call SetChargingProfile \
   "p['csChargingProfiles']['chargingSchedule']['chargingRateUnit']")"
+[ "$(result "$BLOG" TriggerMessage 1) $(result "$BLOG" TriggerMessage 2)" = \
+  "Accepted Accepted" ] || fail "allow: TriggerMessage not Accepted"
+# the answer first, then the message, from the gateway (not the charger)
+/usr/bin/python3 - "$BLOG" <<'PY' || fail "allow: triggered messages"
+import json, sys
+log = [json.loads(l) for l in open(sys.argv[1])]
+def index(pred):
+    return next(i for i, e in enumerate(log) if pred(e))
+for action, req in (("Heartbeat", {"requestedMessage": "Heartbeat"}),
+                    ("StatusNotification",
+                     {"requestedMessage": "StatusNotification", "connectorId": 1})):
+    call = index(lambda e: e.get("dir") == "out" and e["frame"][2:] == ["TriggerMessage", req])
+    cid = log[call]["frame"][1]
+    answer = index(lambda e: e.get("dir") == "in" and e["frame"][:2] == [3, cid])
+    after = [e for e in log[answer + 1:] if e.get("dir") == "in"
+             and e["frame"][0] == 2 and e["frame"][2] == action]
+    assert after, (action, "not sent after the answer")
+    if action == "StatusNotification":
+        assert after[0]["frame"][3]["connectorId"] == 1, after[0]
+PY
+# the gateway's own TriggerMessage after a boot names no connector
+ocpp_check cp call TriggerMessage \
+  "p['requestedMessage'] != 'Heartbeat' and 'connectorId' not in p" --all \
+  "allow: the charger got a TriggerMessage the gateway answers itself"
+note "allow: TriggerMessage Heartbeat and StatusNotification answered by the gateway, the message after the answer"
 note "allow: backend's 9001 reached the charger as $OWN (Accepted), 4242 Rejected"
 backend_validate "$BLOG"
 validate_frames cp
