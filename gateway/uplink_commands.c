@@ -288,6 +288,41 @@ static json_t *trigger(gw_uplink *l, const json_t *p, const char **ec)
   return relay(l, R_TRIGGER, &cmd, ec);
 }
 
+static json_t *status(const char *text)
+{
+  return json_pack("{s:s}", "status", text);
+}
+
+/* A whole number 0..86400 in text; -1 when not. */
+static int seconds_of(const char *text)
+{
+  char *end;
+  long v = text && *text ? strtol(text, &end, 10) : -1;
+  return v >= 0 && v <= 86400 && *end == '\0' ? (int)v : -1;
+}
+
+/* The keys that are the gateway's own towards the backend: how often it
+ * sends a Heartbeat and MeterValues there. */
+static json_t *local_key(gw_uplink *l, const char *key, const char *value)
+{
+  int v = seconds_of(value);
+  if (strcmp(key, "MeterValueSampleInterval") == 0 && v >= 0)
+    l->meter_interval = v;
+  else if (strcmp(key, "MeterValueSampleInterval") == 0 ||
+           ocpp_upstream_set_heartbeat(l->up, v) != OCPP_OK)
+    return status("Rejected");
+  char line[160];
+  snprintf(line, sizeof line, "backend: %s = %d s", key, v);
+  gw__uplink_log(l, OCPP_LOG_INFO, line);
+  return status("Accepted");
+}
+
+static bool is_local_key(const char *key)
+{
+  return key && (strcmp(key, "HeartbeatInterval") == 0 ||
+                 strcmp(key, "MeterValueSampleInterval") == 0);
+}
+
 static json_t *change_configuration(gw_uplink *l, const json_t *p,
                                     const char **ec)
 {
@@ -296,19 +331,47 @@ static json_t *change_configuration(gw_uplink *l, const json_t *p,
     .key = json_string_value(json_object_get(p, "key")),
     .value = json_string_value(json_object_get(p, "value")),
   };
+  if (is_local_key(cmd.key))
+    return local_key(l, cmd.key, cmd.value);
   return relay(l, R_CONFIGURATION, &cmd, ec);
 }
 
-/* The gateway keeps no configuration of its own for the backend: every
- * key asked for is unknown. */
+static json_t *key_entry(gw_uplink *l, const char *key)
+{
+  ocpp_upstream_info info;
+  ocpp_upstream_info_get(l->up, &info);
+  char value[16];
+  snprintf(value, sizeof value, "%d",
+           strcmp(key, "HeartbeatInterval") == 0 ? info.heartbeat_interval
+                                                 : l->meter_interval);
+  return json_pack("{s:s,s:b,s:s}", "key", key, "readonly", 0, "value", value);
+}
+
+/* The gateway's own keys; the charger's are the charger's business, so
+ * every other key is unknown here. */
 static json_t *get_configuration(gw_uplink *l, const json_t *p, const char **ec)
 {
-  (void)l;
   (void)ec;
   const json_t *keys = json_object_get(p, "key");
-  if (!json_array_size(keys))
-    return json_pack("{s:[]}", "configurationKey");
-  return json_pack("{s:O}", "unknownKey", keys);
+  json_t *known = json_array(), *unknown = json_array();
+  if (!json_array_size(keys)) {
+    json_array_append_new(known, key_entry(l, "HeartbeatInterval"));
+    json_array_append_new(known, key_entry(l, "MeterValueSampleInterval"));
+  }
+  size_t i;
+  const json_t *k;
+  json_array_foreach(keys, i, k) {
+    const char *key = json_string_value(k);
+    if (is_local_key(key))
+      json_array_append_new(known, key_entry(l, key));
+    else
+      json_array_append(unknown, (json_t *)k);
+  }
+  json_t *answer = json_pack("{s:o}", "configurationKey", known);
+  if (answer && json_array_size(unknown))
+    json_object_set(answer, "unknownKey", unknown);
+  json_decref(unknown);
+  return answer;
 }
 
 static json_t *data_transfer(gw_uplink *l, const json_t *p, const char **ec)
@@ -317,11 +380,6 @@ static json_t *data_transfer(gw_uplink *l, const json_t *p, const char **ec)
   (void)p;
   (void)ec;
   return json_pack("{s:s}", "status", "UnknownVendorId");
-}
-
-static json_t *status(const char *text)
-{
-  return json_pack("{s:s}", "status", text);
 }
 
 /* The backend's limit becomes a cap: what the charger gets is the lower

@@ -49,6 +49,9 @@ struct gw_uplink {
   bool queue_inflight;
   /* a TriggerMessage the gateway answers itself: the answer goes first,
    * the message after it (OCPP 1.6 5.17), from the set's timer */
+  int meter_interval;            /* s between MeterValues to the backend,
+                                    its MeterValueSampleInterval; 0: all */
+  time_t meter_sent[N_SLOTS];    /* the last one queued per connector */
   uint32_t trigger_token;        /* 0: none waits */
   char trigger[24];              /* the requestedMessage */
   int trigger_connector;         /* 0: every connector */

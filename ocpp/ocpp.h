@@ -616,6 +616,8 @@ typedef struct {
   time_t since;               /* when open last changed; 0 = never */
   unsigned failures;          /* failed attempts in a row */
   int pending;                /* calls queued or in flight */
+  int heartbeat_interval;     /* s; 0 before the first BootNotification
+                                 answer */
 } ocpp_upstream_info;
 
 /* The checks ocpp_upstream_create makes on opt (URL, identity, profile and
@@ -649,6 +651,11 @@ int ocpp_upstream_set_boot(ocpp_upstream *up, const char *vendor,
  * accepted yet), OCPP_EQUEUEFULL or OCPP_ENOMEM. */
 int ocpp_upstream_call(ocpp_upstream *up, const char *action, json_t *payload,
                        ocpp_upstream_done done, void *user_data);
+
+/* The heartbeat interval (1..86400 s) from now on, until the backend's
+ * next BootNotification answer sets its own: its ChangeConfiguration of
+ * HeartbeatInterval. Returns OCPP_OK or OCPP_EINVAL. */
+int ocpp_upstream_set_heartbeat(ocpp_upstream *up, int seconds);
 
 /* Only inside on_call: the backend's CALL is answered later. Returns the
  * token for ocpp_upstream_answer(), or 0 when it cannot wait (16 wait

@@ -149,6 +149,15 @@ typedef struct {
 int ocpp_session_cp16_set_boot(ocpp_session *s, const ocpp_cp16_boot *boot,
                                ocpp_clock now);
 
+/* Charge point role: the heartbeat interval (1..86400 s) from now on,
+ * until the next BootNotification answer sets its own (the central
+ * system's ChangeConfiguration of HeartbeatInterval). Returns OCPP_OK or
+ * OCPP_EINVAL. ocpp_session_cp16_interval: the interval in force (0 for
+ * another role). */
+int ocpp_session_cp16_set_interval(ocpp_session *s, int seconds,
+                                   ocpp_clock now);
+int ocpp_session_cp16_interval(const ocpp_session *s);
+
 /* Charge point role: the BootNotification was accepted on this
  * connection. Until then the owner must send nothing (OCPP 1.6 4.2). */
 bool ocpp_session_cp16_registered(const ocpp_session *s);

@@ -38,6 +38,8 @@ after StartTransaction 30
 sleep 1
 call RemoteStopTransaction {"transactionId": 9001}
 call RemoteStopTransaction {"transactionId": 4242}
+call ChangeConfiguration {"key": "HeartbeatInterval", "value": "77"}
+call GetConfiguration {"key": ["HeartbeatInterval", "MeterValueSampleInterval", "Foo"]}
 call TriggerMessage {"requestedMessage": "Heartbeat"}
 call TriggerMessage {"requestedMessage": "StatusNotification", "connectorId": 1}
 call SetChargingProfile {"connectorId": 1, "csChargingProfiles": {"chargingProfileId": 7, "stackLevel": 0, "chargingProfilePurpose": "TxDefaultProfile", "chargingProfileKind": "Absolute", "chargingSchedule": {"chargingRateUnit": "W", "chargingSchedulePeriod": [{"startPeriod": 0, "limit": 6900}]}}}
@@ -85,6 +87,19 @@ ocpp_check cp call SetChargingProfile \
 note "allow: backend's 6900 W profile reached the charger as $(ocpp_get cp call SetChargingProfile \
   "p['csChargingProfiles']['chargingSchedule']['chargingSchedulePeriod'][0]['limit']") $(ocpp_get cp call SetChargingProfile \
   "p['csChargingProfiles']['chargingSchedule']['chargingRateUnit']")"
+[ "$(result "$BLOG" ChangeConfiguration 1)" = Accepted ] ||
+  fail "allow: HeartbeatInterval got $(result "$BLOG" ChangeConfiguration 1)"
+/usr/bin/python3 - "$BLOG" <<'PY' || fail "allow: GetConfiguration"
+import json, sys
+r = [e for e in map(json.loads, open(sys.argv[1]))
+     if e.get("event") == "result" and e["action"] == "GetConfiguration"][0]
+keys = {k["key"]: k["value"] for k in r["payload"]["configurationKey"]}
+assert keys == {"HeartbeatInterval": "77", "MeterValueSampleInterval": "0"}, r
+assert r["payload"]["unknownKey"] == ["Foo"], r
+PY
+! grep -Eq 'HeartbeatInterval[^]]*77' "$T/sim-cp.log" ||
+  fail "allow: the backend's HeartbeatInterval reached the charger"
+note "allow: HeartbeatInterval kept by the gateway (77 s), GetConfiguration answers its keys, Foo unknown"
 [ "$(result "$BLOG" TriggerMessage 1) $(result "$BLOG" TriggerMessage 2)" = \
   "Accepted Accepted" ] || fail "allow: TriggerMessage not Accepted"
 # the answer first, then the message, from the gateway (not the charger)
