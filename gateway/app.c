@@ -330,6 +330,21 @@ static int hook_authorize(void *ud, const char *charger_id, const char *id_tag,
   return OCPP_ENOENT;
 }
 
+static int op_command(void *ud, const char *charger_id,
+                      const ocpp_command *cmd, ocpp_command_cb cb,
+                      void *cb_data);
+static int op_transaction(void *ud, const char *charger_id, int connector,
+                          ocpp_transaction_info *out);
+
+static int on_backend_cap(void *ud, const char *charger_id, int connector,
+                          double amps)
+{
+  gw_app *app = ud;
+  int rc = gw_bridge_set_backend_cap(app->bridge, charger_id, connector, amps);
+  pump(app);
+  return rc;
+}
+
 static int start_uplinks(gw_app *app)
 {
   const gw_conf *c = app->cfg;
@@ -337,7 +352,10 @@ static int start_uplinks(gw_app *app)
                          .max_message_size = (size_t)c->max_message_size};
   static const gw_uplink_hooks hooks = {.on_link = on_uplink,
                                         .on_log = on_ocpp_log,
-                                        .decided = on_uplink_decided};
+                                        .decided = on_uplink_decided,
+                                        .command = op_command,
+                                        .transaction = op_transaction,
+                                        .set_cap = on_backend_cap};
   int rc = gw_uplinks_create(app->loop, c->chargers, c->n_chargers, &o,
                              app->store, &hooks, app, &app->uplinks);
   if (rc != GW_OK)

@@ -96,6 +96,16 @@ uint64_t gw_bridge_pump(gw_bridge *b, uint64_t now_ms);
 int gw_bridge_set_limit(gw_bridge *b, const char *charger_id, int connector,
                         double amps);
 
+/* The billing backend's cap for a connector (0: every connector of the
+ * charger), from its SetChargingProfile: every current limit sent from now
+ * on is min(local limit, cap), and the limit in force is sent again at
+ * once (the cap alone when no local limit was asked for). amps < 0 removes
+ * the cap (ClearChargingProfile): the local limit applies again, or 80 A
+ * without one. Returns GW_OK, GW_EINVAL (NULL argument, amps over 80) or
+ * GW_ENOTFOUND (no such charger or connector). */
+int gw_bridge_set_backend_cap(gw_bridge *b, const char *charger_id,
+                              int connector, double amps);
+
 /* Sets a connector object's value (for the energy manager's objects) and
  * sends it when it changed; answered on reads like every state object.
  * Returns GW_OK, GW_EINVAL or GW_ENOTFOUND. */

@@ -60,6 +60,9 @@ static const gw_call_info gw_calls[GW_CALL_COUNT] = {
   [GW_CALL_ENERGY_LIMIT] = {"SetChargingProfile (energy manager)",
                             OCPP_CMD_CURRENT_LIMIT, GW_OBJ_MAX_CURRENT_STATE,
                             GW_NONE, true, false},
+  [GW_CALL_BACKEND_CAP] = {"SetChargingProfile (backend cap)",
+                           OCPP_CMD_CURRENT_LIMIT, GW_OBJ_MAX_CURRENT_STATE,
+                           GW_NONE, true, false},
 };
 
 #undef GW_NONE
@@ -166,6 +169,22 @@ static void command_done(void *user_data, ocpp_result result)
     b->ops.wake(b->user_data);
 }
 
+/* A limit the gateway asks for is remembered as the local one, and what
+ * is sent never exceeds the backend's cap. */
+static double capped(gw_bridge *b, const gw_charger *ch, gw_connector *cn,
+                     gw_call call, double amps)
+{
+  if (call != GW_CALL_BACKEND_CAP) {
+    cn->has_local = true;
+    cn->local_a = amps;
+  }
+  if (!cn->has_cap || amps <= cn->cap_a)
+    return amps;
+  gw__log(b, GW_LOG_INFO, ch->id, "connector %d: %g A capped to %g A by the "
+          "backend", cn->id, amps, cn->cap_a);
+  return cn->cap_a;
+}
+
 /* Sends call for a command write on obj; on success the OCPP side owns the
  * context until command_done. */
 static void command_send(gw_bridge *b, gw_charger *ch, gw_connector *cn,
@@ -173,6 +192,8 @@ static void command_send(gw_bridge *b, gw_charger *ch, gw_connector *cn,
                          double amps)
 {
   const gw_call_info *ci = &gw_calls[call];
+  if (ci->kind == OCPP_CMD_CURRENT_LIMIT)
+    amps = capped(b, ch, cn, call, amps);
   gw__log(b, GW_LOG_INFO, ch->id, "connector %d: %s command %g -> %s",
           cn->id, gw__object_name(obj), value, ci->name);
   size_t id_len = strlen(ch->id) + 1;
@@ -327,6 +348,36 @@ int gw_bridge_set_limit(gw_bridge *b, const char *charger_id, int connector,
     return GW_ENOTFOUND;
   command_send(b, ch, cn, GW_OBJ_ALLOCATED_CURRENT_STATE, GW_CALL_ENERGY_LIMIT,
                amps, amps);
+  return GW_OK;
+}
+
+static void apply_cap(gw_bridge *b, gw_charger *ch, gw_connector *cn,
+                      double amps)
+{
+  cn->has_cap = amps >= 0;
+  cn->cap_a = amps;
+  double want = cn->has_local ? cn->local_a
+                : cn->has_cap ? cn->cap_a : GW_MAX_CURRENT_A;
+  command_send(b, ch, cn, GW_OBJ_MAX_CURRENT, GW_CALL_BACKEND_CAP, want, want);
+}
+
+int gw_bridge_set_backend_cap(gw_bridge *b, const char *charger_id,
+                              int connector, double amps)
+{
+  if (!b || !charger_id || !(amps <= GW_MAX_CURRENT_A))
+    return GW_EINVAL;
+  gw_charger *ch = gw__charger_find(b->chargers, b->n_chargers, charger_id);
+  if (!ch)
+    return GW_ENOTFOUND;
+  if (connector == 0) {
+    for (size_t i = 0; i < ch->n_conn; i++)
+      apply_cap(b, ch, &ch->conn[i], amps);
+    return GW_OK;
+  }
+  gw_connector *cn = gw__connector_find(ch, connector);
+  if (!cn)
+    return GW_ENOTFOUND;
+  apply_cap(b, ch, cn, amps);
   return GW_OK;
 }
 

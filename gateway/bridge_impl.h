@@ -46,6 +46,10 @@ typedef struct {
    * through ops.transaction, never copied here. */
   bool charging;        /* charging_state: a transaction runs, not paused */
   bool paused;          /* stop_mode = pause held the transaction at 0 A */
+  bool has_cap;         /* the billing backend caps the current: */
+  double cap_a;         /* every limit sent is min(local, cap_a) */
+  bool has_local;       /* the local limit last asked for (KNX, the */
+  double local_a;       /* energy manager), before the cap */
   gw_object limit_by;   /* the command whose limit is in force
                            (max_current, fast_charging); GW_OBJ_COUNT:
                            none accepted yet */
@@ -100,6 +104,7 @@ typedef enum {
   GW_CALL_FAST_CHARGING,
   GW_CALL_RESET,
   GW_CALL_ENERGY_LIMIT,
+  GW_CALL_BACKEND_CAP,
   GW_CALL_COUNT
 } gw_call;
 

@@ -70,6 +70,11 @@ knx_dpt gw_object_dpt(const struct gw_charger_conf *c, gw_object obj);
 
 typedef enum { GW_STOP_STOP, GW_STOP_PAUSE } gw_stop_mode;
 
+/* What the gateway does with a billing backend's commands: relays them to
+ * the charger (allow), or refuses each with its Rejected status
+ * (readonly: the backend bills, the owner alone controls the charger). */
+typedef enum { GW_COMMANDS_ALLOW, GW_COMMANDS_READONLY } gw_commands_mode;
+
 #define GW_MAX_CONNECTORS 8
 
 typedef struct {
@@ -94,6 +99,7 @@ typedef struct {
                                     says; default {"*"}; the others stay
                                     local and never reach the backend */
   size_t n_tags;
+  gw_commands_mode commands;     /* default allow */
   int line;                      /* of the [upstream] header, 0 if none */
 } gw_upstream_conf;
 

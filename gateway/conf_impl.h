@@ -79,6 +79,8 @@ int conf_parse_start_mode(const key_row *row, const char *value, void *field,
                           char *why, size_t cap);
 int conf_parse_stop_mode(const key_row *row, const char *value, void *field,
                          char *why, size_t cap);
+int conf_parse_commands(const key_row *row, const char *value, void *field,
+                        char *why, size_t cap);
 int conf_parse_tag_match(const key_row *row, const char *value, void *field,
                          char *why, size_t cap);
 int conf_parse_ocpp_version(const key_row *row, const char *value,

@@ -109,6 +109,7 @@ static const key_row charger_rows[] = {
     {"upstream", "tls_cert", conf_parse_string, C(upstream.tls_cert), 0, MAX_PATH_LEN, NULL},
     {"upstream", "tls_key", conf_parse_string, C(upstream.tls_key), 0, MAX_PATH_LEN, NULL},
     {"upstream", "tags", conf_parse_upstream_tags, C(upstream.tags), 0, 0, NULL},
+    {"upstream", "commands", conf_parse_commands, C(upstream.commands), 0, 0, NULL},
 };
 #undef C
 

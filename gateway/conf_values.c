@@ -456,6 +456,8 @@ ENUM_PARSER(conf_parse_start_mode, ocpp_start_mode,
             {"any", OCPP_START_ANY})
 ENUM_PARSER(conf_parse_stop_mode, gw_stop_mode,
             {"stop", GW_STOP_STOP}, {"pause", GW_STOP_PAUSE})
+ENUM_PARSER(conf_parse_commands, gw_commands_mode,
+            {"allow", GW_COMMANDS_ALLOW}, {"readonly", GW_COMMANDS_READONLY})
 ENUM_PARSER(conf_parse_tag_match, ocpp_tag_match,
             {"exact", OCPP_TAG_EXACT}, {"relaxed", OCPP_TAG_RELAXED},
             {"reversed", OCPP_TAG_REVERSED})

@@ -59,6 +59,38 @@ static void send_states(gw_uplink *l)
   }
 }
 
+void gw__uplink_resend_states(gw_uplink *l, int connector)
+{
+  for (int i = 0; i < N_SLOTS; i++)
+    if (l->slots[i].known && (connector == 0 || connector == i))
+      l->slots[i].waiting = true;
+  send_states(l);
+}
+
+static void boot_sent(void *user_data, bool answered, const json_t *payload,
+                      const char *error_code)
+{
+  (void)user_data;
+  (void)answered;
+  (void)payload;
+  (void)error_code;
+}
+
+void gw__uplink_send_boot(gw_uplink *l)
+{
+  const boot_info *b = &l->boot;
+  json_t *p = json_pack("{s:s,s:s}", "chargePointVendor",
+                        b->vendor[0] ? b->vendor : "unknown",
+                        "chargePointModel", b->model[0] ? b->model : "unknown");
+  /* the store's fields are the schema's length or shorter, but 25 for
+   * the serial: cut like the link's own boot */
+  if (p && b->serial[0] && strlen(b->serial) <= 25)
+    json_object_set_new(p, "chargePointSerialNumber", json_string(b->serial));
+  if (p && b->firmware[0])
+    json_object_set_new(p, "firmwareVersion", json_string(b->firmware));
+  ocpp_upstream_call(l->up, "BootNotification", p, boot_sent, NULL);
+}
+
 static void on_status(gw_uplink *l, const ocpp_event *ev)
 {
   if (ev->connector < 0 || ev->connector >= N_SLOTS)
@@ -101,18 +133,10 @@ static void link_log(void *user_data, ocpp_log_level level,
     l->set->hooks.on_log(l->set->user_data, level, charger_id, message);
 }
 
-/* The backend's CALLs are not relayed to the charger: each is refused. */
 static json_t *link_call(void *user_data, const char *action,
                          const json_t *payload, const char **error_code)
 {
-  gw_uplink *l = user_data;
-  (void)payload;
-  char line[128];
-  snprintf(line, sizeof line, "backend: %s refused: commands are not relayed",
-           action);
-  link_log(l, OCPP_LOG_INFO, l->charger_id, line);
-  *error_code = "NotSupported";
-  return NULL;
+  return gw__uplink_command(user_data, action, payload, error_code);
 }
 
 /* ---- lifetime ------------------------------------------------------------- */
@@ -144,7 +168,7 @@ static bool same_conf(const gw_upstream_conf *a, const gw_upstream_conf *b)
          a->security_profile == b->security_profile &&
          same_text(a->password, b->password) &&
          same_text(a->tls_ca, b->tls_ca) && same_text(a->tls_cert, b->tls_cert) &&
-         same_text(a->tls_key, b->tls_key);
+         same_text(a->tls_key, b->tls_key) && a->commands == b->commands;
 }
 
 static void conf_free_tags(gw_upstream_conf *c)
@@ -198,6 +222,7 @@ static bool copy_conf(gw_upstream_conf *dst, const gw_upstream_conf *src,
     .tls_ca = dup_or_null(src->tls_ca),
     .tls_cert = dup_or_null(src->tls_cert),
     .tls_key = dup_or_null(src->tls_key),
+    .commands = src->commands,
     .line = src->line,
   };
   return dst->url && dst->identity && (!src->password || dst->password) &&
@@ -209,6 +234,8 @@ static bool copy_conf(gw_upstream_conf *dst, const gw_upstream_conf *src,
 static void take_charger_options(gw_uplink *l, const gw_charger_conf *c)
 {
   l->tag_match = c->tag_match;
+  l->voltage = c->voltage > 0 ? c->voltage : 230;
+  l->phases = c->phases > 0 ? c->phases : 3;
   snprintf(l->remote_tag, sizeof l->remote_tag, "%s",
            c->remote_tag ? c->remote_tag : "");
 }
@@ -365,18 +392,33 @@ int gw_uplinks_create(uv_loop_t *loop, const gw_charger_conf *chargers,
   *u = (gw_uplinks){.loop = loop, .store = store, .opt = *opt,
                     .hooks = *hooks, .user_data = user_data};
   int rc = gw_uplinks_reload(u, chargers, n);
+  if (rc == GW_OK && !(u->later = malloc(sizeof *u->later)))
+    rc = GW_ENOMEM;
   if (rc != GW_OK) {
+    for (size_t i = 0; i < u->n; i++)
+      free_link(u->links[i]);
+    free(u->links);
     free(u);
     return rc;
   }
+  uv_timer_init(loop, u->later);
+  u->later->data = u;
   *out = u;
   return GW_OK;
+}
+
+static void later_closed(uv_handle_t *h)
+{
+  free(h);
 }
 
 void gw_uplinks_destroy(gw_uplinks *u)
 {
   if (!u)
     return;
+  gw__uplink_relays_forget(u);
+  u->later->data = NULL;
+  uv_close((uv_handle_t *)u->later, later_closed);
   for (size_t i = 0; i < u->n; i++)
     free_link(u->links[i]);
   free(u->links);

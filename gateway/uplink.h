@@ -32,6 +32,19 @@ typedef struct {
    * ocpp_server_authorized(). Called exactly once per such promise. */
   void (*decided)(void *user_data, const char *charger_id, uint32_t token,
                   ocpp_auth_status status);
+  /* A backend's command for its charger, as ocpp_server_command(): 0 when
+   * queued (cb follows exactly once), negative otherwise. NULL: commands
+   * are refused. */
+  int (*command)(void *user_data, const char *charger_id,
+                 const ocpp_command *cmd, ocpp_command_cb cb, void *cb_data);
+  /* As ocpp_server_transaction(): what runs on a connector, to find the
+   * gateway's transaction of a backend's transactionId. May be NULL. */
+  int (*transaction)(void *user_data, const char *charger_id, int connector,
+                     ocpp_transaction_info *out);
+  /* The backend's current cap for a connector (0: all), amps < 0 none
+   * (gw_bridge_set_backend_cap). NULL: charging profiles are refused. */
+  int (*set_cap)(void *user_data, const char *charger_id, int connector,
+                 double amps);
 } gw_uplink_hooks;
 
 typedef enum {
@@ -91,6 +104,15 @@ void gw_uplinks_on_event(gw_uplinks *u, const ocpp_event *ev);
  * failures, queue_length, oldest_queued} to each object of chargers (the
  * status' "chargers" array) whose "id" has a link. */
 void gw_uplinks_status(const gw_uplinks *u, json_t *chargers);
+
+/* The current cap in A that a csChargingProfiles of SetChargingProfile
+ * puts in force at now: the period of its chargingSchedule running then
+ * (counted from startSchedule, else from now), in A as it stands, in W
+ * divided by voltage x phases (the period's numberPhases when it has
+ * one). Returns GW_OK, GW_EINVAL (no usable schedule) or GW_ENOTFOUND
+ * (nothing in force at now: not started, duration or validTo passed). */
+int gw_profile_cap(const json_t *profile, double voltage, int phases,
+                   time_t now, double *amps);
 
 /* Ends every link (their sockets close on the loop) and frees. NULL is
  * allowed. */

@@ -38,6 +38,8 @@ struct gw_uplink {
   gw_upstream_conf conf;         /* copies; compared on a reload */
   ocpp_tag_match tag_match;      /* the charger's, for conf.tags */
   char remote_tag[21];           /* the gateway's own tag: always local */
+  double voltage;                /* the charger's, for profiles in W */
+  int phases;
   ocpp_upstream *up;
   boot_info boot;
   status_slot slots[N_SLOTS];
@@ -45,6 +47,28 @@ struct gw_uplink {
    * the backend gets the messages in their order, a MeterValues never
    * before the answer that gave its StartTransaction the backend's id) */
   bool queue_inflight;
+  /* a TriggerMessage the gateway answers itself: the answer goes first,
+   * the message after it (OCPP 1.6 5.17), from the set's timer */
+  int meter_interval;            /* s between MeterValues to the backend,
+                                    its MeterValueSampleInterval; 0: all */
+  time_t meter_sent[N_SLOTS];    /* the last one queued per connector */
+  uint32_t trigger_token;        /* 0: none waits */
+  char trigger[24];              /* the requestedMessage */
+  int trigger_connector;         /* 0: every connector */
+};
+
+/* A backend's command on its way to the charger: the CALL waits for the
+ * charger's result. It names its link by charger id and upstream, so a
+ * link replaced or gone meanwhile is simply not answered (its waiting
+ * CALLs went with it). */
+typedef struct gw_relay gw_relay;
+struct gw_relay {
+  gw_relay *prev, *next;
+  gw_uplinks *set;               /* NULL once the set is gone */
+  ocpp_upstream *up;
+  uint32_t token;
+  int kind;                      /* the answer table's row */
+  char charger_id[];
 };
 
 struct gw_uplinks {
@@ -56,7 +80,22 @@ struct gw_uplinks {
   gw_uplink **links;             /* each its own allocation: the link's
                                     hooks point at it */
   size_t n;
+  gw_relay *relays;              /* commands waiting for a charger */
+  uv_timer_t *later;             /* runs the answered triggers; its own
+                                    allocation, closed on the loop */
 };
+
+/* The triggered messages whose answer has gone (uplink_commands.c). */
+void gw__uplink_run_triggers(gw_uplinks *u);
+
+/* Every known connector state (connector 0: all) to the backend again. */
+void gw__uplink_resend_states(gw_uplink *l, int connector);
+
+/* A BootNotification with the identity the link boots with. */
+void gw__uplink_send_boot(gw_uplink *l);
+
+/* The set ends: commands still on their way finish without an answer. */
+void gw__uplink_relays_forget(gw_uplinks *u);
 
 /* The link of charger_id, or NULL. */
 gw_uplink *gw__uplink_find(const gw_uplinks *u, const char *charger_id);
@@ -76,6 +115,15 @@ void gw__uplink_queue_send(gw_uplink *l);
 
 /* The queue's length and its oldest message's time (0: empty). */
 void gw__uplink_queue_stats(const gw_uplink *l, int *count, time_t *oldest);
+
+/* A CALL of the backend (uplink_commands.c): the answer payload, or NULL
+ * with *error_code for a CALLERROR. */
+json_t *gw__uplink_command(gw_uplink *l, const char *action,
+                           const json_t *payload, const char **error_code);
+
+/* The refusal action's answer schema defines ({"status":"Rejected"}, ...);
+ * NULL when it has none. */
+json_t *gw__uplink_refusal(const char *action);
 
 /* "2026-10-01T12:00:00Z" */
 void gw__uplink_utc_text(time_t t, char out[32]);

@@ -96,10 +96,28 @@ static void add_sample(json_t *samples, const char *measurand, const char *unit,
   json_array_append_new(samples, s);
 }
 
+/* The backend's MeterValueSampleInterval paces what it gets, not what
+ * the charger samples: a periodic sample closer than that to the last one
+ * queued for the connector stays local. */
+static bool too_soon(gw_uplink *l, const ocpp_event *ev)
+{
+  int c = ev->connector;
+  if (l->meter_interval <= 0 || c < 0 || c >= N_SLOTS)
+    return false;
+  const char *ctx = ev->meter.context;
+  if (ctx && *ctx && strcmp(ctx, "Sample.Periodic") != 0)
+    return false;
+  time_t now = ev->timestamp ? ev->timestamp : time(NULL);
+  if (l->meter_sent[c] && now - l->meter_sent[c] < l->meter_interval)
+    return true;
+  l->meter_sent[c] = now;
+  return false;
+}
+
 static void on_meter(gw_uplink *l, const ocpp_event *ev)
 {
   int32_t tx = ev->meter.transaction_id;
-  if (!tx || !is_backend_session(l, tx))
+  if (!tx || !is_backend_session(l, tx) || too_soon(l, ev))
     return;
   json_t *samples = json_array();
   const char *ctx = ev->meter.context;

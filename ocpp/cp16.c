@@ -150,6 +150,23 @@ int ocpp_session_cp16_set_boot(ocpp_session *s, const ocpp_cp16_boot *boot,
   return OCPP_OK;
 }
 
+int ocpp_session_cp16_set_interval(ocpp_session *s, int seconds,
+                                   ocpp_clock now)
+{
+  if (!s || s->role != &ocpp__role_cp16 || seconds < 1 || seconds > 86400)
+    return OCPP_EINVAL;
+  s->cp16.interval = seconds;
+  s->now = now;
+  if (s->open && s->cp16.registered)
+    schedule(s, seconds);
+  return OCPP_OK;
+}
+
+int ocpp_session_cp16_interval(const ocpp_session *s)
+{
+  return s && s->role == &ocpp__role_cp16 ? s->cp16.interval : 0;
+}
+
 bool ocpp_session_cp16_registered(const ocpp_session *s)
 {
   return s && s->role == &ocpp__role_cp16 && s->cp16.registered;

@@ -600,7 +600,10 @@ typedef struct {
                  const char *message);
   /* A CALL of the backend, validated against its schema: return a new
    * answer payload (taken), or NULL and set *error_code for a CALLERROR.
-   * NULL hook: every CALL is answered NotImplemented. */
+   * NULL hook: every CALL is answered NotImplemented. To answer later
+   * (after the charger answered), take a token with ocpp_upstream_defer()
+   * and return NULL with *error_code left NULL; ocpp_upstream_answer()
+   * follows. */
   json_t *(*on_call)(void *user_data, const char *action,
                      const json_t *payload, const char **error_code);
 } ocpp_upstream_callbacks;
@@ -614,6 +617,8 @@ typedef struct {
   time_t since;               /* when open last changed; 0 = never */
   unsigned failures;          /* failed attempts in a row */
   int pending;                /* calls queued or in flight */
+  int heartbeat_interval;     /* s; 0 before the first BootNotification
+                                 answer */
 } ocpp_upstream_info;
 
 /* The checks ocpp_upstream_create makes on opt (URL, identity, profile and
@@ -647,6 +652,23 @@ int ocpp_upstream_set_boot(ocpp_upstream *up, const char *vendor,
  * accepted yet), OCPP_EQUEUEFULL or OCPP_ENOMEM. */
 int ocpp_upstream_call(ocpp_upstream *up, const char *action, json_t *payload,
                        ocpp_upstream_done done, void *user_data);
+
+/* The heartbeat interval (1..86400 s) from now on, until the backend's
+ * next BootNotification answer sets its own: its ChangeConfiguration of
+ * HeartbeatInterval. Returns OCPP_OK or OCPP_EINVAL. */
+int ocpp_upstream_set_heartbeat(ocpp_upstream *up, int seconds);
+
+/* Only inside on_call: the backend's CALL is answered later. Returns the
+ * token for ocpp_upstream_answer(), or 0 when it cannot wait (16 wait
+ * already): answer it now. Waiting CALLs are dropped with the link. */
+uint32_t ocpp_upstream_defer(ocpp_upstream *up);
+
+/* The answer to the CALL deferred with token: payload (taken; validated
+ * against the action's schema like every answer), or with payload NULL a
+ * CALLERROR error_code (NULL: InternalError). Returns OCPP_OK, OCPP_EINVAL
+ * or OCPP_ENOENT (no such CALL waits: the link closed since). */
+int ocpp_upstream_answer(ocpp_upstream *up, uint32_t token, json_t *payload,
+                         const char *error_code);
 
 void ocpp_upstream_info_get(const ocpp_upstream *up, ocpp_upstream_info *out);
 

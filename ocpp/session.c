@@ -191,7 +191,11 @@ static void refuse_unhandled(ocpp_session *s, const ocpp_rpc_frame *f)
                         : "unknown action");
 }
 
-/* The charge point role: the owner answers. */
+static ocpp_deferred *find_deferred(ocpp_session *s, uint32_t token,
+                                    ocpp_deferred ***link);
+static void take_late_answer(ocpp_session *s, ocpp_handler_out *out);
+
+/* The charge point role: the owner answers, now or later. */
 static void delegate_call(ocpp_session *s, ocpp_handler_out *out,
                           const ocpp_rpc_frame *f)
 {
@@ -199,7 +203,9 @@ static void delegate_call(ocpp_session *s, ocpp_handler_out *out,
   out->answer = s->cfg.call ? s->cfg.call(s->cfg.user_data, f->action,
                                           f->payload, &code)
                             : NULL;
-  if (!out->answer)
+  if (!out->answer && !code && s->cfg.call)
+    take_late_answer(s, out);
+  else if (!out->answer)
     out->error_code = code ? code : "NotImplemented";
 }
 
@@ -237,6 +243,7 @@ static void free_deferred(ocpp_session *s, ocpp_deferred **link)
   ocpp_deferred *d = *link;
   *link = d->next;
   json_decref(d->req);
+  json_decref(d->answer);
   free(d);
   s->n_deferred--;
 }
@@ -304,6 +311,93 @@ int ocpp_session_authorized(ocpp_session *s, uint32_t token,
     s->role->resume(s, d->action, d->req, status, &out);
   finish_handler(s, d->id, d->action, &out);
   json_decref(d->req);
+  free(d);
+  return OCPP_OK;
+}
+
+/* ---- the charge point role's late answers ------------------------------ */
+
+uint32_t ocpp_session_defer_call(ocpp_session *s)
+{
+  if (!s || !s->current || s->role->handlers ||
+      s->n_deferred >= OCPP_MAX_DEFERRED)
+    return 0;
+  ocpp_deferred *d = calloc(1, sizeof *d);
+  if (!d)
+    return 0;
+  d->token = ++s->next_token ? s->next_token : ++s->next_token;
+  snprintf(d->id, sizeof d->id, "%s", s->current->id);
+  snprintf(d->action, sizeof d->action, "%s", s->current->action);
+  d->next = s->deferred;
+  s->deferred = d;
+  s->n_deferred++;
+  return d->token;
+}
+
+/* The CALLERROR code of OCPP-J 4.2.3 named by code, in storage that
+ * outlives the deferred call; InternalError for any other. */
+static const char *static_error_code(const char *code)
+{
+  static const char *const codes[] = {
+    "NotImplemented", "NotSupported", "InternalError", "ProtocolError",
+    "SecurityError", "FormationViolation", "PropertyConstraintViolation",
+    "OccurenceConstraintViolation", "TypeConstraintViolation", "GenericError",
+  };
+  for (size_t i = 0; i < sizeof codes / sizeof codes[0]; i++)
+    if (strcmp(codes[i], code) == 0)
+      return codes[i];
+  return "InternalError";
+}
+
+/* The hook returned neither answer nor error: it deferred the CALL (or
+ * answered it already, or forgot, which is an InternalError). */
+static void take_late_answer(ocpp_session *s, ocpp_handler_out *out)
+{
+  ocpp_deferred **link = NULL, *d = NULL;
+  for (ocpp_deferred **p = &s->deferred; *p && !d; p = &(*p)->next)
+    if (!(*p)->armed && strcmp((*p)->id, s->current->id) == 0) {
+      link = p;
+      d = *p;
+    }
+  if (!d) {
+    out->error_code = "InternalError";
+    return;
+  }
+  if (!d->decided) {
+    out->defer_token = d->token;
+    return;
+  }
+  out->answer = d->answer;
+  d->answer = NULL;
+  if (!out->answer)
+    out->error_code = static_error_code(d->error_code);
+  free_deferred(s, link);
+}
+
+int ocpp_session_answer_call(ocpp_session *s, uint32_t token, json_t *answer,
+                             const char *error_code, ocpp_clock now)
+{
+  ocpp_deferred **link;
+  ocpp_deferred *d = s ? find_deferred(s, token, &link) : NULL;
+  if (!d || d->req) { /* none waits, or an authorize decision's */
+    json_decref(answer);
+    return s ? OCPP_ENOENT : OCPP_EINVAL;
+  }
+  if (!d->armed) {
+    d->decided = true;
+    d->answer = answer;
+    snprintf(d->error_code, sizeof d->error_code, "%s",
+             error_code ? error_code : "InternalError");
+    return OCPP_OK;
+  }
+  *link = d->next;
+  s->n_deferred--;
+  s->now = now;
+  ocpp_handler_out out = {.answer = answer};
+  if (!answer)
+    out.error_code = error_code ? error_code : "InternalError";
+  finish_handler(s, d->id, d->action, &out);
+  json_decref(out.answer);
   free(d);
   return OCPP_OK;
 }

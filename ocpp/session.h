@@ -149,6 +149,15 @@ typedef struct {
 int ocpp_session_cp16_set_boot(ocpp_session *s, const ocpp_cp16_boot *boot,
                                ocpp_clock now);
 
+/* Charge point role: the heartbeat interval (1..86400 s) from now on,
+ * until the next BootNotification answer sets its own (the central
+ * system's ChangeConfiguration of HeartbeatInterval). Returns OCPP_OK or
+ * OCPP_EINVAL. ocpp_session_cp16_interval: the interval in force (0 for
+ * another role). */
+int ocpp_session_cp16_set_interval(ocpp_session *s, int seconds,
+                                   ocpp_clock now);
+int ocpp_session_cp16_interval(const ocpp_session *s);
+
 /* Charge point role: the BootNotification was accepted on this
  * connection. Until then the owner must send nothing (OCPP 1.6 4.2). */
 bool ocpp_session_cp16_registered(const ocpp_session *s);
@@ -159,6 +168,20 @@ bool ocpp_session_cp16_registered(const ocpp_session *s);
  * OCPP_ENOENT (no such decision waits). */
 int ocpp_session_authorized(ocpp_session *s, uint32_t token,
                             ocpp_auth_status status, ocpp_clock now);
+
+/* Charge point role, only inside the call hook: the CALL it runs for is
+ * answered later, with ocpp_session_answer_call(token); the hook returns
+ * NULL and leaves *error_code NULL. Returns the token, or 0 when the call
+ * cannot wait (too many wait, no memory, not inside the hook): answer it
+ * now. Waiting calls are dropped when the session closes. */
+uint32_t ocpp_session_defer_call(ocpp_session *s);
+
+/* The answer (taken) to the CALL deferred with token, or with answer NULL
+ * a CALLERROR error_code (NULL: InternalError). Sent now, or when the hook
+ * that deferred it returns. Returns OCPP_OK, OCPP_EINVAL or OCPP_ENOENT
+ * (no such call waits: the connection closed since). */
+int ocpp_session_answer_call(ocpp_session *s, uint32_t token, json_t *answer,
+                             const char *error_code, ocpp_clock now);
 
 /* Calls queued or in flight. */
 int ocpp_session_pending(const ocpp_session *s);

@@ -73,6 +73,9 @@ struct ocpp_deferred {
   bool armed;                 /* its handler has returned */
   bool decided;               /* decided while the hook still ran */
   ocpp_auth_status status;
+  json_t *answer;             /* charge point role: answered while the call
+                                 hook still ran (owned), or NULL */
+  char error_code[32];        /* ... or with this CALLERROR */
 };
 
 /* Builds the payload of cmd (NULL with *rc set when the command cannot be

@@ -878,6 +878,35 @@ int ocpp_upstream_call(ocpp_upstream *up, const char *action, json_t *payload,
   return rc;
 }
 
+int ocpp_upstream_set_heartbeat(ocpp_upstream *up, int seconds)
+{
+  if (!up || up->state == UP_DESTROYED)
+    return OCPP_EINVAL;
+  int rc = ocpp_session_cp16_set_interval(up->session, seconds, clock_now(up));
+  if (up->state == UP_OPEN)
+    up_rearm(up);
+  return rc;
+}
+
+uint32_t ocpp_upstream_defer(ocpp_upstream *up)
+{
+  return up && up->state == UP_OPEN ? ocpp_session_defer_call(up->session) : 0;
+}
+
+int ocpp_upstream_answer(ocpp_upstream *up, uint32_t token, json_t *payload,
+                         const char *error_code)
+{
+  if (!up || up->state == UP_DESTROYED) {
+    json_decref(payload);
+    return OCPP_EINVAL;
+  }
+  int rc = ocpp_session_answer_call(up->session, token, payload, error_code,
+                                    clock_now(up));
+  if (up->state == UP_OPEN)
+    up_rearm(up);
+  return rc;
+}
+
 void ocpp_upstream_info_get(const ocpp_upstream *up, ocpp_upstream_info *out)
 {
   if (!out)
@@ -893,6 +922,7 @@ void ocpp_upstream_info_get(const ocpp_upstream *up, ocpp_upstream_info *out)
     .since = up->since,
     .failures = up->failures,
     .pending = ocpp_session_pending(up->session),
+    .heartbeat_interval = ocpp_session_cp16_interval(up->session),
   };
 }
 

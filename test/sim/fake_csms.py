@@ -30,6 +30,8 @@ Script commands (one per line, '#' comments), run on the first connection:
   after ACTION [TIMEOUT]   wait until the charge point sent a CALL ACTION
                            (each CALL satisfies one `after`)
   call ACTION JSON         send a CALL, wait up to 10 s for its answer
+                           (logged as {"event":"result","action":...,
+                           "payload":... or "error":CODE})
   fragment ACTION JSON     the same, split into three WebSocket fragments
   ping                     send a WebSocket ping
   send RAW                 send RAW as a text frame
@@ -255,6 +257,12 @@ class Connection:
             self.send_frame(0x1 if i == 0 else 0x0, chunk, i == len(chunks) - 1)
         if not self.wait_for(lambda: msg_id in self.results, 10):
             self.log.event("error", detail="no answer to " + action)
+            return
+        # the answer by action, for tests that check what a command got
+        frame = self.results[msg_id]
+        self.log.event("result", action=action,
+                       payload=frame[2] if frame[0] == 3 else None,
+                       error=frame[2] if frame[0] == 4 else None)
 
     def run_script(self, path):
         with open(path, encoding="utf-8") as f:

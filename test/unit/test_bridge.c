@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "gateway/bridge.h"
+#include "gateway/uplink.h"
 
 /* ---- fake ends ------------------------------------------------------------ */
 
@@ -2170,4 +2171,104 @@ Test(bridge, limit_names_the_command_that_set_it)
   cr_assert_float_eq(amps, 16, 1e-9);
   cr_assert_eq(by, GW_OBJ_FAST_CHARGING);
   cr_assert_eq(gw_bridge_limit(B, "CP1", 1, NULL, &by), GW_EINVAL);
+}
+
+/* ---- the billing backend's cap ------------------------------------------ */
+
+Test(bridge, backend_cap_below_the_local_limit_is_what_the_charger_gets)
+{
+  knx_write_value(GA(1, GW_OBJ_MAX_CURRENT), KNX_DPT_14_019, 16);
+  cr_assert_float_eq(only_cmd(OCPP_CMD_CURRENT_LIMIT)->amps, 16, 1e-9);
+  complete(0, OCPP_RESULT_ACCEPTED);
+  cr_assert_eq(gw_bridge_set_backend_cap(B, "CP1", 1, 10), GW_OK);
+  cr_assert_eq(F->n_cmds, 2);
+  cr_assert_eq(F->cmds[1].kind, OCPP_CMD_CURRENT_LIMIT);
+  cr_assert_float_eq(F->cmds[1].amps, 10, 1e-9);
+  /* a local limit below the cap goes through, one above it does not */
+  knx_write_value(GA(1, GW_OBJ_MAX_CURRENT), KNX_DPT_14_019, 8);
+  cr_assert_float_eq(F->cmds[2].amps, 8, 1e-9);
+  knx_write_value(GA(1, GW_OBJ_MAX_CURRENT), KNX_DPT_14_019, 20);
+  cr_assert_float_eq(F->cmds[3].amps, 10, 1e-9);
+}
+
+Test(bridge, backend_cap_above_the_local_limit_leaves_it)
+{
+  knx_write_value(GA(1, GW_OBJ_MAX_CURRENT), KNX_DPT_14_019, 12);
+  cr_assert_eq(gw_bridge_set_backend_cap(B, "CP1", 1, 32), GW_OK);
+  cr_assert_eq(F->n_cmds, 2);
+  cr_assert_float_eq(F->cmds[1].amps, 12, 1e-9);
+}
+
+Test(bridge, cleared_backend_cap_gives_the_local_limit_back)
+{
+  knx_write_value(GA(1, GW_OBJ_MAX_CURRENT), KNX_DPT_14_019, 16);
+  cr_assert_eq(gw_bridge_set_backend_cap(B, "CP1", 1, 10), GW_OK);
+  cr_assert_eq(gw_bridge_set_backend_cap(B, "CP1", 1, -1), GW_OK);
+  cr_assert_eq(F->n_cmds, 3);
+  cr_assert_float_eq(F->cmds[2].amps, 16, 1e-9);
+}
+
+Test(bridge, backend_cap_without_a_local_limit_is_sent_alone)
+{
+  cr_assert_eq(gw_bridge_set_backend_cap(B, "CP1", 0, 10), GW_OK);
+  cr_assert_float_eq(only_cmd(OCPP_CMD_CURRENT_LIMIT)->amps, 10, 1e-9);
+  cr_assert_eq(F->cmds[0].connector, 1);
+  cr_assert_eq(gw_bridge_set_backend_cap(B, "CP9", 1, 10), GW_ENOTFOUND);
+  cr_assert_eq(gw_bridge_set_backend_cap(B, "CP1", 1, 81), GW_EINVAL);
+}
+
+/* ---- a backend's charging profile as a cap (gw_profile_cap) ------------- */
+
+static double cap_of(const char *profile, double voltage, int phases,
+                     time_t now, int want_rc)
+{
+  json_t *p = json_loads(profile, 0, NULL);
+  cr_assert_not_null(p, "bad JSON in the test");
+  double amps = -1;
+  cr_assert_eq(gw_profile_cap(p, voltage, phases, now, &amps), want_rc);
+  json_decref(p);
+  return amps;
+}
+
+Test(bridge, profile_in_a_is_the_cap)
+{
+  cr_assert_float_eq(cap_of("{\"chargingSchedule\":{\"chargingRateUnit\":\"A\","
+                            "\"chargingSchedulePeriod\":[{\"startPeriod\":0,"
+                            "\"limit\":10.5}]}}", 230, 3, 1000, GW_OK),
+                     10.5, 1e-9);
+}
+
+Test(bridge, profile_in_w_is_divided_by_voltage_and_phases)
+{
+  const char *w = "{\"chargingSchedule\":{\"chargingRateUnit\":\"W\","
+                  "\"chargingSchedulePeriod\":[{\"startPeriod\":0,"
+                  "\"limit\":6900}]}}";
+  cr_assert_float_eq(cap_of(w, 230, 3, 1000, GW_OK), 10, 1e-9);
+  cr_assert_float_eq(cap_of(w, 230, 1, 1000, GW_OK), 30, 1e-9);
+  /* the period's numberPhases wins over the charger's */
+  cr_assert_float_eq(cap_of("{\"chargingSchedule\":{\"chargingRateUnit\":\"W\","
+                            "\"chargingSchedulePeriod\":[{\"startPeriod\":0,"
+                            "\"limit\":2300,\"numberPhases\":1}]}}",
+                            230, 3, 1000, GW_OK), 10, 1e-9);
+}
+
+Test(bridge, profile_cap_is_the_period_running_now)
+{
+  /* 2026-01-01T00:00:00Z = 1767225600 */
+  const char *s = "{\"chargingSchedule\":{\"chargingRateUnit\":\"A\","
+                  "\"startSchedule\":\"2026-01-01T00:00:00Z\",\"duration\":7200,"
+                  "\"chargingSchedulePeriod\":[{\"startPeriod\":0,\"limit\":16},"
+                  "{\"startPeriod\":3600,\"limit\":8}]}}";
+  cr_assert_float_eq(cap_of(s, 230, 3, 1767225600 + 60, GW_OK), 16, 1e-9);
+  cr_assert_float_eq(cap_of(s, 230, 3, 1767225600 + 3700, GW_OK), 8, 1e-9);
+  cap_of(s, 230, 3, 1767225600 + 7200, GW_ENOTFOUND);
+  cap_of(s, 230, 3, 1767225600 - 10, GW_ENOTFOUND);
+}
+
+Test(bridge, profile_without_a_usable_schedule_is_einval)
+{
+  cap_of("{}", 230, 3, 1000, GW_EINVAL);
+  cap_of("{\"chargingSchedule\":{\"chargingRateUnit\":\"kW\","
+         "\"chargingSchedulePeriod\":[{\"startPeriod\":0,\"limit\":1}]}}",
+         230, 3, 1000, GW_EINVAL);
 }

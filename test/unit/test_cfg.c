@@ -1454,6 +1454,29 @@ Test(cfg, upstream_section_is_read_with_its_defaults)
   cr_assert_eq(cfg->chargers[0].security_profile, 0);
 }
 
+Test(cfg, upstream_commands_default_to_allow)
+{
+  load_charger("[charger]\nid = A\n\n[upstream]\nurl = ws://127.0.0.1:9/x\n");
+  expect_ok();
+  cr_assert_eq(cfg->chargers[0].upstream.commands, GW_COMMANDS_ALLOW);
+}
+
+Test(cfg, upstream_commands_readonly_is_read)
+{
+  load_charger("[charger]\nid = A\n\n[upstream]\nurl = ws://127.0.0.1:9/x\n"
+               "commands = readonly\n");
+  expect_ok();
+  cr_assert_eq(cfg->chargers[0].upstream.commands, GW_COMMANDS_READONLY);
+}
+
+Test(cfg, unknown_upstream_commands_mode_is_rejected)
+{
+  load_charger("[charger]\nid = A\n\n[upstream]\nurl = ws://127.0.0.1:9/x\n"
+               "commands = some\n");
+  expect_one_diag("chargers.d/a.conf:6",
+                  "commands: \"some\" is not one of allow|readonly");
+}
+
 Test(cfg, charger_without_upstream_has_no_link)
 {
   load_charger("[charger]\nid = A\n");

@@ -207,6 +207,9 @@ static void on_log(void *ud, ocpp_log_level level, const char *id,
            id ? id : "-", message);
 }
 
+static bool defer_unlock;       /* on_call answers UnlockConnector later */
+static uint32_t unlock_token;
+
 static json_t *on_call(void *ud, const char *action, const json_t *payload,
                        const char **error_code)
 {
@@ -215,6 +218,10 @@ static json_t *on_call(void *ud, const char *action, const json_t *payload,
   (void)error_code;
   if (f->n_calls < 8)
     snprintf(f->calls[f->n_calls++], sizeof f->calls[0], "%s", action);
+  if (defer_unlock && strcmp(action, "UnlockConnector") == 0) {
+    unlock_token = ocpp_upstream_defer(f->up);
+    return NULL;
+  }
   if (strcmp(action, "GetConfiguration") == 0)
     return json_pack("{s:[]}", "configurationKey");
   *error_code = "NotSupported";
@@ -331,6 +338,74 @@ Test(upstream, backend_calls_reach_the_owner_and_are_answered)
   }
   cr_assert(got, "no CALL from the backend");
   cr_assert_str_eq(fx.calls[0], "GetConfiguration");
+}
+
+static bool unlock_done;
+static ocpp_result unlock_result;
+
+static void on_unlock_result(void *ud, ocpp_result result)
+{
+  (void)ud;
+  unlock_done = true;
+  unlock_result = result;
+}
+
+/* The backend (our own central system) unlocks connector 1 of the link's
+ * identity; the owner defers the answer. */
+static void backend_unlocks(void)
+{
+  cr_assert_eq(open_upstream("ws", fx.port, "CP0", 0, NULL, NULL, false), OCPP_OK);
+  boot_and_check();
+  defer_unlock = true;
+  unlock_done = false;
+  unlock_token = 0;
+  ocpp_command cmd = {.kind = OCPP_CMD_UNLOCK, .connector = 1};
+  cr_assert_eq(ocpp_server_command(fx.srv, "CP0", &cmd, on_unlock_result, NULL),
+               OCPP_OK);
+  for (int i = 0; i < 100 && !unlock_token; i++)
+    run_for(10);
+  cr_assert_neq(unlock_token, 0, "not deferred; log:\n%s", fx.log);
+  run_for(100);
+  cr_assert_not(unlock_done, "answered before the owner decided");
+}
+
+Test(upstream, a_deferred_backend_call_is_answered_later_on_the_wire)
+{
+  backend_unlocks();
+  cr_assert_eq(ocpp_upstream_answer(fx.up, unlock_token,
+                                    json_pack("{s:s}", "status", "Unlocked"),
+                                    NULL), OCPP_OK);
+  run_until(&unlock_done, WAIT_MS);
+  cr_assert(unlock_done);
+  cr_assert_eq(unlock_result, OCPP_RESULT_ACCEPTED);
+  /* answered once: the token is spent */
+  cr_assert_eq(ocpp_upstream_answer(fx.up, unlock_token, json_object(), NULL),
+               OCPP_ENOENT);
+  defer_unlock = false;
+}
+
+Test(upstream, a_deferred_backend_call_can_end_in_a_callerror)
+{
+  backend_unlocks();
+  cr_assert_eq(ocpp_upstream_answer(fx.up, unlock_token, NULL, "NotSupported"),
+               OCPP_OK);
+  run_until(&unlock_done, WAIT_MS);
+  cr_assert(unlock_done);
+  cr_assert_eq(unlock_result, OCPP_RESULT_NOT_SUPPORTED);
+  defer_unlock = false;
+}
+
+Test(upstream, deferred_backend_calls_are_dropped_with_the_link)
+{
+  backend_unlocks();
+  stop_backend();
+  for (int i = 0; i < 100 && link_is_up; i++)
+    run_for(10);
+  cr_assert_not(link_is_up);
+  cr_assert_eq(ocpp_upstream_answer(fx.up, unlock_token,
+                                    json_pack("{s:s}", "status", "Unlocked"),
+                                    NULL), OCPP_ENOENT);
+  defer_unlock = false;
 }
 
 Test(upstream, profile_1_sends_basic_auth)
