@@ -1,4 +1,4 @@
-/* ocpp: the OCPP 1.6J central system, and the link to a backend.
+/* ocpp: the OCPP central system (1.6J and 2.0.1), and the link to a backend.
  *
  * One ocpp_server listens for chargers (ws:// and wss://), runs the OCPP-J
  * RPC with each of them, answers their requests and turns them into events,

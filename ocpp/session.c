@@ -35,12 +35,15 @@ void ocpp__session_emit(ocpp_session *s, ocpp_event *ev)
 }
 
 /* A frame that may carry a charger's password (ChangeConfiguration of
- * AuthorizationKey, or a charger that lists it in GetConfiguration): the
- * trace shows that it passed, not what it holds. */
+ * AuthorizationKey, or a charger that lists it in GetConfiguration; in
+ * 2.0.1 the variable BasicAuthPassword): the trace shows that it passed,
+ * not what it holds. */
 static bool holds_secret(const char *text, size_t len)
 {
   static const char key[] = "AuthorizationKey";
-  return memmem(text, len, key, sizeof key - 1) != NULL;
+  static const char variable[] = "BasicAuthPassword";
+  return memmem(text, len, key, sizeof key - 1) != NULL ||
+         memmem(text, len, variable, sizeof variable - 1) != NULL;
 }
 
 static void trace_frame(ocpp_session *s, const char *dir, const char *text,

@@ -10,6 +10,8 @@
  *   #o<m><n><s>    charger options: start mode m, n connectors, store s
  *                  (0 none, 1 a store that knows ids 100..199, 2 a store
  *                  that fails)
+ *   #v             switches between the 1.6 and the 2.0.1 role (a new
+ *                  connection)
  *   #k             the next send closes the session from inside the hook
  *   #x             toggles sends failing (a transport that cannot write)
  *   anything else  one text frame for ocpp_session_recv()
@@ -23,6 +25,7 @@
  *   by the end (after close and destroy), every refused one never;
  * - after a tick at t, the next deadline is 0 or later than t;
  * - events carry the charger id, a connector in range and no NULL text. */
+#include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -111,6 +114,26 @@ static const char *const seed_texts[] = {
   "\"chargePointModel\":\"M\"}]\n#c90,1\n#c90,3\n#ca0,1\n"
   "[3,\"2\",{\"status\":\"RebootRequired\"}]\n"
   "[3,\"3\",{\"status\":\"NotSupported\"}]\n",
+  /* an OCPP 2.0.1 charger: boot, status, a transaction, a replay, commands */
+  "#v\n#o111\n[2,\"1\",\"BootNotification\",{\"reason\":\"PowerUp\","
+  "\"chargingStation\":{\"model\":\"M\",\"vendorName\":\"V\"}}]\n"
+  "[3,\"1\",{\"getVariableResult\":[]}]\n"
+  "[2,\"2\",\"StatusNotification\",{\"timestamp\":\"2026-11-22T10:00:00Z\","
+  "\"connectorStatus\":\"Occupied\",\"evseId\":1,\"connectorId\":1}]\n"
+  "[2,\"3\",\"TransactionEvent\",{\"eventType\":\"Started\",\"timestamp\":"
+  "\"2026-11-22T10:00:00Z\",\"triggerReason\":\"Authorized\",\"seqNo\":0,"
+  "\"transactionInfo\":{\"transactionId\":\"T1\",\"chargingState\":\"Charging\"},"
+  "\"evse\":{\"id\":1},\"idToken\":{\"idToken\":\"A\",\"type\":\"ISO14443\"},"
+  "\"meterValue\":[{\"timestamp\":\"2026-11-22T10:00:00Z\",\"sampledValue\":"
+  "[{\"value\":1000}]}]}]\n#c11\n#c60,10\n[3,\"2\",{\"status\":\"Rejected\"}]\n"
+  "[2,\"4\",\"TransactionEvent\",{\"eventType\":\"Ended\",\"timestamp\":"
+  "\"2026-11-22T10:09:00Z\",\"triggerReason\":\"EVDeparted\",\"seqNo\":1,"
+  "\"offline\":true,\"transactionInfo\":{\"transactionId\":\"T1\"}}]\n"
+  "[2,\"5\",\"NotifyEvent\",{\"generatedAt\":\"2026-11-22T10:00:00Z\",\"seqNo\":0,"
+  "\"eventData\":[{\"eventId\":1,\"timestamp\":\"2026-11-22T10:00:00Z\","
+  "\"trigger\":\"Alerting\",\"actualValue\":\"1\",\"eventNotificationType\":"
+  "\"HardWiredMonitor\",\"component\":{\"name\":\"RCD\"},\"variable\":"
+  "{\"name\":\"Tripped\"}}]}]\n#c90,1\n#c71\n",
 };
 
 size_t fuzz_seed(size_t index, const uint8_t **data)
@@ -130,6 +153,7 @@ typedef struct {
   ocpp_cp cp;
   ocpp_clock now;
   int store_mode;
+  bool v201;                  /* the 2.0.1 role */
   int32_t next_store_tx;
   bool close_on_send, fail_sends;
   /* answers expected while one frame is being received */
@@ -168,7 +192,8 @@ static void check_sent(const char *text, size_t len)
   if (ocpp_rpc_decode(text, len, &f, &fault) != 0)
     abort();
   if (f.type == OCPP_RPC_CALL &&
-      ocpp_schema_validate(f.action, OCPP_SCHEMA_REQUEST, f.payload, NULL) != 0)
+      ocpp_schema_validate_in(R.v201 ? OCPP_VERSION_201 : OCPP_VERSION_16,
+                              f.action, OCPP_SCHEMA_REQUEST, f.payload, NULL) != 0)
     abort();
   if (f.type == OCPP_RPC_CALL && !R.in_recv) {
     /* fine: commands and ticks send calls */
@@ -288,6 +313,24 @@ static int store_find(void *ud, const char *charger_id, int32_t tx_id,
   return 0;
 }
 
+/* 2.0.1: the charger's ids "S" + digits are known, odd ones stopped */
+static int store_find_charger(void *ud, const char *charger_id,
+                              const char *charger_tx, int32_t *tx_id,
+                              int *connector, double *meter_start, bool *stopped)
+{
+  (void)ud;
+  check_str(charger_id);
+  check_str(charger_tx);
+  if (charger_tx[0] != 'S' || !charger_tx[1])
+    return -1;
+  int n = atoi(charger_tx + 1) % 100;
+  *tx_id = 100 + n;
+  *connector = 1 + n % 4;
+  *meter_start = n % 3 == 0 ? NAN : n * 10.0;
+  *stopped = n % 2 == 1;
+  return 0;
+}
+
 static void on_command(void *ud, ocpp_result r)
 {
   intptr_t token = (intptr_t)ud;
@@ -319,8 +362,10 @@ static void make_session(void)
   if (R.store_mode != 0) {
     cfg.store.begin_transaction = store_begin;
     cfg.store.find_transaction = store_find;
+    cfg.store.find_charger_transaction = store_find_charger;
   }
-  if (ocpp_session_create(&ocpp__role_cs16, &cfg, &R.cp, &R.s) != OCPP_OK)
+  const ocpp_role *role = R.v201 ? &ocpp__role_cs201 : &ocpp__role_cs16;
+  if (ocpp_session_create(role, &cfg, &R.cp, &R.s) != OCPP_OK)
     abort();
 }
 
@@ -439,6 +484,13 @@ static void run_line(const char *line, size_t len)
       return;
     case 'o': set_options(line + 2); return;
     case 'k': R.close_on_send = true; return;
+    case 'v':
+      R.v201 = !R.v201;
+      ocpp_session_close(R.s, R.now);
+      ocpp_session_destroy(R.s);
+      make_session();
+      ocpp_session_open(R.s, R.now);
+      return;
     case 'x': R.fail_sends = !R.fail_sends; return;
     default: break;
     }

@@ -102,6 +102,8 @@ static void on_log(void *ud, ocpp_log_level level, const char *id, const char *l
 {
   (void)ud;
   (void)id;
+  /* the password of a rotation never reaches a log line */
+  cr_assert(!strstr(line, "0123456789abcdef"), "secret logged: %s", line);
   if (level == OCPP_LOG_ERROR) {
     T.errors_logged++;
     fprintf(stderr, "error line: %s\n", line);
@@ -138,6 +140,21 @@ static int store_find_charger(void *ud, const char *charger_id,
   return 0;
 }
 
+static uint32_t pending_token;
+
+/* a billing backend's tag: decided later */
+static int authorize_later(void *ud, const char *charger_id, const char *tag,
+                           uint32_t token, ocpp_auth_status *status)
+{
+  (void)ud;
+  (void)charger_id;
+  (void)status;
+  if (strcmp(tag, "BACKEND") != 0)
+    return OCPP_ENOENT;
+  pending_token = token;
+  return OCPP_EPENDING;
+}
+
 static void start_mode(ocpp_start_mode mode)
 {
   memset(&T, 0, sizeof T);
@@ -155,8 +172,9 @@ static void start_mode(ocpp_start_mode mode)
     .send = on_send, .log = on_log, .event = on_event,
     .store = {.begin_transaction = store_begin,
               .find_charger_transaction = store_find_charger},
+    .authorize = authorize_later,
     .counters = &T.counters, .log_id = "CP-1", .heartbeat_interval = 300,
-    .call_timeout = 30, .meter_sample_interval = 60,
+    .call_timeout = 30, .meter_sample_interval = 60, .trace = true,
   };
   cr_assert_eq(ocpp_session_create(&ocpp__role_cs201, &cfg, T.cp, &T.s), OCPP_OK);
   ocpp_session_open(T.s, T.now);
@@ -673,4 +691,20 @@ Test(cs201, trigger_names_2_0_1_messages, .init = start)
   cr_expect_eq(command((ocpp_command){.kind = OCPP_CMD_TRIGGER,
                                       .message = "DiagnosticsStatusNotification"}),
                OCPP_EINVAL);
+}
+
+Test(cs201, a_tag_decided_later_starts_the_transaction_then, .init = start)
+{
+  tx_event("t0", "Started", 0,
+           ",\"idToken\":{\"idToken\":\"BACKEND\",\"type\":\"ISO14443\"}" ENERGY(1000));
+  cr_expect_eq(T.n_frames, 0, "answered before the decision");
+  cr_expect_eq(count_events(OCPP_EV_TX_STARTED), 0, "recorded before the decision");
+  cr_assert_eq(ocpp_session_authorized(T.s, pending_token, OCPP_AUTH_ACCEPTED, T.now),
+               OCPP_OK);
+  cr_expect_str_eq(path_str(result_for("t0", "TransactionEvent"), "idTokenInfo", "status"),
+                   "Accepted");
+  const event_rec *e = last_event_of(OCPP_EV_TX_STARTED);
+  cr_assert_not_null(e);
+  cr_expect_str_eq(e->tag, "BACKEND");
+  cr_expect_str_eq(e->charger_tx, "TX-9");
 }
