@@ -20,7 +20,8 @@
  *
  * -s gives the simulated seconds between a charger's meter values (their
  * timestamps and energy advance by it; 0 = wall clock, 10 s of energy per
- * value), -w a pause in milliseconds between a charger's values, -a the
+ * value), -w a pause in milliseconds between a charger's answer and its
+ * next value (the chargers' first values spread over one pause), -a the
  * charging current. After the calls (or when all are ready with -n 0) the
  * daemon's VmRSS is printed after SETTLE ms; -I counts its context switches
  * over IDLE seconds; -H keeps every connection open HOLD more seconds.
@@ -452,6 +453,21 @@ static void meter_next(bm_charger *c) {
     send_meter(c);
 }
 
+/* Paced chargers start spread evenly over one pace: real chargers are not
+ * in step, and a load that starts in step stays in step, so it would
+ * measure bursts of every charger at once instead of the offered rate. */
+static void meter_first(bm_charger *c) {
+  bm_bench *b = c->b;
+  if (!b->pace_ms) {
+    meter_next(c);
+    return;
+  }
+  c->state = ST_METER;
+  uint64_t slot = (uint64_t)(c - b->chargers);
+  uint64_t offset = b->pace_ms * slot / (uint64_t)b->n_chargers;
+  uv_timer_start(&c->pace, on_pace, offset, 0);
+}
+
 static long ctx0;
 
 static void next_phase(bm_bench *b) {
@@ -464,7 +480,7 @@ static void next_phase(bm_bench *b) {
       b->cpu0 = proc_cpu_s(b->pid);
       b->wall0 = (double)now_ns() / 1e9;
       for (int i = 0; i < b->n_chargers; i++)
-        meter_next(&b->chargers[i]);
+        meter_first(&b->chargers[i]);
       return; /* the last answer calls next_phase */
     }
     next_phase(b);

@@ -7,7 +7,11 @@
 # are printed, since absolute figures move with the machine's other load.
 #
 #   test/bench/compare.sh BUILD_DIR            CHARGERS (100), CALLS (20000),
-#                                              ROUNDS (3), FRAME (large|small)
+#                                              ROUNDS (3), FRAME (large|small),
+#                                              PACE_MS (0: closed loop; N: each
+#                                              charger waits N ms after an
+#                                              answer, an offered rate of
+#                                              CHARGERS * 1000 / N calls/s)
 #   RESULTS_DIR=DIR keeps each round's output in DIR/SERVER.ROUND
 #   test/bench/compare.sh --smoke BUILD_DIR    a short run of each server that
 #                                              only checks every call is
@@ -48,6 +52,8 @@ ROUNDS=${ROUNDS:-3}
 FRAME=${FRAME:-large}
 FRAME_OPT=()
 [ "$FRAME" = large ] && FRAME_OPT=(-L)
+PACE_MS=${PACE_MS:-0}
+[ "$PACE_MS" -gt 0 ] && FRAME_OPT+=(-w "$PACE_MS")
 PIN_SERVER=
 PIN_LOAD=
 if command -v taskset >/dev/null && [ "$(nproc)" -ge 2 ]; then
@@ -156,7 +162,7 @@ if [ "$SMOKE" = 1 ]; then
   exit 0
 fi
 
-echo "chargers $CHARGERS, calls $CALLS per run, frame $FRAME, rounds $ROUNDS (medians)"
+echo "chargers $CHARGERS, calls $CALLS per run, frame $FRAME, pace ${PACE_MS} ms, rounds $ROUNDS (medians)"
 printf '%-10s %10s %10s %14s %12s\n' server calls/s p99_ms cpu_s_per_10k vmhwm_mib
 for name in floor node ocppknxd; do
   printf '%-10s %10s %10.2f %14s %12.1f\n' "$name" \

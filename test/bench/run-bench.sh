@@ -53,7 +53,16 @@ run_mem2() {
   setup 2
   echo "== mem2: VmRSS with 2 chargers connected (in a transaction)"
   meter -c 2 -n 100 -S 2000
-  cat "/proc/$GW_PID/smaps_rollup" 2>/dev/null | sed -n '1,8p'
+  # what the resident pages are: anonymous memory of the daemon's own, and
+  # file pages of the executable and of each shared library
+  awk '/^RssAnon:/ { print "daemon_rss_anon_kib", $2 }
+       /^RssFile:/ { print "daemon_rss_file_kib", $2 }' "/proc/$GW_PID/status"
+  awk '/^[0-9a-f]+-[0-9a-f]+ / { n = $6; sub(/.*\//, "", n); if (n == "") n = "[anon]" }
+       /^Rss:/ { rss[n] += $2 }
+       /^Private_Clean:|^Private_Dirty:/ { own[n] += $2 }
+       END { for (n in rss) if (rss[n] > 0)
+               printf "rss_kib %s %d private %d\n", n, rss[n], own[n] }' \
+    "/proc/$GW_PID/smaps" | sort -k3 -rn
   stop_all
 }
 

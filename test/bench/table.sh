@@ -4,11 +4,16 @@
 # the same closed-loop MeterValues load for 1, 100 and 1000 chargers
 # (compare.sh), then ocppknxd alone for memory with 2 chargers, the idle
 # case, 1000 chargers at once from one address, and the KNX latency and
-# bus load (run-bench.sh). Every case runs ROUNDS times; the table shows
-# the medians and the ratios of the medians.
+# bus load (run-bench.sh). A closed loop measures what a server can take;
+# its p99 is the queue of every charger's call (Little's law: at N
+# chargers the mean wait is N / throughput), so the 1000-charger latency
+# is also measured paced (PACED: chargers and the pause after each answer,
+# in ms), a load of chargers that are not in step. Every case runs ROUNDS
+# times; the table shows the medians and the ratios of the medians.
 #
 #   test/bench/table.sh BUILD_DIR     COUNTS ("1 100 1000"), ROUNDS (3),
-#                                     CALLS (20000 per load run)
+#                                     CALLS (20000 per load run),
+#                                     PACED ("1000:100"; "" for none)
 #
 # BUILD_DIR: a release build with gateway/ocppknxd, test/bench/bench_meter
 # and test/bench/floor_server. Needs knxd, node and npm (compare.sh).
@@ -17,6 +22,7 @@ set -euo pipefail
 BUILD=$(cd "${1:?usage: table.sh BUILD_DIR}" && pwd)
 HERE=$(cd "$(dirname "$0")" && pwd)
 COUNTS=${COUNTS:-1 100 1000}
+PACED=${PACED-1000:100}
 ROUNDS=${ROUNDS:-3}
 export ROUNDS CALLS=${CALLS:-20000}
 RES=$(mktemp -d "${TMPDIR:-/tmp}/ocppknx-table.XXXXXX")
@@ -33,6 +39,11 @@ median() {
 for n in $COUNTS; do
   echo "== load: $n chargers, $ROUNDS rounds" >&2
   CHARGERS=$n RESULTS_DIR=$RES/load$n "$HERE/compare.sh" "$BUILD" >&2
+done
+for p in $PACED; do
+  echo "== paced load: ${p%%:*} chargers, ${p##*:} ms after each answer" >&2
+  CHARGERS=${p%%:*} PACE_MS=${p##*:} RESULTS_DIR=$RES/paced${p%%:*} \
+    "$HERE/compare.sh" "$BUILD" >&2
 done
 for run in mem2 idle reconnect latency telegrams; do
   for r in $(seq 1 "$ROUNDS"); do
@@ -55,6 +66,16 @@ for n in $COUNTS; do
       'BEGIN { printf "| %s | %d | %.0f | %.2f | %.3f | %.1f |\n", s, n, c, p / 1000, u, m / 1024 }'
   done
 done
+for p in $PACED; do
+  n=${p%%:*} w=${p##*:}
+  for s in floor node ocppknxd; do
+    f=("$RES/paced$n/$s".*)
+    awk -v s="$s" -v n="$n" -v w="$w" -v c="$(median calls_per_s "${f[@]}")" \
+      -v p="$(median rtt_p99_us "${f[@]}")" -v u="$(median daemon_cpu_s_per_10k "${f[@]}")" \
+      -v m="$(median daemon_vmhwm_kib "${f[@]}")" \
+      'BEGIN { printf "| %s | %d, paced %d ms | %.0f | %.2f | %.3f | %.1f |\n", s, n, w, c, p / 1000, u, m / 1024 }'
+  done
+done
 echo
 echo "| ratio of CPU per call | chargers | value |"
 echo "|---|---|---|"
@@ -71,6 +92,8 @@ echo
 echo "| ocppknxd alone | median |"
 echo "|---|---|"
 printf '| VmRSS with 2 chargers | %s KiB |\n' "$(median daemon_vmrss_kib "$RES"/mem2.*)"
+printf '| of that anonymous / file pages (executable, libraries) | %s / %s KiB |\n' \
+  "$(median daemon_rss_anon_kib "$RES"/mem2.*)" "$(median daemon_rss_file_kib "$RES"/mem2.*)"
 printf '| context switches in 10 s idle, 2 chargers | %s |\n' \
   "$(median daemon_ctxt_switches "$RES"/idle.*)"
 printf '| 1000 chargers from one address, 64 in flight: all booted after | %s s |\n' \
