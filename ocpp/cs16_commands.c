@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "ocpp/codec.h"
+#include "ocpp/cs_common.h"
 #include "ocpp/session_impl.h"
 
 #define CALL_STATUS(payload) json_string_value(json_object_get((payload), "status"))
@@ -534,32 +535,6 @@ static void change_config(ocpp_session *s, const char *key, const char *value)
   ocpp__session_queue(s, "ChangeConfiguration", p, finish_quiet, NULL);
 }
 
-/* every wanted measurand in the comma list, in any order */
-static bool measurands_present(const char *current)
-{
-  char want[sizeof wanted_measurands];
-  memcpy(want, wanted_measurands, sizeof want);
-  char *save = NULL;
-  for (char *m = strtok_r(want, ",", &save); m; m = strtok_r(NULL, ",", &save)) {
-    const char *p = current;
-    bool found = false;
-    size_t ml = strlen(m);
-    while (p && *p && !found) {
-      while (*p == ' ' || *p == ',')
-        p++;
-      const char *e = strchr(p, ',');
-      size_t len = e ? (size_t)(e - p) : strlen(p);
-      while (len && p[len - 1] == ' ')
-        len--;
-      found = len == ml && strncmp(p, m, ml) == 0;
-      p = e;
-    }
-    if (!found)
-      return false;
-  }
-  return true;
-}
-
 typedef struct {
   const char *value;
   bool readonly;
@@ -613,7 +588,7 @@ static void finish_get_configuration(ocpp_session *s, ocpp_call *call,
     config_entry md = config_lookup(payload, "MeterValuesSampledData");
     /* Only change what differs: some chargers reboot on every change of
      * their measurand list. */
-    if (!md.readonly && !(md.value && measurands_present(md.value)))
+    if (!md.readonly && !(md.value && ocpp__cs_list_includes(md.value, wanted_measurands)))
       change_config(s, "MeterValuesSampledData", wanted_measurands);
     config_entry iv = config_lookup(payload, "MeterValueSampleInterval");
     if (!iv.readonly && !(iv.value && strcmp(iv.value, interval) == 0))

@@ -32,9 +32,16 @@ ocpp_check a answer Authorize 'p == {"idTokenInfo": {"status": "Accepted"}}' \
   "Authorize not answered with idTokenInfo Accepted"
 ocpp_check a answer TransactionEvent \
   'p == {"idTokenInfo": {"status": "Accepted"}}' --any "Started not answered with the tag's status"
-ocpp_check a call GetVariables \
-  '{"component": {"name": "SmartChargingCtrlr"}, "variable": {"name": "RateUnit"}} in p["getVariableData"]' \
-  "the rate unit is not read after boot"
+ocpp_check a call GetBaseReport 'p["reportBase"] == "FullInventory"' \
+  "no FullInventory report asked after boot"
+REPORT=$(ocpp_get a call GetBaseReport 'p["requestId"]')
+[ "$(ocpp_count a sent NotifyReport)" -gt 1 ] || fail "the simulator sent its report in one part"
+ocpp_check a sent NotifyReport "p['requestId'] == $REPORT and p['tbc'] is False" \
+  "the report's last part does not end it"
+ocpp_check a answer NotifyReport 'p == {}' --all "a part of the report not answered {}"
+expect_log "CP1: report $REPORT complete after [0-9]+ parts"
+expect_log "CP1: smart charging: rate unit A,W"
+[ "$(ocpp_count a call GetVariables)" -eq 0 ] || fail "GetVariables sent though the report had the rate unit"
 ocpp_check a call SetVariables \
   '{"attributeValue": "30", "component": {"name": "SampledDataCtrlr"}, "variable": {"name": "TxUpdatedInterval"}} in p["setVariableData"]' \
   --any "TxUpdatedInterval not set to meter_sample_interval"
@@ -56,6 +63,7 @@ import json, sys
 st = json.load(open(sys.argv[1]))
 cp = next(c for c in st["chargers"] if c["id"] == "CP1")
 assert cp["ocpp_version"] == "2.0.1", cp
+assert cp["evse_count"] == 1, cp
 k = cp["connectors"][0]
 assert k["status"] == "Charging" and k["transaction_id"] > 0, k
 assert abs(k["session_energy_wh"] - 500) < 0.01, k
@@ -120,9 +128,16 @@ validate_frames b
 # ---- a charger that offers both ------------------------------------------------
 start_sim c BOTHAUTO "$T/a.sim" --ocpp both
 expect_frame c '"event":"connected","detail":"ocpp1\.6"'
-start_sim d BOTH201 "$T/a.sim" --ocpp both
+# ... and refuses the device model report: read with GetVariables instead
+{ echo "answer GetBaseReport reject"; cat "$T/a.sim"; } >"$T/d.sim"
+start_sim d BOTH201 "$T/d.sim" --ocpp both
 expect_frame d '"event":"connected","detail":"ocpp2\.0\.1"'
 ocpp_wait_count d answer TransactionEvent 1
+ocpp_wait_count d call GetVariables 1
+ocpp_check d call GetVariables \
+  '{"component": {"name": "SmartChargingCtrlr"}, "variable": {"name": "RateUnit"}} in p["getVariableData"]' \
+  "the rate unit is not read after a refused report"
+ocpp_wait_count d call SetVariables 1
 validate_frames c
 validate_frames d
 ! grep -q "internal:" "$GW_LOG" || fail "the gateway logged internal errors"
