@@ -90,6 +90,57 @@ expect_bus " to 9/7/10: "
 sim_cmd a "unplug 1"
 expect_bus " to 9/7/0: 00 $"
 expect_bus " to 9/7/51: 00$"
+
+# ---- KNX feedback of reserve, availability and unlock on the bus ---------------
+# accepted: the charger's StatusNotification shows the new state, and
+# availability_state takes the command's value
+bus_mark
+knx_swrite 9/7/3 1
+ocpp_wait_count a call ReserveNow 1
+ocpp_check a call ReserveNow 'p["evseId"] == 1 and p["idToken"]["type"] == "Central"' \
+  "reserve 1 did not send ReserveNow for EVSE 1"
+expect_bus_new " to 9/7/0: 06 $"        # Reserved
+bus_mark
+knx_swrite 9/7/3 0
+ocpp_wait_count a call CancelReservation 1
+expect_bus_new " to 9/7/0: 00 $"
+bus_mark
+knx_swrite 9/7/5 0
+ocpp_wait_count a call ChangeAvailability 1
+ocpp_check a call ChangeAvailability 'p == {"operationalStatus": "Inoperative", "evse": {"id": 1}}' \
+  "availability 0 did not send ChangeAvailability Inoperative for EVSE 1"
+expect_bus_new " to 9/7/4: 00$"
+expect_bus_new " to 9/7/0: 07 $"        # Unavailable
+bus_mark
+knx_swrite 9/7/5 1
+ocpp_wait_count a call ChangeAvailability 2
+expect_bus_new " to 9/7/4: 01$"
+expect_bus_new " to 9/7/0: 00 $"
+knx_swrite 9/7/6 1
+ocpp_wait_count a call UnlockConnector 1
+ocpp_check a call UnlockConnector 'p == {"evseId": 1, "connectorId": 1}' \
+  "unlock did not send UnlockConnector for EVSE 1 connector 1"
+expect_log "CP1: connector 1: UnlockConnector accepted"
+# rejected: the true state again, never the command's
+sim_cmd a "answer ReserveNow reject"
+sim_cmd a "answer ChangeAvailability reject"
+sim_cmd a "answer UnlockConnector reject"
+bus_mark
+knx_swrite 9/7/3 1
+ocpp_wait_count a call ReserveNow 2
+expect_log "CP1: connector 1: ReserveNow rejected"
+knx_swrite 9/7/5 0
+ocpp_wait_count a call ChangeAvailability 3
+expect_bus_new " to 9/7/4: 01$"
+expect_log "CP1: connector 1: ChangeAvailability rejected: re-sending availability_state 1"
+knx_swrite 9/7/6 1
+ocpp_wait_count a call UnlockConnector 2
+expect_log "CP1: connector 1: UnlockConnector rejected"
+[ "$(count_bus_new " to 9/7/0: 0[67] $")" -eq 0 ] ||
+  fail "a rejected reservation or availability changed the status on the bus"
+[ "$(count_bus_new " to 9/7/4: 00$")" -eq 0 ] ||
+  fail "a rejected availability 0 was shown as availability_state 0"
+for a in ReserveNow ChangeAvailability UnlockConnector; do sim_cmd a "answer $a accept"; done
 validate_frames a
 
 export_sessions "$T/s1.csv"
