@@ -213,6 +213,16 @@ static json_t *p_configuration(ocpp_session *s, const ocpp_command *cmd,
   return json_pack("{s:s,s:s}", "key", cmd->key, "value", cmd->value);
 }
 
+json_t *ocpp__command_no_fields(ocpp_session *s, const ocpp_command *cmd,
+                                ocpp_call *call, int *rc)
+{
+  (void)s;
+  (void)cmd;
+  (void)call;
+  (void)rc;
+  return json_object();
+}
+
 /* ---- current limit ------------------------------------------------------ */
 
 typedef enum {
@@ -393,6 +403,8 @@ static const ocpp_command_row commands[OCPP_CMD_COUNT] = {
   [OCPP_CMD_CHANGE_CONFIGURATION] = {OCPP_CMD_CHANGE_CONFIGURATION,
                                      "ChangeConfiguration", -1, configured,
                                      p_configuration, NULL, false},
+  [OCPP_CMD_CLEAR_CACHE] = {OCPP_CMD_CLEAR_CACHE, "ClearCache", -1,
+                            accepted_only, ocpp__command_no_fields, NULL, false},
 };
 
 /* The role's table: a 2.0.1 charger has its own rows (cs201_commands.c). */
@@ -422,6 +434,7 @@ const char *ocpp_command_name(ocpp_command_kind kind)
     [OCPP_CMD_RESET] = "Reset",
     [OCPP_CMD_TRIGGER] = "Trigger",
     [OCPP_CMD_CHANGE_CONFIGURATION] = "ChangeConfiguration",
+    [OCPP_CMD_CLEAR_CACHE] = "ClearCache",
   };
   return (unsigned)kind < OCPP_CMD_COUNT ? names[kind] : NULL;
 }

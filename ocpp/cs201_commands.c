@@ -303,4 +303,6 @@ const ocpp_command_row ocpp__cs201_command_table[OCPP_CMD_COUNT] = {
   [OCPP_CMD_CHANGE_CONFIGURATION] = {OCPP_CMD_CHANGE_CONFIGURATION,
                                      "SetVariables", -1, configured,
                                      p_configuration, NULL, false},
+  [OCPP_CMD_CLEAR_CACHE] = {OCPP_CMD_CLEAR_CACHE, "ClearCache", -1,
+                            accepted_only, ocpp__command_no_fields, NULL, false},
 };

@@ -528,6 +528,10 @@ typedef enum {
                                    ACCEPTED, NotSupported NOT_SUPPORTED.
                                    The value of AuthorizationKey is never
                                    logged, not even by the frame trace. */
+  OCPP_CMD_CLEAR_CACHE,         /* no fields: ClearCache, so that the
+                                   charger's own authorization cache forgets
+                                   the tags it accepted. Rejected =
+                                   REJECTED. */
   OCPP_CMD_COUNT
 } ocpp_command_kind;
 

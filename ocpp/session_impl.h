@@ -209,6 +209,9 @@ int ocpp__session_next_reservation_id(ocpp_session *s);
 int ocpp__command_queue(ocpp_session *s, const ocpp_command_row *row,
                         const ocpp_command *cmd, int first_attempt,
                         ocpp_command_cb cb, void *cb_data);
+/* The payload of a command without fields: {}. */
+json_t *ocpp__command_no_fields(ocpp_session *s, const ocpp_command *cmd,
+                                ocpp_call *call, int *rc);
 /* The reservation a ReserveNow made (call->attempt), kept when accepted;
  * forgotten when CancelReservation was answered. */
 bool ocpp__command_after_reserve(ocpp_session *s, ocpp_call *call,

@@ -189,6 +189,21 @@ ocpp_check d call GetVariables \
   '{"component": {"name": "SmartChargingCtrlr"}, "variable": {"name": "RateUnit"}} in p["getVariableData"]' \
   "the rate unit is not read after a refused report"
 ocpp_wait_count d call SetVariables 1
+
+# ---- a tag removed from the list: ClearCache ---------------------------------
+printf 'TAG1 = Test card\nGONE = Old card\n' >"$T/tags201.conf"
+write_charger_at BOTH201 2 "ocpp_version = 2.0.1
+tags_file = $T/tags201.conf"
+kill -HUP "$GW_PID"
+expect_log_count 'SIGHUP: [0-9]+ charger files loaded' 1
+[ "$(ocpp_count d call ClearCache)" -eq 0 ] || fail "a list that only came cleared the cache"
+printf 'TAG1 = Test card\n' >"$T/tags201.conf"
+kill -HUP "$GW_PID"
+expect_log_count 'SIGHUP: [0-9]+ charger files loaded' 2
+ocpp_wait_count d call ClearCache 1
+ocpp_check d call ClearCache 'p == {}' "ClearCache not sent empty to the 2.0.1 charger"
+expect_log 'BOTH201: tag list lost a tag: ClearCache sent'
+[ "$(ocpp_count c call ClearCache)" -eq 0 ] || fail "a charger whose list did not change cleared its cache"
 validate_frames c
 validate_frames d
 ! grep -q "internal:" "$GW_LOG" || fail "the gateway logged internal errors"

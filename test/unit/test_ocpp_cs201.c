@@ -881,6 +881,16 @@ Test(cs201, configuration_keys_become_variables, .init = start)
                                       .key = "NoDot", .value = "1"}), OCPP_EINVAL);
 }
 
+Test(cs201, clear_cache_is_sent_and_a_rejection_is_only_logged, .init = start)
+{
+  cr_assert_eq(command((ocpp_command){.kind = OCPP_CMD_CLEAR_CACHE}), OCPP_OK);
+  cr_expect_eq(json_object_size(last_call("ClearCache")), 0);
+  answer_call("{\"status\":\"Rejected\"}");
+  cr_expect_eq(T.results[0], OCPP_RESULT_REJECTED);
+  cr_expect(logged("ClearCache: Rejected"), "%s", T.logged);
+  cr_expect_eq(ocpp_session_pending(T.s), 0, "nothing follows a rejection");
+}
+
 Test(cs201, trigger_names_2_0_1_messages, .init = start)
 {
   cr_assert_eq(command((ocpp_command){.kind = OCPP_CMD_TRIGGER, .connector = 1,
