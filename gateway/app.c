@@ -649,6 +649,33 @@ static void on_stop_signal(uv_signal_t *s, int signum)
   stop_app(s->data, signum == SIGTERM ? "SIGTERM" : "SIGINT");
 }
 
+/* A tag the reloaded list no longer accepts may still be in a charger's
+ * own authorization cache: the charger is told to forget its cache. */
+static void clear_lost_tags(gw_app *app, const gw_charger_conf *chargers,
+                            size_t n)
+{
+  time_t now = time(NULL);
+  for (size_t i = 0; i < n; i++) {
+    const gw_charger_conf *old = NULL;
+    for (size_t j = 0; j < app->cfg->n_chargers && !old; j++)
+      if (strcmp(app->cfg->chargers[j].id, chargers[i].id) == 0)
+        old = &app->cfg->chargers[j];
+    if (!old || !gw_tags_lost(old->tag_list, chargers[i].tag_list,
+                              chargers[i].tag_match, now))
+      continue;
+    if (!ocpp_server_is_online(app->ocpp, chargers[i].id)) {
+      gw_log(GW_LOG_INFO, chargers[i].id, "tag list lost a tag; offline, its "
+             "authorization cache is not cleared");
+      continue;
+    }
+    ocpp_command cmd = {.kind = OCPP_CMD_CLEAR_CACHE};
+    int rc = ocpp_server_command(app->ocpp, chargers[i].id, &cmd, NULL, NULL);
+    gw_log(rc == OCPP_OK ? GW_LOG_INFO : GW_LOG_WARN, chargers[i].id,
+           "tag list lost a tag: ClearCache %s", rc == OCPP_OK ? "sent"
+                                                             : ocpp_strerror(rc));
+  }
+}
+
 static void reload_chargers(gw_app *app)
 {
   gw_charger_conf *chargers = NULL;
@@ -695,6 +722,7 @@ static void reload_chargers(gw_app *app)
   }
   if (gw_uplinks_reload(app->uplinks, chargers, n) != GW_OK)
     gw_log(GW_LOG_ERROR, NULL, "SIGHUP: backend links not reloaded");
+  clear_lost_tags(app, chargers, n);
   free(app->charger_opts);
   app->charger_opts = opts;
   app->n_charger_opts = n;

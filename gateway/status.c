@@ -214,6 +214,9 @@ static void put_identity(FILE *f, const json_t *c)
     fputs(" &middot; OCPP ", f);
     gw_html_escape(f, version);
   }
+  json_int_t evses = json_integer_value(json_object_get(c, "evse_count"));
+  if (evses > 0)
+    fprintf(f, " &middot; %lld EVSE%s", (long long)evses, evses == 1 ? "" : "s");
 }
 
 /* The charger's link to its billing backend ([upstream]), when it has

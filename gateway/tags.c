@@ -351,3 +351,19 @@ bool gw_tags_verdict(const gw_tags *tags, const char *id_tag,
   snprintf(out->name, sizeof out->name, "%s", tag->name);
   return true;
 }
+
+/* A tag the old list accepted counts whatever the match says: the new
+ * list is asked the way the charger's session will ask it. */
+bool gw_tags_lost(const gw_tags *before, const gw_tags *after,
+                  ocpp_tag_match match, time_t now)
+{
+  for (size_t i = 0; i < gw_tags_count(before); i++) {
+    const gw_tag *old = gw_tags_at(before, i);
+    if (gw_tag_status(old, now) != OCPP_AUTH_ACCEPTED)
+      continue;
+    const gw_tag *tag = gw_tags_find(after, old->uid, match);
+    if (!tag || gw_tag_status(tag, now) != OCPP_AUTH_ACCEPTED)
+      return true;
+  }
+  return false;
+}

@@ -75,4 +75,10 @@ ocpp_auth_status gw_tag_status(const gw_tag *tag, time_t now);
 bool gw_tags_verdict(const gw_tags *tags, const char *id_tag,
                      ocpp_tag_match match, time_t now, ocpp_tag_verdict *out);
 
+/* true when a tag that before accepts at now is unknown to after, blocked
+ * or expired there (NULL lists are empty): a charger may still accept it
+ * from its own authorization cache. */
+bool gw_tags_lost(const gw_tags *before, const gw_tags *after,
+                  ocpp_tag_match match, time_t now);
+
 #endif

@@ -67,8 +67,10 @@ typedef struct ocpp_cp {
    * them through ocpp__cp_connector() / ocpp__cp_connector_peek(). */
   ocpp_connector_state *conn_state;
   int n_conn_state;
-  /* what GetConfiguration told us */
+  /* what GetConfiguration (1.6) or the device model report (2.0.1) told */
   int number_of_connectors;
+  int evse_count;             /* 2.0.1: EVSEs its last report listed; 0
+                                 unknown */
   int max_stack_level;        /* -1 unknown */
   bool watts_only;
   bool smart_charging;        /* SmartCharging feature profile listed,

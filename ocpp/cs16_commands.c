@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "ocpp/codec.h"
+#include "ocpp/cs_common.h"
 #include "ocpp/session_impl.h"
 
 #define CALL_STATUS(payload) json_string_value(json_object_get((payload), "status"))
@@ -212,6 +213,16 @@ static json_t *p_configuration(ocpp_session *s, const ocpp_command *cmd,
   return json_pack("{s:s,s:s}", "key", cmd->key, "value", cmd->value);
 }
 
+json_t *ocpp__command_no_fields(ocpp_session *s, const ocpp_command *cmd,
+                                ocpp_call *call, int *rc)
+{
+  (void)s;
+  (void)cmd;
+  (void)call;
+  (void)rc;
+  return json_object();
+}
+
 /* ---- current limit ------------------------------------------------------ */
 
 typedef enum {
@@ -392,6 +403,8 @@ static const ocpp_command_row commands[OCPP_CMD_COUNT] = {
   [OCPP_CMD_CHANGE_CONFIGURATION] = {OCPP_CMD_CHANGE_CONFIGURATION,
                                      "ChangeConfiguration", -1, configured,
                                      p_configuration, NULL, false},
+  [OCPP_CMD_CLEAR_CACHE] = {OCPP_CMD_CLEAR_CACHE, "ClearCache", -1,
+                            accepted_only, ocpp__command_no_fields, NULL, false},
 };
 
 /* The role's table: a 2.0.1 charger has its own rows (cs201_commands.c). */
@@ -421,6 +434,7 @@ const char *ocpp_command_name(ocpp_command_kind kind)
     [OCPP_CMD_RESET] = "Reset",
     [OCPP_CMD_TRIGGER] = "Trigger",
     [OCPP_CMD_CHANGE_CONFIGURATION] = "ChangeConfiguration",
+    [OCPP_CMD_CLEAR_CACHE] = "ClearCache",
   };
   return (unsigned)kind < OCPP_CMD_COUNT ? names[kind] : NULL;
 }
@@ -534,32 +548,6 @@ static void change_config(ocpp_session *s, const char *key, const char *value)
   ocpp__session_queue(s, "ChangeConfiguration", p, finish_quiet, NULL);
 }
 
-/* every wanted measurand in the comma list, in any order */
-static bool measurands_present(const char *current)
-{
-  char want[sizeof wanted_measurands];
-  memcpy(want, wanted_measurands, sizeof want);
-  char *save = NULL;
-  for (char *m = strtok_r(want, ",", &save); m; m = strtok_r(NULL, ",", &save)) {
-    const char *p = current;
-    bool found = false;
-    size_t ml = strlen(m);
-    while (p && *p && !found) {
-      while (*p == ' ' || *p == ',')
-        p++;
-      const char *e = strchr(p, ',');
-      size_t len = e ? (size_t)(e - p) : strlen(p);
-      while (len && p[len - 1] == ' ')
-        len--;
-      found = len == ml && strncmp(p, m, ml) == 0;
-      p = e;
-    }
-    if (!found)
-      return false;
-  }
-  return true;
-}
-
 typedef struct {
   const char *value;
   bool readonly;
@@ -613,7 +601,7 @@ static void finish_get_configuration(ocpp_session *s, ocpp_call *call,
     config_entry md = config_lookup(payload, "MeterValuesSampledData");
     /* Only change what differs: some chargers reboot on every change of
      * their measurand list. */
-    if (!md.readonly && !(md.value && measurands_present(md.value)))
+    if (!md.readonly && !(md.value && ocpp__cs_list_includes(md.value, wanted_measurands)))
       change_config(s, "MeterValuesSampledData", wanted_measurands);
     config_entry iv = config_lookup(payload, "MeterValueSampleInterval");
     if (!iv.readonly && !(iv.value && strcmp(iv.value, interval) == 0))

@@ -1,7 +1,7 @@
 /* The central system's calls to an OCPP 2.0.1 charger: the commands of
  * ocpp.h as 2.0.1 messages (one row each, run by the command layer of
- * cs16_commands.c), and the device model the gateway reads and sets after
- * a boot. EVSE N is connector N; remote starts and reservations use the
+ * cs16_commands.c). The device model read and set after a boot is
+ * cs201_report.c's. EVSE N is connector N; remote starts and reservations use the
  * charger's remote_tag as an idToken of type Central. */
 #include <math.h>
 #include <stdio.h>
@@ -151,8 +151,8 @@ static const struct {
   {"MeterValuesSampledData", "SampledDataCtrlr", "TxUpdatedMeasurands"},
 };
 
-static json_t *set_variable(const char *component, const char *variable,
-                            const char *value)
+json_t *ocpp__cs201_set_variable(const char *component, const char *variable,
+                                 const char *value)
 {
   return json_pack("{s:s,s:{s:s},s:{s:s}}", "attributeValue", value,
                    "component", "name", component, "variable", "name", variable);
@@ -171,7 +171,7 @@ static json_t *p_configuration(ocpp_session *s, const ocpp_command *cmd,
   for (size_t i = 0; i < sizeof key_map / sizeof key_map[0]; i++)
     if (strcmp(cmd->key, key_map[i].key) == 0)
       return json_pack("{s:[o]}", "setVariableData",
-                       set_variable(key_map[i].component, key_map[i].variable,
+                       ocpp__cs201_set_variable(key_map[i].component, key_map[i].variable,
                                     cmd->value));
   const char *dot = strchr(cmd->key, '.');
   if (!dot || dot == cmd->key || !dot[1] || dot - cmd->key > 50 ||
@@ -182,7 +182,7 @@ static json_t *p_configuration(ocpp_session *s, const ocpp_command *cmd,
   char component[51];
   snprintf(component, sizeof component, "%.*s", (int)(dot - cmd->key), cmd->key);
   return json_pack("{s:[o]}", "setVariableData",
-                   set_variable(component, dot + 1, cmd->value));
+                   ocpp__cs201_set_variable(component, dot + 1, cmd->value));
 }
 
 /* ---- current limit ---------------------------------------------------------- */
@@ -303,99 +303,6 @@ const ocpp_command_row ocpp__cs201_command_table[OCPP_CMD_COUNT] = {
   [OCPP_CMD_CHANGE_CONFIGURATION] = {OCPP_CMD_CHANGE_CONFIGURATION,
                                      "SetVariables", -1, configured,
                                      p_configuration, NULL, false},
+  [OCPP_CMD_CLEAR_CACHE] = {OCPP_CMD_CLEAR_CACHE, "ClearCache", -1,
+                            accepted_only, ocpp__command_no_fields, NULL, false},
 };
-
-/* ---- the device model after boot ------------------------------------------ */
-
-/* The answer's status, for the log; SetVariables answers one status per
- * variable instead, and the first is shown. */
-static void finish_quiet(ocpp_session *s, ocpp_call *call, bool answered,
-                         const json_t *payload, const char *error_code)
-{
-  const json_t *first = json_array_get(json_object_get(payload, "setVariableResult"), 0);
-  const char *st = answered ? json_string_value(json_object_get(payload, "status"))
-                            : error_code;
-  if (!st && answered)
-    st = json_string_value(json_object_get(first, "attributeStatus"));
-  if (!st)
-    st = answered ? "answered" : "?";
-  ocpp__session_log(s, OCPP_LOG_INFO, "%s: %s", call->action, st);
-}
-
-static void set_variables(ocpp_session *s)
-{
-  char interval[16];
-  snprintf(interval, sizeof interval, "%d", s->cfg.meter_sample_interval);
-  static const char measurands[] =
-      "Energy.Active.Import.Register,Current.Import,Power.Active.Import,Voltage";
-  json_t *p = json_pack("{s:[o,o,o,o]}", "setVariableData",
-                        set_variable("SampledDataCtrlr", "TxUpdatedInterval", interval),
-                        set_variable("SampledDataCtrlr", "TxUpdatedMeasurands",
-                                     measurands),
-                        set_variable("TxCtrlr", "TxStartPoint", "PowerPathClosed"),
-                        set_variable("TxCtrlr", "TxStopPoint", "EVConnected,Authorized"));
-  ocpp__session_queue(s, "SetVariables", p, finish_quiet, NULL);
-}
-
-static const char *variable_value(const json_t *payload, const char *component,
-                                  const char *variable)
-{
-  size_t i;
-  const json_t *r;
-  json_array_foreach(json_object_get(payload, "getVariableResult"), i, r) {
-    const char *c = json_string_value(json_object_get(json_object_get(r, "component"), "name"));
-    const char *v = json_string_value(json_object_get(json_object_get(r, "variable"), "name"));
-    const char *st = json_string_value(json_object_get(r, "attributeStatus"));
-    if (c && v && st && strcmp(c, component) == 0 && strcmp(v, variable) == 0 &&
-        strcmp(st, "Accepted") == 0)
-      return json_string_value(json_object_get(r, "attributeValue"));
-  }
-  return NULL;
-}
-
-/* What the gateway needs to know to send limits: the rate units and the
- * stack levels the charger takes. A charger that rejects the question is
- * sent amps at stack level 0. */
-static void finish_get_variables(ocpp_session *s, ocpp_call *call, bool answered,
-                                 const json_t *payload, const char *error_code)
-{
-  (void)call;
-  if (!answered) {
-    ocpp__session_log(s, OCPP_LOG_INFO, "GetVariables: %s; assuming A", error_code);
-  } else {
-    const char *unit = variable_value(payload, "SmartChargingCtrlr", "RateUnit");
-    if (unit)
-      s->cp->watts_only = strchr(unit, 'W') && !strchr(unit, 'A');
-    const char *level = variable_value(payload, "SmartChargingCtrlr", "ProfileStackLevel");
-    if (level)
-      s->cp->max_stack_level = atoi(level);
-    const char *enabled = variable_value(payload, "SmartChargingCtrlr", "Enabled");
-    if (enabled)
-      s->cp->smart_charging = strcmp(enabled, "false") != 0;
-    ocpp__session_log(s, OCPP_LOG_INFO, "smart charging: rate unit %s%s",
-                      unit ? unit : "unknown (A)",
-                      s->cp->smart_charging ? "" : ", disabled");
-  }
-  set_variables(s);
-  json_t *p = json_pack("{s:s}", "requestedMessage", "StatusNotification");
-  ocpp__session_queue(s, "TriggerMessage", p, finish_quiet, NULL);
-}
-
-static json_t *get_variable(const char *component, const char *variable)
-{
-  return json_pack("{s:{s:s},s:{s:s}}", "component", "name", component,
-                   "variable", "name", variable);
-}
-
-void ocpp__cs201_configure_after_boot(ocpp_session *s)
-{
-  if (s->configured_after_boot)
-    return;
-  s->configured_after_boot = true;
-  json_t *p = json_pack("{s:[o,o,o]}", "getVariableData",
-                        get_variable("SmartChargingCtrlr", "RateUnit"),
-                        get_variable("SmartChargingCtrlr", "ProfileStackLevel"),
-                        get_variable("SmartChargingCtrlr", "Enabled"));
-  if (ocpp__session_queue(s, "GetVariables", p, finish_get_variables, NULL) == OCPP_OK)
-    ocpp__session_pump(s);
-}

@@ -5,7 +5,6 @@
  * it gets combines the EVSE's connector status with the transaction's
  * charging state, and a transaction carries the charger's string
  * transactionId beside the gateway's own id. */
-#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,15 +17,6 @@
 #define EVENT_STARTED 0
 #define EVENT_UPDATED 1
 #define EVENT_ENDED 2
-
-static int int_member(const json_t *obj, const char *key, int fallback)
-{
-  const json_t *v = json_object_get(obj, key);
-  if (!json_is_integer(v))
-    return fallback;
-  json_int_t n = json_integer_value(v);
-  return n < INT_MIN || n > INT_MAX ? fallback : (int)n;
-}
 
 static int name_index(const char *const *names, const char *text)
 {
@@ -148,8 +138,8 @@ static void h_status(ocpp_session *s, json_t *req, ocpp_handler_out *out)
 {
   static const char *const names[] = {"Available", "Occupied", "Reserved",
                                       "Unavailable", "Faulted", NULL};
-  int evse = int_member(req, "evseId", -1);
-  int connector = int_member(req, "connectorId", -1);
+  int evse = ocpp__cs_int(req, "evseId", -1);
+  int connector = ocpp__cs_int(req, "connectorId", -1);
   if (evse < 0) {
     bad_evse(out, evse);
     return;
@@ -215,7 +205,7 @@ static int parse_meter_value(const json_t *mv, ocpp_meter_sample *out)
   const json_t *sv;
   json_array_foreach(json_object_get(mv, "sampledValue"), i, sv) {
     const json_t *unit = json_object_get(sv, "unitOfMeasure");
-    int multiplier = int_member(unit, "multiplier", 0);
+    int multiplier = ocpp__cs_int(unit, "multiplier", 0);
     ocpp_sampled_value f = {
       .has_number = true,
       .number = json_number_value(json_object_get(sv, "value")) *
@@ -265,7 +255,7 @@ static double first_energy(const json_t *values)
 
 static void h_meter(ocpp_session *s, json_t *req, ocpp_handler_out *out)
 {
-  int evse = int_member(req, "evseId", -1);
+  int evse = ocpp__cs_int(req, "evseId", -1);
   if (evse < 0) {
     bad_evse(out, evse);
     return;
@@ -305,10 +295,10 @@ static tx_event read_event(const ocpp_session *s, const json_t *req)
   tx_event e = {
     .type = name_index(types, ocpp__cs_str(req, "eventType")),
     .tx = ocpp__cs_str(info, "transactionId"),
-    .seq_no = int_member(req, "seqNo", 0),
+    .seq_no = ocpp__cs_int(req, "seqNo", 0),
     .when = ocpp__cs_time(s, req, "timestamp"),
     .offline = json_is_true(json_object_get(req, "offline")),
-    .evse = int_member(json_object_get(req, "evse"), "id", 0),
+    .evse = ocpp__cs_int(json_object_get(req, "evse"), "id", 0),
     .tag = token_of(req),
     .charging_state = state ? name_index(states, state) : -1,
     .stopped_reason = ocpp__cs_str(info, "stoppedReason"),
@@ -519,7 +509,7 @@ static void h_transaction(ocpp_session *s, json_t *req, ocpp_handler_out *out)
     return;
   }
   ocpp_cs_verdict v;
-  int evse = int_member(json_object_get(req, "evse"), "id", 0);
+  int evse = ocpp__cs_int(json_object_get(req, "evse"), "id", 0);
   if (ocpp__cs_check_tag(s, evse, token_of(req), &v, out) == OCPP_OK)
     run_transaction(s, req, &v, out);
 }
@@ -529,7 +519,7 @@ static void cs201_resume(ocpp_session *s, const char *action, json_t *req,
 {
   ocpp_cs_verdict v = {.status = st};
   bool event = strcmp(action, "TransactionEvent") == 0;
-  int evse = event ? int_member(json_object_get(req, "evse"), "id", 0) : 0;
+  int evse = event ? ocpp__cs_int(json_object_get(req, "evse"), "id", 0) : 0;
   ocpp__cs_tag_decided(s, evse, token_of(req), &v);
   if (event)
     run_transaction(s, req, &v, out);
@@ -579,7 +569,7 @@ static void problem_event(ocpp_session *s, const json_t *data)
   bool flag = strcmp(variable, "Problem") == 0 || strcmp(variable, "Fault") == 0;
   if (!flag && strcmp(trigger, "Alerting") != 0)
     return;
-  int evse = int_member(json_object_get(component, "evse"), "id", 0);
+  int evse = ocpp__cs_int(json_object_get(component, "evse"), "id", 0);
   if (evse > OCPP_MAX_CONNECTORS)
     return;
   bool cleared = json_is_true(json_object_get(data, "cleared")) ||
@@ -608,11 +598,13 @@ static void h_notify_event(ocpp_session *s, json_t *req, ocpp_handler_out *out)
 
 static void h_notify_report(ocpp_session *s, json_t *req, ocpp_handler_out *out)
 {
+  out->answer = json_object();
+  if (ocpp__cs201_report_part(s, req, &out->report_done))
+    return;
   ocpp__session_log(s, OCPP_LOG_INFO, "report %d part %d: %zu variables%s",
-                    int_member(req, "requestId", 0), int_member(req, "seqNo", 0),
+                    ocpp__cs_int(req, "requestId", 0), ocpp__cs_int(req, "seqNo", 0),
                     json_array_size(json_object_get(req, "reportData")),
                     json_is_true(json_object_get(req, "tbc")) ? ", more follow" : "");
-  out->answer = json_object();
 }
 
 static void h_security_event(ocpp_session *s, json_t *req, ocpp_handler_out *out)
@@ -672,12 +664,15 @@ static void cs201_after_answer(ocpp_session *s, const ocpp_handler_out *out)
 {
   if (out->configure)
     ocpp__cs201_configure_after_boot(s);
+  if (out->report_done)
+    ocpp__cs201_report_end(s);
   if (out->auto_start_connector && s->open)
     ocpp__cs16_auto_start(s, out->auto_start_connector);
 }
 
 static void cs201_tick(ocpp_session *s)
 {
+  ocpp__cs201_report_tick(s);
   if (!s->boot_deadline || s->now.mono_ms < s->boot_deadline)
     return;
   s->boot_deadline = 0;

@@ -2,6 +2,7 @@
  * request's strings and times, the decision on an idTag (the owner's tag
  * list, the authorize hook, then start_mode and tags) and a meter sample
  * turned into the connector's state and an event. */
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -12,6 +13,15 @@ const char *ocpp__cs_str(const json_t *req, const char *key)
 {
   const char *v = json_string_value(json_object_get(req, key));
   return v ? v : "";
+}
+
+int ocpp__cs_int(const json_t *obj, const char *key, int fallback)
+{
+  const json_t *v = json_object_get(obj, key);
+  if (!json_is_integer(v))
+    return fallback;
+  json_int_t n = json_integer_value(v);
+  return n < INT_MIN || n > INT_MAX ? fallback : (int)n;
 }
 
 time_t ocpp__cs_time(const ocpp_session *s, const json_t *req, const char *key)
@@ -28,6 +38,45 @@ json_t *ocpp__cs_now(const ocpp_session *s)
   char buf[OCPP_TIME_STRLEN];
   ocpp_time_format(s->now.wall, buf);
   return json_string(buf);
+}
+
+/* The next comma-separated member at *p, without the spaces around it;
+ * false at the end of the list. */
+static bool next_member(const char **p, const char **member, size_t *len)
+{
+  const char *m = *p;
+  while (*m == ' ' || *m == ',')
+    m++;
+  if (!*m)
+    return false;
+  const char *end = strchr(m, ',');
+  size_t n = end ? (size_t)(end - m) : strlen(m);
+  *p = m + n;
+  while (n && m[n - 1] == ' ')
+    n--;
+  *member = m;
+  *len = n;
+  return true;
+}
+
+static bool has_member(const char *list, const char *member, size_t len)
+{
+  const char *p = list, *m;
+  size_t n;
+  while (next_member(&p, &m, &n))
+    if (n == len && strncmp(m, member, len) == 0)
+      return true;
+  return false;
+}
+
+bool ocpp__cs_list_includes(const char *list, const char *wanted)
+{
+  const char *p = wanted, *m;
+  size_t n;
+  while (next_member(&p, &m, &n))
+    if (!has_member(list, m, n))
+      return false;
+  return true;
 }
 
 json_t *ocpp__cs_tag_info(const ocpp_cs_verdict *v)

@@ -15,10 +15,15 @@ typedef struct {
 
 /* The string member key of req, "" when absent or not a string. */
 const char *ocpp__cs_str(const json_t *req, const char *key);
+/* The integer member key of obj when it fits an int, else fallback. */
+int ocpp__cs_int(const json_t *obj, const char *key, int fallback);
 /* The date-time member key of req, or the session's time. */
 time_t ocpp__cs_time(const ocpp_session *s, const json_t *req, const char *key);
 /* The session's time as a new JSON date-time string. */
 json_t *ocpp__cs_now(const ocpp_session *s);
+/* Every member of the comma list wanted is in the comma list list, in
+ * any order; spaces around members do not count. */
+bool ocpp__cs_list_includes(const char *list, const char *wanted);
 /* idTagInfo / idTokenInfo of a verdict: {status[, expiryDate]} (the 2.0.1
  * answer calls the date cacheExpiryDateTime: see its caller). */
 json_t *ocpp__cs_tag_info(const ocpp_cs_verdict *v);

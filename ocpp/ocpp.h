@@ -441,7 +441,9 @@ int ocpp_server_set_password(ocpp_server *srv, const char *charger_id,
 /* Status of every known or connected charger and the refused identities,
  * as a new JSON object (caller owns it):
  * {"chargers":[{id,name,online,vendor,model,serial,firmware,ocpp_version
- *   ("1.6", "2.0.1"; null before the first connection),last_seen,
+ *   ("1.6", "2.0.1"; null before the first connection),evse_count (the
+ *   EVSEs a 2.0.1 charger's device model report listed; null: none),
+ *   last_seen,
  *   connected_since,limit_a, connectors:[{id,status,error_code,
  *   transaction_id,current_a,power_w,energy_wh,session_energy_wh,id_tag,
  *   transaction_start}]}], "refused":[{identity,address,time,http_status,
@@ -526,6 +528,10 @@ typedef enum {
                                    ACCEPTED, NotSupported NOT_SUPPORTED.
                                    The value of AuthorizationKey is never
                                    logged, not even by the frame trace. */
+  OCPP_CMD_CLEAR_CACHE,         /* no fields: ClearCache, so that the
+                                   charger's own authorization cache forgets
+                                   the tags it accepted. Rejected =
+                                   REJECTED. */
   OCPP_CMD_COUNT
 } ocpp_command_kind;
 

@@ -734,6 +734,7 @@ void ocpp_session_close(ocpp_session *s, ocpp_clock now)
   s->now = now;
   s->open = false;
   s->boot_deadline = 0;
+  s->role_deadline = 0;
   fail_all(s);
   drop_deferred(s); /* answers for a connection that is gone */
   if (s->role->on_close)
@@ -800,8 +801,10 @@ uint64_t ocpp_session_next_deadline(const ocpp_session *s)
 {
   if (!s || !s->open)
     return 0;
-  uint64_t a = s->call_deadline, b = s->boot_deadline;
-  if (!a)
-    return b;
-  return b && b < a ? b : a;
+  uint64_t next = 0;
+  const uint64_t due[] = {s->call_deadline, s->boot_deadline, s->role_deadline};
+  for (size_t i = 0; i < sizeof due / sizeof due[0]; i++)
+    if (due[i] && (!next || due[i] < next))
+      next = due[i];
+  return next;
 }

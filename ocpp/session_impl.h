@@ -23,6 +23,8 @@ typedef struct {
   unsigned notes;            /* OCPP_LENIENT_* notes from the repair */
   int auto_start_connector;  /* start_mode auto: start after answering */
   bool configure;            /* BootNotification: configure after answering */
+  bool report_done;          /* NotifyReport: the last part of the report
+                                asked after boot */
   uint32_t defer_token;      /* no answer now: ocpp_session_authorized() */
 } ocpp_handler_out;
 
@@ -122,6 +124,32 @@ struct ocpp_call {
   bool operative;
 };
 
+/* OCPP 2.0.1: the device model report asked after boot
+ * (cs201_report.c), and what its NotifyReport parts told so far. */
+typedef enum {
+  OCPP_REPORT_NONE,           /* not asked on this connection */
+  OCPP_REPORT_ASKED,          /* GetBaseReport sent, not answered yet */
+  OCPP_REPORT_RECEIVING,      /* accepted: parts until tbc is false */
+  OCPP_REPORT_DONE            /* complete, or given up for GetVariables */
+} ocpp_report_state;
+
+typedef struct {
+  ocpp_report_state state;
+  int request_id;
+  int parts;                  /* parts consumed */
+  int next_seq;               /* seqNo the next part should carry */
+  int evse_max;               /* highest EVSE id reported; 0 none */
+  unsigned char connectors[OCPP_MAX_CONNECTORS + 1]; /* per EVSE */
+  int rate_unit;              /* -1 not reported, else bits: 1 A, 2 W */
+  int stack_level;            /* -1 not reported */
+  int enabled;                /* -1 not reported, 0, 1 */
+  int sample_interval;        /* s; -1 not reported */
+  unsigned settled;           /* bit per variable set after boot: it has
+                                 the wanted value already, or is ReadOnly */
+  int not_understood;         /* entries of EVSE, Connector or a value the
+                                 gateway reads that made no sense */
+} ocpp_report201;
+
 /* The charge point role's registration (cp16.c): the identity it boots
  * with, whether the central system accepted it, and its interval. */
 typedef struct {
@@ -144,8 +172,10 @@ struct ocpp_session {
   ocpp_call *queue_head, *queue_tail;
   int queued;
   uint64_t call_deadline, boot_deadline;
+  uint64_t role_deadline;     /* the role's own wait (2.0.1: the report) */
   uint32_t next_call_id;
   ocpp_cp16_state cp16;       /* charge point role */
+  ocpp_report201 report;      /* central system role, OCPP 2.0.1 */
   const ocpp_rpc_frame *current; /* the CALL a handler runs for */
   ocpp_deferred *deferred;
   int n_deferred;
@@ -179,6 +209,9 @@ int ocpp__session_next_reservation_id(ocpp_session *s);
 int ocpp__command_queue(ocpp_session *s, const ocpp_command_row *row,
                         const ocpp_command *cmd, int first_attempt,
                         ocpp_command_cb cb, void *cb_data);
+/* The payload of a command without fields: {}. */
+json_t *ocpp__command_no_fields(ocpp_session *s, const ocpp_command *cmd,
+                                ocpp_call *call, int *rc);
 /* The reservation a ReserveNow made (call->attempt), kept when accepted;
  * forgotten when CancelReservation was answered. */
 bool ocpp__command_after_reserve(ocpp_session *s, ocpp_call *call,
@@ -191,6 +224,19 @@ void ocpp__cs16_auto_start(ocpp_session *s, int connector);
 
 /* cs201_commands.c */
 extern const ocpp_command_row ocpp__cs201_command_table[OCPP_CMD_COUNT];
+/* One setVariableData entry (attribute Actual). */
+json_t *ocpp__cs201_set_variable(const char *component, const char *variable,
+                                 const char *value);
+
+/* cs201_report.c: the device model after boot */
 void ocpp__cs201_configure_after_boot(ocpp_session *s);
+/* A NotifyReport: true when it was a part of the report asked after boot
+ * (consumed; *last when it ended the report), false for any other. */
+bool ocpp__cs201_report_part(ocpp_session *s, const json_t *req, bool *last);
+/* After the answer to the last part: what the report told is applied and
+ * the configuration goes on. */
+void ocpp__cs201_report_end(ocpp_session *s);
+/* The role's deadline passed: a report that stopped coming is given up. */
+void ocpp__cs201_report_tick(ocpp_session *s);
 
 #endif

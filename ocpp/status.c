@@ -58,6 +58,8 @@ static json_t *charger_status(const ocpp_cp *cp)
                       cp->version == OCPP_VERSION_201 ? json_string("2.0.1")
                       : cp->version == OCPP_VERSION_16 ? json_string("1.6")
                                                        : json_null());
+  json_object_set_new(o, "evse_count", cp->evse_count ? json_integer(cp->evse_count)
+                                                      : json_null());
   json_object_set_new(o, "last_seen", time_or_null(cp->last_seen));
   json_object_set_new(o, "connected_since",
                       cp->conn ? time_or_null(cp->connected_since)

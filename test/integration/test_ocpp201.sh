@@ -32,9 +32,16 @@ ocpp_check a answer Authorize 'p == {"idTokenInfo": {"status": "Accepted"}}' \
   "Authorize not answered with idTokenInfo Accepted"
 ocpp_check a answer TransactionEvent \
   'p == {"idTokenInfo": {"status": "Accepted"}}' --any "Started not answered with the tag's status"
-ocpp_check a call GetVariables \
-  '{"component": {"name": "SmartChargingCtrlr"}, "variable": {"name": "RateUnit"}} in p["getVariableData"]' \
-  "the rate unit is not read after boot"
+ocpp_check a call GetBaseReport 'p["reportBase"] == "FullInventory"' \
+  "no FullInventory report asked after boot"
+REPORT=$(ocpp_get a call GetBaseReport 'p["requestId"]')
+[ "$(ocpp_count a sent NotifyReport)" -gt 1 ] || fail "the simulator sent its report in one part"
+ocpp_check a sent NotifyReport "p['requestId'] == $REPORT and p['tbc'] is False" \
+  "the report's last part does not end it"
+ocpp_check a answer NotifyReport 'p == {}' --all "a part of the report not answered {}"
+expect_log "CP1: report $REPORT complete after [0-9]+ parts"
+expect_log "CP1: smart charging: rate unit A,W"
+[ "$(ocpp_count a call GetVariables)" -eq 0 ] || fail "GetVariables sent though the report had the rate unit"
 ocpp_check a call SetVariables \
   '{"attributeValue": "30", "component": {"name": "SampledDataCtrlr"}, "variable": {"name": "TxUpdatedInterval"}} in p["setVariableData"]' \
   --any "TxUpdatedInterval not set to meter_sample_interval"
@@ -56,6 +63,7 @@ import json, sys
 st = json.load(open(sys.argv[1]))
 cp = next(c for c in st["chargers"] if c["id"] == "CP1")
 assert cp["ocpp_version"] == "2.0.1", cp
+assert cp["evse_count"] == 1, cp
 k = cp["connectors"][0]
 assert k["status"] == "Charging" and k["transaction_id"] > 0, k
 assert abs(k["session_energy_wh"] - 500) < 0.01, k
@@ -82,6 +90,57 @@ expect_bus " to 9/7/10: "
 sim_cmd a "unplug 1"
 expect_bus " to 9/7/0: 00 $"
 expect_bus " to 9/7/51: 00$"
+
+# ---- KNX feedback of reserve, availability and unlock on the bus ---------------
+# accepted: the charger's StatusNotification shows the new state, and
+# availability_state takes the command's value
+bus_mark
+knx_swrite 9/7/3 1
+ocpp_wait_count a call ReserveNow 1
+ocpp_check a call ReserveNow 'p["evseId"] == 1 and p["idToken"]["type"] == "Central"' \
+  "reserve 1 did not send ReserveNow for EVSE 1"
+expect_bus_new " to 9/7/0: 06 $"        # Reserved
+bus_mark
+knx_swrite 9/7/3 0
+ocpp_wait_count a call CancelReservation 1
+expect_bus_new " to 9/7/0: 00 $"
+bus_mark
+knx_swrite 9/7/5 0
+ocpp_wait_count a call ChangeAvailability 1
+ocpp_check a call ChangeAvailability 'p == {"operationalStatus": "Inoperative", "evse": {"id": 1}}' \
+  "availability 0 did not send ChangeAvailability Inoperative for EVSE 1"
+expect_bus_new " to 9/7/4: 00$"
+expect_bus_new " to 9/7/0: 07 $"        # Unavailable
+bus_mark
+knx_swrite 9/7/5 1
+ocpp_wait_count a call ChangeAvailability 2
+expect_bus_new " to 9/7/4: 01$"
+expect_bus_new " to 9/7/0: 00 $"
+knx_swrite 9/7/6 1
+ocpp_wait_count a call UnlockConnector 1
+ocpp_check a call UnlockConnector 'p == {"evseId": 1, "connectorId": 1}' \
+  "unlock did not send UnlockConnector for EVSE 1 connector 1"
+expect_log "CP1: connector 1: UnlockConnector accepted"
+# rejected: the true state again, never the command's
+sim_cmd a "answer ReserveNow reject"
+sim_cmd a "answer ChangeAvailability reject"
+sim_cmd a "answer UnlockConnector reject"
+bus_mark
+knx_swrite 9/7/3 1
+ocpp_wait_count a call ReserveNow 2
+expect_log "CP1: connector 1: ReserveNow rejected"
+knx_swrite 9/7/5 0
+ocpp_wait_count a call ChangeAvailability 3
+expect_bus_new " to 9/7/4: 01$"
+expect_log "CP1: connector 1: ChangeAvailability rejected: re-sending availability_state 1"
+knx_swrite 9/7/6 1
+ocpp_wait_count a call UnlockConnector 2
+expect_log "CP1: connector 1: UnlockConnector rejected"
+[ "$(count_bus_new " to 9/7/0: 0[67] $")" -eq 0 ] ||
+  fail "a rejected reservation or availability changed the status on the bus"
+[ "$(count_bus_new " to 9/7/4: 00$")" -eq 0 ] ||
+  fail "a rejected availability 0 was shown as availability_state 0"
+for a in ReserveNow ChangeAvailability UnlockConnector; do sim_cmd a "answer $a accept"; done
 validate_frames a
 
 export_sessions "$T/s1.csv"
@@ -120,9 +179,31 @@ validate_frames b
 # ---- a charger that offers both ------------------------------------------------
 start_sim c BOTHAUTO "$T/a.sim" --ocpp both
 expect_frame c '"event":"connected","detail":"ocpp1\.6"'
-start_sim d BOTH201 "$T/a.sim" --ocpp both
+# ... and refuses the device model report: read with GetVariables instead
+{ echo "answer GetBaseReport reject"; cat "$T/a.sim"; } >"$T/d.sim"
+start_sim d BOTH201 "$T/d.sim" --ocpp both
 expect_frame d '"event":"connected","detail":"ocpp2\.0\.1"'
 ocpp_wait_count d answer TransactionEvent 1
+ocpp_wait_count d call GetVariables 1
+ocpp_check d call GetVariables \
+  '{"component": {"name": "SmartChargingCtrlr"}, "variable": {"name": "RateUnit"}} in p["getVariableData"]' \
+  "the rate unit is not read after a refused report"
+ocpp_wait_count d call SetVariables 1
+
+# ---- a tag removed from the list: ClearCache ---------------------------------
+printf 'TAG1 = Test card\nGONE = Old card\n' >"$T/tags201.conf"
+write_charger_at BOTH201 2 "ocpp_version = 2.0.1
+tags_file = $T/tags201.conf"
+kill -HUP "$GW_PID"
+expect_log_count 'SIGHUP: [0-9]+ charger files loaded' 1
+[ "$(ocpp_count d call ClearCache)" -eq 0 ] || fail "a list that only came cleared the cache"
+printf 'TAG1 = Test card\n' >"$T/tags201.conf"
+kill -HUP "$GW_PID"
+expect_log_count 'SIGHUP: [0-9]+ charger files loaded' 2
+ocpp_wait_count d call ClearCache 1
+ocpp_check d call ClearCache 'p == {}' "ClearCache not sent empty to the 2.0.1 charger"
+expect_log 'BOTH201: tag list lost a tag: ClearCache sent'
+[ "$(ocpp_count c call ClearCache)" -eq 0 ] || fail "a charger whose list did not change cleared its cache"
 validate_frames c
 validate_frames d
 ! grep -q "internal:" "$GW_LOG" || fail "the gateway logged internal errors"

@@ -81,10 +81,16 @@ expect_log "tags.conf:2: expected \"UID = name"
 expect_log 'SIGHUP: charger files not reloaded'
 expect_info h1 DEADBEEF '{"status": "Blocked"}'
 
-note "SIGHUP with a good list: new names and states"
+[ "$(ocpp_count s1 call ClearCache)" -eq 0 ] || fail "a list not reloaded cleared the cache"
+
+note "SIGHUP with a good list: new names and states; the guest's card is gone"
 printf '04A2B3C4 = Anna Berg\nDEADBEEF = Found card\n' >"$T/tags.conf"
 kill -HUP "$GW_PID"
 expect_log 'SIGHUP: 1 charger files loaded'
+# the charger's own cache must not accept the removed card any more
+ocpp_wait_count s1 call ClearCache 1
+ocpp_check s1 call ClearCache 'p == {}' "ClearCache not sent empty"
+expect_log 'CP1: tag list lost a tag: ClearCache sent'
 expect_info h2 DEADBEEF '{"status": "Accepted"}'
 expect_bus " to 9/7/50: $(knx_dpt text16 'Found card')$"
 expect_info h3 0A0B0C0D '{"status": "Invalid"}'

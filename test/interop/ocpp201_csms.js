@@ -167,13 +167,16 @@ async function variables(cli) {
   check(again && again.getVariableResult[0].attributeValue === '30',
     'SetVariables value read back by GetVariables');
   const report = waitFor(id, 'NotifyReport', (m) => m.action === 'NotifyReport' &&
-    m.params.requestId === 11);
+    m.params.requestId === 11 && !m.params.tbc);
   const base = await send(cli, 'GetBaseReport', { requestId: 11, reportBase: 'FullInventory' });
   check(base && base.status === 'Accepted', 'GetBaseReport Accepted');
   const rep = await report;
-  check(rep && rep.params.reportData.some((d) => d.component.name === 'SmartChargingCtrlr' &&
-    d.variable.name === 'RateUnit' && d.variableAttribute[0].value === 'A,W'),
-  'NotifyReport carries the device model');
+  const parts = (seen.get(id) || []).filter((m) => m.action === 'NotifyReport' &&
+    m.params.requestId === 11);
+  check(rep && parts.every((m, i) => m.params.seqNo === i) &&
+    parts.some((m) => m.params.reportData.some((d) => d.component.name === 'SmartChargingCtrlr' &&
+      d.variable.name === 'RateUnit' && d.variableAttribute[0].value === 'A,W')),
+  'NotifyReport parts, in order, carry the device model');
 }
 
 async function remoteSession(cli) {

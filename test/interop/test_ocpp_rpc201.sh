@@ -20,7 +20,7 @@ install_ocpp_rpc
 TEST_SRC=$INTEROP_SRC/../integration
 source "$TEST_SRC/lib.sh"
 
-EXPECTED=GetVariables,SetVariables,TriggerMessage,SetChargingProfile
+EXPECTED=GetBaseReport,SetVariables,TriggerMessage,SetChargingProfile
 EXPECTED+=,ChangeAvailability,UnlockConnector,ReserveNow,CancelReservation
 EXPECTED+=,RequestStartTransaction,RequestStopTransaction,Reset
 

@@ -382,6 +382,7 @@ struct dm_var {
 static const struct dm_var dm[] = {
 	{ "AuthCtrlr", "AuthorizeRemoteStart", "false", false, "boolean", false },
 	{ "ChargingStation", "Model", NULL, true, "string", false },
+	{ "Connector", "ConnectorType", "cType2", true, "string", true },
 	{ "ChargingStation", "VendorName", NULL, true, "string", false },
 	{ "DeviceDataCtrlr", "ItemsPerMessage", "32", true, "integer", false },
 	{ "EVSE", "Available", "true", true, "boolean", true },
@@ -421,9 +422,11 @@ static void on_boot201_conf(struct sim *s, struct sim_call *c, json_t *conf)
 	json_int_t interval = json_integer_value(json_object_get(conf, "interval"));
 
 	(void)c;
-	if (interval >= 0 && interval <= 86400)
-		snprintf(s->dm_value[5], sizeof s->dm_value[5], "%ld",
-			 (long)interval);
+	for (size_t i = 0; i < DM_N; i++)
+		if (strcmp(dm[i].variable, "HeartbeatInterval") == 0 &&
+		    interval >= 0 && interval <= 86400)
+			snprintf(s->dm_value[i], sizeof s->dm_value[i], "%ld",
+				 (long)interval);
 }
 
 enum dm_lookup { DM_FOUND, DM_NO_COMPONENT, DM_NO_VARIABLE };
@@ -577,11 +580,17 @@ static int h_set_variables(struct sim *s, const json_t *req,
 	return r->payload ? 0 : -ENOMEM;
 }
 
+/* entries per NotifyReport, so that a report comes in several parts */
+#define REPORT_ITEMS 6
+
 static json_t *report_entry(const struct sim *s, size_t i, int evse)
 {
 	json_t *comp = json_pack("{ss}", "name", dm[i].component);
 
-	if (comp && evse)
+	/* the station's connectors: connector 1 of each EVSE */
+	if (comp && evse && strcmp(dm[i].component, "Connector") == 0)
+		json_object_set_new(comp, "evse", evse_obj(evse));
+	else if (comp && evse)
 		json_object_set_new(comp, "evse", json_pack("{si}", "id", evse));
 	return json_pack("{sos{ss}s[{ssssss}]s{sssb}}", "component", comp,
 			 "variable", "name", dm[i].variable,
@@ -590,6 +599,25 @@ static json_t *report_entry(const struct sim *s, size_t i, int evse)
 			 dm[i].readonly ? "ReadOnly" : "ReadWrite",
 			 "variableCharacteristics", "dataType", dm[i].data_type,
 			 "supportsMonitoring", 0);
+}
+
+static void send_report(struct sim *s, int request_id, json_t *data)
+{
+	size_t n = json_array_size(data);
+
+	for (size_t from = 0, seq = 0; from < n; from += REPORT_ITEMS, seq++) {
+		json_t *part = json_array();
+
+		for (size_t i = from; part && i < n && i < from + REPORT_ITEMS; i++)
+			json_array_append(part, json_array_get(data, i));
+		sim_cp_queue_call(s, "NotifyReport",
+				  json_pack("{sisosbsiso}", "requestId",
+					    request_id, "generatedAt",
+					    now_json(), "tbc",
+					    from + REPORT_ITEMS < n, "seqNo",
+					    (int)seq, "reportData", part),
+				  0);
+	}
 }
 
 static void after_base_report(struct sim *s, struct sim_after *a)
@@ -606,11 +634,8 @@ static void after_base_report(struct sim *s, struct sim_after *a)
 		for (int e = 1; e <= s->opt.connectors; e++)
 			json_array_append_new(data, report_entry(s, i, e));
 	}
-	sim_cp_queue_call(s, "NotifyReport",
-			  json_pack("{sisosbsiso}", "requestId", (int)a->n,
-				    "generatedAt", now_json(), "tbc", 0,
-				    "seqNo", 0, "reportData", data),
-			  0);
+	send_report(s, (int)a->n, data);
+	json_decref(data);
 }
 
 static int h_get_base_report(struct sim *s, const json_t *req,

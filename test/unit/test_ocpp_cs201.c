@@ -43,6 +43,7 @@ static struct {
   bool stored_stopped;
   ocpp_result results[8];
   int n_results;
+  char logged[16384];       /* every line, one after the other */
 } T;
 
 static void record_result(void *ud, ocpp_result r)
@@ -104,6 +105,8 @@ static void on_log(void *ud, ocpp_log_level level, const char *id, const char *l
   (void)id;
   /* the password of a rotation never reaches a log line */
   cr_assert(!strstr(line, "0123456789abcdef"), "secret logged: %s", line);
+  size_t used = strlen(T.logged);
+  snprintf(T.logged + used, sizeof T.logged - used, "%s\n", line);
   if (level == OCPP_LOG_ERROR) {
     T.errors_logged++;
     fprintf(stderr, "error line: %s\n", line);
@@ -318,7 +321,62 @@ TestSuite(cs201, .fini = teardown);
 
 /* ---- boot and configuration ---------------------------------------------------- */
 
-Test(cs201, boot_is_accepted_and_the_device_model_read_and_set, .init = start)
+static bool logged(const char *text)
+{
+  return strstr(T.logged, text) != NULL;
+}
+
+static int count_calls(const char *action)
+{
+  int n = 0;
+  for (int i = 0; i < T.n_frames; i++)
+    n += json_integer_value(json_array_get(T.frames[i], 0)) == 2 &&
+         strcmp(json_string_value(json_array_get(T.frames[i], 2)), action) == 0;
+  return n;
+}
+
+/* The requestId of the GetBaseReport sent after boot. */
+static int booted_report_id(void)
+{
+  boot();
+  json_t *get = last_call("GetBaseReport");
+  cr_expect_str_eq(path_str(get, "reportBase", NULL), "FullInventory");
+  return (int)json_integer_value(json_object_get(get, "requestId"));
+}
+
+/* ... which the charger accepts. */
+static int accepted_report_id(void)
+{
+  int id = booted_report_id();
+  answer_call("{\"status\":\"Accepted\"}");
+  return id;
+}
+
+/* One reportData entry: component (with evse, and connector when > 0)
+ * and its variable's Actual value. */
+#define ENTRY(component, evse, connector, variable, value, mutability) \
+  "{\"component\":{\"name\":\"" component "\"" evse_json(evse, connector) "}," \
+  "\"variable\":{\"name\":\"" variable "\"},\"variableAttribute\":[{\"type\":" \
+  "\"Actual\",\"value\":\"" value "\",\"mutability\":\"" mutability "\"}]}"
+#define evse_json(evse, connector) evse_##evse##_##connector
+#define evse_0_0 ""
+#define evse_1_0 ",\"evse\":{\"id\":1}"
+#define evse_2_0 ",\"evse\":{\"id\":2}"
+#define evse_99_0 ",\"evse\":{\"id\":99}"
+#define evse_1_1 ",\"evse\":{\"id\":1,\"connectorId\":1}"
+#define evse_1_2 ",\"evse\":{\"id\":1,\"connectorId\":2}"
+#define evse_2_1 ",\"evse\":{\"id\":2,\"connectorId\":1}"
+
+static void report_part(const char *msg_id, int request_id, int seq, bool tbc,
+                        const char *entries)
+{
+  recvf("[2,\"%s\",\"NotifyReport\",{\"requestId\":%d,\"generatedAt\":"
+        "\"2026-11-22T10:00:00Z\",\"seqNo\":%d,\"tbc\":%s,\"reportData\":[%s]}]",
+        msg_id, request_id, seq, tbc ? "true" : "false", entries);
+  result_for(msg_id, "NotifyReport");
+}
+
+Test(cs201, boot_is_accepted_and_the_device_model_report_asked, .init = start)
 {
   boot();
   json_t *a = result_for("b", "BootNotification");
@@ -329,13 +387,85 @@ Test(cs201, boot_is_accepted_and_the_device_model_read_and_set, .init = start)
   cr_expect_str_eq(T.cp->vendor, "KEBA");
   cr_expect_str_eq(T.cp->model, "P30");
   cr_expect_str_eq(T.cp->serial, "S1");
-  json_t *get = last_call("GetVariables");
-  cr_expect_eq(json_array_size(json_object_get(get, "getVariableData")), 3);
+  json_t *get = last_call("GetBaseReport");
+  cr_expect_str_eq(path_str(get, "reportBase", NULL), "FullInventory");
+  cr_expect_gt(json_integer_value(json_object_get(get, "requestId")), 0);
+}
+
+Test(cs201, a_report_in_several_parts_is_read_and_only_what_differs_set,
+     .init = start)
+{
+  int id = accepted_report_id();
+  report_part("r0", id, 0, true,
+              ENTRY("EVSE", 1, 0, "AvailabilityState", "Available", "ReadOnly") ","
+              ENTRY("Connector", 1, 1, "AvailabilityState", "Available", "ReadOnly") ","
+              ENTRY("Connector", 1, 2, "AvailabilityState", "Available", "ReadOnly") ","
+              ENTRY("SmartChargingCtrlr", 0, 0, "RateUnit", "W", "ReadOnly"));
+  cr_expect_eq(count_calls("SetVariables"), 0, "configured before the last part");
+  report_part("r1", id, 1, true,
+              ENTRY("EVSE", 2, 0, "Power", "11000", "ReadOnly") ","
+              ENTRY("Connector", 2, 1, "ConnectorType", "cType2", "ReadOnly") ","
+              ENTRY("SampledDataCtrlr", 0, 0, "TxUpdatedInterval", "60", "ReadWrite") ","
+              ENTRY("TxCtrlr", 0, 0, "TxStartPoint", "PowerPathClosed", "ReadWrite"));
+  /* a part sent again adds nothing */
+  report_part("r1b", id, 1, true, ENTRY("EVSE", 99, 0, "Power", "1", "ReadOnly"));
+  report_part("r2", id, 2, false,
+              ENTRY("SmartChargingCtrlr", 0, 0, "ProfileStackLevel", "5", "ReadOnly") ","
+              ENTRY("TxCtrlr", 0, 0, "TxStopPoint", "Authorized, EVConnected", "ReadWrite") ","
+              ENTRY("FooCtrlr", 0, 0, "Bar", "1", "ReadWrite"));
+  cr_expect_eq(count_calls("GetVariables"), 0, "the report told everything");
+  cr_expect(T.cp->watts_only, "a charger that takes only W is sent W");
+  cr_expect_eq(T.cp->max_stack_level, 5);
+  cr_expect_eq(T.cp->evse_count, 2);
+  cr_expect_eq(T.cp->n_conn_state, 3, "the connector table sized to the EVSEs");
+  cr_expect(logged("EVSE 1 has 2 connectors"), "%s", T.logged);
+  cr_expect(!logged("not understood"), "%s", T.logged);
+  json_t *data = json_object_get(last_call("SetVariables"), "setVariableData");
+  cr_assert_eq(json_array_size(data), 1, "only the measurands differ");
+  cr_expect_str_eq(path_str(json_array_get(data, 0), "variable", "name"),
+                   "TxUpdatedMeasurands");
+  answer_call("{\"setVariableResult\":[{\"attributeStatus\":\"Accepted\","
+              "\"component\":{\"name\":\"SampledDataCtrlr\"},"
+              "\"variable\":{\"name\":\"TxUpdatedMeasurands\"}}]}");
+  cr_expect_str_eq(path_str(last_call("TriggerMessage"), "requestedMessage", NULL),
+                   "StatusNotification");
+}
+
+Test(cs201, a_report_that_has_every_value_already_sets_nothing, .init = start)
+{
+  int id = accepted_report_id();
+  report_part("r0", id, 0, false,
+              ENTRY("SmartChargingCtrlr", 0, 0, "RateUnit", "A,W", "ReadOnly") ","
+              ENTRY("SampledDataCtrlr", 0, 0, "TxUpdatedInterval", "10", "ReadOnly") ","
+              ENTRY("SampledDataCtrlr", 0, 0, "TxUpdatedMeasurands",
+                    "Voltage,Energy.Active.Import.Register,Current.Import,"
+                    "Power.Active.Import", "ReadWrite") ","
+              ENTRY("TxCtrlr", 0, 0, "TxStartPoint", "PowerPathClosed", "ReadWrite") ","
+              ENTRY("TxCtrlr", 0, 0, "TxStopPoint", "EVConnected,Authorized", "ReadWrite"));
+  cr_expect(!T.cp->watts_only);
+  cr_expect_eq(count_calls("SetVariables"), 0, "a read-only or equal value is not set");
+  last_call("TriggerMessage");
+}
+
+/* The charger refuses the report in each way it can: GetVariables reads
+ * what the gateway needs, and the rest follows as without a report. */
+static void refused_report_reads_variables(const char *answer)
+{
+  start();
+  boot();
+  json_t *get = last_call("GetBaseReport");
+  if (answer[0] == '[')
+    recvf(answer, json_string_value(json_array_get(T.frames[T.n_frames - 1], 1)));
+  else
+    answer_call(answer);
+  get = last_call("GetVariables");
+  cr_expect_eq(json_array_size(json_object_get(get, "getVariableData")), 3, "%s", answer);
   answer_call("{\"getVariableResult\":[{\"attributeStatus\":\"Accepted\","
               "\"attributeValue\":\"W\",\"component\":{\"name\":\"SmartChargingCtrlr\"},"
               "\"variable\":{\"name\":\"RateUnit\"}}]}");
   cr_expect(T.cp->watts_only, "a charger that takes only W is sent W");
   json_t *set = last_call("SetVariables");
+  cr_expect_eq(json_array_size(json_object_get(set, "setVariableData")), 4);
   json_t *first = json_array_get(json_object_get(set, "setVariableData"), 0);
   cr_expect_str_eq(path_str(first, "variable", "name"), "TxUpdatedInterval");
   cr_expect_str_eq(path_str(first, "attributeValue", NULL), "60");
@@ -345,6 +475,76 @@ Test(cs201, boot_is_accepted_and_the_device_model_read_and_set, .init = start)
   /* a charger that rejects the settings goes on: the status is asked next */
   json_t *trig = last_call("TriggerMessage");
   cr_expect_str_eq(path_str(trig, "requestedMessage", NULL), "StatusNotification");
+  teardown();
+}
+
+Test(cs201, a_refused_report_reads_the_smart_charging_variables)
+{
+  refused_report_reads_variables("{\"status\":\"Rejected\"}");
+  refused_report_reads_variables("{\"status\":\"NotSupported\"}");
+  refused_report_reads_variables("{\"status\":\"EmptyResultSet\"}");
+  refused_report_reads_variables("[4,\"%s\",\"NotImplemented\",\"\",{}]");
+  start(); /* for the suite's teardown */
+}
+
+Test(cs201, a_report_with_garbage_keeps_what_makes_sense, .init = start)
+{
+  int id = accepted_report_id();
+  report_part("r0", id, 0, false,
+              ENTRY("EVSE", 99, 0, "Power", "1", "ReadOnly") ","
+              ENTRY("EVSE", 0, 0, "Power", "1", "ReadOnly") ","
+              ENTRY("Connector", 1, 0, "AvailabilityState", "Available", "ReadOnly") ","
+              ENTRY("Connector", 1, 1, "AvailabilityState", "Available", "ReadOnly") ","
+              ENTRY("SmartChargingCtrlr", 0, 0, "RateUnit", "kg", "ReadOnly") ","
+              ENTRY("SmartChargingCtrlr", 0, 0, "ProfileStackLevel", "lots", "ReadOnly") ","
+              ENTRY("SmartChargingCtrlr", 0, 0, "Enabled", "maybe", "ReadOnly") ","
+              ENTRY("SampledDataCtrlr", 0, 0, "TxUpdatedInterval", "soon", "ReadWrite") ","
+              ENTRY("NoSuchCtrlr", 2, 1, "Whatever", "\\u00e9x", "ReadWrite"));
+  cr_expect_eq(T.cp->evse_count, 1);
+  cr_expect_eq(T.cp->max_stack_level, -1, "a stack level that is no number is not kept");
+  cr_expect(T.cp->smart_charging);
+  cr_expect(logged("6 entries not understood"), "%s", T.logged);
+  cr_expect(logged("[connector 2] is configured, but the charger has no EVSE 2"),
+            "%s", T.logged);
+  /* no usable rate unit: asked again the other way */
+  last_call("GetVariables");
+}
+
+Test(cs201, a_report_that_never_comes_falls_back_to_get_variables, .init = start)
+{
+  int id = accepted_report_id();
+  uint64_t due = ocpp_session_next_deadline(T.s);
+  cr_assert_gt(due, T.now.mono_ms);
+  T.now.mono_ms = due - 1;
+  ocpp_session_tick(T.s, T.now);
+  cr_expect_eq(count_calls("GetVariables"), 0, "given up too early");
+  T.now.mono_ms = due;
+  ocpp_session_tick(T.s, T.now);
+  last_call("GetVariables");
+  /* a part after that is answered and changes nothing */
+  report_part("late", id, 0, false,
+              ENTRY("SmartChargingCtrlr", 0, 0, "RateUnit", "W", "ReadOnly"));
+  cr_expect(!T.cp->watts_only);
+  cr_expect_eq(count_calls("GetVariables"), 1);
+}
+
+Test(cs201, a_report_broken_off_keeps_its_evses_and_asks_the_rest, .init = start)
+{
+  int id = accepted_report_id();
+  report_part("r0", id, 0, true, ENTRY("EVSE", 1, 0, "Power", "1", "ReadOnly"));
+  T.now.mono_ms = ocpp_session_next_deadline(T.s);
+  ocpp_session_tick(T.s, T.now);
+  cr_expect_eq(T.cp->evse_count, 1);
+  cr_expect(logged("broken off after 1 part"), "%s", T.logged);
+  last_call("GetVariables");
+}
+
+Test(cs201, a_report_of_another_request_is_only_answered, .init = start)
+{
+  int id = accepted_report_id();
+  report_part("x", id + 100, 0, false, ENTRY("EVSE", 2, 0, "Power", "1", "ReadOnly"));
+  cr_expect_eq(T.cp->evse_count, 0);
+  cr_expect_eq(count_calls("GetVariables") + count_calls("SetVariables"), 0);
 }
 
 Test(cs201, heartbeat_gets_the_time, .init = start)
@@ -679,6 +879,16 @@ Test(cs201, configuration_keys_become_variables, .init = start)
   cr_expect_eq(T.results[1], OCPP_RESULT_NOT_SUPPORTED);
   cr_expect_eq(command((ocpp_command){.kind = OCPP_CMD_CHANGE_CONFIGURATION,
                                       .key = "NoDot", .value = "1"}), OCPP_EINVAL);
+}
+
+Test(cs201, clear_cache_is_sent_and_a_rejection_is_only_logged, .init = start)
+{
+  cr_assert_eq(command((ocpp_command){.kind = OCPP_CMD_CLEAR_CACHE}), OCPP_OK);
+  cr_expect_eq(json_object_size(last_call("ClearCache")), 0);
+  answer_call("{\"status\":\"Rejected\"}");
+  cr_expect_eq(T.results[0], OCPP_RESULT_REJECTED);
+  cr_expect(logged("ClearCache: Rejected"), "%s", T.logged);
+  cr_expect_eq(ocpp_session_pending(T.s), 0, "nothing follows a rejection");
 }
 
 Test(cs201, trigger_names_2_0_1_messages, .init = start)

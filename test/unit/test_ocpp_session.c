@@ -1699,6 +1699,27 @@ Test(session, change_configuration_sends_key_and_value_and_maps_the_answer)
   }
 }
 
+Test(session, clear_cache_is_sent_empty_and_a_rejection_is_only_a_result)
+{
+  static const struct { const char *status; ocpp_result r; } cases[] = {
+    {"Accepted", OCPP_RESULT_ACCEPTED},
+    {"Rejected", OCPP_RESULT_REJECTED},
+  };
+  start();
+  boot();
+  for (int i = 0; i < 2; i++) {
+    cr_assert_eq(command((ocpp_command){.kind = OCPP_CMD_CLEAR_CACHE,
+                                        .connector = 3}, i), OCPP_OK);
+    expect_json(expect_call("ClearCache", NULL), "{}");
+    char payload[64];
+    snprintf(payload, sizeof payload, "{\"status\":\"%s\"}", cases[i].status);
+    answer_last(payload);
+    cr_assert_eq(T.cb_count[i], 1);
+    cr_assert_eq(T.cb_result[i], cases[i].r, "%s", cases[i].status);
+  }
+  cr_assert_eq(ocpp_session_pending(T.s), 0, "a rejection is not retried");
+}
+
 Test(session, change_configuration_refuses_missing_or_over_long_fields)
 {
   start();

@@ -364,3 +364,32 @@ Test(tags, load_reads_a_file_and_reports_a_missing_one)
   cr_expect_eq(gw_tags_load("/tmp", &t, on_problem, "ud"), GW_ECONFIG);
   cr_expect_str_eq(problems[0], "0: not a regular file");
 }
+
+static gw_tags *list_of(const char *text)
+{
+  gw_tags *t = NULL;
+  cr_assert_eq(gw_tags_parse(text, strlen(text), &t, on_problem, NULL), GW_OK);
+  return t;
+}
+
+Test(tags, a_tag_removed_blocked_or_expired_is_lost, .init = reset)
+{
+  time_t now = 1795000000; /* 2026-11-18 */
+  gw_tags *before = list_of("04A2B3C4 = Anna\nDEADBEEF = Lost, blocked\n");
+  gw_tags *same = list_of("04a2b3c4 = Anna again\n");
+  gw_tags *removed = list_of("DEADBEEF = Lost, blocked\n");
+  gw_tags *blocked = list_of("04A2B3C4 = Anna, blocked\n");
+  gw_tags *expired = list_of("04A2B3C4 = Anna, expires 2026-01-31\n");
+  cr_expect(!gw_tags_lost(before, same, OCPP_TAG_EXACT, now),
+            "a blocked tag dropped and one renamed lose nothing");
+  cr_expect(gw_tags_lost(before, removed, OCPP_TAG_EXACT, now));
+  cr_expect(gw_tags_lost(before, blocked, OCPP_TAG_EXACT, now));
+  cr_expect(gw_tags_lost(before, expired, OCPP_TAG_EXACT, now));
+  cr_expect(gw_tags_lost(before, NULL, OCPP_TAG_EXACT, now), "a list dropped");
+  cr_expect(!gw_tags_lost(NULL, removed, OCPP_TAG_EXACT, now), "no list before");
+  gw_tags_destroy(before);
+  gw_tags_destroy(same);
+  gw_tags_destroy(removed);
+  gw_tags_destroy(blocked);
+  gw_tags_destroy(expired);
+}

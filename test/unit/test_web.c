@@ -83,7 +83,7 @@ Test(page, card_shows_the_connector)
     "{\"chargers\":[{\"id\":\"CP1\",\"name\":\"Garage\",\"online\":true,"
     "\"connected_since\":\"2026-12-04T08:01:02Z\",\"vendor\":\"ACME\","
     "\"model\":\"W9\",\"firmware\":\"3.1\",\"ocpp_version\":\"2.0.1\","
-    "\"connectors\":[{\"id\":1,"
+    "\"evse_count\":2,\"connectors\":[{\"id\":1,"
     "\"status\":\"Charging\",\"error_code\":\"NoError\",\"current_a\":16,"
     "\"power_w\":11040,\"session_energy_wh\":600,\"id_tag\":\"TAG1\","
     "\"limit\":{\"amps\":13,\"source\":\"KNX max_current\"},"
@@ -99,7 +99,7 @@ Test(page, card_shows_the_connector)
   cr_assert_not_null(strstr(html, "13 A &middot; KNX max_current"));
   cr_assert_not_null(strstr(html, "online since 2026-12-04 08:01 UTC"));
   cr_assert_not_null(strstr(html, "ACME W9 &middot; firmware 3.1 &middot; "
-                                  "OCPP 2.0.1"), "%s", html);
+                                  "OCPP 2.0.1 &middot; 2 EVSEs"), "%s", html);
   cr_assert_not_null(strstr(html, "<td>9/7/40</td><td>14.019</td><td>16</td>"
                                   "<td>12-04 08:05</td>"));
   cr_assert_null(strstr(html, "data-field=\"error\""), "NoError shown");
