@@ -503,6 +503,13 @@ start_backend() {
   fail "backend did not start"
 }
 
+# add_upstream ID [LINES]: an [upstream] section for charger ID's file
+# towards the backend on $BPORT, with LINES (default: tags = EMP1)
+add_upstream() {
+  printf '\n[upstream]\nurl = ws://127.0.0.1:%s/ocpp/{id}\n%s\n' "$BPORT" \
+    "${2:-tags = EMP1}" >>"$T/chargers.d/$1.conf"
+}
+
 # expect_log_count ERE N: until the gateway log has N lines matching ERE
 expect_log_count() {
   local i

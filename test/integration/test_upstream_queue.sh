@@ -15,12 +15,7 @@ BLOG=$T/backend.log
 start_backend "$BLOG" --first-transaction-id 9001
 write_config
 write_charger CP1 'tags = LOCAL1'
-cat >>"$T/chargers.d/CP1.conf" <<EOF2
-
-[upstream]
-url = ws://127.0.0.1:$BPORT/ocpp/{id}
-tags = EMP1
-EOF2
+add_upstream CP1
 start_gateway
 printf 'boot\nheartbeat\n' >"$T/idle.sim"
 start_sim cp CP1 "$T/idle.sim" --reconnect-delay 1
