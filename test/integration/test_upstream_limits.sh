@@ -63,7 +63,8 @@ limit_step() {
   expect_bus_new " to 9/7/41: $(knx_dpt f14 "$amps")$"
 }
 
-# limit_status AMPS: /status shows that limit on connector 1
+# limit_status AMPS SOURCE: /status shows that limit on connector 1, set
+# by SOURCE ("limit set by" on the status page)
 limit_status() {
   local i
   for i in $(seq 1 50); do
@@ -71,41 +72,43 @@ limit_status() {
 import json, sys
 st = json.load(sys.stdin)
 c = [c for c in st["chargers"] if c["id"] == "CP1"][0]["connectors"][0]
-sys.exit(0 if c["limit"]["amps"] == float(sys.argv[1]) else 1)' "$1" && return 0
+sys.exit(0 if c["limit"] == {"amps": float(sys.argv[1]), "source": sys.argv[2]}
+         else 1)' "$1" "$2" && return 0
     sleep 0.1
   done
   status_json >&2
-  fail "/status: the limit is not $1 A"
+  fail "/status: the limit is not $1 A set by $2"
 }
 
 # (a) KNX 16 A, then the backend's 10 A: the charger gets 10 A
 bus_mark
 knx_write 9/7/42 $(knx_dpt f14 16)
 limit_step "KNX max_current 16 A" 16
+limit_status 16 'KNX max_current'
 bus_mark
 touch "$T/go-cap"
 wait_result "$BLOG" SetChargingProfile
 [ "$(result "$BLOG" SetChargingProfile)" = Accepted ] ||
   fail "SetChargingProfile got $(result "$BLOG" SetChargingProfile)"
 limit_step "backend cap 10 A below KNX 16 A" 10
-limit_status 10
-note "(a) KNX 16 A, backend 10 A: the charger got 10 A, max_current_state 10 A"
+limit_status 10 'billing backend'
+note "(a) KNX 16 A, backend 10 A: the charger got 10 A, max_current_state 10 A, /status: set by the billing backend"
 
 # (b) KNX down to 6 A: below the cap, the charger gets 6 A
 bus_mark
 knx_write 9/7/42 $(knx_dpt f14 6)
 limit_step "KNX max_current 6 A under the backend cap" 6
-limit_status 6
-note "(b) KNX 6 A: the charger got 6 A, max_current_state 6 A"
+limit_status 6 'KNX max_current'
+note "(b) KNX 6 A: the charger got 6 A, max_current_state 6 A, /status: set by KNX max_current"
 
 # (c) KNX up to 16 A again: the cap holds
 bus_mark
 knx_write 9/7/42 $(knx_dpt f14 16)
 limit_step "KNX max_current 16 A over the backend cap" 10
-limit_status 10
+limit_status 10 'billing backend'
 [ "$(count_bus_new " to 9/7/41: $(knx_dpt f14 16)$")" -eq 0 ] ||
   fail "max_current_state showed 16 A while the backend caps at 10 A"
-note "(c) KNX 16 A again: the charger got 10 A (the backend's cap), max_current_state 10 A"
+note "(c) KNX 16 A again: the charger got 10 A (the backend's cap), max_current_state 10 A, /status: set by the billing backend"
 
 # (d) the backend clears its profile: the local 16 A applies
 bus_mark
@@ -114,8 +117,8 @@ wait_result "$BLOG" ClearChargingProfile
 [ "$(result "$BLOG" ClearChargingProfile)" = Accepted ] ||
   fail "ClearChargingProfile got $(result "$BLOG" ClearChargingProfile)"
 limit_step "backend ClearChargingProfile" 16
-limit_status 16
-note "(d) backend ClearChargingProfile: the charger got 16 A, max_current_state 16 A"
+limit_status 16 'KNX max_current'
+note "(d) backend ClearChargingProfile: the charger got 16 A, max_current_state 16 A, /status: set by KNX max_current"
 
 [ "$(ocpp_count cp call ClearChargingProfile)" = 0 ] ||
   fail "the backend's ClearChargingProfile reached the charger"
