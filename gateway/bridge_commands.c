@@ -74,6 +74,7 @@ static const char *const gw_result_text[] = {
   [OCPP_RESULT_TIMEOUT] = "timed out",
   [OCPP_RESULT_OFFLINE] = "lost (charger offline)",
   [OCPP_RESULT_ERROR] = "failed",
+  [OCPP_RESULT_REBOOT_REQUIRED] = "accepted after a reboot",
 };
 
 static const char *result_text(ocpp_result r)

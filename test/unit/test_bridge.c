@@ -2324,6 +2324,45 @@ Test(bridge, status_names_the_energy_manager)
   free(html);
 }
 
+/* ---- what a relayed command's answer tells the backend ------------------ */
+
+Test(bridge, relayed_change_configuration_tells_the_chargers_status)
+{
+  static const struct {
+    ocpp_result result;
+    const char *status;
+  } cases[] = {
+    {OCPP_RESULT_ACCEPTED, "Accepted"},
+    {OCPP_RESULT_REBOOT_REQUIRED, "RebootRequired"},
+    {OCPP_RESULT_REJECTED, "Rejected"},
+    {OCPP_RESULT_NOT_SUPPORTED, "NotSupported"},
+    {OCPP_RESULT_TIMEOUT, "Rejected"},
+    {OCPP_RESULT_OFFLINE, "Rejected"},
+    {OCPP_RESULT_ERROR, "Rejected"},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+    cr_assert_str_eq(gw_uplink_relay_status("ChangeConfiguration",
+                                            cases[i].result),
+                     cases[i].status, "%s", ocpp_result_name(cases[i].result));
+}
+
+Test(bridge, relayed_answers_use_the_names_of_their_schema)
+{
+  /* only a configuration change can wait for a reboot */
+  cr_assert_str_eq(gw_uplink_relay_status("Reset", OCPP_RESULT_REBOOT_REQUIRED),
+                   "Accepted");
+  cr_assert_str_eq(gw_uplink_relay_status("UnlockConnector",
+                                          OCPP_RESULT_ACCEPTED), "Unlocked");
+  cr_assert_str_eq(gw_uplink_relay_status("UnlockConnector",
+                                          OCPP_RESULT_REJECTED), "UnlockFailed");
+  cr_assert_str_eq(gw_uplink_relay_status("TriggerMessage",
+                                          OCPP_RESULT_NOT_SUPPORTED),
+                   "NotImplemented");
+  cr_assert_null(gw_uplink_relay_status("GetConfiguration",
+                                        OCPP_RESULT_ACCEPTED));
+  cr_assert_null(gw_uplink_relay_status(NULL, OCPP_RESULT_ACCEPTED));
+}
+
 /* ---- a backend's charging profile as a cap (gw_profile_cap) ------------- */
 
 static double cap_of(const char *profile, double voltage, int phases,
