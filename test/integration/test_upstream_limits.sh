@@ -40,15 +40,8 @@ await $T/go-clear
 call ClearChargingProfile {"connectorId": 1}
 EOF2
 start_backend "$BLOG" --script "$T/cap.csms"
-write_config
-write_charger CP1
-add_upstream CP1
-start_gateway
-printf 'boot\nheartbeat\n' >"$T/idle.sim"
-start_sim cp CP1 "$T/idle.sim"
+upstream_charger_up "$BLOG"
 expect_bus ' to 9/7/52: 01$'
-backend_wait "$BLOG" BootNotification 1
-link_status 'u["connected"]'
 
 # limit_step WHAT AMPS: the next SetChargingProfile the charger gets
 # limits AMPS in A, and max_current_state goes to AMPS on the bus

@@ -13,14 +13,7 @@ after BootNotification
 call ChangeConfiguration {"key": "MeterValueSampleInterval", "value": "4"}
 EOF2
 start_backend "$BLOG" --script "$T/pace.csms"
-write_config
-write_charger CP1
-add_upstream CP1
-start_gateway
-printf 'boot\nheartbeat\n' >"$T/idle.sim"
-start_sim cp CP1 "$T/idle.sim"
-backend_wait "$BLOG" BootNotification 1
-link_status 'u["connected"]'
+upstream_charger_up "$BLOG"
 expect_log 'backend: MeterValueSampleInterval = 4 s' 100
 
 sim_cmd cp "start 1 EMP1 1000"
