@@ -142,13 +142,23 @@ typedef struct {
 int gw_bridge_objects(const gw_bridge *b, const char *charger_id, int connector,
                       gw_object_view out[GW_OBJ_COUNT]);
 
+/* Who the current limit in force on a connector is owed to. */
+typedef enum {
+  GW_LIMIT_MAX_CURRENT,    /* a KNX max_current write */
+  GW_LIMIT_FAST_CHARGING,  /* a KNX fast_charging write */
+  GW_LIMIT_ENERGY,         /* the energy manager */
+  GW_LIMIT_BACKEND,        /* the billing backend's cap, lower than the
+                              local limit (or the only one) */
+  GW_LIMIT_NONE            /* no limit of the gateway's in force */
+} gw_limit_by;
+
 /* The current limit the gateway's accepted commands put in force on a
- * connector, and the command object that set it (GW_OBJ_MAX_CURRENT or
- * GW_OBJ_FAST_CHARGING). Returns GW_OK, GW_EINVAL (NULL argument) or
- * GW_ENOTFOUND: no such connector, or no limit accepted since the start
- * (the charger's own default applies). */
+ * connector, and who it is owed to: the local limit's asker, or the
+ * backend when its cap is what the charger got. Returns GW_OK, GW_EINVAL
+ * (NULL argument) or GW_ENOTFOUND: no such connector, or no limit accepted
+ * since the start (the charger's own default applies). */
 int gw_bridge_limit(const gw_bridge *b, const char *charger_id, int connector,
-                    double *amps, gw_object *by);
+                    double *amps, gw_limit_by *by);
 
 /* Telegrams sent so far (for the status page and benchmarks). */
 uint64_t gw_bridge_telegrams_sent(const gw_bridge *b);

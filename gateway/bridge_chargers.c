@@ -98,7 +98,7 @@ static int charger_new(const gw_charger_conf *c, gw_charger **out)
   for (size_t i = 0; i < ch->n_conn; i++) {
     gw_connector *cn = &ch->conn[i];
     cn->id = c->connectors[i].id;
-    cn->limit_by = GW_OBJ_COUNT;
+    cn->local_by = cn->limit_by = GW_LIMIT_NONE;
     memcpy(cn->has_ga, c->connectors[i].has_ga, sizeof cn->has_ga);
     memcpy(cn->ga, c->connectors[i].ga, sizeof cn->ga);
   }

@@ -74,6 +74,7 @@ static const char *const gw_result_text[] = {
   [OCPP_RESULT_TIMEOUT] = "timed out",
   [OCPP_RESULT_OFFLINE] = "lost (charger offline)",
   [OCPP_RESULT_ERROR] = "failed",
+  [OCPP_RESULT_REBOOT_REQUIRED] = "accepted after a reboot",
 };
 
 static const char *result_text(ocpp_result r)
@@ -143,8 +144,7 @@ static void command_accepted(gw_bridge *b, const gw_charger *ch,
   if (ci->accepted_limit) {
     gw__publish_number(b, ch, cn, GW_OBJ_MAX_CURRENT_STATE,
                        ocpp_limit_as_sent(pd->amps), false);
-    cn->limit_by = pd->call == GW_CALL_MAX_CURRENT ? GW_OBJ_MAX_CURRENT
-                                                   : GW_OBJ_FAST_CHARGING;
+    cn->limit_by = pd->by;
   }
   gw__log(b, GW_LOG_DEBUG, ch->id, "connector %d: %s accepted", cn->id,
           ci->name);
@@ -169,19 +169,37 @@ static void command_done(void *user_data, ocpp_result result)
     b->ops.wake(b->user_data);
 }
 
+/* Who asks for a local limit with call; a pause or resume keeps the
+ * asker of the limit it stops or brings back. */
+static gw_limit_by asker_of(gw_call call, gw_limit_by before)
+{
+  switch (call) {
+  case GW_CALL_MAX_CURRENT: return GW_LIMIT_MAX_CURRENT;
+  case GW_CALL_FAST_CHARGING: return GW_LIMIT_FAST_CHARGING;
+  case GW_CALL_ENERGY_LIMIT: return GW_LIMIT_ENERGY;
+  default: return before;
+  }
+}
+
 /* A limit the gateway asks for is remembered as the local one, and what
- * is sent never exceeds the backend's cap. */
+ * is sent never exceeds the backend's cap; *by: who the limit sent is
+ * owed to (the backend when its cap is lower, or when it is the only
+ * limit). */
 static double capped(gw_bridge *b, const gw_charger *ch, gw_connector *cn,
-                     gw_call call, double amps)
+                     gw_call call, double amps, gw_limit_by *by)
 {
   if (call != GW_CALL_BACKEND_CAP) {
     cn->has_local = true;
     cn->local_a = amps;
+    cn->local_by = asker_of(call, cn->local_by);
   }
+  *by = cn->has_local ? cn->local_by
+        : cn->has_cap ? GW_LIMIT_BACKEND : GW_LIMIT_NONE;
   if (!cn->has_cap || amps <= cn->cap_a)
     return amps;
   gw__log(b, GW_LOG_INFO, ch->id, "connector %d: %g A capped to %g A by the "
           "backend", cn->id, amps, cn->cap_a);
+  *by = GW_LIMIT_BACKEND;
   return cn->cap_a;
 }
 
@@ -192,8 +210,9 @@ static void command_send(gw_bridge *b, gw_charger *ch, gw_connector *cn,
                          double amps)
 {
   const gw_call_info *ci = &gw_calls[call];
+  gw_limit_by by = GW_LIMIT_NONE;
   if (ci->kind == OCPP_CMD_CURRENT_LIMIT)
-    amps = capped(b, ch, cn, call, amps);
+    amps = capped(b, ch, cn, call, amps, &by);
   gw__log(b, GW_LOG_INFO, ch->id, "connector %d: %s command %g -> %s",
           cn->id, gw__object_name(obj), value, ci->name);
   size_t id_len = strlen(ch->id) + 1;
@@ -206,6 +225,7 @@ static void command_send(gw_bridge *b, gw_charger *ch, gw_connector *cn,
   pd->connector = cn->id;
   pd->value = value;
   pd->amps = amps;
+  pd->by = by;
   memcpy(pd->charger_id, ch->id, id_len);
   pd->b = b;
   pd->next = b->pending;

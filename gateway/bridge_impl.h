@@ -49,10 +49,10 @@ typedef struct {
   bool has_cap;         /* the billing backend caps the current: */
   double cap_a;         /* every limit sent is min(local, cap_a) */
   bool has_local;       /* the local limit last asked for (KNX, the */
-  double local_a;       /* energy manager), before the cap */
-  gw_object limit_by;   /* the command whose limit is in force
-                           (max_current, fast_charging); GW_OBJ_COUNT:
-                           none accepted yet */
+  double local_a;       /* energy manager), before the cap, */
+  gw_limit_by local_by; /* and who asked for it */
+  gw_limit_by limit_by; /* who the limit in force is owed to;
+                           GW_LIMIT_NONE: none accepted yet */
 } gw_connector;
 
 typedef struct {
@@ -118,6 +118,7 @@ typedef struct gw_pending {
   int connector;
   double value;         /* the command value (0/1, or A for max_current) */
   double amps;          /* the current asked for */
+  gw_limit_by by;       /* who a limit is owed to once accepted */
   char charger_id[];
 } gw_pending;
 

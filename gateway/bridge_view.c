@@ -60,13 +60,13 @@ int gw_bridge_objects(const gw_bridge *b, const char *charger_id, int connector,
 }
 
 int gw_bridge_limit(const gw_bridge *b, const char *charger_id, int connector,
-                    double *amps, gw_object *by)
+                    double *amps, gw_limit_by *by)
 {
   if (!b || !charger_id || !amps || !by)
     return GW_EINVAL;
   const gw_charger *ch;
   const gw_connector *cn = find_connector(b, charger_id, connector, &ch);
-  if (!cn || cn->limit_by == GW_OBJ_COUNT ||
+  if (!cn || cn->limit_by == GW_LIMIT_NONE ||
       !cn->obj[GW_OBJ_MAX_CURRENT_STATE].known)
     return GW_ENOTFOUND;
   *amps = cn->obj[GW_OBJ_MAX_CURRENT_STATE].val.num;

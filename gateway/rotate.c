@@ -148,6 +148,7 @@ static void on_answer(void *ud, ocpp_result result)
   const char *name = ocpp_result_name(result);
   switch (result) {
   case OCPP_RESULT_ACCEPTED:
+  case OCPP_RESULT_REBOOT_REQUIRED:
     finish(r, true, "Accepted: the charger has a new password; the old one "
            "is accepted until it connects with the new one");
     return;

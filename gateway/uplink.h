@@ -114,6 +114,13 @@ void gw_uplinks_status(const gw_uplinks *u, json_t *chargers);
 int gw_profile_cap(const json_t *profile, double voltage, int phases,
                    time_t now, double *amps);
 
+/* The status the backend's CALL of action is answered with when the
+ * charger's result of the relayed command is result, as the action's
+ * answer schema names it: a ChangeConfiguration the charger answered
+ * RebootRequired is RebootRequired, not Accepted; no answer, a CALLERROR
+ * or a refusal is the refusal. NULL for an action that is not relayed. */
+const char *gw_uplink_relay_status(const char *action, ocpp_result result);
+
 /* Ends every link (their sockets close on the loop) and frees. NULL is
  * allowed. */
 void gw_uplinks_destroy(gw_uplinks *u);

@@ -55,10 +55,12 @@ static json_t *refuse(gw_uplink *l, const char *action, const char *why,
 
 /* ---- relayed commands ---------------------------------------------------- */
 
-/* What each relayed command's result is called in its answer schema. */
+/* What each relayed command's result is called in its answer schema;
+ * reboot: the name of an acceptance that waits for a reboot, where the
+ * answer has one (NULL: plain accepted). */
 typedef struct {
   const char *action;
-  const char *accepted, *rejected, *not_supported;
+  const char *accepted, *rejected, *not_supported, *reboot;
 } relay_answers;
 
 enum { R_START, R_STOP, R_UNLOCK, R_AVAILABILITY, R_RESET, R_TRIGGER,
@@ -72,7 +74,7 @@ static const relay_answers answers[R_COUNT] = {
   [R_RESET] = {"Reset", "Accepted", "Rejected", "Rejected"},
   [R_TRIGGER] = {"TriggerMessage", "Accepted", "Rejected", "NotImplemented"},
   [R_CONFIGURATION] = {"ChangeConfiguration", "Accepted", "Rejected",
-                       "NotSupported"},
+                       "NotSupported", "RebootRequired"},
 };
 
 static void relay_unlink(gw_relay *r)
@@ -98,9 +100,19 @@ void gw__uplink_relays_forget(gw_uplinks *u)
 static const char *status_of(int kind, ocpp_result result)
 {
   const relay_answers *a = &answers[kind];
+  if (result == OCPP_RESULT_REBOOT_REQUIRED)
+    return a->reboot ? a->reboot : a->accepted;
   return result == OCPP_RESULT_ACCEPTED ? a->accepted
          : result == OCPP_RESULT_NOT_SUPPORTED ? a->not_supported
                                                : a->rejected;
+}
+
+const char *gw_uplink_relay_status(const char *action, ocpp_result result)
+{
+  for (int kind = 0; action && kind < R_COUNT; kind++)
+    if (strcmp(answers[kind].action, action) == 0)
+      return status_of(kind, result);
+  return NULL;
 }
 
 static void relay_done(void *user_data, ocpp_result result)

@@ -59,12 +59,17 @@ static json_t *objects_of(const gw_bridge *b, const char *id, int connector,
 static json_t *limit_of(const gw_bridge *b, const char *id, int connector,
                         const json_t *charger)
 {
+  static const char *const sources[] = {
+    [GW_LIMIT_MAX_CURRENT] = "KNX max_current",
+    [GW_LIMIT_FAST_CHARGING] = "KNX fast_charging",
+    [GW_LIMIT_ENERGY] = "energy manager",
+    [GW_LIMIT_BACKEND] = "billing backend",
+  };
   double amps;
-  gw_object by;
-  if (gw_bridge_limit(b, id, connector, &amps, &by) == GW_OK)
-    return json_pack("{s:f,s:s}", "amps", amps, "source",
-                     by == GW_OBJ_MAX_CURRENT ? "KNX max_current"
-                                              : "KNX fast_charging");
+  gw_limit_by by;
+  if (gw_bridge_limit(b, id, connector, &amps, &by) == GW_OK &&
+      (unsigned)by < sizeof sources / sizeof sources[0])
+    return json_pack("{s:f,s:s}", "amps", amps, "source", sources[by]);
   /* a limit the charger accepted before this connector's commands (a
    * charger-wide one) still holds */
   const json_t *wide = json_object_get(charger, "limit_a");

@@ -60,6 +60,7 @@ static const char *const result_names[] = {
     [OCPP_RESULT_TIMEOUT] = "Timeout",
     [OCPP_RESULT_OFFLINE] = "Offline",
     [OCPP_RESULT_ERROR] = "Error",
+    [OCPP_RESULT_REBOOT_REQUIRED] = "RebootRequired",
 };
 
 /* Enum values arrive from callers as ints; anything outside the table is

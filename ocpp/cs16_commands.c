@@ -35,8 +35,9 @@ static ocpp_result result_of_error(const char *error_code)
   return OCPP_RESULT_ERROR;
 }
 
-/* accepted names count as ACCEPTED, "NotSupported" as NOT_SUPPORTED,
- * every other status as REJECTED. */
+/* accepted names count as ACCEPTED ("RebootRequired" as REBOOT_REQUIRED:
+ * whoever asked for the change must learn that it waits for a reboot),
+ * "NotSupported" as NOT_SUPPORTED, every other status as REJECTED. */
 static ocpp_result result_of_status(const json_t *payload,
                                     const char *const *accepted)
 {
@@ -50,7 +51,8 @@ static ocpp_result result_of_status(const json_t *payload,
     return OCPP_RESULT_ERROR;
   for (size_t i = 0; accepted[i]; i++)
     if (strcmp(st, accepted[i]) == 0)
-      return OCPP_RESULT_ACCEPTED;
+      return strcmp(st, "RebootRequired") == 0 ? OCPP_RESULT_REBOOT_REQUIRED
+                                               : OCPP_RESULT_ACCEPTED;
   if (strcmp(st, "NotSupported") == 0 || strcmp(st, "NotImplemented") == 0 ||
       strcmp(st, "UnknownComponent") == 0 || strcmp(st, "UnknownVariable") == 0 ||
       strcmp(st, "NotSupportedAttributeType") == 0)
@@ -68,7 +70,8 @@ static void log_result(ocpp_session *s, const ocpp_call *call, ocpp_result r,
   if (call->row->kind == OCPP_CMD_CHANGE_AVAILABILITY)
     snprintf(detail, sizeof detail, " connector %d %s", call->connector,
              call->operative ? "Operative" : "Inoperative");
-  ocpp__session_log(s, r == OCPP_RESULT_ACCEPTED ? OCPP_LOG_INFO : OCPP_LOG_WARN,
+  bool taken = r == OCPP_RESULT_ACCEPTED || r == OCPP_RESULT_REBOOT_REQUIRED;
+  ocpp__session_log(s, taken ? OCPP_LOG_INFO : OCPP_LOG_WARN,
                     "%s%s: %s%s%s", call->action, detail, ocpp_result_name(r),
                     status && r == OCPP_RESULT_REJECTED ? " " : "",
                     status && r == OCPP_RESULT_REJECTED ? status : "");

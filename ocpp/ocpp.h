@@ -405,7 +405,9 @@ typedef enum {
   OCPP_RESULT_NOT_SUPPORTED,
   OCPP_RESULT_TIMEOUT,      /* no answer within call_timeout */
   OCPP_RESULT_OFFLINE,      /* connection lost before the answer */
-  OCPP_RESULT_ERROR         /* CALLERROR or an answer that fails the schema */
+  OCPP_RESULT_ERROR,        /* CALLERROR or an answer that fails the schema */
+  OCPP_RESULT_REBOOT_REQUIRED /* accepted, in force after the charger's next
+                                 reboot (ChangeConfiguration, SetVariables) */
 } ocpp_result;
 
 const char *ocpp_result_name(ocpp_result r);
@@ -525,7 +527,8 @@ typedef enum {
                                    "MeterValues", "BootNotification", ...) */
   OCPP_CMD_CHANGE_CONFIGURATION, /* key (1..50 bytes), value (0..500):
                                    ChangeConfiguration. RebootRequired is
-                                   ACCEPTED, NotSupported NOT_SUPPORTED.
+                                   REBOOT_REQUIRED, NotSupported
+                                   NOT_SUPPORTED.
                                    The value of AuthorizationKey is never
                                    logged, not even by the frame trace. */
   OCPP_CMD_CLEAR_CACHE,         /* no fields: ClearCache, so that the

@@ -503,6 +503,29 @@ start_backend() {
   fail "backend did not start"
 }
 
+# add_upstream ID [LINES]: an [upstream] section for charger ID's file
+# towards the backend on $BPORT, with LINES (default: tags = EMP1)
+add_upstream() {
+  printf '\n[upstream]\nurl = ws://127.0.0.1:%s/ocpp/{id}\n%s\n' "$BPORT" \
+    "${2:-tags = EMP1}" >>"$T/chargers.d/$1.conf"
+}
+
+# upstream_charger_up BACKEND_LOG [simulator options]: the gateway with
+# charger CP1 and its [upstream] link to the backend already started on
+# $BPORT, simulator cp booted, the link registered
+upstream_charger_up() {
+  local blog=$1
+  shift
+  write_config
+  write_charger CP1
+  add_upstream CP1
+  start_gateway
+  printf 'boot\nheartbeat\n' >"$T/idle.sim"
+  start_sim cp CP1 "$T/idle.sim" "$@"
+  backend_wait "$blog" BootNotification 1
+  link_status 'u["connected"]'
+}
+
 # expect_log_count ERE N: until the gateway log has N lines matching ERE
 expect_log_count() {
   local i

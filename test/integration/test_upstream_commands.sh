@@ -5,7 +5,10 @@
 # the backend gets the charger's Accepted; an id the gateway does not know
 # is Rejected without reaching the charger; a SetChargingProfile of
 # 6900 W reaches the charger as a 10 A limit (3 x 230 V). With commands =
-# readonly both are Rejected and the charger sees nothing.
+# readonly both are Rejected and the charger sees nothing. A relayed
+# ChangeConfiguration is answered with the charger's own status: Accepted,
+# Rejected, NotSupported, and RebootRequired from a charger that takes the
+# change only after a reboot.
 source "$TEST_SRC/lib.sh"
 
 # result LOG ACTION N: the status of the Nth answer (1-based) to ACTION
@@ -33,7 +36,7 @@ run() {
   local mode=$1 sim=$2
   BPORT=$(free_port)
   BLOG=$T/backend-$mode.log
-  cat >"$T/stop-$mode.csms" <<'EOF2'
+  cat >"$T/stop-$mode.csms" <<EOF2
 after StartTransaction 30
 sleep 1
 call RemoteStopTransaction {"transactionId": 9001}
@@ -43,6 +46,11 @@ call GetConfiguration {"key": ["HeartbeatInterval", "MeterValueSampleInterval", 
 call TriggerMessage {"requestedMessage": "Heartbeat"}
 call TriggerMessage {"requestedMessage": "StatusNotification", "connectorId": 1}
 call SetChargingProfile {"connectorId": 1, "csChargingProfiles": {"chargingProfileId": 7, "stackLevel": 0, "chargingProfilePurpose": "TxDefaultProfile", "chargingProfileKind": "Absolute", "chargingSchedule": {"chargingRateUnit": "W", "chargingSchedulePeriod": [{"startPeriod": 0, "limit": 6900}]}}}
+call ChangeConfiguration {"key": "AuthorizeRemoteTxRequests", "value": "true"}
+call ChangeConfiguration {"key": "NumberOfConnectors", "value": "2"}
+call ChangeConfiguration {"key": "Foo", "value": "1"}
+await $T/reboot-$mode
+call ChangeConfiguration {"key": "MeterValuesSampledData", "value": "Energy.Active.Import.Register"}
 EOF2
   start_backend "$BLOG" --first-transaction-id 9001 --script "$T/stop-$mode.csms"
   write_config
@@ -65,6 +73,23 @@ EOF2
   [ "$OWN" != 9001 ] || fail "the charger got the backend's transaction id"
   wait_result "$BLOG" RemoteStopTransaction 2
   wait_result "$BLOG" SetChargingProfile 1
+  wait_result "$BLOG" ChangeConfiguration 4
+  # from now on the charger takes a change only for its next reboot; the
+  # heartbeat behind the answer mode says the simulator has read it
+  local beats
+  beats=$(ocpp_count "$sim" sent Heartbeat)
+  sim_cmd "$sim" "answer ChangeConfiguration reboot"
+  sim_cmd "$sim" heartbeat
+  ocpp_wait_count "$sim" sent Heartbeat $((beats + 1)) 100
+  touch "$T/reboot-$mode"
+  wait_result "$BLOG" ChangeConfiguration 5
+}
+
+# configuration_results: the backend's answers to its five ChangeConfiguration
+configuration_results() {
+  local n out=
+  for n in 1 2 3 4 5; do out="$out $(result "$BLOG" ChangeConfiguration $n)"; done
+  echo "${out# }"
 }
 
 run allow cp
@@ -89,6 +114,17 @@ note "allow: backend's 6900 W profile reached the charger as $(ocpp_get cp call 
   "p['csChargingProfiles']['chargingSchedule']['chargingRateUnit']")"
 [ "$(result "$BLOG" ChangeConfiguration 1)" = Accepted ] ||
   fail "allow: HeartbeatInterval got $(result "$BLOG" ChangeConfiguration 1)"
+# the charger's own answers: Accepted, Rejected (read-only), NotSupported
+# (unknown key), RebootRequired
+[ "$(configuration_results)" = \
+  "Accepted Accepted Rejected NotSupported RebootRequired" ] ||
+  fail "allow: relayed ChangeConfiguration answered $(configuration_results)"
+[ "$(ocpp_count cp call ChangeConfiguration)" = 4 ] ||
+  fail "allow: the charger got $(ocpp_count cp call ChangeConfiguration) ChangeConfiguration, not 4"
+ocpp_check cp call ChangeConfiguration \
+  "p == {'key': 'MeterValuesSampledData', 'value': 'Energy.Active.Import.Register'}" \
+  "allow: the charger did not get the backend's MeterValuesSampledData"
+note "allow: relayed ChangeConfiguration answered as the charger did: $(configuration_results | cut -d' ' -f2-)"
 /usr/bin/python3 - "$BLOG" <<'PY' || fail "allow: GetConfiguration"
 import json, sys
 r = [e for e in map(json.loads, open(sys.argv[1]))
@@ -142,6 +178,10 @@ sleep 0.5
   fail "readonly: SetChargingProfile got $(result "$BLOG" SetChargingProfile 1)"
 [ "$(ocpp_count ro call SetChargingProfile)" = 0 ] ||
   fail "readonly: the charger got a SetChargingProfile"
+[ "$(configuration_results)" = "Rejected Rejected Rejected Rejected Rejected" ] ||
+  fail "readonly: ChangeConfiguration answered $(configuration_results)"
+[ "$(ocpp_count ro call ChangeConfiguration)" = 0 ] ||
+  fail "readonly: the charger got a ChangeConfiguration"
 expect_log "RemoteStopTransaction refused: commands = readonly"
 note "readonly: Rejected, the charger saw nothing"
 backend_validate "$BLOG"

@@ -15,12 +15,7 @@ BLOG=$T/backend.log
 start_backend "$BLOG" --first-transaction-id 9001
 write_config
 write_charger CP1 'tags = LOCAL1'
-cat >>"$T/chargers.d/CP1.conf" <<EOF2
-
-[upstream]
-url = ws://127.0.0.1:$BPORT/ocpp/{id}
-tags = EMP1
-EOF2
+add_upstream CP1
 start_gateway
 printf 'boot\nheartbeat\n' >"$T/idle.sim"
 start_sim cp CP1 "$T/idle.sim" --reconnect-delay 1
@@ -51,6 +46,15 @@ session() {
 own_id() {
   /usr/bin/python3 "$TEST_SRC/ocpp_log.py" "$T/sim-cp.log" get answer \
     StartTransaction 'p["transactionId"]'
+}
+# queued_messages: the session messages in the store's queue (read-only;
+# /status' queue_length also counts unconfirmed connector states)
+queued_messages() {
+  /usr/bin/python3 - "$T/store/ocppknx.db" <<'PY'
+import sqlite3, sys
+db = sqlite3.connect("file:" + sys.argv[1] + "?mode=ro", uri=True)
+print(db.execute("SELECT count(*) FROM upstream_queue").fetchone()[0])
+PY
 }
 check_backend() {
   /usr/bin/python3 "$TEST_SRC/upstream_queue.py" "$@" || fail "backend: $*"
@@ -96,14 +100,15 @@ STOPS=$((STOPS + 1))
 sim_cmd cp "stop 1 6500 Local"
 ocpp_wait_count cp answer StopTransaction "$STOPS" 100
 link_status 'u["queue_length"] >= 3 and u["oldest_queued"]'
+QUEUED=$(queued_messages)
 sleep 1.2  # delivery must keep the charger's time, not take its own
 BLOG2=$T/backend2.log
 start_backend "$BLOG2" --first-transaction-id 9500
 backend_wait "$BLOG2" StopTransaction 1
 link_status 'u["queue_length"] == 0'
 sleep 0.5
-note "backend back: $(check_backend "$BLOG2" "$T/sim-cp.log" 9002 \
-  MeterValues MeterValues StopTransaction)"
+note "backend killed mid-session, back after the stop: $(check_backend "$BLOG2" \
+  "$T/sim-cp.log" 9002 --queued "$QUEUED" MeterValues MeterValues StopTransaction)"
 
 # ---- the gateway killed with SIGKILL while the queue is not empty ----
 kill "$BACKEND_PID"
@@ -112,6 +117,7 @@ link_status 'not u["connected"]'
 session EMP1 7000 7500 8000
 D=$(own_id)
 link_status 'u["queue_length"] >= 3'
+QUEUED=$(queued_messages)
 kill9_gateway
 sleep 1.2
 BLOG3=$T/backend3.log
@@ -120,8 +126,8 @@ restart_gateway
 backend_wait "$BLOG3" StopTransaction 1
 link_status 'u["queue_length"] == 0'
 sleep 0.5
-note "after SIGKILL: $(check_backend "$BLOG3" "$T/sim-cp.log" 9700 \
-  StartTransaction MeterValues StopTransaction)"
+note "gateway killed with SIGKILL, queue not empty: $(check_backend "$BLOG3" \
+  "$T/sim-cp.log" 9700 --queued "$QUEUED" StartTransaction MeterValues StopTransaction)"
 
 # ---- an answer that never came: sent again after the reconnect ----
 kill "$BACKEND_PID"

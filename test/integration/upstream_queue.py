@@ -2,14 +2,17 @@
 """What a billing backend got of the charger's transactions, for the
 integration tests. Standard library only.
 
-usage: upstream_queue.py BACKEND_LOG SIM_LOG UPSTREAM_ID ACTION...
+usage: upstream_queue.py BACKEND_LOG SIM_LOG UPSTREAM_ID [--queued N] ACTION...
 
 The backend's transaction CALLs (StartTransaction, MeterValues,
 StopTransaction) must be exactly ACTION..., in that order, each once, and
 match the last such CALLs of the simulator one by one: the same idTag,
 meter readings and timestamps (to the second: the charger's time, not the
 time of delivery), with UPSTREAM_ID as transactionId of MeterValues and
-StopTransaction. Prints the counts; exit status 1 with a reason otherwise.
+StopTransaction. Prints the counts and one summary: messages queued (N,
+else as many as ACTION...), delivered, duplicates, out of order (against
+the charger's order) and whether every timestamp is the charger's; exit
+status 1 with a reason otherwise.
 """
 import json
 import sys
@@ -46,12 +49,43 @@ def energy(p):
     return None
 
 
+def key(action, p):
+    """What makes a message the charger's: its action, time and reading."""
+    reading = p.get("meterStart", p.get("meterStop"))
+    return (action, stamp(p), energy(p) if action == "MeterValues" else reading)
+
+
+def summary(got, sent, queued):
+    """queued, delivered, duplicates, out of order, timestamps kept."""
+    keys = [key(a, p) for a, p in sent]
+    seen, dups, order = set(), 0, []
+    for a, p in got:
+        k = key(a, p)
+        if k in seen:
+            dups += 1
+        seen.add(k)
+        if k in keys:
+            order.append(keys.index(k))
+    late = sum(1 for x, y in zip(order, order[1:]) if y < x)
+    kept = len(order) == len(got)
+    return (f"queued {queued}, delivered {len(got)}, duplicates {dups}, "
+            f"out of order {late}, timestamps kept {'yes' if kept else 'no'}")
+
+
 def main():
-    blog, slog, upid, want = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4:]
+    args = sys.argv[1:]
+    queued = None
+    if len(args) > 4 and args[3] == "--queued":
+        queued = int(args[4])
+        del args[3:5]
+    blog, slog, upid, want = args[0], args[1], int(args[2]), args[3:]
     got = calls(blog, "in")
     sent = [c for c in calls(slog, "out")][-len(want):]
     counts = {a: sum(1 for g in got if g[0] == a) for a in TX}
-    print("backend got: " + ", ".join(f"{a} {counts[a]}" for a in TX))
+    print("backend got: " + ", ".join(f"{a} {counts[a]}" for a in TX)
+          + "; " + summary(got, sent, len(want) if queued is None else queued))
+    if queued is not None and queued != len(got):
+        sys.exit(f"{queued} messages were queued, the backend got {len(got)}")
     if [g[0] for g in got] != want:
         sys.exit(f"backend got {[g[0] for g in got]}, not {want}")
     for (action, p), (s_action, s) in zip(got, sent):

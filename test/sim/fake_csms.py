@@ -36,6 +36,8 @@ Script commands (one per line, '#' comments), run on the first connection:
   ping                     send a WebSocket ping
   send RAW                 send RAW as a text frame
   sleep SECONDS
+  await FILE [TIMEOUT]     wait until FILE exists (the test's go-ahead for
+                           the next step; default 60 s)
   close [CODE]             send a close frame (default 1000)
   drop                     close the TCP connection without a close frame
 """
@@ -45,6 +47,7 @@ import base64
 import datetime
 import hashlib
 import json
+import os
 import socket
 import ssl
 import struct
@@ -264,6 +267,14 @@ class Connection:
                        payload=frame[2] if frame[0] == 3 else None,
                        error=frame[2] if frame[0] == 4 else None)
 
+    def await_file(self, path, timeout):
+        deadline = time.monotonic() + timeout
+        while not os.path.exists(path):
+            if time.monotonic() > deadline or self.closed:
+                return False
+            time.sleep(0.05)
+        return True
+
     def run_script(self, path):
         with open(path, encoding="utf-8") as f:
             lines = f.read().splitlines()
@@ -292,6 +303,11 @@ class Connection:
                 self.send_text(rest)
             elif word == "sleep":
                 time.sleep(float(rest))
+            elif word == "await":
+                args = rest.split()
+                if not self.await_file(args[0], float(args[1]) if len(args) > 1 else 60):
+                    self.log.event("error", detail="timeout waiting for " + args[0])
+                    return
             elif word == "close":
                 code = int(rest) if rest else 1000
                 self.log.event("close-sent", code=code)

@@ -169,6 +169,7 @@ enum sim_answer {
 	SIM_ANSWER_NOTSUPPORTED,
 	SIM_ANSWER_NONE,
 	SIM_ANSWER_ERROR,
+	SIM_ANSWER_REBOOT, /* taken, but only after a reboot */
 };
 
 enum sim_meter_field {

@@ -1009,6 +1009,27 @@ static void send_call_error(struct sim *s, const char *id, const char *code,
 	send_frame(s, json_pack("[isss{}]", 4, id, code, desc ? desc : ""));
 }
 
+static void reboot_required(json_t *o, const char *key)
+{
+	const char *st = json_string_value(json_object_get(o, key));
+
+	if (st && strcmp(st, "Accepted") == 0)
+		json_object_set_new(o, key, json_string("RebootRequired"));
+}
+
+/* `answer ACTION reboot`: the change is made, and the answer says it takes
+ * effect after the next reboot (ChangeConfiguration, each variable of
+ * SetVariables). */
+static void as_reboot_required(json_t *payload)
+{
+	json_t *item;
+	size_t i;
+
+	reboot_required(payload, "status");
+	json_array_foreach(json_object_get(payload, "setVariableResult"), i, item)
+		reboot_required(item, "attributeStatus");
+}
+
 static void answer_call(struct sim *s, const char *id, const char *action,
 			const json_t *req)
 {
@@ -1040,6 +1061,7 @@ static void answer_call(struct sim *s, const char *id, const char *action,
 		send_frame(s, json_pack("[is{ss}]", 3, id, "status", h->negative));
 		return;
 	case SIM_ANSWER_ACCEPT:
+	case SIM_ANSWER_REBOOT:
 		break;
 	}
 	if (!h) {
@@ -1057,6 +1079,8 @@ static void answer_call(struct sim *s, const char *id, const char *action,
 				r.error_desc);
 		return;
 	}
+	if (mode == SIM_ANSWER_REBOOT)
+		as_reboot_required(r.payload);
 	send_frame(s, json_pack("[isO]", 3, id, r.payload));
 	json_decref(r.payload);
 	if (r.after.fn)

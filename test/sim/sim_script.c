@@ -273,6 +273,7 @@ static const char *const answer_names[] = {
 	[SIM_ANSWER_NOTSUPPORTED] = "notsupported",
 	[SIM_ANSWER_NONE] = "none",
 	[SIM_ANSWER_ERROR] = "error",
+	[SIM_ANSWER_REBOOT] = "reboot",
 };
 
 static int p_answer(struct parse *p)
@@ -285,7 +286,8 @@ static int p_answer(struct parse *p)
 			return 0;
 		}
 	}
-	return fail(p, "answer must be accept|reject|notsupported|none|error");
+	return fail(p, "answer must be accept|reject|notsupported|none|error|"
+		       "reboot");
 }
 
 static int p_charge(struct parse *p)
@@ -313,7 +315,7 @@ struct command_def {
 /* sorted by name */
 static const struct command_def commands[] = {
 	{ "answer", SIM_OP_ANSWER, 2, 2, false, p_answer,
-	  "answer ACTION accept|reject|notsupported|none|error" },
+	  "answer ACTION accept|reject|notsupported|none|error|reboot" },
 	{ "authorize", SIM_OP_AUTHORIZE, 1, 1, false, p_tag, "authorize TAG" },
 	{ "boot", SIM_OP_BOOT, 0, 0, false, p_none, "boot" },
 	{ "charge", SIM_OP_CHARGE, 3, 4, true, p_charge,

@@ -10,6 +10,7 @@
 
 #include "gateway/bridge.h"
 #include "gateway/uplink.h"
+#include "gateway/web.h"
 
 /* ---- fake ends ------------------------------------------------------------ */
 
@@ -2150,7 +2151,7 @@ Test(bridge, objects_of_unknown_charger_or_connector)
 Test(bridge, limit_names_the_command_that_set_it)
 {
   double amps = -1;
-  gw_object by = GW_OBJ_COUNT;
+  gw_limit_by by = GW_LIMIT_NONE;
   cr_assert_eq(gw_bridge_limit(B, "CP1", 1, &amps, &by), GW_ENOTFOUND);
   knx_write_value(GA(1, GW_OBJ_MAX_CURRENT), KNX_DPT_14_019, 13);
   /* not accepted yet: no limit in force */
@@ -2158,18 +2159,18 @@ Test(bridge, limit_names_the_command_that_set_it)
   complete(0, OCPP_RESULT_ACCEPTED);
   cr_assert_eq(gw_bridge_limit(B, "CP1", 1, &amps, &by), GW_OK);
   cr_assert_float_eq(amps, 13, 1e-9);
-  cr_assert_eq(by, GW_OBJ_MAX_CURRENT);
+  cr_assert_eq(by, GW_LIMIT_MAX_CURRENT);
   F->n_cmds = 0;
   knx_write_bit(GW_OBJ_FAST_CHARGING, 1);
   complete(0, OCPP_RESULT_REJECTED);
   cr_assert_eq(gw_bridge_limit(B, "CP1", 1, &amps, &by), GW_OK);
-  cr_assert_eq(by, GW_OBJ_MAX_CURRENT, "a rejected command changed the source");
+  cr_assert_eq(by, GW_LIMIT_MAX_CURRENT, "a rejected command changed the source");
   F->n_cmds = 0;
   knx_write_bit(GW_OBJ_FAST_CHARGING, 1);
   complete(0, OCPP_RESULT_ACCEPTED);
   cr_assert_eq(gw_bridge_limit(B, "CP1", 1, &amps, &by), GW_OK);
   cr_assert_float_eq(amps, 16, 1e-9);
-  cr_assert_eq(by, GW_OBJ_FAST_CHARGING);
+  cr_assert_eq(by, GW_LIMIT_FAST_CHARGING);
   cr_assert_eq(gw_bridge_limit(B, "CP1", 1, NULL, &by), GW_EINVAL);
 }
 
@@ -2215,6 +2216,151 @@ Test(bridge, backend_cap_without_a_local_limit_is_sent_alone)
   cr_assert_eq(F->cmds[0].connector, 1);
   cr_assert_eq(gw_bridge_set_backend_cap(B, "CP9", 1, 10), GW_ENOTFOUND);
   cr_assert_eq(gw_bridge_set_backend_cap(B, "CP1", 1, 81), GW_EINVAL);
+}
+
+/* The limit in force after completing command i with Accepted. */
+static gw_limit_by accepted_by(size_t i, double amps)
+{
+  complete(i, OCPP_RESULT_ACCEPTED);
+  double in_force = -1;
+  gw_limit_by by = GW_LIMIT_NONE;
+  cr_assert_eq(gw_bridge_limit(B, "CP1", 1, &in_force, &by), GW_OK);
+  cr_assert_float_eq(in_force, amps, 1e-9);
+  return by;
+}
+
+Test(bridge, limit_names_the_backend_while_its_cap_is_what_the_charger_gets)
+{
+  knx_write_value(GA(1, GW_OBJ_MAX_CURRENT), KNX_DPT_14_019, 16);
+  cr_assert_eq(accepted_by(0, 16), GW_LIMIT_MAX_CURRENT);
+  cr_assert_eq(gw_bridge_set_backend_cap(B, "CP1", 1, 10), GW_OK);
+  cr_assert_eq(accepted_by(1, 10), GW_LIMIT_BACKEND);
+  knx_write_value(GA(1, GW_OBJ_MAX_CURRENT), KNX_DPT_14_019, 6);
+  cr_assert_eq(accepted_by(2, 6), GW_LIMIT_MAX_CURRENT);
+  knx_write_value(GA(1, GW_OBJ_MAX_CURRENT), KNX_DPT_14_019, 16);
+  cr_assert_eq(accepted_by(3, 10), GW_LIMIT_BACKEND);
+  /* equal to the cap: the local limit is not lowered by it */
+  knx_write_value(GA(1, GW_OBJ_MAX_CURRENT), KNX_DPT_14_019, 10);
+  cr_assert_eq(accepted_by(4, 10), GW_LIMIT_MAX_CURRENT);
+  knx_write_bit(GW_OBJ_FAST_CHARGING, 1);
+  cr_assert_eq(accepted_by(5, 10), GW_LIMIT_BACKEND);
+  cr_assert_eq(gw_bridge_set_backend_cap(B, "CP1", 1, -1), GW_OK);
+  cr_assert_eq(accepted_by(6, 16), GW_LIMIT_FAST_CHARGING);
+}
+
+Test(bridge, limit_names_the_backend_when_its_cap_is_the_only_limit)
+{
+  cr_assert_eq(gw_bridge_set_backend_cap(B, "CP1", 1, 10), GW_OK);
+  cr_assert_eq(accepted_by(0, 10), GW_LIMIT_BACKEND);
+  cr_assert_eq(gw_bridge_set_limit(B, "CP1", 1, 8), GW_OK);
+  cr_assert_eq(accepted_by(1, 8), GW_LIMIT_ENERGY);
+  cr_assert_eq(gw_bridge_set_limit(B, "CP1", 1, 12), GW_OK);
+  cr_assert_eq(accepted_by(2, 10), GW_LIMIT_BACKEND);
+}
+
+Test(bridge, limit_of_a_refused_cap_keeps_its_source)
+{
+  knx_write_value(GA(1, GW_OBJ_MAX_CURRENT), KNX_DPT_14_019, 16);
+  cr_assert_eq(accepted_by(0, 16), GW_LIMIT_MAX_CURRENT);
+  cr_assert_eq(gw_bridge_set_backend_cap(B, "CP1", 1, 10), GW_OK);
+  complete(1, OCPP_RESULT_REJECTED);
+  double amps = -1;
+  gw_limit_by by = GW_LIMIT_NONE;
+  cr_assert_eq(gw_bridge_limit(B, "CP1", 1, &amps, &by), GW_OK);
+  cr_assert_float_eq(amps, 16, 1e-9);
+  cr_assert_eq(by, GW_LIMIT_MAX_CURRENT);
+}
+
+/* What /status and the page say of connector 1's limit. */
+static char *limit_shown(json_t **limit)
+{
+  json_t *st = json_pack("{s:[{s:s,s:[{s:i}]}]}", "chargers", "id", "CP1",
+                         "connectors", "id", 1);
+  gw_web_add_bridge(st, B, NOW, 1767225600);
+  json_t *conn = json_array_get(
+      json_object_get(json_array_get(json_object_get(st, "chargers"), 0),
+                      "connectors"), 0);
+  *limit = json_incref(json_object_get(conn, "limit"));
+  char *html = gw_page_html(st);
+  json_decref(st);
+  cr_assert_not_null(html);
+  return html;
+}
+
+Test(bridge, status_names_the_backend_while_its_cap_holds)
+{
+  knx_write_value(GA(1, GW_OBJ_MAX_CURRENT), KNX_DPT_14_019, 16);
+  complete(0, OCPP_RESULT_ACCEPTED);
+  cr_assert_eq(gw_bridge_set_backend_cap(B, "CP1", 1, 10), GW_OK);
+  complete(1, OCPP_RESULT_ACCEPTED);
+  json_t *limit;
+  char *html = limit_shown(&limit);
+  cr_assert_float_eq(json_number_value(json_object_get(limit, "amps")), 10,
+                     1e-9);
+  cr_assert_str_eq(json_string_value(json_object_get(limit, "source")),
+                   "billing backend");
+  cr_assert_not_null(strstr(html, "10 A &middot; billing backend"), "%s", html);
+  json_decref(limit);
+  free(html);
+  cr_assert_eq(gw_bridge_set_backend_cap(B, "CP1", 1, -1), GW_OK);
+  complete(2, OCPP_RESULT_ACCEPTED);
+  html = limit_shown(&limit);
+  cr_assert_str_eq(json_string_value(json_object_get(limit, "source")),
+                   "KNX max_current");
+  cr_assert_not_null(strstr(html, "16 A &middot; KNX max_current"), "%s", html);
+  json_decref(limit);
+  free(html);
+}
+
+Test(bridge, status_names_the_energy_manager)
+{
+  cr_assert_eq(gw_bridge_set_limit(B, "CP1", 1, 8), GW_OK);
+  complete(0, OCPP_RESULT_ACCEPTED);
+  json_t *limit;
+  char *html = limit_shown(&limit);
+  cr_assert_str_eq(json_string_value(json_object_get(limit, "source")),
+                   "energy manager");
+  json_decref(limit);
+  free(html);
+}
+
+/* ---- what a relayed command's answer tells the backend ------------------ */
+
+Test(bridge, relayed_change_configuration_tells_the_chargers_status)
+{
+  static const struct {
+    ocpp_result result;
+    const char *status;
+  } cases[] = {
+    {OCPP_RESULT_ACCEPTED, "Accepted"},
+    {OCPP_RESULT_REBOOT_REQUIRED, "RebootRequired"},
+    {OCPP_RESULT_REJECTED, "Rejected"},
+    {OCPP_RESULT_NOT_SUPPORTED, "NotSupported"},
+    {OCPP_RESULT_TIMEOUT, "Rejected"},
+    {OCPP_RESULT_OFFLINE, "Rejected"},
+    {OCPP_RESULT_ERROR, "Rejected"},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+    cr_assert_str_eq(gw_uplink_relay_status("ChangeConfiguration",
+                                            cases[i].result),
+                     cases[i].status, "%s", ocpp_result_name(cases[i].result));
+}
+
+Test(bridge, relayed_answers_use_the_names_of_their_schema)
+{
+  /* only a configuration change can wait for a reboot */
+  cr_assert_str_eq(gw_uplink_relay_status("Reset", OCPP_RESULT_REBOOT_REQUIRED),
+                   "Accepted");
+  cr_assert_str_eq(gw_uplink_relay_status("UnlockConnector",
+                                          OCPP_RESULT_ACCEPTED), "Unlocked");
+  cr_assert_str_eq(gw_uplink_relay_status("UnlockConnector",
+                                          OCPP_RESULT_REJECTED), "UnlockFailed");
+  cr_assert_str_eq(gw_uplink_relay_status("TriggerMessage",
+                                          OCPP_RESULT_NOT_SUPPORTED),
+                   "NotImplemented");
+  cr_assert_null(gw_uplink_relay_status("GetConfiguration",
+                                        OCPP_RESULT_ACCEPTED));
+  cr_assert_null(gw_uplink_relay_status(NULL, OCPP_RESULT_ACCEPTED));
 }
 
 /* ---- a backend's charging profile as a cap (gw_profile_cap) ------------- */

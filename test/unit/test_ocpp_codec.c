@@ -536,7 +536,7 @@ Test(enums, out_of_range_names_are_null) {
   cr_assert_null(ocpp_cp_status_name((ocpp_cp_status)-1));
   cr_assert_null(ocpp_cp_error_name(OCPP_ERR_COUNT));
   cr_assert_null(ocpp_auth_status_name((ocpp_auth_status)5));
-  cr_assert_null(ocpp_result_name((ocpp_result)6));
+  cr_assert_null(ocpp_result_name((ocpp_result)(OCPP_RESULT_REBOOT_REQUIRED + 1)));
 }
 
 Test(enums, auth_status_names) {
@@ -555,6 +555,8 @@ Test(enums, result_names) {
   cr_assert_str_eq(ocpp_result_name(OCPP_RESULT_TIMEOUT), "Timeout");
   cr_assert_str_eq(ocpp_result_name(OCPP_RESULT_OFFLINE), "Offline");
   cr_assert_str_eq(ocpp_result_name(OCPP_RESULT_ERROR), "Error");
+  cr_assert_str_eq(ocpp_result_name(OCPP_RESULT_REBOOT_REQUIRED),
+                   "RebootRequired");
 }
 
 Test(enums, strerror_covers_every_code) {

@@ -1678,7 +1678,7 @@ Test(session, change_configuration_sends_key_and_value_and_maps_the_answer)
 {
   static const struct { const char *status; ocpp_result r; } cases[] = {
     {"Accepted", OCPP_RESULT_ACCEPTED},
-    {"RebootRequired", OCPP_RESULT_ACCEPTED},
+    {"RebootRequired", OCPP_RESULT_REBOOT_REQUIRED},
     {"Rejected", OCPP_RESULT_REJECTED},
     {"NotSupported", OCPP_RESULT_NOT_SUPPORTED},
   };
