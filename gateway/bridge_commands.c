@@ -63,6 +63,9 @@ static const gw_call_info gw_calls[GW_CALL_COUNT] = {
   [GW_CALL_BACKEND_CAP] = {"SetChargingProfile (backend cap)",
                            OCPP_CMD_CURRENT_LIMIT, GW_OBJ_MAX_CURRENT_STATE,
                            GW_NONE, true, false},
+  [GW_CALL_LIFT_LIMIT] = {"ClearChargingProfile (no limit left)",
+                          OCPP_CMD_LIFT_LIMIT, GW_OBJ_MAX_CURRENT_STATE,
+                          GW_NONE, true, false},
 };
 
 #undef GW_NONE
@@ -376,8 +379,14 @@ static void apply_cap(gw_bridge *b, gw_charger *ch, gw_connector *cn,
 {
   cn->has_cap = amps >= 0;
   cn->cap_a = amps;
-  double want = cn->has_local ? cn->local_a
-                : cn->has_cap ? cn->cap_a : GW_MAX_CURRENT_A;
+  /* the backend's cap was the only limit: the gateway takes its profile
+   * back rather than leaving one at the type 2 maximum behind */
+  if (!cn->has_local && !cn->has_cap) {
+    command_send(b, ch, cn, GW_OBJ_MAX_CURRENT, GW_CALL_LIFT_LIMIT,
+                 GW_MAX_CURRENT_A, GW_MAX_CURRENT_A);
+    return;
+  }
+  double want = cn->has_local ? cn->local_a : cn->cap_a;
   command_send(b, ch, cn, GW_OBJ_MAX_CURRENT, GW_CALL_BACKEND_CAP, want, want);
 }
 

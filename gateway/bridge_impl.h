@@ -105,6 +105,7 @@ typedef enum {
   GW_CALL_RESET,
   GW_CALL_ENERGY_LIMIT,
   GW_CALL_BACKEND_CAP,
+  GW_CALL_LIFT_LIMIT,
   GW_CALL_COUNT
 } gw_call;
 

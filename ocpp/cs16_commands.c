@@ -86,7 +86,8 @@ static void command_finish(ocpp_session *s, ocpp_call *call, bool answered,
                            : result_of_error(error_code);
   if (row->after && row->after(s, call, r, answered ? payload : NULL))
     return;
-  if (row->kind != OCPP_CMD_CURRENT_LIMIT)
+  /* both limit kinds log their own outcome, fallbacks included */
+  if (row->kind != OCPP_CMD_CURRENT_LIMIT && row->kind != OCPP_CMD_LIFT_LIMIT)
     log_result(s, call, r, answered ? payload : NULL);
   if (call->cb)
     call->cb(call->cb_data, r);
@@ -272,7 +273,8 @@ static json_t *profile_payload(const ocpp_cp *cp, profile_strategy st,
   if (st == PROFILE_TX && !tx)
     return NULL;
   json_t *profile = json_pack(
-    "{s:i,s:i,s:s,s:s,s:{s:s,s:[{s:i,s:f}]}}", "chargingProfileId", 1 + (int)st,
+    "{s:i,s:i,s:s,s:s,s:{s:s,s:[{s:i,s:f}]}}", "chargingProfileId",
+    ocpp__command_profile_id((int)st, cid),
     "stackLevel", 0, "chargingProfilePurpose", profile_purpose[st],
     "chargingProfileKind", "Relative", "chargingSchedule", "chargingRateUnit",
     unit, "chargingSchedulePeriod", "startPeriod", 0, "limit", limit);
@@ -335,6 +337,58 @@ static bool after_limit(ocpp_session *s, ocpp_call *call, ocpp_result r,
   return false;
 }
 
+/* Ids unique on the charger, so that the profile of one connector never
+ * replaces another's and a ClearChargingProfile takes back only this
+ * server's: 1 for the whole charger, 10 x connector + variant else. */
+int ocpp__command_profile_id(int strategy, int connector)
+{
+  return strategy == 0 ? 1 : 10 * connector + strategy;
+}
+
+static json_t *p_lift(ocpp_session *s, const ocpp_command *cmd,
+                      ocpp_call *call, int *rc)
+{
+  int st = s->cp->profile_strategy;
+  if (!(cmd->amps >= 0 && cmd->amps <= 1000) || st < 0) {
+    *rc = st < 0 ? OCPP_ESTATE : OCPP_EINVAL;
+    return NULL;
+  }
+  call->amps = cmd->amps;
+  call->attempt = st;
+  int cid = st == PROFILE_CHARGE_POINT_MAX ? 0 : cmd->connector;
+  return json_pack("{s:i,s:i,s:s,s:i}", "id",
+                   ocpp__command_profile_id(st, cid), "connectorId", cid,
+                   "chargingProfilePurpose", profile_purpose[st],
+                   "stackLevel", 0);
+}
+
+/* A charger without ClearChargingProfile gets the limit as a profile at
+ * the new maximum, which ends in the same current; a lost connection or a
+ * timeout ends the command, as for the limit. */
+bool ocpp__command_after_lift(ocpp_session *s, ocpp_call *call, ocpp_result r,
+                              const json_t *payload)
+{
+  (void)payload;
+  if (r == OCPP_RESULT_ACCEPTED) {
+    s->cp->limit_a = -1;
+    ocpp__session_log(s, OCPP_LOG_INFO, "connector %d: current limit lifted",
+                      call->connector);
+    return false;
+  }
+  if (r == OCPP_RESULT_TIMEOUT || r == OCPP_RESULT_OFFLINE) {
+    ocpp__session_log(s, OCPP_LOG_WARN, "connector %d: current limit not "
+                      "lifted: %s", call->connector, ocpp_result_name(r));
+    return false;
+  }
+  ocpp__session_log(s, OCPP_LOG_INFO, "connector %d: ClearChargingProfile "
+                    "%s: sending %.1f A as the limit instead", call->connector,
+                    ocpp_result_name(r), call->amps);
+  ocpp_command cmd = {.kind = OCPP_CMD_CURRENT_LIMIT,
+                      .connector = call->connector, .amps = call->amps};
+  return ocpp__command_queue(s, row_of(s, OCPP_CMD_CURRENT_LIMIT), &cmd,
+                             call->attempt, call->cb, call->cb_data) == OCPP_OK;
+}
+
 /* ---- follow-ups of the other commands ----------------------------------- */
 
 /* Single-connector chargers often refuse connector 0 (the whole charger);
@@ -381,6 +435,7 @@ static const char *const accepted_only[] = {"Accepted", NULL};
 static const char *const availability_ok[] = {"Accepted", "Scheduled", NULL};
 static const char *const unlocked[] = {"Unlocked", NULL};
 static const char *const configured[] = {"Accepted", "RebootRequired", NULL};
+static const char *const cleared[] = {"Accepted", "Unknown", NULL};
 
 static const ocpp_command_row commands[OCPP_CMD_COUNT] = {
   [OCPP_CMD_REMOTE_START] = {OCPP_CMD_REMOTE_START, "RemoteStartTransaction",
@@ -408,6 +463,8 @@ static const ocpp_command_row commands[OCPP_CMD_COUNT] = {
                                      p_configuration, NULL, false},
   [OCPP_CMD_CLEAR_CACHE] = {OCPP_CMD_CLEAR_CACHE, "ClearCache", -1,
                             accepted_only, ocpp__command_no_fields, NULL, false},
+  [OCPP_CMD_LIFT_LIMIT] = {OCPP_CMD_LIFT_LIMIT, "ClearChargingProfile", 0,
+                           cleared, p_lift, ocpp__command_after_lift, true},
 };
 
 /* The role's table: a 2.0.1 charger has its own rows (cs201_commands.c). */
@@ -438,6 +495,7 @@ const char *ocpp_command_name(ocpp_command_kind kind)
     [OCPP_CMD_TRIGGER] = "Trigger",
     [OCPP_CMD_CHANGE_CONFIGURATION] = "ChangeConfiguration",
     [OCPP_CMD_CLEAR_CACHE] = "ClearCache",
+    [OCPP_CMD_LIFT_LIMIT] = "LiftCurrentLimit",
   };
   return (unsigned)kind < OCPP_CMD_COUNT ? names[kind] : NULL;
 }
@@ -491,6 +549,11 @@ int ocpp_session_command(ocpp_session *s, const ocpp_command *cmd,
     return OCPP_ENOTCONN;
   s->now = now;
   ocpp_command c = *cmd;
+  /* nothing of this server's to take back: the maximum goes as a limit */
+  if (c.kind == OCPP_CMD_LIFT_LIMIT && s->cp->profile_strategy < 0) {
+    c.kind = OCPP_CMD_CURRENT_LIMIT;
+    row = row_of(s, c.kind);
+  }
   if (row->min_connector < 0)
     c.connector = 0;
   int rc = check_connector(s, row, c.connector);

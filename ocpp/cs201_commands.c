@@ -211,10 +211,11 @@ static json_t *profile_payload(const ocpp_cp *cp, profile_strategy st,
   const ocpp_connector_state *cs = ocpp__cp_connector_peek(cp, evse);
   if (st == PROFILE_TX && (evse < 1 || !cs->tx_id || !cs->tx_charger_id[0]))
     return NULL;
+  int id = ocpp__command_profile_id((int)st, evse);
   json_t *profile = json_pack(
-    "{s:i,s:i,s:s,s:s,s:[{s:i,s:s,s:[{s:i,s:f}]}]}", "id", 1 + (int)st,
+    "{s:i,s:i,s:s,s:s,s:[{s:i,s:s,s:[{s:i,s:f}]}]}", "id", id,
     "stackLevel", 0, "chargingProfilePurpose", profile_purpose[st],
-    "chargingProfileKind", "Relative", "chargingSchedule", "id", 1 + (int)st,
+    "chargingProfileKind", "Relative", "chargingSchedule", "id", id,
     "chargingRateUnit", unit, "chargingSchedulePeriod", "startPeriod", 0,
     "limit", limit);
   if (profile && st == PROFILE_TX)
@@ -271,6 +272,28 @@ static bool after_limit(ocpp_session *s, ocpp_call *call, ocpp_result r,
   return false;
 }
 
+/* The profile the limit went in, by its id and by what it is, so that a
+ * charger that matches either way clears that one and no other. */
+static json_t *p_lift(ocpp_session *s, const ocpp_command *cmd,
+                      ocpp_call *call, int *rc)
+{
+  int st = s->cp->profile_strategy;
+  if (!(cmd->amps >= 0 && cmd->amps <= 1000) || st < 0) {
+    *rc = st < 0 ? OCPP_ESTATE : OCPP_EINVAL;
+    return NULL;
+  }
+  if (cmd->connector > 0 && st == PROFILE_STATION_MAX)
+    st = PROFILE_TX_DEFAULT;
+  call->amps = cmd->amps;
+  call->attempt = st;
+  int evse = st == PROFILE_STATION_MAX ? 0 : cmd->connector;
+  return json_pack("{s:i,s:{s:i,s:s,s:i}}", "chargingProfileId",
+                   ocpp__command_profile_id(st, evse),
+                   "chargingProfileCriteria", "evseId", evse,
+                   "chargingProfilePurpose", profile_purpose[st],
+                   "stackLevel", 0);
+}
+
 /* ---- the table ------------------------------------------------------------ */
 
 static const char *const accepted_only[] = {"Accepted", NULL};
@@ -278,6 +301,7 @@ static const char *const availability_ok[] = {"Accepted", "Scheduled", NULL};
 static const char *const unlocked[] = {"Unlocked", NULL};
 static const char *const reset_ok[] = {"Accepted", "Scheduled", NULL};
 static const char *const configured[] = {"Accepted", "RebootRequired", NULL};
+static const char *const cleared[] = {"Accepted", "Unknown", NULL};
 
 const ocpp_command_row ocpp__cs201_command_table[OCPP_CMD_COUNT] = {
   [OCPP_CMD_REMOTE_START] = {OCPP_CMD_REMOTE_START, "RequestStartTransaction",
@@ -305,4 +329,6 @@ const ocpp_command_row ocpp__cs201_command_table[OCPP_CMD_COUNT] = {
                                      p_configuration, NULL, false},
   [OCPP_CMD_CLEAR_CACHE] = {OCPP_CMD_CLEAR_CACHE, "ClearCache", -1,
                             accepted_only, ocpp__command_no_fields, NULL, false},
+  [OCPP_CMD_LIFT_LIMIT] = {OCPP_CMD_LIFT_LIMIT, "ClearChargingProfile", 0,
+                           cleared, p_lift, ocpp__command_after_lift, true},
 };

@@ -535,6 +535,16 @@ typedef enum {
                                    charger's own authorization cache forgets
                                    the tags it accepted. Rejected =
                                    REJECTED. */
+  OCPP_CMD_LIFT_LIMIT,          /* connector (0 = whole charger), amps: takes
+                                   back the limit OCPP_CMD_CURRENT_LIMIT set,
+                                   with ClearChargingProfile of the profile it
+                                   sent, so the charger's own maximum applies
+                                   again; "Unknown" (the profile is gone
+                                   already) is ACCEPTED. A charger that
+                                   refuses ClearChargingProfile, or one that
+                                   was never limited, gets
+                                   OCPP_CMD_CURRENT_LIMIT at amps instead, and
+                                   that is the result. */
   OCPP_CMD_COUNT
 } ocpp_command_kind;
 

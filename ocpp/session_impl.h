@@ -218,6 +218,13 @@ bool ocpp__command_after_reserve(ocpp_session *s, ocpp_call *call,
                                  ocpp_result r, const json_t *payload);
 bool ocpp__command_after_cancel(ocpp_session *s, ocpp_call *call,
                                 ocpp_result r, const json_t *payload);
+/* The charging profile id of a SetChargingProfile variant (0: the whole
+ * charger) on connector, for both versions. */
+int ocpp__command_profile_id(int strategy, int connector);
+/* OCPP_CMD_LIFT_LIMIT's follow-up, for both versions: the limit at the
+ * maximum when ClearChargingProfile is refused. */
+bool ocpp__command_after_lift(ocpp_session *s, ocpp_call *call,
+                              ocpp_result r, const json_t *payload);
 void ocpp__cs16_configure_after_boot(ocpp_session *s);
 void ocpp__cs16_request_boot(ocpp_session *s);
 void ocpp__cs16_auto_start(ocpp_session *s, int connector);

@@ -579,3 +579,21 @@ backend_validate() {
   /usr/bin/python3 "$TEST_SRC/../sim/validate_frames.py" "$1" "$SCHEMA_DIR" ||
     fail "frames on the backend link fail the schemas ($1)"
 }
+
+# limit_status AMPS SOURCE: /status shows that limit on CP1's connector 1,
+# owed to SOURCE ("limit set by" on the status page); AMPS "none": no
+# limit of the gateway's
+limit_status() {
+  local i
+  for i in $(seq 1 50); do
+    status_json | /usr/bin/python3 -c '
+import json, sys
+st = json.load(sys.stdin)
+c = [c for c in st["chargers"] if c["id"] == "CP1"][0]["connectors"][0]
+amps = None if sys.argv[1] == "none" else float(sys.argv[1])
+sys.exit(0 if c["limit"] == {"amps": amps, "source": sys.argv[2]} else 1)' "$1" "$2" && return 0
+    sleep 0.1
+  done
+  status_json >&2
+  fail "/status: the limit is not $1 A set by $2"
+}

@@ -56,23 +56,6 @@ limit_step() {
   expect_bus_new " to 9/7/41: $(knx_dpt f14 "$amps")$"
 }
 
-# limit_status AMPS SOURCE: /status shows that limit on connector 1, set
-# by SOURCE ("limit set by" on the status page)
-limit_status() {
-  local i
-  for i in $(seq 1 50); do
-    status_json | /usr/bin/python3 -c '
-import json, sys
-st = json.load(sys.stdin)
-c = [c for c in st["chargers"] if c["id"] == "CP1"][0]["connectors"][0]
-sys.exit(0 if c["limit"] == {"amps": float(sys.argv[1]), "source": sys.argv[2]}
-         else 1)' "$1" "$2" && return 0
-    sleep 0.1
-  done
-  status_json >&2
-  fail "/status: the limit is not $1 A set by $2"
-}
-
 # (a) KNX 16 A, then the backend's 10 A: the charger gets 10 A
 bus_mark
 knx_write 9/7/42 $(knx_dpt f14 16)

@@ -823,6 +823,83 @@ Test(cs201, a_current_limit_falls_back_to_the_transactions_profile, .init = star
   cr_expect_eq(T.cp->limit_a, 10.0);
 }
 
+static void answer_call_error(const char *code)
+{
+  for (int i = T.n_frames - 1; i >= 0; i--)
+    if (json_integer_value(json_array_get(T.frames[i], 0)) == 2) {
+      recvf("[4,\"%s\",\"%s\",\"\",{}]",
+            json_string_value(json_array_get(T.frames[i], 1)), code);
+      return;
+    }
+  cr_assert_fail("no CALL sent");
+}
+
+static void evse_limit_accepted(double amps)
+{
+  command((ocpp_command){.kind = OCPP_CMD_CURRENT_LIMIT, .connector = 1,
+                         .amps = amps});
+  json_t *prof = json_object_get(last_call("SetChargingProfile"), "chargingProfile");
+  cr_expect_eq(json_integer_value(json_object_get(prof, "id")), 11);
+  answer_call("{\"status\":\"Accepted\"}");
+}
+
+Test(cs201, lifting_a_limit_clears_its_profile, .init = start)
+{
+  evse_limit_accepted(10);
+  cr_assert_eq(command((ocpp_command){.kind = OCPP_CMD_LIFT_LIMIT, .connector = 1,
+                                      .amps = 80}), OCPP_OK);
+  json_t *p = last_call("ClearChargingProfile");
+  cr_expect_eq(json_integer_value(json_object_get(p, "chargingProfileId")), 11);
+  json_t *crit = json_object_get(p, "chargingProfileCriteria");
+  cr_expect_eq(json_integer_value(json_object_get(crit, "evseId")), 1);
+  cr_expect_str_eq(path_str(crit, "chargingProfilePurpose", NULL), "TxDefaultProfile");
+  cr_expect_eq(json_integer_value(json_object_get(crit, "stackLevel")), 0);
+  answer_call("{\"status\":\"Unknown\"}");
+  cr_assert_eq(T.n_results, 2);
+  cr_expect_eq(T.results[1], OCPP_RESULT_ACCEPTED);
+  cr_expect_eq(T.cp->limit_a, -1);
+}
+
+Test(cs201, lifting_a_station_limit_names_the_station_profile, .init = start)
+{
+  command((ocpp_command){.kind = OCPP_CMD_CURRENT_LIMIT, .amps = 16});
+  answer_call("{\"status\":\"Accepted\"}");
+  command((ocpp_command){.kind = OCPP_CMD_LIFT_LIMIT, .amps = 80});
+  json_t *p = last_call("ClearChargingProfile");
+  cr_expect_eq(json_integer_value(json_object_get(p, "chargingProfileId")), 1);
+  cr_expect_str_eq(path_str(json_object_get(p, "chargingProfileCriteria"),
+                            "chargingProfilePurpose", NULL),
+                   "ChargingStationMaxProfile");
+  answer_call("{\"status\":\"Accepted\"}");
+  cr_expect_eq(T.results[1], OCPP_RESULT_ACCEPTED);
+}
+
+Test(cs201, a_charger_without_clear_gets_the_maximum_as_its_limit, .init = start)
+{
+  evse_limit_accepted(10);
+  command((ocpp_command){.kind = OCPP_CMD_LIFT_LIMIT, .connector = 1, .amps = 80});
+  last_call("ClearChargingProfile");
+  answer_call_error("NotSupported");
+  cr_assert_eq(T.n_results, 1);
+  json_t *prof = json_object_get(last_call("SetChargingProfile"), "chargingProfile");
+  cr_expect_str_eq(path_str(prof, "chargingProfilePurpose", NULL), "TxDefaultProfile");
+  json_t *sched = json_array_get(json_object_get(prof, "chargingSchedule"), 0);
+  cr_expect_eq(json_number_value(json_object_get(
+                   json_array_get(json_object_get(sched, "chargingSchedulePeriod"), 0),
+                   "limit")), 80.0);
+  answer_call("{\"status\":\"Accepted\"}");
+  cr_assert_eq(T.n_results, 2);
+  cr_expect_eq(T.results[1], OCPP_RESULT_ACCEPTED);
+  cr_expect_eq(T.cp->limit_a, 80.0);
+}
+
+Test(cs201, lifting_before_any_limit_sends_the_maximum, .init = start)
+{
+  cr_assert_eq(command((ocpp_command){.kind = OCPP_CMD_LIFT_LIMIT, .connector = 1,
+                                      .amps = 80}), OCPP_OK);
+  last_call("SetChargingProfile");
+}
+
 Test(cs201, station_limit_availability_unlock_reset_reserve, .init = start)
 {
   cr_assert_eq(command((ocpp_command){.kind = OCPP_CMD_CURRENT_LIMIT, .amps = 0}), OCPP_OK);

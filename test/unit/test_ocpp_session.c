@@ -2031,6 +2031,122 @@ Test(session, current_limit_out_of_range_is_refused)
                                       .amps = 0}, 0), OCPP_OK);
 }
 
+/* ---- commands: lifting the limit ---------------------------------------- */
+
+static void limit_accepted(int connector, double amps, int token)
+{
+  command((ocpp_command){.kind = OCPP_CMD_CURRENT_LIMIT,
+                         .connector = connector, .amps = amps}, token);
+  answer_last("{\"status\":\"Accepted\"}");
+  cr_assert_eq(T.cb_result[token], OCPP_RESULT_ACCEPTED);
+}
+
+static int lift(int connector, int token)
+{
+  return command((ocpp_command){.kind = OCPP_CMD_LIFT_LIMIT,
+                                .connector = connector, .amps = 80}, token);
+}
+
+Test(session, lift_clears_the_profile_the_limit_went_in)
+{
+  start();
+  boot();
+  limit_accepted(1, 10, 0);
+  cr_assert_eq(lift(1, 1), OCPP_OK);
+  expect_json(expect_call("ClearChargingProfile", NULL),
+              "{\"id\":1,\"connectorId\":0,\"chargingProfilePurpose\":"
+              "\"ChargePointMaxProfile\",\"stackLevel\":0}");
+  answer_last("{\"status\":\"Accepted\"}");
+  cr_assert_eq(T.cb_count[1], 1);
+  cr_assert_eq(T.cb_result[1], OCPP_RESULT_ACCEPTED);
+  cr_assert_eq(T.cp->limit_a, -1);
+  cr_assert_eq(ocpp_session_pending(T.s), 0);
+}
+
+Test(session, lift_of_a_profile_already_gone_is_accepted)
+{
+  start();
+  boot();
+  limit_accepted(1, 10, 0);
+  lift(1, 1);
+  answer_last("{\"status\":\"Unknown\"}");
+  cr_assert_eq(T.cb_result[1], OCPP_RESULT_ACCEPTED);
+}
+
+Test(session, lift_names_the_connectors_own_profile)
+{
+  start_with((setup_opts){.n_connectors = 2});
+  boot();
+  command((ocpp_command){.kind = OCPP_CMD_CURRENT_LIMIT, .connector = 2,
+                         .amps = 10}, 0);
+  answer_last("{\"status\":\"Rejected\"}");
+  int c;
+  json_t *prof = profile_of(expect_call("SetChargingProfile", NULL), &c);
+  cr_assert_str_eq(purpose(prof), "TxDefaultProfile");
+  /* unique on the charger: connector 1's profile never replaces it */
+  cr_assert_eq(num(prof, "chargingProfileId"), 21);
+  answer_last("{\"status\":\"Accepted\"}");
+  lift(2, 1);
+  expect_json(expect_call("ClearChargingProfile", NULL),
+              "{\"id\":21,\"connectorId\":2,\"chargingProfilePurpose\":"
+              "\"TxDefaultProfile\",\"stackLevel\":0}");
+}
+
+Test(session, lift_refused_sends_the_maximum_as_the_limit)
+{
+  start();
+  boot();
+  limit_accepted(1, 10, 0);
+  lift(1, 1);
+  answer_last_error("NotImplemented");
+  cr_assert_eq(T.cb_count[1], 0);
+  int c;
+  json_t *prof = profile_of(expect_call("SetChargingProfile", NULL), &c);
+  cr_assert_str_eq(purpose(prof), "ChargePointMaxProfile");
+  cr_assert_eq(limit_of(prof), 80.0);
+  answer_last("{\"status\":\"Accepted\"}");
+  cr_assert_eq(T.cb_count[1], 1);
+  cr_assert_eq(T.cb_result[1], OCPP_RESULT_ACCEPTED);
+  cr_assert_eq(T.cp->limit_a, 80);
+}
+
+Test(session, lift_without_a_limit_before_sends_the_maximum)
+{
+  start();
+  boot();
+  cr_assert_eq(lift(1, 0), OCPP_OK);
+  int c;
+  cr_assert_eq(limit_of(profile_of(expect_call("SetChargingProfile", NULL), &c)),
+               80.0);
+}
+
+Test(session, lift_timeout_ends_without_fallback)
+{
+  start();
+  boot();
+  limit_accepted(1, 10, 0);
+  lift(1, 1);
+  int n = T.n_frames;
+  advance(30000);
+  cr_assert_eq(T.n_frames, n);
+  cr_assert_eq(T.cb_count[1], 1);
+  cr_assert_eq(T.cb_result[1], OCPP_RESULT_TIMEOUT);
+  cr_assert_eq(T.cp->limit_a, 10);
+}
+
+Test(session, lift_out_of_range_is_refused)
+{
+  start();
+  boot();
+  limit_accepted(1, 10, 0);
+  cr_assert_eq(command((ocpp_command){.kind = OCPP_CMD_LIFT_LIMIT,
+                                      .connector = 1, .amps = -1}, 1),
+               OCPP_EINVAL);
+  cr_assert_eq(command((ocpp_command){.kind = OCPP_CMD_LIFT_LIMIT,
+                                      .connector = 9, .amps = 80}, 1),
+               OCPP_EINVAL);
+}
+
 /* ---- calls: timeouts, errors, close ------------------------------------- */
 
 Test(session, an_unanswered_call_times_out_and_the_next_goes_out)
