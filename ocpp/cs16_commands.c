@@ -285,6 +285,16 @@ static json_t *profile_payload(const ocpp_cp *cp, profile_strategy st,
                  : NULL;
 }
 
+/* On a charger with more than one connector, the charger-wide profile
+ * would hold one connector's limit against all the others. */
+static int first_strategy(const ocpp_cp *cp, int connector, int attempt)
+{
+  if (attempt == PROFILE_CHARGE_POINT_MAX && connector > 0 &&
+      ocpp__cp_connector_count(cp) > 1)
+    return PROFILE_TX_DEFAULT;
+  return attempt;
+}
+
 /* The first strategy from call->attempt on that can be expressed now. */
 static json_t *p_limit(ocpp_session *s, const ocpp_command *cmd,
                        ocpp_call *call, int *rc)
@@ -294,7 +304,8 @@ static json_t *p_limit(ocpp_session *s, const ocpp_command *cmd,
     return NULL;
   }
   call->amps = cmd->amps;
-  for (int st = call->attempt; st < PROFILE_STRATEGIES; st++) {
+  int first = first_strategy(s->cp, cmd->connector, call->attempt);
+  for (int st = first; st < PROFILE_STRATEGIES; st++) {
     json_t *p = profile_payload(s->cp, (profile_strategy)st, cmd->connector,
                                 cmd->amps);
     if (p) {
@@ -353,6 +364,7 @@ static json_t *p_lift(ocpp_session *s, const ocpp_command *cmd,
     *rc = st < 0 ? OCPP_ESTATE : OCPP_EINVAL;
     return NULL;
   }
+  st = first_strategy(s->cp, cmd->connector, st);
   call->amps = cmd->amps;
   call->attempt = st;
   int cid = st == PROFILE_CHARGE_POINT_MAX ? 0 : cmd->connector;
