@@ -1,8 +1,9 @@
-/* Repairs for the ways real chargers break the OCPP 1.6 schemas where the
- * message is still usable and nothing is lost by fixing it: timestamps
- * without offset, over-long vendor strings, unknown error codes, samples
- * with impossible units, non-string configuration values, a missing
- * meterStop. Pure code. Internal to ocpp/. */
+/* Repairs for the ways real chargers break the OCPP 1.6 and 2.0.1 schemas
+ * where the message is still usable and nothing is lost by fixing it:
+ * timestamps without offset, over-long vendor strings, unknown error codes
+ * and stop reasons, samples with impossible units or measurands, values of
+ * the wrong JSON type (configuration values as numbers, 2.0.1 sampled
+ * values as strings), a missing meterStop. Pure code. Internal to ocpp/. */
 #ifndef OCPPKNX_OCPP_LENIENT_H
 #define OCPPKNX_OCPP_LENIENT_H
 
@@ -28,5 +29,10 @@ enum {
 int ocpp_lenient_repair(const char *action, ocpp_schema_kind kind,
                         json_t *payload, const ocpp_schema_fault *fault,
                         unsigned *notes, char *what, size_t what_len);
+/* The same for the schemas of version (1.6 or 2.0.1). */
+int ocpp_lenient_repair_in(ocpp_version version, const char *action,
+                           ocpp_schema_kind kind, json_t *payload,
+                           const ocpp_schema_fault *fault, unsigned *notes,
+                           char *what, size_t what_len);
 
 #endif

@@ -153,11 +153,8 @@ static bool validate(ocpp_session *s, const char *action, ocpp_schema_kind kind,
       return false;
     }
     char what[160];
-    /* the documented repairs are those of 1.6 chargers */
-    if (s->role->version == OCPP_VERSION_201)
-      return false;
-    if (ocpp_lenient_repair(action, kind, payload, fault, notes, what,
-                            sizeof what) != 0)
+    if (ocpp_lenient_repair_in(s->role->version, action, kind, payload,
+                               fault, notes, what, sizeof what) != 0)
       return false;
     if (kind == OCPP_SCHEMA_REQUEST)
       ocpp__session_log(s, OCPP_LOG_WARN, "%s: %s", action, what);

@@ -1,7 +1,8 @@
 /* Fuzz target: the schema validator and the lenient repairs.
  *
  * Input: an action name, a newline, a JSON payload. The payload is
- * validated as the action's request and as its response; when invalid, it
+ * validated as the action's request and as its response, against the 1.6
+ * and against the 2.0.1 schemas; when invalid, it
  * is repaired as the session does (at most OCPP_LENIENT_MAX_REPAIRS
  * rounds) and validated again. Invariants (abort() when broken):
  * - a fault has a code, and its path and message are NUL-terminated UTF-8
@@ -24,6 +25,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 size_t fuzz_seed(size_t index, const uint8_t **data);
 
 static const char *const seed_texts[] = {
+  "TransactionEvent\n{\"eventType\":\"Updated\",\"timestamp\":"
+  "\"2030-01-01T10:00:00\",\"triggerReason\":\"MeterValuePeriodic\","
+  "\"seqNo\":5,\"transactionInfo\":{\"transactionId\":\"T1\","
+  "\"stoppedReason\":\"Unplugged\"},\"meterValue\":[{\"timestamp\":"
+  "\"2030-01-01T10:00:00+02\",\"sampledValue\":[{\"value\":\"1750\"},"
+  "{\"value\":5,\"measurand\":\"Frequency.Grid\"}]}]}",
+  "BootNotification\n{\"reason\":\"Booted\",\"chargingStation\":{"
+  "\"model\":\"Wallbox with a very long model name\",\"vendorName\":\"ACME\","
+  "\"serialNumber\":\"0123456789012345678901234567\"}}",
+  "NotifyReport\n{\"requestId\":1,\"generatedAt\":\"2030-01-01T00:00:00Z\","
+  "\"seqNo\":0,\"reportData\":[{\"component\":{\"name\":\"C\"},"
+  "\"variable\":{\"name\":\"V\"},\"variableAttribute\":[{\"value\":3}]}]}",
   "BootNotification\n{\"chargePointVendor\":\"Schneider Electric\","
   "\"chargePointModel\":\"EVlink\",\"chargePointSerialNumber\":"
   "\"EVB1A22P4RI3N1234567890123456\",\"firmwareVersion\":\"3.3.0.12\"}",
@@ -107,14 +120,15 @@ static json_t *round_trip(const json_t *payload)
   return again;
 }
 
-static void check_kind(const char *action, ocpp_schema_kind kind,
-                       const json_t *original, bool known)
+static void check_kind(ocpp_version version, const char *action,
+                       ocpp_schema_kind kind, const json_t *original,
+                       bool known)
 {
   json_t *payload = json_deep_copy(original);
   if (!payload)
     return;
   ocpp_schema_fault fault;
-  int rc = ocpp_schema_validate(action, kind, payload, &fault);
+  int rc = ocpp_schema_validate_in(version, action, kind, payload, &fault);
   if ((rc == OCPP_ENOACTION) == known)
     abort();
   if (rc == OCPP_ESCHEMA)
@@ -129,14 +143,14 @@ static void check_kind(const char *action, ocpp_schema_kind kind,
   for (int round = 0; rc == OCPP_ESCHEMA &&
                       round < OCPP_LENIENT_MAX_REPAIRS; round++) {
     char what[160];
-    if (ocpp_lenient_repair(action, kind, payload, &fault, &notes, what,
-                            sizeof what) != 0)
+    if (ocpp_lenient_repair_in(version, action, kind, payload, &fault,
+                               &notes, what, sizeof what) != 0)
       break;
     if (!json_is_object(payload) || !what[0])
       abort();
     check_text(what, sizeof what);
     json_decref(round_trip(payload));
-    rc = ocpp_schema_validate(action, kind, payload, &fault);
+    rc = ocpp_schema_validate_in(version, action, kind, payload, &fault);
     if (rc == OCPP_ESCHEMA)
       check_fault(&fault);
     else if (rc != 0)
@@ -145,11 +159,12 @@ static void check_kind(const char *action, ocpp_schema_kind kind,
   if (notes & ~(unsigned)OCPP_LENIENT_NO_METER_STOP)
     abort();
   if ((notes & OCPP_LENIENT_NO_METER_STOP) &&
-      (kind != OCPP_SCHEMA_REQUEST || strcmp(action, "StopTransaction") != 0))
+      (kind != OCPP_SCHEMA_REQUEST || version != OCPP_VERSION_16 ||
+       strcmp(action, "StopTransaction") != 0))
     abort();
   if (rc == 0) {
     json_t *again = round_trip(payload);
-    if (ocpp_schema_validate(action, kind, again, NULL) != 0)
+    if (ocpp_schema_validate_in(version, action, kind, again, NULL) != 0)
       abort();
     json_decref(again);
   }
@@ -174,10 +189,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
   json_t *payload = json_loadb(text, len, JSON_DECODE_ANY, &err);
   if (!payload)
     return 0;
+  static const ocpp_version versions[] = {OCPP_VERSION_16, OCPP_VERSION_201};
+  for (size_t v = 0; v < sizeof versions / sizeof versions[0]; v++) {
+    bool known = ocpp_schema_known_action_in(versions[v], action);
+    check_kind(versions[v], action, OCPP_SCHEMA_REQUEST, payload, known);
+    /* a response schema exists for every request schema */
+    check_kind(versions[v], action, OCPP_SCHEMA_RESPONSE, payload, known);
+  }
   bool known = ocpp_schema_known_action(action);
-  check_kind(action, OCPP_SCHEMA_REQUEST, payload, known);
-  /* a response schema exists for every request schema */
-  check_kind(action, OCPP_SCHEMA_RESPONSE, payload, known);
   /* a NULL payload is a fault, never a crash */
   ocpp_schema_fault fault;
   int rc = ocpp_schema_validate(action, OCPP_SCHEMA_REQUEST, NULL, &fault);
