@@ -720,6 +720,7 @@ void ocpp_session_open(ocpp_session *s, ocpp_clock now)
   s->open = true;
   s->booted = false;
   s->configured_after_boot = false;
+  s->boot_steps = 0;
   if (s->role->on_open)
     s->role->on_open(s);
 }

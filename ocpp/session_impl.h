@@ -167,6 +167,8 @@ struct ocpp_session {
   bool open;
   bool booted;                /* BootNotification seen on this session */
   bool configured_after_boot;
+  unsigned boot_steps;        /* 1.6: the after-boot calls still to send,
+                                 one at a time (cs16_commands.c) */
   ocpp_clock now;             /* of the call that is running */
   ocpp_call *inflight;
   ocpp_call *queue_head, *queue_tail;

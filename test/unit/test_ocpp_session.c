@@ -543,9 +543,12 @@ Test(session, configuration_after_boot_changes_what_differs)
   expect_json(call_of(last(), "ChangeConfiguration", NULL),
               "{\"key\":\"MeterValuesSampledData\",\"value\":"
               "\"Energy.Active.Import.Register,Current.Import,Power.Active.Import\"}");
+  /* one after the other: nothing waits in the queue meanwhile */
+  cr_assert_eq(ocpp_session_pending(T.s), 1);
   answer_last("{\"status\":\"Accepted\"}");
   expect_json(call_of(last(), "ChangeConfiguration", NULL),
               "{\"key\":\"MeterValueSampleInterval\",\"value\":\"60\"}");
+  cr_assert_eq(ocpp_session_pending(T.s), 1);
   answer_last("{\"status\":\"Accepted\"}");
   expect_json(call_of(last(), "TriggerMessage", NULL),
               "{\"requestedMessage\":\"StatusNotification\"}");
@@ -594,6 +597,25 @@ Test(session, configuration_is_blind_when_get_configuration_fails)
   call_of(last(), "TriggerMessage", NULL);
   answer_last("{\"status\":\"Rejected\"}");
   cr_assert_eq(ocpp_session_pending(T.s), 0);
+}
+
+Test(session, configuration_sequence_ends_with_the_connection)
+{
+  start();
+  recv_text(BOOT);
+  answer_last("{\"configurationKey\":[]}");
+  call_of(last(), "ChangeConfiguration", NULL);
+  ocpp_session_close(T.s, T.now);
+  cr_assert_eq(ocpp_session_pending(T.s), 0);
+  /* the next connection starts it again from GetConfiguration */
+  ocpp_session_open(T.s, T.now);
+  int n = T.n_frames;
+  recv_text(BOOT);
+  cr_assert_eq(T.n_frames, n + 2);
+  call_of(last(), "GetConfiguration", NULL);
+  answer_last("{\"configurationKey\":[]}");
+  cr_assert_str_eq(str(call_of(last(), "ChangeConfiguration", NULL), "key"),
+                   "MeterValuesSampledData");
 }
 
 Test(session, configuration_runs_once_per_connection)
