@@ -227,6 +227,7 @@ int ocpp__command_profile_id(int strategy, int connector);
  * maximum when ClearChargingProfile is refused. */
 bool ocpp__command_after_lift(ocpp_session *s, ocpp_call *call,
                               ocpp_result r, const json_t *payload);
+/* cs16_config.c */
 void ocpp__cs16_configure_after_boot(ocpp_session *s);
 void ocpp__cs16_request_boot(ocpp_session *s);
 void ocpp__cs16_auto_start(ocpp_session *s, int connector);
