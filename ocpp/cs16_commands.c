@@ -397,8 +397,13 @@ bool ocpp__command_after_lift(ocpp_session *s, ocpp_call *call, ocpp_result r,
                     ocpp_result_name(r), call->amps);
   ocpp_command cmd = {.kind = OCPP_CMD_CURRENT_LIMIT,
                       .connector = call->connector, .amps = call->amps};
-  return ocpp__command_queue(s, row_of(s, OCPP_CMD_CURRENT_LIMIT), &cmd,
-                             call->attempt, call->cb, call->cb_data) == OCPP_OK;
+  const ocpp_command_row *row = row_of(s, OCPP_CMD_CURRENT_LIMIT);
+  int rc = ocpp__command_queue(s, row, &cmd, call->attempt, call->cb,
+                               call->cb_data);
+  /* a TxProfile's transaction may be over: start from the first variant */
+  if (rc == OCPP_ESTATE && call->attempt > 0)
+    rc = ocpp__command_queue(s, row, &cmd, 0, call->cb, call->cb_data);
+  return rc == OCPP_OK;
 }
 
 /* ---- follow-ups of the other commands ----------------------------------- */

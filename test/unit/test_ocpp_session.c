@@ -2133,6 +2133,22 @@ Test(session, lift_refused_sends_the_maximum_as_the_limit)
   cr_assert_eq(T.cp->limit_a, 80);
 }
 
+Test(session, lift_refused_after_the_transaction_starts_from_the_first_profile)
+{
+  start();
+  boot();
+  T.cp->profile_strategy = 2;   /* a TxProfile worked, its session is over */
+  lift(1, 0);
+  expect_json(expect_call("ClearChargingProfile", NULL),
+              "{\"id\":12,\"connectorId\":1,\"chargingProfilePurpose\":"
+              "\"TxProfile\",\"stackLevel\":0}");
+  answer_last_error("NotImplemented");
+  int c;
+  json_t *prof = profile_of(expect_call("SetChargingProfile", NULL), &c);
+  cr_assert_str_eq(purpose(prof), "ChargePointMaxProfile");
+  cr_assert_eq(limit_of(prof), 80.0);
+}
+
 Test(session, lift_without_a_limit_before_sends_the_maximum)
 {
   start();
