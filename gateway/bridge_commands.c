@@ -377,6 +377,9 @@ int gw_bridge_set_limit(gw_bridge *b, const char *charger_id, int connector,
 static void apply_cap(gw_bridge *b, gw_charger *ch, gw_connector *cn,
                       double amps)
 {
+  /* nothing to take back */
+  if (amps < 0 && !cn->has_cap)
+    return;
   cn->has_cap = amps >= 0;
   cn->cap_a = amps;
   /* the backend's cap was the only limit: the gateway takes its profile

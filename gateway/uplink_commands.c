@@ -396,14 +396,25 @@ static json_t *data_transfer(gw_uplink *l, const json_t *p, const char **ec)
 
 /* The backend's limit becomes a cap: what the charger gets is the lower
  * of it and the local limits (the bridge applies it). */
+static void remember_cap(cap_slot *k, const json_t *profile, double amps)
+{
+  const char *purpose =
+    json_string_value(json_object_get(profile, "chargingProfilePurpose"));
+  k->set = true;
+  k->id = (int)json_integer_value(json_object_get(profile, "chargingProfileId"));
+  k->stack_level = (int)json_integer_value(json_object_get(profile, "stackLevel"));
+  snprintf(k->purpose, sizeof k->purpose, "%s", purpose ? purpose : "");
+  k->amps = amps;
+}
+
 static json_t *set_profile(gw_uplink *l, const json_t *p, const char **ec)
 {
   gw_uplinks *u = l->set;
   int c = connector_of(p);
+  const json_t *profile = json_object_get(p, "csChargingProfiles");
   double amps = 0;
   int rc = c < 0 || !u->hooks.set_cap ? GW_EINVAL
-           : gw_profile_cap(json_object_get(p, "csChargingProfiles"),
-                            l->voltage, l->phases, time(NULL), &amps);
+           : gw_profile_cap(profile, l->voltage, l->phases, time(NULL), &amps);
   if (rc == GW_OK && amps > 80)
     amps = 80;
   if (rc == GW_OK)
@@ -411,20 +422,63 @@ static json_t *set_profile(gw_uplink *l, const json_t *p, const char **ec)
   char line[128];
   if (rc != GW_OK)
     return refuse(l, "SetChargingProfile", gw_strerror(rc), ec);
+  remember_cap(&l->caps[c], profile, amps);
   snprintf(line, sizeof line, "backend: connector %d capped at %.1f A", c,
            amps);
   gw__uplink_log(l, OCPP_LOG_INFO, line);
   return status("Accepted");
 }
 
+/* An id names one profile; without one, each criterion given must match. */
+static bool cap_matches(const cap_slot *k, int connector, const json_t *p)
+{
+  if (!k->set)
+    return false;
+  const json_t *id = json_object_get(p, "id");
+  if (id)
+    return json_integer_value(id) == k->id;
+  const json_t *c = json_object_get(p, "connectorId");
+  const char *purpose =
+    json_string_value(json_object_get(p, "chargingProfilePurpose"));
+  const json_t *level = json_object_get(p, "stackLevel");
+  return (!c || json_integer_value(c) == connector) &&
+         (!purpose || strcmp(purpose, k->purpose) == 0) &&
+         (!level || json_integer_value(level) == k->stack_level);
+}
+
+/* After a clear, each connector touched gets what the backend still
+ * has for it: the lower of its own cap and the charger-wide one, or none. */
+static void reapply_caps(gw_uplink *l, const bool *cleared)
+{
+  gw_uplinks *u = l->set;
+  const cap_slot *wide = &l->caps[0];
+  for (int c = 1; c < N_SLOTS; c++) {
+    if (!cleared[c] && !cleared[0])
+      continue;
+    const cap_slot *k = &l->caps[c];
+    double amps = k->set ? k->amps : -1;
+    if (wide->set && (amps < 0 || wide->amps < amps))
+      amps = wide->amps;
+    u->hooks.set_cap(u->user_data, l->charger_id, c, amps);
+  }
+}
+
 static json_t *clear_profile(gw_uplink *l, const json_t *p, const char **ec)
 {
   (void)ec;
   gw_uplinks *u = l->set;
-  int c = json_object_get(p, "connectorId") ? connector_of(p) : 0;
-  if (c < 0 || !u->hooks.set_cap ||
-      u->hooks.set_cap(u->user_data, l->charger_id, c, -1) != GW_OK)
+  bool cleared[N_SLOTS] = {false};
+  int n = 0;
+  for (int c = 0; c < N_SLOTS; c++) {
+    if (!cap_matches(&l->caps[c], c, p))
+      continue;
+    l->caps[c].set = false;
+    cleared[c] = true;
+    n++;
+  }
+  if (n == 0 || !u->hooks.set_cap)
     return status("Unknown");
+  reapply_caps(l, cleared);
   gw__uplink_log(l, OCPP_LOG_INFO, "backend: current cap removed");
   return status("Accepted");
 }

@@ -32,6 +32,17 @@ typedef struct {
   char serial[GW_BOOT_TEXT], firmware[GW_BOOT_TEXT];
 } boot_info;
 
+/* The backend's profile behind a connector's cap: its ClearChargingProfile
+ * clears what it names and nothing else (OCPP 1.6 5.5: by id, or by
+ * connector, purpose and stack level). */
+typedef struct {
+  bool set;
+  int id;
+  int stack_level;
+  char purpose[32];
+  double amps;
+} cap_slot;
+
 struct gw_uplink {
   gw_uplinks *set;
   char *charger_id;
@@ -52,6 +63,7 @@ struct gw_uplink {
   int meter_interval;            /* s between MeterValues to the backend,
                                     its MeterValueSampleInterval; 0: all */
   time_t meter_sent[N_SLOTS];    /* the last one queued per connector */
+  cap_slot caps[N_SLOTS];        /* the backend's caps, connector 0 too */
   uint32_t trigger_token;        /* 0: none waits */
   char trigger[24];              /* the requestedMessage */
   int trigger_connector;         /* 0: every connector */

@@ -5,7 +5,9 @@
 # SetChargingProfile 10 A reaches the charger as the gateway's profile;
 # its ClearChargingProfile takes that profile back with the gateway's own
 # ClearChargingProfile (by id and by purpose), so the charger's maximum
-# applies again and /status shows the charger default. A charger that
+# applies again and /status shows the charger default. A clear that names
+# no profile the backend set (another id, a purpose it never used) is
+# answered Unknown and changes nothing. A charger that
 # answers ClearChargingProfile with NotSupported gets the type 2 maximum
 # (80 A) as its limit instead. The backend is answered Accepted each
 # time; every frame on both links is checked against the schemas.
@@ -24,14 +26,16 @@ print((got[n - 1]["payload"] or {}).get("status", got[n - 1]["error"])
       if len(got) >= n else "none")
 PY
 }
+# backend_result ACTION N [STATUS]: the backend's Nth ACTION was answered
+# STATUS (Accepted)
 backend_result() {
   local i
   for i in $(seq 1 150); do
     [ "$(result "$BLOG" "$1" "$2")" != none ] && break
     sleep 0.1
   done
-  [ "$(result "$BLOG" "$1" "$2")" = Accepted ] ||
-    fail "the backend's $1 #$2 got $(result "$BLOG" "$1" "$2")"
+  [ "$(result "$BLOG" "$1" "$2")" = "${3:-Accepted}" ] ||
+    fail "the backend's $1 #$2 got $(result "$BLOG" "$1" "$2"), not ${3:-Accepted}"
 }
 
 # the limit of a SetChargingProfile the charger got, in either version
@@ -59,8 +63,10 @@ BLOG=$T/backend.log
 CAP='{"connectorId": 1, "csChargingProfiles": {"chargingProfileId": 5, "stackLevel": 0, "chargingProfilePurpose": "TxDefaultProfile", "chargingProfileKind": "Absolute", "chargingSchedule": {"chargingRateUnit": "A", "chargingSchedulePeriod": [{"startPeriod": 0, "limit": LIMIT}]}}}'
 cat >"$T/lift.csms" <<EOF2
 after BootNotification
+call ClearChargingProfile {"chargingProfilePurpose": "TxDefaultProfile"}
 await $T/go-cap
 call SetChargingProfile ${CAP/LIMIT/10}
+call ClearChargingProfile {"id": 99}
 await $T/go-clear
 call ClearChargingProfile {"connectorId": 1}
 await $T/go-cap2
@@ -72,18 +78,25 @@ start_backend "$BLOG" --script "$T/lift.csms"
 upstream_charger_up "$BLOG" "${SIM_OPTS[@]}"
 expect_bus ' to 9/7/52: 01$'
 
-# (a) the backend's cap, no local limit: the charger gets 10 A
+# a clear of a profile the backend never set: Unknown, nothing for the charger
+backend_result ClearChargingProfile 1 Unknown
+
+# (a) the backend's cap, no local limit: the charger gets 10 A; a clear
+# naming another profile id leaves it
 bus_mark
 touch "$T/go-cap"
 backend_result SetChargingProfile 1
 charger_limit 1 10
 expect_bus_new " to 9/7/41: $(knx_dpt f14 10)$"
+backend_result ClearChargingProfile 2 Unknown
 limit_status 10 'billing backend'
-note "(a) $VERSION: backend cap 10 A alone: the charger got 10 A, /status: billing backend"
+[ "$(ocpp_count cp call ClearChargingProfile)" = 0 ] ||
+  fail "a clear of no profile of the backend's reached the charger"
+note "(a) $VERSION: backend clears of no profile of its own: Unknown, nothing sent; backend cap 10 A alone: the charger got 10 A, /status: billing backend"
 
 # (b) the backend clears it: the gateway takes its own profile back
 touch "$T/go-clear"
-backend_result ClearChargingProfile 1
+backend_result ClearChargingProfile 3
 ocpp_wait_count cp call ClearChargingProfile 1 100
 ocpp_check cp call ClearChargingProfile "$OWN_PROFILE" \
   "the charger's ClearChargingProfile does not name the gateway's profile"
@@ -101,7 +114,7 @@ backend_result SetChargingProfile 2
 charger_limit 2 8
 bus_mark
 touch "$T/go-clear2"
-backend_result ClearChargingProfile 2
+backend_result ClearChargingProfile 4
 ocpp_wait_count cp call ClearChargingProfile 2 100
 charger_limit 3 80
 expect_bus_new " to 9/7/41: $(knx_dpt f14 80)$"

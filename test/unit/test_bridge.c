@@ -2218,6 +2218,28 @@ Test(bridge, backend_cap_without_a_local_limit_is_sent_alone)
   cr_assert_eq(gw_bridge_set_backend_cap(B, "CP1", 1, 81), GW_EINVAL);
 }
 
+Test(bridge, cleared_backend_cap_alone_is_lifted)
+{
+  cr_assert_eq(gw_bridge_set_backend_cap(B, "CP1", 1, 10), GW_OK);
+  complete(0, OCPP_RESULT_ACCEPTED);
+  cr_assert_eq(gw_bridge_set_backend_cap(B, "CP1", 1, -1), GW_OK);
+  cr_assert_eq(F->n_cmds, 2);
+  cr_assert_eq(F->cmds[1].kind, OCPP_CMD_LIFT_LIMIT);
+  cr_assert_eq(F->cmds[1].connector, 1);
+  complete(1, OCPP_RESULT_ACCEPTED);
+  /* no limit of the gateway's in force any more */
+  double amps;
+  gw_limit_by by;
+  cr_assert_eq(gw_bridge_limit(B, "CP1", 1, &amps, &by), GW_ENOTFOUND);
+}
+
+Test(bridge, clearing_a_cap_that_was_never_set_sends_nothing)
+{
+  cr_assert_eq(gw_bridge_set_backend_cap(B, "CP1", 1, -1), GW_OK);
+  cr_assert_eq(gw_bridge_set_backend_cap(B, "CP1", 0, -1), GW_OK);
+  cr_assert_eq(F->n_cmds, 0);
+}
+
 /* The limit in force after completing command i with Accepted. */
 static gw_limit_by accepted_by(size_t i, double amps)
 {
