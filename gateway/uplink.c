@@ -285,10 +285,12 @@ static void apply_boot(gw_uplink *l)
 }
 
 /* A link that replaces old (its settings changed on a reload) starts from
- * what old knew: the identity and the states the backend may lack. */
+ * what old knew: the identity, the states the backend may lack, and the
+ * caps its profiles hold on the charger (the bridge keeps them too). */
 static void take_state(gw_uplink *l, const gw_uplink *old)
 {
   l->boot = old->boot;
+  memcpy(l->caps, old->caps, sizeof l->caps);
   for (int i = 0; i < N_SLOTS; i++) {
     l->slots[i] = old->slots[i];
     l->slots[i].link = l;
