@@ -336,6 +336,15 @@ static void end_link(gw_uplink *l)
   free_link(l);
 }
 
+/* A link whose [upstream] is gone: the limits its backend set go with it. */
+static void drop_caps(gw_uplink *l)
+{
+  gw_uplinks *u = l->set;
+  for (int c = 0; c < N_SLOTS && u->hooks.set_cap; c++)
+    if (l->caps[c].set)
+      u->hooks.set_cap(u->user_data, l->charger_id, c, -1);
+}
+
 /* Puts links[] in place: unchanged old links move over, replaced ones hand
  * their state on, the rest of the old ones end. */
 static void swap_links(gw_uplinks *u, const gw_charger_conf *chargers,
@@ -356,8 +365,10 @@ static void swap_links(gw_uplinks *u, const gw_charger_conf *chargers,
     links[kept++] = links[i] ? links[i] : old;
   }
   for (size_t k = 0; k < u->n; k++)
-    if (u->links[k])
+    if (u->links[k]) {
+      drop_caps(u->links[k]);
       end_link(u->links[k]);
+    }
   free(u->links);
   u->links = links;
   u->n = kept;

@@ -9,8 +9,10 @@
 # no profile the backend set (another id, a purpose it never used) is
 # answered Unknown and changes nothing. A charger that
 # answers ClearChargingProfile with NotSupported gets the type 2 maximum
-# (80 A) as its limit instead. The backend is answered Accepted each
-# time; every frame on both links is checked against the schemas.
+# (80 A) as its limit instead. When a reload removes the [upstream]
+# section, the cap its backend set goes with it. The backend is answered
+# Accepted each time; every frame on both links is checked against the
+# schemas.
 source "$TEST_SRC/lib.sh"
 
 VERSION=${1:-1.6}
@@ -73,6 +75,8 @@ await $T/go-cap2
 call SetChargingProfile ${CAP/LIMIT/8}
 await $T/go-clear2
 call ClearChargingProfile {"id": 5}
+await $T/go-cap3
+call SetChargingProfile ${CAP/LIMIT/7}
 EOF2
 start_backend "$BLOG" --script "$T/lift.csms"
 upstream_charger_up "$BLOG" "${SIM_OPTS[@]}"
@@ -121,6 +125,17 @@ expect_bus_new " to 9/7/41: $(knx_dpt f14 80)$"
 expect_log "CP1: connector 1: ClearChargingProfile NotSupported: sending 80\.0 A as the limit instead"
 note "(c) $VERSION: ClearChargingProfile answered NotSupported: the charger got SetChargingProfile 80 A"
 
+# (d) the [upstream] section removed on a reload: the backend's cap goes
+touch "$T/go-cap3"
+backend_result SetChargingProfile 3
+charger_limit 4 7
+write_charger CP1
+kill -HUP "$GW_PID"
+expect_log 'SIGHUP: 1 charger files loaded'
+ocpp_wait_count cp call ClearChargingProfile 3 100
+charger_limit 5 80
+note "(d) $VERSION: [upstream] removed with a 7 A cap in force: the charger's limit lifted (80 A, ClearChargingProfile refused)"
+
 backend_validate "$BLOG"
 validate_frames cp
-note "$VERSION charger: $(ocpp_count cp call SetChargingProfile) SetChargingProfile (10, 8, 80 A), $(ocpp_count cp call ClearChargingProfile) ClearChargingProfile"
+note "$VERSION charger: $(ocpp_count cp call SetChargingProfile) SetChargingProfile (10, 8, 80, 7, 80 A), $(ocpp_count cp call ClearChargingProfile) ClearChargingProfile"
