@@ -407,6 +407,31 @@ static void remember_cap(cap_slot *k, const json_t *profile, double amps)
   k->amps = amps;
 }
 
+/* What the backend's profiles put on connector c (1..): the lower of its
+ * own cap and the charger-wide one; -1 none. */
+static double effective_cap(const gw_uplink *l, int c)
+{
+  const cap_slot *own = &l->caps[c], *wide = &l->caps[0];
+  double amps = own->set ? own->amps : -1;
+  if (wide->set && (amps < 0 || wide->amps < amps))
+    amps = wide->amps;
+  return amps;
+}
+
+/* Hands the caps of the connectors touched (touched[0]: all) to the
+ * bridge; GW_OK when one of them took it. */
+static int apply_caps(gw_uplink *l, const bool *touched)
+{
+  gw_uplinks *u = l->set;
+  int rc = GW_ENOTFOUND;
+  for (int c = 1; c < N_SLOTS; c++)
+    if ((touched[0] || touched[c]) &&
+        u->hooks.set_cap(u->user_data, l->charger_id, c,
+                         effective_cap(l, c)) == GW_OK)
+      rc = GW_OK;
+  return rc;
+}
+
 static json_t *set_profile(gw_uplink *l, const json_t *p, const char **ec)
 {
   gw_uplinks *u = l->set;
@@ -417,12 +442,20 @@ static json_t *set_profile(gw_uplink *l, const json_t *p, const char **ec)
            : gw_profile_cap(profile, l->voltage, l->phases, time(NULL), &amps);
   if (rc == GW_OK && amps > 80)
     amps = 80;
-  if (rc == GW_OK)
-    rc = u->hooks.set_cap(u->user_data, l->charger_id, c, amps);
+  if (rc == GW_OK) {
+    /* each connector gets the lower of its own cap and the charger-wide
+     * one at once, never a higher one first */
+    cap_slot before = l->caps[c];
+    remember_cap(&l->caps[c], profile, amps);
+    bool touched[N_SLOTS] = {false};
+    touched[c] = true;
+    rc = apply_caps(l, touched);
+    if (rc != GW_OK)
+      l->caps[c] = before;
+  }
   char line[128];
   if (rc != GW_OK)
     return refuse(l, "SetChargingProfile", gw_strerror(rc), ec);
-  remember_cap(&l->caps[c], profile, amps);
   snprintf(line, sizeof line, "backend: connector %d capped at %.1f A", c,
            amps);
   gw__uplink_log(l, OCPP_LOG_INFO, line);
@@ -446,23 +479,6 @@ static bool cap_matches(const cap_slot *k, int connector, const json_t *p)
          (!level || json_integer_value(level) == k->stack_level);
 }
 
-/* After a clear, each connector touched gets what the backend still
- * has for it: the lower of its own cap and the charger-wide one, or none. */
-static void reapply_caps(gw_uplink *l, const bool *cleared)
-{
-  gw_uplinks *u = l->set;
-  const cap_slot *wide = &l->caps[0];
-  for (int c = 1; c < N_SLOTS; c++) {
-    if (!cleared[c] && !cleared[0])
-      continue;
-    const cap_slot *k = &l->caps[c];
-    double amps = k->set ? k->amps : -1;
-    if (wide->set && (amps < 0 || wide->amps < amps))
-      amps = wide->amps;
-    u->hooks.set_cap(u->user_data, l->charger_id, c, amps);
-  }
-}
-
 static json_t *clear_profile(gw_uplink *l, const json_t *p, const char **ec)
 {
   (void)ec;
@@ -478,7 +494,7 @@ static json_t *clear_profile(gw_uplink *l, const json_t *p, const char **ec)
   }
   if (n == 0 || !u->hooks.set_cap)
     return status("Unknown");
-  reapply_caps(l, cleared);
+  apply_caps(l, cleared);
   gw__uplink_log(l, OCPP_LOG_INFO, "backend: current cap removed");
   return status("Accepted");
 }

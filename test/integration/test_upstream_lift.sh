@@ -9,7 +9,8 @@
 # no profile the backend set (another id, a purpose it never used) is
 # answered Unknown and changes nothing. A charger that
 # answers ClearChargingProfile with NotSupported gets the type 2 maximum
-# (80 A) as its limit instead. When a reload removes the [upstream]
+# (80 A) as its limit instead. A charger-wide cap above a connector's own
+# never reaches that connector. When a reload removes the [upstream]
 # section, the cap its backend set goes with it. The backend is answered
 # Accepted each time; every frame on both links is checked against the
 # schemas.
@@ -77,6 +78,7 @@ await $T/go-clear2
 call ClearChargingProfile {"id": 5}
 await $T/go-cap3
 call SetChargingProfile ${CAP/LIMIT/7}
+call SetChargingProfile {"connectorId": 0, "csChargingProfiles": {"chargingProfileId": 6, "stackLevel": 0, "chargingProfilePurpose": "ChargePointMaxProfile", "chargingProfileKind": "Absolute", "chargingSchedule": {"chargingRateUnit": "A", "chargingSchedulePeriod": [{"startPeriod": 0, "limit": 16}]}}}
 EOF2
 start_backend "$BLOG" --script "$T/lift.csms"
 upstream_charger_up "$BLOG" "${SIM_OPTS[@]}"
@@ -125,17 +127,24 @@ expect_bus_new " to 9/7/41: $(knx_dpt f14 80)$"
 expect_log "CP1: connector 1: ClearChargingProfile NotSupported: sending 80\.0 A as the limit instead"
 note "(c) $VERSION: ClearChargingProfile answered NotSupported: the charger got SetChargingProfile 80 A"
 
-# (d) the [upstream] section removed on a reload: the backend's cap goes
+# (d) a charger-wide 16 A over the connector's own 7 A: the lower holds
 touch "$T/go-cap3"
 backend_result SetChargingProfile 3
 charger_limit 4 7
+backend_result SetChargingProfile 4
+charger_limit 5 7
+ocpp_check cp call SetChargingProfile "$LIMIT != 16" --all \
+  "the charger got the charger-wide 16 A over the connector's 7 A"
+note "(d) $VERSION: backend 7 A on connector 1, then 16 A for the whole charger: the charger kept 7 A"
+
+# (e) the [upstream] section removed on a reload: the backend's caps go
 write_charger CP1
 kill -HUP "$GW_PID"
 expect_log 'SIGHUP: 1 charger files loaded'
 ocpp_wait_count cp call ClearChargingProfile 3 100
-charger_limit 5 80
-note "(d) $VERSION: [upstream] removed with a 7 A cap in force: the charger's limit lifted (80 A, ClearChargingProfile refused)"
+charger_limit 6 80
+note "(e) $VERSION: [upstream] removed with a 7 A cap in force: the charger's limit lifted (80 A, ClearChargingProfile refused)"
 
 backend_validate "$BLOG"
 validate_frames cp
-note "$VERSION charger: $(ocpp_count cp call SetChargingProfile) SetChargingProfile (10, 8, 80, 7, 80 A), $(ocpp_count cp call ClearChargingProfile) ClearChargingProfile"
+note "$VERSION charger: $(ocpp_count cp call SetChargingProfile) SetChargingProfile (10, 8, 80, 7, 7, 80 A), $(ocpp_count cp call ClearChargingProfile) ClearChargingProfile"
