@@ -224,6 +224,13 @@ static json_t *profile_payload(const ocpp_cp *cp, profile_strategy st,
                  : NULL;
 }
 
+/* A limit for one EVSE is not a limit for the whole station. */
+static int first_strategy(int connector, int attempt)
+{
+  return connector > 0 && attempt == PROFILE_STATION_MAX ? PROFILE_TX_DEFAULT
+                                                         : attempt;
+}
+
 static json_t *p_limit(ocpp_session *s, const ocpp_command *cmd,
                        ocpp_call *call, int *rc)
 {
@@ -232,10 +239,7 @@ static json_t *p_limit(ocpp_session *s, const ocpp_command *cmd,
     return NULL;
   }
   call->amps = cmd->amps;
-  int first = call->attempt;
-  /* a limit for one EVSE is not a limit for the whole station */
-  if (cmd->connector > 0 && first == PROFILE_STATION_MAX)
-    first = PROFILE_TX_DEFAULT;
+  int first = first_strategy(cmd->connector, call->attempt);
   for (int st = first; st < PROFILE_STRATEGIES; st++) {
     json_t *p = profile_payload(s->cp, (profile_strategy)st, cmd->connector,
                                 cmd->amps);
@@ -282,8 +286,7 @@ static json_t *p_lift(ocpp_session *s, const ocpp_command *cmd,
     *rc = st < 0 ? OCPP_ESTATE : OCPP_EINVAL;
     return NULL;
   }
-  if (cmd->connector > 0 && st == PROFILE_STATION_MAX)
-    st = PROFILE_TX_DEFAULT;
+  st = first_strategy(cmd->connector, st);
   call->amps = cmd->amps;
   call->attempt = st;
   int evse = st == PROFILE_STATION_MAX ? 0 : cmd->connector;

@@ -301,7 +301,8 @@ static int repair_config_value(json_t *payload, const ocpp_schema_fault *f,
 }
 
 /* A 2.0.1 sampled value is a number; stacks grown from 1.6 send the 1.6
- * string. A string that is a whole finite number is that number. */
+ * string. A string that is, from end to end, a finite decimal number is
+ * that number (no hex, no "inf", no units or spaces). */
 static int repair_sample_number(json_t *payload, const ocpp_schema_fault *f,
                                 char *what, size_t n)
 {
@@ -314,7 +315,8 @@ static int repair_sample_number(json_t *payload, const ocpp_schema_fault *f,
     return OCPP_ENOREPAIR;
   char *end;
   double v = strtod(text, &end);
-  if (*end != '\0' || !isfinite(v) || isspace((unsigned char)text[0]))
+  if (*end != '\0' || !isfinite(v) || isspace((unsigned char)text[0]) ||
+      strpbrk(text, "xXpP"))
     return OCPP_ENOREPAIR;
   snprintf(what, n, "sampledValue value \"%s\" given as text: taken as a "
            "number", text);

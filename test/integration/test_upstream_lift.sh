@@ -10,7 +10,8 @@
 # answered Unknown and changes nothing. A charger that
 # answers ClearChargingProfile with NotSupported gets the type 2 maximum
 # (80 A) as its limit instead. A charger-wide cap above a connector's own
-# never reaches that connector. When a reload removes the [upstream]
+# never reaches that connector. A link replaced on a reload keeps the
+# caps its backend set; when a reload removes the [upstream]
 # section, the cap its backend set goes with it. The backend is answered
 # Accepted each time; every frame on both links is checked against the
 # schemas.
@@ -137,14 +138,30 @@ ocpp_check cp call SetChargingProfile "$LIMIT != 16" --all \
   "the charger got the charger-wide 16 A over the connector's 7 A"
 note "(d) $VERSION: backend 7 A on connector 1, then 16 A for the whole charger: the charger kept 7 A"
 
-# (e) the [upstream] section removed on a reload: the backend's caps go
+# (e) [upstream] changed on a reload: the new link keeps the caps, so the
+# backend (restarted on the same port) can still clear its profile by id
+kill "$BACKEND_PID"
+wait "$BACKEND_PID" 2>/dev/null || true
+backend_validate "$BLOG"
+BLOG=$T/backend2.log
+printf 'after BootNotification\ncall ClearChargingProfile {"id": 6}\n' >"$T/clear.csms"
+start_backend "$BLOG" --script "$T/clear.csms"
+write_charger CP1
+add_upstream CP1 "tags = EMP1, EMP2"
+kill -HUP "$GW_PID"
+expect_log_count 'SIGHUP: 1 charger files loaded' 1
+backend_result ClearChargingProfile 1
+charger_limit 6 7
+note "(e) $VERSION: [upstream] changed: the new link kept the caps; the backend's ClearChargingProfile of the charger-wide one was Accepted, connector 1 kept its 7 A"
+
+# (f) the [upstream] section removed on a reload: the backend's caps go
 write_charger CP1
 kill -HUP "$GW_PID"
-expect_log 'SIGHUP: 1 charger files loaded'
+expect_log_count 'SIGHUP: 1 charger files loaded' 2
 ocpp_wait_count cp call ClearChargingProfile 3 100
-charger_limit 6 80
-note "(e) $VERSION: [upstream] removed with a 7 A cap in force: the charger's limit lifted (80 A, ClearChargingProfile refused)"
+charger_limit 7 80
+note "(f) $VERSION: [upstream] removed with a 7 A cap in force: the charger's limit lifted (80 A, ClearChargingProfile refused)"
 
 backend_validate "$BLOG"
 validate_frames cp
-note "$VERSION charger: $(ocpp_count cp call SetChargingProfile) SetChargingProfile (10, 8, 80, 7, 7, 80 A), $(ocpp_count cp call ClearChargingProfile) ClearChargingProfile"
+note "$VERSION charger: $(ocpp_count cp call SetChargingProfile) SetChargingProfile (10, 8, 80, 7, 7, 7, 80 A), $(ocpp_count cp call ClearChargingProfile) ClearChargingProfile"

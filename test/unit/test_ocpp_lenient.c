@@ -426,6 +426,11 @@ Test(lenient201, sampled_value_that_is_no_number_stays_an_error)
   cr_assert_eq(r.rc, OCPP_ENOREPAIR);
   cr_assert_str_eq(str_at(sample201(r.payload, 0), "value"), "12 kWh");
   json_decref(r.payload);
+  r = repair201_once("MeterValues", OCPP_SCHEMA_REQUEST,
+    "{\"evseId\":1,\"meterValue\":[{\"timestamp\":\"2030-01-01T00:00:00Z\","
+    "\"sampledValue\":[{\"value\":\"0x1A\"}]}]}");
+  cr_assert_eq(r.rc, OCPP_ENOREPAIR);
+  json_decref(r.payload);
 }
 
 Test(lenient201, sample_with_unknown_measurand_is_skipped_and_others_kept)
